@@ -1,0 +1,472 @@
+/*
+ * api/auth.c — login, refresh rotation, logout and token verification.
+ *
+ * Access tokens are JWTs with iss, aud, sub, org, role, iat, exp, jti and the caller's
+ * scope (prj: project ids, units: a resident's units, dept).  Verification pins the
+ * algorithm to the configured one before libjwt sees the token, so "none" or an
+ * HS/RS confusion can never pass.  Refresh tokens are opaque random strings stored only
+ * as SHA-256 hashes; each use rotates them, and a replayed one revokes its family.
+ */
+#include "api/auth.h"
+#include "api/codec.h"
+#include "api/config.h"
+#include "api/http.h"
+#include "db/auth.h"
+#include "db/log.h"
+
+#include <civetweb.h>
+#include <errno.h>
+#include <jwt.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static jwt_alg_t alg;
+
+/* ---------------------------------------------------------------- passwords */
+
+int auth_password_hash(const char *password, int iterations, char *out, size_t outlen)
+{
+    unsigned char salt[16], dk[32];
+    char s64[32], h64[48];
+    if (RAND_bytes(salt, sizeof salt) != 1)
+        return -1;
+    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, sizeof salt, iterations,
+                          EVP_sha256(), sizeof dk, dk) != 1)
+        return -1;
+    b64url_encode(salt, sizeof salt, s64);
+    b64url_encode(dk, sizeof dk, h64);
+    int n = snprintf(out, outlen, "pbkdf2-sha256$%d$%s$%s", iterations, s64, h64);
+    return n > 0 && (size_t)n < outlen ? 0 : -1;
+}
+
+int auth_password_verify(const char *password, const char *stored)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", stored);
+    char *save = NULL;
+    char *scheme = strtok_r(buf, "$", &save);
+    char *iter = strtok_r(NULL, "$", &save);
+    char *salt64 = strtok_r(NULL, "$", &save);
+    char *hash64 = strtok_r(NULL, "$", &save);
+    if (!scheme || !iter || !salt64 || !hash64 || strcmp(scheme, "pbkdf2-sha256") != 0)
+        return 0;
+    int it = atoi(iter);
+    unsigned char salt[64], want[64], got[64];
+    long sl = b64url_decode(salt64, strlen(salt64), salt, sizeof salt);
+    long hl = b64url_decode(hash64, strlen(hash64), want, sizeof want);
+    if (it < 1 || sl <= 0 || hl != 32)
+        return 0;
+    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)sl, it, EVP_sha256(), 32,
+                          got) != 1)
+        return 0;
+    return CRYPTO_memcmp(got, want, 32) == 0;
+}
+
+/* ---------------------------------------------------------------- tokens */
+
+int auth_init(void)
+{
+    alg = jwt_str_alg(g_config.jwt_alg);
+    if (alg == JWT_ALG_INVAL || alg == JWT_ALG_NONE) {
+        log_write(LOG_ERROR, "unsupported JWT algorithm", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void sha256_hex(const char *s, char out[65])
+{
+    unsigned char d[32];
+    SHA256((const unsigned char *)s, strlen(s), d);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static int random_token(char *out /* >= 64 */)
+{
+    unsigned char b[32];
+    if (RAND_bytes(b, sizeof b) != 1)
+        return -1;
+    b64url_encode(b, sizeof b, out);
+    return 0;
+}
+
+/* Builds the access token for a user; returns a malloc'd string or NULL. */
+static char *issue_access(const db_login_user_t *u, const char *prj_json, const char *units_json)
+{
+    const unsigned char *key = (const unsigned char *)g_config.jwt_secret;
+    int keylen = (int)g_config.jwt_secret_len;
+    if (strncmp(g_config.jwt_alg, "HS", 2) != 0) {
+        key = (const unsigned char *)g_config.jwt_private_key;
+        keylen = (int)g_config.jwt_private_key_len;
+        if (!key)
+            return NULL;
+    }
+    jwt_t *j = NULL;
+    char *tok = NULL, jti[64];
+    if (jwt_new(&j) != 0)
+        return NULL;
+    long now = (long)time(NULL);
+    random_token(jti);
+    char grants[16384];
+    int n = snprintf(grants, sizeof grants, "{\"prj\":%s,\"units\":%s}",
+                     core_authz_org_wide((role_t)core_role_from_string(u->role)) ? "[]"
+                                                                                  : prj_json,
+                     units_json);
+    if (n <= 0 || (size_t)n >= sizeof grants)
+        goto out;
+    if (jwt_add_grant(j, "iss", g_config.jwt_issuer) || jwt_add_grant(j, "aud", g_config.jwt_audience) ||
+        jwt_add_grant(j, "sub", u->id) || jwt_add_grant(j, "org", u->org_id) ||
+        jwt_add_grant(j, "role", u->role) || jwt_add_grant(j, "jti", jti) ||
+        jwt_add_grant_int(j, "iat", now) || jwt_add_grant_int(j, "exp", now + g_config.access_ttl) ||
+        jwt_add_grants_json(j, grants))
+        goto out;
+    if (u->dept_id[0] && jwt_add_grant(j, "dept", u->dept_id))
+        goto out;
+    if (jwt_set_alg(j, alg, key, keylen) != 0)
+        goto out;
+    tok = jwt_encode_str(j);
+out:
+    jwt_free(j);
+    return tok;
+}
+
+static char *keep(req_t *r, const char *s)
+{
+    if (r->nclaim >= (int)(sizeof r->claim_buf / sizeof r->claim_buf[0]))
+        return NULL;
+    char *d = strdup(s);
+    if (d)
+        r->claim_buf[r->nclaim++] = d;
+    return d;
+}
+
+/* Reads a JSON array of UUID strings from grant `name` into ptrs; -1 when malformed. */
+static int claim_ids(req_t *r, jwt_t *j, const char *name, const char **ptrs, size_t *n)
+{
+    *n = 0;
+    char *js = jwt_get_grants_json(j, name);
+    if (!js)
+        return 0; /* absent: empty */
+    cJSON *arr = cJSON_Parse(js);
+    free(js);
+    int rc = 0;
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > MAX_CLAIM_IDS) {
+        rc = -1;
+        goto out;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr)
+    {
+        if (!cJSON_IsString(it) || !http_is_uuid(it->valuestring) ||
+            !(ptrs[*n] = keep(r, it->valuestring))) {
+            rc = -1;
+            goto out;
+        }
+        (*n)++;
+    }
+out:
+    cJSON_Delete(arr);
+    return rc;
+}
+
+static int unauthorized(req_t *r, const char *code, const char *detail)
+{
+    http_problem(r, 401, code, "%s", detail);
+    return -1;
+}
+
+int auth_authenticate(req_t *r)
+{
+    const char *h = http_header(r, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return unauthorized(r, "missing_token",
+                            "send 'Authorization: Bearer <access token>' from POST /v1/auth/login");
+    const char *tok = h + 7;
+    while (*tok == ' ')
+        tok++;
+    const char *dot1 = strchr(tok, '.');
+    if (!dot1 || strlen(tok) > 16384 || !strchr(dot1 + 1, '.'))
+        return unauthorized(r, "invalid_token", "the token is not a JWT");
+    /* Pin the algorithm before libjwt looks at the token. */
+    unsigned char hdr[512];
+    long hl = b64url_decode(tok, (size_t)(dot1 - tok), hdr, sizeof hdr - 1);
+    if (hl <= 0)
+        return unauthorized(r, "invalid_token", "the token header is not base64url");
+    hdr[hl] = 0;
+    cJSON *hj = cJSON_Parse((const char *)hdr);
+    const cJSON *ha = cJSON_GetObjectItemCaseSensitive(hj, "alg");
+    int alg_ok = cJSON_IsString(ha) && strcmp(ha->valuestring, g_config.jwt_alg) == 0;
+    cJSON_Delete(hj);
+    if (!alg_ok)
+        return unauthorized(r, "invalid_token", "the token's algorithm is not accepted");
+
+    const unsigned char *key = (const unsigned char *)g_config.jwt_secret;
+    int keylen = (int)g_config.jwt_secret_len;
+    if (strncmp(g_config.jwt_alg, "HS", 2) != 0) {
+        key = (const unsigned char *)g_config.jwt_public_key;
+        keylen = (int)g_config.jwt_public_key_len;
+    }
+    jwt_t *j = NULL;
+    if (jwt_decode(&j, tok, key, keylen) != 0 || !j)
+        return unauthorized(r, "invalid_token", "the token signature does not verify");
+    int rc = -1;
+    if (jwt_get_alg(j) != alg) {
+        unauthorized(r, "invalid_token", "the token's algorithm is not accepted");
+        goto out;
+    }
+    long now = (long)time(NULL);
+    errno = 0;
+    long exp = jwt_get_grant_int(j, "exp");
+    if (errno || exp <= now) {
+        unauthorized(r, "token_expired", "the access token has expired; use POST /v1/auth/refresh");
+        goto out;
+    }
+    errno = 0;
+    long nbf = jwt_get_grant_int(j, "nbf");
+    if (!errno && nbf > now + 60) {
+        unauthorized(r, "invalid_token", "the token is not valid yet");
+        goto out;
+    }
+    const char *iss = jwt_get_grant(j, "iss");
+    if (!iss || strcmp(iss, g_config.jwt_issuer) != 0) {
+        unauthorized(r, "invalid_token", "the token was issued by someone else (iss)");
+        goto out;
+    }
+    const char *aud = jwt_get_grant(j, "aud");
+    int aud_ok = aud && !strcmp(aud, g_config.jwt_audience);
+    if (!aud) {
+        char *aj = jwt_get_grants_json(j, "aud");
+        cJSON *arr = aj ? cJSON_Parse(aj) : NULL;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, arr)
+        {
+            if (cJSON_IsString(it) && !strcmp(it->valuestring, g_config.jwt_audience))
+                aud_ok = 1;
+        }
+        cJSON_Delete(arr);
+        free(aj);
+    }
+    if (!aud_ok) {
+        unauthorized(r, "invalid_token", "the token is meant for another audience (aud)");
+        goto out;
+    }
+    const char *sub = jwt_get_grant(j, "sub");
+    const char *org = jwt_get_grant(j, "org");
+    const char *role = jwt_get_grant(j, "role");
+    const char *dept = jwt_get_grant(j, "dept");
+    int role_v = role ? core_role_from_string(role) : -1;
+    if (!http_is_uuid(sub) || !http_is_uuid(org) || role_v < 0 || (dept && !http_is_uuid(dept))) {
+        unauthorized(r, "invalid_token", "the token lacks sub, org or role claims");
+        goto out;
+    }
+    principal_t *p = &r->principal;
+    p->user_id = keep(r, sub);
+    p->org_id = keep(r, org);
+    p->role = (role_t)role_v;
+    p->dept_id = dept ? keep(r, dept) : NULL;
+    p->all_projects = core_authz_org_wide(p->role);
+    if (claim_ids(r, j, "prj", r->proj_ptrs, &p->nprojects) != 0 ||
+        claim_ids(r, j, "units", r->unit_ptrs, &p->nunits) != 0) {
+        unauthorized(r, "invalid_token", "the token's prj/units claims are malformed");
+        goto out;
+    }
+    p->projects = r->proj_ptrs;
+    p->units = r->unit_ptrs;
+    r->authed = 1;
+    rc = 0;
+out:
+    jwt_free(j);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- endpoints */
+
+/* Issues an access + refresh pair and sends it.  Runs inside the caller's transaction. */
+static void send_tokens(req_t *r, db_conn_t *c, const db_login_user_t *u, const char *family,
+                        int status)
+{
+    char *prj = NULL, *units = NULL, *access = NULL;
+    char refresh[64], hash[65];
+    if (db_auth_scope(c, u, &prj, &units) != 0 || random_token(refresh) != 0) {
+        http_problem(r, 503, "database_unavailable", "could not load the user's scope; retry");
+        goto out;
+    }
+    access = issue_access(u, prj, units);
+    if (!access) {
+        http_problem(r, 503, "token_issuing_unavailable",
+                     "this server cannot sign tokens (configure DESK_JWT_PRIVATE_KEY_FILE for "
+                     "%s or use HS256)",
+                     g_config.jwt_alg);
+        goto out;
+    }
+    sha256_hex(refresh, hash);
+    if (db_auth_refresh_insert(c, u->org_id, u->id, family, hash, g_config.refresh_ttl) != 0 ||
+        db_commit(c) != 0) {
+        http_problem(r, 503, "database_unavailable", "could not store the session; retry");
+        goto out;
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "access_token", access);
+    cJSON_AddStringToObject(j, "token_type", "Bearer");
+    cJSON_AddNumberToObject(j, "expires_in", g_config.access_ttl);
+    cJSON_AddStringToObject(j, "refresh_token", refresh);
+    cJSON_AddNumberToObject(j, "refresh_expires_in", g_config.refresh_ttl);
+    cJSON_AddStringToObject(j, "user_id", u->id);
+    cJSON_AddStringToObject(j, "organisation_id", u->org_id);
+    cJSON_AddStringToObject(j, "role", u->role);
+    http_send_cjson(r, status, j, NULL);
+    cJSON_Delete(j);
+out:
+    free(prj);
+    free(units);
+    free(access);
+}
+
+static const char *body_string(req_t *r, const char *name, size_t maxlen)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, name);
+    if (!v) {
+        http_problem(r, 422, "missing_field", "'%s' is required", name);
+        return NULL;
+    }
+    if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > maxlen) {
+        http_problem(r, 422, "invalid_field", "'%s' must be a non-empty string of at most %zu bytes",
+                     name, maxlen);
+        return NULL;
+    }
+    return v->valuestring;
+}
+
+/* A hash of a random password so that unknown users cost as much as known ones. */
+static char dummy_hash[160];
+
+static void login(req_t *r)
+{
+    if (http_json_body(r) != 0)
+        return;
+    const char *username = body_string(r, "username", 64);
+    if (!username)
+        return;
+    const char *password = body_string(r, "password", 256);
+    if (!password)
+        return;
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    db_login_user_t u;
+    int found = db_auth_find_user(c, username, &u);
+    if (found < 0) {
+        http_problem(r, 503, "database_unavailable", "could not check the login; retry");
+        return;
+    }
+    if (!found) {
+        auth_password_verify(password, dummy_hash);
+        http_problem(r, 401, "invalid_credentials", "the username or password is wrong");
+        return;
+    }
+    if (u.locked_secs > 0) {
+        char hdr[64];
+        snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", u.locked_secs);
+        http_problem_hdr(r, 429, hdr, "login_throttled",
+                         "too many failed logins for this user; retry in %d seconds",
+                         u.locked_secs);
+        return;
+    }
+    if (!auth_password_verify(password, u.password_hash) || !u.active) {
+        int locked = 0;
+        db_auth_login_failed(c, u.id, &locked);
+        http_problem(r, 401, "invalid_credentials", "the username or password is wrong");
+        return;
+    }
+    if (db_begin(c) != 0 || db_auth_login_ok(c, u.id) != 0) {
+        http_problem(r, 503, "database_unavailable", "could not record the login; retry");
+        return;
+    }
+    send_tokens(r, c, &u, NULL, 200);
+}
+
+static void refresh(req_t *r)
+{
+    if (http_json_body(r) != 0)
+        return;
+    const char *tok = body_string(r, "refresh_token", 128);
+    if (!tok)
+        return;
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    char hash[65], user_id[40], family[40];
+    sha256_hex(tok, hash);
+    if (db_begin(c) != 0) {
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        return;
+    }
+    int ok = db_auth_refresh_use(c, hash, user_id, family);
+    if (ok <= 0) {
+        if (ok == 0)
+            db_commit(c); /* keep the family revocation of a replay */
+        else
+            db_rollback(c);
+        http_problem(r, 401, "invalid_refresh_token",
+                     "the refresh token is unknown, used, revoked or expired; log in again");
+        return;
+    }
+    db_login_user_t u;
+    if (db_auth_find_user_by_id(c, user_id, &u) != 1 || !u.active) {
+        db_rollback(c);
+        http_problem(r, 401, "invalid_refresh_token", "the account is disabled; log in again");
+        return;
+    }
+    send_tokens(r, c, &u, family, 200);
+}
+
+static void logout(req_t *r)
+{
+    if (http_json_body(r) != 0)
+        return;
+    const char *tok = body_string(r, "refresh_token", 128);
+    if (!tok)
+        return;
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    char hash[65];
+    sha256_hex(tok, hash);
+    if (db_auth_refresh_revoke(c, hash) != 0) {
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        return;
+    }
+    http_send_empty(r, 204, NULL);
+}
+
+static void me(req_t *r)
+{
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    char *js = db_auth_me(c, r->principal.user_id, r->principal.org_id);
+    if (!js) {
+        http_problem(r, 404, "not_found", "the token's user no longer exists");
+        return;
+    }
+    http_send_json(r, 200, js, NULL);
+    free(js);
+}
+
+void api_auth_register(void)
+{
+    char pw[64];
+    random_token(pw);
+    auth_password_hash(pw, g_config.pbkdf2_iter, dummy_hash, sizeof dummy_hash);
+    http_route("POST", "/v1/auth/login", login, ROUTE_PUBLIC, NULL);
+    http_route("POST", "/v1/auth/refresh", refresh, ROUTE_PUBLIC, NULL);
+    http_route("POST", "/v1/auth/logout", logout, ROUTE_PUBLIC, NULL);
+    http_route("GET", "/v1/me", me, 0, NULL);
+}

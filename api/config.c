@@ -1,0 +1,227 @@
+/* api/config.c — reads the environment, then flags; validates; loads key files. */
+#include "api/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+config_t g_config;
+
+typedef enum { T_STR, T_INT, T_SIZE, T_FLAG } opt_type_t;
+
+static const struct opt {
+    const char *flag;
+    const char *env;
+    opt_type_t type;
+    size_t off;
+    size_t len;
+    const char *help;
+} opts[] = {
+#define S(f, e, m, h) {f, e, T_STR, offsetof(config_t, m), sizeof(((config_t *)0)->m), h}
+#define I(f, e, m, h) {f, e, T_INT, offsetof(config_t, m), 0, h}
+#define F(f, m, h) {f, NULL, T_FLAG, offsetof(config_t, m), 0, h}
+    S("--listen", "DESK_LISTEN", listen, "address:port to serve on (127.0.0.1:8080)"),
+    I("--threads", "DESK_THREADS", threads, "HTTP worker threads (64)"),
+    S("--database-url", "DATABASE_URL", database_url, "libpq connection string or URL"),
+    I("--pool-size", "DESK_POOL_SIZE", pool_size, "database connections (8)"),
+    I("--pool-timeout-ms", "DESK_POOL_TIMEOUT_MS", pool_timeout_ms,
+      "wait for a free connection before answering 503 (2000)"),
+    S("--jwt-alg", "DESK_JWT_ALG", jwt_alg, "HS256 (default), HS384, HS512, RS256, ES256"),
+    S("--jwt-issuer", "DESK_JWT_ISSUER", jwt_issuer, "iss claim issued and required (deskd)"),
+    S("--jwt-audience", "DESK_JWT_AUDIENCE", jwt_audience,
+      "aud claim issued and required (deskd-api)"),
+    I("--access-ttl", "DESK_ACCESS_TTL", access_ttl, "access token lifetime, seconds (900)"),
+    I("--refresh-ttl", "DESK_REFRESH_TTL", refresh_ttl,
+      "refresh token lifetime, seconds (2592000)"),
+    I("--pbkdf2-iterations", "DESK_PBKDF2_ITER", pbkdf2_iter,
+      "PBKDF2-HMAC-SHA256 iterations for new password hashes (600000)"),
+    S("--log-level", "DESK_LOG_LEVEL", log_level, "debug, info, warn, error (info)"),
+    {"--max-body", "DESK_MAX_BODY", T_SIZE, offsetof(config_t, max_body), 0,
+     "largest accepted request body, bytes (1048576)"},
+    S("--tls-cert", "DESK_TLS_CERT", tls_cert, "PEM file with certificate and key: serve HTTPS"),
+    I("--sweep-interval-ms", "DESK_SWEEP_INTERVAL_MS", sweep_interval_ms,
+      "SLA sweeper interval; 0 disables the background sweeper (10000)"),
+    F("--migrate", migrate, "apply schema.sql / pending migrations before serving"),
+    F("--seed-demo", seed_demo, "load the demo organisation if it is absent"),
+    F("--no-serve", no_serve, "exit after --migrate / --seed-demo"),
+    F("--print-routes", print_routes, "print the served routes and exit"),
+#undef S
+#undef I
+#undef F
+};
+
+static int set_opt(const struct opt *o, const char *val)
+{
+    char *base = (char *)&g_config + o->off;
+    switch (o->type) {
+    case T_STR:
+        if (strlen(val) >= o->len) {
+            fprintf(stderr, "deskd: value for %s is too long\n", o->flag);
+            return -1;
+        }
+        strcpy(base, val);
+        return 0;
+    case T_INT:
+    case T_SIZE: {
+        char *end;
+        long long v = strtoll(val, &end, 10);
+        if (*val == 0 || *end || v < 0 || v > 1000000000LL) {
+            fprintf(stderr, "deskd: %s wants a non-negative integer, got '%s'\n", o->flag, val);
+            return -1;
+        }
+        if (o->type == T_INT)
+            *(int *)base = (int)v;
+        else
+            *(size_t *)base = (size_t)v;
+        return 0;
+    }
+    case T_FLAG:
+        *(int *)base = 1;
+        return 0;
+    }
+    return -1;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t k = fread(buf + n, 1, 4096, f);
+        n += k;
+        if (k == 0)
+            break;
+    }
+    fclose(f);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+static void usage(void)
+{
+    printf("usage: deskd [options]\n\nEvery option can also be set by the environment variable "
+           "shown.\n\n");
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        printf("  %-22s %-24s %s\n", opts[i].flag, opts[i].env ? opts[i].env : "", opts[i].help);
+    printf("\nKeys: DESK_JWT_SECRET or DESK_JWT_SECRET_FILE (HS*, at least 32 bytes);\n"
+           "      DESK_JWT_PUBLIC_KEY_FILE (RS*/ES*: verify) and DESK_JWT_PRIVATE_KEY_FILE\n"
+           "      (RS*/ES*: sign tokens at login; without it only external tokens work).\n");
+}
+
+int config_load(int argc, char **argv)
+{
+    config_t *c = &g_config;
+    memset(c, 0, sizeof *c);
+    strcpy(c->listen, "127.0.0.1:8080");
+    c->threads = 64;
+    c->pool_size = 8;
+    c->pool_timeout_ms = 2000;
+    strcpy(c->jwt_alg, "HS256");
+    strcpy(c->jwt_issuer, "deskd");
+    strcpy(c->jwt_audience, "deskd-api");
+    c->access_ttl = 900;
+    c->refresh_ttl = 30 * 86400;
+    c->pbkdf2_iter = 600000;
+    strcpy(c->log_level, "info");
+    c->max_body = 1 << 20;
+    c->sweep_interval_ms = 10000;
+
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        const char *v = opts[i].env ? getenv(opts[i].env) : NULL;
+        if (v && *v && set_opt(&opts[i], v) != 0)
+            return -1;
+    }
+    for (int a = 1; a < argc; a++) {
+        if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+            usage();
+            return 1;
+        }
+        const struct opt *o = NULL;
+        const char *val = NULL;
+        for (size_t i = 0; i < sizeof opts / sizeof opts[0] && !o; i++) {
+            size_t fl = strlen(opts[i].flag);
+            if (!strncmp(argv[a], opts[i].flag, fl) &&
+                (argv[a][fl] == 0 || argv[a][fl] == '=')) {
+                o = &opts[i];
+                if (argv[a][fl] == '=')
+                    val = argv[a] + fl + 1;
+            }
+        }
+        if (!o) {
+            fprintf(stderr, "deskd: unknown option '%s' (see --help)\n", argv[a]);
+            return -1;
+        }
+        if (o->type != T_FLAG && !val) {
+            if (a + 1 >= argc) {
+                fprintf(stderr, "deskd: %s needs a value\n", o->flag);
+                return -1;
+            }
+            val = argv[++a];
+        }
+        if (set_opt(o, val ? val : "") != 0)
+            return -1;
+    }
+
+    if (!c->database_url[0]) {
+        fprintf(stderr, "deskd: set DATABASE_URL or --database-url\n");
+        return -1;
+    }
+    if (c->threads < 1 || c->pool_size < 1 || c->max_body < 1024) {
+        fprintf(stderr, "deskd: threads and pool size must be >= 1, max body >= 1024\n");
+        return -1;
+    }
+    if (c->pbkdf2_iter < 1000) {
+        fprintf(stderr, "deskd: --pbkdf2-iterations must be at least 1000\n");
+        return -1;
+    }
+    const char *secret = getenv("DESK_JWT_SECRET");
+    const char *secret_file = getenv("DESK_JWT_SECRET_FILE");
+    if (!strncmp(c->jwt_alg, "HS", 2)) {
+        if (secret_file && *secret_file) {
+            c->jwt_secret = read_file(secret_file, &c->jwt_secret_len);
+            if (!c->jwt_secret) {
+                fprintf(stderr, "deskd: cannot read DESK_JWT_SECRET_FILE %s\n", secret_file);
+                return -1;
+            }
+            while (c->jwt_secret_len && (c->jwt_secret[c->jwt_secret_len - 1] == '\n' ||
+                                         c->jwt_secret[c->jwt_secret_len - 1] == '\r'))
+                c->jwt_secret[--c->jwt_secret_len] = 0;
+        } else if (secret && *secret) {
+            c->jwt_secret = strdup(secret);
+            c->jwt_secret_len = strlen(secret);
+        }
+        if (!c->jwt_secret || c->jwt_secret_len < 32) {
+            fprintf(stderr, "deskd: set DESK_JWT_SECRET (or _FILE) to at least 32 bytes\n");
+            return -1;
+        }
+    } else if (!strncmp(c->jwt_alg, "RS", 2) || !strncmp(c->jwt_alg, "ES", 2)) {
+        const char *pub = getenv("DESK_JWT_PUBLIC_KEY_FILE");
+        const char *priv = getenv("DESK_JWT_PRIVATE_KEY_FILE");
+        if (!pub || !(c->jwt_public_key = read_file(pub, &c->jwt_public_key_len))) {
+            fprintf(stderr, "deskd: %s needs DESK_JWT_PUBLIC_KEY_FILE\n", c->jwt_alg);
+            return -1;
+        }
+        if (priv && *priv && !(c->jwt_private_key = read_file(priv, &c->jwt_private_key_len))) {
+            fprintf(stderr, "deskd: cannot read DESK_JWT_PRIVATE_KEY_FILE %s\n", priv);
+            return -1;
+        }
+    } else {
+        fprintf(stderr, "deskd: unsupported --jwt-alg '%s'\n", c->jwt_alg);
+        return -1;
+    }
+    return 0;
+}

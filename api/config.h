@@ -1,0 +1,45 @@
+/*
+ * api/config.h — service configuration from environment variables and the matching
+ * command-line flags (flags win).  `deskd --help` lists them all.
+ */
+#ifndef API_CONFIG_H
+#define API_CONFIG_H
+
+#include <stddef.h>
+
+typedef struct config {
+    char listen[128];
+    int threads;
+    char database_url[1024];
+    int pool_size;
+    int pool_timeout_ms;
+    char jwt_alg[16];
+    char *jwt_secret; /* HS*: secret bytes */
+    size_t jwt_secret_len;
+    char *jwt_public_key; /* RS*/
+    size_t jwt_public_key_len;
+    char *jwt_private_key; /* RS*/
+    size_t jwt_private_key_len;
+    char jwt_issuer[256];
+    char jwt_audience[256];
+    int access_ttl;
+    int refresh_ttl;
+    int pbkdf2_iter;
+    char log_level[16];
+    size_t max_body;
+    char tls_cert[512];
+    int sweep_interval_ms;
+    /* actions */
+    int migrate;
+    int seed_demo;
+    int no_serve;
+    int print_routes;
+} config_t;
+
+extern config_t g_config;
+
+/* Fills g_config from the environment and argv.  Returns 0, 1 when --help was printed,
+ * -1 on an error (message already printed). */
+int config_load(int argc, char **argv);
+
+#endif

@@ -1,0 +1,570 @@
+/*
+ * api/http.c — civetweb glue: one catch-all handler that finds the route, reads the
+ * body under a size cap, authenticates, calls the handler, logs one line, records
+ * metrics and frees everything the request owned.
+ */
+#include "api/http.h"
+#include "api/auth.h"
+#include "db/log.h"
+
+#include <civetweb.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_ROUTES 256
+#define MAX_SEGS 8
+
+typedef struct route {
+    char method[8];
+    char pattern[128];
+    char *segs[MAX_SEGS];
+    int nsegs;
+    handler_fn fn;
+    unsigned flags;
+    void *data;
+} route_t;
+
+static route_t routes[MAX_ROUTES];
+static int nroutes;
+static struct mg_context *ctx;
+static size_t max_body = 1 << 20;
+
+void http_route(const char *method, const char *pattern, handler_fn fn, unsigned flags,
+                void *data)
+{
+    if (nroutes >= MAX_ROUTES) {
+        log_write(LOG_ERROR, "too many routes", NULL);
+        abort();
+    }
+    route_t *rt = &routes[nroutes++];
+    snprintf(rt->method, sizeof rt->method, "%s", method);
+    snprintf(rt->pattern, sizeof rt->pattern, "%s", pattern);
+    rt->fn = fn;
+    rt->flags = flags;
+    rt->data = data;
+    char tmp[128];
+    snprintf(tmp, sizeof tmp, "%s", pattern);
+    char *save = NULL;
+    for (char *s = strtok_r(tmp, "/", &save); s && rt->nsegs < MAX_SEGS;
+         s = strtok_r(NULL, "/", &save))
+        rt->segs[rt->nsegs++] = strdup(s);
+}
+
+void http_routes_print(void)
+{
+    for (int i = 0; i < nroutes; i++)
+        if (!(routes[i].flags & ROUTE_INTERNAL))
+            printf("%s %s\n", routes[i].method, routes[i].pattern);
+}
+
+/* Splits path into segments in place; returns count or -1 when too deep. */
+static int split_path(char *path, char **segs)
+{
+    int n = 0;
+    char *save = NULL;
+    for (char *s = strtok_r(path, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+        if (n >= MAX_SEGS)
+            return -1;
+        segs[n++] = s;
+    }
+    return n;
+}
+
+static int route_matches(const route_t *rt, char **segs, int n)
+{
+    if (rt->nsegs != n)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (rt->segs[i][0] != '{' && strcmp(rt->segs[i], segs[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- responses */
+
+static void send_raw(req_t *r, int status, const char *ctype, const char *body, size_t len,
+                     const char *extra)
+{
+    r->status = status;
+    mg_printf(r->conn,
+              "HTTP/1.1 %d %s\r\n"
+              "Content-Type: %s\r\n"
+              "Content-Length: %zu\r\n"
+              "X-Request-Id: %s\r\n"
+              "Cache-Control: no-store\r\n"
+              "%s\r\n",
+              status, mg_get_response_code_text(r->conn, status), ctype, len, r->request_id,
+              extra ? extra : "");
+    if (len && strcmp(r->method, "HEAD") != 0)
+        mg_write(r->conn, body, len);
+}
+
+void http_send_json(req_t *r, int status, const char *json, const char *extra)
+{
+    send_raw(r, status, "application/json; charset=utf-8", json, strlen(json), extra);
+}
+
+void http_send_cjson(req_t *r, int status, const cJSON *j, const char *extra)
+{
+    char *s = cJSON_PrintUnformatted(j);
+    if (!s) {
+        http_problem(r, 500, "internal", "could not render the response");
+        return;
+    }
+    http_send_json(r, status, s, extra);
+    free(s);
+}
+
+void http_send_empty(req_t *r, int status, const char *extra)
+{
+    r->status = status;
+    mg_printf(r->conn, "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nX-Request-Id: %s\r\n%s\r\n",
+              status, mg_get_response_code_text(r->conn, status), r->request_id,
+              extra ? extra : "");
+}
+
+void http_send_text(req_t *r, int status, const char *ctype, const char *body)
+{
+    send_raw(r, status, ctype, body, strlen(body), NULL);
+}
+
+static const char *problem_title(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 412: return "Precondition Failed";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return status >= 500 ? "Internal Server Error" : "Error";
+    }
+}
+
+static void problem_v(req_t *r, int status, const char *code, const char *extra,
+                      const char *fmt, va_list ap)
+{
+    char detail[1024];
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    cJSON *j = cJSON_CreateObject();
+    char type[160];
+    snprintf(type, sizeof type, "https://deskd.dev/problems/%s", code);
+    cJSON_AddStringToObject(j, "type", type);
+    cJSON_AddStringToObject(j, "title", problem_title(status));
+    cJSON_AddNumberToObject(j, "status", status);
+    cJSON_AddStringToObject(j, "code", code);
+    cJSON_AddStringToObject(j, "detail", detail);
+    cJSON_AddStringToObject(j, "request_id", r->request_id);
+    char *s = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    send_raw(r, status, "application/problem+json; charset=utf-8", s ? s : "{}",
+             s ? strlen(s) : 2, extra);
+    free(s);
+}
+
+void http_problem(req_t *r, int status, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *extra = NULL;
+    if (status == 503)
+        extra = "Retry-After: 5\r\n";
+    else if (status == 401)
+        extra = "WWW-Authenticate: Bearer\r\n";
+    problem_v(r, status, code, extra, fmt, ap);
+    va_end(ap);
+}
+
+void http_problem_hdr(req_t *r, int status, const char *extra, const char *code,
+                      const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    problem_v(r, status, code, extra, fmt, ap);
+    va_end(ap);
+}
+
+void http_db_error(req_t *r, const PGresult *res)
+{
+    int retry = 0;
+    int st = db_error_status(res, &retry);
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+    char esc[256];
+    log_write(st >= 500 ? LOG_ERROR : LOG_INFO, "database error",
+              "\"request_id\":\"%s\",\"sqlstate\":\"%s\",\"detail\":\"%s\"", r->request_id,
+              db_sqlstate(res), log_esc(msg ? msg : PQresultErrorMessage(res), esc, sizeof esc));
+    if (st == 409 && retry)
+        http_problem(r, 409, "conflict_retry",
+                     "the record was changed concurrently; retry the request");
+    else if (st == 409)
+        http_problem(r, 409, "duplicate",
+                     "a record with the same unique value already exists (%s)",
+                     constraint ? constraint : "unique constraint");
+    else if (st == 422)
+        http_problem(r, 422, "constraint_violation",
+                     "the values break a rule of the data model (%s): %s; check referenced "
+                     "ids belong to your organisation and values are in range",
+                     constraint ? constraint : "constraint", msg ? msg : "invalid value");
+    else
+        http_problem(r, 503, "database_unavailable",
+                     "the database could not complete the request; retry shortly");
+}
+
+/* ---------------------------------------------------------------- request helpers */
+
+const char *http_header(req_t *r, const char *name)
+{
+    return mg_get_header(r->conn, name);
+}
+
+int http_query(req_t *r, const char *name, char *buf, size_t len)
+{
+    const char *qs = r->ri->query_string;
+    if (!qs)
+        return -1;
+    int n = mg_get_var(qs, strlen(qs), name, buf, len);
+    return n < 0 ? -1 : n;
+}
+
+/* RFC 3629 UTF-8 validation: no overlongs, no surrogates, nothing above U+10FFFF. */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            if (c == 0)
+                return 0;
+            i++;
+            continue;
+        }
+        int len;
+        unsigned cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (i + (size_t)len > n)
+            return 0;
+        for (int k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return 0;
+        i += (size_t)len;
+    }
+    return 1;
+}
+
+int http_json_body(req_t *r)
+{
+    if (r->json)
+        return 0;
+    const char *ct = http_header(r, "Content-Type");
+    if (!r->body_len) {
+        http_problem(r, 400, "body_required", "send a JSON object as the request body");
+        return -1;
+    }
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
+        http_problem(r, 415, "unsupported_media_type",
+                     "send the body with Content-Type: application/json");
+        return -1;
+    }
+    if (!utf8_valid((const unsigned char *)r->body, r->body_len)) {
+        http_problem(r, 400, "invalid_utf8", "the body is not valid UTF-8 text");
+        return -1;
+    }
+    const char *end = NULL;
+    r->json = cJSON_ParseWithLengthOpts(r->body, r->body_len + 1, &end, 1); /* incl. NUL */
+    if (!r->json) {
+        long off = end ? (long)(end - r->body) : 0;
+        http_problem(r, 400, "malformed_json",
+                     "the body is not valid JSON (error near byte %ld)", off);
+        return -1;
+    }
+    if (!cJSON_IsObject(r->json)) {
+        http_problem(r, 400, "malformed_json", "the body must be a JSON object");
+        return -1;
+    }
+    return 0;
+}
+
+db_conn_t *http_db(req_t *r)
+{
+    if (!r->db)
+        r->db = db_acquire();
+    if (!r->db)
+        http_problem(r, 503, "database_unavailable",
+                     "the database is unreachable or busy; retry shortly");
+    return r->db;
+}
+
+int http_authorize_role(req_t *r, az_action_t action)
+{
+    if (core_authz_role(r->principal.role, action) == AZ_ALLOW)
+        return 0;
+    http_problem(r, 403, "forbidden", "the role '%s' may not perform '%s'",
+                 core_role_name(r->principal.role), core_authz_action_name(action));
+    return -1;
+}
+
+int http_authorize(req_t *r, az_action_t action, const az_target_t *t)
+{
+    az_result_t a = core_authz_check(&r->principal, action, t);
+    if (a == AZ_ALLOW)
+        return 0;
+    if (a == AZ_FORBIDDEN)
+        http_problem(r, 403, "forbidden", "the role '%s' may not perform '%s'",
+                     core_role_name(r->principal.role), core_authz_action_name(action));
+    else
+        http_problem(r, 404, "not_found", "no such record in your scope");
+    return -1;
+}
+
+int http_is_uuid(const char *s)
+{
+    if (!s || strlen(s) != 36)
+        return 0;
+    for (int i = 0; i < 36; i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-')
+                return 0;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+const char *http_uuid_param(req_t *r, int i)
+{
+    if (i >= r->nparams || !http_is_uuid(r->params[i])) {
+        http_problem(r, 404, "not_found", "no such record in your scope (ids are UUIDs)");
+        return NULL;
+    }
+    return r->params[i];
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+static void make_request_id(req_t *r)
+{
+    const char *given = mg_get_header(r->conn, "X-Request-Id");
+    if (given && strlen(given) > 0 && strlen(given) < sizeof r->request_id) {
+        int ok = 1;
+        for (const char *p = given; *p; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+                ok = 0;
+        if (ok) {
+            snprintf(r->request_id, sizeof r->request_id, "%s", given);
+            return;
+        }
+    }
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1)
+        memset(b, 0, sizeof b);
+    for (int i = 0; i < 16; i++)
+        snprintf(r->request_id + 2 * i, 3, "%02x", b[i]);
+}
+
+/* Reads the body in an mg_read loop up to the cap.  Returns 0, or sends 413/400. */
+static int read_body(req_t *r)
+{
+    long long cl = r->ri->content_length;
+    if (cl > (long long)max_body) {
+        http_problem(r, 413, "body_too_large", "the body may be at most %zu bytes", max_body);
+        return -1;
+    }
+    size_t cap = cl > 0 ? (size_t)cl : 4096, len = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf) {
+        http_problem(r, 503, "overloaded", "out of memory; retry");
+        return -1;
+    }
+    for (;;) {
+        if (len == cap) {
+            if (cap >= max_body + 1)
+                break;
+            cap = cap * 2 > max_body + 1 ? max_body + 1 : cap * 2;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) {
+                free(buf);
+                http_problem(r, 503, "overloaded", "out of memory; retry");
+                return -1;
+            }
+            buf = nb;
+        }
+        int n = mg_read(r->conn, buf + len, cap - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    if (len > max_body) {
+        free(buf);
+        http_problem(r, 413, "body_too_large", "the body may be at most %zu bytes", max_body);
+        return -1;
+    }
+    buf[len] = 0;
+    r->body = buf;
+    r->body_len = len;
+    return 0;
+}
+
+static void req_free(req_t *r)
+{
+    for (int i = 0; i < r->nparams; i++)
+        free(r->params[i]);
+    for (int i = 0; i < r->nclaim; i++)
+        free(r->claim_buf[i]);
+    free(r->body);
+    cJSON_Delete(r->json);
+    if (r->db)
+        db_release(r->db);
+}
+
+static int dispatch(struct mg_connection *conn, void *cbdata)
+{
+    (void)cbdata;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    req_t r;
+    memset(&r, 0, sizeof r);
+    r.conn = conn;
+    r.ri = mg_get_request_info(conn);
+    r.method = r.ri->request_method;
+    r.route = "unmatched";
+    make_request_id(&r);
+
+    char path[1024];
+    snprintf(path, sizeof path, "%s", r.ri->local_uri ? r.ri->local_uri : "/");
+    char *segs[MAX_SEGS];
+    int n = split_path(path, segs);
+    route_t *found = NULL;
+    int path_known = 0;
+    char allow[128] = "";
+    const char *method = strcmp(r.method, "HEAD") == 0 ? "GET" : r.method;
+    for (int i = 0; n >= 0 && i < nroutes; i++) {
+        if (!route_matches(&routes[i], segs, n))
+            continue;
+        path_known = 1;
+        if (!strcmp(routes[i].method, method)) {
+            found = &routes[i];
+            break;
+        }
+        size_t al = strlen(allow), ml = strnlen(routes[i].method, sizeof routes[i].method);
+        if (al + ml + 3 < sizeof allow) {
+            if (al)
+                memcpy(allow + al, ", ", 2), al += 2;
+            memcpy(allow + al, routes[i].method, ml);
+            allow[al + ml] = 0;
+        }
+    }
+    unsigned flags = found ? found->flags : 0;
+    if (!found) {
+        if (path_known) {
+            char hdr[160];
+            snprintf(hdr, sizeof hdr, "Allow: %s\r\n", allow);
+            http_problem_hdr(&r, 405, hdr, "method_not_allowed", "this path accepts: %s", allow);
+        } else {
+            http_problem(&r, 404, "no_such_endpoint", "no such endpoint; see openapi.yaml");
+        }
+        goto done;
+    }
+    r.route = found->pattern;
+    r.route_data = found->data;
+    for (int i = 0; i < n && r.nparams < MAX_PATH_PARAMS; i++)
+        if (found->segs[i][0] == '{')
+            r.params[r.nparams++] = strdup(segs[i]);
+
+    if (!strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH")) {
+        if (read_body(&r) != 0)
+            goto done;
+    }
+    if (!(found->flags & ROUTE_PUBLIC) && auth_authenticate(&r) != 0)
+        goto done;
+    found->fn(&r);
+    if (!r.status)
+        http_problem(&r, 500, "internal", "the handler produced no response");
+done:
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    metrics_observe(r.route, r.method, r.status, secs);
+    log_level_t lvl = r.status >= 500 ? LOG_ERROR : (flags & ROUTE_NOLOG) ? LOG_DEBUG : LOG_INFO;
+    if (log_enabled(lvl)) {
+        char esc[600];
+        log_write(lvl, "request",
+                  "\"request_id\":\"%s\",\"method\":\"%s\",\"path\":\"%s\",\"route\":\"%s\","
+                  "\"status\":%d,\"ms\":%.3f,\"user\":\"%s\"",
+                  r.request_id, r.method, log_esc(r.ri->local_uri, esc, sizeof esc), r.route,
+                  r.status, secs * 1000.0, r.principal.user_id ? r.principal.user_id : "");
+    }
+    int status = r.status;
+    req_free(&r);
+    return status ? status : 500;
+}
+
+int http_start(const http_options_t *opt)
+{
+    max_body = opt->max_body;
+    char threads[16], port[160];
+    snprintf(threads, sizeof threads, "%d", opt->threads);
+    snprintf(port, sizeof port, "%s%s", opt->listen, opt->tls_cert ? "s" : "");
+    const char *options[32];
+    int k = 0;
+    options[k++] = "listening_ports";
+    options[k++] = port;
+    options[k++] = "num_threads";
+    options[k++] = threads;
+    options[k++] = "enable_keep_alive";
+    options[k++] = "yes";
+    options[k++] = "request_timeout_ms";
+    options[k++] = "30000";
+    options[k++] = "keep_alive_timeout_ms";
+    options[k++] = "30000";
+    if (opt->tls_cert) {
+        options[k++] = "ssl_certificate";
+        options[k++] = opt->tls_cert;
+    }
+    options[k] = NULL;
+    mg_init_library(opt->tls_cert ? MG_FEATURES_TLS : 0);
+    struct mg_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    ctx = mg_start(&cb, NULL, options);
+    if (!ctx)
+        return -1;
+    mg_set_request_handler(ctx, "/", dispatch, NULL);
+    return 0;
+}
+
+void http_stop(void)
+{
+    if (ctx)
+        mg_stop(ctx); /* waits for in-flight requests */
+    ctx = NULL;
+    mg_exit_library();
+}

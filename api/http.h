@@ -1,0 +1,104 @@
+/*
+ * api/http.h — the request context every handler receives, the router, and the
+ * response helpers (JSON, problem+json).  One req_t owns everything a request
+ * allocates; http_dispatch frees it all when the handler returns.
+ */
+#ifndef API_HTTP_H
+#define API_HTTP_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "core/authz.h"
+#include "db/db.h"
+
+struct mg_connection;
+struct mg_request_info;
+
+#define MAX_PATH_PARAMS 4
+#define MAX_CLAIM_IDS 256
+
+typedef struct req {
+    struct mg_connection *conn;
+    const struct mg_request_info *ri;
+    char request_id[48];
+    const char *method;
+    const char *route; /* the matched pattern, for metrics */
+    void *route_data;  /* as given to http_route */
+    char *params[MAX_PATH_PARAMS];
+    int nparams;
+    char *body;
+    size_t body_len;
+    cJSON *json;
+    int status;
+    /* authentication */
+    int authed;
+    principal_t principal;
+    char *claim_buf[2 * MAX_CLAIM_IDS + 4]; /* strings the principal borrows */
+    int nclaim;
+    const char *proj_ptrs[MAX_CLAIM_IDS];
+    const char *unit_ptrs[MAX_CLAIM_IDS];
+    db_conn_t *db;
+} req_t;
+
+typedef void (*handler_fn)(req_t *r);
+
+/* Route flags. */
+#define ROUTE_PUBLIC 1u   /* no token needed */
+#define ROUTE_NOLOG 2u    /* not logged at info (health checks, metrics) */
+#define ROUTE_INTERNAL 4u /* not part of the documented contract */
+
+/* Registers METHOD + pattern ("/v1/units/{id}").  Call only before http_start(). */
+void http_route(const char *method, const char *pattern, handler_fn fn, unsigned flags,
+                void *data);
+/* Writes "METHOD pattern\n" for every documented route (for the contract test). */
+void http_routes_print(void);
+
+typedef struct http_options {
+    const char *listen; /* "127.0.0.1:8080" */
+    int threads;
+    size_t max_body;
+    const char *tls_cert; /* NULL: plain HTTP */
+} http_options_t;
+
+int http_start(const http_options_t *opt);
+void http_stop(void);
+
+/* ---- responses ---- */
+/* Sends a JSON body (text already serialised).  extra_headers: "Name: v\r\n..." or NULL. */
+void http_send_json(req_t *r, int status, const char *json, const char *extra_headers);
+/* Serialises and sends a cJSON tree (does not free it). */
+void http_send_cjson(req_t *r, int status, const cJSON *j, const char *extra_headers);
+void http_send_empty(req_t *r, int status, const char *extra_headers);
+void http_send_text(req_t *r, int status, const char *ctype, const char *body);
+/* application/problem+json with a stable machine code and a detail saying what to fix. */
+void http_problem(req_t *r, int status, const char *code, const char *detail_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Same with extra headers ("Name: v\r\n..."). */
+void http_problem_hdr(req_t *r, int status, const char *extra, const char *code,
+                      const char *detail_fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Maps a failed PGresult to a problem response (409/422/503...). */
+void http_db_error(req_t *r, const PGresult *res);
+
+/* ---- request helpers ---- */
+const char *http_header(req_t *r, const char *name);
+/* Copies query parameter `name` into buf; returns length or -1 when absent. */
+int http_query(req_t *r, const char *name, char *buf, size_t len);
+/* Parses the body as a JSON object; sends 4xx itself and returns -1 on failure. */
+int http_json_body(req_t *r);
+/* Gets a pooled DB connection for this request (released automatically); sends 503
+ * itself and returns NULL when none can be had. */
+db_conn_t *http_db(req_t *r);
+/* Authorisation: runs core_authz_check and sends 403/404 itself; returns 0 when allowed. */
+int http_authorize(req_t *r, az_action_t action, const az_target_t *t);
+int http_authorize_role(req_t *r, az_action_t action);
+
+/* Validates a UUID string (lowercase or uppercase hex, 8-4-4-4-12). */
+int http_is_uuid(const char *s);
+/* Path parameter i that must be a UUID; sends 404 itself when it is not. */
+const char *http_uuid_param(req_t *r, int i);
+
+/* Metrics (api/ops.c). */
+void metrics_observe(const char *route, const char *method, int status, double seconds);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * api/main.c — start-up: configuration, schema check or migration, optional demo data,
+ * the resource registrations, the HTTP server, and a graceful stop on SIGTERM/SIGINT
+ * (civetweb finishes in-flight requests, then the pool closes).
+ */
+#include "api/api.h"
+#include "api/auth.h"
+#include "api/config.h"
+#include "api/http.h"
+#include "db/db.h"
+#include "db/demo.h"
+#include "db/log.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static int prepare_database(void)
+{
+    db_conn_t *c = db_acquire();
+    if (!c) {
+        log_write(LOG_ERROR, "database unreachable at start-up", NULL);
+        return -1;
+    }
+    int rc = -1;
+    char err[1024] = "";
+    if (g_config.migrate && db_schema_migrate(c, err, sizeof err) != 0) {
+        char esc[1100];
+        log_write(LOG_ERROR, "migration failed", "\"detail\":\"%s\"", log_esc(err, esc, sizeof esc));
+        goto out;
+    }
+    int cur = db_schema_current_version(c), want = db_schema_compiled_version();
+    if (cur > want) {
+        log_write(LOG_ERROR, "database schema is newer than this server; refusing to start",
+                  "\"database\":%d,\"server\":%d", cur, want);
+        goto out;
+    }
+    if (cur < want) {
+        log_write(LOG_ERROR, "database schema is older than this server; run with --migrate",
+                  "\"database\":%d,\"server\":%d", cur, want);
+        goto out;
+    }
+    if (g_config.seed_demo) {
+        const char *pw = getenv("DESK_DEMO_PASSWORD");
+        char hash[200];
+        if (!pw || !*pw)
+            pw = "demo-pass-2026";
+        auth_password_hash(pw, g_config.pbkdf2_iter, hash, sizeof hash);
+        int s = db_demo_seed(c, "demo", "示范物业服务有限公司", "", hash);
+        if (s < 0)
+            goto out;
+        log_write(LOG_INFO, s ? "demo organisation loaded" : "demo organisation already present",
+                  NULL);
+    }
+    rc = 0;
+out:
+    db_release(c);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    int cl = config_load(argc, argv);
+    if (cl != 0)
+        return cl > 0 ? 0 : 2;
+    int lvl = log_level_from_string(g_config.log_level);
+    log_set_level(lvl < 0 ? LOG_INFO : (log_level_t)lvl);
+    if (auth_init() != 0)
+        return 2;
+    api_register_all();
+    if (g_config.print_routes) {
+        http_routes_print();
+        return 0;
+    }
+    db_pool_init(g_config.database_url, g_config.pool_size, g_config.pool_timeout_ms);
+    if (prepare_database() != 0)
+        return 1;
+    if (g_config.no_serve) {
+        db_pool_shutdown();
+        return 0;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    http_options_t opt = {g_config.listen, g_config.threads, g_config.max_body,
+                          g_config.tls_cert[0] ? g_config.tls_cert : NULL};
+    if (http_start(&opt) != 0) {
+        log_write(LOG_ERROR, "cannot listen", "\"listen\":\"%s\"", g_config.listen);
+        return 1;
+    }
+    api_background_start();
+    log_write(LOG_INFO, "serving", "\"listen\":\"%s\",\"threads\":%d,\"pool\":%d",
+              g_config.listen, g_config.threads, g_config.pool_size);
+    while (!stop)
+        pause();
+    log_write(LOG_INFO, "stopping: finishing in-flight requests", NULL);
+    api_background_stop();
+    http_stop();
+    db_pool_shutdown();
+    log_write(LOG_INFO, "stopped", NULL);
+    return 0;
+}

@@ -1,0 +1,765 @@
+/*
+ * api/org.c — the organisation model over HTTP: the organisation, projects, buildings,
+ * units, departments, residents and users.  Each resource is a field table; one set of
+ * handlers validates bodies against it, authorises through core/authz, and runs the
+ * statements db/crud.c generated.  Lists use keyset cursors on (created_at, id); reads
+ * carry an ETag of the row version and updates require a matching If-Match.
+ */
+#include "api/auth.h"
+#include "api/codec.h"
+#include "api/config.h"
+#include "api/http.h"
+#include "db/crud.h"
+#include "db/log.h"
+#include "db/org.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct api_resource {
+    resource_t db;
+    az_action_t read, write;
+    int creatable;
+    /* Stores virtual fields after insert/update; returns 0 or sends the error itself. */
+    int (*hook)(req_t *r, db_conn_t *c, const char *id);
+} api_resource_t;
+
+static const char *const unit_status[] = {"occupied", "vacant", "rented", "decorating", NULL};
+static const char *const dept_kinds[] = {"customer_service", "engineering", "security", "cleaning",
+                                         "greenery", "finance", "supplier", "other", NULL};
+static const char *const roles[] = {"resident", "agent",   "technician",  "security",
+                                    "supervisor", "manager", "director",    "gm",
+                                    "clerk",    "integration", "auditor", "admin", NULL};
+static const char *const relations[] = {"owner", "tenant", "family", NULL};
+
+#define DEFAULT_HOURS                                                                              \
+    "{\"mon\":[[\"09:00\",\"20:00\"]],\"tue\":[[\"09:00\",\"20:00\"]],\"wed\":[[\"09:00\","        \
+    "\"20:00\"]],\"thu\":[[\"09:00\",\"20:00\"]],\"fri\":[[\"09:00\",\"20:00\"]],\"sat\":[["       \
+    "\"09:00\",\"20:00\"]],\"sun\":[[\"09:00\",\"20:00\"]]}"
+
+static const field_t org_fields[] = {
+    {"code", FT_TEXT, FF_REQUIRED, 63, NULL, NULL, NULL, NULL},
+    {"name", FT_TEXT, FF_REQUIRED | FF_UPDATABLE, 200, NULL, NULL, NULL, NULL},
+    {"phone", FT_TEXT, FF_UPDATABLE | FF_NULLABLE, 40, NULL, NULL, NULL, NULL},
+    {"address", FT_TEXT, FF_UPDATABLE | FF_NULLABLE, 500, NULL, NULL, NULL, NULL},
+};
+static const field_t project_fields[] = {
+    {"code", FT_TEXT, FF_REQUIRED, 64, NULL, NULL, NULL, NULL},
+    {"name", FT_TEXT, FF_REQUIRED | FF_UPDATABLE, 200, NULL, NULL, NULL, NULL},
+    {"time_zone", FT_TZ, FF_REQUIRED | FF_UPDATABLE, 64, NULL, NULL, NULL, NULL},
+    {"business_hours", FT_HOURS, FF_UPDATABLE, 0, NULL, NULL, NULL, DEFAULT_HOURS},
+    {"address", FT_TEXT, FF_UPDATABLE | FF_NULLABLE, 500, NULL, NULL, NULL, NULL},
+    {"phone", FT_TEXT, FF_UPDATABLE | FF_NULLABLE, 40, NULL, NULL, NULL, NULL},
+};
+static const field_t building_fields[] = {
+    {"project_id", FT_UUID, FF_REQUIRED | FF_FILTER, 0, NULL, NULL, NULL, NULL},
+    {"code", FT_TEXT, FF_REQUIRED, 64, NULL, NULL, NULL, NULL},
+    {"name", FT_TEXT, FF_REQUIRED | FF_UPDATABLE, 200, NULL, NULL, NULL, NULL},
+    {"floors", FT_INT, FF_UPDATABLE | FF_NULLABLE, 300, NULL, NULL, NULL, NULL},
+};
+static const field_t unit_fields[] = {
+    {"project_id", FT_UUID, FF_REQUIRED | FF_FILTER, 0, NULL, NULL, NULL, NULL},
+    {"building_id", FT_UUID, FF_REQUIRED | FF_FILTER, 0, NULL, NULL, NULL, NULL},
+    {"code", FT_TEXT, FF_REQUIRED, 64, NULL, NULL, NULL, NULL},
+    {"floor", FT_INT, FF_UPDATABLE | FF_NULLABLE, 300, NULL, NULL, NULL, NULL},
+    {"area_m2", FT_NUM, FF_UPDATABLE | FF_NULLABLE, 0, NULL, NULL, NULL, NULL},
+    {"status", FT_ENUM, FF_UPDATABLE | FF_FILTER, 0, unit_status, NULL, NULL, "occupied"},
+};
+static const field_t dept_fields[] = {
+    {"project_id", FT_UUID, FF_FILTER | FF_NULLABLE, 0, NULL, NULL, NULL, NULL},
+    {"kind", FT_ENUM, FF_REQUIRED | FF_FILTER, 0, dept_kinds, NULL, NULL, NULL},
+    {"name", FT_TEXT, FF_REQUIRED | FF_UPDATABLE, 200, NULL, NULL, NULL, NULL},
+    {"phone", FT_TEXT, FF_UPDATABLE | FF_NULLABLE, 40, NULL, NULL, NULL, NULL},
+};
+static const field_t resident_fields[] = {
+    {"project_id", FT_UUID, FF_REQUIRED | FF_FILTER, 0, NULL, NULL, NULL, NULL},
+    {"name", FT_TEXT, FF_REQUIRED | FF_UPDATABLE, 200, NULL, NULL, NULL, NULL},
+    {"phone", FT_TEXT, FF_UPDATABLE | FF_NULLABLE | FF_PII, 40, NULL, NULL, NULL, NULL},
+    {"id_number", FT_SECRET, FF_UPDATABLE | FF_NULLABLE, 64, NULL, NULL, "id_number_hash", NULL},
+    {"units", FT_OBJ_SET, FF_UPDATABLE | FF_VIRTUAL, 0, NULL,
+     "coalesce((SELECT json_agg(json_build_object('unit_id', ru.unit_id, 'relation', ru.relation, "
+     "'is_adult', ru.is_adult) ORDER BY ru.unit_id) FROM resident_units ru WHERE ru.resident_id = "
+     "t.id), '[]')",
+     NULL, NULL},
+};
+static const field_t user_fields[] = {
+    {"username", FT_TEXT, FF_REQUIRED, 64, NULL, NULL, NULL, NULL},
+    {"display_name", FT_TEXT, FF_REQUIRED | FF_UPDATABLE, 200, NULL, NULL, NULL, NULL},
+    {"role", FT_ENUM, FF_REQUIRED | FF_UPDATABLE | FF_FILTER, 0, roles, NULL, NULL, NULL},
+    {"department_id", FT_UUID, FF_UPDATABLE | FF_NULLABLE | FF_FILTER, 0, NULL, NULL, NULL, NULL},
+    {"resident_id", FT_UUID, FF_NULLABLE, 0, NULL, NULL, NULL, NULL},
+    {"phone", FT_TEXT, FF_UPDATABLE | FF_NULLABLE | FF_PII, 40, NULL, NULL, NULL, NULL},
+    {"password", FT_SECRET, FF_REQUIRED | FF_UPDATABLE, 256, NULL, NULL, "password_hash", NULL},
+    {"active", FT_BOOL, FF_UPDATABLE, 0, NULL, NULL, NULL, "true"},
+    {"project_ids", FT_UUID_SET, FF_UPDATABLE | FF_VIRTUAL, 0, NULL,
+     "coalesce((SELECT json_agg(up.project_id ORDER BY up.project_id) FROM user_projects up "
+     "WHERE up.user_id = t.id), '[]')",
+     NULL, NULL},
+};
+
+static int user_hook(req_t *r, db_conn_t *c, const char *id);
+static int resident_hook(req_t *r, db_conn_t *c, const char *id);
+
+#define NF(a) (int)(sizeof a / sizeof a[0])
+#define RES(p, sing, f, proj, extra, orgt)                                                        \
+    {.path = p, .table = p, .singular = sing, .fields = f, .nfields = NF(f),                       \
+     .project_expr = proj, .extra_json = extra, .org_table = orgt}
+static api_resource_t resources[] = {
+    {RES("organisations", "organisation", org_fields, NULL, NULL, 1), AZ_ORG_READ, AZ_ORG_UPDATE,
+     0, NULL},
+    {RES("projects", "project", project_fields, "t.id", NULL, 0), AZ_PROJECT_READ,
+     AZ_PROJECT_WRITE, 1, NULL},
+    {RES("buildings", "building", building_fields, "t.project_id", NULL, 0), AZ_PLACE_READ,
+     AZ_PLACE_WRITE, 1, NULL},
+    {RES("units", "unit", unit_fields, "t.project_id", NULL, 0), AZ_PLACE_READ, AZ_PLACE_WRITE, 1,
+     NULL},
+    {RES("departments", "department", dept_fields, "t.project_id", NULL, 0), AZ_DEPT_READ,
+     AZ_DEPT_WRITE, 1, NULL},
+    {RES("residents", "resident", resident_fields, "t.project_id",
+         "'has_id_number', t.id_number_hash IS NOT NULL", 0),
+     AZ_RESIDENT_READ, AZ_RESIDENT_WRITE, 1, resident_hook},
+    {RES("users", "user", user_fields, NULL,
+         "'failed_logins', t.failed_logins, 'locked_until', rfc3339(t.locked_until)", 0),
+     AZ_USER_READ, AZ_USER_WRITE, 1, user_hook},
+};
+
+/* ---------------------------------------------------------------- validation */
+
+static int valid_hhmm(const char *s, int *mins)
+{
+    if (strlen(s) != 5 || s[2] != ':')
+        return 0;
+    for (int i = 0; i < 5; i++)
+        if (i != 2 && (s[i] < '0' || s[i] > '9'))
+            return 0;
+    int h = (s[0] - '0') * 10 + s[1] - '0', m = (s[3] - '0') * 10 + s[4] - '0';
+    if (m > 59 || h > 24 || (h == 24 && m != 0))
+        return 0;
+    *mins = h * 60 + m;
+    return 1;
+}
+
+/* Business hours: {"mon": [["09:00","12:00"],["13:00","18:00"]], ...}; missing day = closed. */
+static int valid_hours(const cJSON *v, char *err, size_t len)
+{
+    static const char *const days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    if (!cJSON_IsObject(v)) {
+        snprintf(err, len, "an object keyed by mon..sun");
+        return 0;
+    }
+    const cJSON *d;
+    cJSON_ArrayForEach(d, v)
+    {
+        int known = 0;
+        for (int i = 0; i < 7; i++)
+            known |= !strcmp(d->string, days[i]);
+        if (!known) {
+            snprintf(err, len, "unknown day '%s' (use mon..sun)", d->string);
+            return 0;
+        }
+        if (!cJSON_IsArray(d) || cJSON_GetArraySize(d) > 4) {
+            snprintf(err, len, "'%s' must be a list of at most 4 [\"HH:MM\",\"HH:MM\"] pairs",
+                     d->string);
+            return 0;
+        }
+        int prev_end = -1;
+        const cJSON *seg;
+        cJSON_ArrayForEach(seg, d)
+        {
+            int a, b;
+            const cJSON *s0 = cJSON_GetArrayItem(seg, 0), *s1 = cJSON_GetArrayItem(seg, 1);
+            if (!cJSON_IsArray(seg) || cJSON_GetArraySize(seg) != 2 || !cJSON_IsString(s0) ||
+                !cJSON_IsString(s1) || !valid_hhmm(s0->valuestring, &a) ||
+                !valid_hhmm(s1->valuestring, &b) || a >= b || a < prev_end) {
+                snprintf(err, len,
+                         "'%s' segments must be [\"HH:MM\",\"HH:MM\"] with start < end, sorted "
+                         "and not overlapping",
+                         d->string);
+                return 0;
+            }
+            prev_end = b;
+        }
+    }
+    return 1;
+}
+
+static int enum_ok(const char *const *e, const char *s)
+{
+    for (; *e; e++)
+        if (!strcmp(*e, s))
+            return 1;
+    return 0;
+}
+
+static void enum_list(const char *const *e, char *buf, size_t len)
+{
+    buf[0] = 0;
+    for (; *e; e++) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, len - l, "%s%s", l ? ", " : "", *e);
+    }
+}
+
+/* Keyed hash for ID numbers: verifiable, never readable. */
+static void id_number_hash(const char *s, char out[80])
+{
+    unsigned char d[32];
+    unsigned dl = 0;
+    HMAC(EVP_sha256(), g_config.jwt_secret ? g_config.jwt_secret : "deskd-id",
+         g_config.jwt_secret ? (int)g_config.jwt_secret_len : 8, (const unsigned char *)s,
+         strlen(s), d, &dl);
+    strcpy(out, "hmac-sha256$");
+    for (unsigned i = 0; i < dl; i++)
+        snprintf(out + 12 + 2 * i, 3, "%02x", d[i]);
+}
+
+/* Turns one JSON value into its text parameter.  Returns 0, or sends 422 and -1.
+ * *out points into r-owned or static memory; `store` receives allocations to free. */
+static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v, char **out)
+{
+    char err[256];
+    *out = NULL;
+    if (cJSON_IsNull(v)) {
+        if (f->flags & FF_NULLABLE)
+            return 0;
+        http_problem(r, 422, "invalid_field", "'%s' may not be null", f->name);
+        return -1;
+    }
+    switch (f->type) {
+    case FT_TEXT:
+    case FT_TZ:
+    case FT_SECRET:
+        if (!cJSON_IsString(v) || !v->valuestring[0] ||
+            strlen(v->valuestring) > (size_t)f->maxlen) {
+            http_problem(r, 422, "invalid_field",
+                         "'%s' must be a non-empty string of at most %d bytes", f->name, f->maxlen);
+            return -1;
+        }
+        if (f->type == FT_TZ) {
+            int ok = db_org_tz_exists(c, v->valuestring);
+            if (ok != 1) {
+                http_problem(r, 422, "invalid_field",
+                             "'%s' must be an IANA time zone name such as Asia/Shanghai",
+                             f->name);
+                return -1;
+            }
+        }
+        if (f->type == FT_SECRET) {
+            char *h = malloc(200);
+            if (!strcmp(f->name, "password")) {
+                if (strlen(v->valuestring) < 8) {
+                    free(h);
+                    http_problem(r, 422, "weak_password",
+                                 "'password' must be at least 8 characters");
+                    return -1;
+                }
+                auth_password_hash(v->valuestring, g_config.pbkdf2_iter, h, 200);
+            } else {
+                id_number_hash(v->valuestring, h);
+            }
+            *out = h;
+            return 1; /* caller frees */
+        }
+        *out = v->valuestring;
+        return 0;
+    case FT_ENUM:
+        if (!cJSON_IsString(v) || !enum_ok(f->enums, v->valuestring)) {
+            enum_list(f->enums, err, sizeof err);
+            http_problem(r, 422, "invalid_enum", "'%s' must be one of: %s", f->name, err);
+            return -1;
+        }
+        *out = v->valuestring;
+        return 0;
+    case FT_UUID:
+        if (!cJSON_IsString(v) || !http_is_uuid(v->valuestring)) {
+            http_problem(r, 422, "invalid_field", "'%s' must be a UUID string", f->name);
+            return -1;
+        }
+        *out = v->valuestring;
+        return 0;
+    case FT_BOOL:
+        if (!cJSON_IsBool(v)) {
+            http_problem(r, 422, "invalid_field", "'%s' must be true or false", f->name);
+            return -1;
+        }
+        *out = cJSON_IsTrue(v) ? "true" : "false";
+        return 0;
+    case FT_INT:
+    case FT_NUM: {
+        double d = v->valuedouble;
+        if (!cJSON_IsNumber(v) || (f->type == FT_INT && (d != (double)(long)d || d < -1000 ||
+                                                         d > f->maxlen)) ||
+            (f->type == FT_NUM && (d <= 0 || d > 1e8))) {
+            http_problem(r, 422, "invalid_field", "'%s' must be %s", f->name,
+                         f->type == FT_INT ? "a whole number in range" : "a positive number");
+            return -1;
+        }
+        char *s = malloc(32);
+        snprintf(s, 32, f->type == FT_INT ? "%.0f" : "%.2f", d);
+        *out = s;
+        return 1;
+    }
+    case FT_HOURS:
+        if (!valid_hours(v, err, sizeof err)) {
+            http_problem(r, 422, "invalid_field", "'%s' must be %s", f->name, err);
+            return -1;
+        }
+        *out = cJSON_PrintUnformatted(v);
+        return 1;
+    case FT_UUID_SET: {
+        const cJSON *it;
+        if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > MAX_CLAIM_IDS) {
+            http_problem(r, 422, "invalid_field", "'%s' must be an array of UUIDs", f->name);
+            return -1;
+        }
+        cJSON_ArrayForEach(it, v) if (!cJSON_IsString(it) || !http_is_uuid(it->valuestring))
+        {
+            http_problem(r, 422, "invalid_field", "'%s' must be an array of UUIDs", f->name);
+            return -1;
+        }
+        return 0;
+    }
+    case FT_OBJ_SET: {
+        const cJSON *it;
+        if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > 100) {
+            http_problem(r, 422, "invalid_field", "'%s' must be an array of objects", f->name);
+            return -1;
+        }
+        cJSON_ArrayForEach(it, v)
+        {
+            const cJSON *u = cJSON_GetObjectItemCaseSensitive(it, "unit_id");
+            const cJSON *rel = cJSON_GetObjectItemCaseSensitive(it, "relation");
+            const cJSON *ad = cJSON_GetObjectItemCaseSensitive(it, "is_adult");
+            if (!cJSON_IsObject(it) || !cJSON_IsString(u) || !http_is_uuid(u->valuestring) ||
+                !cJSON_IsString(rel) || !enum_ok(relations, rel->valuestring) ||
+                (ad && !cJSON_IsBool(ad))) {
+                http_problem(r, 422, "invalid_field",
+                             "each of '%s' must be {\"unit_id\": UUID, \"relation\": "
+                             "owner|tenant|family, \"is_adult\": bool}",
+                             f->name);
+                return -1;
+            }
+        }
+        return 0;
+    }
+    }
+    return -1;
+}
+
+/* Rejects body members the resource does not know (id, version... are read-only). */
+static int unknown_fields(req_t *r, const resource_t *res, int creating)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, r->json)
+    {
+        const field_t *f = NULL;
+        for (int i = 0; i < res->nfields && !f; i++)
+            if (!strcmp(res->fields[i].name, m->string))
+                f = &res->fields[i];
+        if (!f) {
+            http_problem(r, 422, "unknown_field", "'%s' is not a writable field of a %s",
+                         m->string, res->singular);
+            return -1;
+        }
+        if (!creating && !(f->flags & FF_UPDATABLE)) {
+            http_problem(r, 422, "immutable_field", "'%s' cannot be changed after creation",
+                         m->string);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void uuid_array_literal(const cJSON *arr, char *buf, size_t len)
+{
+    size_t o = (size_t)snprintf(buf, len, "{");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr)
+    {
+        if (o + 40 >= len)
+            break;
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", o > 1 ? "," : "", it->valuestring);
+    }
+    snprintf(buf + o, len - o, "}");
+}
+
+static int user_hook(req_t *r, db_conn_t *c, const char *id)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, "project_ids");
+    if (!v)
+        return 0;
+    char lit[MAX_CLAIM_IDS * 40 + 4];
+    uuid_array_literal(v, lit, sizeof lit);
+    PGresult *e = db_org_set_user_projects(c, id, r->principal.org_id, lit);
+    if (e) {
+        http_db_error(r, e);
+        PQclear(e);
+        return -1;
+    }
+    return 0;
+}
+
+static int resident_hook(req_t *r, db_conn_t *c, const char *id)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, "units");
+    if (!v)
+        return 0;
+    char *js = cJSON_PrintUnformatted(v);
+    int bad = 0;
+    PGresult *e = db_org_set_resident_units(c, id, r->principal.org_id, js, &bad);
+    free(js);
+    if (e) {
+        http_db_error(r, e);
+        PQclear(e);
+        return -1;
+    }
+    if (bad) {
+        http_problem(r, 422, "invalid_field",
+                     "every unit in 'units' must exist in the resident's project");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+static void etag_header(char *buf, size_t len, int version, const char *location_path,
+                        const char *id)
+{
+    if (location_path)
+        snprintf(buf, len, "ETag: \"%d\"\r\nLocation: /v1/%s/%s\r\n", version, location_path, id);
+    else
+        snprintf(buf, len, "ETag: \"%d\"\r\n", version);
+}
+
+static void list_h(req_t *r)
+{
+    api_resource_t *ar = r->route_data;
+    resource_t *res = &ar->db;
+    if (http_authorize_role(r, ar->read) != 0)
+        return;
+    char buf[256], lim[16];
+    int limit = 50;
+    if (http_query(r, "limit", lim, sizeof lim) >= 0) {
+        char *end;
+        long l = strtol(lim, &end, 10);
+        if (*end || l < 1 || l > 200) {
+            http_problem(r, 400, "invalid_query", "'limit' must be an integer from 1 to 200");
+            return;
+        }
+        limit = (int)l;
+    }
+    char after_ts[64] = "", after_id[40] = "";
+    if (http_query(r, "cursor", buf, sizeof buf) >= 0) {
+        unsigned char dec[128];
+        long n = b64url_decode(buf, strlen(buf), dec, sizeof dec - 1);
+        char *bar = n > 0 ? (dec[n] = 0, strchr((char *)dec, '|')) : NULL;
+        if (!bar || bar - (char *)dec >= (long)sizeof after_ts || !http_is_uuid(bar + 1)) {
+            http_problem(r, 400, "invalid_cursor", "'cursor' must be a next_cursor value from a "
+                                                   "previous page");
+            return;
+        }
+        memcpy(after_ts, dec, (size_t)(bar - (char *)dec));
+        after_ts[bar - (char *)dec] = 0;
+        memcpy(after_id, bar + 1, 36);
+        after_id[36] = 0;
+    }
+    /* Filters. */
+    const char *filters[16] = {0};
+    char fbuf[16][80];
+    int k = 0;
+    for (int i = 0; i < res->nfields && k < 16; i++) {
+        const field_t *f = &res->fields[i];
+        if (!(f->flags & FF_FILTER))
+            continue;
+        if (http_query(r, f->name, fbuf[k], sizeof fbuf[k]) >= 0) {
+            if ((f->type == FT_UUID && !http_is_uuid(fbuf[k])) ||
+                (f->type == FT_ENUM && !enum_ok(f->enums, fbuf[k]))) {
+                http_problem(r, 400, "invalid_query", "filter '%s' has an invalid value",
+                             f->name);
+                return;
+            }
+            filters[k] = fbuf[k];
+        }
+        k++;
+    }
+    /* Scope: restrict to the caller's projects unless org-wide. */
+    char projects[MAX_CLAIM_IDS * 40 + 4];
+    const char *proj_arr = NULL;
+    if (!r->principal.all_projects && res->project_expr) {
+        size_t o = (size_t)snprintf(projects, sizeof projects, "{");
+        for (size_t i = 0; i < r->principal.nprojects; i++)
+            o += (size_t)snprintf(projects + o, sizeof projects - o, "%s%s", i ? "," : "",
+                                  r->principal.projects[i]);
+        snprintf(projects + o, sizeof projects - o, "}");
+        proj_arr = projects;
+    }
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    PGresult *res_rows = db_crud_list(c, res, r->principal.org_id, proj_arr,
+                                      after_ts[0] ? after_ts : NULL, after_id[0] ? after_id : NULL,
+                                      filters, limit + 1, core_authz_sees_pii(r->principal.role));
+    if (!db_ok(res_rows)) {
+        http_db_error(r, res_rows);
+        PQclear(res_rows);
+        return;
+    }
+    int n = PQntuples(res_rows);
+    int shown = n > limit ? limit : n;
+    size_t total = 64;
+    for (int i = 0; i < shown; i++)
+        total += (size_t)PQgetlength(res_rows, i, 0) + 1;
+    char *out = malloc(total + 256);
+    size_t o = 0;
+    o += (size_t)sprintf(out, "{\"items\":[");
+    for (int i = 0; i < shown; i++) {
+        if (i)
+            out[o++] = ',';
+        memcpy(out + o, PQgetvalue(res_rows, i, 0), (size_t)PQgetlength(res_rows, i, 0));
+        o += (size_t)PQgetlength(res_rows, i, 0);
+    }
+    if (n > limit) {
+        char raw[256], enc[360];
+        int rl = snprintf(raw, sizeof raw, "%s|%s", PQgetvalue(res_rows, shown - 1, 1),
+                          PQgetvalue(res_rows, shown - 1, 2));
+        b64url_encode((unsigned char *)raw, (size_t)rl, enc);
+        o += (size_t)sprintf(out + o, "],\"next_cursor\":\"%s\"}", enc);
+    } else {
+        o += (size_t)sprintf(out + o, "],\"next_cursor\":null}");
+    }
+    out[o] = 0;
+    PQclear(res_rows);
+    http_send_json(r, 200, out, NULL);
+    free(out);
+}
+
+static az_target_t target_of(req_t *r, const resource_t *res, const char *id,
+                             const char *project)
+{
+    az_target_t t = {r->principal.org_id, project && project[0] ? project : NULL, NULL, NULL,
+                     NULL};
+    if (res->org_table)
+        t.org_id = id; /* the organisation row: its id is the org */
+    return t;
+}
+
+static void get_h(req_t *r)
+{
+    api_resource_t *ar = r->route_data;
+    if (http_authorize_role(r, ar->read) != 0)
+        return;
+    const char *id = http_uuid_param(r, 0);
+    if (!id)
+        return;
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    crud_row_t row;
+    PGresult *err;
+    int f = db_crud_get(c, &ar->db, id, ar->db.org_table ? id : r->principal.org_id,
+                        core_authz_sees_pii(r->principal.role), 0, &row, &err);
+    if (f < 0) {
+        http_db_error(r, err);
+        PQclear(err);
+        return;
+    }
+    if (f == 0) {
+        http_problem(r, 404, "not_found", "no %s with this id in your scope", ar->db.singular);
+        return;
+    }
+    az_target_t t = target_of(r, &ar->db, id, row.project_id);
+    if (http_authorize(r, ar->read, &t) == 0) {
+        char hdr[128];
+        etag_header(hdr, sizeof hdr, row.version, NULL, NULL);
+        const char *inm = http_header(r, "If-None-Match");
+        char tag[24];
+        snprintf(tag, sizeof tag, "\"%d\"", row.version);
+        if (inm && !strcmp(inm, tag))
+            http_send_empty(r, 304, hdr);
+        else
+            http_send_json(r, 200, row.json, hdr);
+    }
+    free(row.json);
+}
+
+/* Collects parameter values for insert/update; returns 0 or -1 (problem sent). */
+static int collect(req_t *r, db_conn_t *c, const resource_t *res, int creating, const char **vals,
+                   int *set, char **owned, int *nowned)
+{
+    int k = 0;
+    for (int i = 0; i < res->nfields; i++) {
+        const field_t *f = &res->fields[i];
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, f->name);
+        if (!v && creating && (f->flags & FF_REQUIRED)) {
+            http_problem(r, 422, "missing_field", "'%s' is required to create a %s", f->name,
+                         res->singular);
+            return -1;
+        }
+        char *out = NULL;
+        if (v) {
+            int rc = field_value(r, c, f, v, &out);
+            if (rc < 0)
+                return -1;
+            if (rc == 1)
+                owned[(*nowned)++] = out;
+        }
+        if (f->flags & FF_VIRTUAL)
+            continue;
+        vals[k] = v ? out : (creating ? f->def : NULL);
+        set[k] = v != NULL;
+        k++;
+    }
+    return 0;
+}
+
+static void write_h(req_t *r, int creating)
+{
+    api_resource_t *ar = r->route_data;
+    resource_t *res = &ar->db;
+    if (http_authorize_role(r, ar->write) != 0)
+        return;
+    const char *id = NULL;
+    if (!creating && !(id = http_uuid_param(r, 0)))
+        return;
+    if (http_json_body(r) != 0 || unknown_fields(r, res, creating) != 0)
+        return;
+    int expect = -1;
+    if (!creating) {
+        const char *im = http_header(r, "If-Match");
+        if (!im) {
+            http_problem(r, 428, "if_match_required",
+                         "send If-Match with the ETag from your last GET of this %s",
+                         res->singular);
+            return;
+        }
+        const char *p = im;
+        if (!strncmp(p, "W/", 2))
+            p += 2;
+        if (*p == '"')
+            p++;
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || (*end && *end != '"')) {
+            http_problem(r, 412, "stale_version", "If-Match does not match the current version");
+            return;
+        }
+        expect = (int)v;
+    }
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    const char *vals[32];
+    int set[32];
+    char *owned[32];
+    int nowned = 0;
+    PGresult *res_row = NULL;
+    crud_row_t row = {0};
+    int pii = core_authz_sees_pii(r->principal.role);
+    if (collect(r, c, res, creating, vals, set, owned, &nowned) != 0)
+        goto out;
+    if (db_begin(c) != 0) {
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        goto out;
+    }
+    if (creating) {
+        const cJSON *pj = cJSON_GetObjectItemCaseSensitive(r->json, "project_id");
+        const char *project = cJSON_IsString(pj) ? pj->valuestring : NULL;
+        az_target_t t = target_of(r, res, NULL, project);
+        if (http_authorize(r, ar->write, &t) != 0)
+            goto out;
+        res_row = db_crud_insert(c, res, r->principal.org_id, vals, pii);
+    } else {
+        PGresult *err;
+        int f = db_crud_get(c, res, id, res->org_table ? id : r->principal.org_id, pii, 1, &row,
+                            &err);
+        if (f < 0) {
+            http_db_error(r, err);
+            PQclear(err);
+            goto out;
+        }
+        if (f == 0) {
+            http_problem(r, 404, "not_found", "no %s with this id in your scope", res->singular);
+            goto out;
+        }
+        az_target_t t = target_of(r, res, id, row.project_id);
+        if (http_authorize(r, ar->write, &t) != 0)
+            goto out;
+        if (row.version != expect) {
+            char hdr[64];
+            snprintf(hdr, sizeof hdr, "ETag: \"%d\"\r\n", row.version);
+            http_problem_hdr(r, 412, hdr, "stale_version",
+                             "the %s changed since you read it (now version %d); GET it again "
+                             "and retry",
+                             res->singular, row.version);
+            goto out;
+        }
+        res_row = db_crud_update(c, res, id, res->org_table ? id : r->principal.org_id, set, vals,
+                                 pii);
+    }
+    if (!db_ok(res_row)) {
+        http_db_error(r, res_row);
+        goto out;
+    }
+    char new_id[40];
+    snprintf(new_id, sizeof new_id, "%s", PQgetvalue(res_row, 0, 3));
+    if (ar->hook && ar->hook(r, c, new_id) != 0)
+        goto out;
+    /* Re-read so link-table changes show in the response. */
+    free(row.json);
+    row.json = NULL;
+    PGresult *err;
+    if (db_crud_get(c, res, new_id, res->org_table ? new_id : r->principal.org_id, pii, 0, &row,
+                    &err) != 1) {
+        if (err) {
+            http_db_error(r, err);
+            PQclear(err);
+        } else {
+            http_problem(r, 503, "database_unavailable", "retry shortly");
+        }
+        goto out;
+    }
+    if (db_commit(c) != 0) {
+        http_problem(r, 503, "database_unavailable", "the change was not saved; retry");
+        goto out;
+    }
+    char hdr[256];
+    etag_header(hdr, sizeof hdr, row.version, creating ? res->path : NULL, new_id);
+    http_send_json(r, creating ? 201 : 200, row.json, hdr);
+out:
+    if (c)
+        db_rollback(c);
+    PQclear(res_row);
+    free(row.json);
+    for (int i = 0; i < nowned; i++)
+        free(owned[i]);
+}
+
+static void create_h(req_t *r)
+{
+    write_h(r, 1);
+}
+
+static void update_h(req_t *r)
+{
+    write_h(r, 0);
+}
+
+void api_org_register(void)
+{
+    for (size_t i = 0; i < sizeof resources / sizeof resources[0]; i++) {
+        api_resource_t *ar = &resources[i];
+        db_crud_prepare(&ar->db);
+        char coll[64], item[80];
+        snprintf(coll, sizeof coll, "/v1/%s", ar->db.path);
+        snprintf(item, sizeof item, "/v1/%s/{id}", ar->db.path);
+        http_route("GET", coll, list_h, 0, ar);
+        if (ar->creatable)
+            http_route("POST", coll, create_h, 0, ar);
+        http_route("GET", item, get_h, 0, ar);
+        http_route("PATCH", item, update_h, 0, ar);
+    }
+}

@@ -1,0 +1,17 @@
+/* api/registry.c — the one list of resources the server serves, and its background work. */
+#include "api/api.h"
+
+void api_register_all(void)
+{
+    api_ops_register();
+    api_auth_register();
+    api_org_register();
+}
+
+void api_background_start(void)
+{
+}
+
+void api_background_stop(void)
+{
+}

@@ -1,0 +1,154 @@
+/*
+ * core/authz.c — the role × action table and the scope rules.  The table is the single
+ * place that says which role may do what; handlers never test roles themselves.
+ */
+#include "core/authz.h"
+
+#include <string.h>
+
+#define R(x) (1u << (x))
+#define STAFF_DESK (R(ROLE_AGENT) | R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR) | R(ROLE_GM))
+#define ALL_STAFF                                                                                  \
+    (STAFF_DESK | R(ROLE_TECHNICIAN) | R(ROLE_SECURITY) | R(ROLE_CLERK) | R(ROLE_AUDITOR) |        \
+     R(ROLE_ADMIN))
+#define EVERYONE (ALL_STAFF | R(ROLE_RESIDENT) | R(ROLE_INTEGRATION))
+
+typedef enum {
+    SC_ORG,     /* organisation match is enough */
+    SC_PROJECT, /* the target's project must be one of the caller's */
+    SC_UNIT,    /* residents: their own unit (or their own record); staff: project */
+    SC_DEPT,    /* technicians: their own department; other staff: project */
+} scope_kind_t;
+
+static const struct {
+    const char *name;
+    unsigned roles;
+    scope_kind_t scope;
+} rules[AZ__COUNT] = {
+    [AZ_ORG_READ] = {"org.read", EVERYONE, SC_ORG},
+    [AZ_ORG_UPDATE] = {"org.update", R(ROLE_ADMIN), SC_ORG},
+    [AZ_PROJECT_READ] = {"project.read", EVERYONE, SC_PROJECT},
+    [AZ_PROJECT_WRITE] = {"project.write", R(ROLE_ADMIN), SC_PROJECT},
+    [AZ_PLACE_READ] = {"place.read", EVERYONE, SC_PROJECT},
+    [AZ_PLACE_WRITE] = {"place.write", R(ROLE_ADMIN) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR),
+                        SC_PROJECT},
+    [AZ_DEPT_READ] = {"department.read", ALL_STAFF | R(ROLE_INTEGRATION), SC_PROJECT},
+    [AZ_DEPT_WRITE] = {"department.write", R(ROLE_ADMIN), SC_PROJECT},
+    [AZ_USER_READ] = {"user.read", R(ROLE_ADMIN) | R(ROLE_AUDITOR) | R(ROLE_GM), SC_ORG},
+    [AZ_USER_WRITE] = {"user.write", R(ROLE_ADMIN), SC_ORG},
+    [AZ_RESIDENT_READ] = {"resident.read", STAFF_DESK | R(ROLE_AUDITOR) | R(ROLE_ADMIN),
+                          SC_PROJECT},
+    [AZ_RESIDENT_WRITE] = {"resident.write", STAFF_DESK | R(ROLE_ADMIN), SC_PROJECT},
+    [AZ_REQUEST_CREATE] = {"request.create",
+                           STAFF_DESK | R(ROLE_SECURITY) | R(ROLE_TECHNICIAN) | R(ROLE_RESIDENT) |
+                               R(ROLE_INTEGRATION),
+                           SC_UNIT},
+    [AZ_REQUEST_READ] = {"request.read",
+                         STAFF_DESK | R(ROLE_SECURITY) | R(ROLE_TECHNICIAN) | R(ROLE_RESIDENT) |
+                             R(ROLE_INTEGRATION) | R(ROLE_AUDITOR),
+                         SC_UNIT},
+    [AZ_REQUEST_ACT] = {"request.act",
+                        STAFF_DESK | R(ROLE_SECURITY) | R(ROLE_TECHNICIAN) | R(ROLE_RESIDENT),
+                        SC_UNIT},
+    [AZ_REQUEST_COMMENT] = {"request.comment",
+                            STAFF_DESK | R(ROLE_SECURITY) | R(ROLE_TECHNICIAN) |
+                                R(ROLE_RESIDENT) | R(ROLE_INTEGRATION),
+                            SC_UNIT},
+    [AZ_REQUEST_INTERNAL] = {"request.internal",
+                             STAFF_DESK | R(ROLE_SECURITY) | R(ROLE_TECHNICIAN) |
+                                 R(ROLE_AUDITOR),
+                             SC_PROJECT},
+    [AZ_WORKORDER_READ] = {"workorder.read", STAFF_DESK | R(ROLE_TECHNICIAN) | R(ROLE_AUDITOR),
+                           SC_DEPT},
+    [AZ_SLA_ADMIN] = {"sla.admin", R(ROLE_ADMIN) | R(ROLE_DIRECTOR) | R(ROLE_GM), SC_PROJECT},
+    [AZ_SLA_READ] = {"sla.read", STAFF_DESK | R(ROLE_AUDITOR) | R(ROLE_ADMIN), SC_PROJECT},
+    [AZ_ESCALATE] = {"request.escalate", STAFF_DESK, SC_PROJECT},
+    [AZ_OPS] = {"ops", R(ROLE_ADMIN), SC_ORG},
+    [AZ_NOTIFICATION_READ] = {"notification.read", ALL_STAFF, SC_ORG},
+};
+
+az_result_t core_authz_role(role_t role, az_action_t action)
+{
+    if ((unsigned)action >= AZ__COUNT || (unsigned)role >= ROLE__COUNT)
+        return AZ_FORBIDDEN;
+    return (rules[action].roles & R(role)) ? AZ_ALLOW : AZ_FORBIDDEN;
+}
+
+int core_authz_org_wide(role_t role)
+{
+    return role == ROLE_ADMIN || role == ROLE_AUDITOR || role == ROLE_GM;
+}
+
+static int contains(const char *const *set, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (set[i] && !strcmp(set[i], s))
+            return 1;
+    return 0;
+}
+
+int core_authz_in_project(const principal_t *p, const char *project_id)
+{
+    if (p->all_projects)
+        return 1;
+    return project_id && contains(p->projects, p->nprojects, project_id);
+}
+
+az_result_t core_authz_check(const principal_t *p, az_action_t action, const az_target_t *t)
+{
+    az_result_t r = core_authz_role(p->role, action);
+    if (r != AZ_ALLOW)
+        return r;
+    if (!p->org_id || !t->org_id || strcmp(p->org_id, t->org_id) != 0)
+        return AZ_NOT_FOUND;
+    switch (rules[action].scope) {
+    case SC_ORG:
+        return AZ_ALLOW;
+    case SC_PROJECT:
+        /* Org-level records (no project, e.g. an org-wide department) are visible to all. */
+        if (!t->project_id)
+            return AZ_ALLOW;
+        return core_authz_in_project(p, t->project_id) ? AZ_ALLOW : AZ_NOT_FOUND;
+    case SC_UNIT:
+        if (p->role == ROLE_RESIDENT) {
+            if (t->unit_id && contains(p->units, p->nunits, t->unit_id))
+                return AZ_ALLOW;
+            if (t->owner_user && p->user_id && !strcmp(t->owner_user, p->user_id))
+                return AZ_ALLOW;
+            return AZ_NOT_FOUND;
+        }
+        if (p->role == ROLE_TECHNICIAN && action != AZ_REQUEST_CREATE) {
+            if (!t->dept_id || !p->dept_id || strcmp(t->dept_id, p->dept_id) != 0)
+                return AZ_NOT_FOUND;
+        }
+        return core_authz_in_project(p, t->project_id) ? AZ_ALLOW : AZ_NOT_FOUND;
+    case SC_DEPT:
+        if (p->role == ROLE_TECHNICIAN &&
+            (!t->dept_id || !p->dept_id || strcmp(t->dept_id, p->dept_id) != 0))
+            return AZ_NOT_FOUND;
+        return core_authz_in_project(p, t->project_id) ? AZ_ALLOW : AZ_NOT_FOUND;
+    }
+    return AZ_FORBIDDEN;
+}
+
+int core_authz_sees_pii(role_t role)
+{
+    switch (role) {
+    case ROLE_RESIDENT: /* only ever sees their own records */
+    case ROLE_AGENT:
+    case ROLE_TECHNICIAN: /* calls the household to book the visit */
+    case ROLE_SUPERVISOR:
+    case ROLE_MANAGER:
+    case ROLE_DIRECTOR:
+    case ROLE_GM:
+    case ROLE_ADMIN:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+const char *core_authz_action_name(az_action_t a)
+{
+    return (unsigned)a < AZ__COUNT ? rules[a].name : "unknown";
+}

@@ -1,0 +1,77 @@
+/*
+ * core/authz.h — who may do what, and where.  One pure decision function over
+ * role × action × scope (organisation, project, own unit, own department) that every
+ * HTTP handler calls.  Outcomes: allow; 403 when the role may never do the action;
+ * 404 when the target lies outside the caller's scope (so existence does not leak).
+ */
+#ifndef CORE_AUTHZ_H
+#define CORE_AUTHZ_H
+
+#include <stddef.h>
+
+#include "core/roles.h"
+
+typedef enum {
+    AZ_ORG_READ,
+    AZ_ORG_UPDATE,
+    AZ_PROJECT_READ,
+    AZ_PROJECT_WRITE,
+    AZ_PLACE_READ, /* buildings, units */
+    AZ_PLACE_WRITE,
+    AZ_DEPT_READ,
+    AZ_DEPT_WRITE,
+    AZ_USER_READ,
+    AZ_USER_WRITE,
+    AZ_RESIDENT_READ,
+    AZ_RESIDENT_WRITE,
+    AZ_REQUEST_CREATE,
+    AZ_REQUEST_READ,
+    AZ_REQUEST_ACT, /* a workflow action; the state machine then judges the action itself */
+    AZ_REQUEST_COMMENT,
+    AZ_REQUEST_INTERNAL, /* read/write internal comments */
+    AZ_WORKORDER_READ,
+    AZ_SLA_ADMIN,
+    AZ_SLA_READ,
+    AZ_ESCALATE,
+    AZ_OPS, /* operator triggers such as a sweep */
+    AZ_NOTIFICATION_READ,
+    AZ__COUNT
+} az_action_t;
+
+typedef enum { AZ_ALLOW = 0, AZ_FORBIDDEN = 403, AZ_NOT_FOUND = 404 } az_result_t;
+
+/* The authenticated caller, as carried by the access token.  Strings are borrowed. */
+typedef struct principal {
+    const char *user_id;
+    const char *org_id;
+    role_t role;
+    int all_projects; /* org-wide roles (admin, auditor, gm) */
+    const char *const *projects;
+    size_t nprojects;
+    const char *const *units; /* residents: their own units */
+    size_t nunits;
+    const char *dept_id; /* staff: their department, may be NULL */
+} principal_t;
+
+/* What is being touched.  NULL members are "not applicable". */
+typedef struct az_target {
+    const char *org_id;
+    const char *project_id;
+    const char *unit_id;    /* for resident-owned records */
+    const char *dept_id;    /* for department-owned records (work orders) */
+    const char *owner_user; /* the record's reporter/owner user id, if any */
+} az_target_t;
+
+/* Role check only: may this role ever perform the action?  AZ_ALLOW or AZ_FORBIDDEN. */
+az_result_t core_authz_role(role_t role, az_action_t action);
+/* Full decision: role, then organisation, then project/unit/department scope. */
+az_result_t core_authz_check(const principal_t *p, az_action_t action, const az_target_t *t);
+/* Whether the principal may see the project at all (used to build list filters). */
+int core_authz_in_project(const principal_t *p, const char *project_id);
+/* Whether phone numbers and similar personal data are shown to this role unmasked. */
+int core_authz_sees_pii(role_t role);
+/* Roles whose tokens are organisation-wide instead of listing projects. */
+int core_authz_org_wide(role_t role);
+const char *core_authz_action_name(az_action_t a);
+
+#endif

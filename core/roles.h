@@ -1,0 +1,54 @@
+/*
+ * core/roles.h — the user roles and the kinds of department, shared by every module.
+ * Each enum mirrors the API's strings one to one, with one table in core/roles.c that
+ * maps both ways.  The escalation ladder (SPEC §4: agent → supervisor → manager →
+ * director → GM) is defined here too because authorisation, sign-off and escalation
+ * all rank roles by it.
+ */
+#ifndef CORE_ROLES_H
+#define CORE_ROLES_H
+
+/* SPEC §1.  The order is part of no API; the strings are. */
+typedef enum {
+    ROLE_RESIDENT,    /* "resident"    业主 / 住户 / 租户 */
+    ROLE_AGENT,       /* "agent"       客服专员 / 前台 / 管家 */
+    ROLE_TECHNICIAN,  /* "technician"  工程部技工 */
+    ROLE_SECURITY,    /* "security"    保安 / 监控中心值班 */
+    ROLE_SUPERVISOR,  /* "supervisor"  客服主管 / 班长 */
+    ROLE_MANAGER,     /* "manager"     客服部经理 */
+    ROLE_DIRECTOR,    /* "director"    项目经理 / 小区主任 */
+    ROLE_GM,          /* "gm"          总经理 */
+    ROLE_CLERK,       /* "clerk"       文员 / 档案管理员 */
+    ROLE_INTEGRATION, /* "integration" other enterprise systems */
+    ROLE_AUDITOR,     /* "auditor"     品管部 / 质检 */
+    ROLE_ADMIN,       /* "admin"       system administrator */
+    ROLE__COUNT
+} role_t;
+
+/* The API string of a role ("resident", ...); NULL when out of range.  Static storage. */
+const char *core_role_name(role_t role);
+/* The role named by s (exact, case-sensitive match); -1 when unknown or s is NULL. */
+int core_role_from_string(const char *s);
+/* Rank on the escalation ladder: agent 0, supervisor 1, manager 2, director 3, gm 4;
+ * -1 for every other role (they are not on the ladder) and for out-of-range values. */
+int core_role_ladder_level(role_t role);
+
+/* Kinds of department (SPEC §2): 客服部 工程部 保安部 保洁 绿化 财务 外包 其他. */
+typedef enum {
+    DEPT_CUSTOMER_SERVICE, /* "customer_service" 客服部 */
+    DEPT_ENGINEERING,      /* "engineering"      工程部 */
+    DEPT_SECURITY,         /* "security"         保安部 */
+    DEPT_CLEANING,         /* "cleaning"         保洁 */
+    DEPT_GREENERY,         /* "greenery"         绿化 */
+    DEPT_FINANCE,          /* "finance"          财务 */
+    DEPT_SUPPLIER,         /* "supplier"         外包 */
+    DEPT_OTHER,            /* "other"            其他 */
+    DEPT__COUNT
+} dept_kind_t;
+
+/* The API string of a department kind; NULL when out of range.  Static storage. */
+const char *core_dept_kind_name(dept_kind_t kind);
+/* The kind named by s; -1 when unknown or s is NULL. */
+int core_dept_kind_from_string(const char *s);
+
+#endif

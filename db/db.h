@@ -1,0 +1,71 @@
+/*
+ * db/db.h — PostgreSQL access: a bounded connection pool, lazily prepared named
+ * statements per connection, transactions, and the one SQLSTATE → HTTP mapping.
+ * Every SQL string of the service lives under db/; callers pass parameters as
+ * text values bound to $n placeholders, never pasted into SQL.
+ */
+#ifndef DB_DB_H
+#define DB_DB_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+typedef struct db_conn db_conn_t;
+
+/* A named statement.  Define them as static const in the db/ sources; the pool prepares each
+ * one once per connection on first use (keyed by the struct's address). */
+typedef struct db_stmt {
+    const char *name;
+    const char *sql;
+    int nparams;
+} db_stmt_t;
+
+typedef struct db_pool_stats {
+    int size;
+    int in_use;
+    int idle;
+    int waiting;
+    long long acquire_timeouts;
+    long long reconnects;
+} db_pool_stats_t;
+
+/* Opens nothing yet: records the settings.  Connections are made on demand up to
+ * `size`.  checkout_timeout_ms bounds the wait for a free connection.  Returns 0. */
+int db_pool_init(const char *conninfo, int size, int checkout_timeout_ms);
+/* Closes every connection; waits for none (call after the HTTP server stopped). */
+void db_pool_shutdown(void);
+void db_pool_stats(db_pool_stats_t *out);
+
+/* Checks out a healthy connection: reconnects a broken one, rolls back one left in a
+ * transaction.  Returns NULL when no connection could be had in time or the database
+ * is unreachable (the caller answers 503).  Release with db_release(). */
+db_conn_t *db_acquire(void);
+void db_release(db_conn_t *c);
+PGconn *db_pg(db_conn_t *c);
+
+/* Executes a named statement (prepared on first use on this connection).  vals may
+ * hold NULL for SQL NULL.  Returns a PGresult the caller PQclear()s; never NULL
+ * (a connection failure yields a PGRES_FATAL_ERROR result). */
+PGresult *db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *vals);
+/* Runs plain SQL without parameters (BEGIN, COMMIT, schema files).  Returns 0 / -1. */
+int db_simple(db_conn_t *c, const char *sql);
+int db_begin(db_conn_t *c);
+int db_commit(db_conn_t *c);
+void db_rollback(db_conn_t *c);
+
+/* Result helpers. */
+int db_ok(const PGresult *r); /* COMMAND_OK or TUPLES_OK */
+const char *db_sqlstate(const PGresult *r); /* "" when none */
+/* Maps a failed result to an HTTP status: 23505→409, 23503/23514/23502/22xxx→422,
+ * 40001/40P01→409 (retryable, *retry=1), connection failures and others→503. */
+int db_error_status(const PGresult *r, int *retry);
+
+/* Schema management (db/schema.c). */
+int db_schema_compiled_version(void);
+/* Returns the version recorded in the database, 0 when the schema is absent, -1 on error. */
+int db_schema_current_version(db_conn_t *c);
+/* Brings the database to the compiled version: schema.sql on an empty database,
+ * numbered migrations otherwise, under an advisory lock.  err gets a message. */
+int db_schema_migrate(db_conn_t *c, char *err, size_t errlen);
+
+#endif

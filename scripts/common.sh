@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# scripts/common.sh — shared by run.sh, test.sh and bench: install what is missing
+# (Debian 12), build, and start/stop a private PostgreSQL 15 cluster as a non-root user.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_BIN="/usr/lib/postgresql/15/bin"
+DEB_PACKAGES=(build-essential cmake pkg-config libcivetweb-dev libpq-dev libcjson-dev libjwt-dev
+  libssl-dev libcmocka-dev libcurl4-openssl-dev postgresql-15 postgresql-client-15
+  postgresql-contrib tzdata ca-certificates wrk nodejs npm)
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_deps() {
+  local missing=()
+  for p in "${DEB_PACKAGES[@]}"; do
+    # nodejs may come from another repository and bring npm along with it.
+    if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
+    if [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing: ${missing[*]}"
+    as_root apt-get update -q
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+# build DIR [extra cmake args...]
+build() {
+  local dir="$1"; shift
+  cmake -S "$ROOT" -B "$dir" "$@" >/dev/null
+  cmake --build "$dir" -j"$(nproc)"
+}
+
+# The user PostgreSQL runs as: ourselves, or "postgres" when we are root.
+pg_user() { if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi; }
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_start DATADIR PORT — creates the cluster on first use, starts it, socket in DATADIR.
+pg_start() {
+  local data="$1" port="$2"
+  if [ ! -s "$data/PG_VERSION" ]; then
+    mkdir -p "$data"
+    [ "$(id -u)" -eq 0 ] && chown "$(pg_user)" "$data"
+    chmod 700 "$data"
+    as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >>"$data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$data'
+max_connections = 200
+shared_buffers = 256MB
+fsync = ${PG_FSYNC:-on}
+CONF
+  fi
+  as_pg "$PG_BIN/pg_ctl" -D "$data" -o "-p $port" -l "$data/server.log" -w -t 60 start >/dev/null
+}
+
+pg_stop() { as_pg "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true; }
+
+# A folder PostgreSQL's user can reach: the one given, or one under /var/tmp when a
+# parent directory (say /root) is closed to it.
+pg_reachable_dir() {
+  local want="$1"
+  mkdir -p "$want"
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$want" 2>/dev/null; then
+    local alt="/var/tmp/deskd-$(echo "$want" | md5sum | cut -c1-12)"
+    echo "note: $want is not reachable by the postgres user; using $alt" >&2
+    mkdir -p "$alt"
+    echo "$alt"
+  else
+    echo "$want"
+  fi
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# scripts/run.sh — command 1: install, build, start a private PostgreSQL (unless
+# DATABASE_URL is set), apply the schema, load the demo organisation and serve on
+# 127.0.0.1:8080.  Running it again reuses the cluster and its data; Ctrl-C stops both.
+source "$(dirname "$0")/common.sh"
+
+install_deps
+build "$ROOT/build" -DCMAKE_BUILD_TYPE=Release
+
+PGDIR=""
+if [ -z "${DATABASE_URL:-}" ]; then
+  PGDIR="$(pg_reachable_dir "$ROOT/.pgdata")"
+  PGPORT="${DESK_PG_PORT:-54329}"
+  pg_start "$PGDIR/cluster" "$PGPORT"
+  as_pg psql -h "$PGDIR/cluster" -p "$PGPORT" -U postgres -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname='deskd'" | grep -q 1 ||
+    as_pg psql -h "$PGDIR/cluster" -p "$PGPORT" -U postgres -d postgres -qc "CREATE DATABASE deskd"
+  export DATABASE_URL="host=$PGDIR/cluster port=$PGPORT user=postgres dbname=deskd"
+  trap 'pg_stop "$PGDIR/cluster"' EXIT
+fi
+
+# A stable development secret kept beside the data, unless one is given.
+if [ -z "${DESK_JWT_SECRET:-}" ] && [ -z "${DESK_JWT_SECRET_FILE:-}" ]; then
+  SECRET_FILE="$ROOT/.pgdata/jwt-secret"
+  mkdir -p "$ROOT/.pgdata"
+  [ -s "$SECRET_FILE" ] || (umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n' >"$SECRET_FILE")
+  export DESK_JWT_SECRET_FILE="$SECRET_FILE"
+fi
+
+LISTEN="${DESK_LISTEN:-127.0.0.1:8080}"
+cat <<MSG
+
+deskd demo organisation 示范物业服务有限公司 (code: demo)
+  users: admin gm director manager supervisor agent technician security clerk auditor
+         integration resident resident2      password: ${DESK_DEMO_PASSWORD:-demo-pass-2026}
+  try:   curl -s http://$LISTEN/v1/auth/login -H 'Content-Type: application/json' \\
+           -d '{"username":"agent","password":"${DESK_DEMO_PASSWORD:-demo-pass-2026}"}'
+
+MSG
+"$ROOT/build/deskd" --migrate --seed-demo --listen "$LISTEN" "$@" &
+SERVER=$!
+trap 'kill -TERM $SERVER 2>/dev/null; wait $SERVER; [ -n "$PGDIR" ] && pg_stop "$PGDIR/cluster"' INT TERM EXIT
+wait $SERVER

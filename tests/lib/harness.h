@@ -1,0 +1,59 @@
+/*
+ * tests/lib/harness.h — end-to-end test support: a fresh database cloned from the
+ * template the test script built, the real deskd binary started against it on a free
+ * port, and a libcurl client.  Used by every tests/api and tests/db test.
+ */
+#ifndef TESTS_HARNESS_H
+#define TESTS_HARNESS_H
+
+#include <cjson/cJSON.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#define TH_PASS "demo-pass-2026"
+
+typedef struct th_resp {
+    long status;
+    char *body;
+    size_t len;
+    char *headers;
+    cJSON *json; /* parsed body when it is JSON, else NULL */
+} th_resp_t;
+
+/* Creates the test database (and a second organisation "other" with users "other.<role>")
+ * and starts deskd.  extra_env: NULL or a NULL-terminated list of "NAME=value".  0 / -1. */
+int th_start(const char *const *extra_env);
+/* Stops deskd (SIGTERM) and drops the database. */
+void th_stop(void);
+/* Restarts only the server process (same database). */
+int th_restart(const char *const *extra_env);
+int th_port(void);
+const char *th_dburl(void);
+pid_t th_server_pid(void);
+
+/* Sends a request.  token may be NULL; body may be NULL; headers: NULL or
+ * NULL-terminated "Name: value" strings.  Never NULL; free with th_free. */
+th_resp_t *th_req(const char *method, const char *path, const char *token, const char *body,
+                  const char *const *headers);
+/* Same with a raw body of given length and content type (for binary/invalid input). */
+th_resp_t *th_req_raw(const char *method, const char *path, const char *token, const char *body,
+                      size_t len, const char *const *headers);
+void th_free(th_resp_t *r);
+/* Value of a response header (static buffer per call), or NULL. */
+const char *th_header(const th_resp_t *r, const char *name);
+
+/* Logs in and returns the access token (malloc'd; NULL on failure). */
+char *th_login(const char *username, const char *password);
+/* A token for a role of the demo org ("agent") or of the other org ("other.agent"). */
+const char *th_token(const char *username);
+
+/* A direct connection to the test database for assertions. */
+PGconn *th_db(void);
+/* Runs SQL returning one value as text (static buffer), or NULL. */
+const char *th_sql1(const char *sql, const char *const *params, int nparams);
+/* Convenience: string member of the response JSON, "" when absent. */
+const char *th_str(const th_resp_t *r, const char *name);
+/* Checks the response is problem+json with the given status (and code when non-NULL). */
+int th_is_problem(const th_resp_t *r, long status, const char *code);
+
+#endif
