@@ -1,5 +1,4 @@
 /* tests/lib/harness.c — see harness.h. */
-#define _GNU_SOURCE
 #include "tests/lib/harness.h"
 
 #include "api/auth.h"

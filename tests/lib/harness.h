@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <libpq-fe.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define TH_PASS "demo-pass-2026"
 
