@@ -116,16 +116,15 @@ static char *issue_access(const db_login_user_t *u, const char *prj_json, const 
     random_token(jti);
     char grants[16384];
     int n = snprintf(grants, sizeof grants, "{\"prj\":%s,\"units\":%s}",
-                     core_authz_org_wide((role_t)core_role_from_string(u->role)) ? "[]"
-                                                                                  : prj_json,
+                     core_authz_org_wide((role_t)core_role_from_string(u->role)) ? "[]" : prj_json,
                      units_json);
     if (n <= 0 || (size_t)n >= sizeof grants)
         goto out;
-    if (jwt_add_grant(j, "iss", g_config.jwt_issuer) || jwt_add_grant(j, "aud", g_config.jwt_audience) ||
-        jwt_add_grant(j, "sub", u->id) || jwt_add_grant(j, "org", u->org_id) ||
-        jwt_add_grant(j, "role", u->role) || jwt_add_grant(j, "jti", jti) ||
-        jwt_add_grant_int(j, "iat", now) || jwt_add_grant_int(j, "exp", now + g_config.access_ttl) ||
-        jwt_add_grants_json(j, grants))
+    if (jwt_add_grant(j, "iss", g_config.jwt_issuer) ||
+        jwt_add_grant(j, "aud", g_config.jwt_audience) || jwt_add_grant(j, "sub", u->id) ||
+        jwt_add_grant(j, "org", u->org_id) || jwt_add_grant(j, "role", u->role) ||
+        jwt_add_grant(j, "jti", jti) || jwt_add_grant_int(j, "iat", now) ||
+        jwt_add_grant_int(j, "exp", now + g_config.access_ttl) || jwt_add_grants_json(j, grants))
         goto out;
     if (u->dept_id[0] && jwt_add_grant(j, "dept", u->dept_id))
         goto out;
@@ -337,8 +336,8 @@ static const char *body_string(req_t *r, const char *name, size_t maxlen)
         return NULL;
     }
     if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > maxlen) {
-        http_problem(r, 422, "invalid_field", "'%s' must be a non-empty string of at most %zu bytes",
-                     name, maxlen);
+        http_problem(r, 422, "invalid_field",
+                     "'%s' must be a non-empty string of at most %zu bytes", name, maxlen);
         return NULL;
     }
     return v->valuestring;
@@ -451,8 +450,13 @@ static void me(req_t *r)
     db_conn_t *c = http_db(r);
     if (!c)
         return;
-    char *js = db_auth_me(c, r->principal.user_id, r->principal.org_id);
-    if (!js) {
+    char *js = NULL;
+    int found = db_auth_me(c, r->principal.user_id, r->principal.org_id, &js);
+    if (found < 0) {
+        http_problem(r, 503, "database_unavailable", "the database is unreachable; retry shortly");
+        return;
+    }
+    if (!found) {
         http_problem(r, 404, "not_found", "the token's user no longer exists");
         return;
     }

@@ -62,4 +62,3 @@ long b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap)
     }
     return (long)o;
 }
-

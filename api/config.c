@@ -17,9 +17,18 @@ static const struct opt {
     size_t len;
     const char *help;
 } opts[] = {
-#define S(f, e, m, h) {f, e, T_STR, offsetof(config_t, m), sizeof(((config_t *)0)->m), h}
-#define I(f, e, m, h) {f, e, T_INT, offsetof(config_t, m), 0, h}
-#define F(f, m, h) {f, NULL, T_FLAG, offsetof(config_t, m), 0, h}
+#define S(f, e, m, h)                                                                              \
+    {                                                                                              \
+        f, e, T_STR, offsetof(config_t, m), sizeof(((config_t *)0)->m), h                          \
+    }
+#define I(f, e, m, h)                                                                              \
+    {                                                                                              \
+        f, e, T_INT, offsetof(config_t, m), 0, h                                                   \
+    }
+#define F(f, m, h)                                                                                 \
+    {                                                                                              \
+        f, NULL, T_FLAG, offsetof(config_t, m), 0, h                                               \
+    }
     S("--listen", "DESK_LISTEN", listen, "address:port to serve on (127.0.0.1:8080)"),
     I("--threads", "DESK_THREADS", threads, "HTTP worker threads (64)"),
     S("--database-url", "DATABASE_URL", database_url, "libpq connection string or URL"),
@@ -154,8 +163,7 @@ int config_load(int argc, char **argv)
         const char *val = NULL;
         for (size_t i = 0; i < sizeof opts / sizeof opts[0] && !o; i++) {
             size_t fl = strlen(opts[i].flag);
-            if (!strncmp(argv[a], opts[i].flag, fl) &&
-                (argv[a][fl] == 0 || argv[a][fl] == '=')) {
+            if (!strncmp(argv[a], opts[i].flag, fl) && (argv[a][fl] == 0 || argv[a][fl] == '=')) {
                 o = &opts[i];
                 if (argv[a][fl] == '=')
                     val = argv[a] + fl + 1;

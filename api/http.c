@@ -16,7 +16,7 @@
 #include <time.h>
 
 #define MAX_ROUTES 256
-#define MAX_SEGS 8
+#define MAX_SEGS   8
 
 typedef struct route {
     char method[8];
@@ -33,8 +33,7 @@ static int nroutes;
 static struct mg_context *ctx;
 static size_t max_body = 1 << 20;
 
-void http_route(const char *method, const char *pattern, handler_fn fn, unsigned flags,
-                void *data)
+void http_route(const char *method, const char *pattern, handler_fn fn, unsigned flags, void *data)
 {
     if (nroutes >= MAX_ROUTES) {
         log_write(LOG_ERROR, "too many routes", NULL);
@@ -122,9 +121,8 @@ void http_send_cjson(req_t *r, int status, const cJSON *j, const char *extra)
 void http_send_empty(req_t *r, int status, const char *extra)
 {
     r->status = status;
-    mg_printf(r->conn, "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nX-Request-Id: %s\r\n%s\r\n",
-              status, mg_get_response_code_text(r->conn, status), r->request_id,
-              extra ? extra : "");
+    mg_printf(r->conn, "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nX-Request-Id: %s\r\n%s\r\n", status,
+              mg_get_response_code_text(r->conn, status), r->request_id, extra ? extra : "");
 }
 
 void http_send_text(req_t *r, int status, const char *ctype, const char *body)
@@ -135,25 +133,39 @@ void http_send_text(req_t *r, int status, const char *ctype, const char *body)
 static const char *problem_title(int status)
 {
     switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 503: return "Service Unavailable";
-    default: return status >= 500 ? "Internal Server Error" : "Error";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 428:
+        return "Precondition Required";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status >= 500 ? "Internal Server Error" : "Error";
     }
 }
 
-static void problem_v(req_t *r, int status, const char *code, const char *extra,
-                      const char *fmt, va_list ap)
+static void problem_v(req_t *r, int status, const char *code, const char *extra, const char *fmt,
+                      va_list ap)
 {
     char detail[1024];
     vsnprintf(detail, sizeof detail, fmt, ap);
@@ -168,8 +180,8 @@ static void problem_v(req_t *r, int status, const char *code, const char *extra,
     cJSON_AddStringToObject(j, "request_id", r->request_id);
     char *s = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
-    send_raw(r, status, "application/problem+json; charset=utf-8", s ? s : "{}",
-             s ? strlen(s) : 2, extra);
+    send_raw(r, status, "application/problem+json; charset=utf-8", s ? s : "{}", s ? strlen(s) : 2,
+             extra);
     free(s);
 }
 
@@ -186,8 +198,8 @@ void http_problem(req_t *r, int status, const char *code, const char *fmt, ...)
     va_end(ap);
 }
 
-void http_problem_hdr(req_t *r, int status, const char *extra, const char *code,
-                      const char *fmt, ...)
+void http_problem_hdr(req_t *r, int status, const char *extra, const char *code, const char *fmt,
+                      ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -209,8 +221,7 @@ void http_db_error(req_t *r, const PGresult *res)
         http_problem(r, 409, "conflict_retry",
                      "the record was changed concurrently; retry the request");
     else if (st == 409)
-        http_problem(r, 409, "duplicate",
-                     "a record with the same unique value already exists (%s)",
+        http_problem(r, 409, "duplicate", "a record with the same unique value already exists (%s)",
                      constraint ? constraint : "unique constraint");
     else if (st == 422)
         http_problem(r, 422, "constraint_violation",
@@ -301,8 +312,8 @@ int http_json_body(req_t *r)
     r->json = cJSON_ParseWithLengthOpts(r->body, r->body_len + 1, &end, 1); /* incl. NUL */
     if (!r->json) {
         long off = end ? (long)(end - r->body) : 0;
-        http_problem(r, 400, "malformed_json",
-                     "the body is not valid JSON (error near byte %ld)", off);
+        http_problem(r, 400, "malformed_json", "the body is not valid JSON (error near byte %ld)",
+                     off);
         return -1;
     }
     if (!cJSON_IsObject(r->json)) {

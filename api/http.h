@@ -16,7 +16,7 @@ struct mg_connection;
 struct mg_request_info;
 
 #define MAX_PATH_PARAMS 4
-#define MAX_CLAIM_IDS 256
+#define MAX_CLAIM_IDS   256
 
 typedef struct req {
     struct mg_connection *conn;
@@ -44,13 +44,12 @@ typedef struct req {
 typedef void (*handler_fn)(req_t *r);
 
 /* Route flags. */
-#define ROUTE_PUBLIC 1u   /* no token needed */
-#define ROUTE_NOLOG 2u    /* not logged at info (health checks, metrics) */
+#define ROUTE_PUBLIC   1u /* no token needed */
+#define ROUTE_NOLOG    2u /* not logged at info (health checks, metrics) */
 #define ROUTE_INTERNAL 4u /* not part of the documented contract */
 
 /* Registers METHOD + pattern ("/v1/units/{id}").  Call only before http_start(). */
-void http_route(const char *method, const char *pattern, handler_fn fn, unsigned flags,
-                void *data);
+void http_route(const char *method, const char *pattern, handler_fn fn, unsigned flags, void *data);
 /* Writes "METHOD pattern\n" for every documented route (for the contract test). */
 void http_routes_print(void);
 

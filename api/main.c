@@ -36,7 +36,8 @@ static int prepare_database(void)
     char err[1024] = "";
     if (g_config.migrate && db_schema_migrate(c, err, sizeof err) != 0) {
         char esc[1100];
-        log_write(LOG_ERROR, "migration failed", "\"detail\":\"%s\"", log_esc(err, esc, sizeof esc));
+        log_write(LOG_ERROR, "migration failed", "\"detail\":\"%s\"",
+                  log_esc(err, esc, sizeof esc));
         goto out;
     }
     int cur = db_schema_current_version(c), want = db_schema_compiled_version();
@@ -103,8 +104,8 @@ int main(int argc, char **argv)
         return 1;
     }
     api_background_start();
-    log_write(LOG_INFO, "serving", "\"listen\":\"%s\",\"threads\":%d,\"pool\":%d",
-              g_config.listen, g_config.threads, g_config.pool_size);
+    log_write(LOG_INFO, "serving", "\"listen\":\"%s\",\"threads\":%d,\"pool\":%d", g_config.listen,
+              g_config.threads, g_config.pool_size);
     while (!stop)
         pause();
     log_write(LOG_INFO, "stopping: finishing in-flight requests", NULL);

@@ -11,7 +11,8 @@
 #include <string.h>
 
 #define MAX_SERIES 512
-static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                 0.1,   0.25,   0.5,   1,    2.5,   5};
 #define NB (int)(sizeof buckets / sizeof buckets[0])
 
 static struct series {
@@ -68,8 +69,7 @@ static void readyz(req_t *r)
     int want = db_schema_compiled_version();
     if (v != want) {
         http_problem(r, 503, "schema_mismatch",
-                     "database schema version %d, server expects %d; run deskd --migrate", v,
-                     want);
+                     "database schema version %d, server expects %d; run deskd --migrate", v, want);
         return;
     }
     char buf[96];
@@ -89,8 +89,7 @@ static void metrics(req_t *r)
         o += (size_t)snprintf(out + o, cap - o,
                               "deskd_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} "
                               "%lld\n",
-                              series[i].route, series[i].method, series[i].status,
-                              series[i].count);
+                              series[i].route, series[i].method, series[i].status, series[i].count);
     o += (size_t)snprintf(out + o, cap - o,
                           "# HELP deskd_http_request_duration_seconds Request latency.\n"
                           "# TYPE deskd_http_request_duration_seconds histogram\n");

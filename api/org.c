@@ -28,11 +28,12 @@ typedef struct api_resource {
 } api_resource_t;
 
 static const char *const unit_status[] = {"occupied", "vacant", "rented", "decorating", NULL};
-static const char *const dept_kinds[] = {"customer_service", "engineering", "security", "cleaning",
-                                         "greenery", "finance", "supplier", "other", NULL};
-static const char *const roles[] = {"resident", "agent",   "technician",  "security",
-                                    "supervisor", "manager", "director",    "gm",
-                                    "clerk",    "integration", "auditor", "admin", NULL};
+static const char *const dept_kinds[] = {"customer_service", "engineering", "security",
+                                         "cleaning",         "greenery",    "finance",
+                                         "supplier",         "other",       NULL};
+static const char *const roles[] = {"resident", "agent",    "technician", "security", "supervisor",
+                                    "manager",  "director", "gm",         "clerk",    "integration",
+                                    "auditor",  "admin",    NULL};
 static const char *const relations[] = {"owner", "tenant", "family", NULL};
 
 #define DEFAULT_HOURS                                                                              \
@@ -104,14 +105,16 @@ static int user_hook(req_t *r, db_conn_t *c, const char *id);
 static int resident_hook(req_t *r, db_conn_t *c, const char *id);
 
 #define NF(a) (int)(sizeof a / sizeof a[0])
-#define RES(p, sing, f, proj, extra, orgt)                                                        \
-    {.path = p, .table = p, .singular = sing, .fields = f, .nfields = NF(f),                       \
-     .project_expr = proj, .extra_json = extra, .org_table = orgt}
+#define RES(p, sing, f, proj, extra, orgt)                                                         \
+    {                                                                                              \
+        .path = p, .table = p, .singular = sing, .fields = f, .nfields = NF(f),                    \
+        .project_expr = proj, .extra_json = extra, .org_table = orgt                               \
+    }
 static api_resource_t resources[] = {
-    {RES("organisations", "organisation", org_fields, NULL, NULL, 1), AZ_ORG_READ, AZ_ORG_UPDATE,
-     0, NULL},
-    {RES("projects", "project", project_fields, "t.id", NULL, 0), AZ_PROJECT_READ,
-     AZ_PROJECT_WRITE, 1, NULL},
+    {RES("organisations", "organisation", org_fields, NULL, NULL, 1), AZ_ORG_READ, AZ_ORG_UPDATE, 0,
+     NULL},
+    {RES("projects", "project", project_fields, "t.id", NULL, 0), AZ_PROJECT_READ, AZ_PROJECT_WRITE,
+     1, NULL},
     {RES("buildings", "building", building_fields, "t.project_id", NULL, 0), AZ_PLACE_READ,
      AZ_PLACE_WRITE, 1, NULL},
     {RES("units", "unit", unit_fields, "t.project_id", NULL, 0), AZ_PLACE_READ, AZ_PLACE_WRITE, 1,
@@ -242,8 +245,7 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
             int ok = db_org_tz_exists(c, v->valuestring);
             if (ok != 1) {
                 http_problem(r, 422, "invalid_field",
-                             "'%s' must be an IANA time zone name such as Asia/Shanghai",
-                             f->name);
+                             "'%s' must be an IANA time zone name such as Asia/Shanghai", f->name);
                 return -1;
             }
         }
@@ -290,8 +292,8 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
     case FT_INT:
     case FT_NUM: {
         double d = v->valuedouble;
-        if (!cJSON_IsNumber(v) || (f->type == FT_INT && (d != (double)(long)d || d < -1000 ||
-                                                         d > f->maxlen)) ||
+        if (!cJSON_IsNumber(v) ||
+            (f->type == FT_INT && (d != (double)(long)d || d < -1000 || d > f->maxlen)) ||
             (f->type == FT_NUM && (d <= 0 || d > 1e8))) {
             http_problem(r, 422, "invalid_field", "'%s' must be %s", f->name,
                          f->type == FT_INT ? "a whole number in range" : "a positive number");
@@ -360,8 +362,8 @@ static int unknown_fields(req_t *r, const resource_t *res, int creating)
             if (!strcmp(res->fields[i].name, m->string))
                 f = &res->fields[i];
         if (!f) {
-            http_problem(r, 422, "unknown_field", "'%s' is not a writable field of a %s",
-                         m->string, res->singular);
+            http_problem(r, 422, "unknown_field", "'%s' is not a writable field of a %s", m->string,
+                         res->singular);
             return -1;
         }
         if (!creating && !(f->flags & FF_UPDATABLE)) {
@@ -458,8 +460,9 @@ static void list_h(req_t *r)
         long n = b64url_decode(buf, strlen(buf), dec, sizeof dec - 1);
         char *bar = n > 0 ? (dec[n] = 0, strchr((char *)dec, '|')) : NULL;
         if (!bar || bar - (char *)dec >= (long)sizeof after_ts || !http_is_uuid(bar + 1)) {
-            http_problem(r, 400, "invalid_cursor", "'cursor' must be a next_cursor value from a "
-                                                   "previous page");
+            http_problem(r, 400, "invalid_cursor",
+                         "'cursor' must be a next_cursor value from a "
+                         "previous page");
             return;
         }
         memcpy(after_ts, dec, (size_t)(bar - (char *)dec));
@@ -478,8 +481,7 @@ static void list_h(req_t *r)
         if (http_query(r, f->name, fbuf[k], sizeof fbuf[k]) >= 0) {
             if ((f->type == FT_UUID && !http_is_uuid(fbuf[k])) ||
                 (f->type == FT_ENUM && !enum_ok(f->enums, fbuf[k]))) {
-                http_problem(r, 400, "invalid_query", "filter '%s' has an invalid value",
-                             f->name);
+                http_problem(r, 400, "invalid_query", "filter '%s' has an invalid value", f->name);
                 return;
             }
             filters[k] = fbuf[k];
@@ -537,11 +539,9 @@ static void list_h(req_t *r)
     free(out);
 }
 
-static az_target_t target_of(req_t *r, const resource_t *res, const char *id,
-                             const char *project)
+static az_target_t target_of(req_t *r, const resource_t *res, const char *id, const char *project)
 {
-    az_target_t t = {r->principal.org_id, project && project[0] ? project : NULL, NULL, NULL,
-                     NULL};
+    az_target_t t = {r->principal.org_id, project && project[0] ? project : NULL, NULL, NULL, NULL};
     if (res->org_table)
         t.org_id = id; /* the organisation row: its id is the org */
     return t;
@@ -674,8 +674,8 @@ static void write_h(req_t *r, int creating)
         res_row = db_crud_insert(c, res, r->principal.org_id, vals, pii);
     } else {
         PGresult *err;
-        int f = db_crud_get(c, res, id, res->org_table ? id : r->principal.org_id, pii, 1, &row,
-                            &err);
+        int f =
+            db_crud_get(c, res, id, res->org_table ? id : r->principal.org_id, pii, 1, &row, &err);
         if (f < 0) {
             http_db_error(r, err);
             PQclear(err);
@@ -697,8 +697,8 @@ static void write_h(req_t *r, int creating)
                              res->singular, row.version);
             goto out;
         }
-        res_row = db_crud_update(c, res, id, res->org_table ? id : r->principal.org_id, set, vals,
-                                 pii);
+        res_row =
+            db_crud_update(c, res, id, res->org_table ? id : r->principal.org_id, set, vals, pii);
     }
     if (!db_ok(res_row)) {
         http_db_error(r, res_row);

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #define R(x) (1u << (x))
-#define STAFF_DESK (R(ROLE_AGENT) | R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR) | R(ROLE_GM))
+#define STAFF_DESK                                                                                 \
+    (R(ROLE_AGENT) | R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR) | R(ROLE_GM))
 #define ALL_STAFF                                                                                  \
     (STAFF_DESK | R(ROLE_TECHNICIAN) | R(ROLE_SECURITY) | R(ROLE_CLERK) | R(ROLE_AUDITOR) |        \
      R(ROLE_ADMIN))
@@ -51,12 +52,11 @@ static const struct {
                         STAFF_DESK | R(ROLE_SECURITY) | R(ROLE_TECHNICIAN) | R(ROLE_RESIDENT),
                         SC_UNIT},
     [AZ_REQUEST_COMMENT] = {"request.comment",
-                            STAFF_DESK | R(ROLE_SECURITY) | R(ROLE_TECHNICIAN) |
-                                R(ROLE_RESIDENT) | R(ROLE_INTEGRATION),
+                            STAFF_DESK | R(ROLE_SECURITY) | R(ROLE_TECHNICIAN) | R(ROLE_RESIDENT) |
+                                R(ROLE_INTEGRATION),
                             SC_UNIT},
     [AZ_REQUEST_INTERNAL] = {"request.internal",
-                             STAFF_DESK | R(ROLE_SECURITY) | R(ROLE_TECHNICIAN) |
-                                 R(ROLE_AUDITOR),
+                             STAFF_DESK | R(ROLE_SECURITY) | R(ROLE_TECHNICIAN) | R(ROLE_AUDITOR),
                              SC_PROJECT},
     [AZ_WORKORDER_READ] = {"workorder.read", STAFF_DESK | R(ROLE_TECHNICIAN) | R(ROLE_AUDITOR),
                            SC_DEPT},

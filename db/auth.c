@@ -175,13 +175,12 @@ int db_auth_refresh_revoke(db_conn_t *c, const char *hash)
     return exec_ok(c, &rt_revoke, v);
 }
 
-char *db_auth_me(db_conn_t *c, const char *user_id, const char *org_id)
+int db_auth_me(db_conn_t *c, const char *user_id, const char *org_id, char **out)
 {
     const char *v[] = {user_id, org_id};
     PGresult *r = db_exec(c, &me, v);
-    char *out = NULL;
-    if (db_ok(r) && PQntuples(r) == 1)
-        out = strdup(PQgetvalue(r, 0, 0));
+    int rc = db_ok(r) ? PQntuples(r) == 1 : -1;
+    *out = rc == 1 ? strdup(PQgetvalue(r, 0, 0)) : NULL;
     PQclear(r);
-    return out;
+    return rc;
 }

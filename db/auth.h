@@ -32,7 +32,7 @@ int db_auth_refresh_insert(db_conn_t *c, const char *org_id, const char *user_id
 int db_auth_refresh_use(db_conn_t *c, const char *hash, char *user_id, char *family);
 /* Revokes the family of the token; 0 / -1. */
 int db_auth_refresh_revoke(db_conn_t *c, const char *hash);
-/* The caller's own user record as JSON text (malloc'd) or NULL. */
-char *db_auth_me(db_conn_t *c, const char *user_id, const char *org_id);
+/* The caller's own user record as JSON text (malloc'd) in *out.  1 found, 0 not, -1 error. */
+int db_auth_me(db_conn_t *c, const char *user_id, const char *org_id, char **out);
 
 #endif

@@ -41,12 +41,18 @@ static void sb_add(sb_t *b, const char *fmt, ...)
 static const char *sql_type(field_type_t t)
 {
     switch (t) {
-    case FT_INT: return "integer";
-    case FT_NUM: return "numeric";
-    case FT_BOOL: return "boolean";
-    case FT_UUID: return "uuid";
-    case FT_HOURS: return "jsonb";
-    default: return "text";
+    case FT_INT:
+        return "integer";
+    case FT_NUM:
+        return "numeric";
+    case FT_BOOL:
+        return "boolean";
+    case FT_UUID:
+        return "uuid";
+    case FT_HOURS:
+        return "jsonb";
+    default:
+        return "text";
     }
 }
 
@@ -65,8 +71,8 @@ static void render_json(sb_t *b, const resource_t *res, int pii_param)
         if (f->render)
             sb_add(b, ", '%s', %s", f->name, f->render);
         else if (f->flags & FF_PII)
-            sb_add(b, ", '%s', CASE WHEN $%d::boolean THEN t.%s ELSE mask_phone(t.%s) END",
-                   f->name, pii_param, f->name, f->name);
+            sb_add(b, ", '%s', CASE WHEN $%d::boolean THEN t.%s ELSE mask_phone(t.%s) END", f->name,
+                   pii_param, f->name, f->name);
         else
             sb_add(b, ", '%s', t.%s", f->name, f->name);
     }
@@ -95,8 +101,10 @@ int db_crud_prepare(resource_t *res)
         b.n = 0;
         sb_add(&b, "SELECT ");
         render_json(&b, res, 3);
-        sb_add(&b, ", coalesce((%s)::text, ''), t.version FROM %s t WHERE t.id = $1 AND t.org_id = $2%s",
-               proj(res), res->table, lock ? " FOR UPDATE" : "");
+        sb_add(
+            &b,
+            ", coalesce((%s)::text, ''), t.version FROM %s t WHERE t.id = $1 AND t.org_id = $2%s",
+            proj(res), res->table, lock ? " FOR UPDATE" : "");
         db_stmt_t *st = lock ? &res->get_lock : &res->get;
         st->name = res->names[lock];
         st->sql = strdup(b.s);
@@ -115,7 +123,7 @@ int db_crud_prepare(resource_t *res)
     else
         sb_add(&b, " AND ($2::uuid[] IS NULL OR true)");
     sb_add(&b, " AND ($3::timestamptz IS NULL OR (t.created_at, t.id) > ($3::timestamptz, "
-              "$4::uuid))");
+               "$4::uuid))");
     int p = 7;
     res->nlist_filters = 0;
     for (int i = 0; i < res->nfields; i++) {

@@ -24,18 +24,18 @@ typedef enum {
     FT_OBJ_SET,  /* virtual: array of objects kept in a link table by a hook */
 } field_type_t;
 
-#define FF_REQUIRED 1u   /* must be given on create */
+#define FF_REQUIRED  1u  /* must be given on create */
 #define FF_UPDATABLE 2u  /* may be changed by PATCH */
-#define FF_PII 4u        /* masked for roles that do not need it */
-#define FF_FILTER 8u     /* list filter ?name=value */
-#define FF_VIRTUAL 16u   /* no column; a hook stores it */
-#define FF_NULLABLE 32u  /* may be set to null */
+#define FF_PII       4u  /* masked for roles that do not need it */
+#define FF_FILTER    8u  /* list filter ?name=value */
+#define FF_VIRTUAL   16u /* no column; a hook stores it */
+#define FF_NULLABLE  32u /* may be set to null */
 
 typedef struct field {
     const char *name; /* API name and column name */
     field_type_t type;
     unsigned flags;
-    int maxlen; /* text: bytes; int: max value */
+    int maxlen;               /* text: bytes; int: max value */
     const char *const *enums; /* NULL-terminated */
     const char *render;       /* SQL expression to render instead of t.<name>, or NULL */
     const char *column;       /* column when it differs from the API name, or NULL */
@@ -68,8 +68,8 @@ typedef struct crud_row {
 } crud_row_t;
 
 /* 1 found, 0 not found, -1 error (*err gets the PGresult, caller PQclears). */
-int db_crud_get(db_conn_t *c, resource_t *res, const char *id, const char *org, int pii,
-                int lock, crud_row_t *row, PGresult **err);
+int db_crud_get(db_conn_t *c, resource_t *res, const char *id, const char *org, int pii, int lock,
+                crud_row_t *row, PGresult **err);
 /* Lists up to `limit` rows after the cursor (created_at text + id, or NULLs), filtered
  * by projects (NULL = all) and by filter values (array of nlist_filters, NULL = any).
  * Returns a PGresult with columns json, created_at, id (caller PQclears). */
@@ -78,8 +78,8 @@ PGresult *db_crud_list(db_conn_t *c, resource_t *res, const char *org, const cha
                        int limit, int pii);
 /* vals: one text value per non-virtual field in order (NULL = absent / SQL default).
  * Returns PGresult: json, project id, version, id. */
-PGresult *db_crud_insert(db_conn_t *c, resource_t *res, const char *org,
-                         const char *const *vals, int pii);
+PGresult *db_crud_insert(db_conn_t *c, resource_t *res, const char *org, const char *const *vals,
+                         int pii);
 /* set: per non-virtual field, whether it is being changed; vals: new values. */
 PGresult *db_crud_update(db_conn_t *c, resource_t *res, const char *id, const char *org,
                          const int *set, const char *const *vals, int pii);

@@ -54,7 +54,7 @@ int db_commit(db_conn_t *c);
 void db_rollback(db_conn_t *c);
 
 /* Result helpers. */
-int db_ok(const PGresult *r); /* COMMAND_OK or TUPLES_OK */
+int db_ok(const PGresult *r);               /* COMMAND_OK or TUPLES_OK */
 const char *db_sqlstate(const PGresult *r); /* "" when none */
 /* Maps a failed result to an HTTP status: 23505→409, 23503/23514/23502/22xxx→422,
  * 40001/40P01→409 (retryable, *retry=1), connection failures and others→503. */

@@ -11,9 +11,9 @@ static const db_stmt_t ins_up = {
     "INSERT INTO user_projects (org_id, user_id, project_id) "
     "SELECT $2, $1, p FROM unnest($3::uuid[]) AS p ON CONFLICT DO NOTHING",
     3};
-static const db_stmt_t del_ru = {"org_del_resident_units",
-                                 "DELETE FROM resident_units WHERE resident_id = $1 AND org_id = $2",
-                                 2};
+static const db_stmt_t del_ru = {
+    "org_del_resident_units", "DELETE FROM resident_units WHERE resident_id = $1 AND org_id = $2",
+    2};
 static const db_stmt_t ins_ru = {
     "org_ins_resident_units",
     "WITH x AS (SELECT * FROM json_to_recordset($3::json) AS x(unit_id uuid, relation text, "

@@ -191,10 +191,8 @@ static int is_prepared(db_conn_t *c, const db_stmt_t *st)
     return 0;
 }
 
-PGresult *db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *vals)
+static PGresult *exec_once(db_conn_t *c, const db_stmt_t *st, const char *const *vals)
 {
-    if (!c->pg)
-        return PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
     if (!is_prepared(c, st)) {
         if (c->nprepared >= MAX_PREPARED) /* never in practice: fall back to unnamed */
             return PQexecParams(c->pg, st->sql, st->nparams, NULL, vals, NULL, NULL, 0);
@@ -209,6 +207,23 @@ PGresult *db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *vals)
         c->prepared[c->nprepared++] = st;
     }
     return PQexecPrepared(c->pg, st->name, st->nparams, vals, NULL, NULL, 0);
+}
+
+PGresult *db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *vals)
+{
+    if (!c->pg)
+        return PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
+    int idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+    PGresult *r = exec_once(c, st, vals);
+    /* A connection the server closed (restart, failover, terminated backend) is only
+     * noticed on use.  Outside a transaction nothing was lost: reconnect and retry once. */
+    if (PQresultStatus(r) == PGRES_FATAL_ERROR && PQstatus(c->pg) == CONNECTION_BAD && idle) {
+        PQclear(r);
+        if (conn_check(c) != 0)
+            return PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
+        r = exec_once(c, st, vals);
+    }
+    return r;
 }
 
 int db_simple(db_conn_t *c, const char *sql)
@@ -260,8 +275,7 @@ int db_error_status(const PGresult *r, int *retry)
         *retry = 0;
     if (!strcmp(s, "23505"))
         return 409;
-    if (!strcmp(s, "23503") || !strcmp(s, "23514") || !strcmp(s, "23502") ||
-        !strncmp(s, "22", 2))
+    if (!strcmp(s, "23503") || !strcmp(s, "23514") || !strcmp(s, "23502") || !strncmp(s, "22", 2))
         return 422;
     if (!strcmp(s, "40001") || !strcmp(s, "40P01")) {
         if (retry)

@@ -19,7 +19,7 @@ extern const char db_schema_sql[];
 extern const struct db_migration db_migrations[];
 extern const size_t db_migrations_count;
 
-#define MIGRATE_LOCK "SELECT pg_advisory_lock(7310451)"
+#define MIGRATE_LOCK   "SELECT pg_advisory_lock(7310451)"
 #define MIGRATE_UNLOCK "SELECT pg_advisory_unlock(7310451)"
 
 int db_schema_compiled_version(void)

@@ -220,8 +220,7 @@ static void test_bad_tokens(void **state)
     expect_401(mint(JWT_ALG_HS256, SECRET, "evil-issuer", "deskd-api", 300, "agent"),
                "invalid_token");
     expect_401(mint(JWT_ALG_HS256, SECRET, "deskd", "other-api", 300, "agent"), "invalid_token");
-    expect_401(mint(JWT_ALG_HS256, SECRET, "deskd", "deskd-api", 300, "emperor"),
-               "invalid_token");
+    expect_401(mint(JWT_ALG_HS256, SECRET, "deskd", "deskd-api", 300, "emperor"), "invalid_token");
 
     /* Edited claims: swap the payload of a valid token for one claiming admin. */
     char *dot1 = strchr(good, '.'), *dot2 = strchr(dot1 + 1, '.');

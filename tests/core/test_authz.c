@@ -16,19 +16,20 @@ static const struct {
     role_t role;
     unsigned char allow[AZ__COUNT];
 } matrix[] = {
-    /*                 orgR orgU prjR prjW plR plW dR dW uR uW rR rW qC qR qA qCm qI woR slaA slaR esc ops nR */
-    {ROLE_RESIDENT,   {1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0}},
-    {ROLE_AGENT,      {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1}},
+    /*                 orgR orgU prjR prjW plR plW dR dW uR uW rR rW qC qR qA qCm qI woR slaA slaR
+       esc ops nR */
+    {ROLE_RESIDENT, {1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0}},
+    {ROLE_AGENT, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1}},
     {ROLE_TECHNICIAN, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1}},
-    {ROLE_SECURITY,   {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1}},
+    {ROLE_SECURITY, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1}},
     {ROLE_SUPERVISOR, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1}},
-    {ROLE_MANAGER,    {1, 0, 1, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1}},
-    {ROLE_DIRECTOR,   {1, 0, 1, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1}},
-    {ROLE_GM,         {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1}},
-    {ROLE_CLERK,      {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}},
-    {ROLE_INTEGRATION,{1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0}},
-    {ROLE_AUDITOR,    {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 1, 0, 1, 0, 0, 1}},
-    {ROLE_ADMIN,      {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1}},
+    {ROLE_MANAGER, {1, 0, 1, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1}},
+    {ROLE_DIRECTOR, {1, 0, 1, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1}},
+    {ROLE_GM, {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1}},
+    {ROLE_CLERK, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}},
+    {ROLE_INTEGRATION, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0}},
+    {ROLE_AUDITOR, {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 1, 0, 1, 0, 0, 1}},
+    {ROLE_ADMIN, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1}},
 };
 
 static void test_matrix_covers_every_role(void **state)
@@ -59,10 +60,10 @@ static void test_role_matrix(void **state)
     assert_int_equal(mismatches, 0);
 }
 
-#define ORG_A "11111111-1111-1111-1111-111111111111"
-#define ORG_B "22222222-2222-2222-2222-222222222222"
-#define PRJ_1 "aaaaaaaa-0000-0000-0000-000000000001"
-#define PRJ_2 "aaaaaaaa-0000-0000-0000-000000000002"
+#define ORG_A  "11111111-1111-1111-1111-111111111111"
+#define ORG_B  "22222222-2222-2222-2222-222222222222"
+#define PRJ_1  "aaaaaaaa-0000-0000-0000-000000000001"
+#define PRJ_2  "aaaaaaaa-0000-0000-0000-000000000002"
 #define UNIT_1 "bbbbbbbb-0000-0000-0000-000000000001"
 #define UNIT_2 "bbbbbbbb-0000-0000-0000-000000000002"
 #define DEPT_E "cccccccc-0000-0000-0000-000000000001"
@@ -73,8 +74,15 @@ static const char *const units[] = {UNIT_1};
 
 static principal_t who(role_t role)
 {
-    principal_t p = {"dddddddd-0000-0000-0000-000000000001", ORG_A, role, core_authz_org_wide(role),
-                     projects, 1, NULL, 0, NULL};
+    principal_t p = {"dddddddd-0000-0000-0000-000000000001",
+                     ORG_A,
+                     role,
+                     core_authz_org_wide(role),
+                     projects,
+                     1,
+                     NULL,
+                     0,
+                     NULL};
     if (role == ROLE_RESIDENT) {
         p.units = units;
         p.nunits = 1;
@@ -150,9 +158,9 @@ static void test_technician_own_department(void **state)
 static void test_pii_visibility(void **state)
 {
     (void)state;
-    const int want[ROLE__COUNT] = {[ROLE_RESIDENT] = 1, [ROLE_AGENT] = 1, [ROLE_TECHNICIAN] = 1,
-                                   [ROLE_SUPERVISOR] = 1, [ROLE_MANAGER] = 1, [ROLE_DIRECTOR] = 1,
-                                   [ROLE_GM] = 1, [ROLE_ADMIN] = 1};
+    const int want[ROLE__COUNT] = {
+        [ROLE_RESIDENT] = 1, [ROLE_AGENT] = 1,    [ROLE_TECHNICIAN] = 1, [ROLE_SUPERVISOR] = 1,
+        [ROLE_MANAGER] = 1,  [ROLE_DIRECTOR] = 1, [ROLE_GM] = 1,         [ROLE_ADMIN] = 1};
     for (int r = 0; r < ROLE__COUNT; r++)
         assert_int_equal(core_authz_sees_pii((role_t)r), want[r]);
 }
