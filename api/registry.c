@@ -1,11 +1,13 @@
 /* api/registry.c — the one list of resources the server serves, and its background work. */
 #include "api/api.h"
+#include "api/request.h"
 
 void api_register_all(void)
 {
     api_ops_register();
     api_auth_register();
     api_org_register();
+    api_request_register();
 }
 
 void api_background_start(void)

@@ -84,6 +84,13 @@ static void conn_close(db_conn_t *c)
     c->nprepared = 0;
 }
 
+static void notice_to_log(void *arg, const char *msg)
+{
+    (void)arg;
+    char esc[512];
+    log_write(LOG_DEBUG, "database notice", "\"detail\":\"%s\"", log_esc(msg, esc, sizeof esc));
+}
+
 /* Makes sure c->pg is connected and idle; called without the pool lock held. */
 static int conn_check(db_conn_t *c)
 {
@@ -111,6 +118,7 @@ static int conn_check(db_conn_t *c)
         conn_close(c);
         return -1;
     }
+    PQsetNoticeProcessor(c->pg, notice_to_log, NULL);
     PGresult *r = PQexec(c->pg, "SET TIME ZONE 'UTC'");
     PQclear(r);
     return 0;

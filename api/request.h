@@ -1,0 +1,35 @@
+/*
+ * api/request.h — helpers shared by the request resources (requests, their comments,
+ * attachments, work orders, batch intake).
+ */
+#ifndef API_REQUEST_H
+#define API_REQUEST_H
+
+#include <cjson/cJSON.h>
+
+#include "api/http.h"
+#include "db/request.h"
+
+/* A validation error for one request body (batch items report it instead of sending). */
+typedef struct api_err {
+    int status;
+    const char *code;
+    char detail[480];
+} api_err_t;
+
+/* Loads the request's scope and authorises `action` on it; sends 404/403 itself and
+ * returns -1, or 0 with *sc filled. */
+int api_request_authorize(req_t *r, db_conn_t *c, const char *id, az_action_t action,
+                          request_scope_t *sc);
+/* Fills an az_target_t from a request scope (pointers into sc). */
+az_target_t api_request_target(req_t *r, const request_scope_t *sc);
+
+/* Creates one request from a JSON object.  On success returns 201 (or 200 when an
+ * existing external_ref was matched and replay is allowed) and *json (malloc'd) holds
+ * the request; on failure returns the 4xx/5xx and fills *err.  Runs in its own
+ * statement/transaction on c. */
+int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **json, api_err_t *err);
+
+void api_request_register(void);
+
+#endif

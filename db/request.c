@@ -1,0 +1,428 @@
+/*
+ * db/request.c — SQL for service requests, work orders and the timeline.  The request
+ * JSON is rendered by the SQL function request_json() (schema.sql) so that every read
+ * path returns the same shape.
+ */
+#include "db/request.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const db_stmt_t create_st = {
+    "req_create",
+    "WITH p AS (SELECT time_zone FROM projects WHERE id = $2 AND org_id = $1), "
+    "rs AS (SELECT name, phone FROM residents WHERE id = $12 AND org_id = $1), "
+    "r AS (INSERT INTO requests (org_id, project_id, number, type, channel, severity, category, "
+    "location_kind, unit_id, common_area, reporter_resident_id, reporter_user_id, reporter_name, "
+    "reporter_phone, title, description, customer_deadline, department_id, assignee_id, "
+    "reporting_dept_kind, external_source, external_id, night_desk, received_at, last_event_at, "
+    "created_by) SELECT $1, $2, next_number($2, $3, extract(year FROM $4::timestamptz AT TIME "
+    "ZONE p.time_zone)::int), $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+    "coalesce($14, (SELECT name FROM rs)), coalesce($15, (SELECT phone FROM rs)), $16, $17, "
+    "$18, $19, $20, $21, $22, $23, $24, $4, $4, $25 FROM p RETURNING *), "
+    "e AS (INSERT INTO request_events (org_id, request_id, seq, actor_id, actor_role, action, "
+    "to_state, channel, occurred_at, details) SELECT r.org_id, r.id, 1, $25, $26, 'create', "
+    "'received', r.channel, r.received_at, $27::jsonb FROM r) "
+    "SELECT request_json((r.*)::requests, $28)::text, r.id FROM r",
+    28};
+
+static const db_stmt_t find_ext = {
+    "req_find_ext",
+    "SELECT id FROM requests WHERE org_id = $1 AND external_source = $2 AND external_id = $3", 3};
+
+static const db_stmt_t get_st = {
+    "req_get",
+    "SELECT request_json(r, $3)::text, r.project_id, coalesce(r.unit_id::text, ''), "
+    "coalesce(r.department_id::text, ''), coalesce(r.reporter_user_id::text, ''), r.version "
+    "FROM requests r WHERE r.id = $1 AND r.org_id = $2",
+    3};
+
+static const db_stmt_t lock_st = {
+    "req_lock",
+    "SELECT r.project_id, coalesce(r.unit_id::text, ''), coalesce(r.department_id::text, ''), "
+    "coalesce(r.reporter_user_id::text, ''), r.version, r.state, r.type, r.channel, "
+    "coalesce(r.state_before_pending, ''), r.location_kind, r.validity, "
+    "coalesce(r.reporting_dept_kind, ''), r.handed_over_at IS NOT NULL, r.reopen_count, "
+    "r.night_desk, r.escalation_level, "
+    "(SELECT max(seq) FROM request_events e WHERE e.request_id = r.id), "
+    "floor(extract(epoch FROM r.last_event_at))::bigint, "
+    "coalesce(w.id::text, ''), coalesce(w.state, ''), coalesce(w.assignee_id::text, ''), "
+    "coalesce(w.department_id::text, ''), coalesce(r.assignee_id::text, '') "
+    "FROM requests r LEFT JOIN LATERAL (SELECT * FROM work_orders w WHERE w.request_id = r.id "
+    "ORDER BY w.created_at DESC LIMIT 1) w ON true WHERE r.id = $1 AND r.org_id = $2 "
+    "FOR UPDATE OF r",
+    2};
+
+#define SETC(col, type)                                                                            \
+#col " = CASE WHEN $3::jsonb ? '" #col "' THEN ($3::jsonb->>'" #col "')::" type                \
+         " ELSE r." #col " END, "
+static const db_stmt_t apply_st = {
+    "req_apply",
+    "UPDATE requests r SET " SETC(state, "text") SETC(state_before_pending, "text") SETC(
+        pending_reason, "text") SETC(pending_until, "timestamptz")
+        SETC(handed_over_at, "timestamptz") SETC(explanation, "text") SETC(resolution, "text") SETC(
+            resolved_at, "timestamptz") SETC(closed_at, "timestamptz") SETC(department_id, "uuid")
+            SETC(assignee_id, "uuid") SETC(last_event_at, "timestamptz") SETC(title, "text") SETC(
+                description, "text") SETC(category, "text") SETC(severity, "text")
+                SETC(validity, "text") SETC(customer_deadline, "timestamptz") SETC(
+                    reporting_dept_kind,
+                    "text") "reopen_count = r.reopen_count + "
+                            "coalesce(($3::jsonb->>'reopen_inc')::int, 0), "
+                            "escalation_level = r.escalation_level + "
+                            "coalesce(($3::jsonb->>'escalation_inc')::int, 0), "
+                            "version = r.version + 1, updated_at = clock_timestamp() "
+                            "WHERE r.id = $1 AND r.org_id = $2 RETURNING request_json(r, $4)::text",
+    4};
+#undef SETC
+
+static const db_stmt_t wo_insert = {
+    "wo_insert",
+    "INSERT INTO work_orders (org_id, project_id, request_id, number, department_id, assignee_id, "
+    "appointment_at, dispatched_at) SELECT r.org_id, r.project_id, r.id, next_number(r.project_id, "
+    "'GD', extract(year FROM $6::timestamptz AT TIME ZONE p.time_zone)::int), $3, $4, $5, $6 "
+    "FROM requests r JOIN projects p ON p.id = r.project_id WHERE r.id = $2 AND r.org_id = $1 "
+    "RETURNING id",
+    6};
+
+static const db_stmt_t wo_update = {
+    "wo_update",
+    "UPDATE work_orders SET state = $3, "
+    "accepted_at = CASE WHEN $3 = 'accepted' THEN $4::timestamptz ELSE accepted_at END, "
+    "arrived_at = CASE WHEN $3 = 'on_site' THEN $4::timestamptz ELSE arrived_at END, "
+    "reported_at = CASE WHEN $3 = 'done_unsigned' THEN $4::timestamptz ELSE reported_at END, "
+    "signed_at = CASE WHEN $3 = 'signed_off' THEN $4::timestamptz ELSE signed_at END, "
+    "assignee_id = coalesce($5, assignee_id), result = coalesce($6, result), "
+    "signer_kind = coalesce($7, signer_kind), signer_resident_id = coalesce($8, "
+    "signer_resident_id), signer_user_id = coalesce($9, signer_user_id), "
+    "signer_name = coalesce($10, signer_name), version = version + 1, updated_at = "
+    "clock_timestamp() WHERE id = $1 AND org_id = $2",
+    10};
+
+static const db_stmt_t event_st = {
+    "req_event",
+    "INSERT INTO request_events (org_id, request_id, seq, actor_id, actor_role, action, "
+    "from_state, to_state, channel, occurred_at, details) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+    "$8, $9, $10, coalesce($11::jsonb, '{}'))",
+    11};
+
+static const db_stmt_t timeline_st = {
+    "req_timeline",
+    "SELECT coalesce(json_agg(json_build_object('seq', e.seq, 'action', e.action, 'actor_id', "
+    "e.actor_id, 'actor_role', e.actor_role, 'from_state', e.from_state, 'to_state', "
+    "e.to_state, 'channel', e.channel, 'occurred_at', rfc3339(e.occurred_at), 'recorded_at', "
+    "rfc3339(e.recorded_at), 'details', e.details) ORDER BY e.seq), '[]')::text "
+    "FROM request_events e WHERE e.request_id = $1 AND e.org_id = $2 "
+    "AND ($3::boolean OR coalesce(e.details->>'visibility', 'public') <> 'internal')",
+    3};
+
+static const db_stmt_t dept_kind = {
+    "dept_kind", "SELECT kind FROM departments WHERE id = $1 AND org_id = $2", 2};
+static const db_stmt_t res_unit = {
+    "res_in_unit",
+    "SELECT ru.is_adult, r.name FROM resident_units ru JOIN residents r ON r.id = ru.resident_id "
+    "WHERE ru.resident_id = $1 AND ru.unit_id = $2 AND ru.org_id = $3",
+    3};
+static const db_stmt_t staff = {
+    "staff_lookup",
+    "SELECT u.role, coalesce(u.department_id::text, ''), coalesce(d.kind, ''), u.display_name "
+    "FROM users u LEFT JOIN departments d ON d.id = u.department_id WHERE u.id = $1 AND "
+    "u.org_id = $2 AND u.active",
+    2};
+static const db_stmt_t user_res = {
+    "user_resident",
+    "SELECT coalesce(resident_id::text, '') FROM users WHERE id = $1 AND org_id = $2", 2};
+static const db_stmt_t unit_proj = {
+    "unit_project", "SELECT project_id FROM units WHERE id = $1 AND org_id = $2", 2};
+
+PGresult *db_request_create(db_conn_t *c, const request_new_t *n)
+{
+    const char *v[28] = {n->org,
+                         n->project,
+                         n->prefix,
+                         n->occurred_at,
+                         n->type,
+                         n->channel,
+                         n->severity,
+                         n->category,
+                         n->location_kind,
+                         n->unit_id,
+                         n->common_area,
+                         n->reporter_resident_id,
+                         n->reporter_user_id,
+                         n->reporter_name,
+                         n->reporter_phone,
+                         n->title,
+                         n->description,
+                         n->customer_deadline,
+                         n->department_id,
+                         n->assignee_id,
+                         n->reporting_dept_kind,
+                         n->external_source,
+                         n->external_id,
+                         n->night_desk,
+                         n->actor_id,
+                         n->actor_role,
+                         n->details,
+                         n->pii ? "true" : "false"};
+    return db_exec(c, &create_st, v);
+}
+
+static int one_text(db_conn_t *c, const db_stmt_t *st, const char *const *v, char *out, size_t len)
+{
+    PGresult *r = db_exec(c, st, v);
+    int rc = db_ok(r) ? PQntuples(r) > 0 : -1;
+    if (rc == 1 && out)
+        snprintf(out, len, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return rc;
+}
+
+int db_request_find_external(db_conn_t *c, const char *org, const char *source, const char *ext_id,
+                             char id[40])
+{
+    const char *v[] = {org, source, ext_id};
+    return one_text(c, &find_ext, v, id, 40);
+}
+
+static void cp(char *dst, size_t len, PGresult *r, int col)
+{
+    snprintf(dst, len, "%s", PQgetvalue(r, 0, col));
+}
+
+int db_request_get(db_conn_t *c, const char *id, const char *org, int pii, char **json,
+                   request_scope_t *sc)
+{
+    const char *v[] = {id, org, pii ? "true" : "false"};
+    PGresult *r = db_exec(c, &get_st, v);
+    int rc = db_ok(r) ? PQntuples(r) > 0 : -1;
+    if (rc == 1) {
+        if (json)
+            *json = strdup(PQgetvalue(r, 0, 0));
+        cp(sc->project_id, sizeof sc->project_id, r, 1);
+        cp(sc->unit_id, sizeof sc->unit_id, r, 2);
+        cp(sc->department_id, sizeof sc->department_id, r, 3);
+        cp(sc->reporter_user_id, sizeof sc->reporter_user_id, r, 4);
+        sc->version = atoi(PQgetvalue(r, 0, 5));
+    }
+    PQclear(r);
+    return rc;
+}
+
+int db_request_lock(db_conn_t *c, const char *id, const char *org, request_row_t *w)
+{
+    const char *v[] = {id, org};
+    PGresult *r = db_exec(c, &lock_st, v);
+    int rc = db_ok(r) ? PQntuples(r) > 0 : -1;
+    if (rc == 1) {
+        cp(w->sc.project_id, sizeof w->sc.project_id, r, 0);
+        cp(w->sc.unit_id, sizeof w->sc.unit_id, r, 1);
+        cp(w->sc.department_id, sizeof w->sc.department_id, r, 2);
+        cp(w->sc.reporter_user_id, sizeof w->sc.reporter_user_id, r, 3);
+        w->sc.version = atoi(PQgetvalue(r, 0, 4));
+        cp(w->state, sizeof w->state, r, 5);
+        cp(w->type, sizeof w->type, r, 6);
+        cp(w->channel, sizeof w->channel, r, 7);
+        cp(w->state_before_pending, sizeof w->state_before_pending, r, 8);
+        cp(w->location_kind, sizeof w->location_kind, r, 9);
+        cp(w->validity, sizeof w->validity, r, 10);
+        cp(w->reporting_dept_kind, sizeof w->reporting_dept_kind, r, 11);
+        w->handed_over = PQgetvalue(r, 0, 12)[0] == 't';
+        w->reopen_count = atoi(PQgetvalue(r, 0, 13));
+        w->night_desk = PQgetvalue(r, 0, 14)[0] == 't';
+        w->escalation_level = atoi(PQgetvalue(r, 0, 15));
+        w->last_seq = atoi(PQgetvalue(r, 0, 16));
+        w->last_event_at = atoll(PQgetvalue(r, 0, 17));
+        cp(w->wo_id, sizeof w->wo_id, r, 18);
+        cp(w->wo_state, sizeof w->wo_state, r, 19);
+        cp(w->wo_assignee, sizeof w->wo_assignee, r, 20);
+        cp(w->wo_department, sizeof w->wo_department, r, 21);
+        cp(w->assignee_id, sizeof w->assignee_id, r, 22);
+    }
+    PQclear(r);
+    return rc;
+}
+
+PGresult *db_request_apply(db_conn_t *c, const char *id, const char *org, int pii,
+                           const char *changes)
+{
+    const char *v[] = {id, org, changes, pii ? "true" : "false"};
+    return db_exec(c, &apply_st, v);
+}
+
+PGresult *db_workorder_insert(db_conn_t *c, const char *org, const char *request_id,
+                              const char *department_id, const char *assignee_id,
+                              const char *appointment_at, const char *dispatched_at,
+                              const char *year_of)
+{
+    (void)year_of;
+    const char *v[] = {org, request_id, department_id, assignee_id, appointment_at, dispatched_at};
+    return db_exec(c, &wo_insert, v);
+}
+
+PGresult *db_workorder_update(db_conn_t *c, const char *wo_id, const char *org, const char *state,
+                              const char *at, const char *assignee_id, const char *result,
+                              const char *signer_kind, const char *signer_resident,
+                              const char *signer_user, const char *signer_name)
+{
+    const char *v[] = {wo_id,  org,         state,           at,          assignee_id,
+                       result, signer_kind, signer_resident, signer_user, signer_name};
+    return db_exec(c, &wo_update, v);
+}
+
+PGresult *db_request_event(db_conn_t *c, const char *org, const char *request_id, int seq,
+                           const char *actor_id, const char *actor_role, const char *action,
+                           const char *from_state, const char *to_state, const char *channel,
+                           const char *occurred_at, const char *details)
+{
+    char s[16];
+    snprintf(s, sizeof s, "%d", seq);
+    const char *v[] = {org,        request_id, s,       actor_id,    actor_role, action,
+                       from_state, to_state,   channel, occurred_at, details};
+    return db_exec(c, &event_st, v);
+}
+
+char *db_request_timeline(db_conn_t *c, const char *id, const char *org, int internal)
+{
+    const char *v[] = {id, org, internal ? "true" : "false"};
+    PGresult *r = db_exec(c, &timeline_st, v);
+    char *out = db_ok(r) && PQntuples(r) == 1 ? strdup(PQgetvalue(r, 0, 0)) : NULL;
+    PQclear(r);
+    return out;
+}
+
+int db_department_kind(db_conn_t *c, const char *dept_id, const char *org, char kind[20])
+{
+    const char *v[] = {dept_id, org};
+    return one_text(c, &dept_kind, v, kind, 20);
+}
+
+int db_resident_in_unit(db_conn_t *c, const char *resident_id, const char *unit_id, const char *org,
+                        int *is_adult, char name[128])
+{
+    const char *v[] = {resident_id, unit_id, org};
+    PGresult *r = db_exec(c, &res_unit, v);
+    int rc = db_ok(r) ? PQntuples(r) > 0 : -1;
+    if (rc == 1) {
+        *is_adult = PQgetvalue(r, 0, 0)[0] == 't';
+        snprintf(name, 128, "%s", PQgetvalue(r, 0, 1));
+    }
+    PQclear(r);
+    return rc;
+}
+
+int db_staff_lookup(db_conn_t *c, const char *user_id, const char *org, char role[20],
+                    char dept_id[40], char dept_kind_out[20], char name[128])
+{
+    const char *v[] = {user_id, org};
+    PGresult *r = db_exec(c, &staff, v);
+    int rc = db_ok(r) ? PQntuples(r) > 0 : -1;
+    if (rc == 1) {
+        snprintf(role, 20, "%s", PQgetvalue(r, 0, 0));
+        snprintf(dept_id, 40, "%s", PQgetvalue(r, 0, 1));
+        snprintf(dept_kind_out, 20, "%s", PQgetvalue(r, 0, 2));
+        snprintf(name, 128, "%s", PQgetvalue(r, 0, 3));
+    }
+    PQclear(r);
+    return rc;
+}
+
+int db_user_resident(db_conn_t *c, const char *user_id, const char *org, char resident_id[40])
+{
+    const char *v[] = {user_id, org};
+    return one_text(c, &user_res, v, resident_id, 40);
+}
+
+int db_unit_project(db_conn_t *c, const char *unit_id, const char *org, char project[40])
+{
+    const char *v[] = {unit_id, org};
+    return one_text(c, &unit_proj, v, project, 40);
+}
+
+/* ---------------------------------------------------------------- lists */
+
+int db_request_list_sql(const request_filter_t *f, char **sql, const char **vals)
+{
+    size_t cap = 4096, n = 0;
+    char *s = malloc(cap);
+    int p = 0;
+#define ADD(...) n += (size_t)snprintf(s + n, cap - n, __VA_ARGS__)
+    int a, b;
+    vals[p++] = f->pii ? "true" : "false";
+    vals[p++] = f->org;
+    ADD("SELECT request_json(r, $1)::text, rfc3339(r.created_at), r.id FROM requests r "
+        "WHERE r.org_id = $2");
+    if (f->projects) {
+        vals[p] = f->projects;
+        ADD(" AND r.project_id = ANY($%d::uuid[])", ++p);
+    }
+    if (f->units || f->reporter) {
+        vals[p] = f->units ? f->units : "{}";
+        a = ++p;
+        vals[p] = f->reporter;
+        b = ++p;
+        ADD(" AND (r.unit_id = ANY($%d::uuid[]) OR r.reporter_user_id = $%d::uuid)", a, b);
+    }
+    if (f->dept_only) {
+        vals[p] = f->dept_only;
+        ADD(" AND r.department_id = $%d::uuid", ++p);
+    }
+    static const struct {
+        size_t off;
+        const char *expr;
+    } eq[] = {
+        {offsetof(request_filter_t, project_id), "r.project_id = $%d::uuid"},
+        {offsetof(request_filter_t, state), "r.state = $%d"},
+        {offsetof(request_filter_t, type), "r.type = $%d"},
+        {offsetof(request_filter_t, severity), "r.severity = $%d"},
+        {offsetof(request_filter_t, category), "r.category = $%d"},
+        {offsetof(request_filter_t, department_id), "r.department_id = $%d::uuid"},
+        {offsetof(request_filter_t, assignee_id), "r.assignee_id = $%d::uuid"},
+        {offsetof(request_filter_t, channel), "r.channel = $%d"},
+        {offsetof(request_filter_t, unit_id), "r.unit_id = $%d::uuid"},
+        {offsetof(request_filter_t, external_source), "r.external_source = $%d"},
+        {offsetof(request_filter_t, created_from), "r.created_at >= $%d::timestamptz"},
+        {offsetof(request_filter_t, created_to), "r.created_at < $%d::timestamptz"},
+        {offsetof(request_filter_t, updated_from), "r.updated_at >= $%d::timestamptz"},
+        {offsetof(request_filter_t, updated_to), "r.updated_at < $%d::timestamptz"},
+    };
+    for (size_t i = 0; i < sizeof eq / sizeof eq[0]; i++) {
+        const char *v = *(const char *const *)((const char *)f + eq[i].off);
+        if (v) {
+            vals[p] = v;
+            ADD(" AND ");
+            ADD(eq[i].expr, ++p);
+        }
+    }
+    if (f->q) {
+        vals[p] = f->q;
+        ADD(" AND (coalesce(r.title, '') || ' ' || r.description || ' ' || r.number) LIKE "
+            "'%%' || replace(replace(replace($%d, '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || "
+            "'%%'",
+            ++p);
+    }
+    if (f->after_ts) {
+        vals[p] = f->after_ts;
+        a = ++p;
+        vals[p] = f->after_id;
+        b = ++p;
+        ADD(" AND (r.created_at, r.id) < ($%d::timestamptz, $%d::uuid)", a, b);
+    }
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", f->limit);
+    ADD(" ORDER BY r.created_at DESC, r.id DESC LIMIT %s", lim);
+#undef ADD
+    *sql = s;
+    return p;
+}
+
+PGresult *db_request_list(db_conn_t *c, const request_filter_t *f)
+{
+    char *sql;
+    const char *vals[40];
+    int n = db_request_list_sql(f, &sql, vals);
+    PGresult *r = PQexecParams(db_pg(c), sql, n, NULL, vals, NULL, NULL, 0);
+    free(sql);
+    return r;
+}
