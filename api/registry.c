@@ -8,6 +8,7 @@ void api_register_all(void)
     api_auth_register();
     api_org_register();
     api_request_register();
+    api_extra_register();
 }
 
 void api_background_start(void)

@@ -321,6 +321,19 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
                                 422);
     }
 
+    if (ext_src) {
+        /* The unique index is the guard against races; this look-up gives the common case
+         * (a retried push) a clear answer naming the existing request. */
+        char existing[40];
+        int f = db_request_find_external(c, p->org_id, ext_src, ext_id, existing);
+        if (f < 0)
+            return err_set(e, 503, "database_unavailable", "retry shortly"), e->status;
+        if (f == 1)
+            return err_set(e, 409, "duplicate_external_ref",
+                           "a request with external_ref %s/%s already exists: %s", ext_src, ext_id,
+                           existing),
+                   e->status;
+    }
     int64_t now = now_s();
     if (occurred) {
         const char *code, *reason;
@@ -411,11 +424,21 @@ static void create_h(req_t *r)
     db_conn_t *c = http_db(r);
     if (!c)
         return;
+    int claimed;
+    if (api_idem_start(r, c, &claimed) != 0)
+        return;
     char *json = NULL;
     api_err_t e = {0};
     int st = api_request_create_one(r, c, r->json, &json, &e);
     if (st >= 300) {
+        if (claimed)
+            db_rollback(c); /* a refused request does not use up the key */
         send_err(r, &e);
+        return;
+    }
+    if (claimed && (api_idem_finish(r, c, st, json) != 0 || db_commit(c) != 0)) {
+        free(json);
+        http_problem(r, 503, "database_unavailable", "the request was not saved; retry");
         return;
     }
     char hdr[160];

@@ -30,6 +30,13 @@ az_target_t api_request_target(req_t *r, const request_scope_t *sc);
  * statement/transaction on c. */
 int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **json, api_err_t *err);
 
+/* Idempotency-Key (api/extra.c).  start: returns 1 when the response was already sent
+ * (a replay or an error); 0 to go on, with *claimed set when the handler now runs inside
+ * a transaction that owns the key and must call api_idem_finish() before committing. */
+int api_idem_start(req_t *r, db_conn_t *c, int *claimed);
+int api_idem_finish(req_t *r, db_conn_t *c, int status, const char *body);
+
 void api_request_register(void);
+void api_extra_register(void);
 
 #endif
