@@ -5,6 +5,7 @@
 void api_auth_register(void);
 void api_ops_register(void);
 void api_org_register(void);
+void api_sla_register(void);
 
 /* Calls every api_<resource>_register() (api/registry.c). */
 void api_register_all(void);

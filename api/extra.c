@@ -400,16 +400,7 @@ static void wo_list_h(req_t *r)
     if (http_authorize_role(r, AZ_WORKORDER_READ) != 0)
         return;
     const principal_t *p = &r->principal;
-    char projects[MAX_CLAIM_IDS * 40 + 4];
-    const char *proj = NULL;
-    if (!p->all_projects) {
-        size_t o = (size_t)snprintf(projects, sizeof projects, "{");
-        for (size_t i = 0; i < p->nprojects; i++)
-            o += (size_t)snprintf(projects + o, sizeof projects - o, "%s%s", i ? "," : "",
-                                  p->projects[i]);
-        snprintf(projects + o, sizeof projects - o, "}");
-        proj = projects;
-    }
+    const char *proj = http_scope_projects(r);
     const char *dept_only = NULL;
     if (p->role == ROLE_TECHNICIAN)
         dept_only = p->dept_id ? p->dept_id : "00000000-0000-0000-0000-000000000000";

@@ -73,6 +73,14 @@ static int split_path(char *path, char **segs)
     return n;
 }
 
+static int literal_score(const route_t *rt)
+{
+    int k = 0;
+    for (int i = 0; i < rt->nsegs; i++)
+        k += rt->segs[i][0] != '{';
+    return k;
+}
+
 static int route_matches(const route_t *rt, char **segs, int n)
 {
     if (rt->nsegs != n)
@@ -99,13 +107,13 @@ static void send_raw(req_t *r, int status, const char *ctype, const char *body, 
                       "X-Request-Id: %s\r\n"
                       "Cache-Control: no-store\r\n"
                       "%s\r\n",
-                      status, mg_get_response_code_text(r->conn, status), ctype, len,
-                      r->request_id, extra ? extra : "");
+                      status, mg_get_response_code_text(r->conn, status), ctype, len, r->request_id,
+                      extra ? extra : "");
     if (hl < 0 || (size_t)hl >= sizeof head)
         hl = (int)strlen(head);
     int with_body = len && strcmp(r->method, "HEAD") != 0;
     size_t total = (size_t)hl + (with_body ? len : 0);
-    char stack[8192];
+    char stack[4096];
     char *buf = total <= sizeof stack ? stack : malloc(total);
     if (!buf) {
         mg_write(r->conn, head, (size_t)hl);
@@ -374,6 +382,41 @@ int http_authorize(req_t *r, az_action_t action, const az_target_t *t)
     return -1;
 }
 
+static char *ids_literal(const char *const *ids, size_t n)
+{
+    size_t len = n * 38 + 3, o = 1;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    s[0] = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            s[o++] = ',';
+        size_t l = strlen(ids[i]);
+        memcpy(s + o, ids[i], l);
+        o += l;
+    }
+    s[o++] = '}';
+    s[o] = 0;
+    return s;
+}
+
+const char *http_scope_projects(req_t *r)
+{
+    if (r->principal.all_projects)
+        return NULL;
+    if (!r->scope_lit[0])
+        r->scope_lit[0] = ids_literal(r->principal.projects, r->principal.nprojects);
+    return r->scope_lit[0];
+}
+
+const char *http_scope_units(req_t *r)
+{
+    if (!r->scope_lit[1])
+        r->scope_lit[1] = ids_literal(r->principal.units, r->principal.nunits);
+    return r->scope_lit[1];
+}
+
 int http_is_uuid(const char *s)
 {
     if (!s || strlen(s) != 36)
@@ -472,6 +515,8 @@ static void req_free(req_t *r)
     for (int i = 0; i < r->nclaim; i++)
         free(r->claim_buf[i]);
     free(r->body);
+    free(r->scope_lit[0]);
+    free(r->scope_lit[1]);
     cJSON_Delete(r->json);
     if (r->db)
         db_release(r->db);
@@ -498,8 +543,13 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
     int path_known = 0;
     char allow[128] = "";
     const char *method = strcmp(r.method, "HEAD") == 0 ? "GET" : r.method;
+    /* A literal segment beats a parameter: "/v1/requests/batch" is not request "batch". */
+    int best = -1;
+    for (int i = 0; n >= 0 && i < nroutes; i++)
+        if (route_matches(&routes[i], segs, n) && literal_score(&routes[i]) > best)
+            best = literal_score(&routes[i]);
     for (int i = 0; n >= 0 && i < nroutes; i++) {
-        if (!route_matches(&routes[i], segs, n))
+        if (!route_matches(&routes[i], segs, n) || literal_score(&routes[i]) != best)
             continue;
         path_known = 1;
         if (!strcmp(routes[i].method, method)) {

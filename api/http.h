@@ -39,6 +39,7 @@ typedef struct req {
     const char *proj_ptrs[MAX_CLAIM_IDS];
     const char *unit_ptrs[MAX_CLAIM_IDS];
     db_conn_t *db;
+    char *scope_lit[2]; /* cached "{uuid,...}" literals of projects and units */
 } req_t;
 
 typedef void (*handler_fn)(req_t *r);
@@ -91,6 +92,11 @@ db_conn_t *http_db(req_t *r);
 /* Authorisation: runs core_authz_check and sends 403/404 itself; returns 0 when allowed. */
 int http_authorize(req_t *r, az_action_t action, const az_target_t *t);
 int http_authorize_role(req_t *r, az_action_t action);
+
+/* The caller's projects / units as a PostgreSQL uuid[] literal, owned by the request.
+ * projects: NULL for organisation-wide roles. */
+const char *http_scope_projects(req_t *r);
+const char *http_scope_units(req_t *r);
 
 /* Validates a UUID string (lowercase or uppercase hex, 8-4-4-4-12). */
 int http_is_uuid(const char *s);

@@ -7,6 +7,7 @@
 #include "api/auth.h"
 #include "api/config.h"
 #include "api/http.h"
+#include "api/sla_engine.h"
 #include "db/db.h"
 #include "db/demo.h"
 #include "db/log.h"
@@ -62,6 +63,11 @@ static int prepare_database(void)
             goto out;
         log_write(LOG_INFO, s ? "demo organisation loaded" : "demo organisation already present",
                   NULL);
+    }
+    /* Every project runs the SPEC §4 defaults until an administrator changes them. */
+    if (sla_ensure_defaults(c) != 0) {
+        log_write(LOG_ERROR, "could not install the default SLA policies", NULL);
+        goto out;
     }
     rc = 0;
 out:

@@ -9,6 +9,7 @@
 #include "api/codec.h"
 #include "api/config.h"
 #include "api/http.h"
+#include "api/sla_engine.h"
 #include "db/crud.h"
 #include "db/log.h"
 #include "db/org.h"
@@ -102,6 +103,7 @@ static const field_t user_fields[] = {
 };
 
 static int user_hook(req_t *r, db_conn_t *c, const char *id);
+static int project_hook(req_t *r, db_conn_t *c, const char *id);
 static int resident_hook(req_t *r, db_conn_t *c, const char *id);
 
 #define NF(a) (int)(sizeof a / sizeof a[0])
@@ -114,7 +116,7 @@ static api_resource_t resources[] = {
     {RES("organisations", "organisation", org_fields, NULL, NULL, 1), AZ_ORG_READ, AZ_ORG_UPDATE, 0,
      NULL},
     {RES("projects", "project", project_fields, "t.id", NULL, 0), AZ_PROJECT_READ, AZ_PROJECT_WRITE,
-     1, NULL},
+     1, project_hook},
     {RES("buildings", "building", building_fields, "t.project_id", NULL, 0), AZ_PLACE_READ,
      AZ_PLACE_WRITE, 1, NULL},
     {RES("units", "unit", unit_fields, "t.project_id", NULL, 0), AZ_PLACE_READ, AZ_PLACE_WRITE, 1,
@@ -393,12 +395,25 @@ static int user_hook(req_t *r, db_conn_t *c, const char *id)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, "project_ids");
     if (!v)
         return 0;
-    char lit[MAX_CLAIM_IDS * 40 + 4];
-    uuid_array_literal(v, lit, sizeof lit);
+    char *lit = malloc(MAX_CLAIM_IDS * 40 + 4);
+    uuid_array_literal(v, lit, MAX_CLAIM_IDS * 40 + 4);
     PGresult *e = db_org_set_user_projects(c, id, r->principal.org_id, lit);
+    free(lit);
     if (e) {
         http_db_error(r, e);
         PQclear(e);
+        return -1;
+    }
+    return 0;
+}
+
+/* A new project starts with the SPEC §4 policies and its business hours as calendar. */
+static int project_hook(req_t *r, db_conn_t *c, const char *id)
+{
+    (void)id;
+    if (sla_ensure_defaults(c) != 0) {
+        http_problem(r, 503, "database_unavailable",
+                     "the project's default SLA policies could not be created; retry");
         return -1;
     }
     return 0;
@@ -489,16 +504,7 @@ static void list_h(req_t *r)
         k++;
     }
     /* Scope: restrict to the caller's projects unless org-wide. */
-    char projects[MAX_CLAIM_IDS * 40 + 4];
-    const char *proj_arr = NULL;
-    if (!r->principal.all_projects && res->project_expr) {
-        size_t o = (size_t)snprintf(projects, sizeof projects, "{");
-        for (size_t i = 0; i < r->principal.nprojects; i++)
-            o += (size_t)snprintf(projects + o, sizeof projects - o, "%s%s", i ? "," : "",
-                                  r->principal.projects[i]);
-        snprintf(projects + o, sizeof projects - o, "}");
-        proj_arr = projects;
-    }
+    const char *proj_arr = res->project_expr ? http_scope_projects(r) : NULL;
     db_conn_t *c = http_db(r);
     if (!c)
         return;

@@ -1,6 +1,8 @@
 /* api/registry.c — the one list of resources the server serves, and its background work. */
 #include "api/api.h"
+#include "api/config.h"
 #include "api/request.h"
+#include "api/sla_engine.h"
 
 void api_register_all(void)
 {
@@ -9,12 +11,15 @@ void api_register_all(void)
     api_org_register();
     api_request_register();
     api_extra_register();
+    api_sla_register();
 }
 
 void api_background_start(void)
 {
+    sla_background_start(g_config.sweep_interval_ms);
 }
 
 void api_background_stop(void)
 {
+    sla_background_stop();
 }

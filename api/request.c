@@ -6,6 +6,7 @@
  */
 #include "api/request.h"
 #include "api/codec.h"
+#include "api/sla_engine.h"
 #include "db/log.h"
 #include "core/request.h"
 
@@ -122,6 +123,11 @@ static int only_known(const cJSON *o, const char *const *known, const char *what
 static int validity_from(const char *s)
 {
     return !strcmp(s, "unknown") || !strcmp(s, "valid") || !strcmp(s, "invalid") ? 0 : -1;
+}
+
+static int bool_from(const char *s)
+{
+    return !strcmp(s, "true") || !strcmp(s, "false") ? 0 : -1;
 }
 
 static int64_t now_s(void)
@@ -339,6 +345,8 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
         const char *code, *reason;
         if (core_request_check_occurred_at(occurred, 0, now, &code, &reason) != 0)
             return err_set(e, 422, code, "'occurred_at': %s", reason), e->status;
+        if (occurred > now)
+            occurred = now; /* within the tolerated skew: never store a future time */
     } else {
         occurred = now;
     }
@@ -386,7 +394,28 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
     n.actor_id = p->user_id;
     n.actor_role = core_role_name(p->role);
     n.details = dj;
+    n.validity = validity;
     n.pii = core_authz_sees_pii(p->role);
+    /* The clocks start with the request: computed now, stored with it. */
+    sla_dues_t dues;
+    int valid = validity && !strcmp(validity, "valid")     ? REQ_VALIDITY_VALID
+                : validity && !strcmp(validity, "invalid") ? REQ_VALIDITY_INVALID
+                                                           : REQ_VALIDITY_UNKNOWN;
+    if (sla_for_new_request(c, p->org_id, project_id, type, severity, category, night,
+                            core_request_needs_callback(tv, valid), deadline, n.actor_role,
+                            occurred, now, &dues) != 0) {
+        free(dj);
+        return err_set(e, 503, "sla_unavailable",
+                       "the project's SLA policy could not be evaluated; retry or ask an "
+                       "administrator to check it"),
+               e->status;
+    }
+    n.sla[0] = dues.policy_version[0] ? dues.policy_version : NULL;
+    n.sla[1] = dues.calendar_version[0] ? dues.calendar_version : NULL;
+    for (int t = 0; t < SLA_T__COUNT; t++)
+        n.sla[2 + t] = dues.due[t][0] ? dues.due[t] : NULL;
+    n.sla[9] = dues.next_due[0] ? dues.next_due : NULL;
+    n.sla[10] = dues.next_check[0] ? dues.next_check : NULL;
     PGresult *res = db_request_create(c, &n);
     free(dj);
     int status;
@@ -507,14 +536,6 @@ static void timeline_h(req_t *r)
 
 /* ---------------------------------------------------------------- list */
 
-static void ids_literal(const char *const *ids, size_t n, char *buf, size_t len)
-{
-    size_t o = (size_t)snprintf(buf, len, "{");
-    for (size_t i = 0; i < n && o + 40 < len; i++)
-        o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "," : "", ids[i]);
-    snprintf(buf + o, len - o, "}");
-}
-
 static void list_h(req_t *r)
 {
     if (http_authorize_role(r, AZ_REQUEST_READ) != 0)
@@ -525,20 +546,15 @@ static void list_h(req_t *r)
     f.org = p->org_id;
     f.pii = core_authz_sees_pii(p->role);
     f.limit = 50;
-    char projects[MAX_CLAIM_IDS * 40 + 4], units[MAX_CLAIM_IDS * 40 + 4];
-    if (!p->all_projects) {
-        ids_literal(p->projects, p->nprojects, projects, sizeof projects);
-        f.projects = projects;
-    }
+    f.projects = http_scope_projects(r);
     if (p->role == ROLE_RESIDENT) {
-        ids_literal(p->units, p->nunits, units, sizeof units);
-        f.units = units;
+        f.units = http_scope_units(r);
         f.reporter = p->user_id;
     }
     if (p->role == ROLE_TECHNICIAN)
         f.dept_only = p->dept_id ? p->dept_id : "00000000-0000-0000-0000-000000000000";
 
-    char tq[16][256];
+    char tq[20][256];
     static const struct {
         const char *name;
         size_t off;
@@ -560,6 +576,7 @@ static void list_h(req_t *r)
         {"updated_from", offsetof(request_filter_t, updated_from), 2, NULL},
         {"updated_to", offsetof(request_filter_t, updated_to), 2, NULL},
         {"q", offsetof(request_filter_t, q), 0, NULL},
+        {"overdue", offsetof(request_filter_t, overdue), 3, bool_from},
     };
     for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
         int n = http_query(r, qs[i].name, tq[i], sizeof tq[i]);
@@ -572,6 +589,15 @@ static void list_h(req_t *r)
             http_problem(r, 400, "invalid_query", "query parameter '%s' has an invalid value",
                          qs[i].name);
             return;
+        }
+        if (!strcmp(qs[i].name, "q")) {
+            size_t chars = 0; /* UTF-8 characters, not bytes */
+            for (const char *c = tq[i]; *c; c++)
+                chars += ((unsigned char)*c & 0xC0) != 0x80;
+            if (chars < 2) {
+                http_problem(r, 400, "invalid_query", "'q' needs at least 2 characters");
+                return;
+            }
         }
         *(const char **)((char *)&f + qs[i].off) = tq[i];
     }
@@ -710,21 +736,35 @@ static int begin_write(req_t *r, db_conn_t *c, const char *id, az_action_t actio
     return 0;
 }
 
-/* Commits and answers with the updated request. */
-static void finish_write(req_t *r, db_conn_t *c, PGresult *res, int version)
+/* Recomputes the SLA clocks from the new timeline, commits, and answers with the
+ * updated request. */
+static void finish_write(req_t *r, db_conn_t *c, PGresult *res, const char *id)
 {
     if (!db_ok(res) || PQntuples(res) != 1) {
         http_db_error(r, res);
         db_rollback(c);
         return;
     }
-    if (db_commit(c) != 0) {
+    if (sla_refresh_request(c, r->principal.org_id, id, now_s(), 0) != 0) {
+        db_rollback(c);
+        http_problem(r, 503, "sla_unavailable",
+                     "the SLA clocks could not be recomputed; nothing was changed, retry");
+        return;
+    }
+    request_scope_t sc;
+    char *json = NULL;
+    if (db_request_get(c, id, r->principal.org_id, core_authz_sees_pii(r->principal.role), &json,
+                       &sc) != 1 ||
+        db_commit(c) != 0) {
+        free(json);
+        db_rollback(c);
         http_problem(r, 503, "database_unavailable", "the change was not saved; retry");
         return;
     }
     char hdr[64];
-    snprintf(hdr, sizeof hdr, "ETag: \"%d\"\r\n", version + 1);
-    http_send_json(r, 200, PQgetvalue(res, 0, 0), hdr);
+    snprintf(hdr, sizeof hdr, "ETag: \"%d\"\r\n", sc.version);
+    http_send_json(r, 200, json, hdr);
+    free(json);
 }
 
 static int event(req_t *r, db_conn_t *c, const char *id, const request_row_t *row,
@@ -826,7 +866,7 @@ static void patch_h(req_t *r)
     PGresult *res =
         db_request_apply(c, id, r->principal.org_id, core_authz_sees_pii(r->principal.role), cj);
     free(cj);
-    finish_write(r, c, res, version);
+    finish_write(r, c, res, id);
     PQclear(res);
 }
 
@@ -932,12 +972,16 @@ static void action_h(req_t *r)
         http_problem(r, 422, code, "'occurred_at': %s", why);
         goto out;
     }
+    if (occurred > now)
+        occurred = now; /* within the tolerated skew: never store a future time */
 
     request_facts_t f;
     memset(&f, 0, sizeof f);
     f.state = (request_state_t)core_request_state_from_string(row.state);
     f.type = (request_type_t)core_request_type_from_string(row.type);
-    f.channel = (request_channel_t)core_request_channel_from_string(row.channel);
+    /* A request the night desk registered (on any channel) is handed over like one. */
+    f.channel = row.night_desk ? REQ_CHANNEL_NIGHT_DESK
+                               : (request_channel_t)core_request_channel_from_string(row.channel);
     f.state_before_pending =
         row.state_before_pending[0]
             ? (request_state_t)core_request_state_from_string(row.state_before_pending)
@@ -1171,7 +1215,7 @@ static void action_h(req_t *r)
     cJSON_Delete(ch);
     PGresult *res = db_request_apply(c, id, p->org_id, core_authz_sees_pii(p->role), cj);
     free(cj);
-    finish_write(r, c, res, version);
+    finish_write(r, c, res, id);
     PQclear(res);
     (void)staff_at_least_agent;
 out:

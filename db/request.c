@@ -18,15 +18,18 @@ static const db_stmt_t create_st = {
     "location_kind, unit_id, common_area, reporter_resident_id, reporter_user_id, reporter_name, "
     "reporter_phone, title, description, customer_deadline, department_id, assignee_id, "
     "reporting_dept_kind, external_source, external_id, night_desk, received_at, last_event_at, "
-    "created_by) SELECT $1, $2, next_number($2, $3, extract(year FROM $4::timestamptz AT TIME "
-    "ZONE p.time_zone)::int), $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+    "created_by, sla_policy_version_id, sla_calendar_version_id, due_first_response, "
+    "due_on_site, due_answer, due_resolution, due_handover, due_callback, due_gm_report, "
+    "sla_next_due, sla_next_check, validity) SELECT $1, $2, next_number($2, $3, extract(year FROM "
+    "$4::timestamptz AT TIME ZONE p.time_zone)::int), $5, $6, $7, $8, $9, $10, $11, $12, $13, "
     "coalesce($14, (SELECT name FROM rs)), coalesce($15, (SELECT phone FROM rs)), $16, $17, "
-    "$18, $19, $20, $21, $22, $23, $24, $4, $4, $25 FROM p RETURNING *), "
+    "$18, $19, $20, $21, $22, $23, $24, $4, $4, $25, $29, $30, $31, $32, $33, $34, $35, $36, "
+    "$37, $38, $39, coalesce($40, 'unknown') FROM p RETURNING *), "
     "e AS (INSERT INTO request_events (org_id, request_id, seq, actor_id, actor_role, action, "
     "to_state, channel, occurred_at, details) SELECT r.org_id, r.id, 1, $25, $26, 'create', "
     "'received', r.channel, r.received_at, $27::jsonb FROM r) "
     "SELECT request_json((r.*)::requests, $28)::text, r.id FROM r",
-    28};
+    40};
 
 static const db_stmt_t find_ext = {
     "req_find_ext",
@@ -138,7 +141,7 @@ static const db_stmt_t unit_proj = {
 
 PGresult *db_request_create(db_conn_t *c, const request_new_t *n)
 {
-    const char *v[28] = {n->org,
+    const char *v[40] = {n->org,
                          n->project,
                          n->prefix,
                          n->occurred_at,
@@ -166,6 +169,9 @@ PGresult *db_request_create(db_conn_t *c, const request_new_t *n)
                          n->actor_role,
                          n->details,
                          n->pii ? "true" : "false"};
+    for (int i = 0; i < 11; i++)
+        v[28 + i] = n->sla[i];
+    v[39] = n->validity;
     return db_exec(c, &create_st, v);
 }
 
@@ -395,12 +401,20 @@ int db_request_list_sql(const request_filter_t *f, char **sql, const char **vals
             ADD(eq[i].expr, ++p);
         }
     }
+    if (f->overdue) /* a literal choice between two fixed fragments, no value pasted */
+        ADD(!strcmp(f->overdue, "true")
+                ? " AND r.sla_next_due < now()"
+                : " AND (r.sla_next_due IS NULL OR r.sla_next_due >= now())");
     if (f->q) {
         vals[p] = f->q;
+        a = ++p;
+        ADD(" AND search_bigrams(coalesce(r.title, '') || ' ' || r.description || ' ' || "
+            "r.number) @> search_bigrams($%d)",
+            a);
         ADD(" AND (coalesce(r.title, '') || ' ' || r.description || ' ' || r.number) LIKE "
             "'%%' || replace(replace(replace($%d, '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || "
             "'%%'",
-            ++p);
+            a);
     }
     if (f->after_ts) {
         vals[p] = f->after_ts;

@@ -16,6 +16,9 @@ typedef struct request_new {
     const char *reporter_name, *reporter_phone, *title, *description, *customer_deadline;
     const char *department_id, *assignee_id, *reporting_dept_kind, *external_source;
     const char *external_id, *night_desk, *actor_id, *actor_role, *details;
+    /* SLA: policy version, calendar version, 7 due times, next due, next check. */
+    const char *sla[11];
+    const char *validity;
     int pii;
 } request_new_t;
 
@@ -100,6 +103,7 @@ typedef struct request_filter {
     const char *project_id, *state, *type, *severity, *category, *department_id, *assignee_id;
     const char *channel, *created_from, *created_to, *updated_from, *updated_to, *q, *unit_id;
     const char *external_source;
+    const char *overdue; /* "true" / "false" */
     const char *after_ts, *after_id;
     int limit;
     int pii;

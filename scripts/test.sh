@@ -39,7 +39,7 @@ run_suite() {
 }
 
 run_suite "$ROOT/build-test" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSANITIZE=OFF
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:allocator_release_to_os_interval_ms=-1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
 run_suite "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON

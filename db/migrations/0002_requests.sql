@@ -1,8 +1,6 @@
 -- 0002: service requests, work orders, their timeline, comments, attachments, the
 -- per-project yearly number counters, and idempotency keys for integrations.
 
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
-
 -- 受理编号 counters: one row per (project, year, prefix); the row lock makes numbers
 -- unique and gap-free even under concurrent creation.
 CREATE TABLE number_counters (
@@ -84,7 +82,14 @@ CREATE INDEX requests_assignee_created ON requests (assignee_id, created_at DESC
 CREATE INDEX requests_unit_created ON requests (unit_id, created_at DESC, id DESC);
 CREATE INDEX requests_reporter_created ON requests (reporter_user_id, created_at DESC, id DESC);
 CREATE INDEX requests_updated ON requests (org_id, updated_at DESC);
-CREATE INDEX requests_text ON requests USING gin ((coalesce(title, '') || ' ' || description || ' ' || number) gin_trgm_ops);
+-- Free-text search finds Chinese substrings: words are two characters long (漏水, 电梯),
+-- below what trigrams can index, so the text is indexed by its character bigrams and a
+-- LIKE rechecks the candidates.
+CREATE FUNCTION search_bigrams(t text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS
+$$ SELECT coalesce(array_agg(DISTINCT substr(t, i, 2)), '{}') FROM generate_series(1, length(t) - 1) AS i $$;
+CREATE INDEX requests_text ON requests USING gin
+    (search_bigrams(coalesce(title, '') || ' ' || description || ' ' || number));
 
 -- 工作任务单: the order sent to a department.  A request can have several over its life
 -- (reopened, redispatched); the latest is the active one.

@@ -1,0 +1,822 @@
+/*
+ * api/sla.c — SLA over HTTP: a request's clocks explained, manual escalation, policy
+ * re-application, deadline extensions approved by the project director, policy and
+ * calendar administration (each change a new version), the user's notifications, and
+ * the operator's sweep trigger.
+ */
+#include "api/codec.h"
+#include "api/request.h"
+#include "api/sla_engine.h"
+#include "core/request.h"
+#include "db/log.h"
+#include "db/sla.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static void send_wrapped_items(req_t *r, const char *arr)
+{
+    size_t len = strlen(arr) + 32;
+    char *out = malloc(len);
+    snprintf(out, len, "{\"items\":%s}", arr);
+    http_send_json(r, 200, out, NULL);
+    free(out);
+}
+
+/* ---------------------------------------------------------------- request clocks */
+
+static void request_sla_h(req_t *r)
+{
+    const char *id = http_uuid_param(r, 0);
+    if (!id || http_authorize_role(r, AZ_SLA_READ) != 0)
+        return;
+    db_conn_t *c = http_db(r);
+    request_scope_t sc;
+    if (!c || api_request_authorize(r, c, id, AZ_REQUEST_READ, &sc) != 0)
+        return;
+    int found;
+    char *js = sla_explain(c, r->principal.org_id, id, now_s(), &found);
+    if (!js) {
+        if (found)
+            http_problem(r, 503, "database_unavailable", "retry shortly");
+        else
+            http_problem(r, 404, "not_found", "no request with this id in your scope");
+        return;
+    }
+    http_send_json(r, 200, js, NULL);
+    free(js);
+}
+
+/* Locks a request for an SLA write and authorises `action` on it. */
+static int lock_request(req_t *r, db_conn_t *c, const char *id, az_action_t action,
+                        request_row_t *row)
+{
+    if (db_begin(c) != 0) {
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        return -1;
+    }
+    int f = db_request_lock(c, id, r->principal.org_id, row);
+    if (f <= 0) {
+        db_rollback(c);
+        if (f < 0)
+            http_problem(r, 503, "database_unavailable", "retry shortly");
+        else
+            http_problem(r, 404, "not_found", "no request with this id in your scope");
+        return -1;
+    }
+    az_target_t t = api_request_target(r, &row->sc);
+    if (http_authorize(r, action, &t) != 0) {
+        db_rollback(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* Appends a timeline event, refreshes the clocks and commits; answers with `body`. */
+static void commit_with_event(req_t *r, db_conn_t *c, const char *id, const request_row_t *row,
+                              const char *action, cJSON *details, const char *changes, int status,
+                              const char *body)
+{
+    char occ[32];
+    rfc3339_format(now_s(), occ);
+    char *dj = cJSON_PrintUnformatted(details);
+    PGresult *e = db_request_event(c, r->principal.org_id, id, row->last_seq + 1,
+                                   r->principal.user_id, core_role_name(r->principal.role), action,
+                                   row->state, row->state, row->channel, occ, dj);
+    free(dj);
+    int ok = db_ok(e);
+    PQclear(e);
+    if (ok && changes) {
+        PGresult *a = db_request_apply(c, id, r->principal.org_id, 1, changes);
+        ok = db_ok(a);
+        PQclear(a);
+    }
+    if (!ok || sla_refresh_request(c, r->principal.org_id, id, now_s(), 0) != 0 ||
+        db_commit(c) != 0) {
+        db_rollback(c);
+        http_problem(r, 503, "database_unavailable", "nothing was changed; retry");
+        return;
+    }
+    if (body) {
+        http_send_json(r, status, body, NULL);
+    } else {
+        int found;
+        char *js = sla_explain(c, r->principal.org_id, id, now_s(), &found);
+        http_send_json(r, status, js ? js : "{}", NULL);
+        free(js);
+    }
+}
+
+static void escalate_h(req_t *r)
+{
+    const char *id = http_uuid_param(r, 0);
+    if (!id || http_authorize_role(r, AZ_ESCALATE) != 0 || http_json_body(r) != 0)
+        return;
+    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(r->json, "reason");
+    const cJSON *level = cJSON_GetObjectItemCaseSensitive(r->json, "level"), *m;
+    cJSON_ArrayForEach(m, r->json)
+    {
+        if (strcmp(m->string, "reason") && strcmp(m->string, "level")) {
+            http_problem(r, 422, "unknown_field", "'%s' is not a field (reason, level)", m->string);
+            return;
+        }
+    }
+    if (!reason) {
+        http_problem(r, 422, "missing_field", "'reason' is required to escalate by hand");
+        return;
+    }
+    if (!cJSON_IsString(reason) || !reason->valuestring[0] || strlen(reason->valuestring) > 2000) {
+        http_problem(r, 422, "invalid_field", "'reason' must be text of 1 to 2000 bytes");
+        return;
+    }
+    if (level && (!cJSON_IsNumber(level) || level->valuedouble < 1 || level->valuedouble > 4 ||
+                  level->valuedouble != (int)level->valuedouble)) {
+        http_problem(r, 422, "invalid_field",
+                     "'level' must be 1 supervisor, 2 manager, 3 director or 4 gm");
+        return;
+    }
+    db_conn_t *c = http_db(r);
+    request_row_t row;
+    if (!c || lock_request(r, c, id, AZ_ESCALATE, &row) != 0)
+        return;
+    if (core_request_is_final((request_state_t)core_request_state_from_string(row.state))) {
+        db_rollback(c);
+        http_problem(r, 409, "invalid_transition", "a %s request cannot be escalated", row.state);
+        return;
+    }
+    int to = level ? (int)level->valuedouble : row.escalation_level + 1;
+    if (row.escalation_level >= SLA_TOP_LEVEL || to <= row.escalation_level) {
+        db_rollback(c);
+        http_problem(r, 409, "already_escalated",
+                     "the request is already at level %d; escalation only goes up (top is 4, gm)",
+                     row.escalation_level);
+        return;
+    }
+    static const char *const ladder[] = {"agent", "supervisor", "manager", "director", "gm"};
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "level", to);
+    cJSON_AddStringToObject(d, "to_role", ladder[to]);
+    cJSON_AddStringToObject(d, "reason", reason->valuestring);
+    cJSON_AddBoolToObject(d, "manual", 1);
+    char payload[256], changes[64];
+    cJSON *pj = cJSON_CreateObject();
+    cJSON_AddStringToObject(pj, "reason", reason->valuestring);
+    cJSON_AddNumberToObject(pj, "level", to);
+    cJSON_AddBoolToObject(pj, "manual", 1);
+    char *ps = cJSON_PrintUnformatted(pj);
+    snprintf(payload, sizeof payload, "%s", ps);
+    free(ps);
+    cJSON_Delete(pj);
+    snprintf(changes, sizeof changes, "{\"escalation_inc\":%d}", to - row.escalation_level);
+    if (db_sla_notify_ladder(c, r->principal.org_id, row.sc.project_id, id, to, "sla_escalation",
+                             payload) != 0) {
+        cJSON_Delete(d);
+        db_rollback(c);
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        return;
+    }
+    commit_with_event(r, c, id, &row, "escalate", d, changes, 200, NULL);
+    cJSON_Delete(d);
+}
+
+static void reapply_h(req_t *r)
+{
+    const char *id = http_uuid_param(r, 0);
+    if (!id || http_authorize_role(r, AZ_SLA_ADMIN) != 0)
+        return;
+    db_conn_t *c = http_db(r);
+    request_row_t row;
+    if (!c || lock_request(r, c, id, AZ_SLA_ADMIN, &row) != 0)
+        return;
+    /* Pauses and met times come from the timeline, so re-applying keeps the pause time
+     * already counted; only the policy/calendar versions change. */
+    if (sla_refresh_request(c, r->principal.org_id, id, now_s(), 1) != 0) {
+        db_rollback(c);
+        http_problem(r, 503, "sla_unavailable", "the current policy could not be applied");
+        return;
+    }
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddBoolToObject(d, "reapplied", 1);
+    commit_with_event(r, c, id, &row, "sla_reapplied", d, NULL, 200, NULL);
+    cJSON_Delete(d);
+}
+
+/* ---------------------------------------------------------------- extensions */
+
+static void extension_create_h(req_t *r)
+{
+    const char *id = http_uuid_param(r, 0);
+    if (!id || http_authorize_role(r, AZ_ESCALATE) != 0 || http_json_body(r) != 0)
+        return;
+    const cJSON *target = cJSON_GetObjectItemCaseSensitive(r->json, "target");
+    const cJSON *due = cJSON_GetObjectItemCaseSensitive(r->json, "new_due");
+    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(r->json, "reason"), *m;
+    cJSON_ArrayForEach(m, r->json)
+    {
+        if (strcmp(m->string, "target") && strcmp(m->string, "new_due") &&
+            strcmp(m->string, "reason")) {
+            http_problem(r, 422, "unknown_field", "'%s' is not a field (target, new_due, reason)",
+                         m->string);
+            return;
+        }
+    }
+    int64_t nd;
+    if (!target || !due || !reason) {
+        http_problem(r, 422, "missing_field", "'target', 'new_due' and 'reason' are required");
+        return;
+    }
+    if (!cJSON_IsString(target) || core_sla_target_from_string(target->valuestring) < 0) {
+        http_problem(r, 422, "invalid_enum",
+                     "'target' must be one of: first_response, on_site, answer, resolution, "
+                     "handover, callback, gm_report");
+        return;
+    }
+    if (!cJSON_IsString(due) || rfc3339_parse(due->valuestring, &nd) != 0 || nd <= now_s()) {
+        http_problem(r, 422, "invalid_field", "'new_due' must be a future RFC 3339 time");
+        return;
+    }
+    if (!cJSON_IsString(reason) || !reason->valuestring[0] || strlen(reason->valuestring) > 2000) {
+        http_problem(r, 422, "invalid_field", "'reason' must be text of 1 to 2000 bytes");
+        return;
+    }
+    db_conn_t *c = http_db(r);
+    request_row_t row;
+    if (!c || lock_request(r, c, id, AZ_ESCALATE, &row) != 0)
+        return;
+    char ds[32];
+    rfc3339_format(nd, ds);
+    PGresult *x = db_sla_extension_create(c, r->principal.org_id, id, target->valuestring, ds,
+                                          reason->valuestring, r->principal.user_id);
+    if (!db_ok(x)) {
+        http_db_error(r, x);
+        PQclear(x);
+        db_rollback(c);
+        return;
+    }
+    char *body = strdup(PQgetvalue(x, 0, 0));
+    PQclear(x);
+    cJSON *d = cJSON_Parse(body);
+    commit_with_event(r, c, id, &row, "sla_extension_requested", d, NULL, 201, body);
+    cJSON_Delete(d);
+    free(body);
+}
+
+static void extension_list_h(req_t *r)
+{
+    const char *id = http_uuid_param(r, 0);
+    if (!id || http_authorize_role(r, AZ_SLA_READ) != 0)
+        return;
+    db_conn_t *c = http_db(r);
+    request_scope_t sc;
+    if (!c || api_request_authorize(r, c, id, AZ_REQUEST_READ, &sc) != 0)
+        return;
+    char *arr = db_sla_extensions_json(c, r->principal.org_id, id);
+    if (!arr) {
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        return;
+    }
+    send_wrapped_items(r, arr);
+    free(arr);
+}
+
+static void extension_decide(req_t *r, int approve)
+{
+    const char *id = http_uuid_param(r, 0);
+    if (!id)
+        return;
+    const char *eid = r->nparams > 1 && http_is_uuid(r->params[1]) ? r->params[1] : NULL;
+    if (!eid) {
+        http_problem(r, 404, "not_found", "no such extension request");
+        return;
+    }
+    /* SPEC §4: only the project director (小区主任) approves; the GM may too. */
+    if (r->principal.role != ROLE_DIRECTOR && r->principal.role != ROLE_GM) {
+        http_problem(r, 403, "forbidden",
+                     "only the project director (or the GM) decides deadline extensions");
+        return;
+    }
+    if (r->body_len && http_json_body(r) != 0)
+        return;
+    const cJSON *note = r->json ? cJSON_GetObjectItemCaseSensitive(r->json, "note") : NULL;
+    if (note && (!cJSON_IsString(note) || strlen(note->valuestring) > 2000)) {
+        http_problem(r, 422, "invalid_field", "'note' must be text of at most 2000 bytes");
+        return;
+    }
+    db_conn_t *c = http_db(r);
+    request_row_t row;
+    if (!c || lock_request(r, c, id, AZ_SLA_READ, &row) != 0)
+        return;
+    PGresult *x =
+        db_sla_extension_decide(c, r->principal.org_id, id, eid, approve ? "approved" : "rejected",
+                                r->principal.user_id, note ? note->valuestring : NULL);
+    if (!db_ok(x) || PQntuples(x) != 1) {
+        if (db_ok(x))
+            http_problem(r, 409, "already_decided",
+                         "no pending extension request with this id on this request");
+        else
+            http_db_error(r, x);
+        PQclear(x);
+        db_rollback(c);
+        return;
+    }
+    char *body = strdup(PQgetvalue(x, 0, 0));
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "extension_id", eid);
+    cJSON_AddStringToObject(d, "target", PQgetvalue(x, 0, 1));
+    if (approve)
+        cJSON_AddStringToObject(d, "new_due", PQgetvalue(x, 0, 2));
+    cJSON_AddStringToObject(d, "decided_by", r->principal.user_id);
+    if (note)
+        cJSON_AddStringToObject(d, "note", note->valuestring);
+    PQclear(x);
+    commit_with_event(r, c, id, &row, approve ? "sla_extension_approved" : "sla_extension_rejected",
+                      d, NULL, 200, body);
+    cJSON_Delete(d);
+    free(body);
+}
+
+static void extension_approve_h(req_t *r)
+{
+    extension_decide(r, 1);
+}
+
+static void extension_reject_h(req_t *r)
+{
+    extension_decide(r, 0);
+}
+
+/* ---------------------------------------------------------------- policies */
+
+static const char *const match_types[] = {"complaint", "repair",    "inquiry", "suggestion",
+                                          "praise",    "emergency", NULL};
+
+static int in_list(const char *const *l, const char *s)
+{
+    for (; *l; l++)
+        if (!strcmp(*l, s))
+            return 1;
+    return 0;
+}
+
+static void policy_create_h(req_t *r)
+{
+    if (http_authorize_role(r, AZ_SLA_ADMIN) != 0 || http_json_body(r) != 0)
+        return;
+    const cJSON *project = cJSON_GetObjectItemCaseSensitive(r->json, "project_id");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(r->json, "name");
+    const cJSON *match = cJSON_GetObjectItemCaseSensitive(r->json, "match");
+    const cJSON *def = cJSON_GetObjectItemCaseSensitive(r->json, "definition"), *m;
+    cJSON_ArrayForEach(m, r->json)
+    {
+        if (strcmp(m->string, "project_id") && strcmp(m->string, "name") &&
+            strcmp(m->string, "match") && strcmp(m->string, "definition")) {
+            http_problem(r, 422, "unknown_field",
+                         "'%s' is not a field (project_id, name, match, definition)", m->string);
+            return;
+        }
+    }
+    if (!cJSON_IsString(project) || !http_is_uuid(project->valuestring) || !cJSON_IsString(name) ||
+        !name->valuestring[0] || strlen(name->valuestring) > 200 || !cJSON_IsObject(def)) {
+        http_problem(r, 422, "missing_field",
+                     "'project_id' (UUID), 'name' (text) and 'definition' (object) are required");
+        return;
+    }
+    const char *mt = NULL, *ms = NULL, *mc = NULL;
+    if (match && !cJSON_IsNull(match)) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(match, "type");
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(match, "severity");
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(match, "category");
+        if (!cJSON_IsObject(match) ||
+            (t && !cJSON_IsNull(t) &&
+             (!cJSON_IsString(t) || !in_list(match_types, t->valuestring))) ||
+            (s && !cJSON_IsNull(s) &&
+             (!cJSON_IsString(s) || core_request_severity_from_string(s->valuestring) < 0)) ||
+            (k && !cJSON_IsNull(k) &&
+             (!cJSON_IsString(k) || core_request_category_from_string(k->valuestring) < 0))) {
+            http_problem(r, 422, "invalid_enum",
+                         "'match' is {type?, severity?, category?} with the request enums");
+            return;
+        }
+        mt = cJSON_IsString(t) ? t->valuestring : NULL;
+        ms = cJSON_IsString(s) ? s->valuestring : NULL;
+        mc = cJSON_IsString(k) ? k->valuestring : NULL;
+    }
+    char *ds = cJSON_PrintUnformatted(def), err[256];
+    sla_policy_t pol;
+    if (sla_policy_parse(ds, &pol, err, sizeof err) != 0) {
+        free(ds);
+        http_problem(r, 422, "invalid_policy", "%s", err);
+        return;
+    }
+    az_target_t tg = {r->principal.org_id, project->valuestring, NULL, NULL, NULL};
+    if (http_authorize(r, AZ_SLA_ADMIN, &tg) != 0) {
+        free(ds);
+        return;
+    }
+    db_conn_t *c = http_db(r);
+    if (!c) {
+        free(ds);
+        return;
+    }
+    PGresult *x = db_sla_policy_create(c, r->principal.org_id, project->valuestring,
+                                       name->valuestring, mt, ms, mc, ds, r->principal.user_id);
+    free(ds);
+    if (!db_ok(x)) {
+        http_db_error(r, x);
+    } else {
+        sla_invalidate_project(project->valuestring);
+        char hdr[64];
+        snprintf(hdr, sizeof hdr, "ETag: \"%s\"\r\n", PQgetvalue(x, 0, 1));
+        http_send_json(r, 201, PQgetvalue(x, 0, 0), hdr);
+    }
+    PQclear(x);
+}
+
+static void policy_get_h(req_t *r)
+{
+    const char *id = http_uuid_param(r, 0);
+    if (!id || http_authorize_role(r, AZ_SLA_READ) != 0)
+        return;
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    PGresult *x = db_sla_policy_get(c, r->principal.org_id, id);
+    if (!db_ok(x) || PQntuples(x) != 1) {
+        if (db_ok(x))
+            http_problem(r, 404, "not_found", "no SLA policy with this id in your scope");
+        else
+            http_db_error(r, x);
+        PQclear(x);
+        return;
+    }
+    az_target_t tg = {r->principal.org_id, PQgetvalue(x, 0, 2), NULL, NULL, NULL};
+    if (http_authorize(r, AZ_SLA_READ, &tg) == 0) {
+        char hdr[64];
+        snprintf(hdr, sizeof hdr, "ETag: \"%s\"\r\n", PQgetvalue(x, 0, 1));
+        http_send_json(r, 200, PQgetvalue(x, 0, 0), hdr);
+    }
+    PQclear(x);
+}
+
+static void policy_list_h(req_t *r)
+{
+    if (http_authorize_role(r, AZ_SLA_READ) != 0)
+        return;
+    char project[64];
+    const char *pf = NULL, *scope = http_scope_projects(r);
+    if (http_query(r, "project_id", project, sizeof project) >= 0) {
+        if (!http_is_uuid(project)) {
+            http_problem(r, 400, "invalid_query", "'project_id' must be a UUID");
+            return;
+        }
+        pf = project;
+    }
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    PGresult *x = db_sla_policy_list(c, r->principal.org_id, scope, pf);
+    if (!db_ok(x)) {
+        http_db_error(r, x);
+        PQclear(x);
+        return;
+    }
+    size_t total = 64;
+    for (int i = 0; i < PQntuples(x); i++)
+        total += (size_t)PQgetlength(x, i, 0) + 1;
+    char *out = malloc(total);
+    size_t o = (size_t)sprintf(out, "{\"items\":[");
+    for (int i = 0; i < PQntuples(x); i++)
+        o += (size_t)sprintf(out + o, "%s%s", i ? "," : "", PQgetvalue(x, i, 0));
+    sprintf(out + o, "]}");
+    PQclear(x);
+    http_send_json(r, 200, out, NULL);
+    free(out);
+}
+
+static int if_match_version(req_t *r, int *v)
+{
+    const char *im = http_header(r, "If-Match");
+    if (!im) {
+        http_problem(r, 428, "if_match_required", "send If-Match with the ETag from your GET");
+        return -1;
+    }
+    const char *q = im;
+    if (*q == '"')
+        q++;
+    char *end;
+    long x = strtol(q, &end, 10);
+    if (end == q) {
+        http_problem(r, 412, "stale_version", "If-Match does not name a version");
+        return -1;
+    }
+    *v = (int)x;
+    return 0;
+}
+
+static void policy_update_h(req_t *r)
+{
+    const char *id = http_uuid_param(r, 0);
+    int expect;
+    if (!id || http_authorize_role(r, AZ_SLA_ADMIN) != 0 || http_json_body(r) != 0 ||
+        if_match_version(r, &expect) != 0)
+        return;
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(r->json, "name");
+    const cJSON *def = cJSON_GetObjectItemCaseSensitive(r->json, "definition");
+    const cJSON *active = cJSON_GetObjectItemCaseSensitive(r->json, "active"), *m;
+    cJSON_ArrayForEach(m, r->json)
+    {
+        if (strcmp(m->string, "name") && strcmp(m->string, "definition") &&
+            strcmp(m->string, "active")) {
+            http_problem(r, 422, "unknown_field",
+                         "'%s' cannot be changed (name, definition, active)", m->string);
+            return;
+        }
+    }
+    if ((name && (!cJSON_IsString(name) || !name->valuestring[0])) ||
+        (def && !cJSON_IsObject(def)) || (active && !cJSON_IsBool(active)) ||
+        (!name && !def && !active)) {
+        http_problem(r, 422, "invalid_field",
+                     "send at least one of 'name' (text), 'definition' (object), 'active' (bool)");
+        return;
+    }
+    char *ds = def ? cJSON_PrintUnformatted(def) : NULL, err[256];
+    sla_policy_t pol;
+    if (ds && sla_policy_parse(ds, &pol, err, sizeof err) != 0) {
+        free(ds);
+        http_problem(r, 422, "invalid_policy", "%s", err);
+        return;
+    }
+    db_conn_t *c = http_db(r);
+    if (!c) {
+        free(ds);
+        return;
+    }
+    PGresult *x = db_sla_policy_get(c, r->principal.org_id, id);
+    if (!db_ok(x) || PQntuples(x) != 1) {
+        http_problem(r, 404, "not_found", "no SLA policy with this id in your scope");
+        PQclear(x);
+        free(ds);
+        return;
+    }
+    char project[40];
+    snprintf(project, sizeof project, "%s", PQgetvalue(x, 0, 2));
+    PQclear(x);
+    az_target_t tg = {r->principal.org_id, project, NULL, NULL, NULL};
+    if (http_authorize(r, AZ_SLA_ADMIN, &tg) != 0 || db_begin(c) != 0) {
+        free(ds);
+        if (!r->status)
+            http_problem(r, 503, "database_unavailable", "retry shortly");
+        return;
+    }
+    int rc = db_sla_policy_update(
+        c, r->principal.org_id, id, expect, name ? name->valuestring : NULL, ds,
+        active ? (cJSON_IsTrue(active) ? "true" : "false") : NULL, r->principal.user_id);
+    free(ds);
+    if (rc != 1) {
+        db_rollback(c);
+        if (rc == 0)
+            http_problem(r, 412, "stale_version", "the policy changed since you read it");
+        else if (rc == -2)
+            http_problem(r, 404, "not_found", "no SLA policy with this id in your scope");
+        else
+            http_problem(r, 409, "conflict", "another active policy has the same match");
+        return;
+    }
+    x = db_sla_policy_get(c, r->principal.org_id, id);
+    if (!db_ok(x) || PQntuples(x) != 1 || db_commit(c) != 0) {
+        PQclear(x);
+        db_rollback(c);
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        return;
+    }
+    sla_invalidate_project(project);
+    char hdr[64];
+    snprintf(hdr, sizeof hdr, "ETag: \"%s\"\r\n", PQgetvalue(x, 0, 1));
+    http_send_json(r, 200, PQgetvalue(x, 0, 0), hdr);
+    PQclear(x);
+}
+
+/* ---------------------------------------------------------------- calendars */
+
+static void calendar_get_h(req_t *r)
+{
+    const char *pid = http_uuid_param(r, 0);
+    if (!pid || http_authorize_role(r, AZ_SLA_READ) != 0)
+        return;
+    az_target_t tg = {r->principal.org_id, pid, NULL, NULL, NULL};
+    if (http_authorize(r, AZ_SLA_READ, &tg) != 0)
+        return;
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    PGresult *x = db_sla_calendar_get(c, r->principal.org_id, pid);
+    if (!db_ok(x) || PQntuples(x) != 1) {
+        http_problem(r, 404, "not_found", "no calendar for this project in your scope");
+    } else {
+        char hdr[64];
+        snprintf(hdr, sizeof hdr, "ETag: \"%s\"\r\n", PQgetvalue(x, 0, 1));
+        http_send_json(r, 200, PQgetvalue(x, 0, 0), hdr);
+    }
+    PQclear(x);
+}
+
+static void calendar_put_h(req_t *r)
+{
+    const char *pid = http_uuid_param(r, 0);
+    int expect;
+    if (!pid || http_authorize_role(r, AZ_SLA_ADMIN) != 0 || http_json_body(r) != 0 ||
+        if_match_version(r, &expect) != 0)
+        return;
+    az_target_t tg = {r->principal.org_id, pid, NULL, NULL, NULL};
+    if (http_authorize(r, AZ_SLA_ADMIN, &tg) != 0)
+        return;
+    char *ds = cJSON_PrintUnformatted(r->json), err[256];
+    if (sla_calendar_check(ds, err, sizeof err) != 0) {
+        free(ds);
+        http_problem(r, 422, "invalid_calendar", "%s", err);
+        return;
+    }
+    db_conn_t *c = http_db(r);
+    if (!c || db_begin(c) != 0) {
+        free(ds);
+        if (c)
+            http_problem(r, 503, "database_unavailable", "retry shortly");
+        return;
+    }
+    int nv = 0;
+    int rc =
+        db_sla_calendar_update(c, r->principal.org_id, pid, expect, ds, r->principal.user_id, &nv);
+    free(ds);
+    if (rc != 1) {
+        db_rollback(c);
+        if (rc == 0)
+            http_problem(r, 412, "stale_version", "the calendar changed since you read it");
+        else if (rc == -2)
+            http_problem(r, 404, "not_found", "no calendar for this project in your scope");
+        else
+            http_problem(r, 503, "database_unavailable", "retry shortly");
+        return;
+    }
+    PGresult *x = db_sla_calendar_get(c, r->principal.org_id, pid);
+    if (!db_ok(x) || PQntuples(x) != 1 || db_commit(c) != 0) {
+        PQclear(x);
+        db_rollback(c);
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        return;
+    }
+    sla_invalidate_project(pid);
+    char hdr[64];
+    snprintf(hdr, sizeof hdr, "ETag: \"%d\"\r\n", nv);
+    http_send_json(r, 200, PQgetvalue(x, 0, 0), hdr);
+    PQclear(x);
+}
+
+/* ---------------------------------------------------------------- notifications */
+
+static void notifications_h(req_t *r)
+{
+    if (http_authorize_role(r, AZ_NOTIFICATION_READ) != 0)
+        return;
+    char unread[8], lim[16], cur[256];
+    const char *u = "false";
+    if (http_query(r, "unread", unread, sizeof unread) >= 0) {
+        if (strcmp(unread, "true") && strcmp(unread, "false")) {
+            http_problem(r, 400, "invalid_query", "'unread' must be true or false");
+            return;
+        }
+        u = !strcmp(unread, "true") ? "true" : "false";
+    }
+    int limit = 50;
+    if (http_query(r, "limit", lim, sizeof lim) >= 0) {
+        char *end;
+        long l = strtol(lim, &end, 10);
+        if (*end || l < 1 || l > 200) {
+            http_problem(r, 400, "invalid_query", "'limit' must be an integer from 1 to 200");
+            return;
+        }
+        limit = (int)l;
+    }
+    char after_ts[64] = "", after_id[40] = "";
+    if (http_query(r, "cursor", cur, sizeof cur) >= 0) {
+        unsigned char dec[128];
+        long n = b64url_decode(cur, strlen(cur), dec, sizeof dec - 1);
+        char *bar = n > 0 ? (dec[n] = 0, strchr((char *)dec, '|')) : NULL;
+        int64_t tv;
+        if (!bar || bar - (char *)dec >= (long)sizeof after_ts || !http_is_uuid(bar + 1)) {
+            http_problem(r, 400, "invalid_cursor", "'cursor' must come from next_cursor");
+            return;
+        }
+        memcpy(after_ts, dec, (size_t)(bar - (char *)dec));
+        after_ts[bar - (char *)dec] = 0;
+        memcpy(after_id, bar + 1, 37);
+        if (rfc3339_parse(after_ts, &tv) != 0) {
+            http_problem(r, 400, "invalid_cursor", "'cursor' must come from next_cursor");
+            return;
+        }
+    }
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    PGresult *x = db_notifications_list(c, r->principal.org_id, r->principal.user_id, u,
+                                        after_ts[0] ? after_ts : NULL,
+                                        after_id[0] ? after_id : NULL, limit + 1);
+    if (!db_ok(x)) {
+        http_db_error(r, x);
+        PQclear(x);
+        return;
+    }
+    int n = PQntuples(x), shown = n > limit ? limit : n;
+    size_t total = 256;
+    for (int i = 0; i < shown; i++)
+        total += (size_t)PQgetlength(x, i, 0) + 1;
+    char *out = malloc(total + 300);
+    size_t o = (size_t)sprintf(out, "{\"items\":[");
+    for (int i = 0; i < shown; i++)
+        o += (size_t)sprintf(out + o, "%s%s", i ? "," : "", PQgetvalue(x, i, 0));
+    if (n > limit) {
+        char raw[128], enc[200];
+        int rl = snprintf(raw, sizeof raw, "%s|%s", PQgetvalue(x, shown - 1, 1),
+                          PQgetvalue(x, shown - 1, 2));
+        b64url_encode((unsigned char *)raw, (size_t)rl, enc);
+        sprintf(out + o, "],\"next_cursor\":\"%s\"}", enc);
+    } else {
+        sprintf(out + o, "],\"next_cursor\":null}");
+    }
+    PQclear(x);
+    http_send_json(r, 200, out, NULL);
+    free(out);
+}
+
+static void notification_read_h(req_t *r)
+{
+    const char *id = http_uuid_param(r, 0);
+    if (!id || http_authorize_role(r, AZ_NOTIFICATION_READ) != 0)
+        return;
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    int n = db_notification_read(c, r->principal.org_id, r->principal.user_id, id);
+    if (n < 0)
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+    else if (n == 0)
+        http_problem(r, 404, "not_found", "no notification of yours with this id");
+    else
+        http_send_empty(r, 204, NULL);
+}
+
+/* ---------------------------------------------------------------- sweep */
+
+static void sweep_h(req_t *r)
+{
+    if (http_authorize_role(r, AZ_OPS) != 0)
+        return;
+    if (r->body_len && http_json_body(r) != 0)
+        return;
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sla_sweep_stats_t st;
+    if (sla_sweep(c, now_s(), 1000000, &st) != 0) {
+        http_problem(r, 503, "sweep_failed", "the sweep could not complete; it is safe to retry");
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    char out[256];
+    snprintf(out, sizeof out,
+             "{\"examined\":%d,\"warnings\":%d,\"escalations\":%d,\"batches\":%d,"
+             "\"duration_ms\":%.3f}",
+             st.examined, st.warnings, st.escalations, st.batches,
+             (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    http_send_json(r, 200, out, NULL);
+}
+
+void api_sla_register(void)
+{
+    http_route("GET", "/v1/requests/{id}/sla", request_sla_h, 0, NULL);
+    http_route("POST", "/v1/requests/{id}/escalate", escalate_h, 0, NULL);
+    http_route("POST", "/v1/requests/{id}/sla/reapply", reapply_h, 0, NULL);
+    http_route("GET", "/v1/requests/{id}/sla/extensions", extension_list_h, 0, NULL);
+    http_route("POST", "/v1/requests/{id}/sla/extensions", extension_create_h, 0, NULL);
+    http_route("POST", "/v1/requests/{id}/sla/extensions/{eid}/approve", extension_approve_h, 0,
+               NULL);
+    http_route("POST", "/v1/requests/{id}/sla/extensions/{eid}/reject", extension_reject_h, 0,
+               NULL);
+    http_route("GET", "/v1/sla/policies", policy_list_h, 0, NULL);
+    http_route("POST", "/v1/sla/policies", policy_create_h, 0, NULL);
+    http_route("GET", "/v1/sla/policies/{id}", policy_get_h, 0, NULL);
+    http_route("PATCH", "/v1/sla/policies/{id}", policy_update_h, 0, NULL);
+    http_route("GET", "/v1/projects/{id}/calendar", calendar_get_h, 0, NULL);
+    http_route("PUT", "/v1/projects/{id}/calendar", calendar_put_h, 0, NULL);
+    http_route("GET", "/v1/notifications", notifications_h, 0, NULL);
+    http_route("POST", "/v1/notifications/{id}/read", notification_read_h, 0, NULL);
+    http_route("POST", "/v1/admin/sla/sweep", sweep_h, 0, NULL);
+}

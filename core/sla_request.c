@@ -1,0 +1,344 @@
+/*
+ * core/sla_request.c — reads a request's clocks off its timeline, runs them through
+ * core_sla_compute(), and plans warnings and escalations on the ladder
+ * agent(0) → supervisor(1) → manager(2) → director(3) → gm(4).
+ */
+#include "core/sla_request.h"
+
+#include <string.h>
+
+static const char *const target_names[SLA_T__COUNT] = {
+    "first_response", "on_site", "answer", "resolution", "handover", "callback", "gm_report"};
+
+const char *core_sla_target_name(sla_target_id_t t)
+{
+    return (unsigned)t < SLA_T__COUNT ? target_names[t] : NULL;
+}
+
+int core_sla_target_from_string(const char *s)
+{
+    for (int i = 0; s && i < SLA_T__COUNT; i++)
+        if (!strcmp(s, target_names[i]))
+            return i;
+    return -1;
+}
+
+static int eq(const char *a, const char *b)
+{
+    return a && b && !strcmp(a, b);
+}
+
+int core_sla_policy_match(const sla_match_t *c, size_t n, const char *type, const char *severity,
+                          const char *category)
+{
+    int best = -1, best_score = -1;
+    for (size_t i = 0; i < n; i++) {
+        int score = 0;
+        if (c[i].type) {
+            if (!eq(c[i].type, type))
+                continue;
+            score++;
+        }
+        if (c[i].severity) {
+            if (!eq(c[i].severity, severity))
+                continue;
+            score++;
+        }
+        if (c[i].category) {
+            if (!eq(c[i].category, category))
+                continue;
+            score++;
+        }
+        if (score > best_score) {
+            best = (int)i;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+/* Staff who can answer for the company; residents, integrations and the sweeper
+ * ("system") do not count as a response. */
+static int is_staff(const char *role)
+{
+    return role && strcmp(role, "resident") != 0 && strcmp(role, "integration") != 0 &&
+           strcmp(role, "system") != 0;
+}
+
+static int is_resolution(const sla_event_t *e)
+{
+    return eq(e->action, "resolve") || eq(e->action, "sign_off");
+}
+
+static int is_reopen(const sla_event_t *e)
+{
+    return eq(e->action, "reopen") ||
+           (eq(e->action, "callback_result") && eq(e->to_state, "received"));
+}
+
+#define MAX_PAUSES 64
+
+int core_sla_request_eval(const sla_policy_t *pol, const calendar_t *cal,
+                          const sla_request_facts_t *f, const sla_event_t *ev, size_t nev,
+                          int64_t now, sla_clock_view_t out[SLA_T__COUNT])
+{
+    memset(out, 0, sizeof(sla_clock_view_t) * SLA_T__COUNT);
+    for (int t = 0; t < SLA_T__COUNT; t++)
+        out[t].target = (sla_target_id_t)t;
+    if (!pol || !cal || !f || !ev || nev == 0 || !eq(ev[0].action, "create"))
+        return -1;
+
+    /* Pauses: from entering pending to leaving it. */
+    sla_pause_t pauses[MAX_PAUSES];
+    size_t np = 0;
+    int in_pause = 0;
+    for (size_t i = 0; i < nev; i++) {
+        const sla_event_t *e = &ev[i];
+        int to_p = eq(e->to_state, "pending"), from_p = eq(e->from_state, "pending");
+        if (!in_pause && to_p && !from_p) {
+            if (np == MAX_PAUSES)
+                return -1;
+            pauses[np].from = e->at;
+            pauses[np].to = SLA_PAUSE_OPEN;
+            np++;
+            in_pause = 1;
+        } else if (in_pause && from_p && !to_p) {
+            pauses[np - 1].to = e->at;
+            in_pause = 0;
+        }
+    }
+    /* Zero-length pauses carry no time and would confuse ordering checks. */
+    size_t k = 0;
+    for (size_t i = 0; i < np; i++)
+        if (pauses[i].to > pauses[i].from)
+            pauses[k++] = pauses[i];
+    np = k;
+
+    int64_t received = ev[0].at;
+    int64_t first_response = is_staff(ev[0].actor_role) ? received : 0;
+    int64_t dispatch = 0, appointment = 0, arrive = 0, answer = 0, resolved = 0, handover = 0;
+    int64_t gm = 0, override[SLA_T__COUNT] = {0};
+    for (size_t i = 1; i < nev; i++) {
+        const sla_event_t *e = &ev[i];
+        if (!first_response && is_staff(e->actor_role))
+            first_response = e->at;
+        if (eq(e->action, "dispatch")) {
+            dispatch = e->at; /* a redispatch restarts the on-site clock */
+            appointment = e->appointment_at;
+            arrive = 0;
+        }
+        if (!arrive && eq(e->action, "arrive"))
+            arrive = e->at;
+        if (!answer &&
+            ((eq(e->action, "comment") && e->public_comment && is_staff(e->actor_role)) ||
+             is_resolution(e)))
+            answer = e->at;
+        if (is_resolution(e))
+            resolved = e->at;
+        if (is_reopen(e))
+            resolved = 0;
+        if (!handover && eq(e->action, "handover"))
+            handover = e->at;
+        if (!gm && eq(e->action, "escalate") && e->level >= SLA_TOP_LEVEL)
+            gm = e->at;
+        if (eq(e->action, "sla_extension_approved") && (unsigned)e->target < SLA_T__COUNT)
+            override[e->target] = e->new_due;
+    }
+    /* The callback is done when the request closes after its (last) resolution. */
+    int64_t callback_done = 0;
+    if (resolved)
+        for (size_t i = 0; i < nev; i++)
+            if (ev[i].at >= resolved && eq(ev[i].to_state, "closed") &&
+                (eq(ev[i].action, "callback_result") || eq(ev[i].action, "close"))) {
+                callback_done = ev[i].at;
+                break;
+            }
+
+    int complaint = eq(f->type, "complaint");
+    int work = eq(f->type, "repair") || eq(f->type, "emergency");
+    int major = complaint && eq(f->severity, "major");
+    int64_t start[SLA_T__COUNT] = {0}, met[SLA_T__COUNT] = {0};
+    start[SLA_T_FIRST_RESPONSE] = received;
+    met[SLA_T_FIRST_RESPONSE] = first_response;
+    if (complaint || work) {
+        start[SLA_T_ON_SITE] = work ? dispatch : received;
+        met[SLA_T_ON_SITE] = arrive ? arrive : (complaint ? resolved : 0);
+        if (work && appointment)
+            override[SLA_T_ON_SITE] = appointment;
+    }
+    start[SLA_T_ANSWER] = received;
+    met[SLA_T_ANSWER] = answer;
+    start[SLA_T_RESOLUTION] = received;
+    met[SLA_T_RESOLUTION] = resolved;
+    if (f->night_desk) {
+        start[SLA_T_HANDOVER] = received;
+        met[SLA_T_HANDOVER] = handover;
+    }
+    if (f->needs_callback && resolved) {
+        start[SLA_T_CALLBACK] = resolved;
+        met[SLA_T_CALLBACK] = callback_done;
+    }
+    if (major) {
+        start[SLA_T_GM_REPORT] = received;
+        met[SLA_T_GM_REPORT] = gm;
+    }
+
+    int rc = 0;
+    for (int t = 0; t < SLA_T__COUNT; t++) {
+        const sla_rule_t *rule = &pol->rules[t];
+        if (!rule->enabled || !start[t])
+            continue;
+        sla_target_t tg = {rule->kind, rule->duration_s, rule->hh, rule->mm, pol->warn_pct,
+                           0,          override[t]};
+        if (t == SLA_T_RESOLUTION)
+            tg.customer_deadline = f->customer_deadline;
+        /* Pauses that matter to this clock: those after its start. */
+        sla_pause_t mine[MAX_PAUSES];
+        size_t nm = 0;
+        for (size_t i = 0; i < np; i++) {
+            if (pauses[i].to != SLA_PAUSE_OPEN && pauses[i].to <= start[t])
+                continue;
+            mine[nm] = pauses[i];
+            if (mine[nm].from < start[t])
+                mine[nm].from = start[t];
+            nm++;
+        }
+        out[t].start = start[t];
+        out[t].met_at = met[t];
+        out[t].npauses = (int)nm;
+        if (core_sla_compute(&tg, cal, start[t], mine, nm, met[t], now, &out[t].clock) != 0) {
+            rc = -1;
+            continue;
+        }
+        out[t].active = 1;
+    }
+    return rc;
+}
+
+int64_t core_sla_next_due(const sla_clock_view_t v[SLA_T__COUNT])
+{
+    int64_t best = 0;
+    for (int t = 0; t < SLA_T__COUNT; t++) {
+        if (!v[t].active || v[t].met_at)
+            continue;
+        if (!best || v[t].clock.due_at < best)
+            best = v[t].clock.due_at;
+    }
+    return best;
+}
+
+static void consider(int64_t *next, int64_t at, int64_t now)
+{
+    if (at > now && (!*next || at < *next))
+        *next = at;
+}
+
+size_t core_sla_plan(const sla_policy_t *pol, const sla_clock_view_t v[SLA_T__COUNT], int level,
+                     const int64_t last_esc_at[SLA_T__COUNT], const int warned[SLA_T__COUNT],
+                     int64_t now, sla_alert_t *out, size_t max, int64_t *next_check)
+{
+    size_t n = 0;
+    int cur = level < 0 ? 0 : level;
+    int64_t every = pol && pol->escalate_every_s >= 60 ? pol->escalate_every_s : 3600;
+    *next_check = 0;
+    for (int t = 0; t < SLA_T__COUNT; t++) {
+        const sla_clock_view_t *c = &v[t];
+        if (!c->active || c->met_at)
+            continue;
+        int64_t due = c->clock.due_at;
+        /* A major complaint goes to the GM at once, whatever its clock says. */
+        if (t == SLA_T_GM_REPORT && cur < SLA_TOP_LEVEL && !last_esc_at[t]) {
+            if (n < max)
+                out[n++] = (sla_alert_t){(sla_target_id_t)t, 1, SLA_TOP_LEVEL, due};
+            cur = SLA_TOP_LEVEL;
+            continue;
+        }
+        if (c->clock.state == SLA_BREACHED) {
+            if (!last_esc_at[t]) {
+                cur = cur < SLA_TOP_LEVEL ? cur + 1 : SLA_TOP_LEVEL;
+                if (n < max)
+                    out[n++] = (sla_alert_t){(sla_target_id_t)t, 1, cur, due};
+                if (cur < SLA_TOP_LEVEL)
+                    consider(next_check, now + every, now);
+            } else if (cur < SLA_TOP_LEVEL) {
+                if (now >= last_esc_at[t] + every) {
+                    cur++;
+                    if (n < max)
+                        out[n++] = (sla_alert_t){(sla_target_id_t)t, 1, cur, due};
+                    if (cur < SLA_TOP_LEVEL)
+                        consider(next_check, now + every, now);
+                } else {
+                    consider(next_check, last_esc_at[t] + every, now);
+                }
+            }
+            continue;
+        }
+        if (c->clock.state == SLA_RUNNING && !warned[t] && now >= c->clock.warn_at && now < due) {
+            if (n < max)
+                out[n++] = (sla_alert_t){(sla_target_id_t)t, 0, 0, due};
+        } else if (c->clock.state == SLA_RUNNING && !warned[t]) {
+            consider(next_check, c->clock.warn_at, now);
+        }
+        /* Running or paused: look again when it falls due (a paused clock's due is a
+         * projection; the recheck recomputes it). */
+        consider(next_check, due, now);
+        if (due <= now)
+            consider(next_check, now + 60, now);
+    }
+    return n;
+}
+
+#define MIN  60
+#define HOUR 3600
+#define DAY  86400
+#define CAL(s)                                                                                     \
+    {                                                                                              \
+        1, SLA_CALENDAR, (s), 0, 0                                                                 \
+    }
+#define OFF                                                                                        \
+    {                                                                                              \
+        0, SLA_CALENDAR, 0, 0, 0                                                                   \
+    }
+#define EOD                                                                                        \
+    {                                                                                              \
+        1, SLA_END_OF_DAY, 0, 0, 0                                                                 \
+    }
+#define NINE                                                                                       \
+    {                                                                                              \
+        1, SLA_NEXT_LOCAL_TIME, 0, 9, 0                                                            \
+    }
+
+/* SPEC §4 defaults.  Order of rules: first_response, on_site, answer, resolution,
+ * handover, callback, gm_report. */
+static const sla_default_t defaults[] = {
+    {"默认",
+     {NULL, NULL, NULL},
+     {{CAL(5 * MIN), OFF, OFF, CAL(2 * DAY), NINE, CAL(24 * HOUR), OFF}, 80, HOUR}},
+    {"报修",
+     {"repair", NULL, NULL},
+     {{CAL(5 * MIN), CAL(5 * MIN), OFF, CAL(2 * DAY), NINE, CAL(24 * HOUR), OFF}, 80, HOUR}},
+    {"突发事件",
+     {"emergency", NULL, NULL},
+     {{CAL(5 * MIN), CAL(5 * MIN), OFF, CAL(1 * DAY), NINE, CAL(24 * HOUR), OFF}, 80, HOUR}},
+    {"一般投诉",
+     {"complaint", "general", NULL},
+     {{CAL(5 * MIN), CAL(5 * MIN), OFF, CAL(2 * DAY), NINE, CAL(24 * HOUR), OFF}, 80, HOUR}},
+    {"重要投诉",
+     {"complaint", "important", NULL},
+     {{CAL(5 * MIN), CAL(5 * MIN), CAL(1 * DAY), CAL(3 * DAY), NINE, CAL(24 * HOUR), OFF},
+      80,
+      HOUR}},
+    {"重大投诉",
+     {"complaint", "major", NULL},
+     {{CAL(5 * MIN), CAL(5 * MIN), CAL(2 * DAY), CAL(7 * DAY), NINE, CAL(24 * HOUR), EOD},
+      80,
+      HOUR}},
+};
+
+size_t core_sla_defaults(sla_default_t *out, size_t max)
+{
+    size_t n = sizeof defaults / sizeof defaults[0];
+    for (size_t i = 0; i < n && i < max; i++)
+        out[i] = defaults[i];
+    return n;
+}

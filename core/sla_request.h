@@ -1,0 +1,126 @@
+/*
+ * core/sla_request.h — the SLA of one request: which policy applies (most specific
+ * match), which clocks it runs, when each clock started, paused and was met — all read
+ * from the request's timeline — and, through core/sla.c, each clock's due time and
+ * state.  Also the escalation ladder: what a sweep must record for a request now.
+ * Pure: no I/O, no clock reads; `now` and every fact are arguments.
+ */
+#ifndef CORE_SLA_REQUEST_H
+#define CORE_SLA_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/sla.h"
+
+/* The clocks a request can run (SPEC §4).  API names in core_sla_target_name(). */
+typedef enum {
+    SLA_T_FIRST_RESPONSE, /* "first_response": a staff member acts on it */
+    SLA_T_ON_SITE,        /* "on_site": handler / technician arrives */
+    SLA_T_ANSWER,         /* "answer": a clear answer to the customer (public reply) */
+    SLA_T_RESOLUTION,     /* "resolution": resolved (signed off) */
+    SLA_T_HANDOVER,       /* "handover": night desk hands it to customer service */
+    SLA_T_CALLBACK,       /* "callback": callback done after resolution */
+    SLA_T_GM_REPORT,      /* "gm_report": a major complaint is with the GM */
+    SLA_T__COUNT
+} sla_target_id_t;
+
+typedef struct sla_rule {
+    int enabled;
+    sla_kind_t kind;
+    int64_t duration_s; /* calendar / business */
+    int hh, mm;         /* next_local_time */
+} sla_rule_t;
+
+typedef struct sla_policy {
+    sla_rule_t rules[SLA_T__COUNT];
+    int warn_pct;             /* 1..100 */
+    int64_t escalate_every_s; /* while breached, rise one more level this often (>= 60) */
+} sla_policy_t;
+
+/* A policy's match: NULL members match anything.  The most specific matching policy
+ * (most non-NULL members) wins; ties go to the lower index. */
+typedef struct sla_match {
+    const char *type, *severity, *category;
+} sla_match_t;
+/* Returns the index of the winning policy or -1 when none matches. */
+int core_sla_policy_match(const sla_match_t *cands, size_t n, const char *type,
+                          const char *severity, const char *category);
+
+/* One timeline event as core needs it.  Strings are borrowed. */
+typedef struct sla_event {
+    const char *action;     /* "create", "dispatch", "arrive", "comment", "escalate", ... */
+    const char *actor_role; /* role name */
+    const char *from_state, *to_state; /* may be NULL */
+    int64_t at;                        /* occurred_at, UTC seconds */
+    int public_comment;                /* a comment visible to the customer */
+    int level;                         /* escalate: the level reached */
+    int target;                        /* sla_extension_approved: sla_target_id_t */
+    int64_t new_due;                   /* sla_extension_approved: the approved due */
+    int64_t appointment_at;            /* dispatch: booked appointment, 0 none */
+} sla_event_t;
+
+/* Facts of the request that are not events. */
+typedef struct sla_request_facts {
+    const char *type;     /* request type */
+    const char *severity; /* complaints; NULL = general */
+    int night_desk;
+    int needs_callback;
+    int64_t customer_deadline; /* 0 none: applies to resolution */
+} sla_request_facts_t;
+
+typedef struct sla_clock_view {
+    int active; /* the clock applies to this request (and has started) */
+    sla_target_id_t target;
+    int64_t start;
+    int64_t met_at; /* 0 = not met */
+    int npauses;
+    sla_clock_t clock; /* due_at, warn_at, used, paused, state */
+} sla_clock_view_t;
+
+/* Evaluates every clock.  events must be in timeline order.  Returns 0, or -1 on bad
+ * input (the offending clock is left inactive). */
+int core_sla_request_eval(const sla_policy_t *pol, const calendar_t *cal,
+                          const sla_request_facts_t *f, const sla_event_t *ev, size_t nev,
+                          int64_t now, sla_clock_view_t out[SLA_T__COUNT]);
+
+/* The earliest due among active clocks that are running or paused (0 when none). */
+int64_t core_sla_next_due(const sla_clock_view_t v[SLA_T__COUNT]);
+
+/* What a sweep must record now.  kind: 0 warning, 1 escalation.  For escalations, level
+ * is the ladder level reached (1 supervisor .. 4 gm); for warnings 0. */
+typedef struct sla_alert {
+    sla_target_id_t target;
+    int kind;
+    int level;
+    int64_t due_at;
+} sla_alert_t;
+
+/*
+ * Plans alerts for a request whose clocks are `v` and whose current escalation level is
+ * `level` (0 agent .. 4 gm), given when the request was last escalated for each target
+ * (last_esc_at, 0 = never for the current due).  Rules: a running clock past warn_at
+ * and not yet due → one warning per (target, due).  A breached clock → one escalation
+ * to level+1 at the breach, then one more each escalate_every_s while still breached,
+ * up to 4.  Returns the number of alerts written to out (at most max); *next_check gets
+ * the next instant at which something may become due (0 when nothing will).
+ */
+size_t core_sla_plan(const sla_policy_t *pol, const sla_clock_view_t v[SLA_T__COUNT], int level,
+                     const int64_t last_esc_at[SLA_T__COUNT], const int warned[SLA_T__COUNT],
+                     int64_t now, sla_alert_t *out, size_t max, int64_t *next_check);
+
+/* The default policies a new project ships with (SPEC §4).  Writes up to max entries
+ * (match + policy + a zh-CN name) and returns how many exist. */
+typedef struct sla_default {
+    const char *name;
+    sla_match_t match;
+    sla_policy_t policy;
+} sla_default_t;
+size_t core_sla_defaults(sla_default_t *out, size_t max);
+
+const char *core_sla_target_name(sla_target_id_t t);
+int core_sla_target_from_string(const char *s);
+
+#define SLA_TOP_LEVEL 4
+
+#endif
