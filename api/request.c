@@ -7,6 +7,7 @@
 #include "api/request.h"
 #include "api/codec.h"
 #include "api/sla_engine.h"
+#include "db/sla.h"
 #include "db/log.h"
 #include "core/request.h"
 
@@ -473,7 +474,29 @@ static void create_h(req_t *r)
     char hdr[160];
     cJSON *j = cJSON_Parse(json);
     const cJSON *id = cJSON_GetObjectItem(j, "id");
-    snprintf(hdr, sizeof hdr, "ETag: \"1\"\r\nLocation: /v1/requests/%s\r\n",
+    /* Something due at once (a major complaint goes to the GM): record it now rather
+     * than at the next background sweep.  The creation itself is already committed. */
+    const cJSON *sla = cJSON_GetObjectItem(j, "sla");
+    const cJSON *esc = cJSON_GetObjectItem(j, "escalation_level");
+    const cJSON *sev = cJSON_GetObjectItem(j, "severity");
+    if (cJSON_IsString(id) && cJSON_IsObject(sla) && cJSON_IsString(sev) &&
+        !strcmp(sev->valuestring, "major") && cJSON_IsNumber(esc) && esc->valuedouble < 4 &&
+        sla_sweep_request(c, id->valuestring, now_s()) == 0) {
+        char *fresh = NULL;
+        request_scope_t sc;
+        if (db_request_get(c, id->valuestring, r->principal.org_id,
+                           core_authz_sees_pii(r->principal.role), &fresh, &sc) == 1) {
+            free(json);
+            json = fresh;
+        }
+    }
+    int version = 1;
+    cJSON *fj = cJSON_Parse(json);
+    const cJSON *ver = cJSON_GetObjectItem(fj, "version");
+    if (cJSON_IsNumber(ver))
+        version = (int)ver->valuedouble;
+    cJSON_Delete(fj);
+    snprintf(hdr, sizeof hdr, "ETag: \"%d\"\r\nLocation: /v1/requests/%s\r\n", version,
              cJSON_IsString(id) ? id->valuestring : "");
     cJSON_Delete(j);
     http_send_json(r, st, json, hdr);
@@ -1176,9 +1199,21 @@ static void action_h(req_t *r)
     case REQ_ACTION_CALLBACK_RESULT:
         if (tr.new_state == REQ_STATE_CLOSED) {
             cJSON_AddStringToObject(ch, "closed_at", occ);
-        } else {
+        } else if (row.escalation_level < SLA_TOP_LEVEL) {
+            /* SPEC §5: a dissatisfied callback reopens and raises one level, and that
+             * level hears of it. */
             cJSON_AddNullToObject(ch, "resolved_at");
             cJSON_AddNumberToObject(ch, "escalation_inc", 1);
+            if (db_sla_notify_ladder(c, p->org_id, row.sc.project_id, id, row.escalation_level + 1,
+                                     "callback_dissatisfied",
+                                     "{\"reason\":\"dissatisfied callback\"}") != 0) {
+                cJSON_Delete(ch);
+                db_rollback(c);
+                http_problem(r, 503, "database_unavailable", "retry shortly");
+                goto out;
+            }
+        } else {
+            cJSON_AddNullToObject(ch, "resolved_at");
         }
         break;
     case REQ_ACTION_REOPEN:

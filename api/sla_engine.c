@@ -777,7 +777,22 @@ int sla_refresh_request(db_conn_t *c, const char *org, const char *request_id, i
 
 #define SWEEP_BATCH 500
 
+static int sweep(db_conn_t *c, int64_t now, int max_requests, const char *only,
+                 sla_sweep_stats_t *st);
+
 int sla_sweep(db_conn_t *c, int64_t now, int max_requests, sla_sweep_stats_t *st)
+{
+    return sweep(c, now, max_requests, NULL, st);
+}
+
+int sla_sweep_request(db_conn_t *c, const char *request_id, int64_t now)
+{
+    sla_sweep_stats_t st;
+    return sweep(c, now, 1, request_id, &st);
+}
+
+static int sweep(db_conn_t *c, int64_t now, int max_requests, const char *only,
+                 sla_sweep_stats_t *st)
 {
     memset(st, 0, sizeof *st);
     char nows[32];
@@ -785,7 +800,7 @@ int sla_sweep(db_conn_t *c, int64_t now, int max_requests, sla_sweep_stats_t *st
     while (st->examined < max_requests) {
         if (db_begin(c) != 0)
             return -1;
-        PGresult *r = db_sla_claim(c, nows, SWEEP_BATCH);
+        PGresult *r = db_sla_claim(c, nows, SWEEP_BATCH, only);
         if (!db_ok(r)) {
             PQclear(r);
             db_rollback(c);
@@ -881,7 +896,7 @@ int sla_sweep(db_conn_t *c, int64_t now, int max_requests, sla_sweep_stats_t *st
         }
         st->examined += n;
         st->batches++;
-        if (n < SWEEP_BATCH)
+        if (n < SWEEP_BATCH || only)
             break;
     }
     return 0;

@@ -40,6 +40,10 @@ typedef struct sla_sweep_stats {
  * and escalations once each, stores the new due times.  0 / -1. */
 int sla_sweep(db_conn_t *c, int64_t now, int max_requests, sla_sweep_stats_t *st);
 
+/* Sweeps one request now if it has something due (a major complaint going to the GM
+ * at creation).  Must be called outside a transaction.  0 / -1. */
+int sla_sweep_request(db_conn_t *c, const char *request_id, int64_t now);
+
 /* Gives projects without a calendar or policies the defaults (SPEC §4). 0 / -1. */
 int sla_ensure_defaults(db_conn_t *c);
 /* Forgets cached project configuration (after a policy/calendar change). */

@@ -115,7 +115,7 @@ static const db_stmt_t timeline_st = {
     "SELECT coalesce(json_agg(json_build_object('seq', e.seq, 'action', e.action, 'actor_id', "
     "e.actor_id, 'actor_role', e.actor_role, 'from_state', e.from_state, 'to_state', "
     "e.to_state, 'channel', e.channel, 'occurred_at', rfc3339(e.occurred_at), 'recorded_at', "
-    "rfc3339(e.recorded_at), 'details', e.details) ORDER BY e.seq), '[]')::text "
+    "rfc3339(e.recorded_at), 'details', e.details) ORDER BY e.occurred_at, e.seq), '[]')::text "
     "FROM request_events e WHERE e.request_id = $1 AND e.org_id = $2 "
     "AND ($3::boolean OR coalesce(e.details->>'visibility', 'public') <> 'internal')",
     3};

@@ -129,6 +129,13 @@ static const db_stmt_t claim = {
     ", r.id, r.org_id FROM c JOIN requests r ON r.id = c.id " REQ_SLA_JOINS,
     2};
 
+static const db_stmt_t claim_one = {
+    "sla_claim_one",
+    "WITH c AS (SELECT id FROM requests WHERE id = $3 AND sla_next_check <= $1::timestamptz "
+    "LIMIT $2 FOR UPDATE SKIP LOCKED) SELECT " REQ_SLA_COLS
+    ", r.id, r.org_id FROM c JOIN requests r ON r.id = c.id " REQ_SLA_JOINS,
+    3};
+
 static const db_stmt_t req_store = {
     "sla_req_store",
     "UPDATE requests SET sla_policy_version_id = coalesce($2::uuid, sla_policy_version_id), "
@@ -173,7 +180,7 @@ static const db_stmt_t apply_alerts = {
     "AND (u.role = 'gm' OR EXISTS (SELECT 1 FROM user_projects up WHERE up.user_id = u.id AND "
     "up.project_id = j.project_id))))), "
     "up AS (UPDATE requests r SET escalation_level = m.level, version = r.version + 1, "
-    "last_event_at = greatest(r.last_event_at, $2::timestamptz), updated_at = clock_timestamp() "
+    "updated_at = clock_timestamp() "
     "FROM (SELECT request_id, max(level) AS level FROM j WHERE kind = 'escalation' GROUP BY "
     "request_id) m WHERE r.id = m.request_id AND m.level > r.escalation_level) "
     "SELECT count(*) FILTER (WHERE kind = 'warning'), count(*) FILTER (WHERE kind = "
@@ -373,12 +380,12 @@ int db_sla_request_store(db_conn_t *c, const char *id, const char *const vals[11
     return exec_ok(c, &req_store, v);
 }
 
-PGresult *db_sla_claim(db_conn_t *c, const char *now, int limit)
+PGresult *db_sla_claim(db_conn_t *c, const char *now, int limit, const char *only)
 {
     char l[16];
     snprintf(l, sizeof l, "%d", limit);
-    const char *v[] = {now, l};
-    return db_exec(c, &claim, v);
+    const char *v[] = {now, l, only};
+    return db_exec(c, only ? &claim_one : &claim, v);
 }
 
 PGresult *db_sla_apply_alerts(db_conn_t *c, const char *alerts_json, const char *now)

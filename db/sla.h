@@ -49,9 +49,9 @@ PGresult *db_sla_request(db_conn_t *c, const char *org, const char *id, int lock
 int db_sla_request_store(db_conn_t *c, const char *id, const char *const vals[11]);
 
 /* Sweeper: claims up to limit requests whose next check is due (FOR UPDATE SKIP
- * LOCKED) inside the caller's transaction.  Same columns as db_sla_request plus id,
- * org_id. */
-PGresult *db_sla_claim(db_conn_t *c, const char *now, int limit);
+ * LOCKED) inside the caller's transaction; `only` (or NULL) limits it to one request.
+ * Same columns as db_sla_request plus id, org_id. */
+PGresult *db_sla_claim(db_conn_t *c, const char *now, int limit, const char *only);
 /* Applies alerts (JSON array of {request_id, org_id, project_id, target, kind, level,
  * due_at, seq, number, assignee_id}) — inserts the ones not yet recorded, their
  * timeline events and notifications, and raises levels.  Returns a result with

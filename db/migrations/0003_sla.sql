@@ -171,7 +171,8 @@ $$;
 
 -- The timeline reduced to what the SLA clocks read, as a JSON array of arrays:
 -- [action, actor_role, from_state, to_state, occurred_at (epoch s), public comment,
---  level, target, new_due (epoch s), appointment_at (epoch s)] in timeline order.
+--  level, target, new_due (epoch s), appointment_at (epoch s)] in the order things
+-- happened (a paper record entered later sorts by when it really happened).
 CREATE FUNCTION sla_events_json(p_request uuid) RETURNS json
 LANGUAGE sql STABLE AS $$
 SELECT coalesce(json_agg(json_build_array(e.action, e.actor_role, e.from_state, e.to_state,
@@ -181,7 +182,7 @@ SELECT coalesce(json_agg(json_build_array(e.action, e.actor_role, e.from_state, 
         e.details->>'target',
         coalesce(floor(extract(epoch FROM (e.details->>'new_due')::timestamptz))::bigint, 0),
         coalesce(floor(extract(epoch FROM (e.details->>'appointment_at')::timestamptz))::bigint, 0))
-        ORDER BY e.seq), '[]')
+        ORDER BY e.occurred_at, e.seq), '[]')
 FROM request_events e WHERE e.request_id = p_request
 $$;
 
