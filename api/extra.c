@@ -152,35 +152,6 @@ static void batch_h(req_t *r)
     free(body);
 }
 
-/* ---------------------------------------------------------------- comments */
-
-static int lock_for_append(req_t *r, db_conn_t *c, const char *id, az_action_t action,
-                           request_row_t *row)
-{
-    if (db_begin(c) != 0) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
-        return -1;
-    }
-    int f = db_request_lock(c, id, r->principal.org_id, row);
-    if (f <= 0) {
-        db_rollback(c);
-        if (f < 0)
-            http_problem(r, 503, "database_unavailable", "retry shortly");
-        else
-            http_problem(r, 404, "not_found", "no request with this id in your scope");
-        return -1;
-    }
-    request_scope_t sc = row->sc;
-    if (row->wo_department[0])
-        snprintf(sc.department_id, sizeof sc.department_id, "%s", row->wo_department);
-    az_target_t t = api_request_target(r, &sc);
-    if (http_authorize(r, action, &t) != 0) {
-        db_rollback(c);
-        return -1;
-    }
-    return 0;
-}
-
 static const char *channel_of(role_t role)
 {
     return role == ROLE_RESIDENT ? "app" : role == ROLE_INTEGRATION ? "integration" : "web";
@@ -232,7 +203,7 @@ static void comment_add_h(req_t *r)
         return;
     db_conn_t *c = http_db(r);
     request_row_t row;
-    if (!c || lock_for_append(r, c, id, AZ_REQUEST_COMMENT, &row) != 0)
+    if (!c || api_request_lock(r, c, id, AZ_REQUEST_COMMENT, &row) != 0)
         return;
     request_state_t st = (request_state_t)core_request_state_from_string(row.state);
     if (core_request_is_final(st) && st != REQ_STATE_CLOSED) {
@@ -349,7 +320,7 @@ static void attachment_add_h(req_t *r)
         vals[6] = "public"; /* photos are usually the customer's own */
     db_conn_t *c = http_db(r);
     request_row_t row;
-    if (!c || lock_for_append(r, c, id, AZ_REQUEST_COMMENT, &row) != 0)
+    if (!c || api_request_lock(r, c, id, AZ_REQUEST_COMMENT, &row) != 0)
         return;
     PGresult *res =
         db_attachment_add(c, r->principal.org_id, id, row.last_seq + 1, r->principal.user_id,
@@ -404,7 +375,7 @@ static void wo_list_h(req_t *r)
     const char *dept_only = NULL;
     if (p->role == ROLE_TECHNICIAN)
         dept_only = p->dept_id ? p->dept_id : "00000000-0000-0000-0000-000000000000";
-    char dept[64], state[32], assignee[64], request[64], lim[16], cur[256];
+    char dept[64], state[32], assignee[64], request[64];
     const char *fd = NULL, *fs = NULL, *fa = NULL, *fr = NULL;
     if (http_query(r, "department_id", dept, sizeof dept) >= 0) {
         if (!http_is_uuid(dept))
@@ -426,74 +397,25 @@ static void wo_list_h(req_t *r)
             goto bad;
         fr = request;
     }
-    int limit = 50;
-    if (http_query(r, "limit", lim, sizeof lim) >= 0) {
-        char *end;
-        long l = strtol(lim, &end, 10);
-        if (*end || l < 1 || l > 200)
-            goto bad;
-        limit = (int)l;
-    }
-    char after_ts[64] = "", after_id[40] = "";
-    if (http_query(r, "cursor", cur, sizeof cur) >= 0) {
-        unsigned char dec[128];
-        long n = b64url_decode(cur, strlen(cur), dec, sizeof dec - 1);
-        char *bar = n > 0 ? (dec[n] = 0, strchr((char *)dec, '|')) : NULL;
-        int64_t tv;
-        if (!bar || bar - (char *)dec >= (long)sizeof after_ts || !http_is_uuid(bar + 1))
-            goto bad_cursor;
-        memcpy(after_ts, dec, (size_t)(bar - (char *)dec));
-        after_ts[bar - (char *)dec] = 0;
-        memcpy(after_id, bar + 1, 37);
-        if (rfc3339_parse(after_ts, &tv) != 0)
-            goto bad_cursor;
-    }
+    page_t pg;
+    if (http_page_params(r, &pg) != 0)
+        return;
     db_conn_t *c = http_db(r);
     if (!c)
         return;
-    PGresult *res =
-        db_workorder_list(c, p->org_id, proj, dept_only, fd, fs, fa, fr,
-                          after_ts[0] ? after_ts : NULL, after_id[0] ? after_id : NULL, limit + 1);
-    if (!db_ok(res)) {
+    PGresult *res = db_workorder_list(c, p->org_id, proj, dept_only, fd, fs, fa, fr,
+                                      pg.after_ts[0] ? pg.after_ts : NULL,
+                                      pg.after_id[0] ? pg.after_id : NULL, pg.limit + 1);
+    if (!db_ok(res))
         http_db_error(r, res);
-        PQclear(res);
-        return;
-    }
-    int n = PQntuples(res), shown = n > limit ? limit : n;
-    size_t total = 128;
-    for (int i = 0; i < shown; i++)
-        total += (size_t)PQgetlength(res, i, 0) + 1;
-    char *out = malloc(total + 400);
-    size_t o = (size_t)sprintf(out, "{\"items\":[");
-    for (int i = 0; i < shown; i++) {
-        if (i)
-            out[o++] = ',';
-        memcpy(out + o, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
-        o += (size_t)PQgetlength(res, i, 0);
-    }
-    if (n > limit) {
-        char raw[128], enc[200];
-        int rl = snprintf(raw, sizeof raw, "%s|%s", PQgetvalue(res, shown - 1, 1),
-                          PQgetvalue(res, shown - 1, 2));
-        b64url_encode((unsigned char *)raw, (size_t)rl, enc);
-        o += (size_t)sprintf(out + o, "],\"next_cursor\":\"%s\"}", enc);
-    } else {
-        o += (size_t)sprintf(out + o, "],\"next_cursor\":null}");
-    }
-    out[o] = 0;
+    else
+        http_send_page(r, res, pg.limit);
     PQclear(res);
-    http_send_json(r, 200, out, NULL);
-    free(out);
     return;
 bad:
     http_problem(r, 400, "invalid_query",
-                 "check department_id/assignee_id/request_id (UUIDs), state (a work-order state) "
-                 "and limit (1-200)");
-    return;
-bad_cursor:
-    http_problem(r, 400, "invalid_cursor",
-                 "'cursor' must be a next_cursor value from a previous "
-                 "page");
+                 "check department_id/assignee_id/request_id (UUIDs) and state (a work-order "
+                 "state)");
 }
 
 void api_extra_register(void)

@@ -5,6 +5,7 @@
  */
 #include "api/http.h"
 #include "api/auth.h"
+#include "api/codec.h"
 #include "db/log.h"
 
 #include <civetweb.h>
@@ -380,6 +381,75 @@ int http_authorize(req_t *r, az_action_t action, const az_target_t *t)
     else
         http_problem(r, 404, "not_found", "no such record in your scope");
     return -1;
+}
+
+int http_page_params(req_t *r, page_t *pg)
+{
+    char lim[16], cur[256];
+    memset(pg, 0, sizeof *pg);
+    pg->limit = 50;
+    if (http_query(r, "limit", lim, sizeof lim) >= 0) {
+        char *end;
+        long l = strtol(lim, &end, 10);
+        if (*end || l < 1 || l > 200) {
+            http_problem(r, 400, "invalid_query", "'limit' must be an integer from 1 to 200");
+            return -1;
+        }
+        pg->limit = (int)l;
+    }
+    if (http_query(r, "cursor", cur, sizeof cur) >= 0) {
+        unsigned char dec[128];
+        int64_t tv;
+        long n = b64url_decode(cur, strlen(cur), dec, sizeof dec - 1);
+        char *bar = n > 0 ? (dec[n] = 0, strchr((char *)dec, '|')) : NULL;
+        if (!bar || bar - (char *)dec >= (long)sizeof pg->after_ts || !http_is_uuid(bar + 1)) {
+            http_problem(r, 400, "invalid_cursor",
+                         "'cursor' must be a next_cursor value from a previous page");
+            return -1;
+        }
+        memcpy(pg->after_ts, dec, (size_t)(bar - (char *)dec));
+        pg->after_ts[bar - (char *)dec] = 0;
+        memcpy(pg->after_id, bar + 1, 36);
+        pg->after_id[36] = 0;
+        if (rfc3339_parse(pg->after_ts, &tv) != 0) {
+            http_problem(r, 400, "invalid_cursor",
+                         "'cursor' must be a next_cursor value from a previous page");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void http_send_page(req_t *r, PGresult *res, int limit)
+{
+    int n = PQntuples(res), shown = n > limit ? limit : n;
+    size_t total = 128;
+    for (int i = 0; i < shown; i++)
+        total += (size_t)PQgetlength(res, i, 0) + 1;
+    char *out = malloc(total + 400);
+    if (!out) {
+        http_problem(r, 503, "overloaded", "out of memory; retry");
+        return;
+    }
+    size_t o = (size_t)sprintf(out, "{\"items\":[");
+    for (int i = 0; i < shown; i++) {
+        if (i)
+            out[o++] = ',';
+        memcpy(out + o, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
+        o += (size_t)PQgetlength(res, i, 0);
+    }
+    if (n > limit) {
+        char raw[128], enc[200];
+        int rl = snprintf(raw, sizeof raw, "%s|%s", PQgetvalue(res, shown - 1, 1),
+                          PQgetvalue(res, shown - 1, 2));
+        b64url_encode((unsigned char *)raw, (size_t)rl, enc);
+        o += (size_t)sprintf(out + o, "],\"next_cursor\":\"%s\"}", enc);
+    } else {
+        o += (size_t)sprintf(out + o, "],\"next_cursor\":null}");
+    }
+    out[o] = 0;
+    http_send_json(r, 200, out, NULL);
+    free(out);
 }
 
 static char *ids_literal(const char *const *ids, size_t n)

@@ -93,6 +93,19 @@ db_conn_t *http_db(req_t *r);
 int http_authorize(req_t *r, az_action_t action, const az_target_t *t);
 int http_authorize_role(req_t *r, az_action_t action);
 
+/* Keyset pages.  http_page_params reads ?limit (1..200, default 50) and ?cursor (from
+ * a previous next_cursor) and sends 400 itself on bad values; after_ts/after_id stay
+ * empty without a cursor.  http_send_page answers {"items":[...],"next_cursor":...}
+ * from a result whose columns are (json, created_at, id) and which was asked for
+ * limit + 1 rows. */
+typedef struct page {
+    int limit;
+    char after_ts[64];
+    char after_id[40];
+} page_t;
+int http_page_params(req_t *r, page_t *pg);
+void http_send_page(req_t *r, PGresult *res, int limit);
+
 /* The caller's projects / units as a PostgreSQL uuid[] literal, owned by the request.
  * projects: NULL for organisation-wide roles. */
 const char *http_scope_projects(req_t *r);

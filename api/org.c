@@ -458,33 +458,9 @@ static void list_h(req_t *r)
     resource_t *res = &ar->db;
     if (http_authorize_role(r, ar->read) != 0)
         return;
-    char buf[256], lim[16];
-    int limit = 50;
-    if (http_query(r, "limit", lim, sizeof lim) >= 0) {
-        char *end;
-        long l = strtol(lim, &end, 10);
-        if (*end || l < 1 || l > 200) {
-            http_problem(r, 400, "invalid_query", "'limit' must be an integer from 1 to 200");
-            return;
-        }
-        limit = (int)l;
-    }
-    char after_ts[64] = "", after_id[40] = "";
-    if (http_query(r, "cursor", buf, sizeof buf) >= 0) {
-        unsigned char dec[128];
-        long n = b64url_decode(buf, strlen(buf), dec, sizeof dec - 1);
-        char *bar = n > 0 ? (dec[n] = 0, strchr((char *)dec, '|')) : NULL;
-        if (!bar || bar - (char *)dec >= (long)sizeof after_ts || !http_is_uuid(bar + 1)) {
-            http_problem(r, 400, "invalid_cursor",
-                         "'cursor' must be a next_cursor value from a "
-                         "previous page");
-            return;
-        }
-        memcpy(after_ts, dec, (size_t)(bar - (char *)dec));
-        after_ts[bar - (char *)dec] = 0;
-        memcpy(after_id, bar + 1, 36);
-        after_id[36] = 0;
-    }
+    page_t pg;
+    if (http_page_params(r, &pg) != 0)
+        return;
     /* Filters. */
     const char *filters[16] = {0};
     char fbuf[16][80];
@@ -508,41 +484,15 @@ static void list_h(req_t *r)
     db_conn_t *c = http_db(r);
     if (!c)
         return;
-    PGresult *res_rows = db_crud_list(c, res, r->principal.org_id, proj_arr,
-                                      after_ts[0] ? after_ts : NULL, after_id[0] ? after_id : NULL,
-                                      filters, limit + 1, core_authz_sees_pii(r->principal.role));
-    if (!db_ok(res_rows)) {
+    PGresult *res_rows =
+        db_crud_list(c, res, r->principal.org_id, proj_arr, pg.after_ts[0] ? pg.after_ts : NULL,
+                     pg.after_id[0] ? pg.after_id : NULL, filters, pg.limit + 1,
+                     core_authz_sees_pii(r->principal.role));
+    if (!db_ok(res_rows))
         http_db_error(r, res_rows);
-        PQclear(res_rows);
-        return;
-    }
-    int n = PQntuples(res_rows);
-    int shown = n > limit ? limit : n;
-    size_t total = 64;
-    for (int i = 0; i < shown; i++)
-        total += (size_t)PQgetlength(res_rows, i, 0) + 1;
-    char *out = malloc(total + 256);
-    size_t o = 0;
-    o += (size_t)sprintf(out, "{\"items\":[");
-    for (int i = 0; i < shown; i++) {
-        if (i)
-            out[o++] = ',';
-        memcpy(out + o, PQgetvalue(res_rows, i, 0), (size_t)PQgetlength(res_rows, i, 0));
-        o += (size_t)PQgetlength(res_rows, i, 0);
-    }
-    if (n > limit) {
-        char raw[256], enc[360];
-        int rl = snprintf(raw, sizeof raw, "%s|%s", PQgetvalue(res_rows, shown - 1, 1),
-                          PQgetvalue(res_rows, shown - 1, 2));
-        b64url_encode((unsigned char *)raw, (size_t)rl, enc);
-        o += (size_t)sprintf(out + o, "],\"next_cursor\":\"%s\"}", enc);
-    } else {
-        o += (size_t)sprintf(out + o, "],\"next_cursor\":null}");
-    }
-    out[o] = 0;
+    else
+        http_send_page(r, res_rows, pg.limit);
     PQclear(res_rows);
-    http_send_json(r, 200, out, NULL);
-    free(out);
 }
 
 static az_target_t target_of(req_t *r, const resource_t *res, const char *id, const char *project)

@@ -624,37 +624,13 @@ static void list_h(req_t *r)
         }
         *(const char **)((char *)&f + qs[i].off) = tq[i];
     }
-    char lim[16], cur[256];
-    if (http_query(r, "limit", lim, sizeof lim) >= 0) {
-        char *end;
-        long l = strtol(lim, &end, 10);
-        if (*end || l < 1 || l > 200) {
-            http_problem(r, 400, "invalid_query", "'limit' must be an integer from 1 to 200");
-            return;
-        }
-        f.limit = (int)l;
-    }
-    char after_ts[64], after_id[40];
-    if (http_query(r, "cursor", cur, sizeof cur) >= 0) {
-        unsigned char dec[128];
-        long n = b64url_decode(cur, strlen(cur), dec, sizeof dec - 1);
-        char *bar = n > 0 ? (dec[n] = 0, strchr((char *)dec, '|')) : NULL;
-        int64_t tv;
-        if (!bar || bar - (char *)dec >= (long)sizeof after_ts || !http_is_uuid(bar + 1)) {
-            http_problem(r, 400, "invalid_cursor",
-                         "'cursor' must be a next_cursor value from a previous page");
-            return;
-        }
-        memcpy(after_ts, dec, (size_t)(bar - (char *)dec));
-        after_ts[bar - (char *)dec] = 0;
-        memcpy(after_id, bar + 1, 37);
-        if (rfc3339_parse(after_ts, &tv) != 0) {
-            http_problem(r, 400, "invalid_cursor",
-                         "'cursor' must be a next_cursor value from a previous page");
-            return;
-        }
-        f.after_ts = after_ts;
-        f.after_id = after_id;
+    page_t pg;
+    if (http_page_params(r, &pg) != 0)
+        return;
+    f.limit = pg.limit;
+    if (pg.after_ts[0]) {
+        f.after_ts = pg.after_ts;
+        f.after_id = pg.after_id;
     }
     int want = f.limit;
     f.limit = want + 1;
@@ -662,36 +638,11 @@ static void list_h(req_t *r)
     if (!c)
         return;
     PGresult *res = db_request_list(c, &f);
-    if (!db_ok(res)) {
+    if (!db_ok(res))
         http_db_error(r, res);
-        PQclear(res);
-        return;
-    }
-    int n = PQntuples(res), shown = n > want ? want : n;
-    size_t total = 128;
-    for (int i = 0; i < shown; i++)
-        total += (size_t)PQgetlength(res, i, 0) + 1;
-    char *out = malloc(total + 400);
-    size_t o = (size_t)sprintf(out, "{\"items\":[");
-    for (int i = 0; i < shown; i++) {
-        if (i)
-            out[o++] = ',';
-        memcpy(out + o, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
-        o += (size_t)PQgetlength(res, i, 0);
-    }
-    if (n > want) {
-        char raw[128], enc[200];
-        int rl = snprintf(raw, sizeof raw, "%s|%s", PQgetvalue(res, shown - 1, 1),
-                          PQgetvalue(res, shown - 1, 2));
-        b64url_encode((unsigned char *)raw, (size_t)rl, enc);
-        o += (size_t)sprintf(out + o, "],\"next_cursor\":\"%s\"}", enc);
-    } else {
-        o += (size_t)sprintf(out + o, "],\"next_cursor\":null}");
-    }
-    out[o] = 0;
+    else
+        http_send_page(r, res, want);
     PQclear(res);
-    http_send_json(r, 200, out, NULL);
-    free(out);
 }
 
 /* ---------------------------------------------------------------- writes */
@@ -720,10 +671,7 @@ static int if_match(req_t *r, int *version)
     return 0;
 }
 
-/* Locks the row, authorises and checks the version.  Returns 0 inside an open
- * transaction, or -1 with the response sent and the transaction rolled back. */
-static int begin_write(req_t *r, db_conn_t *c, const char *id, az_action_t action, int version,
-                       request_row_t *row)
+int api_request_lock(req_t *r, db_conn_t *c, const char *id, az_action_t action, request_row_t *row)
 {
     if (db_begin(c) != 0) {
         http_problem(r, 503, "database_unavailable", "retry shortly");
@@ -738,6 +686,7 @@ static int begin_write(req_t *r, db_conn_t *c, const char *id, az_action_t actio
             http_problem(r, 404, "not_found", "no request with this id in your scope");
         return -1;
     }
+    /* A technician's scope is the department holding the current work order. */
     request_scope_t sc = row->sc;
     if (row->wo_department[0])
         snprintf(sc.department_id, sizeof sc.department_id, "%s", row->wo_department);
@@ -746,6 +695,16 @@ static int begin_write(req_t *r, db_conn_t *c, const char *id, az_action_t actio
         db_rollback(c);
         return -1;
     }
+    return 0;
+}
+
+/* Locks the row, authorises and checks the version.  Returns 0 inside an open
+ * transaction, or -1 with the response sent and the transaction rolled back. */
+static int begin_write(req_t *r, db_conn_t *c, const char *id, az_action_t action, int version,
+                       request_row_t *row)
+{
+    if (api_request_lock(r, c, id, action, row) != 0)
+        return -1;
     if (row->sc.version != version) {
         db_rollback(c);
         char hdr[64];

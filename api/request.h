@@ -21,6 +21,11 @@ typedef struct api_err {
  * returns -1, or 0 with *sc filled. */
 int api_request_authorize(req_t *r, db_conn_t *c, const char *id, az_action_t action,
                           request_scope_t *sc);
+/* Begins a transaction, locks the request row (FOR UPDATE) and authorises `action`
+ * against its scope.  0 inside the transaction, or -1 with the response sent and the
+ * transaction rolled back. */
+int api_request_lock(req_t *r, db_conn_t *c, const char *id, az_action_t action,
+                     request_row_t *row);
 /* Fills an az_target_t from a request scope (pointers into sc). */
 az_target_t api_request_target(req_t *r, const request_scope_t *sc);
 

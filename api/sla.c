@@ -54,31 +54,6 @@ static void request_sla_h(req_t *r)
     free(js);
 }
 
-/* Locks a request for an SLA write and authorises `action` on it. */
-static int lock_request(req_t *r, db_conn_t *c, const char *id, az_action_t action,
-                        request_row_t *row)
-{
-    if (db_begin(c) != 0) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
-        return -1;
-    }
-    int f = db_request_lock(c, id, r->principal.org_id, row);
-    if (f <= 0) {
-        db_rollback(c);
-        if (f < 0)
-            http_problem(r, 503, "database_unavailable", "retry shortly");
-        else
-            http_problem(r, 404, "not_found", "no request with this id in your scope");
-        return -1;
-    }
-    az_target_t t = api_request_target(r, &row->sc);
-    if (http_authorize(r, action, &t) != 0) {
-        db_rollback(c);
-        return -1;
-    }
-    return 0;
-}
-
 /* Appends a timeline event, refreshes the clocks and commits; answers with `body`. */
 static void commit_with_event(req_t *r, db_conn_t *c, const char *id, const request_row_t *row,
                               const char *action, cJSON *details, const char *changes, int status,
@@ -144,7 +119,7 @@ static void escalate_h(req_t *r)
     }
     db_conn_t *c = http_db(r);
     request_row_t row;
-    if (!c || lock_request(r, c, id, AZ_ESCALATE, &row) != 0)
+    if (!c || api_request_lock(r, c, id, AZ_ESCALATE, &row) != 0)
         return;
     if (core_request_is_final((request_state_t)core_request_state_from_string(row.state))) {
         db_rollback(c);
@@ -193,7 +168,7 @@ static void reapply_h(req_t *r)
         return;
     db_conn_t *c = http_db(r);
     request_row_t row;
-    if (!c || lock_request(r, c, id, AZ_SLA_ADMIN, &row) != 0)
+    if (!c || api_request_lock(r, c, id, AZ_SLA_ADMIN, &row) != 0)
         return;
     /* Pauses and met times come from the timeline, so re-applying keeps the pause time
      * already counted; only the policy/calendar versions change. */
@@ -248,7 +223,7 @@ static void extension_create_h(req_t *r)
     }
     db_conn_t *c = http_db(r);
     request_row_t row;
-    if (!c || lock_request(r, c, id, AZ_ESCALATE, &row) != 0)
+    if (!c || api_request_lock(r, c, id, AZ_ESCALATE, &row) != 0)
         return;
     char ds[32];
     rfc3339_format(nd, ds);
@@ -311,7 +286,7 @@ static void extension_decide(req_t *r, int approve)
     }
     db_conn_t *c = http_db(r);
     request_row_t row;
-    if (!c || lock_request(r, c, id, AZ_SLA_READ, &row) != 0)
+    if (!c || api_request_lock(r, c, id, AZ_SLA_READ, &row) != 0)
         return;
     PGresult *x =
         db_sla_extension_decide(c, r->principal.org_id, id, eid, approve ? "approved" : "rejected",
@@ -684,7 +659,7 @@ static void notifications_h(req_t *r)
 {
     if (http_authorize_role(r, AZ_NOTIFICATION_READ) != 0)
         return;
-    char unread[8], lim[16], cur[256];
+    char unread[8];
     const char *u = "false";
     if (http_query(r, "unread", unread, sizeof unread) >= 0) {
         if (strcmp(unread, "true") && strcmp(unread, "false")) {
@@ -693,65 +668,20 @@ static void notifications_h(req_t *r)
         }
         u = !strcmp(unread, "true") ? "true" : "false";
     }
-    int limit = 50;
-    if (http_query(r, "limit", lim, sizeof lim) >= 0) {
-        char *end;
-        long l = strtol(lim, &end, 10);
-        if (*end || l < 1 || l > 200) {
-            http_problem(r, 400, "invalid_query", "'limit' must be an integer from 1 to 200");
-            return;
-        }
-        limit = (int)l;
-    }
-    char after_ts[64] = "", after_id[40] = "";
-    if (http_query(r, "cursor", cur, sizeof cur) >= 0) {
-        unsigned char dec[128];
-        long n = b64url_decode(cur, strlen(cur), dec, sizeof dec - 1);
-        char *bar = n > 0 ? (dec[n] = 0, strchr((char *)dec, '|')) : NULL;
-        int64_t tv;
-        if (!bar || bar - (char *)dec >= (long)sizeof after_ts || !http_is_uuid(bar + 1)) {
-            http_problem(r, 400, "invalid_cursor", "'cursor' must come from next_cursor");
-            return;
-        }
-        memcpy(after_ts, dec, (size_t)(bar - (char *)dec));
-        after_ts[bar - (char *)dec] = 0;
-        memcpy(after_id, bar + 1, 37);
-        if (rfc3339_parse(after_ts, &tv) != 0) {
-            http_problem(r, 400, "invalid_cursor", "'cursor' must come from next_cursor");
-            return;
-        }
-    }
+    page_t pg;
+    if (http_page_params(r, &pg) != 0)
+        return;
     db_conn_t *c = http_db(r);
     if (!c)
         return;
     PGresult *x = db_notifications_list(c, r->principal.org_id, r->principal.user_id, u,
-                                        after_ts[0] ? after_ts : NULL,
-                                        after_id[0] ? after_id : NULL, limit + 1);
-    if (!db_ok(x)) {
+                                        pg.after_ts[0] ? pg.after_ts : NULL,
+                                        pg.after_id[0] ? pg.after_id : NULL, pg.limit + 1);
+    if (!db_ok(x))
         http_db_error(r, x);
-        PQclear(x);
-        return;
-    }
-    int n = PQntuples(x), shown = n > limit ? limit : n;
-    size_t total = 256;
-    for (int i = 0; i < shown; i++)
-        total += (size_t)PQgetlength(x, i, 0) + 1;
-    char *out = malloc(total + 300);
-    size_t o = (size_t)sprintf(out, "{\"items\":[");
-    for (int i = 0; i < shown; i++)
-        o += (size_t)sprintf(out + o, "%s%s", i ? "," : "", PQgetvalue(x, i, 0));
-    if (n > limit) {
-        char raw[128], enc[200];
-        int rl = snprintf(raw, sizeof raw, "%s|%s", PQgetvalue(x, shown - 1, 1),
-                          PQgetvalue(x, shown - 1, 2));
-        b64url_encode((unsigned char *)raw, (size_t)rl, enc);
-        sprintf(out + o, "],\"next_cursor\":\"%s\"}", enc);
-    } else {
-        sprintf(out + o, "],\"next_cursor\":null}");
-    }
+    else
+        http_send_page(r, x, pg.limit);
     PQclear(x);
-    http_send_json(r, 200, out, NULL);
-    free(out);
 }
 
 static void notification_read_h(req_t *r)
