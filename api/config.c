@@ -192,6 +192,17 @@ int config_load(int argc, char **argv)
         fprintf(stderr, "deskd: threads and pool size must be >= 1, max body >= 1024\n");
         return -1;
     }
+    if (c->tls_cert[0] && !getenv("DESK_TLS_FORCE")) {
+        /* Debian 12's civetweb 1.15 crashes on the first TLS request with OpenSSL 3
+         * (upstream civetweb issues #1047, #1316); serving TLS with it would take the
+         * service down on the first HTTPS call.  Refuse clearly instead. */
+        fprintf(stderr,
+                "deskd: --tls-cert: the civetweb library on this system cannot serve TLS with "
+                "OpenSSL 3 (it crashes on the first request).  Terminate TLS in a reverse proxy "
+                "(nginx, haproxy) in front of deskd, or set DESK_TLS_FORCE=1 with a civetweb "
+                "built against OpenSSL 3.\n");
+        return -1;
+    }
     if (c->pbkdf2_iter < 1000) {
         fprintf(stderr, "deskd: --pbkdf2-iterations must be at least 1000\n");
         return -1;
