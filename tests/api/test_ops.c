@@ -152,6 +152,35 @@ static void test_refuses_newer_schema(void **state)
     th_free(r);
 }
 
+static int run_deskd(const char *args)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "DATABASE_URL='%s' DESK_JWT_SECRET=0123456789abcdef0123456789abcdef %s %s "
+             ">/dev/null 2>&1",
+             th_dburl(), getenv("DESKD_BIN"), args);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void test_configuration_flags(void **state)
+{
+    (void)state;
+    assert_int_equal(run_deskd("--help"), 0);
+    assert_int_equal(run_deskd("--no-such-flag"), 2);
+    assert_int_equal(run_deskd("--threads abc"), 2);
+    assert_int_equal(run_deskd("--jwt-alg none"), 2);
+    assert_int_equal(run_deskd("--tls-cert /nonexistent.pem"), 2);
+    /* A short secret is refused. */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "DATABASE_URL=x DESK_JWT_SECRET=short %s --no-serve >/dev/null 2>&1",
+             getenv("DESKD_BIN"));
+    int rc = system(cmd);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
+    /* Flags override the environment: --print-routes works with a valid set. */
+    assert_int_equal(run_deskd("--print-routes --pool-size 3"), 0);
+}
+
 static void test_graceful_restart(void **state)
 {
     (void)state;
@@ -169,6 +198,7 @@ int main(void)
         cmocka_unit_test(test_request_id_and_unknown_routes),
         cmocka_unit_test(test_database_down_then_back),
         cmocka_unit_test(test_refuses_newer_schema),
+        cmocka_unit_test(test_configuration_flags),
         cmocka_unit_test(test_graceful_restart),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
