@@ -9,6 +9,7 @@
 #include "api/sla_engine.h"
 #include "core/request.h"
 #include "db/log.h"
+#include "db/org.h"
 #include "db/sla.h"
 
 #include <stdio.h>
@@ -398,6 +399,15 @@ static void policy_create_h(req_t *r)
     db_conn_t *c = http_db(r);
     if (!c) {
         free(ds);
+        return;
+    }
+    int exists = db_org_project_exists(c, r->principal.org_id, project->valuestring);
+    if (exists != 1) {
+        free(ds);
+        if (exists < 0)
+            http_problem(r, 503, "database_unavailable", "retry shortly");
+        else
+            http_problem(r, 404, "not_found", "no such project in your scope");
         return;
     }
     PGresult *x = db_sla_policy_create(c, r->principal.org_id, project->valuestring,

@@ -142,7 +142,17 @@ static int dates(const cJSON *arr, int32_t **out, size_t *n, char *err, size_t e
             *out = NULL;
             return -1;
         }
-        (*out)[(*n)++] = (int32_t)core_days_from_civil(y, m, dd);
+        int64_t days = core_days_from_civil(y, m, dd);
+        int64_t ry;
+        int rm, rd;
+        core_civil_from_days(days, &ry, &rm, &rd);
+        if (ry != y || rm != m || rd != dd) { /* 2027-02-30 is not a date */
+            snprintf(err, errlen, "%s has an impossible date '%s'", what, d->valuestring);
+            free(*out);
+            *out = NULL;
+            return -1;
+        }
+        (*out)[(*n)++] = (int32_t)days;
     }
     qsort(*out, *n, sizeof(int32_t), cmp_i32);
     size_t k = 0; /* duplicates collapse */
@@ -631,7 +641,8 @@ enum {
     C_PID,
     C_ASSIGNEE,
     C_ID,
-    C_ORG
+    C_ORG,
+    C_CAT
 };
 
 typedef struct eval_ctx {
@@ -652,16 +663,16 @@ static int eval_row(db_conn_t *c, PGresult *r, int i, int64_t now, int reapply, 
     const char *pv = PQgetvalue(r, i, C_POLICY), *cv = PQgetvalue(r, i, C_CAL);
     const char *type = PQgetvalue(r, i, C_TYPE);
     const char *sev = PQgetisnull(r, i, C_SEV) ? NULL : PQgetvalue(r, i, C_SEV);
+    const char *cat = PQgetisnull(r, i, C_CAT) ? NULL : PQgetvalue(r, i, C_CAT);
+    proj_cfg_t cfg; /* pv/cv may point into it: it lives as long as they are used */
     if (reapply || !pv[0] || !cv[0]) {
-        proj_cfg_t cfg;
         if (project_cfg(c, PQgetvalue(r, i, C_ORG), PQgetvalue(r, i, C_PROJECT), &cfg) != 0)
             return -1;
-        const char *m = match_policy(&cfg, type, sev, NULL);
+        const char *m = match_policy(&cfg, type, sev, cat);
         if (!m || !cfg.calendar[0])
             return 1;
         pv = m;
         cv = cfg.calendar;
-        /* category is not in the claim columns; policies by category re-match on create */
     }
     snprintf(x->policy_version, sizeof x->policy_version, "%s", pv);
     snprintf(x->calendar_version, sizeof x->calendar_version, "%s", cv);

@@ -240,6 +240,9 @@ size_t core_sla_plan(const sla_policy_t *pol, const sla_clock_view_t v[SLA_T__CO
     size_t n = 0;
     int cur = level < 0 ? 0 : level;
     int64_t every = pol && pol->escalate_every_s >= 60 ? pol->escalate_every_s : 3600;
+    int64_t last_any = 0; /* the latest escalation of a breach that is still open */
+    int rising = -1;      /* the first clock still breached since an earlier sweep */
+    int new_breach = 0;
     *next_check = 0;
     for (int t = 0; t < SLA_T__COUNT; t++) {
         const sla_clock_view_t *c = &v[t];
@@ -254,22 +257,17 @@ size_t core_sla_plan(const sla_policy_t *pol, const sla_clock_view_t v[SLA_T__CO
             continue;
         }
         if (c->clock.state == SLA_BREACHED) {
+            /* A new breach raises the request one level at once. */
             if (!last_esc_at[t]) {
                 cur = cur < SLA_TOP_LEVEL ? cur + 1 : SLA_TOP_LEVEL;
                 if (n < max)
                     out[n++] = (sla_alert_t){(sla_target_id_t)t, 1, cur, due};
-                if (cur < SLA_TOP_LEVEL)
-                    consider(next_check, now + every, now);
-            } else if (cur < SLA_TOP_LEVEL) {
-                if (now >= last_esc_at[t] + every) {
-                    cur++;
-                    if (n < max)
-                        out[n++] = (sla_alert_t){(sla_target_id_t)t, 1, cur, due};
-                    if (cur < SLA_TOP_LEVEL)
-                        consider(next_check, now + every, now);
-                } else {
-                    consider(next_check, last_esc_at[t] + every, now);
-                }
+                new_breach = 1;
+            } else {
+                if (last_esc_at[t] > last_any)
+                    last_any = last_esc_at[t];
+                if (rising < 0)
+                    rising = t;
             }
             continue;
         }
@@ -284,6 +282,22 @@ size_t core_sla_plan(const sla_policy_t *pol, const sla_clock_view_t v[SLA_T__CO
         consider(next_check, due, now);
         if (due <= now)
             consider(next_check, now + 60, now);
+    }
+    /* While anything stays breached the request keeps rising, one level per interval
+     * for the request as a whole (not per clock), until the top. */
+    if (new_breach) {
+        if (cur < SLA_TOP_LEVEL)
+            consider(next_check, now + every, now);
+    } else if (rising >= 0 && cur < SLA_TOP_LEVEL) {
+        if (now >= last_any + every) {
+            cur++;
+            if (n < max)
+                out[n++] = (sla_alert_t){(sla_target_id_t)rising, 1, cur, v[rising].clock.due_at};
+            if (cur < SLA_TOP_LEVEL)
+                consider(next_check, now + every, now);
+        } else {
+            consider(next_check, last_any + every, now);
+        }
     }
     return n;
 }

@@ -98,11 +98,13 @@ typedef struct sla_alert {
 
 /*
  * Plans alerts for a request whose clocks are `v` and whose current escalation level is
- * `level` (0 agent .. 4 gm), given when the request was last escalated for each target
- * (last_esc_at, 0 = never for the current due).  Rules: a running clock past warn_at
- * and not yet due → one warning per (target, due).  A breached clock → one escalation
- * to level+1 at the breach, then one more each escalate_every_s while still breached,
- * up to 4.  Returns the number of alerts written to out (at most max); *next_check gets
+ * `level` (0 agent .. 4 gm), given when each target was last escalated for its current
+ * due (last_esc_at, 0 = never) and whether it was warned.  Rules: a running clock past
+ * warn_at and not yet due → one warning per (target, due).  A new breach → one
+ * escalation to the next level at once (each breach raises one level).  While breaches
+ * stay open, the request rises one more level per escalate_every_s since its latest
+ * escalation — per request, not per clock — up to 4.  A major complaint goes to level 4
+ * at once.  Returns the number of alerts written to out (at most max); *next_check gets
  * the next instant at which something may become due (0 when nothing will).
  */
 size_t core_sla_plan(const sla_policy_t *pol, const sla_clock_view_t v[SLA_T__COUNT], int level,

@@ -23,6 +23,8 @@ static const db_stmt_t ins_ru = {
     "AND u.project_id = (SELECT project_id FROM residents WHERE id = $1) RETURNING 1) "
     "SELECT (SELECT count(*) FROM x) - (SELECT count(*) FROM ins)",
     3};
+static const db_stmt_t proj_exists = {"org_project_exists",
+                                      "SELECT 1 FROM projects WHERE id = $1 AND org_id = $2", 2};
 static const db_stmt_t tz = {"org_tz_exists",
                              "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)", 1};
 
@@ -65,6 +67,15 @@ int db_org_tz_exists(db_conn_t *c, const char *name)
     const char *v[] = {name};
     PGresult *r = db_exec(c, &tz, v);
     int rc = db_ok(r) ? PQgetvalue(r, 0, 0)[0] == 't' : -1;
+    PQclear(r);
+    return rc;
+}
+
+int db_org_project_exists(db_conn_t *c, const char *org, const char *project)
+{
+    const char *v[] = {project, org};
+    PGresult *r = db_exec(c, &proj_exists, v);
+    int rc = db_ok(r) ? PQntuples(r) == 1 : -1;
     PQclear(r);
     return rc;
 }

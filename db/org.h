@@ -15,4 +15,7 @@ PGresult *db_org_set_resident_units(db_conn_t *c, const char *resident_id, const
 /* 1 when PostgreSQL knows the IANA zone name, 0 when not, -1 on error. */
 int db_org_tz_exists(db_conn_t *c, const char *name);
 
+/* 1 when the project belongs to the organisation, 0 when not, -1 on error. */
+int db_org_project_exists(db_conn_t *c, const char *org, const char *project);
+
 #endif

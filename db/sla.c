@@ -114,26 +114,26 @@ static const db_stmt_t pol_exists = {
 
 static const db_stmt_t req_sla = {"sla_request",
                                   "SELECT " REQ_SLA_COLS
-                                  ", r.id, r.org_id FROM requests r " REQ_SLA_JOINS
+                                  ", r.id, r.org_id, r.category FROM requests r " REQ_SLA_JOINS
                                   "WHERE r.id = $2 AND r.org_id = $1",
                                   2};
 static const db_stmt_t req_sla_lock = {"sla_request_lock",
                                        "SELECT " REQ_SLA_COLS
-                                       ", r.id, r.org_id FROM requests r " REQ_SLA_JOINS
+                                       ", r.id, r.org_id, r.category FROM requests r " REQ_SLA_JOINS
                                        "WHERE r.id = $2 AND r.org_id = $1 FOR UPDATE OF r",
                                        2};
 static const db_stmt_t claim = {
     "sla_claim",
     "WITH c AS (SELECT id FROM requests WHERE sla_next_check <= $1::timestamptz ORDER BY "
     "sla_next_check LIMIT $2 FOR UPDATE SKIP LOCKED) SELECT " REQ_SLA_COLS
-    ", r.id, r.org_id FROM c JOIN requests r ON r.id = c.id " REQ_SLA_JOINS,
+    ", r.id, r.org_id, r.category FROM c JOIN requests r ON r.id = c.id " REQ_SLA_JOINS,
     2};
 
 static const db_stmt_t claim_one = {
     "sla_claim_one",
     "WITH c AS (SELECT id FROM requests WHERE id = $3 AND sla_next_check <= $1::timestamptz "
     "LIMIT $2 FOR UPDATE SKIP LOCKED) SELECT " REQ_SLA_COLS
-    ", r.id, r.org_id FROM c JOIN requests r ON r.id = c.id " REQ_SLA_JOINS,
+    ", r.id, r.org_id, r.category FROM c JOIN requests r ON r.id = c.id " REQ_SLA_JOINS,
     3};
 
 static const db_stmt_t req_store = {
