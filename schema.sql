@@ -10,9 +10,10 @@ CREATE TABLE schema_version (
     applied_at  timestamptz NOT NULL DEFAULT now()
 );
 
--- RFC 3339 UTC text for JSON output, with microseconds so cursors are exact.
+-- RFC 3339 UTC text for JSON output, with microseconds so cursors are exact.  STABLE
+-- like the to_char() it wraps, so PostgreSQL inlines it instead of planning a call.
 CREATE FUNCTION rfc3339(t timestamptz) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+LANGUAGE sql STABLE PARALLEL SAFE AS
 $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
 
 -- Phone numbers for roles that must not see them in full: keep the first 3 and last 4.
@@ -272,9 +273,15 @@ CREATE INDEX requests_updated ON requests (org_id, updated_at DESC);
 -- Free-text search finds Chinese substrings: words are two characters long (漏水, 电梯),
 -- below what trigrams can index, so the text is indexed by its character bigrams and a
 -- LIKE rechecks the candidates.
+-- PL/pgSQL so its query plan is cached per session (a SQL function holding an aggregate
+-- is planned again on every call, and every insert calls it).  Duplicates are left in:
+-- GIN keeps each key once.
 CREATE FUNCTION search_bigrams(t text) RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS
-$$ SELECT coalesce(array_agg(DISTINCT substr(t, i, 2)), '{}') FROM generate_series(1, length(t) - 1) AS i $$;
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+BEGIN
+    RETURN coalesce((SELECT array_agg(substr(t, i, 2)) FROM generate_series(1, length(t) - 1) AS i),
+                    '{}');
+END $$;
 CREATE INDEX requests_text ON requests USING gin
     (search_bigrams(coalesce(title, '') || ' ' || description || ' ' || number));
 
@@ -398,8 +405,21 @@ END $$;
 
 -- The JSON of a request as the API returns it; pii=false masks the reporter's phone.
 CREATE FUNCTION request_json(r requests, pii boolean) RETURNS json
-LANGUAGE sql STABLE AS $$
-SELECT json_build_object(
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    wo json;
+BEGIN
+    SELECT json_build_object('id', w.id, 'number', w.number, 'state', w.state,
+            'department_id', w.department_id, 'assignee_id', w.assignee_id,
+            'appointment_at', rfc3339(w.appointment_at), 'dispatched_at', rfc3339(w.dispatched_at),
+            'accepted_at', rfc3339(w.accepted_at), 'arrived_at', rfc3339(w.arrived_at),
+            'reported_at', rfc3339(w.reported_at), 'result', w.result,
+            'signed_at', rfc3339(w.signed_at),
+            'signer', CASE WHEN w.signer_kind IS NOT NULL THEN json_build_object('kind', w.signer_kind,
+                'resident_id', w.signer_resident_id, 'user_id', w.signer_user_id,
+                'name', w.signer_name) END)
+        INTO wo FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at DESC LIMIT 1;
+    RETURN json_build_object(
     'id', r.id, 'organisation_id', r.org_id, 'project_id', r.project_id, 'number', r.number,
     'type', r.type, 'channel', r.channel, 'severity', r.severity, 'category', r.category,
     'validity', r.validity, 'state', r.state,
@@ -421,18 +441,9 @@ SELECT json_build_object(
     'explanation', r.explanation, 'resolution', r.resolution,
     'received_at', rfc3339(r.received_at), 'resolved_at', rfc3339(r.resolved_at),
     'closed_at', rfc3339(r.closed_at),
-    'work_order', (SELECT json_build_object('id', w.id, 'number', w.number, 'state', w.state,
-            'department_id', w.department_id, 'assignee_id', w.assignee_id,
-            'appointment_at', rfc3339(w.appointment_at), 'dispatched_at', rfc3339(w.dispatched_at),
-            'accepted_at', rfc3339(w.accepted_at), 'arrived_at', rfc3339(w.arrived_at),
-            'reported_at', rfc3339(w.reported_at), 'result', w.result,
-            'signed_at', rfc3339(w.signed_at),
-            'signer', CASE WHEN w.signer_kind IS NOT NULL THEN json_build_object('kind', w.signer_kind,
-                'resident_id', w.signer_resident_id, 'user_id', w.signer_user_id,
-                'name', w.signer_name) END)
-        FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at DESC LIMIT 1),
-    'version', r.version, 'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at))
-$$;
+    'work_order', wo,
+    'version', r.version, 'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at));
+END $$;
 
 -- SLA policies and calendars (versioned, immutable versions), the clocks' due
 -- times on each request, alerts (warnings / escalations, each recorded once), the
@@ -563,8 +574,21 @@ CREATE INDEX sla_extensions_request ON sla_extensions (request_id, created_at);
 
 -- The JSON of a request, now with its SLA due times; pii=false masks the reporter's phone.
 CREATE OR REPLACE FUNCTION request_json(r requests, pii boolean) RETURNS json
-LANGUAGE sql STABLE AS $$
-SELECT json_build_object(
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    wo json;
+BEGIN
+    SELECT json_build_object('id', w.id, 'number', w.number, 'state', w.state,
+            'department_id', w.department_id, 'assignee_id', w.assignee_id,
+            'appointment_at', rfc3339(w.appointment_at), 'dispatched_at', rfc3339(w.dispatched_at),
+            'accepted_at', rfc3339(w.accepted_at), 'arrived_at', rfc3339(w.arrived_at),
+            'reported_at', rfc3339(w.reported_at), 'result', w.result,
+            'signed_at', rfc3339(w.signed_at),
+            'signer', CASE WHEN w.signer_kind IS NOT NULL THEN json_build_object('kind', w.signer_kind,
+                'resident_id', w.signer_resident_id, 'user_id', w.signer_user_id,
+                'name', w.signer_name) END)
+        INTO wo FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at DESC LIMIT 1;
+    RETURN json_build_object(
     'id', r.id, 'organisation_id', r.org_id, 'project_id', r.project_id, 'number', r.number,
     'type', r.type, 'channel', r.channel, 'severity', r.severity, 'category', r.category,
     'validity', r.validity, 'state', r.state,
@@ -586,24 +610,15 @@ SELECT json_build_object(
     'explanation', r.explanation, 'resolution', r.resolution,
     'received_at', rfc3339(r.received_at), 'resolved_at', rfc3339(r.resolved_at),
     'closed_at', rfc3339(r.closed_at),
-    'work_order', (SELECT json_build_object('id', w.id, 'number', w.number, 'state', w.state,
-            'department_id', w.department_id, 'assignee_id', w.assignee_id,
-            'appointment_at', rfc3339(w.appointment_at), 'dispatched_at', rfc3339(w.dispatched_at),
-            'accepted_at', rfc3339(w.accepted_at), 'arrived_at', rfc3339(w.arrived_at),
-            'reported_at', rfc3339(w.reported_at), 'result', w.result,
-            'signed_at', rfc3339(w.signed_at),
-            'signer', CASE WHEN w.signer_kind IS NOT NULL THEN json_build_object('kind', w.signer_kind,
-                'resident_id', w.signer_resident_id, 'user_id', w.signer_user_id,
-                'name', w.signer_name) END)
-        FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at DESC LIMIT 1),
+    'work_order', wo,
     'sla', json_build_object('next_due', rfc3339(r.sla_next_due),
         'overdue', r.sla_next_due IS NOT NULL AND r.sla_next_due < now(),
         'due', json_build_object('first_response', rfc3339(r.due_first_response),
             'on_site', rfc3339(r.due_on_site), 'answer', rfc3339(r.due_answer),
             'resolution', rfc3339(r.due_resolution), 'handover', rfc3339(r.due_handover),
             'callback', rfc3339(r.due_callback), 'gm_report', rfc3339(r.due_gm_report))),
-    'version', r.version, 'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at))
-$$;
+    'version', r.version, 'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at));
+END $$;
 
 -- The timeline reduced to what the SLA clocks read, as a JSON array of arrays:
 -- [action, actor_role, from_state, to_state, occurred_at (epoch s), public comment,

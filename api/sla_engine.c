@@ -845,6 +845,7 @@ static int sweep(db_conn_t *c, int64_t now, int max_requests, const char *only,
             size_t na = core_sla_plan(&x.pol, x.v, atoi(PQgetvalue(r, i, C_LEVEL)), x.last_esc,
                                       x.warned, now, al, SLA_T__COUNT * 2, &next);
             int seq = atoi(PQgetvalue(r, i, C_SEQ));
+            int level = atoi(PQgetvalue(r, i, C_LEVEL)), reached = level;
             for (size_t k = 0; k < na; k++) {
                 char due[32];
                 rfc3339_format(al[k].due_at, due);
@@ -861,7 +862,13 @@ static int sweep(db_conn_t *c, int64_t now, int max_requests, const char *only,
                 if (PQgetvalue(r, i, C_ASSIGNEE)[0])
                     cJSON_AddStringToObject(a, "assignee_id", PQgetvalue(r, i, C_ASSIGNEE));
                 cJSON_AddItemToArray(alerts, a);
+                if (al[k].kind && al[k].level > reached)
+                    reached = al[k].level;
             }
+            /* The row lock held since the claim means these alerts are the ones recorded
+             * (the unique key guards against anything that skipped the lock). */
+            if (reached > level)
+                cJSON_AddNumberToObject(s, "level", reached);
             sla_dues_t d;
             memset(&d, 0, sizeof d);
             fill_dues(x.v, next, &d);

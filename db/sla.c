@@ -122,13 +122,17 @@ static const db_stmt_t req_sla_lock = {"sla_request_lock",
                                        ", r.id, r.org_id, r.category FROM requests r " REQ_SLA_JOINS
                                        "WHERE r.id = $2 AND r.org_id = $1 FOR UPDATE OF r",
                                        2};
-static const db_stmt_t claim = {
-    "sla_claim",
-    "WITH c AS (SELECT id FROM requests WHERE sla_next_check <= $1::timestamptz ORDER BY "
-    "sla_next_check LIMIT $2 FOR UPDATE SKIP LOCKED) SELECT " REQ_SLA_COLS
-    ", r.id, r.org_id, r.category FROM c JOIN requests r ON r.id = c.id " REQ_SLA_JOINS,
+/* Claiming is two steps: a small id query the plan cache can keep (an idle sweep is just
+ * this), then the details of the claimed rows only. */
+static const db_stmt_t claim_ids = {
+    "sla_claim_ids",
+    "SELECT id FROM requests WHERE sla_next_check <= $1::timestamptz ORDER BY sla_next_check "
+    "LIMIT $2 FOR UPDATE SKIP LOCKED",
     2};
-
+static const db_stmt_t claim = {"sla_claim",
+                                "SELECT " REQ_SLA_COLS ", r.id, r.org_id, r.category FROM requests "
+                                "r " REQ_SLA_JOINS "WHERE r.id = ANY($1::uuid[])",
+                                1};
 static const db_stmt_t claim_one = {
     "sla_claim_one",
     "WITH c AS (SELECT id FROM requests WHERE id = $3 AND sla_next_check <= $1::timestamptz "
@@ -145,15 +149,21 @@ static const db_stmt_t req_store = {
     "$1",
     12};
 
+/* One rewrite per swept request: due times, the next check, and the level its new
+ * escalations reached (the version and updated_at move only when the level does). */
 static const db_stmt_t store_many = {
     "sla_store_many",
     "UPDATE requests r SET due_first_response = x.due_first_response, due_on_site = "
     "x.due_on_site, due_answer = x.due_answer, due_resolution = x.due_resolution, due_handover = "
     "x.due_handover, due_callback = x.due_callback, due_gm_report = x.due_gm_report, "
-    "sla_next_due = x.next_due, sla_next_check = x.next_check FROM json_to_recordset($1::json) AS "
-    "x(id uuid, due_first_response timestamptz, due_on_site timestamptz, due_answer timestamptz, "
-    "due_resolution timestamptz, due_handover timestamptz, due_callback timestamptz, "
-    "due_gm_report timestamptz, next_due timestamptz, next_check timestamptz) WHERE r.id = x.id",
+    "sla_next_due = x.next_due, sla_next_check = x.next_check, escalation_level = "
+    "greatest(r.escalation_level, coalesce(x.level, 0)), version = r.version + CASE WHEN "
+    "coalesce(x.level, 0) > r.escalation_level THEN 1 ELSE 0 END, updated_at = CASE WHEN "
+    "coalesce(x.level, 0) > r.escalation_level THEN clock_timestamp() ELSE r.updated_at END "
+    "FROM json_to_recordset($1::json) AS x(id uuid, due_first_response timestamptz, due_on_site "
+    "timestamptz, due_answer timestamptz, due_resolution timestamptz, due_handover timestamptz, "
+    "due_callback timestamptz, due_gm_report timestamptz, next_due timestamptz, next_check "
+    "timestamptz, level int) WHERE r.id = x.id",
     1};
 
 static const db_stmt_t apply_alerts = {
@@ -178,11 +188,7 @@ static const db_stmt_t apply_alerts = {
     "'agent' AND EXISTS (SELECT 1 FROM user_projects up WHERE up.user_id = u.id AND "
     "up.project_id = j.project_id)))) OR (j.kind = 'escalation' AND u.role = ladder_role(j.level) "
     "AND (u.role = 'gm' OR EXISTS (SELECT 1 FROM user_projects up WHERE up.user_id = u.id AND "
-    "up.project_id = j.project_id))))), "
-    "up AS (UPDATE requests r SET escalation_level = m.level, version = r.version + 1, "
-    "updated_at = clock_timestamp() "
-    "FROM (SELECT request_id, max(level) AS level FROM j WHERE kind = 'escalation' GROUP BY "
-    "request_id) m WHERE r.id = m.request_id AND m.level > r.escalation_level) "
+    "up.project_id = j.project_id))))) "
     "SELECT count(*) FILTER (WHERE kind = 'warning'), count(*) FILTER (WHERE kind = "
     "'escalation') FROM j",
     2};
@@ -385,7 +391,28 @@ PGresult *db_sla_claim(db_conn_t *c, const char *now, int limit, const char *onl
     char l[16];
     snprintf(l, sizeof l, "%d", limit);
     const char *v[] = {now, l, only};
-    return db_exec(c, only ? &claim_one : &claim, v);
+    if (only)
+        return db_exec(c, &claim_one, v);
+    PGresult *ids = db_exec(c, &claim_ids, v);
+    if (!db_ok(ids) || PQntuples(ids) == 0)
+        return ids;
+    int n = PQntuples(ids);
+    char *arr = malloc((size_t)n * 38 + 3);
+    size_t o = 0;
+    arr[o++] = '{';
+    for (int i = 0; i < n; i++) {
+        if (i)
+            arr[o++] = ',';
+        memcpy(arr + o, PQgetvalue(ids, i, 0), 36);
+        o += 36;
+    }
+    arr[o++] = '}';
+    arr[o] = 0;
+    PQclear(ids);
+    const char *w[] = {arr};
+    PGresult *r = db_exec(c, &claim, w);
+    free(arr);
+    return r;
 }
 
 PGresult *db_sla_apply_alerts(db_conn_t *c, const char *alerts_json, const char *now)

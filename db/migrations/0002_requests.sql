@@ -85,9 +85,15 @@ CREATE INDEX requests_updated ON requests (org_id, updated_at DESC);
 -- Free-text search finds Chinese substrings: words are two characters long (漏水, 电梯),
 -- below what trigrams can index, so the text is indexed by its character bigrams and a
 -- LIKE rechecks the candidates.
+-- PL/pgSQL so its query plan is cached per session (a SQL function holding an aggregate
+-- is planned again on every call, and every insert calls it).  Duplicates are left in:
+-- GIN keeps each key once.
 CREATE FUNCTION search_bigrams(t text) RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS
-$$ SELECT coalesce(array_agg(DISTINCT substr(t, i, 2)), '{}') FROM generate_series(1, length(t) - 1) AS i $$;
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+BEGIN
+    RETURN coalesce((SELECT array_agg(substr(t, i, 2)) FROM generate_series(1, length(t) - 1) AS i),
+                    '{}');
+END $$;
 CREATE INDEX requests_text ON requests USING gin
     (search_bigrams(coalesce(title, '') || ' ' || description || ' ' || number));
 
@@ -211,8 +217,21 @@ END $$;
 
 -- The JSON of a request as the API returns it; pii=false masks the reporter's phone.
 CREATE FUNCTION request_json(r requests, pii boolean) RETURNS json
-LANGUAGE sql STABLE AS $$
-SELECT json_build_object(
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    wo json;
+BEGIN
+    SELECT json_build_object('id', w.id, 'number', w.number, 'state', w.state,
+            'department_id', w.department_id, 'assignee_id', w.assignee_id,
+            'appointment_at', rfc3339(w.appointment_at), 'dispatched_at', rfc3339(w.dispatched_at),
+            'accepted_at', rfc3339(w.accepted_at), 'arrived_at', rfc3339(w.arrived_at),
+            'reported_at', rfc3339(w.reported_at), 'result', w.result,
+            'signed_at', rfc3339(w.signed_at),
+            'signer', CASE WHEN w.signer_kind IS NOT NULL THEN json_build_object('kind', w.signer_kind,
+                'resident_id', w.signer_resident_id, 'user_id', w.signer_user_id,
+                'name', w.signer_name) END)
+        INTO wo FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at DESC LIMIT 1;
+    RETURN json_build_object(
     'id', r.id, 'organisation_id', r.org_id, 'project_id', r.project_id, 'number', r.number,
     'type', r.type, 'channel', r.channel, 'severity', r.severity, 'category', r.category,
     'validity', r.validity, 'state', r.state,
@@ -234,17 +253,8 @@ SELECT json_build_object(
     'explanation', r.explanation, 'resolution', r.resolution,
     'received_at', rfc3339(r.received_at), 'resolved_at', rfc3339(r.resolved_at),
     'closed_at', rfc3339(r.closed_at),
-    'work_order', (SELECT json_build_object('id', w.id, 'number', w.number, 'state', w.state,
-            'department_id', w.department_id, 'assignee_id', w.assignee_id,
-            'appointment_at', rfc3339(w.appointment_at), 'dispatched_at', rfc3339(w.dispatched_at),
-            'accepted_at', rfc3339(w.accepted_at), 'arrived_at', rfc3339(w.arrived_at),
-            'reported_at', rfc3339(w.reported_at), 'result', w.result,
-            'signed_at', rfc3339(w.signed_at),
-            'signer', CASE WHEN w.signer_kind IS NOT NULL THEN json_build_object('kind', w.signer_kind,
-                'resident_id', w.signer_resident_id, 'user_id', w.signer_user_id,
-                'name', w.signer_name) END)
-        FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at DESC LIMIT 1),
-    'version', r.version, 'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at))
-$$;
+    'work_order', wo,
+    'version', r.version, 'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at));
+END $$;
 
 INSERT INTO schema_version (version) VALUES (2);

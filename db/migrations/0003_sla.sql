@@ -127,8 +127,21 @@ CREATE INDEX sla_extensions_request ON sla_extensions (request_id, created_at);
 
 -- The JSON of a request, now with its SLA due times; pii=false masks the reporter's phone.
 CREATE OR REPLACE FUNCTION request_json(r requests, pii boolean) RETURNS json
-LANGUAGE sql STABLE AS $$
-SELECT json_build_object(
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    wo json;
+BEGIN
+    SELECT json_build_object('id', w.id, 'number', w.number, 'state', w.state,
+            'department_id', w.department_id, 'assignee_id', w.assignee_id,
+            'appointment_at', rfc3339(w.appointment_at), 'dispatched_at', rfc3339(w.dispatched_at),
+            'accepted_at', rfc3339(w.accepted_at), 'arrived_at', rfc3339(w.arrived_at),
+            'reported_at', rfc3339(w.reported_at), 'result', w.result,
+            'signed_at', rfc3339(w.signed_at),
+            'signer', CASE WHEN w.signer_kind IS NOT NULL THEN json_build_object('kind', w.signer_kind,
+                'resident_id', w.signer_resident_id, 'user_id', w.signer_user_id,
+                'name', w.signer_name) END)
+        INTO wo FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at DESC LIMIT 1;
+    RETURN json_build_object(
     'id', r.id, 'organisation_id', r.org_id, 'project_id', r.project_id, 'number', r.number,
     'type', r.type, 'channel', r.channel, 'severity', r.severity, 'category', r.category,
     'validity', r.validity, 'state', r.state,
@@ -150,24 +163,15 @@ SELECT json_build_object(
     'explanation', r.explanation, 'resolution', r.resolution,
     'received_at', rfc3339(r.received_at), 'resolved_at', rfc3339(r.resolved_at),
     'closed_at', rfc3339(r.closed_at),
-    'work_order', (SELECT json_build_object('id', w.id, 'number', w.number, 'state', w.state,
-            'department_id', w.department_id, 'assignee_id', w.assignee_id,
-            'appointment_at', rfc3339(w.appointment_at), 'dispatched_at', rfc3339(w.dispatched_at),
-            'accepted_at', rfc3339(w.accepted_at), 'arrived_at', rfc3339(w.arrived_at),
-            'reported_at', rfc3339(w.reported_at), 'result', w.result,
-            'signed_at', rfc3339(w.signed_at),
-            'signer', CASE WHEN w.signer_kind IS NOT NULL THEN json_build_object('kind', w.signer_kind,
-                'resident_id', w.signer_resident_id, 'user_id', w.signer_user_id,
-                'name', w.signer_name) END)
-        FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at DESC LIMIT 1),
+    'work_order', wo,
     'sla', json_build_object('next_due', rfc3339(r.sla_next_due),
         'overdue', r.sla_next_due IS NOT NULL AND r.sla_next_due < now(),
         'due', json_build_object('first_response', rfc3339(r.due_first_response),
             'on_site', rfc3339(r.due_on_site), 'answer', rfc3339(r.due_answer),
             'resolution', rfc3339(r.due_resolution), 'handover', rfc3339(r.due_handover),
             'callback', rfc3339(r.due_callback), 'gm_report', rfc3339(r.due_gm_report))),
-    'version', r.version, 'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at))
-$$;
+    'version', r.version, 'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at));
+END $$;
 
 -- The timeline reduced to what the SLA clocks read, as a JSON array of arrays:
 -- [action, actor_role, from_state, to_state, occurred_at (epoch s), public comment,

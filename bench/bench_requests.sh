@@ -1,0 +1,370 @@
+#!/usr/bin/env bash
+# bench/bench_requests.sh — service requests through deskd against pgbench on the same
+# PostgreSQL, database and run:
+#   * create: POST /v1/requests (one request and its 'create' timeline event in one
+#     statement/transaction, SLA deadlines computed in the server) vs pgbench -N;
+#   * read:   GET /v1/requests/{id} over ids created in the first part vs pgbench -S.
+# Also runs, for reference, pgbench with the very statements deskd sends for a create
+# (captured from the server log) — "the same database work" without HTTP.
+# Prints req/s, p50/p99 (wrk, 64 connections), tps, the ratios (goals: create >= 0.6 x
+# pgbench -N, GET >= 0.5 x pgbench -S), CPU split and deskd's peak RSS.
+# Self-contained: installs, builds (Release, build-bench), starts a throwaway cluster
+# (fsync on, the default, for both sides) in a temp dir and removes it on exit.
+#
+# Knobs: DURATION (s, 15), WARMUP (s, 3), CONNECTIONS (64), UNITS (10000), GET_IDS (10000),
+#        PGBENCH_SCALE (10), DESK_THREADS (128), DESK_POOL_SIZE (8), SAME_SQL (1: also run
+#        deskd's create statements in pgbench), AB_JSON_FIX=1 (A/B: request_json() as
+#        PL/pgSQL and rfc3339() STABLE in the benchmark database), PERF=1 (perf-record deskd during a second
+#        create run; report in the temp dir, keep it with BENCH_KEEP=1).
+source "$(dirname "$0")/lib.sh"
+
+DURATION="${DURATION:-15}"
+WARMUP="${WARMUP:-3}"
+CONNECTIONS="${CONNECTIONS:-64}"
+UNITS="${UNITS:-10000}"
+GET_IDS="${GET_IDS:-10000}"
+PGBENCH_SCALE="${PGBENCH_SCALE:-10}"
+SAME_SQL="${SAME_SQL:-1}"
+export DESK_THREADS="${DESK_THREADS:-128}"
+export DESK_POOL_SIZE="${DESK_POOL_SIZE:-8}"
+export DESK_LOG_LEVEL="${DESK_LOG_LEVEL:-warn}"
+# The background sweeper would compete with the measurement; nothing is due here anyway.
+export DESK_SWEEP_INTERVAL_MS="${DESK_SWEEP_INTERVAL_MS:-0}"
+# Unit n has id 00000000-0000-4000-8000-<n zero-padded to 12 digits> (as in bench_get.sh).
+UUID_PREFIX="00000000-0000-4000-8000-"
+
+bench_init
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+bench_build
+bench_pg_start
+bench_migrate_seed
+
+# A/B (AB_JSON_FIX=1): what the create and GET would do with request_json() in PL/pgSQL
+# (its plan cached per connection instead of re-planned on every call, as PostgreSQL 15
+# does for SQL functions that cannot be inlined) and rfc3339() declared STABLE (its
+# body calls the STABLE to_char(), so as IMMUTABLE it is never inlined and every call
+# site is parsed and planned again per statement).  Changes the benchmark's database
+# only; the numbers are then labelled as such.
+if [ "${AB_JSON_FIX:-0}" = 1 ]; then
+  log "A/B: request_json() as PL/pgSQL, rfc3339() STABLE"
+  body="$(bench_psql deskd -tAc "SELECT prosrc FROM pg_proc WHERE proname = 'request_json'")"
+  body="$(sed -e 's/;[[:space:]]*$//' <<<"$body")"
+  bench_psql deskd -q <<SQL
+ALTER FUNCTION rfc3339(timestamptz) STABLE;
+CREATE OR REPLACE FUNCTION request_json(r requests, pii boolean) RETURNS json
+LANGUAGE plpgsql STABLE AS \$pl\$ BEGIN RETURN ($body); END \$pl\$;
+SQL
+fi
+
+# ---------------------------------------------------------------- data
+log "loading $UNITS units into the demo project (building B1) and pgbench scale $PGBENCH_SCALE"
+bench_psql deskd -q <<SQL
+INSERT INTO units (id, org_id, project_id, building_id, code, floor, area_m2, status)
+SELECT ('$UUID_PREFIX' || lpad(g::text, 12, '0'))::uuid, b.org_id, b.project_id, b.id,
+       'BX-' || g, 1 + g % 30, 40 + (g % 120) + 0.5,
+       (ARRAY['occupied','vacant','rented','decorating'])[1 + g % 4]
+FROM buildings b JOIN organisations o ON o.id = b.org_id, generate_series(1, $UNITS) g
+WHERE o.code = 'demo' AND b.code = 'B1';
+SQL
+pgbench -i -q -s "$PGBENCH_SCALE" deskd >"$BENCH_TMP/pgbench-init.log" 2>&1 ||
+  { cat "$BENCH_TMP/pgbench-init.log" >&2; die "pgbench -i failed"; }
+bench_psql deskd -qc "VACUUM ANALYZE" >/dev/null
+bench_psql deskd -q >/dev/null <<'SQL'
+CREATE EXTENSION IF NOT EXISTS pg_prewarm;
+SELECT pg_prewarm(c) FROM unnest(ARRAY['pgbench_accounts', 'pgbench_accounts_pkey',
+  'pgbench_branches', 'pgbench_tellers', 'units', 'units_pkey', 'units_org_id_id_key']) c
+WHERE to_regclass(c) IS NOT NULL;
+SQL
+
+# ---------------------------------------------------------------- helpers
+cpu_ticks() { # PID... — utime+stime (clock ticks) summed, tolerant of exited pids
+  local t=0 p v
+  for p in "$@"; do
+    v="$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null)" || continue
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
+pg_pids() { local pm; pm="$(head -1 "$BENCH_PGDATA/postmaster.pid")"; echo "$pm" "$(pgrep -P "$pm" | tr "\n" " ")"; }
+sys_ticks() { awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat; } # total idle
+# Same folder for WAL and data: a checkpoint before each measured run gives both sides
+# the same start (no pending dirty buffers, full-page images from scratch).
+checkpoint() { bench_psql deskd -qc "CHECKPOINT" >/dev/null; }
+
+wal_lsn() { bench_psql deskd -tAc "SELECT pg_current_wal_insert_lsn()"; }
+# wal_per NAME LSN0 LSN1 COUNT — sets NAME_WAL to the WAL bytes per transaction ("4.1 kB").
+wal_per() {
+  printf -v "${1}_WAL" '%s' "$(bench_psql deskd -tAc "SELECT round(pg_wal_lsn_diff('$3', '$2') / greatest($4, 1) / 1024.0, 1) || ' kB'")"
+}
+
+# measure NAME wrk-args... — runs wrk with --latency, records throughput, latency and the
+# CPU split into NAME_* variables.
+measure() {
+  local name="$1"; shift
+  local pgp d0 p0 s0 i0 d1 p1 s1 i1 wall
+  local l0 l1
+  l0="$(wal_lsn)"
+  read -ra pgp < <(pg_pids)
+  d0="$(cpu_ticks "$BENCH_SERVER_PID")"; p0="$(cpu_ticks "${pgp[@]}")"; read -r s0 i0 < <(sys_ticks)
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" >"$BENCH_TMP/wrk-$name.txt"
+  l1="$(wal_lsn)"
+  wal_per "$name" "$l0" "$l1" "$(awk '/requests in/ {print $1}' "$BENCH_TMP/wrk-$name.txt")"
+  read -ra pgp < <(pg_pids)
+  d1="$(cpu_ticks "$BENCH_SERVER_PID")"; p1="$(cpu_ticks "${pgp[@]}")"; read -r s1 i1 < <(sys_ticks)
+  cat "$BENCH_TMP/wrk-$name.txt" >&2
+  wall=$((s1 - s0))
+  pct() { awk -v t="$1" -v w="$wall" 'BEGIN {if (w > 0) printf "%.0f", 100 * t / w; else print "?"}'; }
+  local f="$BENCH_TMP/wrk-$name.txt"
+  printf -v "${name}_RPS" '%s' "$(wrk_rps "$f")"
+  printf -v "${name}_P50" '%s' "$(wrk_pct "$f" 50%)"
+  printf -v "${name}_P99" '%s' "$(wrk_pct "$f" 99%)"
+  printf -v "${name}_NON2XX" '%s' "$(wrk_non2xx "$f")"
+  printf -v "${name}_SOCKERR" '%s' "$(wrk_sockerr "$f")"
+  local dc pc ic oc
+  dc="$(pct $((d1 - d0)))"; pc="$(pct $((p1 - p0)))"; ic="$(pct $((i1 - i0)))"
+  oc=$((100 - dc - pc - ic)); [ "$oc" -ge 0 ] || oc=0
+  printf -v "${name}_CPU" 'deskd %s%%  postgres %s%%  idle %s%%  other (wrk, kernel, other jobs) %s%%' \
+    "$dc" "$pc" "$ic" "$oc"
+}
+
+# waits_start NAME / waits_stop NAME — samples what PostgreSQL's active client backends
+# wait on (every 0.25 s) while a run goes on; waits_stop sets NAME_WAITS to the most
+# frequent states ("CPU" = running, not waiting), shares of all samples.
+waits_start() {
+  ( while :; do
+      bench_psql deskd -tAc "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU')
+        FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend'
+        AND pid <> pg_backend_pid()" 2>/dev/null || true
+      sleep 0.25
+    done ) >"$BENCH_TMP/waits-$1.txt" &
+  WAITS_PID=$!
+}
+waits_stop() {
+  if [ -n "$WAITS_PID" ]; then kill "$WAITS_PID" 2>/dev/null; wait "$WAITS_PID" 2>/dev/null || true; fi
+  printf -v "${1}_WAITS" '%s' "$(grep -v '^$' "$BENCH_TMP/waits-$1.txt" | sort | uniq -c | sort -rn |
+    awk '{n[NR] = $1; w[NR] = $2; t += $1} END {for (i = 1; i <= NR && i <= 6; i++)
+      printf "%s%s %.0f%%", (i > 1 ? ", " : ""), w[i], 100 * n[i] / t}')"
+}
+
+# metric_other ROUTE METHOD GOOD — requests on ROUTE/METHOD deskd counted with a status
+# other than GOOD.
+metric_other() {
+  curl -sS "$BENCH_URL/metrics" |
+    awk -v r="route=\"$1\"" -v m="method=\"$2\"" -v s="status=\"$3\"" \
+      '/^deskd_http_requests_total\{/ && index($0, r) && index($0, m) && !index($0, s) {n += $NF}
+       END {print n + 0}'
+}
+metric_count() {
+  curl -sS "$BENCH_URL/metrics" |
+    awk -v r="route=\"$1\"" -v m="method=\"$2\"" -v s="status=\"$3\"" \
+      '/^deskd_http_requests_total\{/ && index($0, r) && index($0, m) && index($0, s) {n += $NF}
+       END {print n + 0}'
+}
+
+# pgbench_run NAME CLIENTS pgbench-args... — warm-up, checkpoint, measured run; sets
+# NAME_TPS and NAME_LAT (average latency, ms).
+pgbench_run() {
+  local name="$1" clients="$2"; shift 2
+  pgbench -n -M prepared -c"$clients" -j2 -T"$WARMUP" "$@" deskd >/dev/null 2>&1 || true
+  checkpoint
+  log "pgbench $* -c$clients -j2 -T$DURATION -M prepared"
+  local l0; l0="$(wal_lsn)"
+  pgbench -n -M prepared -c"$clients" -j2 -T"$DURATION" "$@" deskd \
+    >"$BENCH_TMP/pgbench-$name.txt" 2>&1 ||
+    { cat "$BENCH_TMP/pgbench-$name.txt" >&2; die "pgbench $* failed"; }
+  wal_per "$name" "$l0" "$(wal_lsn)" \
+    "$(awk '/^number of transactions actually processed: / {print $6}' "$BENCH_TMP/pgbench-$name.txt")"
+  printf -v "${name}_TPS" '%s' "$(pgbench_tps "$BENCH_TMP/pgbench-$name.txt")"
+  printf -v "${name}_LAT" '%s' "$(awk '/^latency average = / {print $4}' "$BENCH_TMP/pgbench-$name.txt")"
+  local failed
+  failed="$(awk '/^number of failed transactions: / {print $5}' "$BENCH_TMP/pgbench-$name.txt")"
+  [ "${failed:-0}" = 0 ] || die "pgbench $* had $failed failed transactions"
+}
+
+# ---------------------------------------------------------------- server
+bench_server_start
+TOKEN="$(bench_login agent)"
+
+# One create with statement logging on: checks the answer (201) and captures the exact
+# statements and parameters deskd sends for it.
+bench_pg_set log_min_duration_statement 0
+sleep 0.2
+code="$(curl -sS -o "$BENCH_TMP/one.json" -w '%{http_code}' -X POST "$BENCH_URL/v1/requests" \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  --data-binary "{\"type\":\"repair\",\"channel\":\"phone\",\"location\":{\"unit_id\":\"${UUID_PREFIX}000000000001\"},\"reporter\":{\"name\":\"王先生\",\"phone\":\"13800000000\"},\"description\":\"厨房漏水，水从楼上天花板滴下，请尽快派师傅上门查看（0-0）\"}")"
+sleep 0.3
+bench_pg_set log_min_duration_statement default
+[ "$code" = 201 ] || die "POST /v1/requests answered $code: $(cat "$BENCH_TMP/one.json")"
+grep -q '"resolution" *: *"20' "$BENCH_TMP/one.json" ||
+  die "the created request has no SLA resolution deadline: $(cat "$BENCH_TMP/one.json")"
+
+# The statements of one create, in order, as a pgbench script: $N become :pN variables
+# (sent as parameters under -M prepared, as deskd sends them), NULL parameters become NULL,
+# and the unit id follows a random n exactly as wrk picks it.
+SAME_OK=0
+if [ "$SAME_SQL" = 1 ]; then
+  perl -e '
+    my ($log, $unit_prefix, $units, $out, $defs) = @ARGV;
+    open my $fh, "<", $log or die;
+    my @lines = <$fh>;
+    my @stmts;
+    for (my $i = 0; $i < @lines; $i++) {
+      next unless $lines[$i] =~ /execute (unit_project|req_create): (.*)$/;
+      my ($name, $sql) = ($1, $2);
+      my $j = $i + 1;
+      while ($j < @lines && $lines[$j] =~ /^\t/) { $sql .= " " . substr($lines[$j], 1); $j++ }
+      chomp $sql;
+      my $params = "";
+      for (; $j < @lines; $j++) {
+        if ($lines[$j] =~ /DETAIL:  parameters: (.*)$/) { $params = $1; last }
+        last if $lines[$j] =~ /LOG:  /;
+      }
+      push @stmts, [$name, $sql, $params];
+    }
+    # the last create and the unit look-up before it
+    my ($create) = grep { $_->[0] eq "req_create" } reverse @stmts;
+    my ($unit) = grep { $_->[0] eq "unit_project" } reverse @stmts;
+    die "statements not found in the log\n" unless $create && $unit;
+    open my $o, ">", $out or die;
+    open my $d, ">", $defs or die;
+    print $o "\\set n random(1, $units)\n";
+    my $k = 0;
+    my %seen;
+    for my $st ($unit, $create) {
+      my ($name, $sql, $params) = @$st;
+      my %val;
+      while ($params =~ /\$(\d+) = (NULL|\x27((?:[^\x27]|\x27\x27)*)\x27)/g) {
+        my ($n, $raw, $q) = ($1, $2, $3);
+        $val{$n} = $raw eq "NULL" ? undef : $q =~ s/\x27\x27/\x27/gr;
+      }
+      $k++;
+      $sql =~ s{\$(\d+)}{
+        my $n = $1;
+        exists $val{$n} or die "no value for \$$n of $name\n";
+        if (!defined $val{$n}) { "NULL" }
+        elsif ($val{$n} =~ /^\Q$unit_prefix\E\d{12}$/) { "(\x27$unit_prefix\x27 || lpad((:n)::text, 12, \x270\x27))::uuid" }
+        else { print $d "s${k}p$n\t$val{$n}\n" unless $seen{"$k.$n"}++; ":s${k}p$n" }
+      }ge;
+      print $o "$sql;\n";
+    }
+  ' "$BENCH_PGDATA/server.log" "$UUID_PREFIX" "$UNITS" "$BENCH_TMP/create.sql" \
+    "$BENCH_TMP/create.defs" && SAME_OK=1 || log "warning: could not capture the create statements"
+fi
+
+# ---------------------------------------------------------------- measure: create
+log "warm-up: wrk ${WARMUP}s POST /v1/requests"
+wrk -t2 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH_DIR/request_create.lua" "$BENCH_URL" \
+  -- "$TOKEN" "$UNITS" "$UUID_PREFIX" >/dev/null
+checkpoint
+log "service: wrk -t2 -c$CONNECTIONS -d${DURATION}s POST /v1/requests"
+waits_start CREATE
+measure CREATE -s "$BENCH_DIR/request_create.lua" "$BENCH_URL" -- "$TOKEN" "$UNITS" "$UUID_PREFIX"
+waits_stop CREATE
+CREATE_BAD="$(metric_other /v1/requests POST 201)"
+CREATE_OK="$(metric_count /v1/requests POST 201)"
+
+if [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+  log "perf: recording deskd for ${DURATION}s under the create load (report: $BENCH_TMP/perf-create.txt)"
+  perf record -q -g -o "$BENCH_TMP/perf-create.data" -p "$BENCH_SERVER_PID" -- sleep "$DURATION" &
+  perfpid=$!
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$BENCH_DIR/request_create.lua" "$BENCH_URL" \
+    -- "$TOKEN" "$UNITS" "$UUID_PREFIX" >/dev/null
+  wait "$perfpid" || true
+  perf report -q -i "$BENCH_TMP/perf-create.data" --no-children --sort dso,sym --stdio 2>/dev/null |
+    grep -v '^$' | head -60 >"$BENCH_TMP/perf-create.txt" || true
+fi
+
+NREQ="$(bench_psql deskd -tAc "SELECT count(*) FROM requests")"
+NEV="$(bench_psql deskd -tAc "SELECT count(*) FROM request_events WHERE action = 'create'")"
+NSLA="$(bench_psql deskd -tAc "SELECT count(*) FROM requests WHERE due_resolution IS NOT NULL AND sla_next_check IS NOT NULL")"
+[ "$NREQ" = "$NEV" ] || die "$NREQ requests but $NEV create events"
+[ "$NREQ" = "$NSLA" ] || die "$NREQ requests but only $NSLA with SLA deadlines"
+
+# ---------------------------------------------------------------- measure: GET
+bench_psql deskd -tAc "SELECT id FROM requests ORDER BY random() LIMIT $GET_IDS" >"$BENCH_TMP/ids.txt"
+bench_psql deskd -qc "VACUUM ANALYZE requests" >/dev/null
+bench_psql deskd -q >/dev/null <<'SQL'
+SELECT pg_prewarm(c) FROM unnest(ARRAY['requests', 'requests_pkey', 'requests_org_id_id_key',
+  'work_orders_request']) c WHERE to_regclass(c) IS NOT NULL;
+SQL
+code="$(curl -sS -o "$BENCH_TMP/get.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+  "$BENCH_URL/v1/requests/$(head -1 "$BENCH_TMP/ids.txt")")"
+[ "$code" = 200 ] || die "GET /v1/requests/{id} answered $code: $(cat "$BENCH_TMP/get.json")"
+log "warm-up: wrk ${WARMUP}s GET /v1/requests/{id}"
+wrk -t2 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH_DIR/request_get.lua" "$BENCH_URL" \
+  -- "$TOKEN" "$BENCH_TMP/ids.txt" >/dev/null
+checkpoint
+log "service: wrk -t2 -c$CONNECTIONS -d${DURATION}s GET /v1/requests/{id} over $(wc -l <"$BENCH_TMP/ids.txt") ids"
+waits_start GET
+measure GET -s "$BENCH_DIR/request_get.lua" "$BENCH_URL" -- "$TOKEN" "$BENCH_TMP/ids.txt"
+waits_stop GET
+GET_BAD="$(metric_other '/v1/requests/{id}' GET 200)"
+
+read -r HWM RSS < <(bench_rss "$BENCH_SERVER_PID")
+THREADS="$(bench_threads "$BENCH_SERVER_PID")"
+POOL_TIMEOUTS="$(curl -sS "$BENCH_URL/metrics" | awk '/^deskd_db_pool_acquire_timeouts_total/ {print $2}')"
+bench_server_stop # leave the CPUs to PostgreSQL and pgbench
+
+# ---------------------------------------------------------------- pgbench
+pgbench_run PGB_N "$CONNECTIONS" -N
+pgbench_run PGB_S "$CONNECTIONS" -S
+if [ "$SAME_OK" = 1 ]; then
+  defs=()
+  while IFS=$'\t' read -r k v; do defs+=(-D "$k=$v"); done <"$BENCH_TMP/create.defs"
+  # sampled during the measured run (pgbench_run warms up for WARMUP s first)
+  ( sleep "$WARMUP"; waits_start PGB_SAME; sleep "$DURATION"; kill "$WAITS_PID" 2>/dev/null ) &
+  waiter=$!
+  pgbench_run PGB_SAME "$CONNECTIONS" -f "$BENCH_TMP/create.sql" "${defs[@]}"
+  wait "$waiter" 2>/dev/null || true
+  WAITS_PID=""; waits_stop PGB_SAME
+  pgbench_run PGB_SAME_POOL "$DESK_POOL_SIZE" -f "$BENCH_TMP/create.sql" "${defs[@]}"
+fi
+
+R_CREATE="$(ratio "$CREATE_RPS" "$PGB_N_TPS")"
+R_GET="$(ratio "$GET_RPS" "$PGB_S_TPS")"
+verdict() { awk -v r="$1" -v g="$2" 'BEGIN {print (r >= g) ? "meets the goal (>= " g ")" : "BELOW the goal of " g}'; }
+if [ "$SAME_OK" = 1 ]; then
+  SAME_LINE="pgbench, deskd's create statements : ${PGB_SAME_TPS} tps at -c$CONNECTIONS, ${PGB_SAME_POOL_TPS} tps at -c$DESK_POOL_SIZE (pool size); service/those = $(ratio "$CREATE_RPS" "$PGB_SAME_TPS") / $(ratio "$CREATE_RPS" "$PGB_SAME_POOL_TPS")"
+else
+  SAME_LINE="pgbench, deskd's create statements : not run"
+fi
+
+cat <<REPORT
+
+================ deskd service requests vs pgbench ($(date -u +%Y-%m-%dT%H:%MZ)) ================
+machine        : $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)); wrk, deskd and
+                 PostgreSQL share them; PostgreSQL 15, fsync=$(bench_psql postgres -tAc 'SHOW fsync'), synchronous_commit=$(bench_psql postgres -tAc 'SHOW synchronous_commit') (defaults, both sides)
+data           : $UNITS units (create rotates over them); GET over $(wc -l <"$BENCH_TMP/ids.txt") of the $NREQ requests created (warm-up included); pgbench scale $PGBENCH_SCALE
+deskd          : DESK_THREADS=$DESK_THREADS DESK_POOL_SIZE=$DESK_POOL_SIZE log=$DESK_LOG_LEVEL sweeper off, Release build$([ "${AB_JSON_FIX:-0}" = 1 ] && printf '\n%s' "A/B            : AB_JSON_FIX=1 — request_json() in PL/pgSQL, rfc3339() STABLE (NOT the committed schema)")
+load           : $CONNECTIONS connections, ${DURATION}s each after a ${WARMUP}s warm-up, CHECKPOINT before each run
+
+create  POST /v1/requests (wrk) : $CREATE_RPS req/s   p50 ${CREATE_P50} ms   p99 ${CREATE_P99} ms   (201s counted by deskd: $CREATE_OK)
+                                  WAL per create ${CREATE_WAL}
+pgbench -N                      : $PGB_N_TPS tps (avg latency ${PGB_N_LAT} ms), WAL per transaction ${PGB_N_WAL}
+ratio create / pgbench -N       : $R_CREATE   -> $(verdict "$R_CREATE" 0.6)
+$SAME_LINE
+CPU during create               : $CREATE_CPU
+PostgreSQL backends during create (sampled): $CREATE_WAITS
+  same, pgbench create statements -c$CONNECTIONS: ${PGB_SAME_WAITS:-n/a}
+
+GET  /v1/requests/{id} (wrk)    : $GET_RPS req/s   p50 ${GET_P50} ms   p99 ${GET_P99} ms
+pgbench -S                      : $PGB_S_TPS tps (avg latency ${PGB_S_LAT} ms)
+ratio GET / pgbench -S          : $R_GET   -> $(verdict "$R_GET" 0.5)
+CPU during GET                  : $GET_CPU
+PostgreSQL backends during GET (sampled): $GET_WAITS
+
+deskd peak RSS (VmHWM) : $((HWM / 1024)) MiB ($HWM kB; RSS at end $RSS kB), $THREADS threads
+pool acquire timeouts  : ${POOL_TIMEOUTS:-?}
+load average           : $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end (above $(nproc):
+                         other work shared the CPUs and the numbers are noisy)
+REPORT
+[ -s "$BENCH_TMP/perf-create.txt" ] && { echo; echo "perf (deskd, create):"; cat "$BENCH_TMP/perf-create.txt"; }
+
+fail=0
+[ "$CREATE_NON2XX" = 0 ] && [ "$CREATE_BAD" = 0 ] ||
+  { log "create: wrk saw $CREATE_NON2XX non-2xx, deskd counted $CREATE_BAD non-201"; fail=1; }
+[ "$GET_NON2XX" = 0 ] && [ "$GET_BAD" = 0 ] ||
+  { log "GET: wrk saw $GET_NON2XX non-2xx, deskd counted $GET_BAD non-200"; fail=1; }
+[ "$CREATE_SOCKERR" = 0 ] && [ "$GET_SOCKERR" = 0 ] ||
+  log "warning: wrk reported socket errors (create $CREATE_SOCKERR, GET $GET_SOCKERR)"
+[ "$fail" = 0 ] || die "non-success answers during the runs"
