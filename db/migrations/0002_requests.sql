@@ -52,6 +52,8 @@ CREATE TABLE requests (
     resolved_at           timestamptz,
     closed_at             timestamptz,
     last_event_at         timestamptz NOT NULL,
+    -- The authenticated creator.  No foreign key: every creation by one desk account would
+    -- key-share-lock the same users row (multixacts under load); users are never deleted.
     created_by            uuid        NOT NULL,
     version               integer     NOT NULL DEFAULT 1,
     created_at            timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -62,7 +64,6 @@ CREATE TABLE requests (
     FOREIGN KEY (org_id, reporter_user_id) REFERENCES users (org_id, id),
     FOREIGN KEY (org_id, department_id) REFERENCES departments (org_id, id),
     FOREIGN KEY (org_id, assignee_id) REFERENCES users (org_id, id),
-    FOREIGN KEY (org_id, created_by) REFERENCES users (org_id, id),
     CHECK ((location_kind = 'unit') = (unit_id IS NOT NULL)),
     CHECK (location_kind = 'unit' OR common_area IS NOT NULL),
     CHECK (type = 'complaint' OR severity IS NULL),
@@ -73,14 +74,15 @@ CREATE TABLE requests (
 -- One push per external record, per organisation.
 CREATE UNIQUE INDEX requests_external ON requests (org_id, external_source, external_id)
     WHERE external_source IS NOT NULL;
--- Lists: newest first, keyset on (created_at, id); one index per common filter.
+-- Lists: newest first, keyset on (created_at, id); one index per common filter.  Columns
+-- that are empty at intake get partial indexes, so a creation does not pay for them.
 CREATE INDEX requests_org_created ON requests (org_id, created_at DESC, id DESC);
 CREATE INDEX requests_project_created ON requests (project_id, created_at DESC, id DESC);
 CREATE INDEX requests_state_created ON requests (project_id, state, created_at DESC, id DESC);
-CREATE INDEX requests_dept_created ON requests (department_id, created_at DESC, id DESC);
-CREATE INDEX requests_assignee_created ON requests (assignee_id, created_at DESC, id DESC);
+CREATE INDEX requests_dept_created ON requests (department_id, created_at DESC, id DESC) WHERE department_id IS NOT NULL;
+CREATE INDEX requests_assignee_created ON requests (assignee_id, created_at DESC, id DESC) WHERE assignee_id IS NOT NULL;
 CREATE INDEX requests_unit_created ON requests (unit_id, created_at DESC, id DESC);
-CREATE INDEX requests_reporter_created ON requests (reporter_user_id, created_at DESC, id DESC);
+CREATE INDEX requests_reporter_created ON requests (reporter_user_id, created_at DESC, id DESC) WHERE reporter_user_id IS NOT NULL;
 CREATE INDEX requests_updated ON requests (org_id, updated_at DESC);
 -- Free-text search finds Chinese substrings: words are two characters long (漏水, 电梯),
 -- below what trigrams can index, so the text is indexed by its character bigrams and a

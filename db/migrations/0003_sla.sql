@@ -57,8 +57,10 @@ CREATE TABLE sla_policy_versions (
 );
 
 ALTER TABLE requests
-    ADD COLUMN sla_policy_version_id    uuid REFERENCES sla_policy_versions (id),
-    ADD COLUMN sla_calendar_version_id  uuid REFERENCES sla_calendar_versions (id),
+    -- Versions are immutable and never deleted; no foreign keys, so creations do not all
+    -- lock the same few version rows.
+    ADD COLUMN sla_policy_version_id    uuid,
+    ADD COLUMN sla_calendar_version_id  uuid,
     ADD COLUMN due_first_response       timestamptz,
     ADD COLUMN due_on_site              timestamptz,
     ADD COLUMN due_answer               timestamptz,
@@ -70,7 +72,6 @@ ALTER TABLE requests
     ADD COLUMN sla_next_check           timestamptz;
 -- "What is due next" and the sweeper's work queue are index range scans.
 CREATE INDEX requests_next_due ON requests (project_id, sla_next_due) WHERE sla_next_due IS NOT NULL;
-CREATE INDEX requests_org_next_due ON requests (org_id, sla_next_due) WHERE sla_next_due IS NOT NULL;
 CREATE INDEX requests_next_check ON requests (sla_next_check) WHERE sla_next_check IS NOT NULL;
 
 -- Every warning and escalation, recorded exactly once per (request, clock, kind, level,
