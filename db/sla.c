@@ -129,6 +129,9 @@ static const db_stmt_t claim_ids = {
     "SELECT id FROM requests WHERE sla_next_check <= $1::timestamptz ORDER BY sla_next_check "
     "LIMIT $2 FOR UPDATE SKIP LOCKED",
     2};
+static const db_stmt_t anything_due = {
+    "sla_anything_due",
+    "SELECT EXISTS (SELECT 1 FROM requests WHERE sla_next_check <= $1::timestamptz)", 1};
 static const db_stmt_t claim = {"sla_claim",
                                 "SELECT " REQ_SLA_COLS ", r.id, r.org_id, r.category FROM requests "
                                 "r " REQ_SLA_JOINS "WHERE r.id = ANY($1::uuid[])",
@@ -384,6 +387,15 @@ int db_sla_request_store(db_conn_t *c, const char *id, const char *const vals[11
     for (int i = 0; i < 11; i++)
         v[i + 1] = vals[i];
     return exec_ok(c, &req_store, v);
+}
+
+int db_sla_anything_due(db_conn_t *c, const char *now)
+{
+    const char *v[] = {now};
+    PGresult *r = db_exec(c, &anything_due, v);
+    int rc = db_ok(r) ? PQgetvalue(r, 0, 0)[0] == 't' : -1;
+    PQclear(r);
+    return rc;
 }
 
 PGresult *db_sla_claim(db_conn_t *c, const char *now, int limit, const char *only)

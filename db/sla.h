@@ -52,6 +52,8 @@ int db_sla_request_store(db_conn_t *c, const char *id, const char *const vals[11
  * LOCKED) inside the caller's transaction; `only` (or NULL) limits it to one request.
  * Same columns as db_sla_request plus id, org_id. */
 PGresult *db_sla_claim(db_conn_t *c, const char *now, int limit, const char *only);
+/* One round trip, no transaction: is any request due for a check?  1 / 0 / -1. */
+int db_sla_anything_due(db_conn_t *c, const char *now);
 /* Applies alerts (JSON array of {request_id, org_id, project_id, target, kind, level,
  * due_at, seq, number, assignee_id}) — inserts the ones not yet recorded, their
  * timeline events and notifications, and raises levels.  Returns a result with
