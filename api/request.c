@@ -898,12 +898,6 @@ static const char *const action_fields[] = {"occurred_at",   "department_id",
                                             "satisfied",     "rating",
                                             "note",          NULL};
 
-static int staff_at_least_agent(role_t role)
-{
-    return role == ROLE_AGENT || role == ROLE_SUPERVISOR || role == ROLE_MANAGER ||
-           role == ROLE_DIRECTOR || role == ROLE_GM;
-}
-
 static void action_h(req_t *r)
 {
     const char *id = http_uuid_param(r, 0);
@@ -1130,7 +1124,7 @@ static void action_h(req_t *r)
         char ap[32];
         if (appt)
             rfc3339_format(appt, ap);
-        w = db_workorder_insert(c, p->org_id, id, dept, assignee, appt ? ap : NULL, occ, NULL);
+        w = db_workorder_insert(c, p->org_id, id, dept, assignee, appt ? ap : NULL, occ);
         new_assignee = assignee;
     } else if (wo_state && row.wo_id[0]) {
         if (act == REQ_ACTION_ACCEPT && !row.wo_assignee[0] && p->role == ROLE_TECHNICIAN)
@@ -1249,7 +1243,6 @@ static void action_h(req_t *r)
     free(cj);
     finish_write(r, c, res, id);
     PQclear(res);
-    (void)staff_at_least_agent;
 out:
     cJSON_Delete(empty);
 }

@@ -29,10 +29,10 @@ int api_request_lock(req_t *r, db_conn_t *c, const char *id, az_action_t action,
 /* Fills an az_target_t from a request scope (pointers into sc). */
 az_target_t api_request_target(req_t *r, const request_scope_t *sc);
 
-/* Creates one request from a JSON object.  On success returns 201 (or 200 when an
- * existing external_ref was matched and replay is allowed) and *json (malloc'd) holds
- * the request; on failure returns the 4xx/5xx and fills *err.  Runs in its own
- * statement/transaction on c. */
+/* Creates one request from a JSON object.  Returns 201 with *json (malloc'd) holding the
+ * request, or the 4xx/5xx status with *err filled (a repeated external_ref is 409
+ * duplicate_external_ref naming the existing request).  The creation is one statement
+ * on c, so it commits by itself unless the caller holds a transaction. */
 int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **json, api_err_t *err);
 
 /* Idempotency-Key (api/extra.c).  start: returns 1 when the response was already sent

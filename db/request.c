@@ -259,10 +259,8 @@ PGresult *db_request_apply(db_conn_t *c, const char *id, const char *org, int pi
 
 PGresult *db_workorder_insert(db_conn_t *c, const char *org, const char *request_id,
                               const char *department_id, const char *assignee_id,
-                              const char *appointment_at, const char *dispatched_at,
-                              const char *year_of)
+                              const char *appointment_at, const char *dispatched_at)
 {
-    (void)year_of;
     const char *v[] = {org, request_id, department_id, assignee_id, appointment_at, dispatched_at};
     return db_exec(c, &wo_insert, v);
 }

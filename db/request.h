@@ -64,8 +64,7 @@ PGresult *db_request_apply(db_conn_t *c, const char *id, const char *org, int pi
 /* Work orders. */
 PGresult *db_workorder_insert(db_conn_t *c, const char *org, const char *request_id,
                               const char *department_id, const char *assignee_id,
-                              const char *appointment_at, const char *dispatched_at,
-                              const char *year_of);
+                              const char *appointment_at, const char *dispatched_at);
 /* Sets the work order state and the matching time / result / signer columns. */
 PGresult *db_workorder_update(db_conn_t *c, const char *wo_id, const char *org, const char *state,
                               const char *at, const char *assignee_id, const char *result,
