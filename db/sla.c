@@ -122,8 +122,8 @@ static const db_stmt_t req_sla_lock = {"sla_request_lock",
                                        ", r.id, r.org_id, r.category FROM requests r " REQ_SLA_JOINS
                                        "WHERE r.id = $2 AND r.org_id = $1 FOR UPDATE OF r",
                                        2};
-/* Claiming is two steps: a small id query the plan cache can keep (an idle sweep is just
- * this), then the details of the claimed rows only. */
+/* Claiming is two steps: a small id query planned with the actual time, then the details
+ * of the claimed rows only. */
 static const db_stmt_t claim_ids = {
     "sla_claim_ids",
     "SELECT id FROM requests WHERE sla_next_check <= $1::timestamptz ORDER BY sla_next_check "
@@ -131,7 +131,9 @@ static const db_stmt_t claim_ids = {
     2};
 static const db_stmt_t anything_due = {
     "sla_anything_due",
-    "SELECT EXISTS (SELECT 1 FROM requests WHERE sla_next_check <= $1::timestamptz)", 1};
+    "SELECT EXISTS (SELECT 1 FROM requests WHERE sla_next_check <= $1::timestamptz ORDER BY "
+    "sla_next_check LIMIT 1)",
+    1};
 static const db_stmt_t claim = {"sla_claim",
                                 "SELECT " REQ_SLA_COLS ", r.id, r.org_id, r.category FROM requests "
                                 "r " REQ_SLA_JOINS "WHERE r.id = ANY($1::uuid[])",
@@ -392,7 +394,9 @@ int db_sla_request_store(db_conn_t *c, const char *id, const char *const vals[11
 int db_sla_anything_due(db_conn_t *c, const char *now)
 {
     const char *v[] = {now};
-    PGresult *r = db_exec(c, &anything_due, v);
+    /* Unnamed, so it is planned with the actual time: a generic plan cannot tell how
+     * many rows are due and falls back to scanning the table. */
+    PGresult *r = PQexecParams(db_pg(c), anything_due.sql, 1, NULL, v, NULL, NULL, 0);
     int rc = db_ok(r) ? PQgetvalue(r, 0, 0)[0] == 't' : -1;
     PQclear(r);
     return rc;
@@ -405,7 +409,7 @@ PGresult *db_sla_claim(db_conn_t *c, const char *now, int limit, const char *onl
     const char *v[] = {now, l, only};
     if (only)
         return db_exec(c, &claim_one, v);
-    PGresult *ids = db_exec(c, &claim_ids, v);
+    PGresult *ids = PQexecParams(db_pg(c), claim_ids.sql, 2, NULL, v, NULL, NULL, 0);
     if (!db_ok(ids) || PQntuples(ids) == 0)
         return ids;
     int n = PQntuples(ids);
