@@ -26,11 +26,11 @@ install_deps() {
   fi
 }
 
-# build DIR [extra cmake args...]
+# build DIR [extra cmake args...]  (BUILD_TARGET=deskd builds only the server)
 build() {
   local dir="$1"; shift
   cmake -S "$ROOT" -B "$dir" "$@" >/dev/null
-  cmake --build "$dir" -j"$(nproc)"
+  cmake --build "$dir" -j"$(nproc)" ${BUILD_TARGET:+--target "$BUILD_TARGET"}
 }
 
 # The user PostgreSQL runs as: ourselves, or "postgres" when we are root.

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/common.sh"
 
 install_deps
-build "$ROOT/build" -DCMAKE_BUILD_TYPE=Release
+BUILD_TARGET=deskd build "$ROOT/build" -DCMAKE_BUILD_TYPE=Release
 
 PGDIR=""
 if [ -z "${DATABASE_URL:-}" ]; then

@@ -226,7 +226,7 @@ static void ok_act_at(int line, const char *user, const char *id, const char *ac
 static void ok_act_when(int line, const char *user, const char *id, const char *action, time_t at,
                         const char *extra)
 {
-    char body[1024], t[40];
+    char body[4096], t[40];
     iso_utc(at, t);
     snprintf(body, sizeof body, "{\"occurred_at\":\"%s\"%s%s}", t, extra[0] ? "," : "", extra);
     ok_act_at(line, user, id, action, body);
