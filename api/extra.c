@@ -239,11 +239,7 @@ static void list_wrapped(req_t *r, char *(*fn)(db_conn_t *, const char *, const 
         http_problem(r, 503, "database_unavailable", "retry shortly");
         return;
     }
-    size_t len = strlen(arr) + 32;
-    char *out = malloc(len);
-    snprintf(out, len, "{\"items\":%s}", arr);
-    http_send_json(r, 200, out, NULL);
-    free(out);
+    http_send_items(r, arr);
     free(arr);
 }
 

@@ -146,6 +146,19 @@ void http_send_cjson(req_t *r, int status, const cJSON *j, const char *extra)
     free(s);
 }
 
+void http_send_items(req_t *r, const char *array_json)
+{
+    size_t len = strlen(array_json) + 32;
+    char *out = malloc(len);
+    if (!out) {
+        http_problem(r, 503, "overloaded", "out of memory; retry");
+        return;
+    }
+    snprintf(out, len, "{\"items\":%s}", array_json);
+    http_send_json(r, 200, out, NULL);
+    free(out);
+}
+
 void http_send_empty(req_t *r, int status, const char *extra)
 {
     r->status = status;

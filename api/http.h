@@ -70,6 +70,8 @@ void http_send_json(req_t *r, int status, const char *json, const char *extra_he
 /* Serialises and sends a cJSON tree (does not free it). */
 void http_send_cjson(req_t *r, int status, const cJSON *j, const char *extra_headers);
 void http_send_empty(req_t *r, int status, const char *extra_headers);
+/* Sends 200 {"items": <array_json>} (the array text is not freed). */
+void http_send_items(req_t *r, const char *array_json);
 void http_send_text(req_t *r, int status, const char *ctype, const char *body);
 /* application/problem+json with a stable machine code and a detail saying what to fix. */
 void http_problem(req_t *r, int status, const char *code, const char *detail_fmt, ...)

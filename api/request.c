@@ -587,11 +587,7 @@ static void timeline_h(req_t *r)
         http_problem(r, 503, "database_unavailable", "retry shortly");
         return;
     }
-    size_t len = strlen(tl) + 64;
-    char *out = malloc(len);
-    snprintf(out, len, "{\"items\":%s}", tl);
-    http_send_json(r, 200, out, NULL);
-    free(out);
+    http_send_items(r, tl);
     free(tl);
 }
 

@@ -22,15 +22,6 @@ static int64_t now_s(void)
     return (int64_t)time(NULL);
 }
 
-static void send_wrapped_items(req_t *r, const char *arr)
-{
-    size_t len = strlen(arr) + 32;
-    char *out = malloc(len);
-    snprintf(out, len, "{\"items\":%s}", arr);
-    http_send_json(r, 200, out, NULL);
-    free(out);
-}
-
 /* ---------------------------------------------------------------- request clocks */
 
 static void request_sla_h(req_t *r)
@@ -258,7 +249,7 @@ static void extension_list_h(req_t *r)
         http_problem(r, 503, "database_unavailable", "retry shortly");
         return;
     }
-    send_wrapped_items(r, arr);
+    http_send_items(r, arr);
     free(arr);
 }
 
