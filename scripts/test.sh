@@ -2,6 +2,7 @@
 # scripts/test.sh — command 2: every test.  Installs what is missing, starts a throwaway
 # PostgreSQL cluster (own socket and port, removed afterwards), builds with
 # -Wall -Wextra -Werror and runs unit, database and end-to-end API tests through CTest;
+# clang-format must be clean first;
 # then the same again under ASan+UBSan; then lints openapi.yaml with @redocly/cli.
 # Exits non-zero on any failure.
 source "$(dirname "$0")/common.sh"
@@ -10,6 +11,9 @@ install_deps
 if [ ! -x "$ROOT/node_modules/.bin/redocly" ]; then
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+echo "==> clang-format (the checked-in .clang-format)"
+(cd "$ROOT" && git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror)
 
 TMP="$(mktemp -d /tmp/deskd-test.XXXXXX)"
 chmod 755 "$TMP"
