@@ -125,7 +125,9 @@ static int64_t ref_next_local_time(const tz_rules_t *tz, int64_t start, int hh, 
     return best;
 }
 
-/* Reference clock.  Returns 0, or -1 when the search limit was hit. */
+/* Reference clock.  Returns 0, or -1 when the search limit was hit (then only
+ * o->computed_due is set, for duration targets: the due, or INT64_MAX when it lies
+ * beyond the limit). */
 static int ref_clock(const sla_target_t *tg, const ref_cal_t *c, const tz_rules_t *tz,
                      int64_t start, const sla_pause_t *p, int np, int64_t met_at, int64_t now,
                      ref_out_t *o)
@@ -139,8 +141,11 @@ static int ref_clock(const sla_target_t *tg, const ref_cal_t *c, const tz_rules_
     int64_t due = start, warn = start, cnt = 0, used = 0, paused = 0;
 
     for (int64_t t = start; !(due_found && warn_found && t >= end); t += 60) {
-        if (t - start > REF_LIMIT)
+        if (t - start > REF_LIMIT) {
+            /* Only the due time can still be judged: found, or beyond the limit. */
+            o->computed_due = dur ? (due_found ? due : INT64_MAX) : 0;
             return -1;
+        }
         bool open = biz ? ref_open(c, tz, t) : true;
         bool ps = ref_paused(p, np, start, end, t);
         if (t < end && open) {

@@ -331,7 +331,7 @@ static void test_oracle(void **state)
     for (size_t z = 0; z < NZONES; z++)
         zones[z] = load_zone(zone_names[z]);
 
-    long mismatches = 0, printed = 0;
+    long mismatches = 0, printed = 0, beyond = 0;
     long kinds[SLA_KIND_COUNT] = {0}, states[SLA_STATE_COUNT] = {0};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -375,6 +375,14 @@ static void test_oracle(void **state)
                    got.computed_due != want.computed_due || got.warn_at != want.warn ||
                    got.used_seconds != want.used || got.paused_seconds != want.paused ||
                    (int)got.state != want.state;
+        if (rrc != 0 && c.tg.kind != SLA_END_OF_DAY && c.tg.kind != SLA_NEXT_LOCAL_TIME) {
+            /* A calendar open a few minutes a week puts the due years away, past what the
+             * minute-by-minute reference walks: it still checks the due itself. */
+            beyond++;
+            bad =
+                rc != 0 || (want.computed_due == INT64_MAX ? got.computed_due <= c.start + REF_LIMIT
+                                                           : got.computed_due != want.computed_due);
+        }
         char what[160] = "sla clock";
 
         /* Plain calendar functions on the same calendar. */
@@ -424,6 +432,8 @@ static void test_oracle(void **state)
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     printf("sla oracle: seed %" PRIu64 ", %ld cases, %ld mismatches, %.1f s\n", seed, ncases,
            mismatches, secs);
+    printf("  %ld cases beyond the reference's %lld-day walk: due time checked only\n", beyond,
+           (long long)(REF_LIMIT / 86400));
     printf("  kinds: calendar %ld, business %ld, end_of_day %ld, next_local_time %ld\n", kinds[0],
            kinds[1], kinds[2], kinds[3]);
     printf("  states: running %ld, paused %ld, met %ld, breached %ld\n", states[0], states[1],
