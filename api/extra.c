@@ -152,6 +152,19 @@ static void batch_h(req_t *r)
     free(body);
 }
 
+/* Commits what was appended to a request (its row and timeline event) and answers 201
+ * with it; frees res. */
+static void answer_appended(req_t *r, db_conn_t *c, PGresult *res)
+{
+    if (!db_ok(res) || PQntuples(res) != 1 || db_commit(c) != 0) {
+        http_db_error(r, res);
+        db_rollback(c);
+    } else {
+        http_send_json(r, 201, PQgetvalue(res, 0, 0), NULL);
+    }
+    PQclear(res);
+}
+
 static const char *channel_of(role_t role)
 {
     return role == ROLE_RESIDENT ? "app" : role == ROLE_INTEGRATION ? "integration" : "web";
@@ -215,37 +228,12 @@ static void comment_add_h(req_t *r)
     PGresult *res = db_comment_add(c, r->principal.org_id, id, row.last_seq + 1,
                                    r->principal.user_id, core_role_name(r->principal.role), vis,
                                    body->valuestring, channel_of(r->principal.role));
-    if (!db_ok(res) || PQntuples(res) != 1 || db_commit(c) != 0) {
-        http_db_error(r, res);
-        db_rollback(c);
-    } else {
-        http_send_json(r, 201, PQgetvalue(res, 0, 0), NULL);
-    }
-    PQclear(res);
-}
-
-static void list_wrapped(req_t *r, char *(*fn)(db_conn_t *, const char *, const char *, int))
-{
-    const char *id = http_uuid_param(r, 0);
-    if (!id)
-        return;
-    db_conn_t *c = http_db(r);
-    request_scope_t sc;
-    if (!c || api_request_authorize(r, c, id, AZ_REQUEST_READ, &sc) != 0)
-        return;
-    int internal = core_authz_role(r->principal.role, AZ_REQUEST_INTERNAL) == AZ_ALLOW;
-    char *arr = fn(c, r->principal.org_id, id, internal);
-    if (!arr) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
-        return;
-    }
-    http_send_items(r, arr);
-    free(arr);
+    answer_appended(r, c, res);
 }
 
 static void comment_list_h(req_t *r)
 {
-    list_wrapped(r, db_comment_list);
+    api_request_items(r, db_comment_list);
 }
 
 /* ---------------------------------------------------------------- attachments */
@@ -321,18 +309,12 @@ static void attachment_add_h(req_t *r)
     PGresult *res =
         db_attachment_add(c, r->principal.org_id, id, row.last_seq + 1, r->principal.user_id,
                           core_role_name(r->principal.role), vals, channel_of(r->principal.role));
-    if (!db_ok(res) || PQntuples(res) != 1 || db_commit(c) != 0) {
-        http_db_error(r, res);
-        db_rollback(c);
-    } else {
-        http_send_json(r, 201, PQgetvalue(res, 0, 0), NULL);
-    }
-    PQclear(res);
+    answer_appended(r, c, res);
 }
 
 static void attachment_list_h(req_t *r)
 {
-    list_wrapped(r, db_attachment_list);
+    api_request_items(r, db_attachment_list);
 }
 
 /* ---------------------------------------------------------------- work orders */

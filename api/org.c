@@ -133,64 +133,6 @@ static api_resource_t resources[] = {
 
 /* ---------------------------------------------------------------- validation */
 
-static int valid_hhmm(const char *s, int *mins)
-{
-    if (strlen(s) != 5 || s[2] != ':')
-        return 0;
-    for (int i = 0; i < 5; i++)
-        if (i != 2 && (s[i] < '0' || s[i] > '9'))
-            return 0;
-    int h = (s[0] - '0') * 10 + s[1] - '0', m = (s[3] - '0') * 10 + s[4] - '0';
-    if (m > 59 || h > 24 || (h == 24 && m != 0))
-        return 0;
-    *mins = h * 60 + m;
-    return 1;
-}
-
-/* Business hours: {"mon": [["09:00","12:00"],["13:00","18:00"]], ...}; missing day = closed. */
-static int valid_hours(const cJSON *v, char *err, size_t len)
-{
-    static const char *const days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-    if (!cJSON_IsObject(v)) {
-        snprintf(err, len, "an object keyed by mon..sun");
-        return 0;
-    }
-    const cJSON *d;
-    cJSON_ArrayForEach(d, v)
-    {
-        int known = 0;
-        for (int i = 0; i < 7; i++)
-            known |= !strcmp(d->string, days[i]);
-        if (!known) {
-            snprintf(err, len, "unknown day '%s' (use mon..sun)", d->string);
-            return 0;
-        }
-        if (!cJSON_IsArray(d) || cJSON_GetArraySize(d) > 4) {
-            snprintf(err, len, "'%s' must be a list of at most 4 [\"HH:MM\",\"HH:MM\"] pairs",
-                     d->string);
-            return 0;
-        }
-        int prev_end = -1;
-        const cJSON *seg;
-        cJSON_ArrayForEach(seg, d)
-        {
-            int a, b;
-            const cJSON *s0 = cJSON_GetArrayItem(seg, 0), *s1 = cJSON_GetArrayItem(seg, 1);
-            if (!cJSON_IsArray(seg) || cJSON_GetArraySize(seg) != 2 || !cJSON_IsString(s0) ||
-                !cJSON_IsString(s1) || !valid_hhmm(s0->valuestring, &a) ||
-                !valid_hhmm(s1->valuestring, &b) || a >= b || a < prev_end) {
-                snprintf(err, len,
-                         "'%s' segments must be [\"HH:MM\",\"HH:MM\"] with start < end, sorted "
-                         "and not overlapping",
-                         d->string);
-                return 0;
-            }
-            prev_end = b;
-        }
-    }
-    return 1;
-}
-
 static int enum_ok(const char *const *e, const char *s)
 {
     for (; *e; e++)
@@ -306,13 +248,15 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
         *out = s;
         return 1;
     }
-    case FT_HOURS:
-        if (!valid_hours(v, err, sizeof err)) {
-            http_problem(r, 422, "invalid_field", "'%s' must be %s", f->name, err);
+    case FT_HOURS: {
+        day_hours_t week[7]; /* the SLA calendar's own parser: one definition of the format */
+        if (sla_weekly_parse(v, week, err, sizeof err) != 0) {
+            http_problem(r, 422, "invalid_field", "'%s': %s", f->name, err);
             return -1;
         }
         *out = cJSON_PrintUnformatted(v);
         return 1;
+    }
     case FT_UUID_SET: {
         const cJSON *it;
         if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > MAX_CLAIM_IDS) {

@@ -572,7 +572,7 @@ static void get_h(req_t *r)
     free(json);
 }
 
-static void timeline_h(req_t *r)
+void api_request_items(req_t *r, api_items_fn fn)
 {
     const char *id = http_uuid_param(r, 0);
     if (!id)
@@ -582,13 +582,18 @@ static void timeline_h(req_t *r)
     if (!c || api_request_authorize(r, c, id, AZ_REQUEST_READ, &sc) != 0)
         return;
     int internal = core_authz_role(r->principal.role, AZ_REQUEST_INTERNAL) == AZ_ALLOW;
-    char *tl = db_request_timeline(c, id, r->principal.org_id, internal);
-    if (!tl) {
+    char *arr = fn(c, r->principal.org_id, id, internal);
+    if (!arr) {
         http_problem(r, 503, "database_unavailable", "retry shortly");
         return;
     }
-    http_send_items(r, tl);
-    free(tl);
+    http_send_items(r, arr);
+    free(arr);
+}
+
+static void timeline_h(req_t *r)
+{
+    api_request_items(r, db_request_timeline);
 }
 
 /* ---------------------------------------------------------------- list */

@@ -41,6 +41,12 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
 int api_idem_start(req_t *r, db_conn_t *c, int *claimed);
 int api_idem_finish(req_t *r, db_conn_t *c, int status, const char *body);
 
+/* Answers {"items": ...} for something listed under a request (timeline, comments,
+ * attachments, extensions) after authorising a read of the request; fn gets internal=1
+ * for roles that may see internal entries and returns a malloc'd JSON array or NULL. */
+typedef char *(*api_items_fn)(db_conn_t *c, const char *org, const char *request_id, int internal);
+void api_request_items(req_t *r, api_items_fn fn);
+
 void api_request_register(void);
 void api_extra_register(void);
 

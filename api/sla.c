@@ -235,22 +235,18 @@ static void extension_create_h(req_t *r)
     free(body);
 }
 
+/* Extensions carry no internal entries. */
+static char *extension_items(db_conn_t *c, const char *org, const char *request_id, int internal)
+{
+    (void)internal;
+    return db_sla_extensions_json(c, org, request_id);
+}
+
 static void extension_list_h(req_t *r)
 {
-    const char *id = http_uuid_param(r, 0);
-    if (!id || http_authorize_role(r, AZ_SLA_READ) != 0)
+    if (!http_uuid_param(r, 0) || http_authorize_role(r, AZ_SLA_READ) != 0)
         return;
-    db_conn_t *c = http_db(r);
-    request_scope_t sc;
-    if (!c || api_request_authorize(r, c, id, AZ_REQUEST_READ, &sc) != 0)
-        return;
-    char *arr = db_sla_extensions_json(c, r->principal.org_id, id);
-    if (!arr) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
-        return;
-    }
-    http_send_items(r, arr);
-    free(arr);
+    api_request_items(r, extension_items);
 }
 
 static void extension_decide(req_t *r, int approve)
@@ -321,17 +317,6 @@ static void extension_reject_h(req_t *r)
 
 /* ---------------------------------------------------------------- policies */
 
-static const char *const match_types[] = {"complaint", "repair",    "inquiry", "suggestion",
-                                          "praise",    "emergency", NULL};
-
-static int in_list(const char *const *l, const char *s)
-{
-    for (; *l; l++)
-        if (!strcmp(*l, s))
-            return 1;
-    return 0;
-}
-
 static void policy_create_h(req_t *r)
 {
     if (http_authorize_role(r, AZ_SLA_ADMIN) != 0 || http_json_body(r) != 0)
@@ -362,7 +347,7 @@ static void policy_create_h(req_t *r)
         const cJSON *k = cJSON_GetObjectItemCaseSensitive(match, "category");
         if (!cJSON_IsObject(match) ||
             (t && !cJSON_IsNull(t) &&
-             (!cJSON_IsString(t) || !in_list(match_types, t->valuestring))) ||
+             (!cJSON_IsString(t) || core_request_type_from_string(t->valuestring) < 0)) ||
             (s && !cJSON_IsNull(s) &&
              (!cJSON_IsString(s) || core_request_severity_from_string(s->valuestring) < 0)) ||
             (k && !cJSON_IsNull(k) &&

@@ -95,11 +95,14 @@ static int segments(const cJSON *arr, day_hours_t *out, char *err, size_t errlen
     cJSON_ArrayForEach(seg, arr)
     {
         int a, b;
+        int prev_end = out->nsegments ? out->seg[out->nsegments - 1].end_min : -1;
         const cJSON *s0 = cJSON_GetArrayItem(seg, 0), *s1 = cJSON_GetArrayItem(seg, 1);
         if (!cJSON_IsArray(seg) || cJSON_GetArraySize(seg) != 2 || !cJSON_IsString(s0) ||
             !cJSON_IsString(s1) || !hhmm(s0->valuestring, &a) || !hhmm(s1->valuestring, &b) ||
-            a >= b) {
-            snprintf(err, errlen, "%s segments must be [\"HH:MM\",\"HH:MM\"] with start < end",
+            a >= b || a < prev_end) {
+            snprintf(err, errlen,
+                     "%s segments must be [\"HH:MM\",\"HH:MM\"] with start < end, sorted and not "
+                     "overlapping",
                      what);
             return -1;
         }
@@ -163,6 +166,31 @@ static int dates(const cJSON *arr, int32_t **out, size_t *n, char *err, size_t e
     return 0;
 }
 
+int sla_weekly_parse(const cJSON *weekly, day_hours_t out[7], char *err, size_t errlen)
+{
+    static const char *const days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    const cJSON *m;
+    if (!cJSON_IsObject(weekly)) {
+        snprintf(err, errlen, "an object keyed by mon..sun is required");
+        return -1;
+    }
+    cJSON_ArrayForEach(m, weekly)
+    {
+        int known = 0;
+        for (int d = 0; d < 7; d++)
+            known |= !strcmp(m->string, days[d]);
+        if (!known) {
+            snprintf(err, errlen, "unknown day '%s' (use mon..sun)", m->string);
+            return -1;
+        }
+    }
+    for (int d = 0; d < 7; d++)
+        if (segments(cJSON_GetObjectItemCaseSensitive(weekly, days[d]), &out[d], err, errlen,
+                     days[d]) != 0)
+            return -1;
+    return 0;
+}
+
 typedef struct cal_entry {
     char id[40];
     calendar_t cal;
@@ -184,7 +212,6 @@ static cal_entry_t *calendar_parse(const char *json, char *err, size_t errlen)
 {
     cJSON *j = cJSON_Parse(json);
     cal_entry_t *e = calloc(1, sizeof *e);
-    static const char *const days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
     const cJSON *tzj = cJSON_GetObjectItemCaseSensitive(j, "time_zone");
     const cJSON *weekly = cJSON_GetObjectItemCaseSensitive(j, "weekly");
     if (!cJSON_IsObject(j)) {
@@ -209,24 +236,8 @@ static cal_entry_t *calendar_parse(const char *json, char *err, size_t errlen)
         goto fail;
     }
     snprintf(e->tz, sizeof e->tz, "%s", tzj->valuestring);
-    if (!cJSON_IsObject(weekly)) {
-        snprintf(err, errlen, "'weekly' must be an object keyed by mon..sun");
+    if (sla_weekly_parse(weekly, e->cal.weekly, err, errlen) != 0)
         goto fail;
-    }
-    cJSON_ArrayForEach(m, weekly)
-    {
-        int known = 0;
-        for (int d = 0; d < 7; d++)
-            known |= !strcmp(m->string, days[d]);
-        if (!known) {
-            snprintf(err, errlen, "'weekly' has an unknown day '%s' (use mon..sun)", m->string);
-            goto fail;
-        }
-    }
-    for (int d = 0; d < 7; d++)
-        if (segments(cJSON_GetObjectItemCaseSensitive(weekly, days[d]), &e->cal.weekly[d], err,
-                     errlen, days[d]) != 0)
-            goto fail;
     if (dates(cJSON_GetObjectItemCaseSensitive(j, "holidays"), &e->holidays, &e->cal.nholidays, err,
               errlen, "'holidays'") != 0 ||
         dates(cJSON_GetObjectItemCaseSensitive(j, "makeup_days"), &e->makeup, &e->cal.nmakeup_days,

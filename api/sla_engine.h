@@ -7,6 +7,7 @@
 #ifndef API_SLA_ENGINE_H
 #define API_SLA_ENGINE_H
 
+#include <cjson/cJSON.h>
 #include <stdint.h>
 
 #include "core/sla_request.h"
@@ -52,6 +53,10 @@ void sla_invalidate_project(const char *project);
 /* Parses/validates definitions (shared with the admin handlers).  err gets a message. */
 int sla_policy_parse(const char *json, sla_policy_t *out, char *err, size_t errlen);
 int sla_calendar_check(const char *json, char *err, size_t errlen);
+/* Weekly opening hours {"mon": [["09:00","12:00"], ...], ...} (a missing day is closed):
+ * at most 4 sorted, non-overlapping segments a day.  0, or -1 with err set.  Also the
+ * check of a project's business_hours. */
+int sla_weekly_parse(const cJSON *weekly, day_hours_t out[7], char *err, size_t errlen);
 
 /* The explanation of a request's clocks as JSON (malloc'd), or NULL (404 when *found
  * is 0). */

@@ -4,6 +4,7 @@
  * state and the action's own rules in that order and names the first rule broken.
  */
 #include "core/request.h"
+#include "core/strtab.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -99,16 +100,6 @@ static const char *name_of(const char *const *names, int n, int v)
     return names[v];
 }
 
-static int index_of(const char *const *names, int n, const char *s)
-{
-    if (!s)
-        return -1;
-    for (int i = 0; i < n; i++)
-        if (names[i] && strcmp(names[i], s) == 0)
-            return i;
-    return -1;
-}
-
 #define STRING_TABLE(fn, type_t, names, count)                                                     \
     const char *core_request_##fn##_name(type_t v)                                                 \
     {                                                                                              \
@@ -116,7 +107,7 @@ static int index_of(const char *const *names, int n, const char *s)
     }                                                                                              \
     int core_request_##fn##_from_string(const char *s)                                             \
     {                                                                                              \
-        return index_of(names, count, s);                                                          \
+        return core_strtab_index(names, count, s);                                                 \
     }
 
 STRING_TABLE(type, request_type_t, type_names, REQ_TYPE__COUNT)

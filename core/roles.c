@@ -3,6 +3,7 @@
  * ladder.  Each table is the single place that spells the API strings.
  */
 #include "core/roles.h"
+#include "core/strtab.h"
 
 #include <string.h>
 
@@ -26,16 +27,6 @@ static const char *const dept_kind_names[DEPT__COUNT] = {
     [DEPT_OTHER] = "other",
 };
 
-static int lookup(const char *const *names, int n, const char *s)
-{
-    if (!s)
-        return -1;
-    for (int i = 0; i < n; i++)
-        if (names[i] && strcmp(names[i], s) == 0)
-            return i;
-    return -1;
-}
-
 const char *core_role_name(role_t role)
 {
     if ((unsigned)role >= ROLE__COUNT)
@@ -45,7 +36,7 @@ const char *core_role_name(role_t role)
 
 int core_role_from_string(const char *s)
 {
-    return lookup(role_names, ROLE__COUNT, s);
+    return core_strtab_index(role_names, ROLE__COUNT, s);
 }
 
 int core_role_ladder_level(role_t role)
@@ -75,5 +66,5 @@ const char *core_dept_kind_name(dept_kind_t kind)
 
 int core_dept_kind_from_string(const char *s)
 {
-    return lookup(dept_kind_names, DEPT__COUNT, s);
+    return core_strtab_index(dept_kind_names, DEPT__COUNT, s);
 }

@@ -5,6 +5,7 @@
  * of them; wall-clock targets ask the calendar for the rule's instant.
  */
 #include "core/sla.h"
+#include "core/strtab.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -38,24 +39,14 @@ const char *core_sla_kind_name(sla_kind_t kind)
     return (unsigned)kind < SLA_KIND_COUNT ? kind_names[kind] : NULL;
 }
 
-static int lookup(const char *const *names, int n, const char *s)
-{
-    if (!s)
-        return -1;
-    for (int i = 0; i < n; i++)
-        if (strcmp(names[i], s) == 0)
-            return i;
-    return -1;
-}
-
 int core_sla_state_from_string(const char *s)
 {
-    return lookup(state_names, SLA_STATE_COUNT, s);
+    return core_strtab_index(state_names, SLA_STATE_COUNT, s);
 }
 
 int core_sla_kind_from_string(const char *s)
 {
-    return lookup(kind_names, SLA_KIND_COUNT, s);
+    return core_strtab_index(kind_names, SLA_KIND_COUNT, s);
 }
 
 /* The pause list as the clock sees it: clipped to start, an open pause ended

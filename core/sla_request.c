@@ -4,6 +4,7 @@
  * agent(0) → supervisor(1) → manager(2) → director(3) → gm(4).
  */
 #include "core/sla_request.h"
+#include "core/strtab.h"
 
 #include <string.h>
 
@@ -17,10 +18,7 @@ const char *core_sla_target_name(sla_target_id_t t)
 
 int core_sla_target_from_string(const char *s)
 {
-    for (int i = 0; s && i < SLA_T__COUNT; i++)
-        if (!strcmp(s, target_names[i]))
-            return i;
-    return -1;
+    return core_strtab_index(target_names, SLA_T__COUNT, s);
 }
 
 static int eq(const char *a, const char *b)

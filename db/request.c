@@ -287,7 +287,7 @@ PGresult *db_request_event(db_conn_t *c, const char *org, const char *request_id
     return db_exec(c, &event_st, v);
 }
 
-char *db_request_timeline(db_conn_t *c, const char *id, const char *org, int internal)
+char *db_request_timeline(db_conn_t *c, const char *org, const char *id, int internal)
 {
     const char *v[] = {id, org, internal ? "true" : "false"};
     PGresult *r = db_exec(c, &timeline_st, v);

@@ -78,7 +78,7 @@ PGresult *db_request_event(db_conn_t *c, const char *org, const char *request_id
                            const char *occurred_at, const char *details);
 /* The timeline as a JSON array text (malloc'd) or NULL on error; internal=0 hides
  * events marked internal. */
-char *db_request_timeline(db_conn_t *c, const char *id, const char *org, int internal);
+char *db_request_timeline(db_conn_t *c, const char *org, const char *id, int internal);
 
 /* Small lookups. */
 int db_department_kind(db_conn_t *c, const char *dept_id, const char *org, char kind[20]);

@@ -658,7 +658,7 @@ static void test_timeline_plan(void **state)
     db_conn_t *c = db_acquire();
     assert_non_null(c);
     for (int i = 0; i < 8; i++) {
-        char *tl = db_request_timeline(c, timeline_req, org_id, i % 2);
+        char *tl = db_request_timeline(c, org_id, timeline_req, i % 2);
         assert_non_null(tl);
         cJSON *a = cJSON_Parse(tl);
         assert_int_equal(cJSON_GetArraySize(a), i % 2 ? 31 : 21);
