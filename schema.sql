@@ -273,19 +273,19 @@ CREATE INDEX requests_unit_created ON requests (unit_id, created_at DESC, id DES
 CREATE INDEX requests_reporter_created ON requests (reporter_user_id, created_at DESC, id DESC) WHERE reporter_user_id IS NOT NULL;
 CREATE INDEX requests_updated ON requests (org_id, updated_at DESC);
 -- Free-text search finds Chinese substrings: words are two characters long (漏水, 电梯),
--- below what trigrams can index, so the text is indexed by its character bigrams and a
--- LIKE rechecks the candidates.
--- PL/pgSQL so its query plan is cached per session (a SQL function holding an aggregate
--- is planned again on every call, and every insert calls it).  Duplicates are left in:
--- GIN keeps each key once.
+-- below what trigrams can index, so a request's text ("title description number") is
+-- indexed by its character bigrams (requests.search_terms, below) and a LIKE rechecks
+-- the candidates.  deskd cuts the same bigrams at intake (core/search.c); this function
+-- cuts them for queries, edits and migrations.  Linear: the text is split into characters
+-- once and each is paired with the next.  PL/pgSQL so its plan is cached per session.
 CREATE FUNCTION search_bigrams(t text) RETURNS text[]
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 BEGIN
-    RETURN coalesce((SELECT array_agg(substr(t, i, 2)) FROM generate_series(1, length(t) - 1) AS i),
-                    '{}');
+    RETURN coalesce((SELECT array_agg(DISTINCT b) FROM
+                        (SELECT c || lead(c) OVER (ORDER BY i) AS b
+                         FROM unnest(string_to_array(t, NULL)) WITH ORDINALITY AS u(c, i)) s
+                     WHERE b IS NOT NULL), '{}');
 END $$;
-CREATE INDEX requests_text ON requests USING gin
-    (search_bigrams(coalesce(title, '') || ' ' || description || ' ' || number));
 
 -- 工作任务单: the order sent to a department.  A request can have several over its life
 -- (reopened, redispatched); the latest is the active one.
@@ -523,6 +523,12 @@ ALTER TABLE requests
 CREATE INDEX requests_next_due ON requests (project_id, sla_next_due) WHERE sla_next_due IS NOT NULL;
 CREATE INDEX requests_next_check ON requests (sla_next_check) WHERE sla_next_check IS NOT NULL;
 
+-- The distinct character bigrams of "title description number" (see search_bigrams()):
+-- a column, not an expression index, so an insert does not run a function per row inside
+-- index maintenance.
+ALTER TABLE requests ADD COLUMN search_terms text[] NOT NULL;
+CREATE INDEX requests_text ON requests USING gin (search_terms);
+
 -- Every warning and escalation, recorded exactly once per (request, clock, kind, level,
 -- due time): several sweepers racing insert the same key and only one wins; a moved
 -- deadline has a new due time and can warn and escalate again.
@@ -656,4 +662,4 @@ SELECT (ARRAY['agent','supervisor','manager','director','gm'])[p_level + 1]
 $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
-INSERT INTO schema_version (version) VALUES (1), (2), (3);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4);

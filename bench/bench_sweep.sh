@@ -88,13 +88,15 @@ SET session_replication_role = replica;
 INSERT INTO requests (id, org_id, project_id, number, type, channel, location_kind,
   common_area, reporter_name, reporter_phone, description, state, received_at,
   last_event_at, created_by, created_at, updated_at, sla_policy_version_id,
-  sla_calendar_version_id, due_first_response, due_resolution, sla_next_due, sla_next_check)
+  sla_calendar_version_id, due_first_response, due_resolution, sla_next_due, sla_next_check,
+  search_terms)
 SELECT ('$ID_PREFIX' || lpad(g::text, 12, '0'))::uuid, ids.org, ids.project,
   'SW-2026-' || lpad(g::text, 7, '0'), 'inquiry', 'phone', 'common_area', '大堂',
   '王先生', '13800000000', '咨询物业费缴纳方式（' || g || '）', 'received',
   t.received, t.received, ids.agent, t.received, t.received, ids.policy_version,
   ids.calendar_version, t.received + interval '5 minutes', t.received + interval '2 days',
-  t.received + interval '2 days', t.received + interval '2 days' * 0.8
+  t.received + interval '2 days', t.received + interval '2 days' * 0.8,
+  search_bigrams(' 咨询物业费缴纳方式（' || g || '） SW-2026-' || lpad(g::text, 7, '0'))
 FROM ids, generate_series(1, $NREQ) g,
   LATERAL (SELECT date_trunc('second', CASE WHEN g % $EVERY = 0
       THEN now() - interval '3 days' - (g % 3600) * interval '1 second'

@@ -5,14 +5,20 @@
  */
 #include "db/request.h"
 
+#include "core/search.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The number is drawn in the CTE p (a volatile function: materialised, drawn once) so the
+ * search terms can add its bigrams to the ones of title and description that deskd
+ * computed ($41, core/search.c): the terms of "title description number" in full. */
 static const db_stmt_t create_st = {
     "req_create",
-    "WITH p AS (SELECT time_zone FROM projects WHERE id = $2 AND org_id = $1), "
+    "WITH p AS (SELECT time_zone, next_number($2, $3, extract(year FROM $4::timestamptz AT TIME "
+    "ZONE time_zone)::int) AS number FROM projects WHERE id = $2 AND org_id = $1), "
     "rs AS (SELECT name, phone FROM residents WHERE id = $12 AND org_id = $1), "
     "r AS (INSERT INTO requests (org_id, project_id, number, type, channel, severity, category, "
     "location_kind, unit_id, common_area, reporter_resident_id, reporter_user_id, reporter_name, "
@@ -20,16 +26,17 @@ static const db_stmt_t create_st = {
     "reporting_dept_kind, external_source, external_id, night_desk, received_at, last_event_at, "
     "created_by, sla_policy_version_id, sla_calendar_version_id, due_first_response, "
     "due_on_site, due_answer, due_resolution, due_handover, due_callback, due_gm_report, "
-    "sla_next_due, sla_next_check, validity) SELECT $1, $2, next_number($2, $3, extract(year FROM "
-    "$4::timestamptz AT TIME ZONE p.time_zone)::int), $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+    "sla_next_due, sla_next_check, validity, search_terms) SELECT $1, $2, p.number, $5, $6, $7, "
+    "$8, $9, $10, $11, $12, $13, "
     "coalesce($14, (SELECT name FROM rs)), coalesce($15, (SELECT phone FROM rs)), $16, $17, "
     "$18, $19, $20, $21, $22, $23, $24, $4, $4, $25, $29, $30, $31, $32, $33, $34, $35, $36, "
-    "$37, $38, $39, coalesce($40, 'unknown') FROM p RETURNING *), "
+    "$37, $38, $39, coalesce($40, 'unknown'), $41::text[] || ARRAY(SELECT substr(' ' || "
+    "p.number, i, 2) FROM generate_series(1, length(p.number)) i) FROM p RETURNING *), "
     "e AS (INSERT INTO request_events (org_id, request_id, seq, actor_id, actor_role, action, "
     "to_state, channel, occurred_at, details) SELECT r.org_id, r.id, 1, $25, $26, 'create', "
     "'received', r.channel, r.received_at, $27::jsonb FROM r) "
     "SELECT request_json((r.*)::requests, $28)::text, r.id FROM r",
-    40};
+    41};
 
 static const db_stmt_t find_ext = {
     "req_find_ext",
@@ -71,7 +78,13 @@ static const db_stmt_t apply_st = {
                 description, "text") SETC(category, "text") SETC(severity, "text")
                 SETC(validity, "text") SETC(customer_deadline, "timestamptz") SETC(
                     reporting_dept_kind,
-                    "text") "reopen_count = r.reopen_count + "
+                    "text") "search_terms = CASE WHEN $3::jsonb ?| '{title,description}' THEN "
+                            "search_bigrams(CASE WHEN $3::jsonb ? 'title' THEN "
+                            "coalesce($3::jsonb->>"
+                            "'title', '') ELSE coalesce(r.title, '') END || ' ' || CASE WHEN "
+                            "$3::jsonb ? 'description' THEN $3::jsonb->>'description' ELSE "
+                            "r.description END || ' ' || r.number) ELSE r.search_terms END, "
+                            "reopen_count = r.reopen_count + "
                             "coalesce(($3::jsonb->>'reopen_inc')::int, 0), "
                             "escalation_level = r.escalation_level + "
                             "coalesce(($3::jsonb->>'escalation_inc')::int, 0), "
@@ -139,9 +152,46 @@ static const db_stmt_t user_res = {
 static const db_stmt_t unit_proj = {
     "unit_project", "SELECT project_id FROM units WHERE id = $1 AND org_id = $2", 2};
 
+char *db_request_terms_literal(const char *title, const char *description)
+{
+    size_t lt = title ? strlen(title) : 0, ld = description ? strlen(description) : 0;
+    size_t len = lt + ld + 2;
+    char *text = malloc(len + 1);
+    core_bigram_t *v = malloc(len * sizeof *v);
+    char *out = NULL;
+    if (!text || !v)
+        goto done;
+    snprintf(text, len + 1, "%s %s ", title ? title : "", description ? description : "");
+    size_t n = core_search_bigrams(text, len, v), cap = 3;
+    for (size_t i = 0; i < n; i++)
+        cap += 3 + 2 * (size_t)v[i].len; /* quotes, comma, every byte escaped at worst */
+    if (!(out = malloc(cap)))
+        goto done;
+    size_t o = 0;
+    out[o++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            out[o++] = ',';
+        out[o++] = '"';
+        for (uint32_t k = 0; k < v[i].len; k++) {
+            char ch = text[v[i].off + k];
+            if (ch == '"' || ch == '\\')
+                out[o++] = '\\';
+            out[o++] = ch;
+        }
+        out[o++] = '"';
+    }
+    out[o++] = '}';
+    out[o] = 0;
+done:
+    free(text);
+    free(v);
+    return out;
+}
+
 PGresult *db_request_create(db_conn_t *c, const request_new_t *n)
 {
-    const char *v[40] = {n->org,
+    const char *v[41] = {n->org,
                          n->project,
                          n->prefix,
                          n->occurred_at,
@@ -172,7 +222,13 @@ PGresult *db_request_create(db_conn_t *c, const request_new_t *n)
     for (int i = 0; i < 11; i++)
         v[28 + i] = n->sla[i];
     v[39] = n->validity;
-    return db_exec(c, &create_st, v);
+    char *terms = db_request_terms_literal(n->title, n->description);
+    if (!terms)
+        return NULL;
+    v[40] = terms;
+    PGresult *r = db_exec(c, &create_st, v);
+    free(terms);
+    return r;
 }
 
 static int one_text(db_conn_t *c, const db_stmt_t *st, const char *const *v, char *out, size_t len)
@@ -406,9 +462,7 @@ int db_request_list_sql(const request_filter_t *f, char **sql, const char **vals
     if (f->q) {
         vals[p] = f->q;
         a = ++p;
-        ADD(" AND search_bigrams(coalesce(r.title, '') || ' ' || r.description || ' ' || "
-            "r.number) @> search_bigrams($%d)",
-            a);
+        ADD(" AND r.search_terms @> search_bigrams($%d)", a);
         ADD(" AND (coalesce(r.title, '') || ' ' || r.description || ' ' || r.number) LIKE "
             "'%%' || replace(replace(replace($%d, '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || "
             "'%%'",

@@ -25,6 +25,10 @@ typedef struct request_new {
 /* Inserts the request and its "create" event.  Returns the PGresult (json, id) — zero
  * rows when the project is not in the organisation.  Caller PQclears. */
 PGresult *db_request_create(db_conn_t *c, const request_new_t *n);
+/* The search terms deskd stores at intake: the distinct character bigrams of
+ * "title description " (title may be NULL) as a PostgreSQL text[] literal, malloc'd
+ * (NULL when out of memory).  The create statement adds those of " number". */
+char *db_request_terms_literal(const char *title, const char *description);
 /* Looks up a request by external reference: 1 found (id copied), 0 none, -1 error. */
 int db_request_find_external(db_conn_t *c, const char *org, const char *source, const char *ext_id,
                              char id[40]);

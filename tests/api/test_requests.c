@@ -1786,6 +1786,34 @@ static void test_search_filters_and_paging(void **state)
     assert_int_equal(list_count(r), 1);
     assert_true(list_has(r, a));
     th_free(r);
+    /* An edit re-indexes: the old words are gone, the new ones and the number found. */
+    r = patch("agent", a, 1, "{\"title\":\"阳台\",\"description\":\"检索十一：阳台漏雨\"}");
+    EXPECT_STATUS(r, 200);
+    th_free(r);
+    r = th_req("GET", "/v1/requests?q=%E6%BC%8F%E6%B0%B4", tok, NULL, NULL); /* 漏水 */
+    assert_int_equal(list_count(r), 0);
+    th_free(r);
+    r = th_req("GET", "/v1/requests?q=%E6%BC%8F%E9%9B%A8", tok, NULL, NULL); /* 漏雨 */
+    assert_int_equal(list_count(r), 1);
+    assert_true(list_has(r, a));
+    th_free(r);
+    r = th_req("GET", "/v1/requests?q=%E9%98%B3%E5%8F%B0%20%E6%A3%80", tok, NULL, NULL);
+    assert_int_equal(list_count(r), 1); /* "阳台 检": across title and description */
+    th_free(r);
+    r = th_req("GET", q, tok, NULL, NULL); /* the number */
+    assert_int_equal(list_count(r), 1);
+    assert_true(list_has(r, a));
+    th_free(r);
+    r = patch("agent", a, 2, "{\"title\":null}");
+    EXPECT_STATUS(r, 200);
+    th_free(r);
+    r = th_req("GET", "/v1/requests?q=%E9%98%B3%E5%8F%B0%20%E6%A3%80", tok, NULL, NULL);
+    assert_int_equal(list_count(r), 0); /* the title is gone from the terms too */
+    th_free(r);
+    r = th_req("GET", "/v1/requests?q=%E6%BC%8F%E9%9B%A8", tok, NULL, NULL); /* 漏雨 */
+    assert_int_equal(list_count(r), 1);
+    assert_true(list_has(r, a));
+    th_free(r);
     /* LIKE wildcards are text, not patterns. */
     r = th_req("GET", "/v1/requests?q=%25%25", tok, NULL, NULL);
     EXPECT_STATUS(r, 200);

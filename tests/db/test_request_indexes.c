@@ -195,8 +195,10 @@ static const char gen_requests[] =
     " state, pending_reason, location_kind, unit_id, common_area, reporter_user_id,"
     " reporter_name, reporter_phone, title, description, department_id, assignee_id,"
     " external_source, external_id, received_at, last_event_at, created_by, created_at,"
-    " updated_at) "
-    "SELECT org_id, project_id, 'IX-' || to_char(ts, 'YYYY') || '-' || lpad(g::text, 7, '0'),"
+    " updated_at, search_terms) "
+    "SELECT x.*, search_bigrams(coalesce(x.title, '') || ' ' || x.description || ' ' || x.number)"
+    " FROM (SELECT org_id, project_id, 'IX-' || to_char(ts, 'YYYY') || '-' || lpad(g::text, 7, "
+    "'0'),"
     " typ, chan,"
     " CASE WHEN typ = 'complaint' THEN (ARRAY['major','important','general','general'])"
     "  [1 + floor(d * 4)::int] END,"
@@ -223,7 +225,10 @@ static const char gen_requests[] =
     " CASE WHEN chan = 'integration' THEN (ARRAY['wechat','crm'])[1 + g % 2] END,"
     " CASE WHEN chan = 'integration' THEN 'ext-' || g END,"
     " ts, ts + h * interval '10 days', agent, ts, ts + h * interval '10 days' "
-    "FROM t";
+    "FROM t) x (org_id, project_id, number, type, channel, severity, category, state,"
+    " pending_reason, location_kind, unit_id, common_area, reporter_user_id, reporter_name,"
+    " reporter_phone, title, description, department_id, assignee_id, external_source,"
+    " external_id, received_at, last_event_at, created_by, created_at, updated_at)";
 
 /* A work order for every dispatched request, and the timeline's first event for every
  * request; the newest request of the demo organisation gets 30 more events. */
