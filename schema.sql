@@ -201,41 +201,61 @@ CREATE TABLE number_counters (
     FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id)
 );
 
+-- A request's value rules.  Domains and varchar(n), not table CHECKs: PostgreSQL reads
+-- and plans a table's CHECK constraints again for every INSERT/UPDATE statement but
+-- caches a domain's per session (migration 0005); only the rules relating two columns
+-- remain CHECKs on the table.
+CREATE DOMAIN request_type AS text
+    CHECK (VALUE IN ('complaint','repair','inquiry','suggestion','praise','emergency'));
+CREATE DOMAIN request_channel AS text
+    CHECK (VALUE IN ('phone','visit','letter','fax','app','web','email','night_desk','patrol','integration','survey','other'));
+CREATE DOMAIN complaint_severity AS text CHECK (VALUE IN ('major','important','general'));
+CREATE DOMAIN complaint_category AS text
+    CHECK (VALUE IN ('attitude','timeliness','quality','service_range','developer_legacy','fees','other'));
+CREATE DOMAIN request_validity AS text CHECK (VALUE IN ('unknown','valid','invalid'));
+CREATE DOMAIN request_state AS text
+    CHECK (VALUE IN ('received','dispatched','accepted','on_site','pending','resolved','callback','closed','rejected','not_responsible'));
+CREATE DOMAIN pending_reason AS text
+    CHECK (VALUE IN ('customer','appointment','parts','developer','other'));
+CREATE DOMAIN location_kind AS text CHECK (VALUE IN ('unit','common_area'));
+CREATE DOMAIN department_kind AS text
+    CHECK (VALUE IN ('customer_service','engineering','security','cleaning','greenery','finance','supplier','other'));
+
 CREATE TABLE requests (
     id                    uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
     org_id                uuid        NOT NULL,
     project_id            uuid        NOT NULL,
     number                text        NOT NULL,
-    type                  text        NOT NULL CHECK (type IN ('complaint','repair','inquiry','suggestion','praise','emergency')),
-    channel               text        NOT NULL CHECK (channel IN ('phone','visit','letter','fax','app','web','email','night_desk','patrol','integration','survey','other')),
-    severity              text        CHECK (severity IN ('major','important','general')),
-    category              text        CHECK (category IN ('attitude','timeliness','quality','service_range','developer_legacy','fees','other')),
-    validity              text        NOT NULL DEFAULT 'unknown' CHECK (validity IN ('unknown','valid','invalid')),
-    state                 text        NOT NULL DEFAULT 'received' CHECK (state IN ('received','dispatched','accepted','on_site','pending','resolved','callback','closed','rejected','not_responsible')),
+    type                  request_type NOT NULL,
+    channel               request_channel NOT NULL,
+    severity              complaint_severity,
+    category              complaint_category,
+    validity              request_validity NOT NULL DEFAULT 'unknown',
+    state                 request_state NOT NULL DEFAULT 'received',
     state_before_pending  text,
-    pending_reason        text        CHECK (pending_reason IN ('customer','appointment','parts','developer','other')),
+    pending_reason        pending_reason,
     pending_until         timestamptz,
-    location_kind         text        NOT NULL CHECK (location_kind IN ('unit','common_area')),
+    location_kind         location_kind NOT NULL,
     unit_id               uuid,
-    common_area           text        CHECK (length(common_area) <= 200),
+    common_area           varchar(200),
     reporter_resident_id  uuid,
     reporter_user_id      uuid,
-    reporter_name         text        CHECK (length(reporter_name) <= 100),
-    reporter_phone        text        CHECK (length(reporter_phone) <= 40),
-    title                 text        CHECK (length(title) <= 200),
-    description           text        NOT NULL CHECK (length(description) BETWEEN 1 AND 10000),
+    reporter_name         varchar(100),
+    reporter_phone        varchar(40),
+    title                 varchar(200),
+    description           varchar(10000) NOT NULL,
     customer_deadline     timestamptz,
     department_id         uuid,
     assignee_id           uuid,
-    reporting_dept_kind   text        CHECK (reporting_dept_kind IN ('customer_service','engineering','security','cleaning','greenery','finance','supplier','other')),
-    external_source       text        CHECK (length(external_source) <= 64),
-    external_id           text        CHECK (length(external_id) <= 128),
+    reporting_dept_kind   department_kind,
+    external_source       varchar(64),
+    external_id           varchar(128),
     night_desk            boolean     NOT NULL DEFAULT false,
     handed_over_at        timestamptz,
     reopen_count          integer     NOT NULL DEFAULT 0,
     escalation_level      integer     NOT NULL DEFAULT 0,
-    explanation           text        CHECK (length(explanation) <= 4000),
-    resolution            text        CHECK (length(resolution) <= 4000),
+    explanation           varchar(4000),
+    resolution            varchar(4000),
     received_at           timestamptz NOT NULL,
     resolved_at           timestamptz,
     closed_at             timestamptz,
@@ -256,6 +276,7 @@ CREATE TABLE requests (
     CHECK (location_kind = 'unit' OR common_area IS NOT NULL),
     CHECK (type = 'complaint' OR severity IS NULL),
     CHECK ((external_source IS NULL) = (external_id IS NULL)),
+    CONSTRAINT requests_description_check CHECK (description <> ''),
     UNIQUE (project_id, number),
     UNIQUE (org_id, id)
 );
@@ -662,4 +683,4 @@ SELECT (ARRAY['agent','supervisor','manager','director','gm'])[p_level + 1]
 $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5);

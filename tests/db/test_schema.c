@@ -22,7 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static char base[400], admin_url[512], db_a[64], db_b[64], url_a[512], url_b[512];
+static char base[400], admin_url[512], db_a[64], db_b[64], db_c[64], url_a[512], url_b[512],
+    url_c[512];
 static int highest; /* highest migration number in db/migrations */
 
 static const char *env_or(const char *name, const char *def)
@@ -134,6 +135,8 @@ static int setup(void **state)
     snprintf(db_b, sizeof db_b, "ts_b_%d_%d", (int)getpid(), tag);
     snprintf(url_a, sizeof url_a, "%s dbname=%s", base, db_a);
     snprintf(url_b, sizeof url_b, "%s dbname=%s", base, db_b);
+    snprintf(db_c, sizeof db_c, "ts_c_%d_%d", (int)getpid(), tag);
+    snprintf(url_c, sizeof url_c, "%s dbname=%s", base, db_c);
 
     const char *src = getenv("DESKD_SOURCE_DIR");
     if (!src || !getenv("DESKD_BIN")) {
@@ -158,6 +161,9 @@ static int setup(void **state)
     if (admin(sql) != 0)
         return -1;
     snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE template0", db_b);
+    if (admin(sql) != 0)
+        return -1;
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE template0", db_c);
     return admin(sql);
 }
 
@@ -170,6 +176,8 @@ static int teardown(void **state)
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db_a);
     admin(sql);
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db_b);
+    admin(sql);
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db_c);
     admin(sql);
     return 0;
 }
@@ -247,6 +255,113 @@ static void test_upgrade_from_0001(void **state)
     if (rc != 0)
         fprintf(stderr, "%s", out);
     assert_int_equal(rc, 0);
+}
+
+/* Runs the SQL of migration `num` on conn. */
+static void apply_migration(PGconn *c, int num)
+{
+    char pat[1024];
+    snprintf(pat, sizeof pat, "%s/db/migrations/%04d_*.sql", getenv("DESKD_SOURCE_DIR"), num);
+    glob_t g;
+    assert_int_equal(glob(pat, 0, NULL, &g), 0);
+    assert_int_equal(g.gl_pathc, 1);
+    char *sql = read_file(g.gl_pathv[0]);
+    globfree(&g);
+    assert_non_null(sql);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fprintf(stderr, "%04d: %s", num, PQresultErrorMessage(r));
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    free(sql);
+}
+
+static const char *one(PGconn *c, const char *sql)
+{
+    static char buf[4096];
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(r));
+        PQclear(r);
+        return NULL;
+    }
+    snprintf(buf, sizeof buf, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return buf;
+}
+
+static const char *sqlstate_of(PGconn *c, const char *sql)
+{
+    static char buf[8];
+    PGresult *r = PQexec(c, sql);
+    const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    snprintf(buf, sizeof buf, "%s", st ? st : "ok");
+    PQclear(r);
+    return buf;
+}
+
+/* C: requests stored at version 3 come through 0004 (search terms) and 0005 (domains)
+ * unchanged, searchable, and still held to the same value rules. */
+static void test_upgrade_with_requests(void **state)
+{
+    (void)state;
+    assert_true(highest >= 5);
+    PGconn *c = PQconnectdb(url_c);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    for (int v = 1; v <= 3; v++)
+        apply_migration(c, v);
+    PGresult *r = PQexec(
+        c, "WITH o AS (INSERT INTO organisations (code, name) VALUES ('up', '升级') RETURNING id), "
+           "p AS (INSERT INTO projects (org_id, code, name, time_zone, business_hours) "
+           "SELECT id, 'p1', '一期', 'Asia/Shanghai', '{}' FROM o RETURNING org_id, id) "
+           "INSERT INTO requests (org_id, project_id, number, type, channel, severity, category, "
+           "location_kind, common_area, reporter_name, reporter_phone, title, description, "
+           "received_at, last_event_at, created_by) "
+           "SELECT org_id, id, 'TS-2026-000001', 'complaint', 'phone', 'major', 'quality', "
+           "'common_area', '大堂', '王先生', '13800000000', '电梯', '电梯\"困人\\十分钟', now(), "
+           "now(), "
+           "gen_random_uuid() FROM p");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fprintf(stderr, "seeding version 3: %s", PQresultErrorMessage(r));
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    char before[4096];
+    snprintf(before, sizeof before, "%s",
+             one(c, "SELECT row_to_json(x)::text FROM (SELECT id, number, type, channel, "
+                    "severity, category, state, location_kind, common_area, reporter_name, "
+                    "reporter_phone, title, description, validity FROM requests) x"));
+    PQfinish(c);
+
+    int rc = run_deskd(url_c, 1, out, sizeof out);
+    if (rc != 0)
+        fprintf(stderr, "deskd --migrate from version 3 with data exited %d:\n%s", rc, out);
+    assert_int_equal(rc, 0);
+    assert_int_equal(version_of(url_c, NULL, 0), highest);
+
+    c = PQconnectdb(url_c);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    assert_string_equal(
+        one(c, "SELECT row_to_json(x)::text FROM (SELECT id, number, type, channel, severity, "
+               "category, state, location_kind, common_area, reporter_name, reporter_phone, "
+               "title, description, validity FROM requests) x"),
+        before);
+    /* the stored row is found by its words, its number and across the quote */
+    assert_string_equal(one(c,
+                            "SELECT search_terms @> search_bigrams('困人') AND search_terms @> "
+                            "search_bigrams('000001') AND search_terms @> search_bigrams('梯\"困') "
+                            "AND NOT search_terms @> search_bigrams('漏水') FROM requests"),
+                        "t");
+    assert_string_equal(one(c, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                               "WHERE attrelid = 'requests'::regclass AND attname = 'state'"),
+                        "request_state");
+    /* the same rules as before, now enforced by the types */
+    assert_string_equal(sqlstate_of(c, "UPDATE requests SET state = 'lost'"), "23514");
+    assert_string_equal(sqlstate_of(c, "UPDATE requests SET channel = 'pigeon'"), "23514");
+    assert_string_equal(sqlstate_of(c, "UPDATE requests SET title = repeat('长', 201)"), "22001");
+    assert_string_equal(sqlstate_of(c, "UPDATE requests SET description = ''"), "23514");
+    assert_string_equal(sqlstate_of(c, "UPDATE requests SET type = 'repair'"), "23514");
+    assert_string_equal(sqlstate_of(c, "UPDATE requests SET title = repeat('长', 200)"), "ok");
+    PQfinish(c);
 }
 
 /* ------------------------------------------------------------------ catalogs */
@@ -397,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_fresh_database),
         cmocka_unit_test(test_upgrade_from_0001),
         cmocka_unit_test(test_catalogs_identical),
+        cmocka_unit_test(test_upgrade_with_requests),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
