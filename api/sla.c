@@ -280,9 +280,14 @@ static void extension_decide(req_t *r, int approve)
         db_sla_extension_decide(c, r->principal.org_id, id, eid, approve ? "approved" : "rejected",
                                 r->principal.user_id, note ? note->valuestring : NULL);
     if (!db_ok(x) || PQntuples(x) != 1) {
-        if (db_ok(x))
+        char st[16];
+        int found =
+            db_ok(x) ? db_sla_extension_state(c, r->principal.org_id, id, eid, st, sizeof st) : -1;
+        if (found == 1)
             http_problem(r, 409, "already_decided",
-                         "no pending extension request with this id on this request");
+                         "this extension request was already %s; ask for a new one", st);
+        else if (found == 0)
+            http_problem(r, 404, "not_found", "no extension request %s on this request", eid);
         else
             http_db_error(r, x);
         PQclear(x);

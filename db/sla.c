@@ -86,15 +86,15 @@ static const db_stmt_t pol_list = {
     3};
 static const db_stmt_t pol_bump = {
     "sla_pol_bump",
-    "UPDATE sla_policies SET current_version = current_version + CASE WHEN $5::jsonb IS NULL "
-    "THEN 0 ELSE 1 END, name = coalesce($4, name), active = coalesce($6::boolean, active), "
-    "updated_at = clock_timestamp() WHERE id = $2 AND org_id = $1 AND current_version = $3 "
-    "RETURNING current_version",
-    6};
+    "UPDATE sla_policies SET current_version = current_version + 1, name = coalesce($4, name), "
+    "active = coalesce($5::boolean, active), updated_at = clock_timestamp() WHERE id = $2 AND "
+    "org_id = $1 AND current_version = $3 RETURNING current_version",
+    5};
 static const db_stmt_t pol_version_ins = {
     "sla_pol_version_ins",
     "INSERT INTO sla_policy_versions (org_id, policy_id, version, definition, created_by) "
-    "VALUES ($1, $2, $3, $4::jsonb, $5)",
+    "SELECT $1, $2, $3::int, coalesce($4::jsonb, (SELECT definition FROM sla_policy_versions "
+    "WHERE policy_id = $2 AND version = $3::int - 1)), $5",
     5};
 static const db_stmt_t pol_exists = {
     "sla_pol_exists", "SELECT current_version FROM sla_policies WHERE id = $2 AND org_id = $1", 2};
@@ -230,6 +230,9 @@ static const db_stmt_t ext_decide = {
     "decision_note = $6 WHERE x.id = $3 AND x.request_id = $2 AND x.org_id = $1 AND x.state = "
     "'requested' RETURNING " EXT_JSON "::text, x.target, rfc3339(x.requested_due)",
     6};
+static const db_stmt_t ext_state = {
+    "sla_ext_state",
+    "SELECT state FROM sla_extensions WHERE id = $3 AND request_id = $2 AND org_id = $1", 3};
 static const db_stmt_t ext_list = {"sla_ext_list",
                                    "SELECT coalesce(json_agg(" EXT_JSON
                                    " ORDER BY x.created_at), '[]')::text FROM "
@@ -353,7 +356,7 @@ int db_sla_policy_update(db_conn_t *c, const char *org, const char *id, int expe
 {
     char ev[16];
     snprintf(ev, sizeof ev, "%d", expect);
-    const char *v[] = {org, id, ev, name, definition, active};
+    const char *v[] = {org, id, ev, name, active};
     PGresult *r = db_exec(c, &pol_bump, v);
     if (!db_ok(r)) {
         PQclear(r);
@@ -370,8 +373,8 @@ int db_sla_policy_update(db_conn_t *c, const char *org, const char *id, int expe
     char ver[16];
     snprintf(ver, sizeof ver, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
-    if (!definition)
-        return 1;
+    /* Every change is a new version (a name or active change keeps the definition), so the
+     * ETag, which is the version, changes with it. */
     const char *w[] = {org, id, ver, definition, user};
     return exec_ok(c, &pol_version_ins, w) == 0 ? 1 : -1;
 }
@@ -475,6 +478,18 @@ PGresult *db_sla_extension_decide(db_conn_t *c, const char *org, const char *req
 {
     const char *v[] = {org, request, id, state, user, note};
     return db_exec(c, &ext_decide, v);
+}
+
+int db_sla_extension_state(db_conn_t *c, const char *org, const char *request, const char *id,
+                           char *state, size_t len)
+{
+    const char *v[] = {org, request, id};
+    PGresult *r = db_exec(c, &ext_state, v);
+    int rc = db_ok(r) ? PQntuples(r) == 1 : -1;
+    if (rc == 1)
+        snprintf(state, len, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return rc;
 }
 
 char *db_sla_extensions_json(db_conn_t *c, const char *org, const char *request)

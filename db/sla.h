@@ -76,6 +76,9 @@ int db_notification_read(db_conn_t *c, const char *org, const char *user, const 
 PGresult *db_sla_extension_create(db_conn_t *c, const char *org, const char *request,
                                   const char *target, const char *due, const char *reason,
                                   const char *user);
+/* The state of extension `id` on the request: 1 found (state copied), 0 none, -1 error. */
+int db_sla_extension_state(db_conn_t *c, const char *org, const char *request, const char *id,
+                           char *state, size_t len);
 PGresult *db_sla_extension_decide(db_conn_t *c, const char *org, const char *request,
                                   const char *id, const char *state, const char *user,
                                   const char *note);
