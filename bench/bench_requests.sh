@@ -261,21 +261,36 @@ fi
 # deskd stays up (idle: its sweeper is off) while pgbench runs.
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
+# rounds NAME LABEL PGBENCH_FLAG wrk-args... — ROUNDS rounds of (wrk, pgbench PGBENCH_FLAG);
+# sets NAME_RATIOS (array), NAME_ROWS (report lines), NAME_NON2XX and NAME_SOCKERR (sums).
+rounds() {
+  local name="$1" label="$2" flag="$3" round r rps tps p99 cpu non=0 sock=0 v
+  shift 3
+  local -n ratios="${name}_RATIOS" rows="${name}_ROWS"
+  ratios=(); rows=""
+  for round in $(seq "$ROUNDS"); do
+    checkpoint
+    log "round $round/$ROUNDS: wrk -t2 -c$CONNECTIONS -d${DURATION}s $label"
+    measure "${name}_W$round" "$@"
+    pgbench_run "${name}_P$round" "$CONNECTIONS" "$flag"
+    rps="${name}_W${round}_RPS"; tps="${name}_P${round}_TPS"; p99="${name}_W${round}_P99"
+    cpu="${name}_W${round}_CPU"
+    r="$(ratio "${!rps}" "${!tps}")"
+    ratios+=("$r")
+    rows+="$(printf '  round %d: %8.1f req/s (p99 %6.1f ms)  pgbench %s %8.1f tps  ratio %s\n           CPU during the service run: %s' \
+      "$round" "${!rps}" "${!p99}" "$flag" "${!tps}" "$r" "${!cpu}")"$'\n'
+    v="${name}_W${round}_NON2XX"; non=$((non + ${!v:-0}))
+    v="${name}_W${round}_SOCKERR"; sock=$((sock + ${!v:-0}))
+  done
+  printf -v "${name}_NON2XX" '%s' "$non"
+  printf -v "${name}_SOCKERR" '%s' "$sock"
+}
+
 log "warm-up: wrk ${WARMUP}s POST /v1/requests"
 wrk -t2 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH_DIR/request_create.lua" "$BENCH_URL" \
   -- "$TOKEN" "$UNITS" "$UUID_PREFIX" >/dev/null
-CREATE_RATIOS=(); CREATE_ROWS=""
-for round in $(seq "$ROUNDS"); do
-  checkpoint
-  log "round $round/$ROUNDS: wrk -t2 -c$CONNECTIONS -d${DURATION}s POST /v1/requests"
-  measure "C$round" -s "$BENCH_DIR/request_create.lua" "$BENCH_URL" -- "$TOKEN" "$UNITS" "$UUID_PREFIX"
-  pgbench_run "N$round" "$CONNECTIONS" -N
-  rps="C${round}_RPS"; tps="N${round}_TPS"; p99="C${round}_P99"; cpu="C${round}_CPU"
-  r="$(ratio "${!rps}" "${!tps}")"
-  CREATE_RATIOS+=("$r")
-  CREATE_ROWS+="$(printf '  round %d: create %8.1f req/s (p99 %6.1f ms)  pgbench -N %8.1f tps  ratio %s\n           CPU during create: %s' \
-    "$round" "${!rps}" "${!p99}" "${!tps}" "$r" "${!cpu}")"$'\n'
-done
+rounds CREATE "POST /v1/requests" -N \
+  -s "$BENCH_DIR/request_create.lua" "$BENCH_URL" -- "$TOKEN" "$UNITS" "$UUID_PREFIX"
 # What PostgreSQL's backends wait on under the create load: sampled by psql four times a
 # second, which costs CPU itself, so in a separate run that is not measured.
 waits_start CREATE
@@ -284,11 +299,6 @@ wrk -t2 -c"$CONNECTIONS" -d5s -s "$BENCH_DIR/request_create.lua" "$BENCH_URL" \
 waits_stop CREATE
 CREATE_BAD="$(metric_other /v1/requests POST 201)"
 CREATE_OK="$(metric_count /v1/requests POST 201)"
-CREATE_NON2XX=0; CREATE_SOCKERR=0
-for round in $(seq "$ROUNDS"); do
-  v="C${round}_NON2XX"; CREATE_NON2XX=$((CREATE_NON2XX + ${!v:-0}))
-  v="C${round}_SOCKERR"; CREATE_SOCKERR=$((CREATE_SOCKERR + ${!v:-0}))
-done
 
 if [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null; then
   log "perf: recording deskd for ${DURATION}s under the create load (report: $BENCH_TMP/perf-create.txt)"
@@ -320,28 +330,13 @@ code="$(curl -sS -o "$BENCH_TMP/get.json" -w '%{http_code}' -H "Authorization: B
 log "warm-up: wrk ${WARMUP}s GET /v1/requests/{id}"
 wrk -t2 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH_DIR/request_get.lua" "$BENCH_URL" \
   -- "$TOKEN" "$BENCH_TMP/ids.txt" >/dev/null
-GET_RATIOS=(); GET_ROWS=""
-for round in $(seq "$ROUNDS"); do
-  checkpoint
-  log "round $round/$ROUNDS: wrk -t2 -c$CONNECTIONS -d${DURATION}s GET /v1/requests/{id} over $(wc -l <"$BENCH_TMP/ids.txt") ids"
-  measure "G$round" -s "$BENCH_DIR/request_get.lua" "$BENCH_URL" -- "$TOKEN" "$BENCH_TMP/ids.txt"
-  pgbench_run "S$round" "$CONNECTIONS" -S
-  rps="G${round}_RPS"; tps="S${round}_TPS"; p99="G${round}_P99"; cpu="G${round}_CPU"
-  r="$(ratio "${!rps}" "${!tps}")"
-  GET_RATIOS+=("$r")
-  GET_ROWS+="$(printf '  round %d: GET    %8.1f req/s (p99 %6.1f ms)  pgbench -S %8.1f tps  ratio %s\n           CPU during GET: %s' \
-    "$round" "${!rps}" "${!p99}" "${!tps}" "$r" "${!cpu}")"$'\n'
-done
+rounds GET "GET /v1/requests/{id} over $(wc -l <"$BENCH_TMP/ids.txt") ids" -S \
+  -s "$BENCH_DIR/request_get.lua" "$BENCH_URL" -- "$TOKEN" "$BENCH_TMP/ids.txt"
 waits_start GET # as for create: a separate, unmeasured run
 wrk -t2 -c"$CONNECTIONS" -d5s -s "$BENCH_DIR/request_get.lua" "$BENCH_URL" \
   -- "$TOKEN" "$BENCH_TMP/ids.txt" >/dev/null
 waits_stop GET
 GET_BAD="$(metric_other '/v1/requests/{id}' GET 200)"
-GET_NON2XX=0; GET_SOCKERR=0
-for round in $(seq "$ROUNDS"); do
-  v="G${round}_NON2XX"; GET_NON2XX=$((GET_NON2XX + ${!v:-0}))
-  v="G${round}_SOCKERR"; GET_SOCKERR=$((GET_SOCKERR + ${!v:-0}))
-done
 
 read -r HWM RSS < <(bench_rss "$BENCH_SERVER_PID")
 THREADS="$(bench_threads "$BENCH_SERVER_PID")"
@@ -381,7 +376,7 @@ load           : $CONNECTIONS connections both sides; $ROUNDS rounds of (deskd $
 
 create  POST /v1/requests (wrk) vs pgbench -N, one row per round (201s counted by deskd: $CREATE_OK):
 ${CREATE_ROWS}ratio create / pgbench -N (median of $ROUNDS) : $R_CREATE   -> $(verdict "$R_CREATE" 0.6)
-WAL per create ${C1_WAL}; per pgbench -N transaction ${N1_WAL} (round 1)
+WAL per create ${CREATE_W1_WAL}; per pgbench -N transaction ${CREATE_P1_WAL} (round 1)
 $SAME_LINE
 PostgreSQL backends under the create load (sampled in a separate 5 s run): $CREATE_WAITS
   same, pgbench create statements -c$CONNECTIONS: ${PGB_SAME_WAITS:-n/a}

@@ -212,27 +212,33 @@ static void test_fresh_database(void **state)
     assert_null(strstr(out, "applied"));
 }
 
-/* B: a database at version 1 is refused as older, then migrated forward. */
-static void test_upgrade_from_0001(void **state)
+/* Runs the SQL of migration `num` on conn. */
+static void apply_migration(PGconn *c, int num)
 {
-    (void)state;
     char pat[1024];
-    snprintf(pat, sizeof pat, "%s/db/migrations/0001_*.sql", getenv("DESKD_SOURCE_DIR"));
+    snprintf(pat, sizeof pat, "%s/db/migrations/%04d_*.sql", getenv("DESKD_SOURCE_DIR"), num);
     glob_t g;
     assert_int_equal(glob(pat, 0, NULL, &g), 0);
     assert_int_equal(g.gl_pathc, 1);
     char *sql = read_file(g.gl_pathv[0]);
     globfree(&g);
     assert_non_null(sql);
-    PGconn *c = PQconnectdb(url_b);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
     PGresult *r = PQexec(c, sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        fprintf(stderr, "0001: %s", PQresultErrorMessage(r));
+        fprintf(stderr, "%04d: %s", num, PQresultErrorMessage(r));
     assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
     PQclear(r);
-    PQfinish(c);
     free(sql);
+}
+
+/* B: a database at version 1 is refused as older, then migrated forward. */
+static void test_upgrade_from_0001(void **state)
+{
+    (void)state;
+    PGconn *c = PQconnectdb(url_b);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    apply_migration(c, 1);
+    PQfinish(c);
     assert_int_equal(version_of(url_b, NULL, 0), 1);
 
     int rc = run_deskd(url_b, 0, out, sizeof out);
@@ -255,25 +261,6 @@ static void test_upgrade_from_0001(void **state)
     if (rc != 0)
         fprintf(stderr, "%s", out);
     assert_int_equal(rc, 0);
-}
-
-/* Runs the SQL of migration `num` on conn. */
-static void apply_migration(PGconn *c, int num)
-{
-    char pat[1024];
-    snprintf(pat, sizeof pat, "%s/db/migrations/%04d_*.sql", getenv("DESKD_SOURCE_DIR"), num);
-    glob_t g;
-    assert_int_equal(glob(pat, 0, NULL, &g), 0);
-    assert_int_equal(g.gl_pathc, 1);
-    char *sql = read_file(g.gl_pathv[0]);
-    globfree(&g);
-    assert_non_null(sql);
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        fprintf(stderr, "%04d: %s", num, PQresultErrorMessage(r));
-    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-    PQclear(r);
-    free(sql);
 }
 
 static const char *one(PGconn *c, const char *sql)
