@@ -33,17 +33,6 @@ static char dept_cs[40], dept_eng[40], dept_sec[40], other_dept[40];
 static char uid_agent[40], uid_super[40], uid_sec[40], uid_tech[40], uid_resident[40],
     uid_director[40];
 
-static int grab(char *dst, const char *sql)
-{
-    const char *v = th_sql1(sql, NULL, 0);
-    if (!v) {
-        fprintf(stderr, "setup: no row for %s\n", sql);
-        return -1;
-    }
-    snprintf(dst, 40, "%s", v);
-    return 0;
-}
-
 #define DEMO  "(SELECT id FROM organisations WHERE code = 'demo')"
 #define OTHER "(SELECT id FROM organisations WHERE code = 'other')"
 
@@ -52,26 +41,27 @@ static int setup(void **state)
     (void)state;
     if (th_start(NULL) != 0)
         return -1;
-    if (grab(project, "SELECT id FROM projects WHERE org_id = " DEMO) ||
-        grab(unit101, "SELECT id FROM units WHERE code = '1-101' AND org_id = " DEMO) ||
-        grab(unit2101, "SELECT id FROM units WHERE code = '2-101' AND org_id = " DEMO) ||
-        grab(other_unit, "SELECT id FROM units WHERE code = '1-101' AND org_id = " OTHER) ||
-        grab(res_zw, "SELECT id FROM residents WHERE name = '张伟' AND org_id = " DEMO) ||
-        grab(res_xm, "SELECT id FROM residents WHERE name = '张小明' AND org_id = " DEMO) ||
-        grab(res_ln, "SELECT id FROM residents WHERE name = '李娜' AND org_id = " DEMO) ||
-        grab(dept_cs,
-             "SELECT id FROM departments WHERE kind = 'customer_service' AND org_id = " DEMO) ||
-        grab(dept_eng,
-             "SELECT id FROM departments WHERE kind = 'engineering' AND org_id = " DEMO) ||
-        grab(dept_sec, "SELECT id FROM departments WHERE kind = 'security' AND org_id = " DEMO) ||
-        grab(other_dept,
-             "SELECT id FROM departments WHERE kind = 'engineering' AND org_id = " OTHER) ||
-        grab(uid_agent, "SELECT id FROM users WHERE username = 'agent'") ||
-        grab(uid_super, "SELECT id FROM users WHERE username = 'supervisor'") ||
-        grab(uid_sec, "SELECT id FROM users WHERE username = 'security'") ||
-        grab(uid_tech, "SELECT id FROM users WHERE username = 'technician'") ||
-        grab(uid_resident, "SELECT id FROM users WHERE username = 'resident'") ||
-        grab(uid_director, "SELECT id FROM users WHERE username = 'director'"))
+    if (th_grab(project, "SELECT id FROM projects WHERE org_id = " DEMO) ||
+        th_grab(unit101, "SELECT id FROM units WHERE code = '1-101' AND org_id = " DEMO) ||
+        th_grab(unit2101, "SELECT id FROM units WHERE code = '2-101' AND org_id = " DEMO) ||
+        th_grab(other_unit, "SELECT id FROM units WHERE code = '1-101' AND org_id = " OTHER) ||
+        th_grab(res_zw, "SELECT id FROM residents WHERE name = '张伟' AND org_id = " DEMO) ||
+        th_grab(res_xm, "SELECT id FROM residents WHERE name = '张小明' AND org_id = " DEMO) ||
+        th_grab(res_ln, "SELECT id FROM residents WHERE name = '李娜' AND org_id = " DEMO) ||
+        th_grab(dept_cs,
+                "SELECT id FROM departments WHERE kind = 'customer_service' AND org_id = " DEMO) ||
+        th_grab(dept_eng,
+                "SELECT id FROM departments WHERE kind = 'engineering' AND org_id = " DEMO) ||
+        th_grab(dept_sec,
+                "SELECT id FROM departments WHERE kind = 'security' AND org_id = " DEMO) ||
+        th_grab(other_dept,
+                "SELECT id FROM departments WHERE kind = 'engineering' AND org_id = " OTHER) ||
+        th_grab(uid_agent, "SELECT id FROM users WHERE username = 'agent'") ||
+        th_grab(uid_super, "SELECT id FROM users WHERE username = 'supervisor'") ||
+        th_grab(uid_sec, "SELECT id FROM users WHERE username = 'security'") ||
+        th_grab(uid_tech, "SELECT id FROM users WHERE username = 'technician'") ||
+        th_grab(uid_resident, "SELECT id FROM users WHERE username = 'resident'") ||
+        th_grab(uid_director, "SELECT id FROM users WHERE username = 'director'"))
         return -1;
     return 0;
 }
@@ -83,49 +73,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* ---------------------------------------------------------------- JSON helpers */
-
-static const cJSON *jpath(const cJSON *j, const char *path)
-{
-    char buf[128], *save = NULL;
-    snprintf(buf, sizeof buf, "%s", path);
-    const cJSON *cur = j;
-    for (char *t = strtok_r(buf, ".", &save); t && cur; t = strtok_r(NULL, ".", &save))
-        cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, t) : NULL;
-    return cur;
-}
-
-static const char *js(const cJSON *j, const char *path)
-{
-    const cJSON *v = jpath(j, path);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static int jn(const cJSON *j, const char *path)
-{
-    const cJSON *v = jpath(j, path);
-    return cJSON_IsNumber(v) ? v->valueint : -9999;
-}
-
-static int jnull(const cJSON *j, const char *path)
-{
-    const cJSON *v = jpath(j, path);
-    return !v || cJSON_IsNull(v);
-}
-
-static int jtrue(const cJSON *j, const char *path)
-{
-    return cJSON_IsTrue(jpath(j, path));
-}
-
-/* ---------------------------------------------------------------- time helpers */
-
-static void iso_utc(time_t t, char out[40])
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
+/* ---------------------------------------------------------------- time helpers
+ * (JSON paths, RFC 3339 and fixture look-ups: th_js, th_jn, th_iso_utc, th_grab, ...
+ * in tests/lib/harness.h) */
 
 /* The same instant written in China Standard Time. */
 static void iso_cst(time_t t, char out[40])
@@ -134,23 +84,6 @@ static void iso_cst(time_t t, char out[40])
     struct tm tm;
     gmtime_r(&l, &tm);
     strftime(out, 40, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
-}
-
-/* Seconds of an RFC 3339 UTC time as the server renders it (…Z), or -1. */
-static time_t parse_utc(const char *s)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    if (!s || !*s)
-        return -1;
-    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end)
-        return -1;
-    while (*end == '.' || (*end >= '0' && *end <= '9'))
-        end++;
-    if (strcmp(end, "Z") != 0)
-        return -1;
-    return timegm(&tm);
 }
 
 static int shanghai_year(void)
@@ -228,9 +161,9 @@ static void check_write_at(int line, const th_resp_t *r, int new_version, const 
     const char *h = th_header(r, "ETag");
     if (!h || strcmp(h, etag) != 0)
         fail_msg("line %d: expected ETag %s, got %s", line, etag, h ? h : "(none)");
-    if (jn(r->json, "version") != new_version)
+    if (th_jn(r->json, "version") != new_version)
         fail_msg("line %d: expected version %d in body: %s", line, new_version, r->body);
-    if (state && strcmp(js(r->json, "state"), state) != 0)
+    if (state && strcmp(th_js(r->json, "state"), state) != 0)
         fail_msg("line %d: expected state %s: %s", line, state, r->body);
 }
 
@@ -258,9 +191,9 @@ static th_resp_t *create_at(int line, const char *user, const char *body, char i
     const char *h = th_header(r, "ETag");
     if (!h || strcmp(h, "\"1\"") != 0)
         fail_msg("line %d: create ETag %s", line, h ? h : "(none)");
-    if (jn(r->json, "version") != 1 || strcmp(js(r->json, "state"), "received") != 0)
+    if (th_jn(r->json, "version") != 1 || strcmp(th_js(r->json, "state"), "received") != 0)
         fail_msg("line %d: new request not version 1 / received: %s", line, r->body);
-    snprintf(id, 40, "%s", js(r->json, "id"));
+    snprintf(id, 40, "%s", th_js(r->json, "id"));
     if (strlen(id) != 36)
         fail_msg("line %d: no id in %s", line, r->body);
     return r;
@@ -307,7 +240,7 @@ static void repair_to_reported(const char *id)
     DO_ACT("technician", id, "arrive", 3, NULL, "on_site");
     th_resp_t *r =
         OK_ACT("technician", id, "report_result", 4, "{\"result\":\"已更换角阀\"}", "on_site");
-    assert_string_equal(js(r->json, "work_order.state"), "done_unsigned");
+    assert_string_equal(th_js(r->json, "work_order.state"), "done_unsigned");
     th_free(r);
 }
 
@@ -362,11 +295,12 @@ static void expect_timeline_at(int line, const char *id, const char *const *acti
     time_t prev = 0;
     for (int i = 0; i < n; i++) {
         const cJSON *it = cJSON_GetArrayItem(items, i);
-        if (jn(it, "seq") != i + 1 || strcmp(js(it, "action"), actions[i]) != 0)
+        if (th_jn(it, "seq") != i + 1 || strcmp(th_js(it, "action"), actions[i]) != 0)
             fail_msg("line %d: event %d should be #%d %s: %s", line, i, i + 1, actions[i], r->body);
-        time_t o = parse_utc(js(it, "occurred_at")), rec = parse_utc(js(it, "recorded_at"));
-        if (o <= 0 || rec <= 0 || o < prev || strlen(js(it, "actor_id")) != 36 ||
-            !js(it, "actor_role")[0] || !js(it, "to_state")[0])
+        time_t o = th_parse_utc(th_js(it, "occurred_at")),
+               rec = th_parse_utc(th_js(it, "recorded_at"));
+        if (o <= 0 || rec <= 0 || o < prev || strlen(th_js(it, "actor_id")) != 36 ||
+            !th_js(it, "actor_role")[0] || !th_js(it, "to_state")[0])
             fail_msg("line %d: event %d malformed or out of order: %s", line, i, r->body);
         prev = o;
     }
@@ -394,7 +328,7 @@ static void make_user(const char *username, const char *role, const char *dept, 
     th_resp_t *r = th_req("POST", "/v1/users", th_token("admin"), body, NULL);
     if (r->status != 201)
         fail_msg("create user %s: %ld %s", username, r->status, r->body);
-    snprintf(id, 40, "%s", js(r->json, "id"));
+    snprintf(id, 40, "%s", th_js(r->json, "id"));
     th_free(r);
     assert_int_equal(strlen(id), 36);
 }
@@ -404,7 +338,7 @@ static int list_has(const th_resp_t *r, const char *id)
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items"))
     {
-        if (!strcmp(js(it, "id"), id))
+        if (!strcmp(th_js(it, "id"), id))
             return 1;
     }
     return 0;
@@ -489,23 +423,23 @@ static void test_phone_complaint_to_closed(void **state)
              "\"title\":\"保洁不到位\",\"description\":\"楼道三天没有打扫，垃圾堆积\"}",
              unit101, res_zw);
     th_resp_t *r = CREATE("agent", body, id);
-    assert_string_equal(js(r->json, "type"), "complaint");
-    assert_string_equal(js(r->json, "channel"), "phone");
-    assert_string_equal(js(r->json, "severity"), "important");
-    assert_string_equal(js(r->json, "validity"), "unknown");
-    assert_string_equal(js(r->json, "project_id"), project);
-    assert_string_equal(js(r->json, "location.kind"), "unit");
-    assert_string_equal(js(r->json, "location.unit_id"), unit101);
-    assert_string_equal(js(r->json, "reporter.resident_id"), res_zw);
-    assert_string_equal(js(r->json, "reporter.name"), "张伟");
-    assert_string_equal(js(r->json, "reporter.phone"), "13800138001");
-    assert_string_equal(js(r->json, "description"), "楼道三天没有打扫，垃圾堆积");
-    assert_int_equal(strncmp(js(r->json, "number"), "TS-", 3), 0);
-    assert_false(jtrue(r->json, "night_desk"));
-    assert_true(jnull(r->json, "resolved_at"));
-    assert_true(jnull(r->json, "closed_at"));
-    assert_true(jnull(r->json, "work_order"));
-    time_t received = parse_utc(js(r->json, "received_at"));
+    assert_string_equal(th_js(r->json, "type"), "complaint");
+    assert_string_equal(th_js(r->json, "channel"), "phone");
+    assert_string_equal(th_js(r->json, "severity"), "important");
+    assert_string_equal(th_js(r->json, "validity"), "unknown");
+    assert_string_equal(th_js(r->json, "project_id"), project);
+    assert_string_equal(th_js(r->json, "location.kind"), "unit");
+    assert_string_equal(th_js(r->json, "location.unit_id"), unit101);
+    assert_string_equal(th_js(r->json, "reporter.resident_id"), res_zw);
+    assert_string_equal(th_js(r->json, "reporter.name"), "张伟");
+    assert_string_equal(th_js(r->json, "reporter.phone"), "13800138001");
+    assert_string_equal(th_js(r->json, "description"), "楼道三天没有打扫，垃圾堆积");
+    assert_int_equal(strncmp(th_js(r->json, "number"), "TS-", 3), 0);
+    assert_false(th_jtrue(r->json, "night_desk"));
+    assert_true(th_jnull(r->json, "resolved_at"));
+    assert_true(th_jnull(r->json, "closed_at"));
+    assert_true(th_jnull(r->json, "work_order"));
+    time_t received = th_parse_utc(th_js(r->json, "received_at"));
     assert_true(received > 0 && labs((long)(received - time(NULL))) < 30);
     char loc[200];
     snprintf(loc, sizeof loc, "/v1/requests/%s", id);
@@ -517,25 +451,25 @@ static void test_phone_complaint_to_closed(void **state)
     r = get_req("agent", id);
     EXPECT_STATUS(r, 200);
     assert_string_equal(th_header(r, "ETag"), "\"1\"");
-    assert_string_equal(js(r->json, "id"), id);
-    assert_string_equal(js(r->json, "state"), "received");
+    assert_string_equal(th_js(r->json, "id"), id);
+    assert_string_equal(th_js(r->json, "state"), "received");
     th_free(r);
 
     /* The desk judges it a valid complaint about timeliness. */
     r = patch("agent", id, 1, "{\"category\":\"quality\",\"validity\":\"valid\"}");
     check_write_at(__LINE__, r, 2, "received");
-    assert_string_equal(js(r->json, "category"), "quality");
-    assert_string_equal(js(r->json, "validity"), "valid");
+    assert_string_equal(th_js(r->json, "category"), "quality");
+    assert_string_equal(th_js(r->json, "validity"), "valid");
     th_free(r);
 
     /* A complaint the desk answers itself is resolved without a work order. */
     EXPECT_PROBLEM(act("agent", id, "resolve", 2, "{}"), 422, "missing_field"); /* resolution */
     r = OK_ACT("agent", id, "resolve", 2, "{\"resolution\":\"已安排保洁当天清理并致歉\"}",
                "resolved");
-    assert_string_equal(js(r->json, "resolution"), "已安排保洁当天清理并致歉");
-    time_t resolved = parse_utc(js(r->json, "resolved_at"));
+    assert_string_equal(th_js(r->json, "resolution"), "已安排保洁当天清理并致歉");
+    time_t resolved = th_parse_utc(th_js(r->json, "resolved_at"));
     assert_true(resolved >= received);
-    assert_true(jnull(r->json, "closed_at"));
+    assert_true(th_jnull(r->json, "closed_at"));
     th_free(r);
 
     /* A valid complaint needs its callback before it closes. */
@@ -544,16 +478,16 @@ static void test_phone_complaint_to_closed(void **state)
     EXPECT_PROBLEM(act("agent", id, "callback_result", 4, "{}"), 422, "missing_field");
     r = OK_ACT("agent", id, "callback_result", 4, "{\"satisfied\":true,\"rating\":\"satisfied\"}",
                "closed");
-    time_t closed = parse_utc(js(r->json, "closed_at"));
+    time_t closed = th_parse_utc(th_js(r->json, "closed_at"));
     assert_true(closed >= resolved);
-    assert_int_equal(parse_utc(js(r->json, "resolved_at")), resolved);
-    assert_int_equal(jn(r->json, "reopen_count"), 0);
-    assert_int_equal(jn(r->json, "escalation_level"), 0);
+    assert_int_equal(th_parse_utc(th_js(r->json, "resolved_at")), resolved);
+    assert_int_equal(th_jn(r->json, "reopen_count"), 0);
+    assert_int_equal(th_jn(r->json, "escalation_level"), 0);
     th_free(r);
 
     r = get_req("agent", id);
     assert_string_equal(th_header(r, "ETag"), "\"5\"");
-    assert_string_equal(js(r->json, "state"), "closed");
+    assert_string_equal(th_js(r->json, "state"), "closed");
     th_free(r);
     const char *v[] = {id};
     assert_string_equal(th_sql1("SELECT state || version FROM requests WHERE id = $1", v, 1),
@@ -566,13 +500,13 @@ static void test_phone_complaint_to_closed(void **state)
     for (int i = 0; i < 5; i++) {
         const cJSON *it = timeline_item(r, i);
         if (from[i])
-            assert_string_equal(js(it, "from_state"), from[i]);
+            assert_string_equal(th_js(it, "from_state"), from[i]);
         else
-            assert_true(jnull(it, "from_state"));
-        assert_string_equal(js(it, "to_state"), to[i]);
-        assert_string_equal(js(it, "actor_id"), uid_agent);
-        assert_string_equal(js(it, "actor_role"), "agent");
-        assert_string_equal(js(it, "channel"), "phone");
+            assert_true(th_jnull(it, "from_state"));
+        assert_string_equal(th_js(it, "to_state"), to[i]);
+        assert_string_equal(th_js(it, "actor_id"), uid_agent);
+        assert_string_equal(th_js(it, "actor_role"), "agent");
+        assert_string_equal(th_js(it, "channel"), "phone");
     }
     th_free(r);
     /* A closed request can no longer be edited. */
@@ -589,32 +523,32 @@ static void test_unit_repair_signoff_rules(void **state)
 
     snprintf(b, sizeof b, "{\"department_id\":\"%s\"}", dept_eng);
     th_resp_t *r = OK_ACT("agent", id, "dispatch", 1, b, "dispatched");
-    assert_string_equal(js(r->json, "department_id"), dept_eng);
-    assert_string_equal(js(r->json, "work_order.state"), "dispatched");
-    assert_string_equal(js(r->json, "work_order.department_id"), dept_eng);
-    assert_true(jnull(r->json, "work_order.assignee_id"));
+    assert_string_equal(th_js(r->json, "department_id"), dept_eng);
+    assert_string_equal(th_js(r->json, "work_order.state"), "dispatched");
+    assert_string_equal(th_js(r->json, "work_order.department_id"), dept_eng);
+    assert_true(th_jnull(r->json, "work_order.assignee_id"));
     char gd[16];
     snprintf(gd, sizeof gd, "GD-%d-", shanghai_year());
-    assert_int_equal(strncmp(js(r->json, "work_order.number"), gd, strlen(gd)), 0);
+    assert_int_equal(strncmp(th_js(r->json, "work_order.number"), gd, strlen(gd)), 0);
     th_free(r);
 
     r = OK_ACT("technician", id, "accept", 2, NULL, "accepted");
-    assert_string_equal(js(r->json, "work_order.state"), "accepted");
-    assert_string_equal(js(r->json, "work_order.assignee_id"), uid_tech);
-    assert_string_equal(js(r->json, "assignee_id"), uid_tech);
-    assert_false(jnull(r->json, "work_order.accepted_at"));
+    assert_string_equal(th_js(r->json, "work_order.state"), "accepted");
+    assert_string_equal(th_js(r->json, "work_order.assignee_id"), uid_tech);
+    assert_string_equal(th_js(r->json, "assignee_id"), uid_tech);
+    assert_false(th_jnull(r->json, "work_order.accepted_at"));
     th_free(r);
     /* Signing before the result is reported is refused. */
     r = OK_ACT("technician", id, "arrive", 3, NULL, "on_site");
-    assert_string_equal(js(r->json, "work_order.state"), "on_site");
-    assert_false(jnull(r->json, "work_order.arrived_at"));
+    assert_string_equal(th_js(r->json, "work_order.state"), "on_site");
+    assert_false(th_jnull(r->json, "work_order.arrived_at"));
     th_free(r);
     snprintf(b, sizeof b, "{\"signer\":{\"kind\":\"resident\",\"resident_id\":\"%s\"}}", res_zw);
     EXPECT_PROBLEM(act("agent", id, "sign_off", 4, b), 409, "work_not_reported");
     EXPECT_PROBLEM(act("technician", id, "report_result", 4, "{}"), 422, "missing_field");
     r = OK_ACT("technician", id, "report_result", 4, "{\"result\":\"更换水龙头阀芯\"}", "on_site");
-    assert_string_equal(js(r->json, "work_order.state"), "done_unsigned");
-    assert_string_equal(js(r->json, "work_order.result"), "更换水龙头阀芯");
+    assert_string_equal(th_js(r->json, "work_order.state"), "done_unsigned");
+    assert_string_equal(th_js(r->json, "work_order.result"), "更换水龙头阀芯");
     th_free(r);
 
     /* Unqualified signers: staff for a unit; a minor of the household; a resident of
@@ -648,21 +582,21 @@ static void test_unit_repair_signoff_rules(void **state)
     /* 张伟, an adult of the household, signs the paper; the agent records it. */
     snprintf(b, sizeof b, "{\"signer\":{\"kind\":\"resident\",\"resident_id\":\"%s\"}}", res_zw);
     r = OK_ACT("agent", id, "sign_off", 5, b, "resolved");
-    assert_string_equal(js(r->json, "work_order.state"), "signed_off");
-    assert_string_equal(js(r->json, "work_order.signer.kind"), "resident");
-    assert_string_equal(js(r->json, "work_order.signer.resident_id"), res_zw);
-    assert_string_equal(js(r->json, "work_order.signer.name"), "张伟");
-    assert_false(jnull(r->json, "work_order.signed_at"));
-    assert_false(jnull(r->json, "resolved_at"));
+    assert_string_equal(th_js(r->json, "work_order.state"), "signed_off");
+    assert_string_equal(th_js(r->json, "work_order.signer.kind"), "resident");
+    assert_string_equal(th_js(r->json, "work_order.signer.resident_id"), res_zw);
+    assert_string_equal(th_js(r->json, "work_order.signer.name"), "张伟");
+    assert_false(th_jnull(r->json, "work_order.signed_at"));
+    assert_false(th_jnull(r->json, "resolved_at"));
     th_free(r);
     EXPECT_TIMELINE(id, "create", "dispatch", "accept", "arrive", "report_result", "sign_off");
     r = get_timeline("agent", id);
     const cJSON *so = timeline_item(r, 5);
-    assert_string_equal(js(so, "from_state"), "on_site");
-    assert_string_equal(js(so, "to_state"), "resolved");
-    assert_string_equal(js(so, "details.signer_name"), "张伟");
-    assert_string_equal(js(timeline_item(r, 2), "actor_role"), "technician");
-    assert_string_equal(js(timeline_item(r, 2), "actor_id"), uid_tech);
+    assert_string_equal(th_js(so, "from_state"), "on_site");
+    assert_string_equal(th_js(so, "to_state"), "resolved");
+    assert_string_equal(th_js(so, "details.signer_name"), "张伟");
+    assert_string_equal(th_js(timeline_item(r, 2), "actor_role"), "technician");
+    assert_string_equal(th_js(timeline_item(r, 2), "actor_id"), uid_tech);
     th_free(r);
     /* Signed once is signed. */
     EXPECT_PROBLEM(act("agent", id, "sign_off", 6, b), 409, "invalid_transition");
@@ -672,12 +606,12 @@ static void test_unit_repair_signoff_rules(void **state)
     new_unit_request("repair", "visit", "阳台地漏堵塞", id2);
     repair_to_reported(id2);
     r = OK_ACT("resident", id2, "sign_off", 5, NULL, "resolved");
-    assert_string_equal(js(r->json, "work_order.signer.kind"), "resident");
-    assert_string_equal(js(r->json, "work_order.signer.resident_id"), res_zw);
+    assert_string_equal(th_js(r->json, "work_order.signer.kind"), "resident");
+    assert_string_equal(th_js(r->json, "work_order.signer.resident_id"), res_zw);
     th_free(r);
     r = get_timeline("agent", id2);
-    assert_string_equal(js(timeline_item(r, 5), "actor_role"), "resident");
-    assert_string_equal(js(timeline_item(r, 5), "actor_id"), uid_resident);
+    assert_string_equal(th_js(timeline_item(r, 5), "actor_role"), "resident");
+    assert_string_equal(th_js(timeline_item(r, 5), "actor_id"), uid_resident);
     th_free(r);
 }
 
@@ -738,7 +672,7 @@ static void test_repair_needs_signoff_and_department(void **state)
     EXPECT_PROBLEM(act("agent", id2, "dispatch", 1, b), 422, "invalid_field");
     snprintf(b, sizeof b, "{\"department_id\":\"%s\",\"assignee_id\":\"%s\"}", dept_eng, tech_eng2);
     r = OK_ACT("agent", id2, "dispatch", 1, b, "dispatched");
-    assert_string_equal(js(r->json, "work_order.assignee_id"), tech_eng2);
+    assert_string_equal(th_js(r->json, "work_order.assignee_id"), tech_eng2);
     th_free(r);
     EXPECT_PROBLEM(act("technician", id2, "accept", 2, NULL), 403, "not_assignee");
     DO_ACT("tech.eng2", id2, "accept", 2, NULL, "accepted");
@@ -752,10 +686,10 @@ static void test_common_area_signoff_by_reporting_department(void **state)
     char id[40], b[256];
     new_common_repair("security", "电梯厅照明损坏", id);
     th_resp_t *r = get_req("agent", id);
-    assert_string_equal(js(r->json, "location.kind"), "common_area");
-    assert_string_equal(js(r->json, "location.common_area"), "1栋电梯厅");
-    assert_true(jnull(r->json, "location.unit_id"));
-    assert_string_equal(js(r->json, "reporting_department_kind"), "security");
+    assert_string_equal(th_js(r->json, "location.kind"), "common_area");
+    assert_string_equal(th_js(r->json, "location.common_area"), "1栋电梯厅");
+    assert_true(th_jnull(r->json, "location.unit_id"));
+    assert_string_equal(th_js(r->json, "reporting_department_kind"), "security");
     th_free(r);
     repair_to_reported(id);
 
@@ -784,9 +718,9 @@ static void test_common_area_signoff_by_reporting_department(void **state)
     /* The security team leader qualifies; the guard records the paper. */
     snprintf(b, sizeof b, "{\"signer\":{\"kind\":\"staff\",\"user_id\":\"%s\"}}", leader);
     r = OK_ACT("security", id, "sign_off", 5, b, "resolved");
-    assert_string_equal(js(r->json, "work_order.signer.kind"), "staff");
-    assert_string_equal(js(r->json, "work_order.signer.user_id"), leader);
-    assert_string_equal(js(r->json, "work_order.signer.name"), "sec.leader");
+    assert_string_equal(th_js(r->json, "work_order.signer.kind"), "staff");
+    assert_string_equal(th_js(r->json, "work_order.signer.user_id"), leader);
+    assert_string_equal(th_js(r->json, "work_order.signer.name"), "sec.leader");
     th_free(r);
 
     /* Reported by customer service: an agent of 客服部 qualifies, a guard does not. */
@@ -802,7 +736,7 @@ static void test_common_area_signoff_by_reporting_department(void **state)
     free(before);
     snprintf(b, sizeof b, "{\"signer\":{\"kind\":\"staff\",\"user_id\":\"%s\"}}", uid_agent);
     r = OK_ACT("agent", id2, "sign_off", 5, b, "resolved");
-    assert_string_equal(js(r->json, "work_order.signer.user_id"), uid_agent);
+    assert_string_equal(th_js(r->json, "work_order.signer.user_id"), uid_agent);
     th_free(r);
 
     /* A director stands over every department. */
@@ -821,22 +755,22 @@ static void test_night_desk_handover(void **state)
     time_t now = time(NULL);
     time_t night = (now / 86400) * 86400 - 1800; /* yesterday 23:30 UTC */
     char at[40], body[1024], id[40];
-    iso_utc(night, at);
+    th_iso_utc(night, at);
     snprintf(body, sizeof body,
              "{\"type\":\"repair\",\"channel\":\"night_desk\",\"location\":{\"unit_id\":\"%s\"},"
              "\"reporter\":{\"resident_id\":\"%s\"},\"description\":\"夜间水管爆裂，已关总阀\","
              "\"occurred_at\":\"%s\"}",
              unit101, res_zw, at);
     th_resp_t *r = CREATE("security", body, id);
-    assert_true(jtrue(r->json, "night_desk"));
-    assert_string_equal(js(r->json, "channel"), "night_desk");
-    assert_int_equal(parse_utc(js(r->json, "received_at")), night);
-    assert_true(jnull(r->json, "handed_over_at"));
+    assert_true(th_jtrue(r->json, "night_desk"));
+    assert_string_equal(th_js(r->json, "channel"), "night_desk");
+    assert_int_equal(th_parse_utc(th_js(r->json, "received_at")), night);
+    assert_true(th_jnull(r->json, "handed_over_at"));
     th_free(r);
     r = get_timeline("agent", id);
-    assert_string_equal(js(timeline_item(r, 0), "actor_role"), "security");
-    assert_true(jtrue(timeline_item(r, 0), "details.night_desk"));
-    assert_int_equal(parse_utc(js(timeline_item(r, 0), "occurred_at")), night);
+    assert_string_equal(th_js(timeline_item(r, 0), "actor_role"), "security");
+    assert_true(th_jtrue(timeline_item(r, 0), "details.night_desk"));
+    assert_int_equal(th_parse_utc(th_js(timeline_item(r, 0), "occurred_at")), night);
     th_free(r);
 
     /* The guard may not run the desk's workflow. */
@@ -846,15 +780,15 @@ static void test_night_desk_handover(void **state)
 
     /* In the morning the desk takes it over. */
     r = OK_ACT("agent", id, "handover", 1, NULL, "received");
-    time_t ho = parse_utc(js(r->json, "handed_over_at"));
+    time_t ho = th_parse_utc(th_js(r->json, "handed_over_at"));
     assert_true(ho > night && labs((long)(ho - time(NULL))) < 30);
     th_free(r);
     r = get_timeline("agent", id);
     const cJSON *it = timeline_item(r, 1);
-    assert_string_equal(js(it, "action"), "handover");
-    assert_string_equal(js(it, "from_state"), "received");
-    assert_string_equal(js(it, "to_state"), "received");
-    assert_string_equal(js(it, "actor_id"), uid_agent);
+    assert_string_equal(th_js(it, "action"), "handover");
+    assert_string_equal(th_js(it, "from_state"), "received");
+    assert_string_equal(th_js(it, "to_state"), "received");
+    assert_string_equal(th_js(it, "actor_id"), uid_agent);
     th_free(r);
 
     char *before = snap(id);
@@ -885,11 +819,11 @@ static void test_night_desk_flag_on_phone_channel_hands_over(void **state)
              "\"description\":\"深夜楼上装修噪音\"}",
              unit101, res_zw);
     th_resp_t *r = CREATE("security", body, id);
-    assert_true(jtrue(r->json, "night_desk"));
-    assert_string_equal(js(r->json, "channel"), "phone");
+    assert_true(th_jtrue(r->json, "night_desk"));
+    assert_string_equal(th_js(r->json, "channel"), "phone");
     th_free(r);
     r = OK_ACT("agent", id, "handover", 1, NULL, "received");
-    assert_false(jnull(r->json, "handed_over_at"));
+    assert_false(th_jnull(r->json, "handed_over_at"));
     th_free(r);
 }
 
@@ -902,42 +836,42 @@ static void test_paper_record_times(void **state)
     time_t t0 = now - 2 * 3600, t1 = now - 3600;
     char at0[40], at1[40], body[1024], id[40];
     iso_cst(t0, at0); /* written with the project's offset */
-    iso_utc(t1, at1);
+    th_iso_utc(t1, at1);
     snprintf(body, sizeof body,
              "{\"type\":\"repair\",\"channel\":\"visit\",\"location\":{\"unit_id\":\"%s\"},"
              "\"reporter\":{\"resident_id\":\"%s\"},\"description\":\"纸质登记：厨房下水慢\","
              "\"occurred_at\":\"%s\"}",
              unit101, res_zw, at0);
     th_resp_t *r = CREATE("agent", body, id);
-    assert_int_equal(parse_utc(js(r->json, "received_at")), t0);
+    assert_int_equal(th_parse_utc(th_js(r->json, "received_at")), t0);
     th_free(r);
     r = get_timeline("agent", id);
     const cJSON *e0 = timeline_item(r, 0);
-    assert_int_equal(parse_utc(js(e0, "occurred_at")), t0);
-    time_t rec0 = parse_utc(js(e0, "recorded_at"));
+    assert_int_equal(th_parse_utc(th_js(e0, "occurred_at")), t0);
+    time_t rec0 = th_parse_utc(th_js(e0, "recorded_at"));
     assert_true(rec0 > t0 && rec0 >= now - 5);
-    assert_true(jtrue(e0, "details.paper_record"));
+    assert_true(th_jtrue(e0, "details.paper_record"));
     th_free(r);
 
     /* The dispatch happened an hour ago, on paper. */
     char b[256];
     snprintf(b, sizeof b, "{\"department_id\":\"%s\",\"occurred_at\":\"%s\"}", dept_eng, at1);
     r = OK_ACT("agent", id, "dispatch", 1, b, "dispatched");
-    assert_int_equal(parse_utc(js(r->json, "work_order.dispatched_at")), t1);
+    assert_int_equal(th_parse_utc(th_js(r->json, "work_order.dispatched_at")), t1);
     th_free(r);
     r = get_timeline("agent", id);
     const cJSON *e1 = timeline_item(r, 1);
-    assert_int_equal(parse_utc(js(e1, "occurred_at")), t1);
-    assert_true(parse_utc(js(e1, "recorded_at")) >= now - 5);
-    assert_true(jtrue(e1, "details.paper_record"));
-    assert_true(jnull(e1, "details.occurred_at"));
+    assert_int_equal(th_parse_utc(th_js(e1, "occurred_at")), t1);
+    assert_true(th_parse_utc(th_js(e1, "recorded_at")) >= now - 5);
+    assert_true(th_jtrue(e1, "details.paper_record"));
+    assert_true(th_jnull(e1, "details.occurred_at"));
     th_free(r);
 
     /* Never in the future, never before the previous event; nothing changes. */
     char *before = snap(id);
     char fut[40], early[40];
-    iso_utc(now + 3600, fut);
-    iso_utc(t0 + 600, early); /* after creation but before the dispatch */
+    th_iso_utc(now + 3600, fut);
+    th_iso_utc(t0 + 600, early); /* after creation but before the dispatch */
     snprintf(b, sizeof b, "{\"occurred_at\":\"%s\"}", fut);
     EXPECT_PROBLEM(act("agent", id, "accept", 2, b), 422, "occurred_in_future");
     EXPECT_UNCHANGED(id, before);
@@ -954,7 +888,7 @@ static void test_paper_record_times(void **state)
     /* The same moment as the previous event is fine. */
     snprintf(b, sizeof b, "{\"occurred_at\":\"%s\"}", at1);
     r = OK_ACT("agent", id, "accept", 2, b, "accepted");
-    assert_int_equal(parse_utc(js(r->json, "work_order.accepted_at")), t1);
+    assert_int_equal(th_parse_utc(th_js(r->json, "work_order.accepted_at")), t1);
     th_free(r);
     EXPECT_TIMELINE(id, "create", "dispatch", "accept");
 
@@ -979,14 +913,14 @@ static void test_clock_skew_does_not_block_next_action(void **state)
 {
     (void)state;
     char at[40], body[1024], id[40], b[128];
-    iso_utc(time(NULL) + 40, at);
+    th_iso_utc(time(NULL) + 40, at);
     snprintf(body, sizeof body,
              "{\"type\":\"repair\",\"channel\":\"visit\",\"location\":{\"unit_id\":\"%s\"},"
              "\"reporter\":{\"resident_id\":\"%s\"},\"description\":\"平板登记：窗户关不上\","
              "\"occurred_at\":\"%s\"}",
              unit101, res_zw, at);
     th_resp_t *r = CREATE("agent", body, id);
-    time_t received = parse_utc(js(r->json, "received_at"));
+    time_t received = th_parse_utc(th_js(r->json, "received_at"));
     th_free(r);
     /* The desk dispatches at once, without giving a time. */
     snprintf(b, sizeof b, "{\"department_id\":\"%s\"}", dept_eng);
@@ -1010,9 +944,9 @@ static void test_visibility(void **state)
              "\"description\":\"可见性测试：门铃坏了\"}",
              unit101);
     th_resp_t *r = CREATE("resident", body, r2);
-    assert_string_equal(js(r->json, "channel"), "app");
-    assert_string_equal(js(r->json, "reporter.resident_id"), res_zw);
-    assert_string_equal(js(r->json, "reporter.user_id"), uid_resident);
+    assert_string_equal(th_js(r->json, "channel"), "app");
+    assert_string_equal(th_js(r->json, "reporter.resident_id"), res_zw);
+    assert_string_equal(th_js(r->json, "reporter.user_id"), uid_resident);
     th_free(r);
     /* r3: 李娜 for her own unit 2-101. */
     snprintf(body, sizeof body,
@@ -1034,7 +968,7 @@ static void test_visibility(void **state)
              "\"3号楼道\"},\"description\":\"可见性测试：楼道灯不亮\"}",
              project);
     r = CREATE("resident", body, r7);
-    assert_string_equal(js(r->json, "reporter.user_id"), uid_resident);
+    assert_string_equal(th_js(r->json, "reporter.user_id"), uid_resident);
     th_free(r);
     r = get_req("resident", r7);
     EXPECT_STATUS(r, 200);
@@ -1076,7 +1010,7 @@ static void test_visibility(void **state)
     /* 张伟 sees his unit's requests, however they came in, and not 李娜's. */
     r = get_req("resident", r1);
     EXPECT_STATUS(r, 200);
-    assert_string_equal(js(r->json, "reporter.phone"), "13800138001");
+    assert_string_equal(th_js(r->json, "reporter.phone"), "13800138001");
     th_free(r);
     r = th_req("GET", "/v1/requests?limit=200", th_token("resident"), NULL, NULL);
     EXPECT_STATUS(r, 200);
@@ -1102,7 +1036,7 @@ static void test_visibility(void **state)
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items"))
     {
-        assert_string_equal(js(it, "department_id"), dept_eng);
+        assert_string_equal(th_js(it, "department_id"), dept_eng);
     }
     th_free(r);
     char r6[40];
@@ -1155,12 +1089,12 @@ static void test_visibility(void **state)
     /* The auditor reads everything, masked, and changes nothing. */
     r = get_req("auditor", r4);
     EXPECT_STATUS(r, 200);
-    assert_string_equal(js(r->json, "reporter.phone"), "138****5678");
-    assert_string_equal(js(r->json, "reporter.name"), "王先生");
+    assert_string_equal(th_js(r->json, "reporter.phone"), "138****5678");
+    assert_string_equal(th_js(r->json, "reporter.name"), "王先生");
     th_free(r);
     r = get_req("auditor", r1);
     EXPECT_STATUS(r, 200);
-    assert_string_equal(js(r->json, "reporter.phone"), "138****8001");
+    assert_string_equal(th_js(r->json, "reporter.phone"), "138****8001");
     th_free(r);
     r = get_timeline("auditor", r1);
     EXPECT_STATUS(r, 200);
@@ -1180,7 +1114,7 @@ static void test_visibility(void **state)
     free(before1);
     /* The desk sees the number in full. */
     r = get_req("agent", r4);
-    assert_string_equal(js(r->json, "reporter.phone"), "13812345678");
+    assert_string_equal(th_js(r->json, "reporter.phone"), "13812345678");
     th_free(r);
     r = th_req("GET", "/v1/requests?limit=200", th_token("agent"), NULL, NULL);
     assert_non_null(strstr(r->body, "13812345678"));
@@ -1310,7 +1244,7 @@ static void test_pend_reject_reopen(void **state)
     (void)state;
     char id[40], b[256], until[40];
     time_t later = time(NULL) + 2 * 86400;
-    iso_utc(later, until);
+    th_iso_utc(later, until);
 
     /* pend / resume */
     new_unit_request("repair", "phone", "热水器需要换配件", id);
@@ -1321,7 +1255,7 @@ static void test_pend_reject_reopen(void **state)
     EXPECT_PROBLEM(act("agent", id, "pend", 2, "{\"pending_reason\":\"parts\"}"), 422,
                    "pending_until_required");
     char past[40];
-    iso_utc(time(NULL) - 3600, past);
+    th_iso_utc(time(NULL) - 3600, past);
     snprintf(b, sizeof b, "{\"pending_reason\":\"parts\",\"pending_until\":\"%s\"}", past);
     EXPECT_PROBLEM(act("agent", id, "pend", 2, b), 422, "pending_until_required");
     snprintf(b, sizeof b, "{\"pending_reason\":\"weather\",\"pending_until\":\"%s\"}", until);
@@ -1331,14 +1265,14 @@ static void test_pend_reject_reopen(void **state)
     free(before);
     snprintf(b, sizeof b, "{\"pending_reason\":\"parts\",\"pending_until\":\"%s\"}", until);
     th_resp_t *r = OK_ACT("agent", id, "pend", 2, b, "pending");
-    assert_string_equal(js(r->json, "pending.reason"), "parts");
-    assert_string_equal(js(r->json, "pending.resume_to"), "dispatched");
-    assert_int_equal(parse_utc(js(r->json, "pending.until")), later);
+    assert_string_equal(th_js(r->json, "pending.reason"), "parts");
+    assert_string_equal(th_js(r->json, "pending.resume_to"), "dispatched");
+    assert_int_equal(th_parse_utc(th_js(r->json, "pending.until")), later);
     th_free(r);
     /* Nothing moves while it waits. */
     EXPECT_PROBLEM(act("technician", id, "accept", 3, NULL), 409, "invalid_transition");
     r = OK_ACT("agent", id, "resume", 3, NULL, "dispatched");
-    assert_true(jnull(r->json, "pending"));
+    assert_true(th_jnull(r->json, "pending"));
     th_free(r);
     DO_ACT("technician", id, "accept", 4, NULL, "accepted");
     /* Pending from accepted resumes to accepted. */
@@ -1346,7 +1280,7 @@ static void test_pend_reject_reopen(void **state)
         "agent", id, "pend", 5,
         "{\"pending_reason\":\"appointment\",\"pending_until\":\"2099-01-01T10:00:00+08:00\"}",
         "pending");
-    assert_string_equal(js(r->json, "pending.resume_to"), "accepted");
+    assert_string_equal(th_js(r->json, "pending.resume_to"), "accepted");
     th_free(r);
     DO_ACT("agent", id, "resume", 6, NULL, "accepted");
     EXPECT_TIMELINE(id, "create", "dispatch", "pend", "resume", "accept", "pend", "resume");
@@ -1362,8 +1296,8 @@ static void test_pend_reject_reopen(void **state)
     free(before);
     r = OK_ACT("agent", c2, "close_not_responsible", 1,
                "{\"explanation\":\"属开发商保修范围，已告知业主联系开发商\"}", "not_responsible");
-    assert_string_equal(js(r->json, "explanation"), "属开发商保修范围，已告知业主联系开发商");
-    assert_false(jnull(r->json, "closed_at"));
+    assert_string_equal(th_js(r->json, "explanation"), "属开发商保修范围，已告知业主联系开发商");
+    assert_false(th_jnull(r->json, "closed_at"));
     th_free(r);
     EXPECT_PROBLEM(act("agent", c2, "reopen", 2, NULL), 409, "invalid_transition");
     EXPECT_PROBLEM(patch("agent", c2, 2, "{\"title\":\"x\"}"), 409, "invalid_transition");
@@ -1373,8 +1307,8 @@ static void test_pend_reject_reopen(void **state)
     new_unit_request("suggestion", "email", "建议小区增设充电桩", c3);
     EXPECT_PROBLEM(act("agent", c3, "reject", 1, "{}"), 422, "explanation_required");
     r = OK_ACT("agent", c3, "reject", 1, "{\"explanation\":\"重复登记\"}", "rejected");
-    assert_false(jnull(r->json, "closed_at"));
-    assert_string_equal(js(r->json, "explanation"), "重复登记");
+    assert_false(th_jnull(r->json, "closed_at"));
+    assert_string_equal(th_js(r->json, "explanation"), "重复登记");
     th_free(r);
     EXPECT_PROBLEM(act("agent", c3, "reject", 2, "{\"explanation\":\"again\"}"), 409,
                    "invalid_transition");
@@ -1384,23 +1318,23 @@ static void test_pend_reject_reopen(void **state)
     new_unit_request("inquiry", "phone", "物业费缴费方式咨询", c4);
     DO_ACT("agent", c4, "resolve", 1, "{\"resolution\":\"告知可用微信缴费\"}", "resolved");
     r = OK_ACT("agent", c4, "close", 2, NULL, "closed");
-    assert_false(jnull(r->json, "closed_at"));
+    assert_false(th_jnull(r->json, "closed_at"));
     th_free(r);
     r = OK_ACT("agent", c4, "reopen", 3, NULL, "received");
-    assert_int_equal(jn(r->json, "reopen_count"), 1);
-    assert_true(jnull(r->json, "closed_at"));
-    assert_true(jnull(r->json, "resolved_at"));
+    assert_int_equal(th_jn(r->json, "reopen_count"), 1);
+    assert_true(th_jnull(r->json, "closed_at"));
+    assert_true(th_jnull(r->json, "resolved_at"));
     th_free(r);
     EXPECT_TIMELINE(c4, "create", "resolve", "close", "reopen");
     r = get_timeline("agent", c4);
-    assert_string_equal(js(timeline_item(r, 3), "from_state"), "closed");
-    assert_string_equal(js(timeline_item(r, 3), "to_state"), "received");
-    assert_int_equal(jn(timeline_item(r, 3), "details.reopen_count"), 1);
+    assert_string_equal(th_js(timeline_item(r, 3), "from_state"), "closed");
+    assert_string_equal(th_js(timeline_item(r, 3), "to_state"), "received");
+    assert_int_equal(th_jn(timeline_item(r, 3), "details.reopen_count"), 1);
     th_free(r);
     DO_ACT("agent", c4, "resolve", 4, "{\"resolution\":\"再次解答\"}", "resolved");
     DO_ACT("agent", c4, "close", 5, NULL, "closed");
     r = OK_ACT("agent", c4, "reopen", 6, NULL, "received");
-    assert_int_equal(jn(r->json, "reopen_count"), 2);
+    assert_int_equal(th_jn(r->json, "reopen_count"), 2);
     th_free(r);
     EXPECT_TIMELINE(c4, "create", "resolve", "close", "reopen", "resolve", "close", "reopen");
 
@@ -1412,23 +1346,23 @@ static void test_pend_reject_reopen(void **state)
     r = OK_ACT("agent", c5, "callback_result", 3,
                "{\"satisfied\":false,\"rating\":\"dissatisfied\",\"note\":\"住户仍不满意\"}",
                "received");
-    assert_int_equal(jn(r->json, "reopen_count"), 1);
-    assert_int_equal(jn(r->json, "escalation_level"), 1);
-    assert_true(jnull(r->json, "resolved_at"));
-    assert_true(jnull(r->json, "closed_at"));
+    assert_int_equal(th_jn(r->json, "reopen_count"), 1);
+    assert_int_equal(th_jn(r->json, "escalation_level"), 1);
+    assert_true(th_jnull(r->json, "resolved_at"));
+    assert_true(th_jnull(r->json, "closed_at"));
     th_free(r);
     DO_ACT("agent", c5, "resolve", 4, "{\"resolution\":\"经理上门沟通\"}", "resolved");
     DO_ACT("agent", c5, "start_callback", 5, NULL, "callback");
     r = OK_ACT("agent", c5, "callback_result", 6, "{\"satisfied\":false}", "received");
-    assert_int_equal(jn(r->json, "reopen_count"), 2);
-    assert_int_equal(jn(r->json, "escalation_level"), 2);
+    assert_int_equal(th_jn(r->json, "reopen_count"), 2);
+    assert_int_equal(th_jn(r->json, "escalation_level"), 2);
     th_free(r);
     EXPECT_TIMELINE(c5, "create", "resolve", "start_callback", "callback_result", "resolve",
                     "start_callback", "callback_result");
     r = get_timeline("agent", c5);
-    assert_string_equal(js(timeline_item(r, 3), "to_state"), "received");
-    assert_false(jtrue(timeline_item(r, 3), "details.satisfied"));
-    assert_string_equal(js(timeline_item(r, 3), "details.note"), "住户仍不满意");
+    assert_string_equal(th_js(timeline_item(r, 3), "to_state"), "received");
+    assert_false(th_jtrue(timeline_item(r, 3), "details.satisfied"));
+    assert_string_equal(th_js(timeline_item(r, 3), "details.note"), "住户仍不满意");
     th_free(r);
     /* Giving a callback up needs a reason. */
     DO_ACT("agent", c5, "resolve", 7, "{\"resolution\":\"第三次处理\"}", "resolved");
@@ -1682,9 +1616,9 @@ static void test_bad_input_changes_nothing(void **state)
              "\"external_ref\":{\"source\":\"callcenter\",\"id\":\"CC-42\"}}",
              unit101);
     th_resp_t *r = CREATE("integration", body, ext);
-    assert_string_equal(js(r->json, "channel"), "integration");
-    assert_string_equal(js(r->json, "external_ref.source"), "callcenter");
-    assert_string_equal(js(r->json, "external_ref.id"), "CC-42");
+    assert_string_equal(th_js(r->json, "channel"), "integration");
+    assert_string_equal(th_js(r->json, "external_ref.source"), "callcenter");
+    assert_string_equal(th_js(r->json, "external_ref.id"), "CC-42");
     th_free(r);
     tot = db_totals();
     r = th_req("POST", "/v1/requests", th_token("integration"), body, NULL);
@@ -1773,13 +1707,13 @@ static void test_search_filters_and_paging(void **state)
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items"))
     {
-        assert_string_equal(js(it, "type"), "inquiry");
+        assert_string_equal(th_js(it, "type"), "inquiry");
     }
     th_free(r);
     /* By human number. */
     r = get_req("agent", a);
     char num[40];
-    snprintf(num, sizeof num, "%s", js(r->json, "number"));
+    snprintf(num, sizeof num, "%s", th_js(r->json, "number"));
     th_free(r);
     snprintf(q, sizeof q, "/v1/requests?q=%s", num);
     r = th_req("GET", q, tok, NULL, NULL);
@@ -1854,10 +1788,10 @@ static void test_search_filters_and_paging(void **state)
         cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items"))
         {
             for (int k = 0; k < nseen; k++)
-                if (!strcmp(seen[k], js(it, "id")))
+                if (!strcmp(seen[k], th_js(it, "id")))
                     fail_msg("duplicate %s on page %d", seen[k], pages);
             assert_true(nseen < 10);
-            snprintf(seen[nseen++], 40, "%s", js(it, "id"));
+            snprintf(seen[nseen++], 40, "%s", th_js(it, "id"));
         }
         pages++;
         const cJSON *nc = cJSON_GetObjectItem(r->json, "next_cursor");
@@ -1941,7 +1875,7 @@ static void test_human_numbers(void **state)
             char body[1024], id[40];
             unit_body(body, sizeof body, kinds[i].type, "phone", unit101, res_zw, "编号测试");
             th_resp_t *r = CREATE("agent", body, id);
-            const char *n = js(r->json, "number");
+            const char *n = th_js(r->json, "number");
             if (!number_ok(n, kinds[i].prefix, year))
                 fail_msg("%s number %s", kinds[i].type, n);
             snprintf(nums[round * 4 + i], 32, "%s", n);

@@ -38,30 +38,19 @@
 static char project[40], unit101[40], res_zw[40], dept_cs[40];
 static char uid_director[40], uid_super[40];
 
-static int grab(char *dst, const char *sql)
-{
-    const char *v = th_sql1(sql, NULL, 0);
-    if (!v) {
-        fprintf(stderr, "setup: no row for %s\n", sql);
-        return -1;
-    }
-    snprintf(dst, 40, "%s", v);
-    return 0;
-}
-
 static int setup(void **state)
 {
     (void)state;
     const char *env[] = {"DESK_SWEEP_INTERVAL_MS=0", NULL};
     if (th_start(env) != 0)
         return -1;
-    if (grab(project, "SELECT id FROM projects WHERE org_id = " DEMO) ||
-        grab(unit101, "SELECT id FROM units WHERE code = '1-101' AND org_id = " DEMO) ||
-        grab(res_zw, "SELECT id FROM residents WHERE name = '张伟' AND org_id = " DEMO) ||
-        grab(dept_cs,
-             "SELECT id FROM departments WHERE kind = 'customer_service' AND org_id = " DEMO) ||
-        grab(uid_director, "SELECT id FROM users WHERE username = 'director'") ||
-        grab(uid_super, "SELECT id FROM users WHERE username = 'supervisor'"))
+    if (th_grab(project, "SELECT id FROM projects WHERE org_id = " DEMO) ||
+        th_grab(unit101, "SELECT id FROM units WHERE code = '1-101' AND org_id = " DEMO) ||
+        th_grab(res_zw, "SELECT id FROM residents WHERE name = '张伟' AND org_id = " DEMO) ||
+        th_grab(dept_cs,
+                "SELECT id FROM departments WHERE kind = 'customer_service' AND org_id = " DEMO) ||
+        th_grab(uid_director, "SELECT id FROM users WHERE username = 'director'") ||
+        th_grab(uid_super, "SELECT id FROM users WHERE username = 'supervisor'"))
         return -1;
     return 0;
 }
@@ -73,61 +62,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* ---------------------------------------------------------------- JSON helpers */
-
-static const cJSON *jpath(const cJSON *j, const char *path)
-{
-    char buf[128], *save = NULL;
-    snprintf(buf, sizeof buf, "%s", path);
-    const cJSON *cur = j;
-    for (char *t = strtok_r(buf, ".", &save); t && cur; t = strtok_r(NULL, ".", &save))
-        cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, t) : NULL;
-    return cur;
-}
-
-static const char *js(const cJSON *j, const char *path)
-{
-    const cJSON *v = jpath(j, path);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static long jn(const cJSON *j, const char *path)
-{
-    const cJSON *v = jpath(j, path);
-    return cJSON_IsNumber(v) ? (long)v->valuedouble : -9999;
-}
-
-static int jnull(const cJSON *j, const char *path)
-{
-    const cJSON *v = jpath(j, path);
-    return !v || cJSON_IsNull(v);
-}
-
-/* ---------------------------------------------------------------- time helpers */
-
-static void iso_utc(time_t t, char out[40])
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Seconds of an RFC 3339 UTC time as the server renders it (…Z), or -1. */
-static time_t parse_utc(const char *s)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    if (!s || !*s)
-        return -1;
-    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end)
-        return -1;
-    while (*end == '.' || (*end >= '0' && *end <= '9'))
-        end++;
-    if (strcmp(end, "Z") != 0)
-        return -1;
-    return timegm(&tm);
-}
+/* ---------------------------------------------------------------- time helpers
+ * (JSON paths, RFC 3339 and fixture look-ups: th_js, th_jn, th_iso_utc, th_grab, ...
+ * in tests/lib/harness.h) */
 
 static time_t now_s(void)
 {
@@ -158,7 +95,7 @@ static th_resp_t *create_at(int line, const char *user, const char *body, char i
     if (r->status != 201)
         fail_msg("line %d: create by %s: expected 201, got %ld: %s", line, user, r->status,
                  r->body);
-    snprintf(id, 40, "%s", js(r->json, "id"));
+    snprintf(id, 40, "%s", th_js(r->json, "id"));
     if (strlen(id) != 36)
         fail_msg("line %d: no id in %s", line, r->body);
     return r;
@@ -181,7 +118,7 @@ static void new_request_at(const char *user, const char *type, const char *extra
                            char id[40])
 {
     char ex[1024], t[40];
-    iso_utc(at, t);
+    th_iso_utc(at, t);
     snprintf(ex, sizeof ex, "\"occurred_at\":\"%s\"%s%s", t, extra[0] ? "," : "", extra);
     new_request(user, type, ex, id);
 }
@@ -196,7 +133,7 @@ static th_resp_t *get_req(const char *user, const char *id)
 static int req_version(const char *user, const char *id)
 {
     th_resp_t *r = get_req(user, id);
-    int v = r->status == 200 ? (int)jn(r->json, "version") : -1;
+    int v = r->status == 200 ? (int)th_jn(r->json, "version") : -1;
     th_free(r);
     return v;
 }
@@ -227,7 +164,7 @@ static void ok_act_when(int line, const char *user, const char *id, const char *
                         const char *extra)
 {
     char body[4096], t[40];
-    iso_utc(at, t);
+    th_iso_utc(at, t);
     snprintf(body, sizeof body, "{\"occurred_at\":\"%s\"%s%s}", t, extra[0] ? "," : "", extra);
     ok_act_at(line, user, id, action, body);
 }
@@ -246,7 +183,7 @@ static const cJSON *clock_of(const th_resp_t *r, const char *target)
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "clocks"))
     {
-        if (!strcmp(js(it, "target"), target))
+        if (!strcmp(th_js(it, "target"), target))
             return it;
     }
     return NULL;
@@ -269,10 +206,10 @@ static long sweep_at(int line, long *warnings)
     th_resp_t *r = th_req("POST", "/v1/admin/sla/sweep", th_token("admin"), NULL, NULL);
     if (r->status != 200)
         fail_msg("line %d: sweep %ld %s", line, r->status, r->body);
-    long e = jn(r->json, "escalations");
+    long e = th_jn(r->json, "escalations");
     if (warnings)
-        *warnings = jn(r->json, "warnings");
-    if (e < 0 || jn(r->json, "examined") < 0 || jn(r->json, "batches") < 0 ||
+        *warnings = th_jn(r->json, "warnings");
+    if (e < 0 || th_jn(r->json, "examined") < 0 || th_jn(r->json, "batches") < 0 ||
         !cJSON_IsNumber(cJSON_GetObjectItem(r->json, "duration_ms")))
         fail_msg("line %d: sweep answer malformed: %s", line, r->body);
     th_free(r);
@@ -326,7 +263,7 @@ static long notes(const char *username, const char *id, const char *kind)
 static long level_of(const char *id)
 {
     th_resp_t *r = get_req("agent", id);
-    long l = r->status == 200 ? jn(r->json, "escalation_level") : -1;
+    long l = r->status == 200 ? th_jn(r->json, "escalation_level") : -1;
     th_free(r);
     return l;
 }
@@ -363,7 +300,7 @@ static int timeline_events(const char *id, const char *action, const cJSON *out[
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items"))
     {
-        if (!strcmp(js(it, "action"), action) && n < max)
+        if (!strcmp(th_js(it, "action"), action) && n < max)
             out[n++] = it;
     }
     *keep = r;
@@ -384,9 +321,9 @@ static int api_has_note(const char *user, const char *id, const char *kind, cons
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items"))
     {
-        if (!strcmp(js(it, "request_id"), id) && !strcmp(js(it, "kind"), kind)) {
+        if (!strcmp(th_js(it, "request_id"), id) && !strcmp(th_js(it, "kind"), kind)) {
             if (!found && nid)
-                snprintf(nid, 40, "%s", js(it, "id"));
+                snprintf(nid, 40, "%s", th_js(it, "id"));
             found++;
         }
     }
@@ -400,7 +337,7 @@ static time_t due_of(const char *id, const char *target)
 {
     th_resp_t *r = get_sla("agent", id);
     const cJSON *c = clock_of(r, target);
-    time_t t = c ? parse_utc(js(c, "due_at")) : -1;
+    time_t t = c ? th_parse_utc(th_js(c, "due_at")) : -1;
     th_free(r);
     return t;
 }
@@ -420,15 +357,15 @@ static void test_default_policy_table(void **state)
     /* First response: 5 minutes, met at once by the staff member registering it. */
     th_resp_t *r = get_sla("agent", inq);
     const cJSON *c = CLOCK(r, "first_response");
-    assert_int_equal(parse_utc(js(c, "due_at")), t0 + 5 * MIN);
-    assert_string_equal(js(c, "state"), "met");
+    assert_int_equal(th_parse_utc(th_js(c, "due_at")), t0 + 5 * MIN);
+    assert_string_equal(th_js(c, "state"), "met");
     assert_null(clock_of(r, "on_site"));
     assert_null(clock_of(r, "answer"));
     assert_null(clock_of(r, "gm_report"));
     assert_null(clock_of(r, "handover"));
     assert_null(clock_of(r, "callback"));
-    assert_int_equal(parse_utc(js(CLOCK(r, "resolution"), "due_at")), t0 + 2 * DAY);
-    assert_string_equal(js(r->json, "policy.name"), "默认");
+    assert_int_equal(th_parse_utc(th_js(CLOCK(r, "resolution"), "due_at")), t0 + 2 * DAY);
+    assert_string_equal(th_js(r->json, "policy.name"), "默认");
     th_free(r);
     /* Complaints: handler on site in 5 minutes; general 2 days; important 1 day answer /
      * 3 days; major 2 days answer / 7 days and the GM the same day. */
@@ -448,15 +385,15 @@ static void test_default_policy_table(void **state)
     assert_int_equal(due_of(rep, "on_site"), -1);
     char b[256], ap[40];
     time_t appt = now_s() + 2 * HR;
-    iso_utc(appt, ap);
+    th_iso_utc(appt, ap);
     snprintf(b, sizeof b, "\"department_id\":\"%s\",\"appointment_at\":\"%s\"", dept_cs, ap);
     OK_ACT_AT("agent", rep, "dispatch", t0 + 60, b);
     r = get_sla("agent", rep);
     c = CLOCK(r, "on_site");
-    assert_int_equal(parse_utc(js(c, "started_at")), t0 + 60);
-    assert_int_equal(parse_utc(js(c, "due_at")), appt);
-    assert_int_equal(parse_utc(js(c, "policy_due_at")), t0 + 60 + 5 * MIN);
-    assert_true(cJSON_IsTrue(jpath(c, "adjusted")));
+    assert_int_equal(th_parse_utc(th_js(c, "started_at")), t0 + 60);
+    assert_int_equal(th_parse_utc(th_js(c, "due_at")), appt);
+    assert_int_equal(th_parse_utc(th_js(c, "policy_due_at")), t0 + 60 + 5 * MIN);
+    assert_true(cJSON_IsTrue(th_jpath(c, "adjusted")));
     th_free(r);
     /* App intake: nobody has answered until staff act. */
     char app[40];
@@ -467,10 +404,10 @@ static void test_default_policy_table(void **state)
     th_free(CREATE("resident", b, app));
     r = get_sla("agent", app);
     c = CLOCK(r, "first_response");
-    assert_true(jnull(c, "met_at"));
-    assert_string_equal(js(c, "state"), "running");
-    time_t rec = parse_utc(js(c, "started_at"));
-    assert_int_equal(parse_utc(js(c, "due_at")), rec + 5 * MIN);
+    assert_true(th_jnull(c, "met_at"));
+    assert_string_equal(th_js(c, "state"), "running");
+    time_t rec = th_parse_utc(th_js(c, "started_at"));
+    assert_int_equal(th_parse_utc(th_js(c, "due_at")), rec + 5 * MIN);
     th_free(r);
     char path[160];
     snprintf(path, sizeof path, "/v1/requests/%s/comments", app);
@@ -478,7 +415,7 @@ static void test_default_policy_table(void **state)
     EXPECT_STATUS(r, 201);
     th_free(r);
     r = get_sla("agent", app);
-    assert_true(jnull(CLOCK(r, "first_response"), "met_at"));
+    assert_true(th_jnull(CLOCK(r, "first_response"), "met_at"));
     th_free(r);
     r = th_req("POST", path, th_token("agent"), "{\"body\":\"已收到\",\"visibility\":\"public\"}",
                NULL);
@@ -486,16 +423,16 @@ static void test_default_policy_table(void **state)
     th_free(r);
     r = get_sla("agent", app);
     c = CLOCK(r, "first_response");
-    assert_false(jnull(c, "met_at"));
-    assert_string_equal(js(c, "state"), "met");
+    assert_false(th_jnull(c, "met_at"));
+    assert_string_equal(th_js(c, "state"), "met");
     th_free(r);
     /* Callback: 24 h from the resolution of a complaint. */
     OK_ACT_AT("agent", gen, "resolve", t0 + 100, "\"resolution\":\"已向业主道歉并整改\"");
     r = get_sla("agent", gen);
     c = CLOCK(r, "callback");
-    assert_int_equal(parse_utc(js(c, "started_at")), t0 + 100);
-    assert_int_equal(parse_utc(js(c, "due_at")), t0 + 100 + 24 * HR);
-    assert_string_equal(js(CLOCK(r, "resolution"), "state"), "met");
+    assert_int_equal(th_parse_utc(th_js(c, "started_at")), t0 + 100);
+    assert_int_equal(th_parse_utc(th_js(c, "due_at")), t0 + 100 + 24 * HR);
+    assert_string_equal(th_js(CLOCK(r, "resolution"), "state"), "met");
     th_free(r);
 }
 
@@ -524,23 +461,23 @@ static void test_major_complaint_reaches_gm_same_day(void **state)
     th_resp_t *tl;
     int n = timeline_events(id, "escalate", ev, 8, &tl);
     assert_int_equal(n, 1);
-    assert_int_equal(jn(ev[0], "details.level"), 4);
-    assert_string_equal(js(ev[0], "details.to_role"), "gm");
-    assert_string_equal(js(ev[0], "details.target"), "gm_report");
+    assert_int_equal(th_jn(ev[0], "details.level"), 4);
+    assert_string_equal(th_js(ev[0], "details.to_role"), "gm");
+    assert_string_equal(th_js(ev[0], "details.target"), "gm_report");
     th_free(tl);
     /* The GM-report clock is met the same day. */
     th_resp_t *s = get_sla("agent", id);
     const cJSON *gm = CLOCK(s, "gm_report");
-    assert_string_equal(js(gm, "state"), "met");
-    assert_false(jnull(gm, "met_at"));
-    assert_string_equal(js(gm, "kind"), "end_of_day");
-    time_t due = parse_utc(js(gm, "due_at")), met = parse_utc(js(gm, "met_at"));
+    assert_string_equal(th_js(gm, "state"), "met");
+    assert_false(th_jnull(gm, "met_at"));
+    assert_string_equal(th_js(gm, "kind"), "end_of_day");
+    time_t due = th_parse_utc(th_js(gm, "due_at")), met = th_parse_utc(th_js(gm, "met_at"));
     assert_true(met <= due);
     /* End of the local (UTC+8) day of the intake. */
-    time_t rec = parse_utc(js(gm, "started_at"));
+    time_t rec = th_parse_utc(th_js(gm, "started_at"));
     assert_int_equal(due, ((rec + CST) / DAY + 1) * DAY - CST);
-    assert_int_equal(jn(s->json, "escalation_level"), 4);
-    assert_string_equal(js(s->json, "escalated_to"), "gm");
+    assert_int_equal(th_jn(s->json, "escalation_level"), 4);
+    assert_string_equal(th_js(s->json, "escalated_to"), "gm");
     th_free(s);
     /* Sweeping again changes nothing. */
     assert_int_equal(SWEEP() >= 0, 1);
@@ -565,10 +502,10 @@ static void test_general_complaint_climbs_ladder(void **state)
     OK_ACT_AT("agent", id, "accept", t0 + 2 * MIN, "");
     OK_ACT_AT("agent", id, "arrive", t0 + 4 * MIN, "");
     th_resp_t *s = get_sla("agent", id);
-    assert_string_equal(js(CLOCK(s, "on_site"), "state"), "met");
+    assert_string_equal(th_js(CLOCK(s, "on_site"), "state"), "met");
     const cJSON *res = CLOCK(s, "resolution");
-    assert_string_equal(js(res, "state"), "breached");
-    assert_int_equal(parse_utc(js(res, "due_at")), t0 + 2 * DAY);
+    assert_string_equal(th_js(res, "state"), "breached");
+    assert_int_equal(th_parse_utc(th_js(res, "due_at")), t0 + 2 * DAY);
     th_free(s);
 
     static const char *const ladder[] = {"agent", "supervisor", "manager", "director", "gm"};
@@ -612,16 +549,16 @@ static void test_general_complaint_climbs_ladder(void **state)
     int n = timeline_events(id, "escalate", ev, 8, &tl);
     assert_int_equal(n, 4);
     for (int i = 0; i < n; i++) {
-        assert_int_equal(jn(ev[i], "details.level"), i + 1);
-        assert_string_equal(js(ev[i], "details.to_role"), ladder[i + 1]);
-        assert_string_equal(js(ev[i], "details.target"), "resolution");
-        assert_string_equal(js(ev[i], "actor_role"), "system");
+        assert_int_equal(th_jn(ev[i], "details.level"), i + 1);
+        assert_string_equal(th_js(ev[i], "details.to_role"), ladder[i + 1]);
+        assert_string_equal(th_js(ev[i], "details.target"), "resolution");
+        assert_string_equal(th_js(ev[i], "actor_role"), "system");
     }
     th_free(tl);
     /* Overdue in the request and in the list filter. */
     th_resp_t *r = get_req("agent", id);
-    assert_true(cJSON_IsTrue(jpath(r->json, "sla.overdue")));
-    assert_int_equal(parse_utc(js(r->json, "sla.due.resolution")), t0 + 2 * DAY);
+    assert_true(cJSON_IsTrue(th_jpath(r->json, "sla.overdue")));
+    assert_int_equal(th_parse_utc(th_js(r->json, "sla.due.resolution")), t0 + 2 * DAY);
     th_free(r);
     char path[200];
     snprintf(path, sizeof path, "/v1/requests?overdue=true&type=complaint&limit=200");
@@ -631,8 +568,8 @@ static void test_general_complaint_climbs_ladder(void **state)
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items"))
     {
-        listed |= !strcmp(js(it, "id"), id);
-        assert_true(cJSON_IsTrue(jpath(it, "sla.overdue")));
+        listed |= !strcmp(th_js(it, "id"), id);
+        assert_true(cJSON_IsTrue(th_jpath(it, "sla.overdue")));
     }
     assert_true(listed);
     th_free(r);
@@ -643,7 +580,7 @@ static void test_general_complaint_climbs_ladder(void **state)
     EXPECT_STATUS(r, 200);
     listed = 0;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items")) listed |=
-        !strcmp(js(it, "id"), fresh);
+        !strcmp(th_js(it, "id"), fresh);
     assert_true(listed);
     th_free(r);
 }
@@ -671,43 +608,43 @@ static void test_director_extension(void **state)
     time_t t0 = now_s() - 1 * HR;
     new_request_at("agent", "complaint", "\"severity\":\"general\"", t0, id);
     time_t nd = now_s() + 3 * DAY;
-    iso_utc(nd, due3);
+    th_iso_utc(nd, due3);
     snprintf(body, sizeof body,
              "{\"target\":\"resolution\",\"new_due\":\"%s\",\"reason\":\"业主出差，需等其回来\"}",
              due3);
     th_resp_t *r = ext_post("agent", id, body);
     EXPECT_STATUS(r, 201);
     char eid[40];
-    snprintf(eid, sizeof eid, "%s", js(r->json, "id"));
+    snprintf(eid, sizeof eid, "%s", th_js(r->json, "id"));
     assert_int_equal(strlen(eid), 36);
-    assert_string_equal(js(r->json, "state"), "requested");
-    assert_int_equal(parse_utc(js(r->json, "requested_due")), nd);
+    assert_string_equal(th_js(r->json, "state"), "requested");
+    assert_int_equal(th_parse_utc(th_js(r->json, "requested_due")), nd);
     th_free(r);
     /* Requested is not approved: the due stays. */
     r = get_sla("agent", id);
-    assert_int_equal(parse_utc(js(CLOCK(r, "resolution"), "due_at")), t0 + 2 * DAY);
+    assert_int_equal(th_parse_utc(th_js(CLOCK(r, "resolution"), "due_at")), t0 + 2 * DAY);
     th_free(r);
     /* Only the director (or GM) decides. */
     EXPECT_PROBLEM(ext_decide("manager", id, eid, "approve"), 403, "forbidden");
     EXPECT_PROBLEM(ext_decide("supervisor", id, eid, "approve"), 403, "forbidden");
     EXPECT_PROBLEM(ext_decide("agent", id, eid, "approve"), 403, "forbidden");
     r = get_sla("agent", id);
-    assert_int_equal(parse_utc(js(CLOCK(r, "resolution"), "due_at")), t0 + 2 * DAY);
-    assert_false(cJSON_IsTrue(jpath(CLOCK(r, "resolution"), "adjusted")));
+    assert_int_equal(th_parse_utc(th_js(CLOCK(r, "resolution"), "due_at")), t0 + 2 * DAY);
+    assert_false(cJSON_IsTrue(th_jpath(CLOCK(r, "resolution"), "adjusted")));
     th_free(r);
     r = ext_decide("director", id, eid, "approve");
     EXPECT_STATUS(r, 200);
-    assert_string_equal(js(r->json, "state"), "approved");
-    assert_string_equal(js(r->json, "decided_by"), uid_director);
+    assert_string_equal(th_js(r->json, "state"), "approved");
+    assert_string_equal(th_js(r->json, "decided_by"), uid_director);
     th_free(r);
     r = get_sla("agent", id);
     const cJSON *c = CLOCK(r, "resolution");
-    assert_int_equal(parse_utc(js(c, "due_at")), nd);
-    assert_int_equal(parse_utc(js(c, "policy_due_at")), t0 + 2 * DAY);
-    assert_true(cJSON_IsTrue(jpath(c, "adjusted")));
+    assert_int_equal(th_parse_utc(th_js(c, "due_at")), nd);
+    assert_int_equal(th_parse_utc(th_js(c, "policy_due_at")), t0 + 2 * DAY);
+    assert_true(cJSON_IsTrue(th_jpath(c, "adjusted")));
     th_free(r);
     r = get_req("agent", id);
-    assert_int_equal(parse_utc(js(r->json, "sla.due.resolution")), nd);
+    assert_int_equal(th_parse_utc(th_js(r->json, "sla.due.resolution")), nd);
     th_free(r);
     /* Decided once. */
     EXPECT_PROBLEM(ext_decide("director", id, eid, "reject"), 409, "already_decided");
@@ -717,30 +654,30 @@ static void test_director_extension(void **state)
     assert_int_equal(timeline_events(id, "sla_extension_requested", ev, 4, &tl), 1);
     th_free(tl);
     assert_int_equal(timeline_events(id, "sla_extension_approved", ev, 4, &tl), 1);
-    assert_string_equal(js(ev[0], "details.decided_by"), uid_director);
-    assert_string_equal(js(ev[0], "details.target"), "resolution");
-    assert_int_equal(parse_utc(js(ev[0], "details.new_due")), nd);
-    assert_string_equal(js(ev[0], "actor_role"), "director");
+    assert_string_equal(th_js(ev[0], "details.decided_by"), uid_director);
+    assert_string_equal(th_js(ev[0], "details.target"), "resolution");
+    assert_int_equal(th_parse_utc(th_js(ev[0], "details.new_due")), nd);
+    assert_string_equal(th_js(ev[0], "actor_role"), "director");
     th_free(tl);
 
     /* A rejected extension changes nothing. */
-    iso_utc(now_s() + 5 * DAY, due5);
+    th_iso_utc(now_s() + 5 * DAY, due5);
     snprintf(body, sizeof body,
              "{\"target\":\"resolution\",\"new_due\":\"%s\",\"reason\":\"再延两天\"}", due5);
     r = ext_post("supervisor", id, body);
     EXPECT_STATUS(r, 201);
-    snprintf(eid, sizeof eid, "%s", js(r->json, "id"));
+    snprintf(eid, sizeof eid, "%s", th_js(r->json, "id"));
     th_free(r);
     r = ext_decide("director", id, eid, "reject");
     EXPECT_STATUS(r, 200);
-    assert_string_equal(js(r->json, "state"), "rejected");
+    assert_string_equal(th_js(r->json, "state"), "rejected");
     th_free(r);
     EXPECT_PROBLEM(ext_decide("gm", id, eid, "approve"), 409, "already_decided");
     r = get_sla("agent", id);
-    assert_int_equal(parse_utc(js(CLOCK(r, "resolution"), "due_at")), nd);
+    assert_int_equal(th_parse_utc(th_js(CLOCK(r, "resolution"), "due_at")), nd);
     th_free(r);
     assert_int_equal(timeline_events(id, "sla_extension_rejected", ev, 4, &tl), 1);
-    assert_string_equal(js(ev[0], "details.decided_by"), uid_director);
+    assert_string_equal(th_js(ev[0], "details.decided_by"), uid_director);
     th_free(tl);
     /* The list shows both, in order. */
     char path[200];
@@ -749,8 +686,8 @@ static void test_director_extension(void **state)
     EXPECT_STATUS(r, 200);
     const cJSON *items = cJSON_GetObjectItem(r->json, "items");
     assert_int_equal(cJSON_GetArraySize(items), 2);
-    assert_string_equal(js(cJSON_GetArrayItem(items, 0), "state"), "approved");
-    assert_string_equal(js(cJSON_GetArrayItem(items, 1), "state"), "rejected");
+    assert_string_equal(th_js(cJSON_GetArrayItem(items, 0), "state"), "approved");
+    assert_string_equal(th_js(cJSON_GetArrayItem(items, 1), "state"), "rejected");
     th_free(r);
     /* Residents and technicians cannot ask. */
     EXPECT_PROBLEM(ext_post("resident", id, body), 403, NULL);
@@ -769,7 +706,7 @@ static void test_business_pause_over_weekend(void **state)
                           NULL);
     EXPECT_STATUS(r, 201);
     char wk[40];
-    snprintf(wk, sizeof wk, "%s", js(r->json, "id"));
+    snprintf(wk, sizeof wk, "%s", th_js(r->json, "id"));
     th_free(r);
     char body[2048];
     snprintf(body, sizeof body,
@@ -804,7 +741,7 @@ static void test_business_pause_over_weekend(void **state)
     r = th_req("PUT", path, th_token("admin"), cal, im1);
     EXPECT_STATUS(r, 200);
     assert_string_equal(th_header(r, "ETag"), "\"2\"");
-    assert_int_equal(jn(r->json, "version"), 2);
+    assert_int_equal(th_jn(r->json, "version"), 2);
     th_free(r);
     snprintf(
         body, sizeof body,
@@ -817,7 +754,7 @@ static void test_business_pause_over_weekend(void **state)
     EXPECT_STATUS(r, 201);
     assert_string_equal(th_header(r, "ETag"), "\"1\"");
     char pol[40];
-    snprintf(pol, sizeof pol, "%s", js(r->json, "id"));
+    snprintf(pol, sizeof pol, "%s", th_js(r->json, "id"));
     th_free(r);
 
     /* The most recent Friday 17:00 (local) whose Monday 10:00 has passed. */
@@ -828,7 +765,7 @@ static void test_business_pause_over_weekend(void **state)
     time_t fri17 = (time_t)(fri * DAY + 17 * HR - CST);
     time_t fri1730 = fri17 + 30 * MIN, mon10 = (time_t)((fri + 3) * DAY + 10 * HR - CST);
     char t[40], until[40];
-    iso_utc(fri17, t);
+    th_iso_utc(fri17, t);
     snprintf(body, sizeof body,
              "{\"type\":\"inquiry\",\"channel\":\"phone\",\"project_id\":\"%s\","
              "\"location\":{\"common_area\":\"8楼前台\"},\"reporter\":{\"name\":\"李女士\","
@@ -836,7 +773,7 @@ static void test_business_pause_over_weekend(void **state)
              wk, t);
     char id[40];
     th_free(CREATE("agent.wk", body, id));
-    iso_utc(now + 7 * DAY, until);
+    th_iso_utc(now + 7 * DAY, until);
     snprintf(body, sizeof body, "\"pending_reason\":\"customer\",\"pending_until\":\"%s\"", until);
     OK_ACT_AT("agent.wk", id, "pend", fri1730, body);
     OK_ACT_AT("agent.wk", id, "resume", mon10, "");
@@ -847,23 +784,23 @@ static void test_business_pause_over_weekend(void **state)
     time_t expect_due = (time_t)((fri + 3) * DAY + 17 * HR + 30 * MIN - CST);
     r = get_sla("agent.wk", id);
     const cJSON *c = CLOCK(r, "resolution");
-    assert_string_equal(js(c, "kind"), "business");
-    assert_int_equal(jn(c, "target_minutes"), 480);
-    assert_int_equal(parse_utc(js(c, "started_at")), fri17);
-    assert_int_equal(parse_utc(js(c, "due_at")), expect_due);
-    assert_int_equal(jn(c, "paused_seconds"), 90 * MIN);
-    assert_int_equal(jn(c, "pauses"), 1);
-    assert_true(jn(c, "used_seconds") >= 30 * MIN);
-    assert_string_equal(js(c, "state"), now < expect_due ? "running" : "breached");
-    assert_string_equal(js(r->json, "policy.id"), pol);
-    assert_int_equal(jn(r->json, "calendar.version"), 2);
-    assert_string_equal(js(r->json, "calendar.time_zone"), "Asia/Shanghai");
+    assert_string_equal(th_js(c, "kind"), "business");
+    assert_int_equal(th_jn(c, "target_minutes"), 480);
+    assert_int_equal(th_parse_utc(th_js(c, "started_at")), fri17);
+    assert_int_equal(th_parse_utc(th_js(c, "due_at")), expect_due);
+    assert_int_equal(th_jn(c, "paused_seconds"), 90 * MIN);
+    assert_int_equal(th_jn(c, "pauses"), 1);
+    assert_true(th_jn(c, "used_seconds") >= 30 * MIN);
+    assert_string_equal(th_js(c, "state"), now < expect_due ? "running" : "breached");
+    assert_string_equal(th_js(r->json, "policy.id"), pol);
+    assert_int_equal(th_jn(r->json, "calendar.version"), 2);
+    assert_string_equal(th_js(r->json, "calendar.time_zone"), "Asia/Shanghai");
     th_free(r);
     r = get_req("agent.wk", id);
-    assert_int_equal(parse_utc(js(r->json, "sla.due.resolution")), expect_due);
+    assert_int_equal(th_parse_utc(th_js(r->json, "sla.due.resolution")), expect_due);
     th_free(r);
     r = get_sla("agent.wk", before);
-    assert_int_equal(jn(r->json, "calendar.version"), 1);
+    assert_int_equal(th_jn(r->json, "calendar.version"), 1);
     th_free(r);
 }
 
@@ -879,7 +816,7 @@ static void test_night_desk_misses_nine(void **state)
     time_t night = (time_t)(day * DAY + 23 * HR + 30 * MIN - CST);
     time_t nine = (time_t)((day + 1) * DAY + 9 * HR - CST);
     char t[40], body[1024], id[40];
-    iso_utc(night, t);
+    th_iso_utc(night, t);
     snprintf(body, sizeof body,
              "{\"type\":\"repair\",\"channel\":\"night_desk\",\"location\":{\"unit_id\":\"%s\"},"
              "\"reporter\":{\"resident_id\":\"%s\"},\"description\":\"夜间水管爆裂\","
@@ -888,11 +825,11 @@ static void test_night_desk_misses_nine(void **state)
     th_free(CREATE("security", body, id));
     th_resp_t *r = get_sla("agent", id);
     const cJSON *c = CLOCK(r, "handover");
-    assert_int_equal(parse_utc(js(c, "due_at")), nine);
-    assert_string_equal(js(c, "kind"), "next_local_time");
-    assert_string_equal(js(c, "at"), "09:00");
-    assert_string_equal(js(c, "state"), "breached");
-    assert_true(jnull(c, "met_at"));
+    assert_int_equal(th_parse_utc(th_js(c, "due_at")), nine);
+    assert_string_equal(th_js(c, "kind"), "next_local_time");
+    assert_string_equal(th_js(c, "at"), "09:00");
+    assert_string_equal(th_js(c, "state"), "breached");
+    assert_true(th_jnull(c, "met_at"));
     th_free(r);
     SWEEP();
     assert_int_equal(level_of(id), 1);
@@ -906,9 +843,9 @@ static void test_night_desk_misses_nine(void **state)
     OK_ACT("agent", id, "handover", NULL);
     r = get_sla("agent", id);
     c = CLOCK(r, "handover");
-    assert_false(jnull(c, "met_at"));
-    assert_true(parse_utc(js(c, "met_at")) >= now - 5);
-    assert_string_equal(js(c, "state"), "breached");
+    assert_false(th_jnull(c, "met_at"));
+    assert_true(th_parse_utc(th_js(c, "met_at")) >= now - 5);
+    assert_string_equal(th_js(c, "state"), "breached");
     th_free(r);
     let_schedule_pass(id);
     SWEEP();
@@ -919,7 +856,7 @@ static void test_night_desk_misses_nine(void **state)
     time_t night2 = now - 2 * HR;
     if ((night2 + CST) % DAY >= 8 * HR + 50 * MIN && (night2 + CST) % DAY < 9 * HR)
         night2 -= 30 * MIN; /* keep 09:00 out of the ten minutes before the hand-over */
-    iso_utc(night2, t);
+    th_iso_utc(night2, t);
     snprintf(body, sizeof body,
              "{\"type\":\"inquiry\",\"channel\":\"night_desk\",\"location\":{\"unit_id\":\"%s\"},"
              "\"reporter\":{\"resident_id\":\"%s\"},\"description\":\"夜间咨询\","
@@ -929,8 +866,8 @@ static void test_night_desk_misses_nine(void **state)
     OK_ACT_AT("agent", id2, "handover", night2 + 10 * MIN, "");
     r = get_sla("agent", id2);
     c = CLOCK(r, "handover");
-    assert_string_equal(js(c, "state"), "met");
-    assert_int_equal(parse_utc(js(c, "met_at")), night2 + 10 * MIN);
+    assert_string_equal(th_js(c, "state"), "met");
+    assert_int_equal(th_parse_utc(th_js(c, "met_at")), night2 + 10 * MIN);
     th_free(r);
 }
 
@@ -941,26 +878,26 @@ static void test_customer_deadline_wins(void **state)
     (void)state;
     time_t t0 = now_s() - 60;
     char dl[80], id[40], id2[40], s[40];
-    iso_utc(t0 + 1 * HR, s);
+    th_iso_utc(t0 + 1 * HR, s);
     snprintf(dl, sizeof dl, "\"customer_deadline\":\"%s\"", s);
     new_request_at("agent", "complaint", dl, t0, id);
     th_resp_t *r = get_sla("agent", id);
     const cJSON *c = CLOCK(r, "resolution");
-    assert_int_equal(parse_utc(js(c, "due_at")), t0 + 1 * HR);
-    assert_int_equal(parse_utc(js(c, "policy_due_at")), t0 + 2 * DAY);
-    assert_true(cJSON_IsTrue(jpath(c, "adjusted")));
+    assert_int_equal(th_parse_utc(th_js(c, "due_at")), t0 + 1 * HR);
+    assert_int_equal(th_parse_utc(th_js(c, "policy_due_at")), t0 + 2 * DAY);
+    assert_true(cJSON_IsTrue(th_jpath(c, "adjusted")));
     th_free(r);
     r = get_req("agent", id);
-    assert_int_equal(parse_utc(js(r->json, "sla.due.resolution")), t0 + 1 * HR);
+    assert_int_equal(th_parse_utc(th_js(r->json, "sla.due.resolution")), t0 + 1 * HR);
     th_free(r);
     /* A later wish does not stretch the policy. */
-    iso_utc(t0 + 5 * DAY, s);
+    th_iso_utc(t0 + 5 * DAY, s);
     snprintf(dl, sizeof dl, "\"customer_deadline\":\"%s\"", s);
     new_request_at("agent", "complaint", dl, t0, id2);
     r = get_sla("agent", id2);
     c = CLOCK(r, "resolution");
-    assert_int_equal(parse_utc(js(c, "due_at")), t0 + 2 * DAY);
-    assert_false(cJSON_IsTrue(jpath(c, "adjusted")));
+    assert_int_equal(th_parse_utc(th_js(c, "due_at")), t0 + 2 * DAY);
+    assert_false(cJSON_IsTrue(th_jpath(c, "adjusted")));
     th_free(r);
 }
 
@@ -994,22 +931,23 @@ static void test_policy_versions_and_reapply(void **state)
              project);
     th_resp_t *r = th_req("POST", "/v1/sla/policies", th_token("admin"), body, NULL);
     EXPECT_STATUS(r, 201);
-    snprintf(pid, sizeof pid, "%s", js(r->json, "id"));
-    assert_int_equal(jn(r->json, "version"), 1);
+    snprintf(pid, sizeof pid, "%s", th_js(r->json, "id"));
+    assert_int_equal(th_jn(r->json, "version"), 1);
     th_free(r);
 
     /* R1 starts under version 1 and waits 30 minutes for the customer. */
     char r1[40], r2[40], until[40];
     time_t t1 = now_s() - 1 * HR;
     new_request_at("agent", "suggestion", "", t1, r1);
-    iso_utc(now_s() + DAY, until);
+    th_iso_utc(now_s() + DAY, until);
     snprintf(body, sizeof body, "\"pending_reason\":\"customer\",\"pending_until\":\"%s\"", until);
     OK_ACT_AT("agent", r1, "pend", t1 + 10 * MIN, body);
     OK_ACT_AT("agent", r1, "resume", t1 + 40 * MIN, "");
     r = get_sla("agent", r1);
-    assert_string_equal(js(r->json, "policy.id"), pid);
-    assert_int_equal(jn(r->json, "policy.version"), 1);
-    assert_int_equal(parse_utc(js(CLOCK(r, "resolution"), "due_at")), t1 + 600 * MIN + 30 * MIN);
+    assert_string_equal(th_js(r->json, "policy.id"), pid);
+    assert_int_equal(th_jn(r->json, "policy.version"), 1);
+    assert_int_equal(th_parse_utc(th_js(CLOCK(r, "resolution"), "due_at")),
+                     t1 + 600 * MIN + 30 * MIN);
     th_free(r);
 
     /* The change needs the version read, and a current one. */
@@ -1021,8 +959,8 @@ static void test_policy_versions_and_reapply(void **state)
     r = patch_policy("admin", pid, "\"1\"", def);
     EXPECT_STATUS(r, 200);
     assert_string_equal(th_header(r, "ETag"), "\"2\"");
-    assert_int_equal(jn(r->json, "version"), 2);
-    assert_int_equal(jn(r->json, "definition.targets.resolution.minutes"), 1200);
+    assert_int_equal(th_jn(r->json, "version"), 2);
+    assert_int_equal(th_jn(r->json, "definition.targets.resolution.minutes"), 1200);
     th_free(r);
     EXPECT_PROBLEM(patch_policy("admin", pid, "\"1\"", def), 412, "stale_version");
 
@@ -1030,17 +968,17 @@ static void test_policy_versions_and_reapply(void **state)
     time_t t2 = now_s() - 60;
     new_request_at("agent", "suggestion", "", t2, r2);
     r = get_sla("agent", r2);
-    assert_int_equal(jn(r->json, "policy.version"), 2);
-    assert_int_equal(parse_utc(js(CLOCK(r, "resolution"), "due_at")), t2 + 1200 * MIN);
+    assert_int_equal(th_jn(r->json, "policy.version"), 2);
+    assert_int_equal(th_parse_utc(th_js(CLOCK(r, "resolution"), "due_at")), t2 + 1200 * MIN);
     th_free(r);
     /* ... R1 keeps version 1, through sweeps and actions too. */
     SWEEP();
     r = get_sla("agent", r1);
-    assert_int_equal(jn(r->json, "policy.version"), 1);
-    assert_int_equal(parse_utc(js(CLOCK(r, "resolution"), "due_at")), t1 + 630 * MIN);
+    assert_int_equal(th_jn(r->json, "policy.version"), 1);
+    assert_int_equal(th_parse_utc(th_js(CLOCK(r, "resolution"), "due_at")), t1 + 630 * MIN);
     th_free(r);
     r = get_req("agent", r1);
-    assert_int_equal(parse_utc(js(r->json, "sla.due.resolution")), t1 + 630 * MIN);
+    assert_int_equal(th_parse_utc(th_js(r->json, "sla.due.resolution")), t1 + 630 * MIN);
     th_free(r);
 
     /* Re-application is explicit, by an SLA administrator, and keeps the pause. */
@@ -1050,14 +988,14 @@ static void test_policy_versions_and_reapply(void **state)
     EXPECT_STATUS(r, 200);
     th_free(r);
     r = get_sla("agent", r1);
-    assert_int_equal(jn(r->json, "policy.version"), 2);
+    assert_int_equal(th_jn(r->json, "policy.version"), 2);
     const cJSON *res = CLOCK(r, "resolution");
-    assert_int_equal(parse_utc(js(res, "due_at")), t1 + 1200 * MIN + 30 * MIN);
-    assert_int_equal(jn(res, "paused_seconds"), 30 * MIN);
-    assert_int_equal(jn(res, "pauses"), 1);
+    assert_int_equal(th_parse_utc(th_js(res, "due_at")), t1 + 1200 * MIN + 30 * MIN);
+    assert_int_equal(th_jn(res, "paused_seconds"), 30 * MIN);
+    assert_int_equal(th_jn(res, "pauses"), 1);
     th_free(r);
     r = get_req("agent", r1);
-    assert_int_equal(parse_utc(js(r->json, "sla.due.resolution")), t1 + 1230 * MIN);
+    assert_int_equal(th_parse_utc(th_js(r->json, "sla.due.resolution")), t1 + 1230 * MIN);
     th_free(r);
     const cJSON *ev[4];
     th_resp_t *tl;
@@ -1069,16 +1007,16 @@ static void test_policy_versions_and_reapply(void **state)
     r = patch_policy("admin", pid, "\"2\"", "{\"name\":\"建议（改）\"}");
     EXPECT_STATUS(r, 200);
     assert_string_equal(th_header(r, "ETag"), "\"3\"");
-    assert_int_equal(jn(r->json, "version"), 3);
-    assert_string_equal(js(r->json, "name"), "建议（改）");
-    assert_int_equal(jn(r->json, "definition.targets.resolution.minutes"), 1200);
+    assert_int_equal(th_jn(r->json, "version"), 3);
+    assert_string_equal(th_js(r->json, "name"), "建议（改）");
+    assert_int_equal(th_jn(r->json, "definition.targets.resolution.minutes"), 1200);
     th_free(r);
     EXPECT_PROBLEM(patch_policy("admin", pid, "\"2\"", "{\"active\":false}"), 412, "stale_version");
     r = patch_policy("admin", pid, "\"3\"", "{\"active\":false}");
     EXPECT_STATUS(r, 200);
     assert_string_equal(th_header(r, "ETag"), "\"4\"");
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(r->json, "active")));
-    assert_int_equal(jn(r->json, "definition.targets.resolution.minutes"), 1200);
+    assert_int_equal(th_jn(r->json, "definition.targets.resolution.minutes"), 1200);
     th_free(r);
 }
 
@@ -1095,23 +1033,23 @@ static void test_reapply_keeps_category_policy(void **state)
              project);
     th_resp_t *r = th_req("POST", "/v1/sla/policies", th_token("admin"), body, NULL);
     EXPECT_STATUS(r, 201);
-    snprintf(pid, sizeof pid, "%s", js(r->json, "id"));
+    snprintf(pid, sizeof pid, "%s", th_js(r->json, "id"));
     th_free(r);
     time_t t0 = now_s() - 60;
     new_request_at("agent", "praise", "\"category\":\"attitude\"", t0, id);
     r = get_sla("agent", id);
-    assert_string_equal(js(r->json, "policy.id"), pid);
-    assert_int_equal(parse_utc(js(CLOCK(r, "resolution"), "due_at")), t0 + 90 * MIN);
+    assert_string_equal(th_js(r->json, "policy.id"), pid);
+    assert_int_equal(th_parse_utc(th_js(CLOCK(r, "resolution"), "due_at")), t0 + 90 * MIN);
     th_free(r);
     r = reapply("admin", id);
     EXPECT_STATUS(r, 200);
     th_free(r);
     r = get_sla("agent", id);
-    if (strcmp(js(r->json, "policy.id"), pid) != 0)
+    if (strcmp(th_js(r->json, "policy.id"), pid) != 0)
         fail_msg("re-apply switched a praise/attitude request from its category policy %s to "
                  "%s (%s)",
-                 pid, js(r->json, "policy.id"), js(r->json, "policy.name"));
-    assert_int_equal(parse_utc(js(CLOCK(r, "resolution"), "due_at")), t0 + 90 * MIN);
+                 pid, th_js(r->json, "policy.id"), th_js(r->json, "policy.name"));
+    assert_int_equal(th_parse_utc(th_js(CLOCK(r, "resolution"), "due_at")), t0 + 90 * MIN);
     th_free(r);
 }
 
@@ -1144,7 +1082,7 @@ static void test_warning_at_80_percent(void **state)
     const cJSON *ev[4];
     th_resp_t *tl;
     assert_int_equal(timeline_events(id, "sla_warning", ev, 4, &tl), 1);
-    assert_string_equal(js(ev[0], "details.target"), "resolution");
+    assert_string_equal(th_js(ev[0], "details.target"), "resolution");
     th_free(tl);
     /* Once. */
     let_schedule_pass(id);
@@ -1222,22 +1160,22 @@ static void test_manual_escalation(void **state)
 
     th_resp_t *r = escalate("agent", id, "{\"reason\":\"业主情绪激动，超出前台权限\"}");
     EXPECT_STATUS(r, 200);
-    assert_int_equal(jn(r->json, "escalation_level"), 1);
+    assert_int_equal(th_jn(r->json, "escalation_level"), 1);
     th_free(r);
     assert_int_equal(level_of(id), 1);
     assert_int_equal(notes("supervisor", id, "sla_escalation"), 1);
     const cJSON *ev[4];
     th_resp_t *tl;
     assert_int_equal(timeline_events(id, "escalate", ev, 4, &tl), 1);
-    assert_int_equal(jn(ev[0], "details.level"), 1);
-    assert_string_equal(js(ev[0], "details.reason"), "业主情绪激动，超出前台权限");
-    assert_true(cJSON_IsTrue(jpath(ev[0], "details.manual")));
-    assert_string_equal(js(ev[0], "actor_role"), "agent");
+    assert_int_equal(th_jn(ev[0], "details.level"), 1);
+    assert_string_equal(th_js(ev[0], "details.reason"), "业主情绪激动，超出前台权限");
+    assert_true(cJSON_IsTrue(th_jpath(ev[0], "details.manual")));
+    assert_string_equal(th_js(ev[0], "actor_role"), "agent");
     th_free(tl);
     /* Straight to a named level; never down. */
     r = escalate("supervisor", id, "{\"reason\":\"需要经理处理\",\"level\":3}");
     EXPECT_STATUS(r, 200);
-    assert_int_equal(jn(r->json, "escalation_level"), 3);
+    assert_int_equal(th_jn(r->json, "escalation_level"), 3);
     th_free(r);
     assert_int_equal(notes("director", id, "sla_escalation"), 1);
     assert_int_equal(notes("manager", id, "sla_escalation"), 0);
@@ -1250,7 +1188,7 @@ static void test_manual_escalation(void **state)
     free(before);
     r = escalate("agent", id, "{\"reason\":\"呈总经理\"}");
     EXPECT_STATUS(r, 200);
-    assert_int_equal(jn(r->json, "escalation_level"), 4);
+    assert_int_equal(th_jn(r->json, "escalation_level"), 4);
     th_free(r);
     assert_int_equal(notes("gm", id, "sla_escalation"), 1);
     /* At the top. */
@@ -1313,11 +1251,11 @@ static void test_notifications(void **state)
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items"))
     {
-        if (!strcmp(js(it, "id"), nid)) {
+        if (!strcmp(th_js(it, "id"), nid)) {
             seen = 1;
-            assert_true(parse_utc(js(it, "read_at")) > 0);
-            assert_int_equal(jn(it, "payload.level"), 1);
-            assert_string_equal(js(it, "payload.reason"), "通知测试");
+            assert_true(th_parse_utc(th_js(it, "read_at")) > 0);
+            assert_int_equal(th_jn(it, "payload.level"), 1);
+            assert_string_equal(th_js(it, "payload.reason"), "通知测试");
         }
     }
     assert_true(seen);
@@ -1360,7 +1298,7 @@ static void test_notifications(void **state)
     r = th_req("GET", "/v1/notifications?limit=200", th_token("other.supervisor"), NULL, NULL);
     EXPECT_STATUS(r, 200);
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items"))
-        assert_string_not_equal(js(it, "request_id"), id);
+        assert_string_not_equal(th_js(it, "request_id"), id);
     th_free(r);
 }
 
@@ -1545,8 +1483,8 @@ static void test_bad_input_changes_nothing(void **state)
     /* ---- extensions */
     snprintf(path, sizeof path, "/v1/requests/%s/sla/extensions", id);
     char fut[40], past[40];
-    iso_utc(now_s() + 3 * DAY, fut);
-    iso_utc(now_s() - HR, past);
+    th_iso_utc(now_s() + 3 * DAY, fut);
+    th_iso_utc(now_s() - HR, past);
     char eb[9][512];
     snprintf(eb[0], 512, "{\"target\":\"resolution\",\"new_due\":\"%s\",\"reason\":\"x\",\"y\":1}",
              fut);
@@ -1671,7 +1609,7 @@ static void test_other_org_sees_nothing(void **state)
     int theirs = 0;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items"))
     {
-        assert_string_not_equal(js(it, "project_id"), project);
+        assert_string_not_equal(th_js(it, "project_id"), project);
         theirs++;
     }
     assert_true(theirs >= 6); /* their own project's shipped policies */

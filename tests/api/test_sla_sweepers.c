@@ -144,23 +144,14 @@ static void stop_all_sweepers(void)
 
 /* ---------------------------------------------------------------- fixtures */
 
-static int grab(char *dst, const char *sql)
-{
-    const char *v = th_sql1(sql, NULL, 0);
-    if (!v)
-        return -1;
-    snprintf(dst, 40, "%s", v);
-    return 0;
-}
-
 static int setup(void **state)
 {
     (void)state;
     const char *env[] = {"DESK_SWEEP_INTERVAL_MS=0", NULL};
     if (th_start(env) != 0)
         return -1;
-    if (grab(unit101, "SELECT id FROM units WHERE code = '1-101' AND org_id = " DEMO) ||
-        grab(res_zw, "SELECT id FROM residents WHERE name = '张伟' AND org_id = " DEMO))
+    if (th_grab(unit101, "SELECT id FROM units WHERE code = '1-101' AND org_id = " DEMO) ||
+        th_grab(res_zw, "SELECT id FROM residents WHERE name = '张伟' AND org_id = " DEMO))
         return -1;
     return 0;
 }

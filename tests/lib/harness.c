@@ -378,3 +378,72 @@ int th_is_problem(const th_resp_t *r, long status, const char *code)
     }
     return th_str(r, "detail")[0] != 0;
 }
+
+/* ---------------------------------------------------------------- helpers for assertions */
+
+int th_grab(char *dst, const char *sql)
+{
+    const char *v = th_sql1(sql, NULL, 0);
+    if (!v) {
+        fprintf(stderr, "setup: no row for %s\n", sql);
+        return -1;
+    }
+    snprintf(dst, 40, "%s", v);
+    return 0;
+}
+
+const cJSON *th_jpath(const cJSON *j, const char *path)
+{
+    char buf[128], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", path);
+    const cJSON *cur = j;
+    for (char *t = strtok_r(buf, ".", &save); t && cur; t = strtok_r(NULL, ".", &save))
+        cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, t) : NULL;
+    return cur;
+}
+
+const char *th_js(const cJSON *j, const char *path)
+{
+    const cJSON *v = th_jpath(j, path);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+long th_jn(const cJSON *j, const char *path)
+{
+    const cJSON *v = th_jpath(j, path);
+    return cJSON_IsNumber(v) ? (long)v->valuedouble : -9999;
+}
+
+int th_jnull(const cJSON *j, const char *path)
+{
+    const cJSON *v = th_jpath(j, path);
+    return !v || cJSON_IsNull(v);
+}
+
+int th_jtrue(const cJSON *j, const char *path)
+{
+    return cJSON_IsTrue(th_jpath(j, path));
+}
+
+void th_iso_utc(time_t t, char out[40])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+time_t th_parse_utc(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!s || !*s)
+        return -1;
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end)
+        return -1;
+    while (*end == '.' || (*end >= '0' && *end <= '9'))
+        end++;
+    if (strcmp(end, "Z") != 0)
+        return -1;
+    return timegm(&tm);
+}

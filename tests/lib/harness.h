@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define TH_PASS "demo-pass-2026"
 
@@ -56,5 +57,19 @@ const char *th_sql1(const char *sql, const char *const *params, int nparams);
 const char *th_str(const th_resp_t *r, const char *name);
 /* Checks the response is problem+json with the given status (and code when non-NULL). */
 int th_is_problem(const th_resp_t *r, long status, const char *code);
+/* Copies the one value `sql` returns into dst (40 bytes); -1 with a message when none. */
+int th_grab(char *dst, const char *sql);
+
+/* JSON by dotted path ("sla.due.resolution"): the node (NULL when absent), a string ("" when
+ * absent or not a string), a number (-9999 when absent), absent-or-null, true. */
+const cJSON *th_jpath(const cJSON *j, const char *path);
+const char *th_js(const cJSON *j, const char *path);
+long th_jn(const cJSON *j, const char *path);
+int th_jnull(const cJSON *j, const char *path);
+int th_jtrue(const cJSON *j, const char *path);
+
+/* RFC 3339 UTC ("2026-11-23T08:00:00Z") of t, and back (fractions allowed; -1 when not …Z). */
+void th_iso_utc(time_t t, char out[40]);
+time_t th_parse_utc(const char *s);
 
 #endif
