@@ -55,6 +55,11 @@ shared_buffers = 256MB
 fsync = ${PG_FSYNC:-on}
 CONF
   fi
+  # Already running (a previous run that was killed before it could stop it): reuse it.
+  if as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    echo "note: PostgreSQL in $data is already running; reusing it" >&2
+    return 0
+  fi
   as_pg "$PG_BIN/pg_ctl" -D "$data" -o "-p $port" -l "$data/server.log" -w -t 60 start >/dev/null
 }
 

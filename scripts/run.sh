@@ -39,5 +39,16 @@ deskd demo organisation 示范物业服务有限公司 (code: demo)
 MSG
 "$ROOT/build/deskd" --migrate --seed-demo --listen "$LISTEN" "$@" &
 SERVER=$!
-trap 'kill -TERM $SERVER 2>/dev/null; wait $SERVER; [ -n "$PGDIR" ] && pg_stop "$PGDIR/cluster"' INT TERM EXIT
-wait $SERVER
+# Stops the server (if it still runs) and then the private cluster, however we got here:
+# Ctrl-C, a TERM, or the server exiting by itself.  Nothing in here may abort under set -e
+# before the cluster is stopped.
+stop_all() {
+  set +e
+  kill -TERM "$SERVER" 2>/dev/null
+  wait "$SERVER" 2>/dev/null
+  [ -n "$PGDIR" ] && pg_stop "$PGDIR/cluster"
+}
+trap stop_all INT TERM EXIT
+rc=0
+wait "$SERVER" || rc=$?
+exit "$rc"
