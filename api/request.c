@@ -759,14 +759,17 @@ static int begin_write(req_t *r, db_conn_t *c, const char *id, az_action_t actio
 
 /* Recomputes the SLA clocks from the new timeline, commits, and answers with the
  * updated request. */
-static void finish_write(req_t *r, db_conn_t *c, PGresult *res, const char *id)
+/* rematch: the request's classification (severity, category) changed, so its SLA policy is
+ * matched again as a re-apply would (current versions, pause time kept), and a complaint
+ * that became major is swept at once so that it reaches the GM now. */
+static void finish_write(req_t *r, db_conn_t *c, PGresult *res, const char *id, int rematch)
 {
     if (!db_ok(res) || PQntuples(res) != 1) {
         http_db_error(r, res);
         db_rollback(c);
         return;
     }
-    if (sla_refresh_request(c, r->principal.org_id, id, now_s(), 0) != 0) {
+    if (sla_refresh_request(c, r->principal.org_id, id, now_s(), rematch) != 0) {
         db_rollback(c);
         http_problem(r, 503, "sla_unavailable",
                      "the SLA clocks could not be recomputed; nothing was changed, retry");
@@ -774,13 +777,26 @@ static void finish_write(req_t *r, db_conn_t *c, PGresult *res, const char *id)
     }
     request_scope_t sc;
     char *json = NULL;
-    if (db_request_get(c, id, r->principal.org_id, core_authz_sees_pii(r->principal.role), &json,
-                       &sc) != 1 ||
-        db_commit(c) != 0) {
+    int pii = core_authz_sees_pii(r->principal.role);
+    if (db_request_get(c, id, r->principal.org_id, pii, &json, &sc) != 1 || db_commit(c) != 0) {
         free(json);
         db_rollback(c);
         http_problem(r, 503, "database_unavailable", "the change was not saved; retry");
         return;
+    }
+    if (rematch) {
+        cJSON *j = cJSON_Parse(json);
+        const cJSON *sev = cJSON_GetObjectItem(j, "severity");
+        char *fresh = NULL;
+        if (cJSON_IsString(sev) && !strcmp(sev->valuestring, "major") &&
+            sla_sweep_request(c, id, now_s()) == 0 &&
+            db_request_get(c, id, r->principal.org_id, pii, &fresh, &sc) == 1) {
+            free(json);
+            json = fresh;
+        } else {
+            free(fresh);
+        }
+        cJSON_Delete(j);
     }
     char hdr[64];
     snprintf(hdr, sizeof hdr, "ETag: \"%d\"\r\n", sc.version);
@@ -887,7 +903,7 @@ static void patch_h(req_t *r)
     PGresult *res =
         db_request_apply(c, id, r->principal.org_id, core_authz_sees_pii(r->principal.role), cj);
     free(cj);
-    finish_write(r, c, res, id);
+    finish_write(r, c, res, id, sev || cat);
     PQclear(res);
 }
 
@@ -1242,7 +1258,7 @@ static void action_h(req_t *r)
     cJSON_Delete(ch);
     PGresult *res = db_request_apply(c, id, p->org_id, core_authz_sees_pii(p->role), cj);
     free(cj);
-    finish_write(r, c, res, id);
+    finish_write(r, c, res, id, 0);
     PQclear(res);
 out:
     cJSON_Delete(empty);

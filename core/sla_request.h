@@ -39,7 +39,8 @@ typedef struct sla_policy {
 } sla_policy_t;
 
 /* A policy's match: NULL members match anything.  The most specific matching policy
- * (most non-NULL members) wins; ties go to the lower index. */
+ * (most non-NULL members) wins; ties go to the lower index (db/ lists policies oldest
+ * first, so the oldest of equally specific policies wins). */
 typedef struct sla_match {
     const char *type, *severity, *category;
 } sla_match_t;

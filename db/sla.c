@@ -7,13 +7,15 @@
 
 static const db_stmt_t project_config = {
     "sla_project_config",
-    "SELECT 'calendar', v.id, v.definition::text, NULL, NULL, NULL, NULL, NULL, v.version "
-    "FROM sla_calendars k JOIN sla_calendar_versions v ON v.calendar_id = k.id AND v.version = "
-    "k.current_version WHERE k.project_id = $2 AND k.org_id = $1 "
+    "SELECT 'calendar', v.id, v.definition::text, NULL, NULL, NULL, NULL, NULL, v.version, "
+    "NULL::timestamptz FROM sla_calendars k JOIN sla_calendar_versions v ON v.calendar_id = k.id "
+    "AND v.version = k.current_version WHERE k.project_id = $2 AND k.org_id = $1 "
     "UNION ALL SELECT 'policy', v.id, v.definition::text, p.match_type, p.match_severity, "
-    "p.match_category, p.name, p.id, v.version FROM sla_policies p JOIN sla_policy_versions v ON "
-    "v.policy_id = p.id AND v.version = p.current_version WHERE p.project_id = $2 AND p.org_id = "
-    "$1 AND p.active",
+    "p.match_category, p.name, p.id, v.version, p.created_at FROM sla_policies p JOIN "
+    "sla_policy_versions v ON v.policy_id = p.id AND v.version = p.current_version WHERE "
+    "p.project_id = $2 AND p.org_id = $1 AND p.active "
+    /* policies in a fixed order: among equally specific matches the oldest wins */
+    "ORDER BY 10 NULLS FIRST, 8",
     2};
 static const db_stmt_t version_def = {
     "sla_version_def",

@@ -485,6 +485,49 @@ static void test_major_complaint_reaches_gm_same_day(void **state)
     assert_int_equal(notes("gm", id, "sla_escalation"), 1);
 }
 
+/* A complaint registered as general and upgraded to major later: the major policy applies
+ * from then on, and the GM hears of it at once (SPEC §4), without waiting for a sweep. */
+static void test_upgraded_to_major_reaches_gm(void **state)
+{
+    (void)state;
+    char id[40], path[128];
+    time_t t0 = now_s() - 2 * MIN; /* nothing else due yet: on site within 5 minutes */
+    new_request_at("agent", "complaint", "\"severity\":\"general\",\"category\":\"quality\"", t0,
+                   id);
+    assert_int_equal(due_of(id, "resolution"), t0 + 2 * DAY);
+    assert_int_equal(due_of(id, "gm_report"), -1);
+    assert_int_equal(level_of(id), 0);
+    snprintf(path, sizeof path, "/v1/requests/%s", id);
+    const char *im[] = {"If-Match: \"1\"", NULL};
+    th_resp_t *r = th_req("PATCH", path, th_token("supervisor"), "{\"severity\":\"major\"}", im);
+    if (r->status != 200)
+        fail_msg("PATCH severity: %ld %s", r->status, r->body);
+    assert_int_equal(th_jn(r->json, "escalation_level"), 4); /* in the answer already */
+    th_free(r);
+    assert_int_equal(level_of(id), 4);
+    assert_int_equal(escalations(id), 1);
+    assert_int_equal(notes("gm", id, "sla_escalation"), 1);
+    r = get_sla("agent", id);
+    assert_string_equal(th_js(r->json, "policy.name"), "重大投诉");
+    th_free(r);
+    /* major: answer in 2 days, resolution in 7, counted from the intake */
+    assert_int_equal(due_of(id, "answer"), t0 + 2 * DAY);
+    assert_int_equal(due_of(id, "resolution"), t0 + 7 * DAY);
+    assert_true(due_of(id, "gm_report") > 0);
+    /* An edit that does not reclassify changes nothing of that. */
+    const char *im2[] = {NULL, NULL};
+    r = get_req("agent", id);
+    char ver[16];
+    snprintf(ver, sizeof ver, "If-Match: \"%ld\"", th_jn(r->json, "version"));
+    th_free(r);
+    im2[0] = ver;
+    r = th_req("PATCH", path, th_token("supervisor"), "{\"title\":\"质量投诉（升级）\"}", im2);
+    assert_int_equal(r->status, 200);
+    th_free(r);
+    assert_int_equal(notes("gm", id, "sla_escalation"), 1);
+    assert_int_equal(escalations(id), 1);
+}
+
 /* ---------------------------------------------------------------- (b) the ladder */
 
 static void test_general_complaint_climbs_ladder(void **state)
@@ -1638,6 +1681,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_policy_table),
         cmocka_unit_test(test_major_complaint_reaches_gm_same_day),
+        cmocka_unit_test(test_upgraded_to_major_reaches_gm),
         cmocka_unit_test(test_general_complaint_climbs_ladder),
         cmocka_unit_test(test_director_extension),
         cmocka_unit_test(test_business_pause_over_weekend),
