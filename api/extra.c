@@ -6,6 +6,7 @@
  */
 #include "api/codec.h"
 #include "api/request.h"
+#include "api/sla_engine.h"
 #include "core/request.h"
 #include "db/extra.h"
 #include "db/log.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------- idempotency */
 
@@ -114,7 +116,8 @@ static void batch_h(req_t *r)
     }
     cJSON *out = cJSON_CreateObject();
     cJSON *results = cJSON_AddArrayToObject(out, "results");
-    int created = 0, failed = 0, idx = 0;
+    int created = 0, failed = 0, idx = 0, nmajor = 0;
+    char major[MAX_BATCH][40]; /* major complaints: to the GM at once, as a single create */
     const cJSON *it;
     cJSON_ArrayForEach(it, items)
     {
@@ -127,7 +130,12 @@ static void batch_h(req_t *r)
         cJSON_AddNumberToObject(res, "status", st);
         if (st < 300) {
             db_simple(c, "RELEASE SAVEPOINT item");
-            cJSON_AddItemToObject(res, "request", cJSON_Parse(json));
+            cJSON *rq = cJSON_Parse(json);
+            const cJSON *sev = cJSON_GetObjectItem(rq, "severity"),
+                        *rid = cJSON_GetObjectItem(rq, "id");
+            if (cJSON_IsString(sev) && !strcmp(sev->valuestring, "major") && cJSON_IsString(rid))
+                snprintf(major[nmajor++], 40, "%s", rid->valuestring);
+            cJSON_AddItemToObject(res, "request", rq);
             created++;
         } else {
             db_simple(c, "ROLLBACK TO SAVEPOINT item");
@@ -147,6 +155,9 @@ static void batch_h(req_t *r)
     if ((claimed && api_idem_finish(r, c, 200, body) != 0) || db_commit(c) != 0) {
         http_problem(r, 503, "database_unavailable", "the batch was not saved; retry");
     } else {
+        /* The batch is committed; a failed sweep here is caught by the background one. */
+        for (int i = 0; i < nmajor; i++)
+            sla_sweep_request(c, major[i], (int64_t)time(NULL));
         http_send_json(r, 200, body, NULL);
     }
     free(body);

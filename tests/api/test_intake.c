@@ -357,6 +357,32 @@ static void test_batch_answers_per_item(void **state)
     assert_string_equal(t0, t1);
 }
 
+/* A major complaint pushed in a batch reaches the GM at once, as a single create does. */
+static void test_batch_major_complaint_reaches_gm(void **state)
+{
+    (void)state;
+    char body[2048];
+    snprintf(body, sizeof body,
+             "{\"items\":[{\"type\":\"complaint\",\"severity\":\"major\",\"category\":"
+             "\"quality\",\"channel\":\"integration\",\"location\":{\"unit_id\":\"%s\"},"
+             "\"reporter\":{\"name\":\"钱先生\",\"phone\":\"13700003333\"},"
+             "\"description\":\"电梯困人二十分钟无人处理\",\"external_ref\":{\"source\":"
+             "\"hotline\",\"id\":\"HL-9\"}}]}",
+             unit101);
+    th_resp_t *r = th_req("POST", "/v1/requests/batch", th_token("integration"), body, NULL);
+    EXPECT_STATUS(r, 200);
+    assert_int_equal(th_jn(r->json, "created"), 1);
+    char id[40];
+    snprintf(id, sizeof id, "%s",
+             th_js(cJSON_GetArrayItem(cJSON_GetObjectItem(r->json, "results"), 0), "request.id"));
+    th_free(r);
+    assert_int_equal(count1("SELECT escalation_level FROM requests WHERE id = $1", id), 4);
+    assert_int_equal(count1("SELECT count(*) FROM notifications n JOIN users u ON u.id = n.user_id "
+                            "WHERE u.username = 'gm' AND n.request_id = $1",
+                            id),
+                     1);
+}
+
 /* ---------------------------------------------------------------- comments */
 
 static int has_body(const cJSON *items, const char *text)
@@ -603,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_push_retried_five_times_is_one_request),
         cmocka_unit_test(test_racing_retries_are_one_request),
         cmocka_unit_test(test_batch_answers_per_item),
+        cmocka_unit_test(test_batch_major_complaint_reaches_gm),
         cmocka_unit_test(test_comments_internal_hidden_from_resident),
         cmocka_unit_test(test_attachment_metadata),
         cmocka_unit_test(test_work_order_reads_by_department),
