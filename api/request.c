@@ -970,7 +970,7 @@ static void action_h(req_t *r)
         goto out;
     }
     /* Per-action required arguments that the state machine does not see. */
-    if (act == REQ_ACTION_DISPATCH && !dept) {
+    if ((act == REQ_ACTION_DISPATCH || act == REQ_ACTION_REDISPATCH) && !dept) {
         http_problem(r, 422, "missing_field", "'department_id' is required to dispatch");
         goto out;
     }
@@ -1099,7 +1099,7 @@ static void action_h(req_t *r)
         }
     }
     /* Dispatch: the department and assignee must be real. */
-    if (act == REQ_ACTION_DISPATCH) {
+    if (act == REQ_ACTION_DISPATCH || act == REQ_ACTION_REDISPATCH) {
         char dk[20];
         int df = db_department_kind(c, dept, p->org_id, dk);
         if (df != 1) {
@@ -1137,10 +1137,22 @@ static void action_h(req_t *r)
             ? core_request_work_order_state_name((work_order_state_t)tr.new_work_order_state)
             : NULL;
     const char *new_assignee = NULL;
-    if (act == REQ_ACTION_DISPATCH) {
+    if (act == REQ_ACTION_DISPATCH || act == REQ_ACTION_REDISPATCH) {
         char ap[32];
         if (appt)
             rfc3339_format(appt, ap);
+        if (act == REQ_ACTION_REDISPATCH) { /* the open work order is cancelled first */
+            w = db_workorder_update(c, row.wo_id, p->org_id, "cancelled", occ, NULL, NULL, NULL,
+                                    NULL, NULL, NULL);
+            int ok = db_ok(w);
+            if (!ok)
+                http_db_error(r, w);
+            PQclear(w);
+            if (!ok) {
+                db_rollback(c);
+                goto out;
+            }
+        }
         w = db_workorder_insert(c, p->org_id, id, dept, assignee, appt ? ap : NULL, occ);
         new_assignee = assignee;
     } else if (wo_state && row.wo_id[0]) {
@@ -1170,6 +1182,7 @@ static void action_h(req_t *r)
         cJSON_AddStringToObject(ch, "assignee_id", new_assignee);
     switch (act) {
     case REQ_ACTION_DISPATCH:
+    case REQ_ACTION_REDISPATCH:
         cJSON_AddStringToObject(ch, "department_id", dept);
         if (!assignee)
             cJSON_AddNullToObject(ch, "assignee_id");
@@ -1248,6 +1261,8 @@ static void action_h(req_t *r)
         cJSON_AddStringToObject(d, "signer_name", signer_name);
     if (tr.reopen_increment)
         cJSON_AddNumberToObject(d, "reopen_count", row.reopen_count + tr.reopen_increment);
+    if (act == REQ_ACTION_REDISPATCH)
+        cJSON_AddStringToObject(d, "cancelled_work_order_id", row.wo_id);
     int ev = event(r, c, id, &row, core_request_action_name((request_action_t)act), to, occ, d);
     cJSON_Delete(d);
     if (ev != 0) {

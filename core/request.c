@@ -76,6 +76,7 @@ static const char *const signer_kind_names[SIGNER__COUNT] = {
 
 static const char *const action_names[REQ_ACTION__COUNT] = {
     [REQ_ACTION_DISPATCH] = "dispatch",
+    [REQ_ACTION_REDISPATCH] = "redispatch",
     [REQ_ACTION_ACCEPT] = "accept",
     [REQ_ACTION_ARRIVE] = "arrive",
     [REQ_ACTION_REPORT_RESULT] = "report_result",
@@ -426,6 +427,17 @@ transition_t core_request_transition(const request_facts_t *f, request_action_t 
             return refuse(f, REQ_CODE_INVALID_TRANSITION,
                           "Only a received request without an open work order can be "
                           "dispatched.");
+        return allow(REQ_STATE_DISPATCHED, WO_STATE_DISPATCHED, 0);
+
+    case REQ_ACTION_REDISPATCH:
+        /* The open work order went to the wrong department or technician, or its work was
+         * refused at sign-off: the desk cancels it and sends a new one.  The request's own
+         * clocks keep running from the first dispatch. */
+        if ((s != REQ_STATE_DISPATCHED && s != REQ_STATE_ACCEPTED && s != REQ_STATE_ON_SITE) ||
+            !wo_open(f))
+            return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                          "Only a request whose work order is still open (dispatched, accepted, "
+                          "on site or awaiting sign-off) can be re-dispatched.");
         return allow(REQ_STATE_DISPATCHED, WO_STATE_DISPATCHED, 0);
 
     case REQ_ACTION_ACCEPT:

@@ -134,6 +134,7 @@ typedef enum {
     REQ_ACTION_REOPEN,
     REQ_ACTION_HANDOVER,
     REQ_ACTION_COMMENT,
+    REQ_ACTION_REDISPATCH,
     REQ_ACTION__COUNT
 } request_action_t;
 
@@ -254,6 +255,10 @@ typedef struct transition {
  *   handover        no state change; only for channel night_desk, only once (the caller
  *                   sets handed_over), in any non-final state or closed.
  *   comment         no state change; any non-final state or closed.
+ *   redispatch      dispatched/accepted/on_site with an open work order (also one awaiting
+ *                   sign-off) → dispatched: the caller cancels that work order and creates
+ *                   a new one in "dispatched" (another department or technician, or the
+ *                   work again after a refused sign-off).  Desk roles only.
  *
  * Roles: resident → sign_off (as the signer: signer_kind must be resident) and comment;
  * technician → accept, arrive, report_result on work orders of their own department

@@ -680,6 +680,79 @@ static void test_repair_needs_signoff_and_department(void **state)
 
 /* ================================================================ 4. common-area sign-off */
 
+/* The desk re-dispatches an open work order (wrong technician, or the work refused at
+ * sign-off): the old order is cancelled, a new one dispatched, the timeline says which. */
+static void test_redispatch_work_order(void **state)
+{
+    (void)state;
+    char id[40], b[256], wo1[40], wo2[40], path[128];
+    new_unit_request("repair", "phone", "改派测试：卫生间地漏堵塞", id);
+    snprintf(b, sizeof b, "{\"department_id\":\"%s\"}", dept_eng);
+    EXPECT_PROBLEM(act("agent", id, "redispatch", 1, b), 409, "invalid_transition"); /* none yet */
+    snprintf(b, sizeof b, "{\"department_id\":\"%s\",\"assignee_id\":\"%s\"}", dept_eng, uid_tech);
+    th_resp_t *r = OK_ACT("agent", id, "dispatch", 1, b, "dispatched");
+    snprintf(wo1, sizeof wo1, "%s", th_js(r->json, "work_order.id"));
+    th_free(r);
+    DO_ACT("technician", id, "accept", 2, NULL, "accepted");
+
+    /* Who may, and with what. */
+    EXPECT_PROBLEM(act("technician", id, "redispatch", 3, b), 403, NULL);
+    EXPECT_PROBLEM(act("agent", id, "redispatch", 3, "{}"), 422, "missing_field");
+    snprintf(b, sizeof b, "{\"department_id\":\"%s\"}", other_dept);
+    EXPECT_PROBLEM(act("agent", id, "redispatch", 3, b), 422, "invalid_field");
+    snprintf(b, sizeof b, "{\"department_id\":\"%s\",\"assignee_id\":\"%s\"}", dept_eng, uid_sec);
+    EXPECT_PROBLEM(act("agent", id, "redispatch", 3, b), 422, "invalid_field");
+
+    /* To the department without a named technician: any of its technicians takes it. */
+    snprintf(b, sizeof b, "{\"department_id\":\"%s\"}", dept_eng);
+    r = OK_ACT("agent", id, "redispatch", 3, b, "dispatched");
+    snprintf(wo2, sizeof wo2, "%s", th_js(r->json, "work_order.id"));
+    assert_string_not_equal(wo1, wo2);
+    assert_string_equal(th_js(r->json, "work_order.state"), "dispatched");
+    assert_true(th_jnull(r->json, "assignee_id"));
+    th_free(r);
+    snprintf(path, sizeof path, "/v1/work-orders/%s", wo1);
+    r = th_req("GET", path, th_token("agent"), NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    assert_string_equal(th_js(r->json, "state"), "cancelled");
+    th_free(r);
+    const cJSON *ev = NULL;
+    snprintf(path, sizeof path, "/v1/requests/%s/timeline", id);
+    r = th_req("GET", path, th_token("agent"), NULL, NULL);
+    const cJSON *items = cJSON_IsArray(r->json) ? r->json : cJSON_GetObjectItem(r->json, "items");
+    const cJSON *it;
+    int n = 0;
+    cJSON_ArrayForEach(it, items)
+    {
+        if (!strcmp(th_js(it, "action"), "redispatch")) {
+            ev = it;
+            n++;
+        }
+    }
+    assert_int_equal(n, 1);
+    assert_string_equal(th_js(ev, "details.cancelled_work_order_id"), wo1);
+    assert_string_equal(th_js(ev, "to_state"), "dispatched");
+    th_free(r);
+
+    /* The work is done but refused at sign-off: sent again, then done and signed. */
+    DO_ACT("technician", id, "accept", 4, NULL, "accepted");
+    DO_ACT("technician", id, "arrive", 5, NULL, "on_site");
+    DO_ACT("technician", id, "report_result", 6, "{\"result\":\"疏通地漏\"}", "on_site");
+    snprintf(b, sizeof b, "{\"department_id\":\"%s\"}", dept_eng);
+    DO_ACT("agent", id, "redispatch", 7, b, "dispatched");
+    DO_ACT("technician", id, "accept", 8, NULL, "accepted");
+    DO_ACT("technician", id, "arrive", 9, NULL, "on_site");
+    DO_ACT("technician", id, "report_result", 10, "{\"result\":\"更换地漏芯\"}", "on_site");
+    snprintf(b, sizeof b, "{\"signer\":{\"kind\":\"resident\",\"resident_id\":\"%s\"}}", res_zw);
+    DO_ACT("agent", id, "sign_off", 11, b, "resolved");
+    snprintf(b, sizeof b, "{\"department_id\":\"%s\"}", dept_eng);
+    EXPECT_PROBLEM(act("agent", id, "redispatch", 12, b), 409, "invalid_transition");
+    assert_int_equal(atoi(th_sql1("SELECT count(*) FROM work_orders WHERE request_id = $1 AND "
+                                  "state = 'cancelled'",
+                                  (const char *const[]){id}, 1)),
+                     2);
+}
+
 static void test_common_area_signoff_by_reporting_department(void **state)
 {
     (void)state;
@@ -1930,6 +2003,7 @@ int main(void)
         cmocka_unit_test(test_phone_complaint_to_closed),
         cmocka_unit_test(test_unit_repair_signoff_rules),
         cmocka_unit_test(test_repair_needs_signoff_and_department),
+        cmocka_unit_test(test_redispatch_work_order),
         cmocka_unit_test(test_common_area_signoff_by_reporting_department),
         cmocka_unit_test(test_night_desk_handover),
         cmocka_unit_test(test_night_desk_flag_on_phone_channel_hands_over),

@@ -170,6 +170,7 @@ static transition_t judge(const request_facts_t *f, request_action_t a)
  * One row per fixture, one column per action in enum order:
  *   dispatch accept arrive report_result sign_off resolve pend resume reject
  *   close_not_responsible start_callback callback_result close reopen handover comment
+ *   redispatch
  * Allowed: the new state — R received, D dispatched, A accepted, O on_site, P pending,
  *   V resolved, C callback, X closed, J rejected, N not_responsible, = unchanged.
  * Refused: . invalid_transition, s signoff_required, w work_not_reported,
@@ -178,33 +179,33 @@ static transition_t judge(const request_facts_t *f, request_action_t a)
 typedef const char *matrix_t[FX__COUNT];
 
 static const matrix_t repair_matrix = {
-    /*            dAarSrpuRnscCohm */
-    [FX_RECEIVED] = "D....sP.JN....==",        [FX_DISPATCHED] = ".A...sP..N....==",
-    [FX_ACCEPTED] = "..O..sP..N....==",        [FX_ON_SITE] = "...=wsP..N....==",
-    [FX_ON_SITE_DONE] = "....VsP..N....==",    [FX_PENDING] = ".......D.N....==",
-    [FX_RESOLVED] = "..........C.cR==",        [FX_CALLBACK] = "...........XXR==",
-    [FX_CLOSED] = ".............R==",          [FX_REJECTED] = "................",
-    [FX_NOT_RESPONSIBLE] = "................",
+    /*            dAarSrpuRnscCohmD */
+    [FX_RECEIVED] = "D....sP.JN....==.",        [FX_DISPATCHED] = ".A...sP..N....==D",
+    [FX_ACCEPTED] = "..O..sP..N....==D",        [FX_ON_SITE] = "...=wsP..N....==D",
+    [FX_ON_SITE_DONE] = "....VsP..N....==D",    [FX_PENDING] = ".......D.N....==.",
+    [FX_RESOLVED] = "..........C.cR==.",        [FX_CALLBACK] = "...........XXR==.",
+    [FX_CLOSED] = ".............R==.",          [FX_REJECTED] = ".................",
+    [FX_NOT_RESPONSIBLE] = ".................",
 };
 
 /* Inquiries, suggestions and praise: resolved directly, closed without callback. */
 static const matrix_t inquiry_matrix = {
-    [FX_RECEIVED] = "D....VP.JN....==",        [FX_DISPATCHED] = ".A...VP..N....==",
-    [FX_ACCEPTED] = "..O..VP..N....==",        [FX_ON_SITE] = "...=wVP..N....==",
-    [FX_ON_SITE_DONE] = "....VVP..N....==",    [FX_PENDING] = ".......D.N....==",
-    [FX_RESOLVED] = "..........C.XR==",        [FX_CALLBACK] = "...........XXR==",
-    [FX_CLOSED] = ".............R==",          [FX_REJECTED] = "................",
-    [FX_NOT_RESPONSIBLE] = "................",
+    [FX_RECEIVED] = "D....VP.JN....==.",        [FX_DISPATCHED] = ".A...VP..N....==D",
+    [FX_ACCEPTED] = "..O..VP..N....==D",        [FX_ON_SITE] = "...=wVP..N....==D",
+    [FX_ON_SITE_DONE] = "....VVP..N....==D",    [FX_PENDING] = ".......D.N....==.",
+    [FX_RESOLVED] = "..........C.XR==.",        [FX_CALLBACK] = "...........XXR==.",
+    [FX_CLOSED] = ".............R==.",          [FX_REJECTED] = ".................",
+    [FX_NOT_RESPONSIBLE] = ".................",
 };
 
 /* Complaints of unknown validity: resolved directly only before dispatch; callback due. */
 static const matrix_t complaint_matrix = {
-    [FX_RECEIVED] = "D....VP.JN....==",        [FX_DISPATCHED] = ".A...sP..N....==",
-    [FX_ACCEPTED] = "..O..sP..N....==",        [FX_ON_SITE] = "...=wsP..N....==",
-    [FX_ON_SITE_DONE] = "....VsP..N....==",    [FX_PENDING] = ".......D.N....==",
-    [FX_RESOLVED] = "..........C.cR==",        [FX_CALLBACK] = "...........XXR==",
-    [FX_CLOSED] = ".............R==",          [FX_REJECTED] = "................",
-    [FX_NOT_RESPONSIBLE] = "................",
+    [FX_RECEIVED] = "D....VP.JN....==.",        [FX_DISPATCHED] = ".A...sP..N....==D",
+    [FX_ACCEPTED] = "..O..sP..N....==D",        [FX_ON_SITE] = "...=wsP..N....==D",
+    [FX_ON_SITE_DONE] = "....VsP..N....==D",    [FX_PENDING] = ".......D.N....==.",
+    [FX_RESOLVED] = "..........C.cR==.",        [FX_CALLBACK] = "...........XXR==.",
+    [FX_CLOSED] = ".............R==.",          [FX_REJECTED] = ".................",
+    [FX_NOT_RESPONSIBLE] = ".................",
 };
 
 static const struct {
@@ -212,9 +213,9 @@ static const struct {
     const matrix_t *matrix;
     int allowed; /* cells that must come out allowed */
 } type_matrices[] = {
-    {REQ_TYPE_COMPLAINT, &complaint_matrix, 43}, {REQ_TYPE_REPAIR, &repair_matrix, 42},
-    {REQ_TYPE_INQUIRY, &inquiry_matrix, 48},     {REQ_TYPE_SUGGESTION, &inquiry_matrix, 48},
-    {REQ_TYPE_PRAISE, &inquiry_matrix, 48},      {REQ_TYPE_EMERGENCY, &repair_matrix, 42},
+    {REQ_TYPE_COMPLAINT, &complaint_matrix, 47}, {REQ_TYPE_REPAIR, &repair_matrix, 46},
+    {REQ_TYPE_INQUIRY, &inquiry_matrix, 52},     {REQ_TYPE_SUGGESTION, &inquiry_matrix, 52},
+    {REQ_TYPE_PRAISE, &inquiry_matrix, 52},      {REQ_TYPE_EMERGENCY, &repair_matrix, 46},
 };
 
 static int state_of_letter(char c)
@@ -308,7 +309,7 @@ static void test_matrix_every_state_action_for_desk_roles(void **state)
         }
     }
     assert_int_equal(cells, 5 * 6 * FX__COUNT * REQ_ACTION__COUNT);
-    assert_int_equal(total_allowed, 5 * (43 + 42 + 48 + 48 + 48 + 42));
+    assert_int_equal(total_allowed, 5 * (47 + 46 + 52 + 52 + 52 + 46));
 }
 
 /* A complaint judged not valid needs no callback, so it closes straight from resolved. */
@@ -355,17 +356,18 @@ static const struct {
     [REQ_ACTION_REOPEN] = {REQ_TYPE_REPAIR, FX_CLOSED},
     [REQ_ACTION_HANDOVER] = {REQ_TYPE_REPAIR, FX_RECEIVED},
     [REQ_ACTION_COMMENT] = {REQ_TYPE_REPAIR, FX_RECEIVED},
+    [REQ_ACTION_REDISPATCH] = {REQ_TYPE_REPAIR, FX_DISPATCHED},
 };
 
 /* Columns as in the state matrices; y allowed, - forbidden_role. */
 static const char *const role_rows[ROLE__COUNT] = {
-    /*                 dAarSrpuRnscCohm */
-    [ROLE_RESIDENT] = "----y----------y",   [ROLE_AGENT] = "yyyyyyyyyyyyyyyy",
-    [ROLE_TECHNICIAN] = "-yyy-----------y", [ROLE_SECURITY] = "----y---------yy",
-    [ROLE_SUPERVISOR] = "yyyyyyyyyyyyyyyy", [ROLE_MANAGER] = "yyyyyyyyyyyyyyyy",
-    [ROLE_DIRECTOR] = "yyyyyyyyyyyyyyyy",   [ROLE_GM] = "yyyyyyyyyyyyyyyy",
-    [ROLE_CLERK] = "----------------",      [ROLE_INTEGRATION] = "---------------y",
-    [ROLE_AUDITOR] = "----------------",    [ROLE_ADMIN] = "----------------",
+    /*                 dAarSrpuRnscCohmD */
+    [ROLE_RESIDENT] = "----y----------y-",   [ROLE_AGENT] = "yyyyyyyyyyyyyyyyy",
+    [ROLE_TECHNICIAN] = "-yyy-----------y-", [ROLE_SECURITY] = "----y---------yy-",
+    [ROLE_SUPERVISOR] = "yyyyyyyyyyyyyyyyy", [ROLE_MANAGER] = "yyyyyyyyyyyyyyyyy",
+    [ROLE_DIRECTOR] = "yyyyyyyyyyyyyyyyy",   [ROLE_GM] = "yyyyyyyyyyyyyyyyy",
+    [ROLE_CLERK] = "-----------------",      [ROLE_INTEGRATION] = "---------------y-",
+    [ROLE_AUDITOR] = "-----------------",    [ROLE_ADMIN] = "-----------------",
 };
 
 static void test_roles_every_role_every_action(void **state)
@@ -1112,14 +1114,14 @@ static void test_string_tables(void **state)
     CHECK_TABLE(core_request_action, request_action_t, REQ_ACTION__COUNT, "dispatch", "accept",
                 "arrive", "report_result", "sign_off", "resolve", "pend", "resume", "reject",
                 "close_not_responsible", "start_callback", "callback_result", "close", "reopen",
-                "handover", "comment");
+                "handover", "comment", "redispatch");
     CHECK_TABLE(core_role, role_t, ROLE__COUNT, "resident", "agent", "technician", "security",
                 "supervisor", "manager", "director", "gm", "clerk", "integration", "auditor",
                 "admin");
     CHECK_TABLE(core_dept_kind, dept_kind_t, DEPT__COUNT, "customer_service", "engineering",
                 "security", "cleaning", "greenery", "finance", "supplier", "other");
     assert_int_equal(tables, 12);
-    assert_int_equal(strings, 6 + 12 + 3 + 7 + 2 + 10 + 5 + 6 + 3 + 16 + 12 + 8);
+    assert_int_equal(strings, 6 + 12 + 3 + 7 + 2 + 10 + 5 + 6 + 3 + 17 + 12 + 8);
     /* Case matters: the API strings are lower case. */
     assert_int_equal(core_request_type_from_string("Repair"), -1);
 }
