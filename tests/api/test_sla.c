@@ -944,6 +944,47 @@ static void test_customer_deadline_wins(void **state)
     th_free(r);
 }
 
+/* A deadline that moves after its breach was escalated is a new breach: it escalates again,
+ * once (the alert is keyed by its due time), and sweeping again adds nothing. */
+static void test_moved_deadline_escalates_again(void **state)
+{
+    (void)state;
+    time_t t0 = now_s() - 3 * DAY;
+    char id[40], body[160], s[40], path[128];
+    new_request_at("agent", "complaint", "\"severity\":\"general\"", t0, id);
+    char b[128];
+    snprintf(b, sizeof b, "\"department_id\":\"%s\"", dept_cs);
+    OK_ACT_AT("agent", id, "dispatch", t0 + 1 * MIN, b);
+    OK_ACT_AT("agent", id, "accept", t0 + 2 * MIN, "");
+    OK_ACT_AT("agent", id, "arrive", t0 + 3 * MIN, ""); /* only the resolution is missed */
+    SWEEP();
+    assert_int_equal(escalations(id), 1);
+    assert_int_equal(level_of(id), 1);
+    /* The customer now asks for an earlier deadline (also passed): the due moves. */
+    th_iso_utc(t0 + 1 * DAY, s);
+    snprintf(body, sizeof body, "{\"customer_deadline\":\"%s\"}", s);
+    snprintf(path, sizeof path, "/v1/requests/%s", id);
+    th_resp_t *r = get_req("agent", id);
+    char im[40];
+    snprintf(im, sizeof im, "If-Match: \"%ld\"", th_jn(r->json, "version"));
+    th_free(r);
+    const char *h[] = {im, NULL};
+    r = th_req("PATCH", path, th_token("supervisor"), body, h);
+    if (r->status != 200)
+        fail_msg("PATCH customer_deadline: %ld %s", r->status, r->body);
+    th_free(r);
+    assert_int_equal(due_of(id, "resolution"), t0 + 1 * DAY);
+    SWEEP();
+    assert_int_equal(escalations(id), 2);
+    assert_int_equal(level_of(id), 2);
+    assert_int_equal(sql_long("SELECT count(DISTINCT due_at) FROM sla_alerts WHERE request_id = $1 "
+                              "AND kind = 'escalation' AND target = 'resolution'",
+                              id, NULL),
+                     2);
+    SWEEP(); /* the schedule has not come round again: nothing more */
+    assert_int_equal(escalations(id), 2);
+}
+
 /* ---------------------------------------------------------------- (g) versions */
 
 static th_resp_t *patch_policy(const char *user, const char *pid, const char *if_match,
@@ -1687,6 +1728,7 @@ int main(void)
         cmocka_unit_test(test_business_pause_over_weekend),
         cmocka_unit_test(test_night_desk_misses_nine),
         cmocka_unit_test(test_customer_deadline_wins),
+        cmocka_unit_test(test_moved_deadline_escalates_again),
         cmocka_unit_test(test_policy_versions_and_reapply),
         cmocka_unit_test(test_reapply_keeps_category_policy),
         cmocka_unit_test(test_warning_at_80_percent),
