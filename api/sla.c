@@ -217,6 +217,26 @@ static void extension_create_h(req_t *r)
     request_row_t row;
     if (!c || api_request_lock(r, c, id, AZ_ESCALATE, &row) != 0)
         return;
+    /* An extension moves a running deadline later; anything else is not one. */
+    long long cur = db_sla_target_due(c, r->principal.org_id, id, target->valuestring);
+    if (cur <= 0 || nd <= cur) {
+        db_rollback(c);
+        if (cur < 0) {
+            http_problem(r, 503, "database_unavailable", "retry shortly");
+        } else if (cur == 0) {
+            http_problem(r, 409, "no_deadline",
+                         "the request has no '%s' deadline to extend (not part of its policy, "
+                         "or not started)",
+                         target->valuestring);
+        } else {
+            char cs[32];
+            rfc3339_format(cur, cs);
+            http_problem(r, 422, "not_an_extension",
+                         "'new_due' must be later than the current %s deadline %s",
+                         target->valuestring, cs);
+        }
+        return;
+    }
     char ds[32];
     rfc3339_format(nd, ds);
     PGresult *x = db_sla_extension_create(c, r->principal.org_id, id, target->valuestring, ds,

@@ -226,6 +226,14 @@ static const db_stmt_t ext_create = {
     "INSERT INTO sla_extensions AS x (org_id, request_id, target, requested_due, reason, "
     "requested_by) VALUES ($1, $2, $3, $4::timestamptz, $5, $6) RETURNING " EXT_JSON "::text",
     6};
+static const db_stmt_t target_due = {
+    "sla_target_due",
+    "SELECT coalesce(floor(extract(epoch FROM CASE $3 WHEN 'first_response' THEN "
+    "due_first_response WHEN 'on_site' THEN due_on_site WHEN 'answer' THEN due_answer WHEN "
+    "'resolution' THEN due_resolution WHEN 'handover' THEN due_handover WHEN 'callback' THEN "
+    "due_callback WHEN 'gm_report' THEN due_gm_report END))::bigint, 0) FROM requests WHERE id = "
+    "$2 AND org_id = $1",
+    3};
 static const db_stmt_t ext_decide = {
     "sla_ext_decide",
     "UPDATE sla_extensions x SET state = $4, decided_by = $5, decided_at = clock_timestamp(), "
@@ -464,6 +472,15 @@ int db_notification_read(db_conn_t *c, const char *org, const char *user, const 
     int rc = db_ok(r) ? atoi(PQcmdTuples(r)) : -1;
     PQclear(r);
     return rc;
+}
+
+long long db_sla_target_due(db_conn_t *c, const char *org, const char *request, const char *target)
+{
+    const char *v[] = {org, request, target};
+    PGresult *r = db_exec(c, &target_due, v);
+    long long due = db_ok(r) && PQntuples(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    return due;
 }
 
 PGresult *db_sla_extension_create(db_conn_t *c, const char *org, const char *request,

@@ -73,6 +73,9 @@ PGresult *db_notifications_list(db_conn_t *c, const char *org, const char *user,
 int db_notification_read(db_conn_t *c, const char *org, const char *user, const char *id);
 
 /* Extensions. */
+/* The stored due time (epoch s) of one target of the request: 0 when it has none, -1 on
+ * error. */
+long long db_sla_target_due(db_conn_t *c, const char *org, const char *request, const char *target);
 PGresult *db_sla_extension_create(db_conn_t *c, const char *org, const char *request,
                                   const char *target, const char *due, const char *reason,
                                   const char *user);

@@ -1592,6 +1592,13 @@ static void test_bad_input_changes_nothing(void **state)
         th_free(r);
     }
     EXPECT_PROBLEM(post("agent", path, "{\"target\":"), 400, "malformed_json");
+    /* Not an extension: earlier than the current due (2 days), or a clock it does not have. */
+    char soon[40];
+    th_iso_utc(now_s() + 1 * HR, soon);
+    snprintf(b, sizeof b, "{\"target\":\"resolution\",\"new_due\":\"%s\",\"reason\":\"x\"}", soon);
+    EXPECT_PROBLEM(post("agent", path, b), 422, "not_an_extension");
+    snprintf(b, sizeof b, "{\"target\":\"gm_report\",\"new_due\":\"%s\",\"reason\":\"x\"}", fut);
+    EXPECT_PROBLEM(post("agent", path, b), 409, "no_deadline");
     snprintf(b, sizeof b, "{\"target\":\"resolution\",\"new_due\":\"%s\",\"reason\":\"x\"}", fut);
     EXPECT_PROBLEM(post("other.agent", path, b), 404, NULL);
     snprintf(path, sizeof path, "/v1/requests/%s/sla/extensions/nope/approve", id);
