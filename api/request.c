@@ -1263,6 +1263,16 @@ static void action_h(req_t *r)
         cJSON_AddNumberToObject(d, "reopen_count", row.reopen_count + tr.reopen_increment);
     if (act == REQ_ACTION_REDISPATCH)
         cJSON_AddStringToObject(d, "cancelled_work_order_id", row.wo_id);
+    if (act == REQ_ACTION_RESUME) { /* the pause, in wall-clock time (per clock: GET .../sla) */
+        long long since = db_request_last_pend(c, id, p->org_id);
+        if (since > 0) {
+            char ss[32];
+            rfc3339_format(since, ss);
+            cJSON_AddStringToObject(d, "paused_since", ss);
+            cJSON_AddNumberToObject(d, "paused_seconds",
+                                    (double)(occurred > since ? occurred - since : 0));
+        }
+    }
     int ev = event(r, c, id, &row, core_request_action_name((request_action_t)act), to, occ, d);
     cJSON_Delete(d);
     if (ev != 0) {

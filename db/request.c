@@ -149,6 +149,11 @@ static const db_stmt_t staff = {
 static const db_stmt_t user_res = {
     "user_resident",
     "SELECT coalesce(resident_id::text, '') FROM users WHERE id = $1 AND org_id = $2", 2};
+static const db_stmt_t last_pend = {
+    "req_last_pend",
+    "SELECT floor(extract(epoch FROM occurred_at))::bigint FROM request_events WHERE request_id "
+    "= $1 AND org_id = $2 AND action = 'pend' ORDER BY seq DESC LIMIT 1",
+    2};
 static const db_stmt_t unit_proj = {
     "unit_project", "SELECT project_id FROM units WHERE id = $1 AND org_id = $2", 2};
 
@@ -350,6 +355,14 @@ char *db_request_timeline(db_conn_t *c, const char *org, const char *id, int int
     char *out = db_ok(r) && PQntuples(r) == 1 ? strdup(PQgetvalue(r, 0, 0)) : NULL;
     PQclear(r);
     return out;
+}
+
+long long db_request_last_pend(db_conn_t *c, const char *id, const char *org)
+{
+    char v[24] = "";
+    const char *p[] = {id, org};
+    int rc = one_text(c, &last_pend, p, v, sizeof v);
+    return rc == 1 ? atoll(v) : rc == 0 ? 0 : -1;
 }
 
 int db_department_kind(db_conn_t *c, const char *dept_id, const char *org, char kind[20])

@@ -56,6 +56,10 @@ typedef struct request_row {
 
 int db_request_lock(db_conn_t *c, const char *id, const char *org, request_row_t *row);
 
+/* When the request was last put pending (epoch s of that event's occurred_at): 0 never,
+ * -1 error. */
+long long db_request_last_pend(db_conn_t *c, const char *id, const char *org);
+
 /* Applies changes to the request row.  `changes` is a JSON object whose members name
  * columns to set (JSON null clears): state, state_before_pending, pending_reason,
  * pending_until, handed_over_at, explanation, resolution, resolved_at, closed_at,

@@ -845,6 +845,24 @@ static void test_business_pause_over_weekend(void **state)
     r = get_sla("agent.wk", before);
     assert_int_equal(th_jn(r->json, "calendar.version"), 1);
     th_free(r);
+    /* The timeline shows the pause itself: since when, and how long in wall-clock time
+     * (Friday 17:30 → Monday 10:00); the business minutes are in the clock above. */
+    char tp[160];
+    snprintf(tp, sizeof tp, "/v1/requests/%s/timeline", id);
+    th_resp_t *tl = th_req("GET", tp, th_token("agent.wk"), NULL, NULL);
+    assert_int_equal(tl->status, 200);
+    const cJSON *items =
+        cJSON_IsArray(tl->json) ? tl->json : cJSON_GetObjectItem(tl->json, "items");
+    const cJSON *it, *res = NULL;
+    cJSON_ArrayForEach(it, items)
+    {
+        if (!strcmp(th_js(it, "action"), "resume"))
+            res = it;
+    }
+    assert_non_null(res);
+    assert_int_equal(th_parse_utc(th_js(res, "details.paused_since")), fri1730);
+    assert_int_equal(th_jn(res, "details.paused_seconds"), (long)(mon10 - fri1730));
+    th_free(tl);
 }
 
 /* ---------------------------------------------------------------- (e) night desk */
