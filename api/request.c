@@ -758,10 +758,9 @@ static int begin_write(req_t *r, db_conn_t *c, const char *id, az_action_t actio
 }
 
 /* Recomputes the SLA clocks from the new timeline, commits, and answers with the
- * updated request. */
-/* rematch: the request's classification (severity, category) changed, so its SLA policy is
- * matched again as a re-apply would (current versions, pause time kept), and a complaint
- * that became major is swept at once so that it reaches the GM now. */
+ * updated request.  rematch: the request's classification (severity, category) changed,
+ * so its SLA policy is matched again as a re-apply would (current versions, pause time
+ * kept), and a complaint that became major is swept at once so that it reaches the GM. */
 static void finish_write(req_t *r, db_conn_t *c, PGresult *res, const char *id, int rematch)
 {
     if (!db_ok(res) || PQntuples(res) != 1) {
@@ -903,7 +902,9 @@ static void patch_h(req_t *r)
     PGresult *res =
         db_request_apply(c, id, r->principal.org_id, core_authz_sees_pii(r->principal.role), cj);
     free(cj);
-    finish_write(r, c, res, id, sev || cat);
+    finish_write(r, c, res, id,
+                 cJSON_GetObjectItemCaseSensitive(r->json, "severity") ||
+                     cJSON_GetObjectItemCaseSensitive(r->json, "category"));
     PQclear(res);
 }
 
