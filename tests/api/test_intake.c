@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,52 +204,16 @@ typedef struct {
     int replayed;
 } racer_t;
 
-static size_t keep_body(char *d, size_t sz, size_t nm, void *u)
-{
-    char *b = u;
-    size_t have = strlen(b), k = sz * nm;
-    if (have + k < 8192) {
-        memcpy(b + have, d, k);
-        b[have + k] = 0;
-    }
-    return sz * nm;
-}
-
-static size_t see_header(char *d, size_t sz, size_t nm, void *u)
-{
-    if (!strncasecmp(d, "Idempotent-Replayed: true", 25))
-        *(int *)u = 1;
-    return sz * nm;
-}
-
 static void *race(void *arg)
 {
     racer_t *t = arg;
-    char url[128], auth[1200], *buf = calloc(1, 8192);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/requests", th_port());
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", t->token);
-    CURL *h = curl_easy_init();
-    struct curl_slist *hs = curl_slist_append(NULL, auth);
-    hs = curl_slist_append(hs, "Content-Type: application/json");
-    hs = curl_slist_append(hs, "Idempotency-Key: crm-race-77");
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, t->body);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, buf);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, see_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t->replayed);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
-    if (curl_easy_perform(h) == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &t->status);
-    cJSON *j = cJSON_Parse(buf);
-    const cJSON *id = cJSON_GetObjectItem(j, "id");
-    if (cJSON_IsString(id))
-        snprintf(t->id, sizeof t->id, "%s", id->valuestring);
-    cJSON_Delete(j);
-    curl_slist_free_all(hs);
-    curl_easy_cleanup(h);
-    free(buf);
+    const char *h[] = {"Idempotency-Key: crm-race-77", NULL};
+    th_resp_t *r = th_req_mt("POST", "/v1/requests", t->token, t->body, h);
+    t->status = r->status;
+    const char *replayed = th_header(r, "Idempotent-Replayed");
+    t->replayed = replayed && !strcmp(replayed, "true");
+    snprintf(t->id, sizeof t->id, "%s", th_str(r, "id"));
+    th_free(r);
     return NULL;
 }
 
@@ -624,7 +587,6 @@ static void test_work_order_reads_by_department(void **state)
 
 int main(void)
 {
-    curl_global_init(CURL_GLOBAL_ALL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_push_retried_five_times_is_one_request),
         cmocka_unit_test(test_racing_retries_are_one_request),
@@ -634,7 +596,5 @@ int main(void)
         cmocka_unit_test(test_attachment_metadata),
         cmocka_unit_test(test_work_order_reads_by_department),
     };
-    int rc = cmocka_run_group_tests(tests, setup, teardown);
-    curl_global_cleanup();
-    return rc;
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -16,7 +16,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,62 +351,18 @@ static int list_count(const th_resp_t *r)
 
 /* ---------------------------------------------------------------- threaded client */
 
-typedef struct {
-    char *p;
-    size_t n;
-} buf_t;
-
-static size_t sink(char *d, size_t sz, size_t nm, void *u)
-{
-    buf_t *b = u;
-    size_t k = sz * nm;
-    char *np = realloc(b->p, b->n + k + 1);
-    if (!np)
-        return 0;
-    b->p = np;
-    memcpy(b->p + b->n, d, k);
-    b->n += k;
-    b->p[b->n] = 0;
-    return k;
-}
-
-/* One HTTP call on its own curl handle (th_req's handle is shared and not thread-safe).
- * Returns the status (0 on transport failure); *out gets the body (free it). */
+/* One call on its own connection (th_req_mt); returns the status (0 on transport failure),
+ * *out gets the body (free it). */
 static long mt_call(const char *method, const char *path, const char *token, const char *body,
                     const char *if_match, char **out)
 {
-    CURL *h = curl_easy_init();
-    if (!h)
-        return 0;
-    char url[512], auth[16600], im[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", th_port(), path);
-    struct curl_slist *hl = NULL;
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-    hl = curl_slist_append(hl, auth);
-    hl = curl_slist_append(hl, "Content-Type: application/json");
-    hl = curl_slist_append(hl, "Expect:");
-    if (if_match) {
-        snprintf(im, sizeof im, "If-Match: %s", if_match);
-        hl = curl_slist_append(hl, im);
-    }
-    buf_t b = {0};
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    if (body) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-    }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    long st = 0;
-    if (curl_easy_perform(h) == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
-    curl_slist_free_all(hl);
-    curl_easy_cleanup(h);
-    *out = b.p ? b.p : strdup("");
+    char im[64];
+    snprintf(im, sizeof im, "If-Match: %s", if_match ? if_match : "");
+    const char *h[] = {im, NULL};
+    th_resp_t *r = th_req_mt(method, path, token, body, if_match ? h : NULL);
+    long st = r->status;
+    *out = strdup(r->body);
+    th_free(r);
     return st;
 }
 

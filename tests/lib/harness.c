@@ -215,18 +215,15 @@ static size_t on_data(char *d, size_t sz, size_t nm, void *u)
     return k;
 }
 
-th_resp_t *th_req_raw(const char *method, const char *path, const char *token, const char *body,
-                      size_t len, const char *const *headers)
+/* One call on handle h (reset first). */
+static th_resp_t *perform(CURL *h, const char *method, const char *path, const char *token,
+                          const char *body, size_t len, const char *const *headers)
 {
     th_resp_t *r = calloc(1, sizeof *r);
-    if (!curl) {
-        curl_global_init(CURL_GLOBAL_ALL);
-        curl = curl_easy_init();
-    }
-    curl_easy_reset(curl);
+    curl_easy_reset(h);
     char url[2048];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    buf_t b = {0}, h = {0};
+    buf_t b = {0}, hd = {0};
     struct curl_slist *hl = NULL;
     char auth[16600];
     if (token) {
@@ -242,28 +239,48 @@ th_resp_t *th_req_raw(const char *method, const char *path, const char *token, c
     if (body && !has_ct)
         hl = curl_slist_append(hl, "Content-Type: application/json");
     hl = curl_slist_append(hl, "Expect:");
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     if (!strcmp(method, "HEAD"))
-        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     if (body) {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_data);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &h);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
-    CURLcode rc = curl_easy_perform(curl);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &hd);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    CURLcode rc = curl_easy_perform(h);
     if (rc == CURLE_OK)
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
     curl_slist_free_all(hl);
     r->body = b.p ? b.p : strdup("");
     r->len = b.n;
-    r->headers = h.p ? h.p : strdup("");
+    r->headers = hd.p ? hd.p : strdup("");
     r->json = cJSON_Parse(r->body);
+    return r;
+}
+
+th_resp_t *th_req_raw(const char *method, const char *path, const char *token, const char *body,
+                      size_t len, const char *const *headers)
+{
+    if (!curl) {
+        curl_global_init(CURL_GLOBAL_ALL);
+        curl = curl_easy_init();
+    }
+    return perform(curl, method, path, token, body, len, headers);
+}
+
+th_resp_t *th_req_mt(const char *method, const char *path, const char *token, const char *body,
+                     const char *const *headers)
+{
+    CURL *h = curl_easy_init();
+    th_resp_t *r = perform(h, method, path, token, body, body ? strlen(body) : 0, headers);
+    curl_easy_cleanup(h);
     return r;
 }
 

@@ -40,6 +40,11 @@ th_resp_t *th_req(const char *method, const char *path, const char *token, const
 /* Same with a raw body of given length and content type (for binary/invalid input). */
 th_resp_t *th_req_raw(const char *method, const char *path, const char *token, const char *body,
                       size_t len, const char *const *headers);
+/* th_req on its own connection, for calls from several threads at once (th_req shares one
+ * handle).  A status of 0 means the server could not be reached.  Call th_req (or th_token)
+ * once before starting threads: it initialises libcurl. */
+th_resp_t *th_req_mt(const char *method, const char *path, const char *token, const char *body,
+                     const char *const *headers);
 void th_free(th_resp_t *r);
 /* Value of a response header (static buffer per call), or NULL. */
 const char *th_header(const th_resp_t *r, const char *name);
