@@ -131,10 +131,9 @@ static void batch_h(req_t *r)
         if (st < 300) {
             db_simple(c, "RELEASE SAVEPOINT item");
             cJSON *rq = cJSON_Parse(json);
-            const cJSON *sev = cJSON_GetObjectItem(rq, "severity"),
-                        *rid = cJSON_GetObjectItem(rq, "id");
-            if (cJSON_IsString(sev) && !strcmp(sev->valuestring, "major") && cJSON_IsString(rid))
-                snprintf(major[nmajor++], 40, "%s", rid->valuestring);
+            const char *gm = api_request_gm_now(rq);
+            if (gm)
+                snprintf(major[nmajor++], 40, "%s", gm);
             cJSON_AddItemToObject(res, "request", rq);
             created++;
         } else {

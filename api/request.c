@@ -485,6 +485,33 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
     return status;
 }
 
+const char *api_request_gm_now(const cJSON *req)
+{
+    const cJSON *id = cJSON_GetObjectItem(req, "id"), *sev = cJSON_GetObjectItem(req, "severity");
+    const cJSON *esc = cJSON_GetObjectItem(req, "escalation_level");
+    return cJSON_IsString(id) && cJSON_IsObject(cJSON_GetObjectItem(req, "sla")) &&
+                   cJSON_IsString(sev) && !strcmp(sev->valuestring, "major") &&
+                   cJSON_IsNumber(esc) && esc->valuedouble < SLA_TOP_LEVEL
+               ? id->valuestring
+               : NULL;
+}
+
+/* After a committed write whose answer is *json (parsed: req): when the request must reach
+ * the GM at once (api_request_gm_now), sweep it now rather than at the next background
+ * sweep and replace *json and *sc by the request as it then is.  1 when replaced. */
+static int gm_now(req_t *r, db_conn_t *c, const cJSON *req, char **json, request_scope_t *sc)
+{
+    const char *id = api_request_gm_now(req);
+    char *fresh = NULL;
+    if (!id || sla_sweep_request(c, id, now_s()) != 0 ||
+        db_request_get(c, id, r->principal.org_id, core_authz_sees_pii(r->principal.role), &fresh,
+                       sc) != 1)
+        return 0;
+    free(*json);
+    *json = fresh;
+    return 1;
+}
+
 static void create_h(req_t *r)
 {
     if (http_authorize_role(r, AZ_REQUEST_CREATE) != 0 || http_json_body(r) != 0)
@@ -511,29 +538,11 @@ static void create_h(req_t *r)
     }
     char hdr[160];
     cJSON *j = cJSON_Parse(json);
-    const cJSON *id = cJSON_GetObjectItem(j, "id");
-    /* Something due at once (a major complaint goes to the GM): record it now rather
-     * than at the next background sweep.  The creation itself is already committed. */
-    const cJSON *sla = cJSON_GetObjectItem(j, "sla");
-    const cJSON *esc = cJSON_GetObjectItem(j, "escalation_level");
-    const cJSON *sev = cJSON_GetObjectItem(j, "severity");
-    if (cJSON_IsString(id) && cJSON_IsObject(sla) && cJSON_IsString(sev) &&
-        !strcmp(sev->valuestring, "major") && cJSON_IsNumber(esc) && esc->valuedouble < 4 &&
-        sla_sweep_request(c, id->valuestring, now_s()) == 0) {
-        char *fresh = NULL;
-        request_scope_t sc;
-        if (db_request_get(c, id->valuestring, r->principal.org_id,
-                           core_authz_sees_pii(r->principal.role), &fresh, &sc) == 1) {
-            free(json);
-            json = fresh;
-        }
-    }
-    int version = 1;
-    cJSON *fj = cJSON_Parse(json);
-    const cJSON *ver = cJSON_GetObjectItem(fj, "version");
-    if (cJSON_IsNumber(ver))
-        version = (int)ver->valuedouble;
-    cJSON_Delete(fj);
+    const cJSON *id = cJSON_GetObjectItem(j, "id"), *ver = cJSON_GetObjectItem(j, "version");
+    int version = cJSON_IsNumber(ver) ? (int)ver->valuedouble : 1;
+    request_scope_t sc;
+    if (gm_now(r, c, j, &json, &sc)) /* the creation itself is already committed */
+        version = sc.version;
     snprintf(hdr, sizeof hdr, "ETag: \"%d\"\r\nLocation: /v1/requests/%s\r\n", version,
              cJSON_IsString(id) ? id->valuestring : "");
     cJSON_Delete(j);
@@ -776,8 +785,9 @@ static void finish_write(req_t *r, db_conn_t *c, PGresult *res, const char *id, 
     }
     request_scope_t sc;
     char *json = NULL;
-    int pii = core_authz_sees_pii(r->principal.role);
-    if (db_request_get(c, id, r->principal.org_id, pii, &json, &sc) != 1 || db_commit(c) != 0) {
+    if (db_request_get(c, id, r->principal.org_id, core_authz_sees_pii(r->principal.role), &json,
+                       &sc) != 1 ||
+        db_commit(c) != 0) {
         free(json);
         db_rollback(c);
         http_problem(r, 503, "database_unavailable", "the change was not saved; retry");
@@ -785,16 +795,7 @@ static void finish_write(req_t *r, db_conn_t *c, PGresult *res, const char *id, 
     }
     if (rematch) {
         cJSON *j = cJSON_Parse(json);
-        const cJSON *sev = cJSON_GetObjectItem(j, "severity");
-        char *fresh = NULL;
-        if (cJSON_IsString(sev) && !strcmp(sev->valuestring, "major") &&
-            sla_sweep_request(c, id, now_s()) == 0 &&
-            db_request_get(c, id, r->principal.org_id, pii, &fresh, &sc) == 1) {
-            free(json);
-            json = fresh;
-        } else {
-            free(fresh);
-        }
+        gm_now(r, c, j, &json, &sc);
         cJSON_Delete(j);
     }
     char hdr[64];

@@ -47,6 +47,10 @@ int api_idem_finish(req_t *r, db_conn_t *c, int status, const char *body);
 typedef char *(*api_items_fn)(db_conn_t *c, const char *org, const char *request_id, int internal);
 void api_request_items(req_t *r, api_items_fn fn);
 
+/* The id of a just-written request (its JSON) that must reach the GM at once — a major
+ * complaint under an SLA, not yet at the top of the ladder (SPEC §4) — else NULL. */
+const char *api_request_gm_now(const cJSON *req);
+
 void api_request_register(void);
 void api_extra_register(void);
 
