@@ -8,8 +8,10 @@
 source "$(dirname "$0")/common.sh"
 
 install_deps
-if [ ! -x "$ROOT/node_modules/.bin/redocly" ]; then
-  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+# The linter's npm project lives in tools/ (package.json, lock, redocly.yaml), so
+# node_modules is tools/node_modules.
+if [ ! -x "$ROOT/tools/node_modules/.bin/redocly" ]; then
+  (cd "$ROOT/tools" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 echo "==> clang-format (the checked-in .clang-format)"
@@ -50,5 +52,5 @@ run_suite "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON
 
 echo "==> redocly lint openapi.yaml"
 (cd "$ROOT" && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
-  ./node_modules/.bin/redocly lint openapi.yaml --format=stylish)
+  tools/node_modules/.bin/redocly lint openapi.yaml --config=tools/redocly.yaml --format=stylish)
 echo "all test suites passed"
