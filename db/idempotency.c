@@ -1,5 +1,5 @@
 /* db/extra.c — comments, attachments, work-order reads, idempotency keys. */
-#include "db/extra.h"
+#include "db/work_order.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 #include "api/request.h"
 #include "api/sla_engine.h"
 #include "core/request.h"
-#include "db/extra.h"
+#include "db/work_order.h"
 #include "db/log.h"
 
 #include <openssl/evp.h>
