@@ -5,6 +5,11 @@
 void api_auth_register(void);
 void api_ops_register(void);
 void api_org_register(void);
+void api_request_register(void);
+void api_batch_register(void);
+void api_comment_register(void);
+void api_attachment_register(void);
+void api_work_order_register(void);
 void api_sla_register(void);
 
 /* Calls every api_<resource>_register() (api/registry.c). */

@@ -1,7 +1,6 @@
 /* api/registry.c — the one list of resources the server serves, and its background work. */
 #include "api/api.h"
 #include "api/config.h"
-#include "api/request.h"
 #include "api/sla_engine.h"
 
 void api_register_all(void)
@@ -10,7 +9,10 @@ void api_register_all(void)
     api_auth_register();
     api_org_register();
     api_request_register();
-    api_extra_register();
+    api_batch_register();
+    api_comment_register();
+    api_attachment_register();
+    api_work_order_register();
     api_sla_register();
 }
 

@@ -35,7 +35,7 @@ az_target_t api_request_target(req_t *r, const request_scope_t *sc);
  * on c, so it commits by itself unless the caller holds a transaction. */
 int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **json, api_err_t *err);
 
-/* Idempotency-Key (api/extra.c).  start: returns 1 when the response was already sent
+/* Idempotency-Key (api/idempotency.c).  start: returns 1 when the response was already sent
  * (a replay or an error); 0 to go on, with *claimed set when the handler now runs inside
  * a transaction that owns the key and must call api_idem_finish() before committing. */
 int api_idem_start(req_t *r, db_conn_t *c, int *claimed);
@@ -51,7 +51,14 @@ void api_request_items(req_t *r, api_items_fn fn);
  * complaint under an SLA, not yet at the top of the ladder (SPEC §4) — else NULL. */
 const char *api_request_gm_now(const cJSON *req);
 
-void api_request_register(void);
-void api_extra_register(void);
+/* What comments and attachments share (api/comment.c).  answer_appended commits what was
+ * appended (its row and timeline event) and answers 201 with it, or the error; frees res.
+ * channel: the timeline channel of the principal's role (app, integration or web).
+ * visibility: reads an optional 'visibility' ("internal" or "public"; internal only for
+ * roles that may write internal notes) into *out, defaulting to the most private the role
+ * may write; 0, or -1 with the problem sent. */
+void api_request_answer_appended(req_t *r, db_conn_t *c, PGresult *res);
+const char *api_request_channel(role_t role);
+int api_request_visibility(req_t *r, const cJSON *v, const char **out);
 
 #endif

@@ -1100,7 +1100,7 @@ static pthread_mutex_t bg_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t bg_cv = PTHREAD_COND_INITIALIZER;
 static int bg_stop;
 
-#include "db/work_order.h"
+#include "db/idempotency.h"
 
 static void *bg_main(void *arg)
 {

@@ -59,6 +59,9 @@ const char *db_sqlstate(const PGresult *r); /* "" when none */
 /* Maps a failed result to an HTTP status: 23505→409, 23503/23514/23502/22xxx→422,
  * 40001/40P01→409 (retryable, *retry=1), connection failures and others→503. */
 int db_error_status(const PGresult *r, int *retry);
+/* Runs a named statement and returns its one row's first column as malloc'd text, or NULL
+ * when it failed or did not return exactly one row (db/result.c). */
+char *db_exec_text(db_conn_t *c, const db_stmt_t *st, const char *const *vals);
 
 /* Schema management (db/schema.c). */
 int db_schema_compiled_version(void);

@@ -1,0 +1,96 @@
+/*
+ * api/attachment.c — attachment metadata on a request (the file itself lives in object
+ * storage; the service records its name, type, size, storage key, URL and digest).
+ */
+#include "api/api.h"
+#include "api/request.h"
+#include "db/attachment.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void attachment_add_h(req_t *r)
+{
+    const char *id = http_uuid_param(r, 0);
+    if (!id || http_authorize_role(r, AZ_REQUEST_COMMENT) != 0 || http_json_body(r) != 0)
+        return;
+    static const char *const names[] = {"filename", "content_type", "size_bytes", "storage_key",
+                                        "url",      "sha256",       "visibility"};
+    static const int maxlen[] = {255, 127, 0, 1024, 2048, 64, 0};
+    const cJSON *m;
+    cJSON_ArrayForEach(m, r->json)
+    {
+        int known = 0;
+        for (int i = 0; i < 7; i++)
+            known |= !strcmp(m->string, names[i]);
+        if (!known) {
+            http_problem(r, 422, "unknown_field", "'%s' is not a field of an attachment",
+                         m->string);
+            return;
+        }
+    }
+    const char *vals[7] = {0};
+    char size[32];
+    for (int i = 0; i < 6; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, names[i]);
+        int required = i < 4;
+        if (!v || cJSON_IsNull(v)) {
+            if (required) {
+                http_problem(r, 422, "missing_field", "'%s' is required", names[i]);
+                return;
+            }
+            continue;
+        }
+        if (i == 2) {
+            if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e12 ||
+                v->valuedouble != (double)(long long)v->valuedouble) {
+                http_problem(r, 422, "invalid_field", "'size_bytes' must be a whole number >= 0");
+                return;
+            }
+            snprintf(size, sizeof size, "%lld", (long long)v->valuedouble);
+            vals[i] = size;
+            continue;
+        }
+        if (!cJSON_IsString(v) || !v->valuestring[0] ||
+            strlen(v->valuestring) > (size_t)maxlen[i]) {
+            http_problem(r, 422, "invalid_field", "'%s' must be text of 1 to %d bytes", names[i],
+                         maxlen[i]);
+            return;
+        }
+        vals[i] = v->valuestring;
+    }
+    if (vals[5]) {
+        int ok = strlen(vals[5]) == 64;
+        for (int i = 0; ok && i < 64; i++)
+            ok = (vals[5][i] >= '0' && vals[5][i] <= '9') ||
+                 (vals[5][i] >= 'a' && vals[5][i] <= 'f');
+        if (!ok) {
+            http_problem(r, 422, "invalid_field", "'sha256' must be 64 lower-case hex digits");
+            return;
+        }
+    }
+    if (api_request_visibility(r, cJSON_GetObjectItemCaseSensitive(r->json, "visibility"),
+                               &vals[6]) != 0)
+        return;
+    if (!cJSON_GetObjectItemCaseSensitive(r->json, "visibility"))
+        vals[6] = "public"; /* photos are usually the customer's own */
+    db_conn_t *c = http_db(r);
+    request_row_t row;
+    if (!c || api_request_lock(r, c, id, AZ_REQUEST_COMMENT, &row) != 0)
+        return;
+    PGresult *res = db_attachment_add(c, r->principal.org_id, id, row.last_seq + 1,
+                                      r->principal.user_id, core_role_name(r->principal.role), vals,
+                                      api_request_channel(r->principal.role));
+    api_request_answer_appended(r, c, res);
+}
+
+static void attachment_list_h(req_t *r)
+{
+    api_request_items(r, db_attachment_list);
+}
+
+void api_attachment_register(void)
+{
+    http_route("GET", "/v1/requests/{id}/attachments", attachment_list_h, 0, NULL);
+    http_route("POST", "/v1/requests/{id}/attachments", attachment_add_h, 0, NULL);
+}

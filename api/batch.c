@@ -1,0 +1,91 @@
+/*
+ * api/batch.c — batch intake for other enterprise systems: POST /v1/requests/batch
+ * creates up to 100 requests in one transaction, each item on its own savepoint.
+ */
+#include "api/api.h"
+#include "api/request.h"
+#include "api/sla_engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define MAX_BATCH 100
+
+static void batch_h(req_t *r)
+{
+    if (http_authorize_role(r, AZ_REQUEST_CREATE) != 0 || http_json_body(r) != 0)
+        return;
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(r->json, "items");
+    if (!cJSON_IsArray(items) || cJSON_GetArraySize(items) < 1 ||
+        cJSON_GetArraySize(items) > MAX_BATCH) {
+        http_problem(r, 422, "invalid_field", "'items' must be an array of 1 to %d request objects",
+                     MAX_BATCH);
+        return;
+    }
+    if (cJSON_GetArraySize(r->json) != 1) {
+        http_problem(r, 422, "unknown_field", "the batch body has only 'items'");
+        return;
+    }
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    int claimed;
+    if (api_idem_start(r, c, &claimed) != 0)
+        return;
+    if (!claimed && db_begin(c) != 0) {
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        return;
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON *results = cJSON_AddArrayToObject(out, "results");
+    int created = 0, failed = 0, idx = 0, nmajor = 0;
+    char major[MAX_BATCH][40]; /* major complaints: to the GM at once, as a single create */
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        cJSON *res = cJSON_CreateObject();
+        cJSON_AddNumberToObject(res, "index", idx++);
+        db_simple(c, "SAVEPOINT item");
+        char *json = NULL;
+        api_err_t e = {0};
+        int st = api_request_create_one(r, c, it, &json, &e);
+        cJSON_AddNumberToObject(res, "status", st);
+        if (st < 300) {
+            db_simple(c, "RELEASE SAVEPOINT item");
+            cJSON *rq = cJSON_Parse(json);
+            const char *gm = api_request_gm_now(rq);
+            if (gm)
+                snprintf(major[nmajor++], 40, "%s", gm);
+            cJSON_AddItemToObject(res, "request", rq);
+            created++;
+        } else {
+            db_simple(c, "ROLLBACK TO SAVEPOINT item");
+            cJSON *pb = cJSON_AddObjectToObject(res, "problem");
+            cJSON_AddNumberToObject(pb, "status", st);
+            cJSON_AddStringToObject(pb, "code", e.code ? e.code : "error");
+            cJSON_AddStringToObject(pb, "detail", e.detail);
+            failed++;
+        }
+        free(json);
+        cJSON_AddItemToArray(results, res);
+    }
+    cJSON_AddNumberToObject(out, "created", created);
+    cJSON_AddNumberToObject(out, "failed", failed);
+    char *body = cJSON_PrintUnformatted(out);
+    cJSON_Delete(out);
+    if ((claimed && api_idem_finish(r, c, 200, body) != 0) || db_commit(c) != 0) {
+        http_problem(r, 503, "database_unavailable", "the batch was not saved; retry");
+    } else {
+        /* The batch is committed; a failed sweep here is caught by the background one. */
+        for (int i = 0; i < nmajor; i++)
+            sla_sweep_request(c, major[i], (int64_t)time(NULL));
+        http_send_json(r, 200, body, NULL);
+    }
+    free(body);
+}
+
+void api_batch_register(void)
+{
+    http_route("POST", "/v1/requests/batch", batch_h, 0, NULL);
+}
