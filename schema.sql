@@ -1,6 +1,10 @@
--- schema.sql — the whole current schema of deskd.  Applied as-is to an empty database;
--- existing databases are brought forward by db/migrations/NNNN_*.sql instead.  The last
--- statement records the version, which must equal the highest migration number.
+-- schema.sql — the whole current schema of deskd, as a snapshot: every object is
+-- defined once, in its final form (no ALTERs, no redefinitions).  Applied as-is to an
+-- empty database; existing databases are brought forward by db/migrations/NNNN_*.sql
+-- instead, and tests/db/test_schema.c proves both give the same catalog.  So a column a
+-- migration adds goes at the end of its table here too (column order is part of the
+-- catalog), and a change is written twice: as a new migration and into this file.  The
+-- last statement records the version, which must equal the highest migration number.
 --
 -- Every table carries org_id, and every reference between tenant tables is a composite
 -- foreign key (org_id, id) so a row can never point into another organisation.
@@ -266,6 +270,26 @@ CREATE TABLE requests (
     version               integer     NOT NULL DEFAULT 1,
     created_at            timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at            timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- The SLA policy and calendar versions the request started with.  Versions are
+    -- immutable and never deleted; no foreign keys, so creations do not all lock the same
+    -- few version rows.
+    sla_policy_version_id    uuid,
+    sla_calendar_version_id  uuid,
+    -- Each clock's due time (NULL when it does not run), the earliest of them, and when
+    -- the sweeper looks at the request next.
+    due_first_response    timestamptz,
+    due_on_site           timestamptz,
+    due_answer            timestamptz,
+    due_resolution        timestamptz,
+    due_handover          timestamptz,
+    due_callback          timestamptz,
+    due_gm_report         timestamptz,
+    sla_next_due          timestamptz,
+    sla_next_check        timestamptz,
+    -- The distinct character bigrams of "title description number" (see search_bigrams()):
+    -- a column, not an expression index, so an insert does not run a function per row
+    -- inside index maintenance.
+    search_terms          text[]      NOT NULL,
     FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
     FOREIGN KEY (org_id, unit_id) REFERENCES units (org_id, id),
     FOREIGN KEY (org_id, reporter_resident_id) REFERENCES residents (org_id, id),
@@ -293,9 +317,13 @@ CREATE INDEX requests_assignee_created ON requests (assignee_id, created_at DESC
 CREATE INDEX requests_unit_created ON requests (unit_id, created_at DESC, id DESC);
 CREATE INDEX requests_reporter_created ON requests (reporter_user_id, created_at DESC, id DESC) WHERE reporter_user_id IS NOT NULL;
 CREATE INDEX requests_updated ON requests (org_id, updated_at DESC);
+-- "What is due next" and the sweeper's work queue are index range scans.
+CREATE INDEX requests_next_due ON requests (project_id, sla_next_due) WHERE sla_next_due IS NOT NULL;
+CREATE INDEX requests_next_check ON requests (sla_next_check) WHERE sla_next_check IS NOT NULL;
+CREATE INDEX requests_text ON requests USING gin (search_terms);
 -- Free-text search finds Chinese substrings: words are two characters long (漏水, 电梯),
 -- below what trigrams can index, so a request's text ("title description number") is
--- indexed by its character bigrams (requests.search_terms, below) and a LIKE rechecks
+-- indexed by its character bigrams (requests.search_terms) and a LIKE rechecks
 -- the candidates.  deskd cuts the same bigrams at intake (core/search.c); this function
 -- cuts them for queries, edits and migrations.  Linear: the text is split into characters
 -- once and each is paired with the next.  PL/pgSQL so its plan is cached per session.
@@ -426,7 +454,8 @@ BEGIN
     RETURN p_prefix || '-' || p_year || '-' || lpad(nextval(s)::text, 6, '0');
 END $$;
 
--- The JSON of a request as the API returns it; pii=false masks the reporter's phone.
+-- The JSON of a request as the API returns it, with its active work order and SLA due
+-- times; pii=false masks the reporter's phone.
 CREATE FUNCTION request_json(r requests, pii boolean) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -465,12 +494,18 @@ BEGIN
     'received_at', rfc3339(r.received_at), 'resolved_at', rfc3339(r.resolved_at),
     'closed_at', rfc3339(r.closed_at),
     'work_order', wo,
+    'sla', json_build_object('next_due', rfc3339(r.sla_next_due),
+        'overdue', r.sla_next_due IS NOT NULL AND r.sla_next_due < now(),
+        'due', json_build_object('first_response', rfc3339(r.due_first_response),
+            'on_site', rfc3339(r.due_on_site), 'answer', rfc3339(r.due_answer),
+            'resolution', rfc3339(r.due_resolution), 'handover', rfc3339(r.due_handover),
+            'callback', rfc3339(r.due_callback), 'gm_report', rfc3339(r.due_gm_report))),
     'version', r.version, 'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at));
 END $$;
 
--- SLA policies and calendars (versioned, immutable versions), the clocks' due
--- times on each request, alerts (warnings / escalations, each recorded once), the
--- notification outbox, and deadline-extension requests.
+-- SLA policies and calendars (versioned, immutable versions), alerts (warnings /
+-- escalations, each recorded once), the notification outbox, and deadline-extension
+-- requests.  The clocks' due times are columns of requests (above).
 
 -- A project's business calendar.  Each change writes a new immutable version; requests
 -- keep the version they started with.
@@ -526,30 +561,6 @@ CREATE TABLE sla_policy_versions (
     UNIQUE (policy_id, version)
 );
 
-ALTER TABLE requests
-    -- Versions are immutable and never deleted; no foreign keys, so creations do not all
-    -- lock the same few version rows.
-    ADD COLUMN sla_policy_version_id    uuid,
-    ADD COLUMN sla_calendar_version_id  uuid,
-    ADD COLUMN due_first_response       timestamptz,
-    ADD COLUMN due_on_site              timestamptz,
-    ADD COLUMN due_answer               timestamptz,
-    ADD COLUMN due_resolution           timestamptz,
-    ADD COLUMN due_handover             timestamptz,
-    ADD COLUMN due_callback             timestamptz,
-    ADD COLUMN due_gm_report            timestamptz,
-    ADD COLUMN sla_next_due             timestamptz,
-    ADD COLUMN sla_next_check           timestamptz;
--- "What is due next" and the sweeper's work queue are index range scans.
-CREATE INDEX requests_next_due ON requests (project_id, sla_next_due) WHERE sla_next_due IS NOT NULL;
-CREATE INDEX requests_next_check ON requests (sla_next_check) WHERE sla_next_check IS NOT NULL;
-
--- The distinct character bigrams of "title description number" (see search_bigrams()):
--- a column, not an expression index, so an insert does not run a function per row inside
--- index maintenance.
-ALTER TABLE requests ADD COLUMN search_terms text[] NOT NULL;
-CREATE INDEX requests_text ON requests USING gin (search_terms);
-
 -- Every warning and escalation, recorded exactly once per (request, clock, kind, level,
 -- due time): several sweepers racing insert the same key and only one wins; a moved
 -- deadline has a new due time and can warn and escalate again.
@@ -601,54 +612,6 @@ CREATE TABLE sla_extensions (
     UNIQUE (org_id, id)
 );
 CREATE INDEX sla_extensions_request ON sla_extensions (request_id, created_at);
-
--- The JSON of a request, now with its SLA due times; pii=false masks the reporter's phone.
-CREATE OR REPLACE FUNCTION request_json(r requests, pii boolean) RETURNS json
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    wo json;
-BEGIN
-    SELECT json_build_object('id', w.id, 'number', w.number, 'state', w.state,
-            'department_id', w.department_id, 'assignee_id', w.assignee_id,
-            'appointment_at', rfc3339(w.appointment_at), 'dispatched_at', rfc3339(w.dispatched_at),
-            'accepted_at', rfc3339(w.accepted_at), 'arrived_at', rfc3339(w.arrived_at),
-            'reported_at', rfc3339(w.reported_at), 'result', w.result,
-            'signed_at', rfc3339(w.signed_at),
-            'signer', CASE WHEN w.signer_kind IS NOT NULL THEN json_build_object('kind', w.signer_kind,
-                'resident_id', w.signer_resident_id, 'user_id', w.signer_user_id,
-                'name', w.signer_name) END)
-        INTO wo FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at DESC LIMIT 1;
-    RETURN json_build_object(
-    'id', r.id, 'organisation_id', r.org_id, 'project_id', r.project_id, 'number', r.number,
-    'type', r.type, 'channel', r.channel, 'severity', r.severity, 'category', r.category,
-    'validity', r.validity, 'state', r.state,
-    'pending', CASE WHEN r.state = 'pending' THEN json_build_object('reason', r.pending_reason,
-        'until', rfc3339(r.pending_until), 'resume_to', r.state_before_pending) END,
-    'location', json_build_object('kind', r.location_kind, 'unit_id', r.unit_id,
-        'common_area', r.common_area),
-    'reporter', json_build_object('resident_id', r.reporter_resident_id,
-        'user_id', r.reporter_user_id, 'name', r.reporter_name,
-        'phone', CASE WHEN pii THEN r.reporter_phone ELSE mask_phone(r.reporter_phone) END),
-    'reporting_department_kind', r.reporting_dept_kind,
-    'title', r.title, 'description', r.description,
-    'customer_deadline', rfc3339(r.customer_deadline),
-    'department_id', r.department_id, 'assignee_id', r.assignee_id,
-    'external_ref', CASE WHEN r.external_source IS NOT NULL THEN
-        json_build_object('source', r.external_source, 'id', r.external_id) END,
-    'night_desk', r.night_desk, 'handed_over_at', rfc3339(r.handed_over_at),
-    'reopen_count', r.reopen_count, 'escalation_level', r.escalation_level,
-    'explanation', r.explanation, 'resolution', r.resolution,
-    'received_at', rfc3339(r.received_at), 'resolved_at', rfc3339(r.resolved_at),
-    'closed_at', rfc3339(r.closed_at),
-    'work_order', wo,
-    'sla', json_build_object('next_due', rfc3339(r.sla_next_due),
-        'overdue', r.sla_next_due IS NOT NULL AND r.sla_next_due < now(),
-        'due', json_build_object('first_response', rfc3339(r.due_first_response),
-            'on_site', rfc3339(r.due_on_site), 'answer', rfc3339(r.due_answer),
-            'resolution', rfc3339(r.due_resolution), 'handover', rfc3339(r.due_handover),
-            'callback', rfc3339(r.due_callback), 'gm_report', rfc3339(r.due_gm_report))),
-    'version', r.version, 'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at));
-END $$;
 
 -- The timeline reduced to what the SLA clocks read, as a JSON array of arrays:
 -- [action, actor_role, from_state, to_state, occurred_at (epoch s), public comment,
