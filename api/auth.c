@@ -199,7 +199,9 @@ int auth_authenticate(req_t *r)
     if (hl <= 0)
         return unauthorized(r, "invalid_token", "the token header is not base64url");
     hdr[hl] = 0;
-    cJSON *hj = cJSON_Parse((const char *)hdr);
+    cJSON *hj = http_json_too_deep((const char *)hdr, (size_t)hl, JSON_MAX_DEPTH)
+                    ? NULL
+                    : cJSON_Parse((const char *)hdr);
     const cJSON *ha = cJSON_GetObjectItemCaseSensitive(hj, "alg");
     int alg_ok = cJSON_IsString(ha) && strcmp(ha->valuestring, g_config.jwt_alg) == 0;
     cJSON_Delete(hj);
@@ -332,11 +334,11 @@ static const char *body_string(req_t *r, const char *name, size_t maxlen)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, name);
     if (!v) {
-        http_problem(r, 422, "missing_field", "'%s' is required", name);
+        http_invalid(r, NULL, name, "missing_field", "required", "'%s' is required", name);
         return NULL;
     }
     if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > maxlen) {
-        http_problem(r, 422, "invalid_field",
+        http_invalid(r, NULL, name, "invalid_field", http_str_err(v, maxlen),
                      "'%s' must be a non-empty string of at most %zu bytes", name, maxlen);
         return NULL;
     }

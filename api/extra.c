@@ -48,7 +48,7 @@ int api_idem_start(req_t *r, db_conn_t *c, int *claimed)
     for (int i = 0; i < 32; i++)
         snprintf(hash + 2 * i, 3, "%02x", d[i]);
     if (db_begin(c) != 0) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         return 1;
     }
     int status = 0;
@@ -57,7 +57,7 @@ int api_idem_start(req_t *r, db_conn_t *c, int *claimed)
                            &response, stored_hash);
     if (rc < 0) {
         db_rollback(c);
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         return 1;
     }
     if (rc == 1) {
@@ -96,13 +96,22 @@ static void batch_h(req_t *r)
     const cJSON *items = cJSON_GetObjectItemCaseSensitive(r->json, "items");
     if (!cJSON_IsArray(items) || cJSON_GetArraySize(items) < 1 ||
         cJSON_GetArraySize(items) > MAX_BATCH) {
-        http_problem(r, 422, "invalid_field", "'items' must be an array of 1 to %d request objects",
-                     MAX_BATCH);
+        http_invalid(r, NULL, "items", !items ? "missing_field" : "invalid_field",
+                     !items                          ? "required"
+                     : !cJSON_IsArray(items)         ? "invalid_type"
+                     : cJSON_GetArraySize(items) < 1 ? "too_short"
+                                                     : "too_long",
+                     "'items' must be an array of 1 to %d request objects", MAX_BATCH);
         return;
     }
-    if (cJSON_GetArraySize(r->json) != 1) {
-        http_problem(r, 422, "unknown_field", "the batch body has only 'items'");
-        return;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, r->json)
+    {
+        if (strcmp(m->string, "items") != 0) {
+            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
+                         "the batch body has only 'items'");
+            return;
+        }
     }
     db_conn_t *c = http_db(r);
     if (!c)
@@ -111,7 +120,7 @@ static void batch_h(req_t *r)
     if (api_idem_start(r, c, &claimed) != 0)
         return;
     if (!claimed && db_begin(c) != 0) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         return;
     }
     cJSON *out = cJSON_CreateObject();
@@ -142,6 +151,8 @@ static void batch_h(req_t *r)
             cJSON_AddNumberToObject(pb, "status", st);
             cJSON_AddStringToObject(pb, "code", e.code ? e.code : "error");
             cJSON_AddStringToObject(pb, "detail", e.detail);
+            if (st == 422) /* pointers into the batch body: "/items/<index>/..." */
+                cJSON_AddItemToArray(cJSON_AddArrayToObject(pb, "errors"), api_err_entry(r, &e));
             failed++;
         }
         free(json);
@@ -152,7 +163,7 @@ static void batch_h(req_t *r)
     char *body = cJSON_PrintUnformatted(out);
     cJSON_Delete(out);
     if ((claimed && api_idem_finish(r, c, 200, body) != 0) || db_commit(c) != 0) {
-        http_problem(r, 503, "database_unavailable", "the batch was not saved; retry");
+        http_db_fail(r, "the batch was not saved");
     } else {
         /* The batch is committed; a failed sweep here is caught by the background one. */
         for (int i = 0; i < nmajor; i++)
@@ -188,7 +199,9 @@ static int visibility_arg(req_t *r, const cJSON *v, const char **out)
         return 0;
     if (!cJSON_IsString(v) ||
         (strcmp(v->valuestring, "internal") != 0 && strcmp(v->valuestring, "public") != 0)) {
-        http_problem(r, 422, "invalid_enum", "'visibility' must be one of: internal, public");
+        http_invalid(r, NULL, "visibility", "invalid_enum",
+                     cJSON_IsString(v) ? "invalid_enum" : "invalid_type",
+                     "'visibility' must be one of: internal, public");
         return -1;
     }
     if (!strcmp(v->valuestring, "internal") && !internal_ok) {
@@ -208,17 +221,19 @@ static void comment_add_h(req_t *r)
     cJSON_ArrayForEach(m, r->json)
     {
         if (strcmp(m->string, "body") != 0 && strcmp(m->string, "visibility") != 0) {
-            http_problem(r, 422, "unknown_field", "'%s' is not a field of a comment", m->string);
+            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
+                         "'%s' is not a field of a comment", m->string);
             return;
         }
     }
     const cJSON *body = cJSON_GetObjectItemCaseSensitive(r->json, "body");
     if (!body) {
-        http_problem(r, 422, "missing_field", "'body' is required");
+        http_invalid(r, NULL, "body", "missing_field", "required", "'body' is required");
         return;
     }
     if (!cJSON_IsString(body) || !body->valuestring[0] || strlen(body->valuestring) > 10000) {
-        http_problem(r, 422, "invalid_field", "'body' must be text of 1 to 10000 bytes");
+        http_invalid(r, NULL, "body", "invalid_field", http_str_err(body, 10000),
+                     "'body' must be text of 1 to 10000 bytes");
         return;
     }
     const char *vis;
@@ -263,8 +278,8 @@ static void attachment_add_h(req_t *r)
         for (int i = 0; i < 7; i++)
             known |= !strcmp(m->string, names[i]);
         if (!known) {
-            http_problem(r, 422, "unknown_field", "'%s' is not a field of an attachment",
-                         m->string);
+            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
+                         "'%s' is not a field of an attachment", m->string);
             return;
         }
     }
@@ -275,7 +290,8 @@ static void attachment_add_h(req_t *r)
         int required = i < 4;
         if (!v || cJSON_IsNull(v)) {
             if (required) {
-                http_problem(r, 422, "missing_field", "'%s' is required", names[i]);
+                http_invalid(r, NULL, names[i], "missing_field", "required", "'%s' is required",
+                             names[i]);
                 return;
             }
             continue;
@@ -283,7 +299,9 @@ static void attachment_add_h(req_t *r)
         if (i == 2) {
             if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e12 ||
                 v->valuedouble != (double)(long long)v->valuedouble) {
-                http_problem(r, 422, "invalid_field", "'size_bytes' must be a whole number >= 0");
+                http_invalid(r, NULL, "size_bytes", "invalid_field",
+                             cJSON_IsNumber(v) ? "out_of_range" : "invalid_type",
+                             "'size_bytes' must be a whole number >= 0");
                 return;
             }
             snprintf(size, sizeof size, "%lld", (long long)v->valuedouble);
@@ -292,8 +310,8 @@ static void attachment_add_h(req_t *r)
         }
         if (!cJSON_IsString(v) || !v->valuestring[0] ||
             strlen(v->valuestring) > (size_t)maxlen[i]) {
-            http_problem(r, 422, "invalid_field", "'%s' must be text of 1 to %d bytes", names[i],
-                         maxlen[i]);
+            http_invalid(r, NULL, names[i], "invalid_field", http_str_err(v, (size_t)maxlen[i]),
+                         "'%s' must be text of 1 to %d bytes", names[i], maxlen[i]);
             return;
         }
         vals[i] = v->valuestring;
@@ -304,7 +322,8 @@ static void attachment_add_h(req_t *r)
             ok = (vals[5][i] >= '0' && vals[5][i] <= '9') ||
                  (vals[5][i] >= 'a' && vals[5][i] <= 'f');
         if (!ok) {
-            http_problem(r, 422, "invalid_field", "'sha256' must be 64 lower-case hex digits");
+            http_invalid(r, NULL, "sha256", "invalid_field", "invalid_format",
+                         "'sha256' must be 64 lower-case hex digits");
             return;
         }
     }
@@ -341,7 +360,7 @@ static void wo_get_h(req_t *r)
     wo_scope_t sc;
     int f = db_workorder_get(c, id, r->principal.org_id, &json, &sc);
     if (f < 0) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         return;
     }
     if (f == 0) {
