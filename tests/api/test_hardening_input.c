@@ -410,5 +410,7 @@ int main(void)
         cmocka_unit_test(test_errors_point_at_request_fields),
         cmocka_unit_test(test_errors_point_at_other_bodies),
     };
+    if (getenv("TEST_FILTER")) /* e.g. TEST_FILTER='test_errors*' */
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, teardown);
 }
