@@ -114,11 +114,24 @@ static char *issue_access(const db_login_user_t *u, const char *prj_json, const 
         return NULL;
     long now = (long)time(NULL);
     random_token(jti);
-    char grants[16384];
-    int n = snprintf(grants, sizeof grants, "{\"prj\":%s,\"units\":%s}",
-                     core_authz_org_wide((role_t)core_role_from_string(u->role)) ? "[]" : prj_json,
-                     units_json);
-    if (n <= 0 || (size_t)n >= sizeof grants)
+    /* Built with cJSON: up to 2 x 256 ids do not fit a fixed buffer. */
+    char *grants = NULL;
+    cJSON *g = cJSON_CreateObject();
+    cJSON *pa = core_authz_org_wide((role_t)core_role_from_string(u->role))
+                    ? cJSON_CreateArray()
+                    : cJSON_Parse(prj_json); /* our own database's output */
+    cJSON *ua = cJSON_Parse(units_json);
+    if (g && pa && ua && cJSON_AddItemToObject(g, "prj", pa)) {
+        pa = NULL;
+        if (cJSON_AddItemToObject(g, "units", ua)) {
+            ua = NULL;
+            grants = cJSON_PrintUnformatted(g);
+        }
+    }
+    cJSON_Delete(pa);
+    cJSON_Delete(ua);
+    cJSON_Delete(g);
+    if (!grants)
         goto out;
     if (jwt_add_grant(j, "iss", g_config.jwt_issuer) ||
         jwt_add_grant(j, "aud", g_config.jwt_audience) || jwt_add_grant(j, "sub", u->id) ||
@@ -132,6 +145,7 @@ static char *issue_access(const db_login_user_t *u, const char *prj_json, const 
         goto out;
     tok = jwt_encode_str(j);
 out:
+    free(grants);
     jwt_free(j);
     return tok;
 }
