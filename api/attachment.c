@@ -24,8 +24,8 @@ static void attachment_add_h(req_t *r)
         for (int i = 0; i < 7; i++)
             known |= !strcmp(m->string, names[i]);
         if (!known) {
-            http_problem(r, 422, "unknown_field", "'%s' is not a field of an attachment",
-                         m->string);
+            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
+                         "'%s' is not a field of an attachment", m->string);
             return;
         }
     }
@@ -36,7 +36,8 @@ static void attachment_add_h(req_t *r)
         int required = i < 4;
         if (!v || cJSON_IsNull(v)) {
             if (required) {
-                http_problem(r, 422, "missing_field", "'%s' is required", names[i]);
+                http_invalid(r, NULL, names[i], "missing_field", "required", "'%s' is required",
+                             names[i]);
                 return;
             }
             continue;
@@ -44,7 +45,9 @@ static void attachment_add_h(req_t *r)
         if (i == 2) {
             if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e12 ||
                 v->valuedouble != (double)(long long)v->valuedouble) {
-                http_problem(r, 422, "invalid_field", "'size_bytes' must be a whole number >= 0");
+                http_invalid(r, NULL, "size_bytes", "invalid_field",
+                             cJSON_IsNumber(v) ? "out_of_range" : "invalid_type",
+                             "'size_bytes' must be a whole number >= 0");
                 return;
             }
             snprintf(size, sizeof size, "%lld", (long long)v->valuedouble);
@@ -53,8 +56,8 @@ static void attachment_add_h(req_t *r)
         }
         if (!cJSON_IsString(v) || !v->valuestring[0] ||
             strlen(v->valuestring) > (size_t)maxlen[i]) {
-            http_problem(r, 422, "invalid_field", "'%s' must be text of 1 to %d bytes", names[i],
-                         maxlen[i]);
+            http_invalid(r, NULL, names[i], "invalid_field", http_str_err(v, (size_t)maxlen[i]),
+                         "'%s' must be text of 1 to %d bytes", names[i], maxlen[i]);
             return;
         }
         vals[i] = v->valuestring;
@@ -65,7 +68,8 @@ static void attachment_add_h(req_t *r)
             ok = (vals[5][i] >= '0' && vals[5][i] <= '9') ||
                  (vals[5][i] >= 'a' && vals[5][i] <= 'f');
         if (!ok) {
-            http_problem(r, 422, "invalid_field", "'sha256' must be 64 lower-case hex digits");
+            http_invalid(r, NULL, "sha256", "invalid_field", "invalid_format",
+                         "'sha256' must be 64 lower-case hex digits");
             return;
         }
     }

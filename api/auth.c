@@ -114,11 +114,24 @@ static char *issue_access(const db_login_user_t *u, const char *prj_json, const 
         return NULL;
     long now = (long)time(NULL);
     random_token(jti);
-    char grants[16384];
-    int n = snprintf(grants, sizeof grants, "{\"prj\":%s,\"units\":%s}",
-                     core_authz_org_wide((role_t)core_role_from_string(u->role)) ? "[]" : prj_json,
-                     units_json);
-    if (n <= 0 || (size_t)n >= sizeof grants)
+    /* Built with cJSON: up to 2 x 256 ids do not fit a fixed buffer. */
+    char *grants = NULL;
+    cJSON *g = cJSON_CreateObject();
+    cJSON *pa = core_authz_org_wide((role_t)core_role_from_string(u->role))
+                    ? cJSON_CreateArray()
+                    : cJSON_Parse(prj_json); /* our own database's output */
+    cJSON *ua = cJSON_Parse(units_json);
+    if (g && pa && ua && cJSON_AddItemToObject(g, "prj", pa)) {
+        pa = NULL;
+        if (cJSON_AddItemToObject(g, "units", ua)) {
+            ua = NULL;
+            grants = cJSON_PrintUnformatted(g);
+        }
+    }
+    cJSON_Delete(pa);
+    cJSON_Delete(ua);
+    cJSON_Delete(g);
+    if (!grants)
         goto out;
     if (jwt_add_grant(j, "iss", g_config.jwt_issuer) ||
         jwt_add_grant(j, "aud", g_config.jwt_audience) || jwt_add_grant(j, "sub", u->id) ||
@@ -132,6 +145,7 @@ static char *issue_access(const db_login_user_t *u, const char *prj_json, const 
         goto out;
     tok = jwt_encode_str(j);
 out:
+    free(grants);
     jwt_free(j);
     return tok;
 }
@@ -199,7 +213,9 @@ int auth_authenticate(req_t *r)
     if (hl <= 0)
         return unauthorized(r, "invalid_token", "the token header is not base64url");
     hdr[hl] = 0;
-    cJSON *hj = cJSON_Parse((const char *)hdr);
+    cJSON *hj = http_json_too_deep((const char *)hdr, (size_t)hl, JSON_MAX_DEPTH)
+                    ? NULL
+                    : cJSON_Parse((const char *)hdr);
     const cJSON *ha = cJSON_GetObjectItemCaseSensitive(hj, "alg");
     int alg_ok = cJSON_IsString(ha) && strcmp(ha->valuestring, g_config.jwt_alg) == 0;
     cJSON_Delete(hj);
@@ -332,11 +348,11 @@ static const char *body_string(req_t *r, const char *name, size_t maxlen)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, name);
     if (!v) {
-        http_problem(r, 422, "missing_field", "'%s' is required", name);
+        http_invalid(r, NULL, name, "missing_field", "required", "'%s' is required", name);
         return NULL;
     }
     if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > maxlen) {
-        http_problem(r, 422, "invalid_field",
+        http_invalid(r, NULL, name, "invalid_field", http_str_err(v, maxlen),
                      "'%s' must be a non-empty string of at most %zu bytes", name, maxlen);
         return NULL;
     }

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define MAX_BATCH 100
@@ -19,13 +20,22 @@ static void batch_h(req_t *r)
     const cJSON *items = cJSON_GetObjectItemCaseSensitive(r->json, "items");
     if (!cJSON_IsArray(items) || cJSON_GetArraySize(items) < 1 ||
         cJSON_GetArraySize(items) > MAX_BATCH) {
-        http_problem(r, 422, "invalid_field", "'items' must be an array of 1 to %d request objects",
-                     MAX_BATCH);
+        http_invalid(r, NULL, "items", !items ? "missing_field" : "invalid_field",
+                     !items                          ? "required"
+                     : !cJSON_IsArray(items)         ? "invalid_type"
+                     : cJSON_GetArraySize(items) < 1 ? "too_short"
+                                                     : "too_long",
+                     "'items' must be an array of 1 to %d request objects", MAX_BATCH);
         return;
     }
-    if (cJSON_GetArraySize(r->json) != 1) {
-        http_problem(r, 422, "unknown_field", "the batch body has only 'items'");
-        return;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, r->json)
+    {
+        if (strcmp(m->string, "items") != 0) {
+            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
+                         "the batch body has only 'items'");
+            return;
+        }
     }
     db_conn_t *c = http_db(r);
     if (!c)
@@ -34,7 +44,7 @@ static void batch_h(req_t *r)
     if (api_idem_start(r, c, &claimed) != 0)
         return;
     if (!claimed && db_begin(c) != 0) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         return;
     }
     cJSON *out = cJSON_CreateObject();
@@ -65,6 +75,8 @@ static void batch_h(req_t *r)
             cJSON_AddNumberToObject(pb, "status", st);
             cJSON_AddStringToObject(pb, "code", e.code ? e.code : "error");
             cJSON_AddStringToObject(pb, "detail", e.detail);
+            if (st == 422) /* pointers into the batch body: "/items/<index>/..." */
+                cJSON_AddItemToArray(cJSON_AddArrayToObject(pb, "errors"), api_err_entry(r, &e));
             failed++;
         }
         free(json);
@@ -75,7 +87,7 @@ static void batch_h(req_t *r)
     char *body = cJSON_PrintUnformatted(out);
     cJSON_Delete(out);
     if ((claimed && api_idem_finish(r, c, 200, body) != 0) || db_commit(c) != 0) {
-        http_problem(r, 503, "database_unavailable", "the batch was not saved; retry");
+        http_db_fail(r, "the batch was not saved");
     } else {
         /* The batch is committed; a failed sweep here is caught by the background one. */
         for (int i = 0; i < nmajor; i++)

@@ -36,7 +36,9 @@ int api_request_visibility(req_t *r, const cJSON *v, const char **out)
         return 0;
     if (!cJSON_IsString(v) ||
         (strcmp(v->valuestring, "internal") != 0 && strcmp(v->valuestring, "public") != 0)) {
-        http_problem(r, 422, "invalid_enum", "'visibility' must be one of: internal, public");
+        http_invalid(r, NULL, "visibility", "invalid_enum",
+                     cJSON_IsString(v) ? "invalid_enum" : "invalid_type",
+                     "'visibility' must be one of: internal, public");
         return -1;
     }
     if (!strcmp(v->valuestring, "internal") && !internal_ok) {
@@ -56,17 +58,19 @@ static void comment_add_h(req_t *r)
     cJSON_ArrayForEach(m, r->json)
     {
         if (strcmp(m->string, "body") != 0 && strcmp(m->string, "visibility") != 0) {
-            http_problem(r, 422, "unknown_field", "'%s' is not a field of a comment", m->string);
+            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
+                         "'%s' is not a field of a comment", m->string);
             return;
         }
     }
     const cJSON *body = cJSON_GetObjectItemCaseSensitive(r->json, "body");
     if (!body) {
-        http_problem(r, 422, "missing_field", "'body' is required");
+        http_invalid(r, NULL, "body", "missing_field", "required", "'body' is required");
         return;
     }
     if (!cJSON_IsString(body) || !body->valuestring[0] || strlen(body->valuestring) > 10000) {
-        http_problem(r, 422, "invalid_field", "'body' must be text of 1 to 10000 bytes");
+        http_invalid(r, NULL, "body", "invalid_field", http_str_err(body, 10000),
+                     "'body' must be text of 1 to 10000 bytes");
         return;
     }
     const char *vis;

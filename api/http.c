@@ -205,8 +205,18 @@ static const char *problem_title(int status)
     }
 }
 
-static void problem_v(req_t *r, int status, const char *code, const char *extra, const char *fmt,
-                      va_list ap)
+/* The entry code of a 422 that did not name its field: from the problem's code. */
+static const char *entry_code(const char *code)
+{
+    if (!strcmp(code, "missing_field"))
+        return "required";
+    if (!strcmp(code, "immutable_field"))
+        return "immutable";
+    return code;
+}
+
+static void problem_v(req_t *r, int status, const char *code, const char *extra,
+                      const char *pointer, const char *err, const char *fmt, va_list ap)
 {
     char detail[1024];
     vsnprintf(detail, sizeof detail, fmt, ap);
@@ -219,6 +229,12 @@ static void problem_v(req_t *r, int status, const char *code, const char *extra,
     cJSON_AddStringToObject(j, "code", code);
     cJSON_AddStringToObject(j, "detail", detail);
     cJSON_AddStringToObject(j, "request_id", r->request_id);
+    /* Every 422 says where: RFC 9457 extension member "errors" (pointer "" is the body). */
+    if (status == 422) {
+        cJSON *errs = cJSON_AddArrayToObject(j, "errors");
+        cJSON_AddItemToArray(
+            errs, http_error_entry(pointer ? pointer : "", err ? err : entry_code(code), detail));
+    }
     char *s = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     send_raw(r, status, "application/problem+json; charset=utf-8", s ? s : "{}", s ? strlen(s) : 2,
@@ -235,7 +251,7 @@ void http_problem(req_t *r, int status, const char *code, const char *fmt, ...)
         extra = "Retry-After: 5\r\n";
     else if (status == 401)
         extra = "WWW-Authenticate: Bearer\r\n";
-    problem_v(r, status, code, extra, fmt, ap);
+    problem_v(r, status, code, extra, NULL, NULL, fmt, ap);
     va_end(ap);
 }
 
@@ -244,20 +260,100 @@ void http_problem_hdr(req_t *r, int status, const char *extra, const char *code,
 {
     va_list ap;
     va_start(ap, fmt);
-    problem_v(r, status, code, extra, fmt, ap);
+    problem_v(r, status, code, extra, NULL, NULL, fmt, ap);
     va_end(ap);
 }
 
-void http_db_error(req_t *r, const PGresult *res)
+const char *http_str_err(const cJSON *v, size_t max)
+{
+    return !v                             ? "required"
+           : !cJSON_IsString(v)           ? "invalid_type"
+           : !v->valuestring[0]           ? "too_short"
+           : strlen(v->valuestring) > max ? "too_long"
+                                          : "invalid_format";
+}
+
+cJSON *http_error_entry(const char *pointer, const char *err, const char *detail)
+{
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "pointer", pointer);
+    cJSON_AddStringToObject(e, "code", err);
+    cJSON_AddStringToObject(e, "detail", detail);
+    return e;
+}
+
+/* Appends "/" + name with ~ and / escaped (RFC 6901).  0, or -1 when it does not fit. */
+static int ptr_append(char *buf, size_t n, size_t *o, const char *name)
+{
+    if (*o + 1 >= n)
+        return -1;
+    buf[(*o)++] = '/';
+    for (const char *p = name; *p; p++) {
+        const char *rep = *p == '~' ? "~0" : *p == '/' ? "~1" : NULL;
+        size_t k = rep ? 2 : 1;
+        if (*o + k >= n)
+            return -1;
+        if (rep)
+            memcpy(buf + *o, rep, 2);
+        else
+            buf[*o] = *p;
+        *o += k;
+    }
+    buf[*o] = 0;
+    return 0;
+}
+
+/* Depth-first search for `at` below `node` (bounded by JSON_MAX_DEPTH, as bodies are). */
+static int ptr_find(const cJSON *node, const cJSON *at, char *buf, size_t n, size_t *o, int depth)
+{
+    if (node == at)
+        return 1;
+    if (depth >= JSON_MAX_DEPTH || !(cJSON_IsObject(node) || cJSON_IsArray(node)))
+        return 0;
+    size_t mark = *o;
+    int i = 0;
+    for (const cJSON *c = node->child; c; c = c->next, i++) {
+        char idx[16];
+        snprintf(idx, sizeof idx, "%d", i);
+        if (ptr_append(buf, n, o, cJSON_IsObject(node) && c->string ? c->string : idx) == 0 &&
+            ptr_find(c, at, buf, n, o, depth + 1))
+            return 1;
+        *o = mark;
+        buf[mark] = 0;
+    }
+    return 0;
+}
+
+void http_json_pointer(const cJSON *root, const cJSON *at, const char *name, char *buf, size_t n)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    if (at && root && at != root && !ptr_find(root, at, buf, n, &o, 0)) {
+        o = 0; /* not part of the body: point at the whole body */
+        buf[0] = 0;
+    }
+    if (name && ptr_append(buf, n, &o, name) != 0)
+        buf[0] = 0;
+}
+
+void http_invalid(req_t *r, const cJSON *at, const char *name, const char *code, const char *err,
+                  const char *fmt, ...)
+{
+    char ptr[512];
+    http_json_pointer(r->json, at, name, ptr, sizeof ptr);
+    va_list ap;
+    va_start(ap, fmt);
+    problem_v(r, 422, code, NULL, ptr, err, fmt, ap);
+    va_end(ap);
+}
+
+/* The one place a database error becomes an answer (db_sqlstate_status decides the
+ * status; db_error_note has already logged it). */
+static void db_problem(req_t *r, const char *state, const char *msg, const char *constraint,
+                       const char *what)
 {
     int retry = 0;
-    int st = db_error_status(res, &retry);
-    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-    char esc[256];
-    log_write(st >= 500 ? LOG_ERROR : LOG_INFO, "database error",
-              "\"request_id\":\"%s\",\"sqlstate\":\"%s\",\"detail\":\"%s\"", r->request_id,
-              db_sqlstate(res), log_esc(msg ? msg : PQresultErrorMessage(res), esc, sizeof esc));
+    int st = db_sqlstate_status(state, &retry);
     if (st == 409 && retry)
         http_problem(r, 409, "conflict_retry",
                      "the record was changed concurrently; retry the request");
@@ -268,10 +364,27 @@ void http_db_error(req_t *r, const PGresult *res)
         http_problem(r, 422, "constraint_violation",
                      "the values break a rule of the data model (%s): %s; check referenced "
                      "ids belong to your organisation and values are in range",
-                     constraint ? constraint : "constraint", msg ? msg : "invalid value");
+                     constraint ? constraint : "constraint", msg && msg[0] ? msg : "invalid value");
+    else if (st == 500)
+        http_problem(r, 500, "internal", "the database refused the statement (SQLSTATE %s)%s%s",
+                     state, what ? "; " : "", what ? what : "");
     else
         http_problem(r, 503, "database_unavailable",
-                     "the database could not complete the request; retry shortly");
+                     "the database could not complete the request%s%s; retry shortly",
+                     what ? ": " : "", what ? what : "");
+}
+
+void http_db_error(req_t *r, const PGresult *res)
+{
+    db_problem(r, db_sqlstate(res), PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+               PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME), NULL);
+}
+
+void http_db_fail(req_t *r, const char *what)
+{
+    const char *state, *msg, *constraint;
+    db_last_error(&state, &msg, &constraint);
+    db_problem(r, state, msg, constraint, what);
 }
 
 /* ---------------------------------------------------------------- request helpers */
@@ -331,6 +444,30 @@ static int utf8_valid(const unsigned char *s, size_t n)
     return 1;
 }
 
+int http_json_too_deep(const char *s, size_t n, int limit)
+{
+    int depth = 0, in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++; /* skip the escaped character, whatever it is */
+            else if (c == '"')
+                in_str = 0;
+            continue;
+        }
+        if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > limit)
+                return 1;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return 0;
+}
+
 int http_json_body(req_t *r)
 {
     if (r->json)
@@ -347,6 +484,11 @@ int http_json_body(req_t *r)
     }
     if (!utf8_valid((const unsigned char *)r->body, r->body_len)) {
         http_problem(r, 400, "invalid_utf8", "the body is not valid UTF-8 text");
+        return -1;
+    }
+    if (http_json_too_deep(r->body, r->body_len, JSON_MAX_DEPTH)) {
+        http_problem(r, 400, "json_too_deep",
+                     "the body nests arrays/objects more than %d levels deep", JSON_MAX_DEPTH);
         return -1;
     }
     const char *end = NULL;
@@ -617,6 +759,7 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
     r.method = r.ri->request_method;
     r.route = "unmatched";
     make_request_id(&r);
+    db_error_context(r.request_id);
 
     char path[1024];
     snprintf(path, sizeof path, "%s", r.ri->local_uri ? r.ri->local_uri : "/");

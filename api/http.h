@@ -79,14 +79,45 @@ void http_problem(req_t *r, int status, const char *code, const char *detail_fmt
 /* Same with extra headers ("Name: v\r\n..."). */
 void http_problem_hdr(req_t *r, int status, const char *extra, const char *code,
                       const char *detail_fmt, ...) __attribute__((format(printf, 5, 6)));
-/* Maps a failed PGresult to a problem response (409/422/503...). */
+/* 422 naming the field that is wrong.  Every 422 carries the RFC 9457 extension member
+ * errors: [{"pointer", "code", "detail"}]; this one's pointer is the JSON Pointer
+ * (RFC 6901) of member `name` of object `at` inside the request body r->json (at NULL:
+ * the body; name NULL: `at` itself), so "/location/unit_id" or "/items/2/type".  `code`
+ * is the problem's stable code (missing_field, invalid_field, ...), `err` the entry's:
+ * required, invalid_type, invalid_enum, too_short, too_long, out_of_range,
+ * invalid_format, unknown_field, immutable, not_applicable, not_found, ...  Other 422s
+ * (http_problem) carry one entry pointing at the whole body (""). */
+void http_invalid(req_t *r, const cJSON *at, const char *name, const char *code, const char *err,
+                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* The JSON Pointer of member `name` (NULL: none) of node `at` within `root` into buf
+ * ("" when `at` is not found under root). */
+void http_json_pointer(const cJSON *root, const cJSON *at, const char *name, char *buf, size_t n);
+/* The entry code for a member that should be a non-empty string of at most max bytes:
+ * required, invalid_type, too_short, too_long (invalid_format when it is one). */
+const char *http_str_err(const cJSON *v, size_t max);
+/* One {"pointer", "code", "detail"} entry of errors[] (for batch item results). */
+cJSON *http_error_entry(const char *pointer, const char *err, const char *detail);
+/* Maps a failed PGresult to a problem response (409/422/500/503, db_sqlstate_status). */
 void http_db_error(req_t *r, const PGresult *res);
+/* Same for this request's last failed statement, when a db/ function only returned -1
+ * (a 22xxx is the client's 422, a lost connection 503).  what: NULL or a short phrase
+ * for the detail ("nothing was changed"). */
+void http_db_fail(req_t *r, const char *what);
 
 /* ---- request helpers ---- */
 const char *http_header(req_t *r, const char *name);
 /* Copies query parameter `name` into buf; returns length or -1 when absent. */
 int http_query(req_t *r, const char *name, char *buf, size_t len);
-/* Parses the body as a JSON object; sends 4xx itself and returns -1 on failure. */
+/* Deepest nesting of arrays/objects a body may have (documented in openapi.yaml).
+ * cJSON parses recursively on a civetweb worker's stack and ~1000 levels overflow it,
+ * so every body is measured first by a non-recursive scan.  No documented body nests
+ * deeper than 6. */
+#define JSON_MAX_DEPTH 32
+/* 1 when the JSON text nests arrays/objects deeper than `limit` (non-recursive; brackets
+ * inside strings do not count, escapes are honoured; syntax is left to the parser). */
+int http_json_too_deep(const char *s, size_t n, int limit);
+/* Parses the body as a JSON object; sends 4xx itself and returns -1 on failure (400
+ * json_too_deep beyond JSON_MAX_DEPTH levels, before any recursive parse). */
 int http_json_body(req_t *r);
 /* Gets a pooled DB connection for this request (released automatically); sends 503
  * itself and returns NULL when none can be had. */

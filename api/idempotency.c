@@ -40,7 +40,7 @@ int api_idem_start(req_t *r, db_conn_t *c, int *claimed)
     for (int i = 0; i < 32; i++)
         snprintf(hash + 2 * i, 3, "%02x", d[i]);
     if (db_begin(c) != 0) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         return 1;
     }
     int status = 0;
@@ -49,7 +49,7 @@ int api_idem_start(req_t *r, db_conn_t *c, int *claimed)
                            &response, stored_hash);
     if (rc < 0) {
         db_rollback(c);
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         return 1;
     }
     if (rc == 1) {

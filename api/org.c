@@ -172,7 +172,8 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
     if (cJSON_IsNull(v)) {
         if (f->flags & FF_NULLABLE)
             return 0;
-        http_problem(r, 422, "invalid_field", "'%s' may not be null", f->name);
+        http_invalid(r, NULL, f->name, "invalid_field", "invalid_type", "'%s' may not be null",
+                     f->name);
         return -1;
     }
     switch (f->type) {
@@ -181,14 +182,14 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
     case FT_SECRET:
         if (!cJSON_IsString(v) || !v->valuestring[0] ||
             strlen(v->valuestring) > (size_t)f->maxlen) {
-            http_problem(r, 422, "invalid_field",
+            http_invalid(r, NULL, f->name, "invalid_field", http_str_err(v, (size_t)f->maxlen),
                          "'%s' must be a non-empty string of at most %d bytes", f->name, f->maxlen);
             return -1;
         }
         if (f->type == FT_TZ) {
             int ok = db_org_tz_exists(c, v->valuestring);
             if (ok != 1) {
-                http_problem(r, 422, "invalid_field",
+                http_invalid(r, NULL, f->name, "invalid_field", "invalid_enum",
                              "'%s' must be an IANA time zone name such as Asia/Shanghai", f->name);
                 return -1;
             }
@@ -198,7 +199,7 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
             if (!strcmp(f->name, "password")) {
                 if (strlen(v->valuestring) < 8) {
                     free(h);
-                    http_problem(r, 422, "weak_password",
+                    http_invalid(r, NULL, f->name, "weak_password", "too_short",
                                  "'password' must be at least 8 characters");
                     return -1;
                 }
@@ -214,21 +215,26 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
     case FT_ENUM:
         if (!cJSON_IsString(v) || !enum_ok(f->enums, v->valuestring)) {
             enum_list(f->enums, err, sizeof err);
-            http_problem(r, 422, "invalid_enum", "'%s' must be one of: %s", f->name, err);
+            http_invalid(r, NULL, f->name, "invalid_enum",
+                         cJSON_IsString(v) ? "invalid_enum" : "invalid_type",
+                         "'%s' must be one of: %s", f->name, err);
             return -1;
         }
         *out = v->valuestring;
         return 0;
     case FT_UUID:
         if (!cJSON_IsString(v) || !http_is_uuid(v->valuestring)) {
-            http_problem(r, 422, "invalid_field", "'%s' must be a UUID string", f->name);
+            http_invalid(r, NULL, f->name, "invalid_field",
+                         cJSON_IsString(v) ? "invalid_format" : "invalid_type",
+                         "'%s' must be a UUID string", f->name);
             return -1;
         }
         *out = v->valuestring;
         return 0;
     case FT_BOOL:
         if (!cJSON_IsBool(v)) {
-            http_problem(r, 422, "invalid_field", "'%s' must be true or false", f->name);
+            http_invalid(r, NULL, f->name, "invalid_field", "invalid_type",
+                         "'%s' must be true or false", f->name);
             return -1;
         }
         *out = cJSON_IsTrue(v) ? "true" : "false";
@@ -239,7 +245,9 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
         if (!cJSON_IsNumber(v) ||
             (f->type == FT_INT && (d != (double)(long)d || d < -1000 || d > f->maxlen)) ||
             (f->type == FT_NUM && (d <= 0 || d > 1e8))) {
-            http_problem(r, 422, "invalid_field", "'%s' must be %s", f->name,
+            http_invalid(r, NULL, f->name, "invalid_field",
+                         !cJSON_IsNumber(v) ? "invalid_type" : "out_of_range", "'%s' must be %s",
+                         f->name,
                          f->type == FT_INT ? "a whole number in range" : "a positive number");
             return -1;
         }
@@ -251,7 +259,8 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
     case FT_HOURS: {
         day_hours_t week[7]; /* the SLA calendar's own parser: one definition of the format */
         if (sla_weekly_parse(v, week, err, sizeof err) != 0) {
-            http_problem(r, 422, "invalid_field", "'%s': %s", f->name, err);
+            http_invalid(r, NULL, f->name, "invalid_field", "invalid_format", "'%s': %s", f->name,
+                         err);
             return -1;
         }
         *out = cJSON_PrintUnformatted(v);
@@ -260,12 +269,16 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
     case FT_UUID_SET: {
         const cJSON *it;
         if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > MAX_CLAIM_IDS) {
-            http_problem(r, 422, "invalid_field", "'%s' must be an array of UUIDs", f->name);
+            http_invalid(r, NULL, f->name, "invalid_field",
+                         cJSON_IsArray(v) ? "too_long" : "invalid_type",
+                         "'%s' must be an array of UUIDs", f->name);
             return -1;
         }
         cJSON_ArrayForEach(it, v) if (!cJSON_IsString(it) || !http_is_uuid(it->valuestring))
         {
-            http_problem(r, 422, "invalid_field", "'%s' must be an array of UUIDs", f->name);
+            http_invalid(r, it, NULL, "invalid_field",
+                         cJSON_IsString(it) ? "invalid_format" : "invalid_type",
+                         "'%s' must be an array of UUIDs", f->name);
             return -1;
         }
         return 0;
@@ -273,7 +286,9 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
     case FT_OBJ_SET: {
         const cJSON *it;
         if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > 100) {
-            http_problem(r, 422, "invalid_field", "'%s' must be an array of objects", f->name);
+            http_invalid(r, NULL, f->name, "invalid_field",
+                         cJSON_IsArray(v) ? "too_long" : "invalid_type",
+                         "'%s' must be an array of objects", f->name);
             return -1;
         }
         cJSON_ArrayForEach(it, v)
@@ -284,7 +299,7 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
             if (!cJSON_IsObject(it) || !cJSON_IsString(u) || !http_is_uuid(u->valuestring) ||
                 !cJSON_IsString(rel) || !enum_ok(relations, rel->valuestring) ||
                 (ad && !cJSON_IsBool(ad))) {
-                http_problem(r, 422, "invalid_field",
+                http_invalid(r, it, NULL, "invalid_field", "invalid_format",
                              "each of '%s' must be {\"unit_id\": UUID, \"relation\": "
                              "owner|tenant|family, \"is_adult\": bool}",
                              f->name);
@@ -308,13 +323,13 @@ static int unknown_fields(req_t *r, const resource_t *res, int creating)
             if (!strcmp(res->fields[i].name, m->string))
                 f = &res->fields[i];
         if (!f) {
-            http_problem(r, 422, "unknown_field", "'%s' is not a writable field of a %s", m->string,
-                         res->singular);
+            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
+                         "'%s' is not a writable field of a %s", m->string, res->singular);
             return -1;
         }
         if (!creating && !(f->flags & FF_UPDATABLE)) {
-            http_problem(r, 422, "immutable_field", "'%s' cannot be changed after creation",
-                         m->string);
+            http_invalid(r, NULL, m->string, "immutable_field", "immutable",
+                         "'%s' cannot be changed after creation", m->string);
             return -1;
         }
     }
@@ -356,8 +371,7 @@ static int project_hook(req_t *r, db_conn_t *c, const char *id)
 {
     (void)id;
     if (sla_ensure_defaults(c) != 0) {
-        http_problem(r, 503, "database_unavailable",
-                     "the project's default SLA policies could not be created; retry");
+        http_db_fail(r, "the project's default SLA policies could not be created");
         return -1;
     }
     return 0;
@@ -378,7 +392,7 @@ static int resident_hook(req_t *r, db_conn_t *c, const char *id)
         return -1;
     }
     if (bad) {
-        http_problem(r, 422, "invalid_field",
+        http_invalid(r, NULL, "units", "invalid_field", "not_found",
                      "every unit in 'units' must exist in the resident's project");
         return -1;
     }
@@ -495,8 +509,8 @@ static int collect(req_t *r, db_conn_t *c, const resource_t *res, int creating, 
         const field_t *f = &res->fields[i];
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, f->name);
         if (!v && creating && (f->flags & FF_REQUIRED)) {
-            http_problem(r, 422, "missing_field", "'%s' is required to create a %s", f->name,
-                         res->singular);
+            http_invalid(r, NULL, f->name, "missing_field", "required",
+                         "'%s' is required to create a %s", f->name, res->singular);
             return -1;
         }
         char *out = NULL;
@@ -562,7 +576,7 @@ static void write_h(req_t *r, int creating)
     if (collect(r, c, res, creating, vals, set, owned, &nowned) != 0)
         goto out;
     if (db_begin(c) != 0) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         goto out;
     }
     if (creating) {
@@ -618,12 +632,12 @@ static void write_h(req_t *r, int creating)
             http_db_error(r, err);
             PQclear(err);
         } else {
-            http_problem(r, 503, "database_unavailable", "retry shortly");
+            http_db_fail(r, NULL);
         }
         goto out;
     }
     if (db_commit(c) != 0) {
-        http_problem(r, 503, "database_unavailable", "the change was not saved; retry");
+        http_db_fail(r, "the change was not saved");
         goto out;
     }
     char hdr[256];

@@ -33,9 +33,44 @@ static int err_set(api_err_t *e, int status, const char *code, const char *fmt, 
     return -1;
 }
 
+/* Same, naming the field: member `name` of object `at`, entry code `err`. */
+static int err_at(api_err_t *e, const cJSON *at, const char *name, const char *err,
+                  const char *code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static int err_at(api_err_t *e, const cJSON *at, const char *name, const char *err,
+                  const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    e->status = 422;
+    e->code = code;
+    vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+    va_end(ap);
+    e->at = at;
+    e->name = name;
+    e->err = err;
+    return -1;
+}
+
+void api_err_send(req_t *r, const api_err_t *e)
+{
+    if (e->status == 422 && e->err)
+        http_invalid(r, e->at, e->name, e->code, e->err, "%s", e->detail);
+    else
+        http_problem(r, e->status, e->code, "%s", e->detail);
+}
+
+cJSON *api_err_entry(req_t *r, const api_err_t *e)
+{
+    char ptr[512];
+    http_json_pointer(r->json, e->at, e->name, ptr, sizeof ptr);
+    if (!e->err)
+        ptr[0] = 0;
+    return http_error_entry(ptr, e->err ? e->err : e->code, e->detail);
+}
+
 static void send_err(req_t *r, const api_err_t *e)
 {
-    http_problem(r, e->status, e->code, "%s", e->detail);
+    api_err_send(r, e);
 }
 
 /* Optional string member: 0 absent/null (out NULL), 1 present, -1 error. */
@@ -46,8 +81,8 @@ static int opt_str(const cJSON *o, const char *name, size_t maxlen, const char *
     if (!v || cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > maxlen)
-        return err_set(e, 422, "invalid_field",
-                       "'%s' must be a non-empty string of at most %zu bytes", name, maxlen);
+        return err_at(e, o, name, http_str_err(v, maxlen), "invalid_field",
+                      "'%s' must be a non-empty string of at most %zu bytes", name, maxlen);
     *out = v->valuestring;
     return 1;
 }
@@ -56,7 +91,7 @@ static int req_str(const cJSON *o, const char *name, size_t maxlen, const char *
 {
     int rc = opt_str(o, name, maxlen, out, e);
     if (rc == 0)
-        return err_set(e, 422, "missing_field", "'%s' is required", name);
+        return err_at(e, o, name, "required", "missing_field", "'%s' is required", name);
     return rc;
 }
 
@@ -64,9 +99,9 @@ static int opt_uuid(const cJSON *o, const char *name, const char **out, api_err_
 {
     int rc = opt_str(o, name, 36, out, e);
     if (rc == 1 && !http_is_uuid(*out))
-        return err_set(e, 422, "invalid_field", "'%s' must be a UUID", name);
+        return err_at(e, o, name, "invalid_format", "invalid_field", "'%s' must be a UUID", name);
     if (rc < 0)
-        return err_set(e, 422, "invalid_field", "'%s' must be a UUID", name);
+        return err_at(e, o, name, e->err, "invalid_field", "'%s' must be a UUID", name);
     return rc;
 }
 
@@ -79,7 +114,8 @@ static int opt_enum(const cJSON *o, const char *name, int (*from)(const char *),
     if (!v || cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsString(v) || from(v->valuestring) < 0)
-        return err_set(e, 422, "invalid_enum", "'%s' must be one of: %s", name, allowed);
+        return err_at(e, o, name, cJSON_IsString(v) ? "invalid_enum" : "invalid_type",
+                      "invalid_enum", "'%s' must be one of: %s", name, allowed);
     *out = v->valuestring;
     return 1;
 }
@@ -89,13 +125,13 @@ static int opt_time(const cJSON *o, const char *name, int64_t *out, api_err_t *e
     const char *s;
     int rc = opt_str(o, name, 64, &s, e);
     if (rc <= 0)
-        return rc < 0 ? err_set(e, 422, "invalid_field",
-                                "'%s' must be an RFC 3339 time such as 2026-11-23T09:30:00+08:00",
-                                name)
-                      : 0;
+        return rc < 0
+                   ? err_at(e, o, name, e->err, "invalid_field",
+                            "'%s' must be an RFC 3339 time such as 2026-11-23T09:30:00+08:00", name)
+                   : 0;
     if (rfc3339_parse(s, out) != 0)
-        return err_set(e, 422, "invalid_field",
-                       "'%s' must be an RFC 3339 time such as 2026-11-23T09:30:00+08:00", name);
+        return err_at(e, o, name, "invalid_format", "invalid_field",
+                      "'%s' must be an RFC 3339 time such as 2026-11-23T09:30:00+08:00", name);
     return 1;
 }
 
@@ -108,7 +144,8 @@ static int only_known(const cJSON *o, const char *const *known, const char *what
         for (const char *const *k = known; *k && !ok; k++)
             ok = !strcmp(*k, m->string);
         if (!ok)
-            return err_set(e, 422, "unknown_field", "'%s' is not a field of %s", m->string, what);
+            return err_at(e, o, m->string, "unknown_field", "unknown_field",
+                          "'%s' is not a field of %s", m->string, what);
     }
     return 0;
 }
@@ -155,7 +192,7 @@ int api_request_authorize(req_t *r, db_conn_t *c, const char *id, az_action_t ac
         return -1;
     int f = db_request_get(c, id, r->principal.org_id, 0, NULL, sc);
     if (f < 0) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         return -1;
     }
     if (f == 0) {
@@ -230,14 +267,18 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
     memset(&n, 0, sizeof n);
     *json = NULL;
     if (!cJSON_IsObject(body))
-        return err_set(e, 422, "invalid_body", "each request must be a JSON object"), e->status;
+        return err_at(e, body, NULL, "invalid_type", "invalid_body",
+                      "each request must be a JSON object"),
+               e->status;
     if (only_known(body, create_fields, "a request", e) < 0)
         return e->status;
     const char *type, *channel, *severity, *category, *validity, *dept_kind;
     if (opt_enum(body, "type", core_request_type_from_string, TYPES, &type, e) < 0)
         return e->status;
     if (!type)
-        return err_set(e, 422, "missing_field", "'type' is required (%s)", TYPES), e->status;
+        return err_at(e, body, "type", "required", "missing_field", "'type' is required (%s)",
+                      TYPES),
+               e->status;
     if (opt_enum(body, "channel", core_request_channel_from_string, CHANNELS, &channel, e) < 0 ||
         opt_enum(body, "severity", core_request_severity_from_string, SEVERITIES, &severity, e) <
             0 ||
@@ -253,16 +294,21 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
         else if (p->role == ROLE_INTEGRATION)
             channel = "integration";
         else
-            return err_set(e, 422, "missing_field", "'channel' is required (%s)", CHANNELS),
+            return err_at(e, body, "channel", "required", "missing_field",
+                          "'channel' is required (%s)", CHANNELS),
                    e->status;
     }
     int is_complaint = !strcmp(type, "complaint");
     if (!is_complaint && severity)
-        return err_set(e, 422, "invalid_field", "'severity' applies to complaints only"), e->status;
+        return err_at(e, body, "severity", "not_applicable", "invalid_field",
+                      "'severity' applies to complaints only"),
+               e->status;
     if (is_complaint && !severity)
         severity = "general";
     if (validity && !is_complaint)
-        return err_set(e, 422, "invalid_field", "'validity' applies to complaints only"), e->status;
+        return err_at(e, body, "validity", "not_applicable", "invalid_field",
+                      "'validity' applies to complaints only"),
+               e->status;
     const char *description, *title, *project_id, *department_id;
     if (req_str(body, "description", 10000, &description, e) < 0 ||
         opt_str(body, "title", 200, &title, e) < 0 ||
@@ -275,7 +321,9 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
         return e->status;
     const cJSON *nd = cJSON_GetObjectItemCaseSensitive(body, "night_desk");
     if (nd && !cJSON_IsBool(nd))
-        return err_set(e, 422, "invalid_field", "'night_desk' must be true or false"), e->status;
+        return err_at(e, body, "night_desk", "invalid_type", "invalid_field",
+                      "'night_desk' must be true or false"),
+               e->status;
     int night = !strcmp(channel, "night_desk") || cJSON_IsTrue(nd);
 
     /* Location. */
@@ -283,15 +331,15 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
     const char *unit_id = NULL, *area = NULL;
     static const char *const loc_fields[] = {"unit_id", "common_area", NULL};
     if (!cJSON_IsObject(loc))
-        return err_set(e, 422, "missing_field",
-                       "'location' is required: {\"unit_id\": UUID} or {\"common_area\": text}"),
+        return err_at(e, body, "location", loc ? "invalid_type" : "required", "missing_field",
+                      "'location' is required: {\"unit_id\": UUID} or {\"common_area\": text}"),
                e->status;
     if (only_known(loc, loc_fields, "location", e) < 0 ||
         opt_uuid(loc, "unit_id", &unit_id, e) < 0 || opt_str(loc, "common_area", 200, &area, e) < 0)
         return e->status;
     if ((unit_id != NULL) == (area != NULL))
-        return err_set(e, 422, "invalid_field",
-                       "'location' needs exactly one of unit_id or common_area"),
+        return err_at(e, body, "location", "invalid_format", "invalid_field",
+                      "'location' needs exactly one of unit_id or common_area"),
                e->status;
     char unit_project[40] = "";
     if (unit_id) {
@@ -299,16 +347,18 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
         if (f < 0)
             return err_set(e, 503, "database_unavailable", "retry shortly"), e->status;
         if (f == 0)
-            return err_set(e, 422, "invalid_field", "'location.unit_id' is not a unit of yours"),
+            return err_at(e, loc, "unit_id", "not_found", "invalid_field",
+                          "'location.unit_id' is not a unit of yours"),
                    e->status;
         if (project_id && strcmp(project_id, unit_project) != 0)
-            return err_set(e, 422, "invalid_field",
-                           "'project_id' does not match the project of 'location.unit_id'"),
+            return err_at(e, body, "project_id", "invalid_value", "invalid_field",
+                          "'project_id' does not match the project of 'location.unit_id'"),
                    e->status;
         project_id = unit_project;
     }
     if (!project_id)
-        return err_set(e, 422, "missing_field", "'project_id' is required for a common area"),
+        return err_at(e, body, "project_id", "required", "missing_field",
+                      "'project_id' is required for a common area"),
                e->status;
 
     /* Reporter. */
@@ -317,7 +367,9 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
     static const char *const rep_fields[] = {"resident_id", "name", "phone", NULL};
     if (rep && !cJSON_IsNull(rep)) {
         if (!cJSON_IsObject(rep))
-            return err_set(e, 422, "invalid_field", "'reporter' must be an object"), e->status;
+            return err_at(e, body, "reporter", "invalid_type", "invalid_field",
+                          "'reporter' must be an object"),
+                   e->status;
         if (only_known(rep, rep_fields, "reporter", e) < 0 ||
             opt_uuid(rep, "resident_id", &rep_res, e) < 0 ||
             opt_str(rep, "name", 100, &rep_name, e) < 0 ||
@@ -329,17 +381,18 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
         /* Residents report for their own units (or a common area of their project), as
          * themselves, now. */
         if (rep_res || rep_name || rep_phone || occurred)
-            return err_set(e, 422, "invalid_field",
-                           "residents cannot set 'reporter' or 'occurred_at': they report as "
-                           "themselves, now"),
+            return err_at(e, body, occurred ? "occurred_at" : "reporter", "not_allowed",
+                          "invalid_field",
+                          "residents cannot set 'reporter' or 'occurred_at': they report as "
+                          "themselves, now"),
                    e->status;
         if (db_user_resident(c, p->user_id, p->org_id, own_res) != 1 || !own_res[0])
             return err_set(e, 403, "forbidden", "this resident account has no resident record"),
                    e->status;
         rep_res = own_res;
     } else if (!rep_res && !rep_name) {
-        return err_set(e, 422, "missing_field",
-                       "'reporter' needs resident_id or name (and phone) of the customer"),
+        return err_at(e, body, "reporter", "required", "missing_field",
+                      "'reporter' needs resident_id or name (and phone) of the customer"),
                e->status;
     }
     az_target_t t = {p->org_id, project_id, unit_id, NULL,
@@ -361,8 +414,8 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
         if (!cJSON_IsObject(ext) || only_known(ext, ext_fields, "external_ref", e) < 0 ||
             req_str(ext, "source", 64, &ext_src, e) < 0 || req_str(ext, "id", 128, &ext_id, e) < 0)
             return e->status ? e->status
-                             : (err_set(e, 422, "invalid_field",
-                                        "'external_ref' must be {\"source\": text, \"id\": text}"),
+                             : (err_at(e, body, "external_ref", "invalid_type", "invalid_field",
+                                       "'external_ref' must be {\"source\": text, \"id\": text}"),
                                 422);
     }
 
@@ -383,7 +436,9 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
     if (occurred) {
         const char *code, *reason;
         if (core_request_check_occurred_at(occurred, 0, now, &code, &reason) != 0)
-            return err_set(e, 422, code, "'occurred_at': %s", reason), e->status;
+            return err_at(e, body, "occurred_at", "out_of_range", code, "'occurred_at': %s",
+                          reason),
+                   e->status;
         if (occurred > now)
             occurred = now; /* within the tolerated skew: never store a future time */
     } else {
@@ -469,8 +524,11 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
         } else {
             int st = db_error_status(res, NULL);
             const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-            err_set(e, st, st == 503 ? "database_unavailable" : "constraint_violation", "%s (%s)",
-                    msg ? msg : "the request could not be stored",
+            err_set(e, st,
+                    st == 503   ? "database_unavailable"
+                    : st == 500 ? "internal"
+                                : "constraint_violation",
+                    "%s (%s)", msg ? msg : "the request could not be stored",
                     cons ? cons : "check referenced ids belong to your organisation");
         }
         status = e->status;
@@ -533,7 +591,7 @@ static void create_h(req_t *r)
     }
     if (claimed && (api_idem_finish(r, c, st, json) != 0 || db_commit(c) != 0)) {
         free(json);
-        http_problem(r, 503, "database_unavailable", "the request was not saved; retry");
+        http_db_fail(r, "the request was not saved");
         return;
     }
     char hdr[160];
@@ -565,7 +623,7 @@ static void get_h(req_t *r)
     int f = db_request_get(c, id, r->principal.org_id, core_authz_sees_pii(r->principal.role),
                            &json, &sc);
     if (f < 0) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         return;
     }
     if (f == 0) {
@@ -593,7 +651,7 @@ void api_request_items(req_t *r, api_items_fn fn)
     int internal = core_authz_role(r->principal.role, AZ_REQUEST_INTERNAL) == AZ_ALLOW;
     char *arr = fn(c, r->principal.org_id, id, internal);
     if (!arr) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         return;
     }
     http_send_items(r, arr);
@@ -722,14 +780,14 @@ static int if_match(req_t *r, int *version)
 int api_request_lock(req_t *r, db_conn_t *c, const char *id, az_action_t action, request_row_t *row)
 {
     if (db_begin(c) != 0) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         return -1;
     }
     int f = db_request_lock(c, id, r->principal.org_id, row);
     if (f <= 0) {
         db_rollback(c);
         if (f < 0)
-            http_problem(r, 503, "database_unavailable", "retry shortly");
+            http_db_fail(r, NULL);
         else
             http_problem(r, 404, "not_found", "no request with this id in your scope");
         return -1;
@@ -790,7 +848,7 @@ static void finish_write(req_t *r, db_conn_t *c, PGresult *res, const char *id, 
         db_commit(c) != 0) {
         free(json);
         db_rollback(c);
-        http_problem(r, 503, "database_unavailable", "the change was not saved; retry");
+        http_db_fail(r, "the change was not saved");
         return;
     }
     if (rematch) {
@@ -860,7 +918,7 @@ static void patch_h(req_t *r)
         return;
     }
     if (!cJSON_GetArraySize(r->json)) {
-        http_problem(r, 422, "missing_field",
+        http_invalid(r, NULL, NULL, "missing_field", "required",
                      "send at least one of: title, description, "
                      "category, severity, validity, customer_deadline, "
                      "reporting_department_kind");
@@ -872,7 +930,8 @@ static void patch_h(req_t *r)
         return;
     if ((sev || val) && strcmp(row.type, "complaint") != 0) {
         db_rollback(c);
-        http_problem(r, 422, "invalid_field", "'severity' and 'validity' apply to complaints only");
+        http_invalid(r, NULL, sev ? "severity" : "validity", "invalid_field", "not_applicable",
+                     "'severity' and 'validity' apply to complaints only");
         return;
     }
     if (core_request_is_final((request_state_t)core_request_state_from_string(row.state))) {
@@ -963,34 +1022,41 @@ static void action_h(req_t *r)
         goto out;
     }
     if (sat && !cJSON_IsBool(sat)) {
-        http_problem(r, 422, "invalid_field", "'satisfied' must be true or false");
+        http_invalid(r, b, "satisfied", "invalid_field", "invalid_type",
+                     "'satisfied' must be true or false");
         goto out;
     }
     const principal_t *p = &r->principal;
     if (occurred && (p->role == ROLE_RESIDENT || p->role == ROLE_INTEGRATION)) {
-        http_problem(r, 422, "invalid_field", "only staff may record a past 'occurred_at'");
+        http_invalid(r, b, "occurred_at", "invalid_field", "not_allowed",
+                     "only staff may record a past 'occurred_at'");
         goto out;
     }
     /* Per-action required arguments that the state machine does not see. */
     if ((act == REQ_ACTION_DISPATCH || act == REQ_ACTION_REDISPATCH) && !dept) {
-        http_problem(r, 422, "missing_field", "'department_id' is required to dispatch");
+        http_invalid(r, b, "department_id", "missing_field", "required",
+                     "'department_id' is required to dispatch");
         goto out;
     }
     if (act == REQ_ACTION_REPORT_RESULT && !result) {
-        http_problem(r, 422, "missing_field", "'result' (what was done) is required");
+        http_invalid(r, b, "result", "missing_field", "required",
+                     "'result' (what was done) is required");
         goto out;
     }
     if (act == REQ_ACTION_RESOLVE && !resolution) {
-        http_problem(r, 422, "missing_field", "'resolution' (the answer given) is required");
+        http_invalid(r, b, "resolution", "missing_field", "required",
+                     "'resolution' (the answer given) is required");
         goto out;
     }
     if (act == REQ_ACTION_CALLBACK_RESULT && !sat) {
-        http_problem(r, 422, "missing_field", "'satisfied' is required for a callback result");
+        http_invalid(r, b, "satisfied", "missing_field", "required",
+                     "'satisfied' is required for a callback result");
         goto out;
     }
     int64_t now = now_s();
     if (act == REQ_ACTION_PEND && until && until <= now) {
-        http_problem(r, 422, "pending_until_required", "'pending_until' must be in the future");
+        http_invalid(r, b, "pending_until", "pending_until_required", "out_of_range",
+                     "'pending_until' must be in the future");
         goto out;
     }
     db_conn_t *c = http_db(r);
@@ -1002,7 +1068,7 @@ static void action_h(req_t *r)
     const char *code, *why;
     if (core_request_check_occurred_at(occurred, row.last_event_at, now, &code, &why) != 0) {
         db_rollback(c);
-        http_problem(r, 422, code, "'occurred_at': %s", why);
+        http_invalid(r, b, "occurred_at", code, "out_of_range", "'occurred_at': %s", why);
         goto out;
     }
     if (occurred > now)
@@ -1068,7 +1134,7 @@ static void action_h(req_t *r)
                 (strcmp(sk, "resident") && strcmp(sk, "staff")) ||
                 (!strcmp(sk, "resident") && !sres) || (!strcmp(sk, "staff") && !suser)) {
                 db_rollback(c);
-                http_problem(r, 422, "invalid_field",
+                http_invalid(r, b, "signer", "invalid_field", "invalid_format",
                              "'signer' must be {\"kind\":\"resident\",\"resident_id\":UUID} or "
                              "{\"kind\":\"staff\",\"user_id\":UUID}");
                 goto out;
@@ -1232,7 +1298,7 @@ static void action_h(req_t *r)
                                      "{\"reason\":\"dissatisfied callback\"}") != 0) {
                 cJSON_Delete(ch);
                 db_rollback(c);
-                http_problem(r, 503, "database_unavailable", "retry shortly");
+                http_db_fail(r, NULL);
                 goto out;
             }
         } else {

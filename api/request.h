@@ -15,7 +15,17 @@ typedef struct api_err {
     int status;
     const char *code;
     char detail[480];
+    /* Where (a 422's errors[] entry): member `name` of object `at` in the body, and the
+     * entry code; all NULL when the error names no field (pointer "" then). */
+    const cJSON *at;
+    const char *name;
+    const char *err;
 } api_err_t;
+
+/* Sends e as a problem (422s with errors[] pointing at e->at / e->name). */
+void api_err_send(req_t *r, const api_err_t *e);
+/* e's errors[] entry as a JSON object, pointer relative to r->json (for batch items). */
+cJSON *api_err_entry(req_t *r, const api_err_t *e);
 
 /* Loads the request's scope and authorises `action` on it; sends 404/403 itself and
  * returns -1, or 0 with *sc filled. */

@@ -37,7 +37,7 @@ static void request_sla_h(req_t *r)
     char *js = sla_explain(c, r->principal.org_id, id, now_s(), &found);
     if (!js) {
         if (found)
-            http_problem(r, 503, "database_unavailable", "retry shortly");
+            http_db_fail(r, NULL);
         else
             http_problem(r, 404, "not_found", "no request with this id in your scope");
         return;
@@ -68,7 +68,7 @@ static void commit_with_event(req_t *r, db_conn_t *c, const char *id, const requ
     if (!ok || sla_refresh_request(c, r->principal.org_id, id, now_s(), 0) != 0 ||
         db_commit(c) != 0) {
         db_rollback(c);
-        http_problem(r, 503, "database_unavailable", "nothing was changed; retry");
+        http_db_fail(r, "nothing was changed");
         return;
     }
     if (body) {
@@ -91,21 +91,25 @@ static void escalate_h(req_t *r)
     cJSON_ArrayForEach(m, r->json)
     {
         if (strcmp(m->string, "reason") && strcmp(m->string, "level")) {
-            http_problem(r, 422, "unknown_field", "'%s' is not a field (reason, level)", m->string);
+            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
+                         "'%s' is not a field (reason, level)", m->string);
             return;
         }
     }
     if (!reason) {
-        http_problem(r, 422, "missing_field", "'reason' is required to escalate by hand");
+        http_invalid(r, NULL, "reason", "missing_field", "required",
+                     "'reason' is required to escalate by hand");
         return;
     }
     if (!cJSON_IsString(reason) || !reason->valuestring[0] || strlen(reason->valuestring) > 2000) {
-        http_problem(r, 422, "invalid_field", "'reason' must be text of 1 to 2000 bytes");
+        http_invalid(r, NULL, "reason", "invalid_field", http_str_err(reason, 2000),
+                     "'reason' must be text of 1 to 2000 bytes");
         return;
     }
     if (level && (!cJSON_IsNumber(level) || level->valuedouble < 1 || level->valuedouble > 4 ||
                   level->valuedouble != (int)level->valuedouble)) {
-        http_problem(r, 422, "invalid_field",
+        http_invalid(r, NULL, "level", "invalid_field",
+                     cJSON_IsNumber(level) ? "out_of_range" : "invalid_type",
                      "'level' must be 1 supervisor, 2 manager, 3 director or 4 gm");
         return;
     }
@@ -132,24 +136,30 @@ static void escalate_h(req_t *r)
     cJSON_AddStringToObject(d, "to_role", ladder[to]);
     cJSON_AddStringToObject(d, "reason", reason->valuestring);
     cJSON_AddBoolToObject(d, "manual", 1);
-    char payload[256], changes[64];
+    /* The payload is as long as the reason (up to 2000 bytes): cJSON renders it whole. */
     cJSON *pj = cJSON_CreateObject();
     cJSON_AddStringToObject(pj, "reason", reason->valuestring);
     cJSON_AddNumberToObject(pj, "level", to);
     cJSON_AddBoolToObject(pj, "manual", 1);
-    char *ps = cJSON_PrintUnformatted(pj);
-    snprintf(payload, sizeof payload, "%s", ps);
-    free(ps);
+    char *payload = cJSON_PrintUnformatted(pj);
     cJSON_Delete(pj);
-    snprintf(changes, sizeof changes, "{\"escalation_inc\":%d}", to - row.escalation_level);
-    if (db_sla_notify_ladder(c, r->principal.org_id, row.sc.project_id, id, to, "sla_escalation",
+    cJSON *cj = cJSON_CreateObject();
+    cJSON_AddNumberToObject(cj, "escalation_inc", to - row.escalation_level);
+    char *changes = cJSON_PrintUnformatted(cj);
+    cJSON_Delete(cj);
+    if (!payload || !changes ||
+        db_sla_notify_ladder(c, r->principal.org_id, row.sc.project_id, id, to, "sla_escalation",
                              payload) != 0) {
+        free(payload);
+        free(changes);
         cJSON_Delete(d);
         db_rollback(c);
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, "nothing was changed");
         return;
     }
     commit_with_event(r, c, id, &row, "escalate", d, changes, 200, NULL);
+    free(payload);
+    free(changes);
     cJSON_Delete(d);
 }
 
@@ -189,28 +199,38 @@ static void extension_create_h(req_t *r)
     {
         if (strcmp(m->string, "target") && strcmp(m->string, "new_due") &&
             strcmp(m->string, "reason")) {
-            http_problem(r, 422, "unknown_field", "'%s' is not a field (target, new_due, reason)",
-                         m->string);
+            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
+                         "'%s' is not a field (target, new_due, reason)", m->string);
             return;
         }
     }
     int64_t nd;
     if (!target || !due || !reason) {
-        http_problem(r, 422, "missing_field", "'target', 'new_due' and 'reason' are required");
+        http_invalid(r, NULL,
+                     !target ? "target"
+                     : !due  ? "new_due"
+                             : "reason",
+                     "missing_field", "required", "'target', 'new_due' and 'reason' are required");
         return;
     }
     if (!cJSON_IsString(target) || core_sla_target_from_string(target->valuestring) < 0) {
-        http_problem(r, 422, "invalid_enum",
+        http_invalid(r, NULL, "target", "invalid_enum",
+                     cJSON_IsString(target) ? "invalid_enum" : "invalid_type",
                      "'target' must be one of: first_response, on_site, answer, resolution, "
                      "handover, callback, gm_report");
         return;
     }
     if (!cJSON_IsString(due) || rfc3339_parse(due->valuestring, &nd) != 0 || nd <= now_s()) {
-        http_problem(r, 422, "invalid_field", "'new_due' must be a future RFC 3339 time");
+        http_invalid(r, NULL, "new_due", "invalid_field",
+                     !cJSON_IsString(due)                        ? "invalid_type"
+                     : rfc3339_parse(due->valuestring, &nd) != 0 ? "invalid_format"
+                                                                 : "out_of_range",
+                     "'new_due' must be a future RFC 3339 time");
         return;
     }
     if (!cJSON_IsString(reason) || !reason->valuestring[0] || strlen(reason->valuestring) > 2000) {
-        http_problem(r, 422, "invalid_field", "'reason' must be text of 1 to 2000 bytes");
+        http_invalid(r, NULL, "reason", "invalid_field", http_str_err(reason, 2000),
+                     "'reason' must be text of 1 to 2000 bytes");
         return;
     }
     db_conn_t *c = http_db(r);
@@ -222,7 +242,7 @@ static void extension_create_h(req_t *r)
     if (cur <= 0 || nd <= cur) {
         db_rollback(c);
         if (cur < 0) {
-            http_problem(r, 503, "database_unavailable", "retry shortly");
+            http_db_fail(r, NULL);
         } else if (cur == 0) {
             http_problem(r, 409, "no_deadline",
                          "the request has no '%s' deadline to extend (not part of its policy, "
@@ -231,7 +251,7 @@ static void extension_create_h(req_t *r)
         } else {
             char cs[32];
             rfc3339_format(cur, cs);
-            http_problem(r, 422, "not_an_extension",
+            http_invalid(r, NULL, "new_due", "not_an_extension", "out_of_range",
                          "'new_due' must be later than the current %s deadline %s",
                          target->valuestring, cs);
         }
@@ -289,7 +309,9 @@ static void extension_decide(req_t *r, int approve)
         return;
     const cJSON *note = r->json ? cJSON_GetObjectItemCaseSensitive(r->json, "note") : NULL;
     if (note && (!cJSON_IsString(note) || strlen(note->valuestring) > 2000)) {
-        http_problem(r, 422, "invalid_field", "'note' must be text of at most 2000 bytes");
+        http_invalid(r, NULL, "note", "invalid_field",
+                     cJSON_IsString(note) ? "too_long" : "invalid_type",
+                     "'note' must be text of at most 2000 bytes");
         return;
     }
     db_conn_t *c = http_db(r);
@@ -354,14 +376,25 @@ static void policy_create_h(req_t *r)
     {
         if (strcmp(m->string, "project_id") && strcmp(m->string, "name") &&
             strcmp(m->string, "match") && strcmp(m->string, "definition")) {
-            http_problem(r, 422, "unknown_field",
+            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
                          "'%s' is not a field (project_id, name, match, definition)", m->string);
             return;
         }
     }
     if (!cJSON_IsString(project) || !http_is_uuid(project->valuestring) || !cJSON_IsString(name) ||
         !name->valuestring[0] || strlen(name->valuestring) > 200 || !cJSON_IsObject(def)) {
-        http_problem(r, 422, "missing_field",
+        const char *bad =
+            !cJSON_IsString(project) || !http_is_uuid(project->valuestring) ? "project_id"
+            : !cJSON_IsString(name) || !name->valuestring[0] || strlen(name->valuestring) > 200
+                ? "name"
+                : "definition";
+        const cJSON *bv = cJSON_GetObjectItemCaseSensitive(r->json, bad);
+        http_invalid(r, NULL, bad, bv ? "invalid_field" : "missing_field",
+                     !bv                          ? "required"
+                     : !strcmp(bad, "name")       ? http_str_err(bv, 200)
+                     : !strcmp(bad, "definition") ? "invalid_type"
+                     : cJSON_IsString(bv)         ? "invalid_format"
+                                                  : "invalid_type",
                      "'project_id' (UUID), 'name' (text) and 'definition' (object) are required");
         return;
     }
@@ -377,7 +410,18 @@ static void policy_create_h(req_t *r)
              (!cJSON_IsString(s) || core_request_severity_from_string(s->valuestring) < 0)) ||
             (k && !cJSON_IsNull(k) &&
              (!cJSON_IsString(k) || core_request_category_from_string(k->valuestring) < 0))) {
-            http_problem(r, 422, "invalid_enum",
+            const cJSON *bm =
+                !cJSON_IsObject(match) ? NULL
+                : t && !cJSON_IsNull(t) &&
+                        (!cJSON_IsString(t) || core_request_type_from_string(t->valuestring) < 0)
+                    ? t
+                : s && !cJSON_IsNull(s) &&
+                        (!cJSON_IsString(s) ||
+                         core_request_severity_from_string(s->valuestring) < 0)
+                    ? s
+                    : k;
+            http_invalid(r, bm ? match : NULL, bm ? bm->string : "match", "invalid_enum",
+                         !bm || !cJSON_IsString(bm) ? "invalid_type" : "invalid_enum",
                          "'match' is {type?, severity?, category?} with the request enums");
             return;
         }
@@ -389,7 +433,7 @@ static void policy_create_h(req_t *r)
     sla_policy_t pol;
     if (sla_policy_parse(ds, &pol, err, sizeof err) != 0) {
         free(ds);
-        http_problem(r, 422, "invalid_policy", "%s", err);
+        http_invalid(r, NULL, "definition", "invalid_policy", "invalid_format", "%s", err);
         return;
     }
     az_target_t tg = {r->principal.org_id, project->valuestring, NULL, NULL, NULL};
@@ -406,7 +450,7 @@ static void policy_create_h(req_t *r)
     if (exists != 1) {
         free(ds);
         if (exists < 0)
-            http_problem(r, 503, "database_unavailable", "retry shortly");
+            http_db_fail(r, NULL);
         else
             http_problem(r, 404, "not_found", "no such project in your scope");
         return;
@@ -520,7 +564,7 @@ static void policy_update_h(req_t *r)
     {
         if (strcmp(m->string, "name") && strcmp(m->string, "definition") &&
             strcmp(m->string, "active")) {
-            http_problem(r, 422, "unknown_field",
+            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
                          "'%s' cannot be changed (name, definition, active)", m->string);
             return;
         }
@@ -528,7 +572,14 @@ static void policy_update_h(req_t *r)
     if ((name && (!cJSON_IsString(name) || !name->valuestring[0])) ||
         (def && !cJSON_IsObject(def)) || (active && !cJSON_IsBool(active)) ||
         (!name && !def && !active)) {
-        http_problem(r, 422, "invalid_field",
+        const char *bad = name && (!cJSON_IsString(name) || !name->valuestring[0]) ? "name"
+                          : def && !cJSON_IsObject(def)                            ? "definition"
+                          : active && !cJSON_IsBool(active)                        ? "active"
+                                                                                   : NULL;
+        http_invalid(r, NULL, bad, bad ? "invalid_field" : "missing_field",
+                     !bad                   ? "required"
+                     : !strcmp(bad, "name") ? http_str_err(name, 200)
+                                            : "invalid_type",
                      "send at least one of 'name' (text), 'definition' (object), 'active' (bool)");
         return;
     }
@@ -536,7 +587,7 @@ static void policy_update_h(req_t *r)
     sla_policy_t pol;
     if (ds && sla_policy_parse(ds, &pol, err, sizeof err) != 0) {
         free(ds);
-        http_problem(r, 422, "invalid_policy", "%s", err);
+        http_invalid(r, NULL, "definition", "invalid_policy", "invalid_format", "%s", err);
         return;
     }
     db_conn_t *c = http_db(r);
@@ -558,7 +609,7 @@ static void policy_update_h(req_t *r)
     if (http_authorize(r, AZ_SLA_ADMIN, &tg) != 0 || db_begin(c) != 0) {
         free(ds);
         if (!r->status)
-            http_problem(r, 503, "database_unavailable", "retry shortly");
+            http_db_fail(r, NULL);
         return;
     }
     int rc = db_sla_policy_update(
@@ -579,7 +630,7 @@ static void policy_update_h(req_t *r)
     if (!db_ok(x) || PQntuples(x) != 1 || db_commit(c) != 0) {
         PQclear(x);
         db_rollback(c);
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         return;
     }
     sla_invalidate_project(project);
@@ -626,14 +677,14 @@ static void calendar_put_h(req_t *r)
     char *ds = cJSON_PrintUnformatted(r->json), err[256];
     if (sla_calendar_check(ds, err, sizeof err) != 0) {
         free(ds);
-        http_problem(r, 422, "invalid_calendar", "%s", err);
+        http_invalid(r, NULL, NULL, "invalid_calendar", "invalid_format", "%s", err);
         return;
     }
     db_conn_t *c = http_db(r);
     if (!c || db_begin(c) != 0) {
         free(ds);
         if (c)
-            http_problem(r, 503, "database_unavailable", "retry shortly");
+            http_db_fail(r, NULL);
         return;
     }
     int nv = 0;
@@ -647,14 +698,14 @@ static void calendar_put_h(req_t *r)
         else if (rc == -2)
             http_problem(r, 404, "not_found", "no calendar for this project in your scope");
         else
-            http_problem(r, 503, "database_unavailable", "retry shortly");
+            http_db_fail(r, NULL);
         return;
     }
     PGresult *x = db_sla_calendar_get(c, r->principal.org_id, pid);
     if (!db_ok(x) || PQntuples(x) != 1 || db_commit(c) != 0) {
         PQclear(x);
         db_rollback(c);
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         return;
     }
     sla_invalidate_project(pid);
@@ -705,7 +756,7 @@ static void notification_read_h(req_t *r)
         return;
     int n = db_notification_read(c, r->principal.org_id, r->principal.user_id, id);
     if (n < 0)
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
     else if (n == 0)
         http_problem(r, 404, "not_found", "no notification of yours with this id");
     else

@@ -21,7 +21,7 @@ static void wo_get_h(req_t *r)
     wo_scope_t sc;
     int f = db_workorder_get(c, id, r->principal.org_id, &json, &sc);
     if (f < 0) {
-        http_problem(r, 503, "database_unavailable", "retry shortly");
+        http_db_fail(r, NULL);
         return;
     }
     if (f == 0) {

@@ -56,12 +56,24 @@ void db_rollback(db_conn_t *c);
 /* Result helpers. */
 int db_ok(const PGresult *r);               /* COMMAND_OK or TUPLES_OK */
 const char *db_sqlstate(const PGresult *r); /* "" when none */
-/* Maps a failed result to an HTTP status: 23505→409, 23503/23514/23502/22xxx→422,
- * 40001/40P01→409 (retryable, *retry=1), connection failures and others→503. */
+/* Maps a failed result to an HTTP status (db_sqlstate_status of its SQLSTATE). */
 int db_error_status(const PGresult *r, int *retry);
 /* Runs a named statement and returns its one row's first column as malloc'd text, or NULL
  * when it failed or did not return exactly one row (db/result.c). */
 char *db_exec_text(db_conn_t *c, const db_stmt_t *st, const char *const *vals);
+
+/* Errors (db/error.c).  The one SQLSTATE → HTTP mapping: 23505→409; 22xxx, 23503, 23514,
+ * 23502, 54000→422 (the client's data); 40001/40P01→409 (retryable, *retry=1); 42xxx,
+ * XXxxx→500 (our SQL); connection failures ("" or 08xxx) and the rest→503. */
+int db_sqlstate_status(const char *sqlstate, int *retry);
+/* db_exec and db_simple call this with every result: a failure is logged with the
+ * statement name, SQLSTATE and message and remembered for this thread; a success clears
+ * it (a 25P02 in an aborted transaction keeps the error that aborted it). */
+void db_error_note(const char *what, const PGresult *r);
+/* Starts a request on this thread: forgets the last error, tags later logs with its id. */
+void db_error_context(const char *request_id);
+/* This thread's last SQL error: 1 when there is one (fields "" / NULL constraint when not). */
+int db_last_error(const char **sqlstate, const char **message, const char **constraint);
 
 /* Schema management (db/schema.c). */
 int db_schema_compiled_version(void);

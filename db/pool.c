@@ -231,6 +231,7 @@ PGresult *db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *vals)
             return PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
         r = exec_once(c, st, vals);
     }
+    db_error_note(st->name, r);
     return r;
 }
 
@@ -240,8 +241,7 @@ int db_simple(db_conn_t *c, const char *sql)
         return -1;
     PGresult *r = PQexec(c->pg, sql);
     int ok = db_ok(r);
-    if (!ok)
-        log_write(LOG_ERROR, "sql failed", "\"sqlstate\":\"%s\"", db_sqlstate(r));
+    db_error_note(sql, r);
     PQclear(r);
     return ok ? 0 : -1;
 }
@@ -278,17 +278,5 @@ const char *db_sqlstate(const PGresult *r)
 
 int db_error_status(const PGresult *r, int *retry)
 {
-    const char *s = db_sqlstate(r);
-    if (retry)
-        *retry = 0;
-    if (!strcmp(s, "23505"))
-        return 409;
-    if (!strcmp(s, "23503") || !strcmp(s, "23514") || !strcmp(s, "23502") || !strncmp(s, "22", 2))
-        return 422;
-    if (!strcmp(s, "40001") || !strcmp(s, "40P01")) {
-        if (retry)
-            *retry = 1;
-        return 409;
-    }
-    return 503;
+    return db_sqlstate_status(db_sqlstate(r), retry);
 }
