@@ -35,6 +35,13 @@ for src in "$FDIR"/fuzz_*.c; do
     tail -n 60 "$WORK/$short/log"
     for a in "$WORK/$short/art"/*; do
       [ -e "$a" ] || continue
+      known=""
+      for c in "$corpus"/*; do cmp -s "$a" "$c" && known="$c" && break; done
+      if [ -n "$known" ]; then
+        echo "!! $name: fails on the committed input tests/fuzz/corpus/$short/$(basename "$known")"
+        echo "!!   replay: $BDIR/$name $known"
+        continue
+      fi
       cp "$a" "$corpus/"
       echo "!! $name: reproducer kept as tests/fuzz/corpus/$short/$(basename "$a")"
       echo "!!   replay: $BDIR/$name tests/fuzz/corpus/$short/$(basename "$a")"
