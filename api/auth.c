@@ -28,6 +28,9 @@
 
 static jwt_alg_t alg;
 
+/* Deepest nesting of arrays/objects accepted in a token's claims (ours nest 2). */
+#define MAX_CLAIM_DEPTH 8
+
 /* ---------------------------------------------------------------- passwords */
 
 int auth_password_hash(const char *password, int iterations, char *out, size_t outlen)
@@ -189,6 +192,29 @@ out:
     return rc;
 }
 
+/* The deepest nesting of arrays and objects in JSON text s (strings skipped). */
+static int json_depth(const unsigned char *s, size_t n)
+{
+    int depth = 0, deepest = 0, in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest)
+                deepest = depth;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return deepest;
+}
+
 static int unauthorized(req_t *r, const char *code, const char *detail)
 {
     http_problem(r, 401, code, "%s", detail);
@@ -221,6 +247,18 @@ int auth_authenticate(req_t *r)
     cJSON_Delete(hj);
     if (!alg_ok)
         return unauthorized(r, "invalid_token", "the token's algorithm is not accepted");
+
+    /* libjwt parses the claims (recursively, with jansson) before it checks the
+     * signature: a forged token nested a few thousand deep would overflow a worker's
+     * stack.  Our claims nest two levels; refuse deeper ones unread. */
+    const char *dot2 = strchr(dot1 + 1, '.');
+    size_t plen = (size_t)(dot2 - dot1 - 1);
+    unsigned char *payload = malloc(plen + 1);
+    long pl = payload ? b64url_decode(dot1 + 1, plen, payload, plen + 1) : -1;
+    int depth = pl > 0 ? json_depth(payload, (size_t)pl) : 0;
+    free(payload);
+    if (pl <= 0 || depth > MAX_CLAIM_DEPTH)
+        return unauthorized(r, "invalid_token", "the token's claims are not a flat JSON object");
 
     const unsigned char *key = (const unsigned char *)g_config.jwt_secret;
     int keylen = (int)g_config.jwt_secret_len;

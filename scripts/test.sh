@@ -3,7 +3,8 @@
 # PostgreSQL cluster (own socket and port, removed afterwards), builds with
 # -Wall -Wextra -Werror and runs unit, database and end-to-end API tests through CTest;
 # clang-format must be clean first;
-# then the same again under ASan+UBSan; then lints openapi.yaml with @redocly/cli.
+# then the same again under ASan+UBSan; then the libFuzzer targets for a bounded time
+# (tests/fuzz/run.sh, clang); then lints openapi.yaml with @redocly/cli.
 # Exits non-zero on any failure.
 source "$(dirname "$0")/common.sh"
 
@@ -49,6 +50,9 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:allocator_r
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
 run_suite "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON
+
+# libFuzzer targets (tests/fuzz): the committed corpus, then FUZZ_SECONDS (25) each.
+"$ROOT/tests/fuzz/run.sh"
 
 echo "==> redocly lint openapi.yaml"
 (cd "$ROOT" && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
