@@ -30,7 +30,14 @@ static const struct opt {
         f, NULL, T_FLAG, offsetof(config_t, m), 0, h                                               \
     }
     S("--listen", "DESK_LISTEN", listen, "address:port to serve on (127.0.0.1:8080)"),
-    I("--threads", "DESK_THREADS", threads, "HTTP worker threads (64)"),
+    I("--threads", "DESK_THREADS", threads,
+      "HTTP worker threads; each serves one connection at a time (256)"),
+    I("--max-connections", "DESK_MAX_CONNECTIONS", max_connections,
+      "connections served at once; more are answered 503 (threads - threads/16)"),
+    I("--request-timeout-ms", "DESK_REQUEST_TIMEOUT_MS", request_timeout_ms,
+      "a request's header, and its body, must arrive within it (10000)"),
+    I("--keepalive-timeout-ms", "DESK_KEEPALIVE_TIMEOUT_MS", keepalive_timeout_ms,
+      "an idle kept-alive connection is closed after it (5000)"),
     S("--database-url", "DATABASE_URL", database_url, "libpq connection string or URL"),
     I("--pool-size", "DESK_POOL_SIZE", pool_size, "database connections (8)"),
     I("--pool-timeout-ms", "DESK_POOL_TIMEOUT_MS", pool_timeout_ms,
@@ -136,7 +143,9 @@ int config_load(int argc, char **argv)
     config_t *c = &g_config;
     memset(c, 0, sizeof *c);
     strcpy(c->listen, "127.0.0.1:8080");
-    c->threads = 64;
+    c->threads = 256;
+    c->request_timeout_ms = 10000;
+    c->keepalive_timeout_ms = 5000;
     c->pool_size = 8;
     c->pool_timeout_ms = 2000;
     strcpy(c->jwt_alg, "HS256");
@@ -190,6 +199,17 @@ int config_load(int argc, char **argv)
     }
     if (c->threads < 1 || c->pool_size < 1 || c->max_body < 1024) {
         fprintf(stderr, "deskd: threads and pool size must be >= 1, max body >= 1024\n");
+        return -1;
+    }
+    if (!c->max_connections)
+        c->max_connections = c->threads - c->threads / 16;
+    if (c->max_connections > c->threads) {
+        fprintf(stderr, "deskd: --max-connections may not exceed --threads (each connection "
+                        "holds a worker; keep some spare to answer 503)\n");
+        return -1;
+    }
+    if (c->request_timeout_ms < 100 || c->keepalive_timeout_ms < 100) {
+        fprintf(stderr, "deskd: request and keep-alive timeouts must be at least 100 ms\n");
         return -1;
     }
     if (c->tls_cert[0] && !getenv("DESK_TLS_FORCE")) {

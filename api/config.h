@@ -10,6 +10,9 @@
 typedef struct config {
     char listen[128];
     int threads;
+    int max_connections; /* 0: threads - threads / 16 */
+    int request_timeout_ms;
+    int keepalive_timeout_ms;
     char database_url[1024];
     int pool_size;
     int pool_timeout_ms;

@@ -33,6 +33,7 @@ static route_t routes[MAX_ROUTES];
 static int nroutes;
 static struct mg_context *ctx;
 static size_t max_body = 1 << 20;
+static int body_timeout_ms = 10000;
 
 void http_route(const char *method, const char *pattern, handler_fn fn, unsigned flags, void *data)
 {
@@ -704,7 +705,17 @@ static int read_body(req_t *r)
         http_problem(r, 503, "overloaded", "out of memory; retry");
         return -1;
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >
+            body_timeout_ms) {
+            free(buf); /* a body trickled in slower than this holds a worker: refuse it */
+            http_problem_hdr(r, 408, "Connection: close\r\n", "request_timeout",
+                             "the body did not arrive within %d ms", body_timeout_ms);
+            return -1;
+        }
         if (len == cap) {
             if (cap >= max_body + 1)
                 break;
@@ -834,11 +845,58 @@ done:
     return status ? status : 500;
 }
 
+/* ---------------------------------------------------------------- connection cap */
+
+/* Each civetweb worker serves one connection at a time, from its first header byte to the
+ * end of keep-alive.  Connections are counted from the moment a worker takes them; above
+ * the cap the request is answered 503 at once rather than served, so that the workers kept
+ * spare stay available and a flood is refused instead of queued. */
+static int conn_open, conn_cap;
+static char conn_counted, conn_over; /* addresses used as per-connection marks */
+
+static int on_init_connection(const struct mg_connection *c, void **data)
+{
+    (void)c;
+    int n = __atomic_add_fetch(&conn_open, 1, __ATOMIC_RELAXED);
+    *data = n > conn_cap ? &conn_over : &conn_counted;
+    return 0;
+}
+
+static void on_connection_close(const struct mg_connection *c)
+{
+    if (mg_get_user_connection_data(c))
+        __atomic_sub_fetch(&conn_open, 1, __ATOMIC_RELAXED);
+}
+
+static int on_begin_request(struct mg_connection *c)
+{
+    if (mg_get_user_connection_data(c) != &conn_over)
+        return 0;
+    static const char body[] =
+        "{\"type\":\"https://deskd.dev/problems/overloaded\",\"title\":\"Service "
+        "Unavailable\",\"status\":503,\"code\":\"overloaded\",\"detail\":\"the server holds "
+        "as many connections as it serves; retry shortly\"}";
+    mg_printf(c,
+              "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+              "Content-Length: %zu\r\nRetry-After: 1\r\nCache-Control: no-store\r\n"
+              "Connection: close\r\n\r\n%s",
+              sizeof body - 1, body);
+    log_write(LOG_WARN, "connection refused: over the connection cap", "\"cap\":%d", conn_cap);
+    return 503;
+}
+
 int http_start(const http_options_t *opt)
 {
     max_body = opt->max_body;
-    char threads[16], port[160];
+    body_timeout_ms = opt->request_timeout_ms > 0 ? opt->request_timeout_ms : 10000;
+    conn_cap = opt->max_connections > 0 ? opt->max_connections : opt->threads;
+    char threads[16], port[160], req_to[16], ka_to[16], queue[16];
     snprintf(threads, sizeof threads, "%d", opt->threads);
+    snprintf(req_to, sizeof req_to, "%d", body_timeout_ms);
+    snprintf(ka_to, sizeof ka_to, "%d",
+             opt->keepalive_timeout_ms > 0 ? opt->keepalive_timeout_ms : 5000);
+    /* Accepted sockets waiting for a worker: a few, not a hiding place for a flood. */
+    snprintf(queue, sizeof queue, "%d", opt->threads < 64 ? opt->threads : 64);
     snprintf(port, sizeof port, "%s%s", opt->listen, opt->tls_cert ? "s" : "");
     const char *options[32];
     int k = 0;
@@ -848,10 +906,17 @@ int http_start(const http_options_t *opt)
     options[k++] = threads;
     options[k++] = "enable_keep_alive";
     options[k++] = "yes";
+    /* civetweb 1.15: the whole request header must arrive within request_timeout_ms of the
+     * connection's first byte (keep_alive_timeout_ms for the next request on it); each body
+     * read is bounded by it too, and read_body bounds the whole body. */
     options[k++] = "request_timeout_ms";
-    options[k++] = "30000";
+    options[k++] = req_to;
     options[k++] = "keep_alive_timeout_ms";
-    options[k++] = "30000";
+    options[k++] = ka_to;
+    options[k++] = "connection_queue";
+    options[k++] = queue;
+    options[k++] = "listen_backlog";
+    options[k++] = "512";
     /* Without it small responses wait ~40 ms for the peer's delayed ACK. */
     options[k++] = "tcp_nodelay";
     options[k++] = "1";
@@ -863,6 +928,9 @@ int http_start(const http_options_t *opt)
     mg_init_library(opt->tls_cert ? MG_FEATURES_TLS : 0);
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
+    cb.init_connection = on_init_connection;
+    cb.connection_close = on_connection_close;
+    cb.begin_request = on_begin_request;
     ctx = mg_start(&cb, NULL, options);
     if (!ctx)
         return -1;

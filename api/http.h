@@ -59,6 +59,11 @@ typedef struct http_options {
     int threads;
     size_t max_body;
     const char *tls_cert; /* NULL: plain HTTP */
+    /* Connections held at once; one more is answered 503 (Connection: close) as soon as its
+     * header is in.  Must leave workers spare: < threads. */
+    int max_connections;
+    int request_timeout_ms;   /* the whole header, and the whole body, must arrive in it */
+    int keepalive_timeout_ms; /* an idle kept-alive connection is closed after it */
 } http_options_t;
 
 int http_start(const http_options_t *opt);

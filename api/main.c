@@ -103,15 +103,21 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    http_options_t opt = {g_config.listen, g_config.threads, g_config.max_body,
-                          g_config.tls_cert[0] ? g_config.tls_cert : NULL};
+    http_options_t opt = {.listen = g_config.listen,
+                          .threads = g_config.threads,
+                          .max_body = g_config.max_body,
+                          .tls_cert = g_config.tls_cert[0] ? g_config.tls_cert : NULL,
+                          .max_connections = g_config.max_connections,
+                          .request_timeout_ms = g_config.request_timeout_ms,
+                          .keepalive_timeout_ms = g_config.keepalive_timeout_ms};
     if (http_start(&opt) != 0) {
         log_write(LOG_ERROR, "cannot listen", "\"listen\":\"%s\"", g_config.listen);
         return 1;
     }
     api_background_start();
-    log_write(LOG_INFO, "serving", "\"listen\":\"%s\",\"threads\":%d,\"pool\":%d", g_config.listen,
-              g_config.threads, g_config.pool_size);
+    log_write(LOG_INFO, "serving",
+              "\"listen\":\"%s\",\"threads\":%d,\"max_connections\":%d,\"pool\":%d",
+              g_config.listen, g_config.threads, g_config.max_connections, g_config.pool_size);
     while (!stop)
         pause();
     log_write(LOG_INFO, "stopping: finishing in-flight requests", NULL);

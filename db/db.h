@@ -43,14 +43,49 @@ db_conn_t *db_acquire(void);
 void db_release(db_conn_t *c);
 PGconn *db_pg(db_conn_t *c);
 
-/* Executes a named statement (prepared on first use on this connection).  vals may
- * hold NULL for SQL NULL.  Returns a PGresult the caller PQclear()s; never NULL
- * (a connection failure yields a PGRES_FATAL_ERROR result). */
+/*
+ * Every statement goes through one execution path (db/pool.c: run), whatever the entry:
+ * db_exec (named, prepared once per connection), db_query (text with $n parameters,
+ * planned for the actual values), db_script / db_simple (plain text, several statements
+ * allowed), db_begin / db_commit / db_rollback.
+ *
+ * Connection loss (a PostgreSQL restart, a terminated backend, a failover):
+ *   - Before anything is sent the connection is checked; one the server already closed is
+ *     replaced, waiting up to the pool's checkout timeout for the server to accept
+ *     connections again.  This is done only when nothing is lost by it: outside a
+ *     transaction, or when the transaction has had only its BEGIN (which is sent again).
+ *   - A statement whose connection dies while it is sent or run is sent again, once, on a
+ *     new connection only when that cannot change the outcome: BEGIN; the first statement
+ *     of a transaction (the server rolled the transaction back with the connection); a
+ *     read outside a transaction (a single SELECT with no data-changing word).
+ *   - A data-changing statement outside a transaction (db_exec / db_query) runs in a
+ *     transaction of its own, so that it is retried when it is known not to have committed.
+ *   - Inside a transaction past its first statement nothing is retried: the statement
+ *     fails, the caller rolls back and answers 503 (the transaction is known not to have
+ *     committed: the client may retry).
+ *   - db_commit never sends COMMIT twice.  It reads the transaction id before COMMIT; when
+ *     the connection dies during COMMIT it asks a new connection pg_xact_status() and
+ *     returns 0 when the transaction committed, -1 when it did not or when the outcome
+ *     cannot be learnt (logged at error level as "outcome unknown").
+ *
+ * Return convention: PGresult-returning calls never return NULL; a connection failure is a
+ * PGRES_FATAL_ERROR result without SQLSTATE (db_error_status: 503).  The caller PQclear()s
+ * it.  int-returning calls return 0 on success and -1 on failure, logged with SQLSTATE.
+ * A COMMIT of a transaction that had already failed ("ROLLBACK" tag) is a failure.
+ */
+
+/* Executes a named statement.  vals may hold NULL for SQL NULL. */
 PGresult *db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *vals);
-/* Runs plain SQL without parameters (BEGIN, COMMIT, schema files).  Returns 0 / -1. */
+/* Executes text with nparams $n parameters, unnamed (planned with the actual values). */
+PGresult *db_query(db_conn_t *c, const char *sql, int nparams, const char *const *vals);
+/* Executes plain SQL without parameters (may hold several statements: schema files);
+ * the result is the last statement's. */
+PGresult *db_script(db_conn_t *c, const char *sql);
+/* db_script for statements whose result is not needed (SAVEPOINT ...).  0 / -1. */
 int db_simple(db_conn_t *c, const char *sql);
 int db_begin(db_conn_t *c);
 int db_commit(db_conn_t *c);
+/* Rolls back the open transaction, if any; a dead connection is closed (reopened on use). */
 void db_rollback(db_conn_t *c);
 
 /* Result helpers. */

@@ -82,7 +82,7 @@ int db_demo_seed(db_conn_t *c, const char *code, const char *name, const char *p
         return -1;
     const char *v[] = {code, name, prefix, password_hash};
     /* The statement depends on a temporary function: run it unprepared. */
-    PGresult *r = PQexecParams(db_pg(c), run_seed.sql, 4, NULL, v, NULL, NULL, 0);
+    PGresult *r = db_query(c, run_seed.sql, 4, v);
     int rc = -1;
     if (db_ok(r))
         rc = PQgetisnull(r, 0, 0) ? 0 : 1;

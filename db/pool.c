@@ -7,11 +7,14 @@
 #include "db/db.h"
 #include "db/log.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define MAX_PREPARED 512
@@ -21,7 +24,10 @@ struct db_conn {
     int in_use;
     const db_stmt_t *prepared[MAX_PREPARED];
     int nprepared;
+    int tx; /* TX_NONE, TX_BEGUN (BEGIN and nothing else yet), TX_WORK */
 };
+
+enum { TX_NONE, TX_BEGUN, TX_WORK };
 
 static struct {
     pthread_mutex_t mu;
@@ -82,6 +88,7 @@ static void conn_close(db_conn_t *c)
         PQfinish(c->pg);
     c->pg = NULL;
     c->nprepared = 0;
+    c->tx = TX_NONE;
 }
 
 static void notice_to_log(void *arg, const char *msg)
@@ -91,11 +98,80 @@ static void notice_to_log(void *arg, const char *msg)
     log_write(LOG_DEBUG, "database notice", "\"detail\":\"%s\"", log_esc(msg, esc, sizeof esc));
 }
 
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Opens a fresh connection.  A server that is restarting refuses connections for a moment
+ * ("the database system is starting up", or no socket at all): keep trying, with a short
+ * back-off, for up to the checkout timeout, so that a sub-second restart is latency. */
+static int conn_open(db_conn_t *c)
+{
+    conn_close(c);
+    long long deadline = now_ms() + (pool.timeout_ms > 0 ? pool.timeout_ms : 0);
+    int pause_ms = 25, tries = 0;
+    for (;;) {
+        c->pg = PQconnectdb(pool.conninfo);
+        __atomic_add_fetch(&pool.reconnects, 1, __ATOMIC_RELAXED);
+        tries++;
+        if (PQstatus(c->pg) == CONNECTION_OK)
+            break;
+        if (now_ms() + pause_ms > deadline) {
+            char esc[512];
+            log_write(LOG_ERROR, "database connection failed", "\"attempts\":%d,\"detail\":\"%s\"",
+                      tries, log_esc(PQerrorMessage(c->pg), esc, sizeof esc));
+            conn_close(c);
+            return -1;
+        }
+        conn_close(c);
+        struct timespec ts = {0, (long)pause_ms * 1000000L};
+        nanosleep(&ts, NULL);
+        pause_ms = pause_ms * 2 > 200 ? 200 : pause_ms * 2;
+    }
+    if (tries > 1)
+        log_write(LOG_WARN, "database reachable again", "\"attempts\":%d", tries);
+    PQsetNoticeProcessor(c->pg, notice_to_log, NULL);
+    PGresult *r = PQexec(c->pg, "SET TIME ZONE 'UTC'");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) {
+        conn_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* 1 when the connection is known to be gone without sending anything: absent, marked bad,
+ * or the server has closed it while it sat idle (a restart, a terminated backend: the
+ * FATAL message and the end of the stream wait unread in the socket). */
+static int conn_dead(db_conn_t *c)
+{
+    for (int i = 0; i < 4; i++) {
+        if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
+            return 1;
+        struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
+        if (p.fd < 0)
+            return 1;
+        if (poll(&p, 1, 0) <= 0)
+            return 0;
+        if (!PQconsumeInput(c->pg))
+            return 1;
+        PGnotify *n;
+        while ((n = PQnotifies(c->pg)) != NULL)
+            PQfreemem(n);
+    }
+    return !c->pg || PQstatus(c->pg) != CONNECTION_OK;
+}
+
 /* Makes sure c->pg is connected and idle; called without the pool lock held. */
 static int conn_check(db_conn_t *c)
 {
-    if (c->pg && PQstatus(c->pg) == CONNECTION_OK) {
+    if (!conn_dead(c)) {
         PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+        c->tx = TX_NONE;
         if (ts == PQTRANS_IDLE)
             return 0;
         if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
@@ -105,23 +181,8 @@ static int conn_check(db_conn_t *c)
             if (ok && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
                 return 0;
         }
-        conn_close(c); /* active or unknown: drop it */
     }
-    if (c->pg)
-        conn_close(c);
-    c->pg = PQconnectdb(pool.conninfo);
-    __atomic_add_fetch(&pool.reconnects, 1, __ATOMIC_RELAXED);
-    if (PQstatus(c->pg) != CONNECTION_OK) {
-        char esc[512];
-        log_write(LOG_ERROR, "database connection failed", "\"detail\":\"%s\"",
-                  log_esc(PQerrorMessage(c->pg), esc, sizeof esc));
-        conn_close(c);
-        return -1;
-    }
-    PQsetNoticeProcessor(c->pg, notice_to_log, NULL);
-    PGresult *r = PQexec(c->pg, "SET TIME ZONE 'UTC'");
-    PQclear(r);
-    return 0;
+    return conn_open(c); /* dead, active or unknown: start afresh */
 }
 
 db_conn_t *db_acquire(void)
@@ -179,6 +240,7 @@ void db_release(db_conn_t *c)
             PQclear(r);
         }
     }
+    c->tx = TX_NONE;
     pthread_mutex_lock(&pool.mu);
     c->in_use = 0;
     pool.in_use--;
@@ -199,11 +261,27 @@ static int is_prepared(db_conn_t *c, const db_stmt_t *st)
     return 0;
 }
 
-static PGresult *exec_once(db_conn_t *c, const db_stmt_t *st, const char *const *vals)
+/* ---------------------------------------------------------------- the one execution path */
+
+/* What is being run: a named statement (st), or text with parameters (params >= 0: extended
+ * protocol, unnamed), or plain text (params < 0: simple protocol, may hold several
+ * statements). */
+typedef struct query {
+    const db_stmt_t *st;
+    const char *sql;
+    int params;
+    const char *const *vals;
+} query_t;
+
+static PGresult *send_once(db_conn_t *c, const query_t *q)
 {
+    if (!q->st)
+        return q->params < 0 ? PQexec(c->pg, q->sql)
+                             : PQexecParams(c->pg, q->sql, q->params, NULL, q->vals, NULL, NULL, 0);
+    const db_stmt_t *st = q->st;
     if (!is_prepared(c, st)) {
         if (c->nprepared >= MAX_PREPARED) /* never in practice: fall back to unnamed */
-            return PQexecParams(c->pg, st->sql, st->nparams, NULL, vals, NULL, NULL, 0);
+            return PQexecParams(c->pg, st->sql, st->nparams, NULL, q->vals, NULL, NULL, 0);
         PGresult *p = PQprepare(c->pg, st->name, st->sql, st->nparams, NULL);
         if (PQresultStatus(p) != PGRES_COMMAND_OK) {
             char esc[512];
@@ -214,32 +292,246 @@ static PGresult *exec_once(db_conn_t *c, const db_stmt_t *st, const char *const 
         PQclear(p);
         c->prepared[c->nprepared++] = st;
     }
-    return PQexecPrepared(c->pg, st->name, st->nparams, vals, NULL, NULL, 0);
+    return PQexecPrepared(c->pg, st->name, st->nparams, q->vals, NULL, NULL, 0);
+}
+
+static int lost(db_conn_t *c, const PGresult *r)
+{
+    return PQresultStatus(r) == PGRES_FATAL_ERROR && (!c->pg || PQstatus(c->pg) != CONNECTION_OK);
+}
+
+static PGresult *lost_result(void)
+{
+    return PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
+}
+
+static int word_at(const char *sql, const char *p, const char *w)
+{
+    size_t n = strlen(w);
+    if (strncasecmp(p, w, n) != 0)
+        return 0;
+    int before = p > sql && (isalnum((unsigned char)p[-1]) || p[-1] == '_');
+    int after = isalnum((unsigned char)p[n]) || p[n] == '_';
+    return !before && !after;
+}
+
+/* A statement that only reads, so that running it twice is harmless: one SELECT (or
+ * WITH ... SELECT) with no data-changing word in it.  Conservative: a false "no" costs a
+ * transaction of its own (run_alone), never a wrong retry. */
+static int only_reads(const char *sql)
+{
+    const char *s = sql;
+    while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '(')
+        s++;
+    if (!word_at(s, s, "SELECT") && !word_at(s, s, "WITH"))
+        return 0;
+    static const char *const words[] = {"insert", "update", "delete", "merge",  "truncate",
+                                        "create", "drop",   "alter",  "notify", "lock",
+                                        "call",   "do",     NULL};
+    static const char *const parts[] = {"nextval",      "setval",  "advisory", "next_number",
+                                        "pg_terminate", "pg_temp", ";",        NULL};
+    for (const char *p = s; *p; p++) {
+        for (const char *const *w = words; *w; w++)
+            if (word_at(s, p, *w))
+                return 0;
+        for (const char *const *w = parts; *w; w++)
+            if (!strncasecmp(p, *w, strlen(*w)))
+                return 0;
+    }
+    return 1;
+}
+
+/* Reconnects (the old connection is gone) and, when a transaction had been begun on it with
+ * nothing done yet, begins it again.  0 / -1. */
+static int reopen(db_conn_t *c, int rebegin)
+{
+    if (conn_open(c) != 0)
+        return -1;
+    if (!rebegin)
+        return 0;
+    PGresult *r = PQexec(c->pg, "BEGIN");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    c->tx = ok ? TX_BEGUN : TX_NONE;
+    return ok ? 0 : -1;
+}
+
+static void track_tx(db_conn_t *c, int was_begin)
+{
+    if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
+        return; /* the transaction (if any) is gone; c->tx stays until rollback/release */
+    if (PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+        c->tx = TX_NONE;
+    else
+        c->tx = was_begin && c->tx == TX_NONE ? TX_BEGUN : TX_WORK;
+}
+
+/* Runs q once, or twice when the first attempt found the connection dead and a second
+ * cannot change the outcome (see db.h).  Never NULL. */
+static PGresult *run(db_conn_t *c, const query_t *q, int is_begin)
+{
+    /* Nothing is lost by reconnecting now: not in a transaction, or only BEGIN sent. */
+    int replayable = c->tx != TX_WORK;
+    if (conn_dead(c)) {
+        if (!replayable || reopen(c, c->tx == TX_BEGUN) != 0)
+            return lost_result();
+    }
+    int before = c->tx;
+    PGresult *r = send_once(c, q);
+    if (!lost(c, r))
+        return track_tx(c, is_begin), r;
+    /* The connection died while the statement was on its way or running.  Safe to send
+     * again: BEGIN; the first statement of a transaction (the server rolled back the
+     * transaction with the connection); a read outside a transaction. */
+    int again = is_begin || before == TX_BEGUN ||
+                (before == TX_NONE && only_reads(q->st ? q->st->sql : q->sql));
+    if (!again)
+        return r;
+    char esc[256];
+    log_write(LOG_WARN, "database connection lost; retrying on a new one",
+              "\"stmt\":\"%s\",\"detail\":\"%s\"", q->st ? q->st->name : "sql",
+              log_esc(PQresultErrorMessage(r), esc, sizeof esc));
+    PQclear(r);
+    if (reopen(c, before == TX_BEGUN && !is_begin) != 0)
+        return lost_result();
+    r = send_once(c, q);
+    track_tx(c, is_begin);
+    return r;
+}
+
+/* Outcomes of commit_known(). */
+enum { C_OK, C_SQL, C_NOT_COMMITTED, C_UNKNOWN };
+
+/* COMMIT with a known outcome wherever one can be had.  The transaction id is read first;
+ * when the connection dies during COMMIT, a new connection asks the server whether that
+ * transaction committed (pg_xact_status) instead of guessing.  *err gets the server's
+ * answer to a COMMIT that failed for a reason of its own (C_SQL), else NULL. */
+static int commit_known(db_conn_t *c, PGresult **err)
+{
+    *err = NULL;
+    int had = c->tx;
+    if (conn_dead(c)) {
+        c->tx = TX_NONE; /* the server rolled back whatever was open */
+        return had == TX_WORK ? C_NOT_COMMITTED : C_OK;
+    }
+    if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
+        c->tx = TX_NONE;
+        return C_OK;
+    }
+    char xid[32] = "";
+    if (had != TX_BEGUN) {
+        PGresult *r = PQexec(c->pg, "SELECT pg_current_xact_id_if_assigned()");
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+            snprintf(xid, sizeof xid, "%s", PQgetvalue(r, 0, 0));
+        int died = lost(c, r);
+        PQclear(r);
+        if (died) {
+            c->tx = TX_NONE;
+            return C_NOT_COMMITTED; /* COMMIT never sent */
+        }
+    }
+    PGresult *r = PQexec(c->pg, "COMMIT");
+    c->tx = TX_NONE;
+    if (!lost(c, r)) {
+        if (PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "ROLLBACK")) {
+            PQclear(r); /* COMMIT of a transaction that had failed answers "ROLLBACK" */
+            return C_NOT_COMMITTED;
+        }
+        if (db_ok(r)) {
+            PQclear(r);
+            return C_OK;
+        }
+        *err = r;
+        return C_SQL;
+    }
+    char esc[256];
+    log_esc(PQresultErrorMessage(r), esc, sizeof esc);
+    PQclear(r);
+    if (!xid[0])
+        return C_OK; /* nothing was written: nothing to lose */
+    const char *status = "unknown";
+    PGresult *s = NULL;
+    if (conn_open(c) == 0) {
+        const char *v[] = {xid};
+        s = PQexecParams(c->pg, "SELECT pg_xact_status($1::xid8)", 1, NULL, v, NULL, NULL, 0);
+        if (PQresultStatus(s) == PGRES_TUPLES_OK && PQntuples(s) == 1 && !PQgetisnull(s, 0, 0))
+            status = PQgetvalue(s, 0, 0);
+    }
+    int out = !strcmp(status, "committed") ? C_OK
+              : !strcmp(status, "aborted") ? C_NOT_COMMITTED
+                                           : C_UNKNOWN;
+    log_write(out == C_UNKNOWN ? LOG_ERROR : LOG_WARN, "database connection lost during COMMIT",
+              "\"xid\":\"%s\",\"outcome\":\"%s\",\"detail\":\"%s\"", xid, status, esc);
+    PQclear(s);
+    return out;
+}
+
+/* A data-changing statement outside a transaction runs inside one of its own, so that a
+ * connection lost while it runs leaves a known outcome, and it is sent again (once) when it
+ * is known not to have committed. */
+static PGresult *run_alone(db_conn_t *c, const query_t *q)
+{
+    if (c->tx != TX_NONE || only_reads(q->st ? q->st->sql : q->sql))
+        return run(c, q, 0);
+    for (int attempt = 0;; attempt++) {
+        static const query_t begin = {NULL, "BEGIN", -1, NULL};
+        PGresult *b = run(c, &begin, 1);
+        int ok = PQresultStatus(b) == PGRES_COMMAND_OK;
+        PQclear(b);
+        if (!ok)
+            return lost_result();
+        PGresult *r = run(c, q, 0);
+        if (!db_ok(r)) {
+            int gone = lost(c, r);
+            db_rollback(c);
+            if (gone && attempt == 0) { /* its transaction died with the connection */
+                PQclear(r);
+                continue;
+            }
+            return r;
+        }
+        PGresult *err;
+        int out = commit_known(c, &err);
+        if (out == C_OK)
+            return r;
+        PQclear(r);
+        if (out == C_NOT_COMMITTED && attempt == 0)
+            continue;
+        return out == C_SQL ? err : lost_result();
+    }
 }
 
 PGresult *db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *vals)
 {
-    if (!c->pg)
-        return PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
-    int idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-    PGresult *r = exec_once(c, st, vals);
-    /* A connection the server closed (restart, failover, terminated backend) is only
-     * noticed on use.  Outside a transaction nothing was lost: reconnect and retry once. */
-    if (PQresultStatus(r) == PGRES_FATAL_ERROR && PQstatus(c->pg) == CONNECTION_BAD && idle) {
-        PQclear(r);
-        if (conn_check(c) != 0)
-            return PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
-        r = exec_once(c, st, vals);
-    }
+    query_t q = {st, st->sql, st->nparams, vals};
+    PGresult *r = run_alone(c, &q);
     db_error_note(st->name, r);
     return r;
 }
 
+PGresult *db_query(db_conn_t *c, const char *sql, int nparams, const char *const *vals)
+{
+    query_t q = {NULL, sql, nparams, vals};
+    PGresult *r = run_alone(c, &q);
+    db_error_note(sql, r);
+    return r;
+}
+
+PGresult *db_script(db_conn_t *c, const char *sql)
+{
+    query_t q = {NULL, sql, -1, NULL};
+    return run(c, &q, 0);
+}
+
 int db_simple(db_conn_t *c, const char *sql)
 {
-    if (!c->pg)
-        return -1;
-    PGresult *r = PQexec(c->pg, sql);
+    if (!strcasecmp(sql, "BEGIN"))
+        return db_begin(c);
+    if (!strcasecmp(sql, "COMMIT"))
+        return db_commit(c);
+    if (!strcasecmp(sql, "ROLLBACK"))
+        return db_rollback(c), 0;
+    PGresult *r = db_script(c, sql);
     int ok = db_ok(r);
     db_error_note(sql, r);
     PQclear(r);
@@ -248,17 +540,35 @@ int db_simple(db_conn_t *c, const char *sql)
 
 int db_begin(db_conn_t *c)
 {
-    return db_simple(c, "BEGIN");
+    static const query_t q = {NULL, "BEGIN", -1, NULL};
+    PGresult *r = run(c, &q, 1);
+    int ok = db_ok(r);
+    if (!ok)
+        log_write(LOG_ERROR, "sql failed", "\"sql\":\"BEGIN\",\"sqlstate\":\"%s\"", db_sqlstate(r));
+    PQclear(r);
+    return ok ? 0 : -1;
 }
 
 int db_commit(db_conn_t *c)
 {
-    return db_simple(c, "COMMIT");
+    PGresult *err;
+    int out = commit_known(c, &err);
+    if (out == C_SQL) {
+        char esc[256];
+        log_write(LOG_ERROR, "sql failed",
+                  "\"sql\":\"COMMIT\",\"sqlstate\":\"%s\",\"detail\":\"%s\"", db_sqlstate(err),
+                  log_esc(PQresultErrorMessage(err), esc, sizeof esc));
+        PQclear(err);
+    }
+    return out == C_OK ? 0 : -1;
 }
 
 void db_rollback(db_conn_t *c)
 {
-    if (c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+    c->tx = TX_NONE;
+    if (c->pg && PQstatus(c->pg) != CONNECTION_OK)
+        conn_close(c); /* the server already rolled it back; reconnect on next use */
+    else if (c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
         PGresult *r = PQexec(c->pg, "ROLLBACK");
         PQclear(r);
     }

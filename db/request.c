@@ -501,7 +501,7 @@ PGresult *db_request_list(db_conn_t *c, const request_filter_t *f)
     char *sql;
     const char *vals[40];
     int n = db_request_list_sql(f, &sql, vals);
-    PGresult *r = PQexecParams(db_pg(c), sql, n, NULL, vals, NULL, NULL, 0);
+    PGresult *r = db_query(c, sql, n, vals);
     free(sql);
     return r;
 }

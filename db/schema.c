@@ -33,7 +33,7 @@ int db_schema_compiled_version(void)
 
 int db_schema_current_version(db_conn_t *c)
 {
-    PGresult *r = PQexec(db_pg(c), "SELECT to_regclass('public.schema_version') IS NOT NULL");
+    PGresult *r = db_script(c, "SELECT to_regclass('public.schema_version') IS NOT NULL");
     if (!db_ok(r)) {
         PQclear(r);
         return -1;
@@ -42,7 +42,7 @@ int db_schema_current_version(db_conn_t *c)
     PQclear(r);
     if (!exists)
         return 0;
-    r = PQexec(db_pg(c), "SELECT coalesce(max(version), 0) FROM schema_version");
+    r = db_script(c, "SELECT coalesce(max(version), 0) FROM schema_version");
     int v = db_ok(r) ? atoi(PQgetvalue(r, 0, 0)) : -1;
     PQclear(r);
     return v;
@@ -50,10 +50,11 @@ int db_schema_current_version(db_conn_t *c)
 
 static int run_in_tx(db_conn_t *c, const char *sql, char *err, size_t errlen)
 {
-    PGconn *pg = db_pg(c);
-    PGresult *r = PQexec(pg, "BEGIN");
-    PQclear(r);
-    r = PQexec(pg, sql);
+    if (db_begin(c) != 0) {
+        snprintf(err, errlen, "could not begin a transaction");
+        return -1;
+    }
+    PGresult *r = db_script(c, sql);
     if (!db_ok(r)) {
         snprintf(err, errlen, "%s", PQresultErrorMessage(r));
         PQclear(r);

@@ -409,7 +409,7 @@ int db_sla_anything_due(db_conn_t *c, const char *now)
     const char *v[] = {now};
     /* Unnamed, so it is planned with the actual time: a generic plan cannot tell how
      * many rows are due and falls back to scanning the table. */
-    PGresult *r = PQexecParams(db_pg(c), anything_due.sql, 1, NULL, v, NULL, NULL, 0);
+    PGresult *r = db_query(c, anything_due.sql, 1, v);
     int rc = db_ok(r) ? PQgetvalue(r, 0, 0)[0] == 't' : -1;
     PQclear(r);
     return rc;
@@ -422,7 +422,7 @@ PGresult *db_sla_claim(db_conn_t *c, const char *now, int limit, const char *onl
     const char *v[] = {now, l, only};
     if (only)
         return db_exec(c, &claim_one, v);
-    PGresult *ids = PQexecParams(db_pg(c), claim_ids.sql, 2, NULL, v, NULL, NULL, 0);
+    PGresult *ids = db_query(c, claim_ids.sql, 2, v);
     if (!db_ok(ids) || PQntuples(ids) == 0)
         return ids;
     int n = PQntuples(ids);

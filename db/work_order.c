@@ -59,5 +59,5 @@ PGresult *db_workorder_list(db_conn_t *c, const char *org, const char *projects,
                        assignee_id, request_id, after_ts,  after_id,      lim};
     /* Unnamed, so it is planned with the actual filters (a generic plan cannot use the
      * right index for "$n IS NULL OR col = $n"). */
-    return PQexecParams(db_pg(c), wo_list.sql, wo_list.nparams, NULL, v, NULL, NULL, 0);
+    return db_query(c, wo_list.sql, wo_list.nparams, v);
 }
