@@ -188,30 +188,20 @@ static void repair_to_reported(const char *id)
 }
 
 /* Everything about a request that a refused write must leave alone. */
+static const char snap_sql[] =
+    "SELECT r.version || ':' || r.state || ':' || r.reopen_count || ':' || "
+    "r.escalation_level || ':' || (SELECT count(*) FROM request_events e WHERE "
+    "e.request_id = r.id) || ':' || (SELECT count(*) FROM work_orders w WHERE w.request_id "
+    "= r.id) || ':' || coalesce((SELECT w.state || '/' || coalesce(w.signer_kind, '-') || "
+    "'/' || w.version FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at "
+    "DESC LIMIT 1), '-') || ':' || coalesce(r.handed_over_at::text, '-') || ':' || "
+    "r.updated_at || ':' || r.last_event_at FROM requests r WHERE r.id = $1";
+
 static char *snap(const char *id)
 {
-    const char *v[] = {id};
-    const char *s = th_sql1(
-        "SELECT r.version || ':' || r.state || ':' || r.reopen_count || ':' || "
-        "r.escalation_level || ':' || (SELECT count(*) FROM request_events e WHERE "
-        "e.request_id = r.id) || ':' || (SELECT count(*) FROM work_orders w WHERE w.request_id "
-        "= r.id) || ':' || coalesce((SELECT w.state || '/' || coalesce(w.signer_kind, '-') || "
-        "'/' || w.version FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at "
-        "DESC LIMIT 1), '-') || ':' || coalesce(r.handed_over_at::text, '-') || ':' || "
-        "r.updated_at || ':' || r.last_event_at FROM requests r WHERE r.id = $1",
-        v, 1);
-    return strdup(s ? s : "(missing)");
+    return th_snapshot(snap_sql, id);
 }
-
-static void expect_unchanged_at(int line, const char *id, const char *before)
-{
-    char *now = snap(id);
-    if (strcmp(now, before) != 0)
-        fail_msg("line %d: a refused write changed the request:\n  before %s\n  after  %s", line,
-                 before, now);
-    free(now);
-}
-#define EXPECT_UNCHANGED(id, before) expect_unchanged_at(__LINE__, (id), (before))
+#define EXPECT_UNCHANGED(id, before) th_expect_snapshot_at(__LINE__, snap_sql, (id), (before))
 
 static char *db_totals(void)
 {

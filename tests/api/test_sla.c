@@ -1165,26 +1165,17 @@ static th_resp_t *escalate(const char *user, const char *id, const char *body)
     return th_req("POST", path, th_token(user), body, NULL);
 }
 
+static const char state_sql[] =
+    "SELECT r.version || ':' || r.escalation_level || ':' || (SELECT count(*) FROM "
+    "request_events e WHERE e.request_id = r.id) || ':' || (SELECT count(*) FROM "
+    "notifications n WHERE n.request_id = r.id) || ':' || r.updated_at FROM requests r "
+    "WHERE r.id = $1";
+
 static char *state_of(const char *id)
 {
-    const char *v[] = {id};
-    const char *s =
-        th_sql1("SELECT r.version || ':' || r.escalation_level || ':' || (SELECT count(*) FROM "
-                "request_events e WHERE e.request_id = r.id) || ':' || (SELECT count(*) FROM "
-                "notifications n WHERE n.request_id = r.id) || ':' || r.updated_at FROM requests r "
-                "WHERE r.id = $1",
-                v, 1);
-    return strdup(s ? s : "(missing)");
+    return th_snapshot(state_sql, id);
 }
-
-static void expect_same_at(int line, const char *id, const char *before)
-{
-    char *now = state_of(id);
-    if (strcmp(now, before) != 0)
-        fail_msg("line %d: a refused call changed the request: %s → %s", line, before, now);
-    free(now);
-}
-#define EXPECT_SAME(id, before) expect_same_at(__LINE__, (id), (before))
+#define EXPECT_SAME(id, before) th_expect_snapshot_at(__LINE__, state_sql, (id), (before))
 
 static void test_manual_escalation(void **state)
 {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <string.h>
 
 void th_expect_status_at(int line, const th_resp_t *r, long st)
 {
@@ -28,4 +29,20 @@ long th_sql_long(const char *sql, const char *const *params, int nparams)
     if (!s)
         fail_msg("sql failed: %s", sql);
     return atol(s);
+}
+
+char *th_snapshot(const char *sql, const char *id)
+{
+    const char *v[] = {id};
+    const char *s = th_sql1(sql, v, 1);
+    return strdup(s ? s : "(missing)");
+}
+
+void th_expect_snapshot_at(int line, const char *sql, const char *id, const char *before)
+{
+    char *now = th_snapshot(sql, id);
+    if (strcmp(now, before) != 0)
+        fail_msg("line %d: a refused call changed the request:\n  before %s\n  after  %s", line,
+                 before, now);
+    free(now);
 }

@@ -21,4 +21,10 @@ void th_expect_problem_at(int line, th_resp_t *r, long st, const char *code);
  * fails or returns no row. */
 long th_sql_long(const char *sql, const char *const *params, int nparams);
 
+/* What a refused call must leave alone: the one value of sql with $1 = id, malloc'd
+ * ("(missing)" when there is none); and the check that it is still `before` (fails the
+ * running test with both values otherwise). */
+char *th_snapshot(const char *sql, const char *id);
+void th_expect_snapshot_at(int line, const char *sql, const char *id, const char *before);
+
 #endif
