@@ -17,30 +17,10 @@
 
 #define SECRET "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 
-static int setup(void **state)
-{
-    (void)state;
-    return th_start(NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    th_stop();
-    return 0;
-}
-
-static th_resp_t *login(const char *user, const char *pw)
-{
-    char body[256];
-    snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\"}", user, pw);
-    return th_req("POST", "/v1/auth/login", NULL, body, NULL);
-}
-
 static void test_login_success(void **state)
 {
     (void)state;
-    th_resp_t *r = login("agent", TH_PASS);
+    th_resp_t *r = th_login_resp("agent", TH_PASS);
     assert_int_equal(r->status, 200);
     assert_true(strlen(th_str(r, "access_token")) > 50);
     assert_true(strlen(th_str(r, "refresh_token")) >= 40);
@@ -53,7 +33,7 @@ static void test_login_success(void **state)
     th_free(me);
     th_free(r);
     /* Case-insensitive usernames; the stored hash is PBKDF2, never the password. */
-    r = login("AGENT", TH_PASS);
+    r = th_login_resp("AGENT", TH_PASS);
     assert_int_equal(r->status, 200);
     th_free(r);
     const char *h = th_sql1("SELECT password_hash FROM users WHERE username = 'agent'", NULL, 0);
@@ -65,10 +45,10 @@ static void test_login_success(void **state)
 static void test_login_failure(void **state)
 {
     (void)state;
-    th_resp_t *r = login("agent", "wrong-password");
+    th_resp_t *r = th_login_resp("agent", "wrong-password");
     assert_true(th_is_problem(r, 401, "invalid_credentials"));
     th_free(r);
-    r = login("nobody-here", TH_PASS);
+    r = th_login_resp("nobody-here", TH_PASS);
     assert_true(th_is_problem(r, 401, "invalid_credentials"));
     th_free(r);
     r = th_req("POST", "/v1/auth/login", NULL, "{\"username\":\"agent\"}", NULL);
@@ -86,12 +66,12 @@ static void test_login_throttled(void **state)
 {
     (void)state;
     for (int i = 0; i < 5; i++) {
-        th_resp_t *r = login("clerk", "not-the-password");
+        th_resp_t *r = th_login_resp("clerk", "not-the-password");
         assert_int_equal(r->status, 401);
         th_free(r);
     }
     /* Locked now: even the right password is refused until the lock passes. */
-    th_resp_t *r = login("clerk", TH_PASS);
+    th_resp_t *r = th_login_resp("clerk", TH_PASS);
     assert_true(th_is_problem(r, 429, "login_throttled"));
     assert_non_null(th_header(r, "Retry-After"));
     assert_true(atoi(th_header(r, "Retry-After")) > 0);
@@ -99,7 +79,7 @@ static void test_login_throttled(void **state)
     assert_string_equal(th_sql1("SELECT failed_logins FROM users WHERE username='clerk'", NULL, 0),
                         "5");
     /* Other users are unaffected. */
-    r = login("auditor", TH_PASS);
+    r = th_login_resp("auditor", TH_PASS);
     assert_int_equal(r->status, 200);
     th_free(r);
 }
@@ -119,7 +99,7 @@ static th_resp_t *refresh(const char *tok)
 static void test_refresh_rotation(void **state)
 {
     (void)state;
-    th_resp_t *l = login("supervisor", TH_PASS);
+    th_resp_t *l = th_login_resp("supervisor", TH_PASS);
     assert_int_equal(l->status, 200);
     char *first = refresh_of(l);
     th_free(l);
@@ -152,7 +132,7 @@ static void test_refresh_rotation(void **state)
 static void test_logout(void **state)
 {
     (void)state;
-    th_resp_t *l = login("manager", TH_PASS);
+    th_resp_t *l = th_login_resp("manager", TH_PASS);
     char *tok = refresh_of(l);
     th_free(l);
     char body[256];
@@ -251,5 +231,5 @@ int main(void)
         cmocka_unit_test(test_login_throttled), cmocka_unit_test(test_refresh_rotation),
         cmocka_unit_test(test_logout),          cmocka_unit_test(test_bad_tokens),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, th_group_start, th_group_stop);
 }

@@ -283,13 +283,6 @@ static int server_setup(void **state)
     return th_start(NULL);
 }
 
-static int server_teardown(void **state)
-{
-    (void)state;
-    th_stop();
-    return 0;
-}
-
 static void test_documented_operations_are_served(void **state)
 {
     (void)state;
@@ -445,6 +438,6 @@ int main(void)
         cmocka_unit_test(test_undocumented_path_is_404),
     };
     int failed = cmocka_run_group_tests_name("contract_offline", offline, NULL, NULL);
-    failed += cmocka_run_group_tests_name("contract_server", online, server_setup, server_teardown);
+    failed += cmocka_run_group_tests_name("contract_server", online, server_setup, th_group_stop);
     return failed;
 }

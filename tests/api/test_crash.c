@@ -21,9 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/lib/expect.h"
+#include "tests/lib/fixtures.h"
 #include "tests/lib/harness.h"
-
-#define DEMO "(SELECT id FROM organisations WHERE code = 'demo')"
 
 static char unit101[40], dept_eng[40];
 static const char *const env[] = {"DESK_SWEEP_INTERVAL_MS=0", NULL};
@@ -33,18 +33,8 @@ static int setup(void **state)
     (void)state;
     if (th_start(env) != 0)
         return -1;
-    return th_grab(unit101, "SELECT id FROM units WHERE code = '1-101' AND org_id = " DEMO) ||
-                   th_grab(dept_eng, "SELECT id FROM departments WHERE kind = 'engineering' "
-                                     "AND org_id = " DEMO)
-               ? -1
-               : 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    th_stop();
-    return 0;
+    return th_fx_unit("demo", "1-101", unit101) || th_fx_dept("demo", "engineering", dept_eng) ? -1
+                                                                                               : 0;
 }
 
 typedef struct {
@@ -99,10 +89,7 @@ static void *client(void *arg)
 
 static long count(const char *sql)
 {
-    const char *s = th_sql1(sql, NULL, 0);
-    if (!s)
-        fail_msg("query failed: %s", sql);
-    return atol(s);
+    return th_sql_long(sql, NULL, 0);
 }
 
 static void test_sigkill_mid_write_leaves_both_or_neither(void **state)
@@ -174,5 +161,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigkill_mid_write_leaves_both_or_neither),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, th_group_stop);
 }

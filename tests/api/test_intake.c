@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/lib/expect.h"
+#include "tests/lib/fixtures.h"
 #include "tests/lib/harness.h"
-
-#define DEMO  "(SELECT id FROM organisations WHERE code = 'demo')"
-#define OTHER "(SELECT id FROM organisations WHERE code = 'other')"
+#include "tests/lib/requests.h"
 
 static char unit101[40], res_zw[40], dept_eng[40], other_unit[40];
 
@@ -35,47 +35,18 @@ static int setup(void **state)
     const char *env[] = {"DESK_SWEEP_INTERVAL_MS=0", NULL};
     if (th_start(env) != 0)
         return -1;
-    return th_grab(unit101, "SELECT id FROM units WHERE code = '1-101' AND org_id = " DEMO) ||
-                   th_grab(res_zw,
-                           "SELECT id FROM residents WHERE name = '张伟' AND org_id = " DEMO) ||
-                   th_grab(dept_eng, "SELECT id FROM departments WHERE kind = 'engineering' "
-                                     "AND org_id = " DEMO) ||
-                   th_grab(other_unit,
-                           "SELECT id FROM units WHERE code = '1-101' AND org_id = " OTHER)
+    return th_fx_unit("demo", "1-101", unit101) || th_fx_resident("demo", "张伟", res_zw) ||
+                   th_fx_dept("demo", "engineering", dept_eng) ||
+                   th_fx_unit("other", "1-101", other_unit)
                ? -1
                : 0;
 }
-
-static int teardown(void **state)
-{
-    (void)state;
-    th_stop();
-    return 0;
-}
-
-static void expect_problem_at(int line, th_resp_t *r, long st, const char *code)
-{
-    if (!th_is_problem(r, st, code))
-        fail_msg("line %d: expected problem %ld %s, got %ld: %s", line, st, code ? code : "",
-                 r->status, r->body ? r->body : "");
-    th_free(r);
-}
-#define EXPECT_PROBLEM(r, st, code) expect_problem_at(__LINE__, (r), (st), (code))
-
-static void expect_status_at(int line, const th_resp_t *r, long st)
-{
-    if (r->status != st)
-        fail_msg("line %d: expected %ld, got %ld: %s", line, st, r->status, r->body ? r->body : "");
-}
-#define EXPECT_STATUS(r, st) expect_status_at(__LINE__, (r), (st))
 
 /* count(*) of a query with one parameter, as a number. */
 static long count1(const char *sql, const char *param)
 {
     const char *v[] = {param};
-    const char *s = th_sql1(sql, v, param ? 1 : 0);
-    assert_non_null(s);
-    return atol(s);
+    return th_sql_long(sql, v, param ? 1 : 0);
 }
 
 /* Rows in every table a request write touches, as one string to compare before/after. */
@@ -116,10 +87,7 @@ static void new_request(const char *desc, char id[40])
              "{\"type\":\"repair\",\"channel\":\"phone\",\"location\":{\"unit_id\":\"%s\"},"
              "\"reporter\":{\"resident_id\":\"%s\"},\"description\":\"%s\"}",
              unit101, res_zw, desc);
-    th_resp_t *r = th_req("POST", "/v1/requests", th_token("agent"), body, NULL);
-    EXPECT_STATUS(r, 201);
-    snprintf(id, 40, "%s", th_str(r, "id"));
-    th_free(r);
+    th_free(th_create_request_at(__LINE__, "agent", body, id));
 }
 
 /* ---------------------------------------------------------------- idempotent push */
@@ -596,5 +564,5 @@ int main(void)
         cmocka_unit_test(test_attachment_metadata),
         cmocka_unit_test(test_work_order_reads_by_department),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, th_group_stop);
 }

@@ -17,19 +17,6 @@
 
 #include "tests/lib/harness.h"
 
-static int setup(void **state)
-{
-    (void)state;
-    return th_start(NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    th_stop();
-    return 0;
-}
-
 static void test_health_ready_metrics(void **state)
 {
     (void)state;
@@ -201,5 +188,5 @@ int main(void)
         cmocka_unit_test(test_configuration_flags),
         cmocka_unit_test(test_graceful_restart),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, th_group_start, th_group_stop);
 }

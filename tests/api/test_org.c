@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/lib/fixtures.h"
 #include "tests/lib/harness.h"
 
 static char project[40], building[40], unit[40], other_project[40], other_unit[40];
@@ -21,29 +22,11 @@ static int setup(void **state)
     (void)state;
     if (th_start(NULL) != 0)
         return -1;
-    const char *v;
-#define GRAB(dst, sql)                                                                             \
-    if (!(v = th_sql1(sql, NULL, 0)))                                                              \
-        return -1;                                                                                 \
-    snprintf(dst, 40, "%s", v);
-    GRAB(project, "SELECT p.id FROM projects p JOIN organisations o ON o.id = p.org_id "
-                  "WHERE o.code = 'demo'");
-    GRAB(building, "SELECT b.id FROM buildings b JOIN organisations o ON o.id = b.org_id "
-                   "WHERE o.code = 'demo' AND b.code = 'B1'");
-    GRAB(unit, "SELECT u.id FROM units u JOIN organisations o ON o.id = u.org_id "
-               "WHERE o.code = 'demo' AND u.code = '1-101'");
-    GRAB(other_project, "SELECT p.id FROM projects p JOIN organisations o ON o.id = p.org_id "
-                        "WHERE o.code = 'other'");
-    GRAB(other_unit, "SELECT u.id FROM units u JOIN organisations o ON o.id = u.org_id "
-                     "WHERE o.code = 'other' AND u.code = '1-101'");
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    th_stop();
-    return 0;
+    return th_fx_project("demo", project) || th_fx_building("demo", "B1", building) ||
+                   th_fx_unit("demo", "1-101", unit) || th_fx_project("other", other_project) ||
+                   th_fx_unit("other", "1-101", other_unit)
+               ? -1
+               : 0;
 }
 
 static const char *count_units(void)
@@ -442,5 +425,5 @@ int main(void)
         cmocka_unit_test(test_chinese_round_trip_and_masking),
         cmocka_unit_test(test_users_and_assignments),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, th_group_stop);
 }

@@ -22,7 +22,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "tests/lib/expect.h"
+#include "tests/lib/fixtures.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/requests.h"
 
 /* ---------------------------------------------------------------- fixtures */
 
@@ -32,43 +35,21 @@ static char dept_cs[40], dept_eng[40], dept_sec[40], other_dept[40];
 static char uid_agent[40], uid_super[40], uid_sec[40], uid_tech[40], uid_resident[40],
     uid_director[40];
 
-#define DEMO  "(SELECT id FROM organisations WHERE code = 'demo')"
-#define OTHER "(SELECT id FROM organisations WHERE code = 'other')"
-
 static int setup(void **state)
 {
     (void)state;
     if (th_start(NULL) != 0)
         return -1;
-    if (th_grab(project, "SELECT id FROM projects WHERE org_id = " DEMO) ||
-        th_grab(unit101, "SELECT id FROM units WHERE code = '1-101' AND org_id = " DEMO) ||
-        th_grab(unit2101, "SELECT id FROM units WHERE code = '2-101' AND org_id = " DEMO) ||
-        th_grab(other_unit, "SELECT id FROM units WHERE code = '1-101' AND org_id = " OTHER) ||
-        th_grab(res_zw, "SELECT id FROM residents WHERE name = '张伟' AND org_id = " DEMO) ||
-        th_grab(res_xm, "SELECT id FROM residents WHERE name = '张小明' AND org_id = " DEMO) ||
-        th_grab(res_ln, "SELECT id FROM residents WHERE name = '李娜' AND org_id = " DEMO) ||
-        th_grab(dept_cs,
-                "SELECT id FROM departments WHERE kind = 'customer_service' AND org_id = " DEMO) ||
-        th_grab(dept_eng,
-                "SELECT id FROM departments WHERE kind = 'engineering' AND org_id = " DEMO) ||
-        th_grab(dept_sec,
-                "SELECT id FROM departments WHERE kind = 'security' AND org_id = " DEMO) ||
-        th_grab(other_dept,
-                "SELECT id FROM departments WHERE kind = 'engineering' AND org_id = " OTHER) ||
-        th_grab(uid_agent, "SELECT id FROM users WHERE username = 'agent'") ||
-        th_grab(uid_super, "SELECT id FROM users WHERE username = 'supervisor'") ||
-        th_grab(uid_sec, "SELECT id FROM users WHERE username = 'security'") ||
-        th_grab(uid_tech, "SELECT id FROM users WHERE username = 'technician'") ||
-        th_grab(uid_resident, "SELECT id FROM users WHERE username = 'resident'") ||
-        th_grab(uid_director, "SELECT id FROM users WHERE username = 'director'"))
+    if (th_fx_project("demo", project) || th_fx_unit("demo", "1-101", unit101) ||
+        th_fx_unit("demo", "2-101", unit2101) || th_fx_unit("other", "1-101", other_unit) ||
+        th_fx_resident("demo", "张伟", res_zw) || th_fx_resident("demo", "张小明", res_xm) ||
+        th_fx_resident("demo", "李娜", res_ln) || th_fx_dept("demo", "customer_service", dept_cs) ||
+        th_fx_dept("demo", "engineering", dept_eng) || th_fx_dept("demo", "security", dept_sec) ||
+        th_fx_dept("other", "engineering", other_dept) || th_fx_user("agent", uid_agent) ||
+        th_fx_user("supervisor", uid_super) || th_fx_user("security", uid_sec) ||
+        th_fx_user("technician", uid_tech) || th_fx_user("resident", uid_resident) ||
+        th_fx_user("director", uid_director))
         return -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    th_stop();
     return 0;
 }
 
@@ -94,37 +75,6 @@ static int shanghai_year(void)
 }
 
 /* ---------------------------------------------------------------- HTTP helpers */
-
-static void expect_status_at(int line, const th_resp_t *r, long st)
-{
-    if (r->status != st)
-        fail_msg("line %d: expected HTTP %ld, got %ld: %s", line, st, r->status, r->body);
-}
-#define EXPECT_STATUS(r, st) expect_status_at(__LINE__, (r), (st))
-
-/* Checks a problem+json answer and frees it. */
-static void expect_problem_at(int line, th_resp_t *r, long st, const char *code)
-{
-    if (!th_is_problem(r, st, code))
-        fail_msg("line %d: expected problem %ld %s, got %ld: %s", line, st, code ? code : "",
-                 r->status, r->body);
-    th_free(r);
-}
-#define EXPECT_PROBLEM(r, st, code) expect_problem_at(__LINE__, (r), (st), (code))
-
-static th_resp_t *get_req(const char *user, const char *id)
-{
-    char path[128];
-    snprintf(path, sizeof path, "/v1/requests/%s", id);
-    return th_req("GET", path, th_token(user), NULL, NULL);
-}
-
-static th_resp_t *get_timeline(const char *user, const char *id)
-{
-    char path[160];
-    snprintf(path, sizeof path, "/v1/requests/%s/timeline", id);
-    return th_req("GET", path, th_token(user), NULL, NULL);
-}
 
 static th_resp_t *act_raw(const char *token, const char *id, const char *action, int version,
                           const char *body)
@@ -183,18 +133,12 @@ static th_resp_t *ok_act_at(int line, const char *user, const char *id, const ch
 /* Creates a request that must succeed: 201, ETag "1", version 1, received. */
 static th_resp_t *create_at(int line, const char *user, const char *body, char id[40])
 {
-    th_resp_t *r = th_req("POST", "/v1/requests", th_token(user), body, NULL);
-    if (r->status != 201)
-        fail_msg("line %d: create by %s: expected 201, got %ld: %s", line, user, r->status,
-                 r->body);
+    th_resp_t *r = th_create_request_at(line, user, body, id);
     const char *h = th_header(r, "ETag");
     if (!h || strcmp(h, "\"1\"") != 0)
         fail_msg("line %d: create ETag %s", line, h ? h : "(none)");
     if (th_jn(r->json, "version") != 1 || strcmp(th_js(r->json, "state"), "received") != 0)
         fail_msg("line %d: new request not version 1 / received: %s", line, r->body);
-    snprintf(id, 40, "%s", th_js(r->json, "id"));
-    if (strlen(id) != 36)
-        fail_msg("line %d: no id in %s", line, r->body);
     return r;
 }
 #define CREATE(user, body, id) create_at(__LINE__, (user), (body), (id))
@@ -244,30 +188,20 @@ static void repair_to_reported(const char *id)
 }
 
 /* Everything about a request that a refused write must leave alone. */
+static const char snap_sql[] =
+    "SELECT r.version || ':' || r.state || ':' || r.reopen_count || ':' || "
+    "r.escalation_level || ':' || (SELECT count(*) FROM request_events e WHERE "
+    "e.request_id = r.id) || ':' || (SELECT count(*) FROM work_orders w WHERE w.request_id "
+    "= r.id) || ':' || coalesce((SELECT w.state || '/' || coalesce(w.signer_kind, '-') || "
+    "'/' || w.version FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at "
+    "DESC LIMIT 1), '-') || ':' || coalesce(r.handed_over_at::text, '-') || ':' || "
+    "r.updated_at || ':' || r.last_event_at FROM requests r WHERE r.id = $1";
+
 static char *snap(const char *id)
 {
-    const char *v[] = {id};
-    const char *s = th_sql1(
-        "SELECT r.version || ':' || r.state || ':' || r.reopen_count || ':' || "
-        "r.escalation_level || ':' || (SELECT count(*) FROM request_events e WHERE "
-        "e.request_id = r.id) || ':' || (SELECT count(*) FROM work_orders w WHERE w.request_id "
-        "= r.id) || ':' || coalesce((SELECT w.state || '/' || coalesce(w.signer_kind, '-') || "
-        "'/' || w.version FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at "
-        "DESC LIMIT 1), '-') || ':' || coalesce(r.handed_over_at::text, '-') || ':' || "
-        "r.updated_at || ':' || r.last_event_at FROM requests r WHERE r.id = $1",
-        v, 1);
-    return strdup(s ? s : "(missing)");
+    return th_snapshot(snap_sql, id);
 }
-
-static void expect_unchanged_at(int line, const char *id, const char *before)
-{
-    char *now = snap(id);
-    if (strcmp(now, before) != 0)
-        fail_msg("line %d: a refused write changed the request:\n  before %s\n  after  %s", line,
-                 before, now);
-    free(now);
-}
-#define EXPECT_UNCHANGED(id, before) expect_unchanged_at(__LINE__, (id), (before))
+#define EXPECT_UNCHANGED(id, before) th_expect_snapshot_at(__LINE__, snap_sql, (id), (before))
 
 static char *db_totals(void)
 {
@@ -282,7 +216,7 @@ static char *db_totals(void)
 /* Checks the timeline: exactly these actions, seq 1.., times never going back. */
 static void expect_timeline_at(int line, const char *id, const char *const *actions)
 {
-    th_resp_t *r = get_timeline("agent", id);
+    th_resp_t *r = th_get_timeline("agent", id);
     if (r->status != 200)
         fail_msg("line %d: timeline %ld %s", line, r->status, r->body);
     const cJSON *items = cJSON_GetObjectItem(r->json, "items");
@@ -403,7 +337,7 @@ static void test_phone_complaint_to_closed(void **state)
     th_free(r);
 
     /* GET returns the same request with its ETag. */
-    r = get_req("agent", id);
+    r = th_get_request("agent", id);
     EXPECT_STATUS(r, 200);
     assert_string_equal(th_header(r, "ETag"), "\"1\"");
     assert_string_equal(th_js(r->json, "id"), id);
@@ -440,7 +374,7 @@ static void test_phone_complaint_to_closed(void **state)
     assert_int_equal(th_jn(r->json, "escalation_level"), 0);
     th_free(r);
 
-    r = get_req("agent", id);
+    r = th_get_request("agent", id);
     assert_string_equal(th_header(r, "ETag"), "\"5\"");
     assert_string_equal(th_js(r->json, "state"), "closed");
     th_free(r);
@@ -449,7 +383,7 @@ static void test_phone_complaint_to_closed(void **state)
                         "closed5");
 
     EXPECT_TIMELINE(id, "create", "update", "resolve", "start_callback", "callback_result");
-    r = get_timeline("agent", id);
+    r = th_get_timeline("agent", id);
     static const char *const from[] = {NULL, "received", "received", "resolved", "callback"};
     static const char *const to[] = {"received", "received", "resolved", "callback", "closed"};
     for (int i = 0; i < 5; i++) {
@@ -545,7 +479,7 @@ static void test_unit_repair_signoff_rules(void **state)
     assert_false(th_jnull(r->json, "resolved_at"));
     th_free(r);
     EXPECT_TIMELINE(id, "create", "dispatch", "accept", "arrive", "report_result", "sign_off");
-    r = get_timeline("agent", id);
+    r = th_get_timeline("agent", id);
     const cJSON *so = timeline_item(r, 5);
     assert_string_equal(th_js(so, "from_state"), "on_site");
     assert_string_equal(th_js(so, "to_state"), "resolved");
@@ -564,7 +498,7 @@ static void test_unit_repair_signoff_rules(void **state)
     assert_string_equal(th_js(r->json, "work_order.signer.kind"), "resident");
     assert_string_equal(th_js(r->json, "work_order.signer.resident_id"), res_zw);
     th_free(r);
-    r = get_timeline("agent", id2);
+    r = th_get_timeline("agent", id2);
     assert_string_equal(th_js(timeline_item(r, 5), "actor_role"), "resident");
     assert_string_equal(th_js(timeline_item(r, 5), "actor_id"), uid_resident);
     th_free(r);
@@ -596,8 +530,8 @@ static void test_repair_needs_signoff_and_department(void **state)
     /* Another department's technician does not see the work order at all. */
     before = snap(id);
     EXPECT_PROBLEM(act("tech.sec", id, "accept", 2, NULL), 404, "not_found");
-    EXPECT_PROBLEM(get_req("tech.sec", id), 404, "not_found");
-    EXPECT_PROBLEM(get_timeline("tech.sec", id), 404, "not_found");
+    EXPECT_PROBLEM(th_get_request("tech.sec", id), 404, "not_found");
+    EXPECT_PROBLEM(th_get_timeline("tech.sec", id), 404, "not_found");
     th_resp_t *r = th_req("GET", "/v1/requests?limit=200", th_token("tech.sec"), NULL, NULL);
     EXPECT_STATUS(r, 200);
     assert_false(list_has(r, id));
@@ -713,7 +647,7 @@ static void test_common_area_signoff_by_reporting_department(void **state)
     (void)state;
     char id[40], b[256];
     new_common_repair("security", "电梯厅照明损坏", id);
-    th_resp_t *r = get_req("agent", id);
+    th_resp_t *r = th_get_request("agent", id);
     assert_string_equal(th_js(r->json, "location.kind"), "common_area");
     assert_string_equal(th_js(r->json, "location.common_area"), "1栋电梯厅");
     assert_true(th_jnull(r->json, "location.unit_id"));
@@ -795,7 +729,7 @@ static void test_night_desk_handover(void **state)
     assert_int_equal(th_parse_utc(th_js(r->json, "received_at")), night);
     assert_true(th_jnull(r->json, "handed_over_at"));
     th_free(r);
-    r = get_timeline("agent", id);
+    r = th_get_timeline("agent", id);
     assert_string_equal(th_js(timeline_item(r, 0), "actor_role"), "security");
     assert_true(th_jtrue(timeline_item(r, 0), "details.night_desk"));
     assert_int_equal(th_parse_utc(th_js(timeline_item(r, 0), "occurred_at")), night);
@@ -811,7 +745,7 @@ static void test_night_desk_handover(void **state)
     time_t ho = th_parse_utc(th_js(r->json, "handed_over_at"));
     assert_true(ho > night && labs((long)(ho - time(NULL))) < 30);
     th_free(r);
-    r = get_timeline("agent", id);
+    r = th_get_timeline("agent", id);
     const cJSON *it = timeline_item(r, 1);
     assert_string_equal(th_js(it, "action"), "handover");
     assert_string_equal(th_js(it, "from_state"), "received");
@@ -873,7 +807,7 @@ static void test_paper_record_times(void **state)
     th_resp_t *r = CREATE("agent", body, id);
     assert_int_equal(th_parse_utc(th_js(r->json, "received_at")), t0);
     th_free(r);
-    r = get_timeline("agent", id);
+    r = th_get_timeline("agent", id);
     const cJSON *e0 = timeline_item(r, 0);
     assert_int_equal(th_parse_utc(th_js(e0, "occurred_at")), t0);
     time_t rec0 = th_parse_utc(th_js(e0, "recorded_at"));
@@ -887,7 +821,7 @@ static void test_paper_record_times(void **state)
     r = OK_ACT("agent", id, "dispatch", 1, b, "dispatched");
     assert_int_equal(th_parse_utc(th_js(r->json, "work_order.dispatched_at")), t1);
     th_free(r);
-    r = get_timeline("agent", id);
+    r = th_get_timeline("agent", id);
     const cJSON *e1 = timeline_item(r, 1);
     assert_int_equal(th_parse_utc(th_js(e1, "occurred_at")), t1);
     assert_true(th_parse_utc(th_js(e1, "recorded_at")) >= now - 5);
@@ -998,10 +932,10 @@ static void test_visibility(void **state)
     r = CREATE("resident", body, r7);
     assert_string_equal(th_js(r->json, "reporter.user_id"), uid_resident);
     th_free(r);
-    r = get_req("resident", r7);
+    r = th_get_request("resident", r7);
     EXPECT_STATUS(r, 200);
     th_free(r);
-    EXPECT_PROBLEM(get_req("resident2", r7), 404, "not_found");
+    EXPECT_PROBLEM(th_get_request("resident2", r7), 404, "not_found");
     /* r5: dispatched to 保安部. */
     new_unit_request("repair", "phone", "可见性测试：单元门禁", r5);
     snprintf(b, sizeof b, "{\"department_id\":\"%s\"}", dept_sec);
@@ -1009,9 +943,9 @@ static void test_visibility(void **state)
 
     /* 李娜 (2-101) sees nothing of 1-101. */
     char *before1 = snap(r1);
-    EXPECT_PROBLEM(get_req("resident2", r1), 404, "not_found");
-    EXPECT_PROBLEM(get_req("resident2", r2), 404, "not_found");
-    EXPECT_PROBLEM(get_timeline("resident2", r1), 404, "not_found");
+    EXPECT_PROBLEM(th_get_request("resident2", r1), 404, "not_found");
+    EXPECT_PROBLEM(th_get_request("resident2", r2), 404, "not_found");
+    EXPECT_PROBLEM(th_get_timeline("resident2", r1), 404, "not_found");
     r = th_req("GET", "/v1/requests?limit=200", th_token("resident2"), NULL, NULL);
     EXPECT_STATUS(r, 200);
     assert_false(list_has(r, r1));
@@ -1036,7 +970,7 @@ static void test_visibility(void **state)
     EXPECT_UNCHANGED(r1, before1);
 
     /* 张伟 sees his unit's requests, however they came in, and not 李娜's. */
-    r = get_req("resident", r1);
+    r = th_get_request("resident", r1);
     EXPECT_STATUS(r, 200);
     assert_string_equal(th_js(r->json, "reporter.phone"), "13800138001");
     th_free(r);
@@ -1047,7 +981,7 @@ static void test_visibility(void **state)
     assert_false(list_has(r, r3));
     assert_false(list_has(r, r4));
     th_free(r);
-    EXPECT_PROBLEM(get_req("resident", r3), 404, "not_found");
+    EXPECT_PROBLEM(th_get_request("resident", r3), 404, "not_found");
     /* ... but he cannot edit or run the workflow. */
     EXPECT_PROBLEM(patch("resident", r1, 1, "{\"title\":\"改个标题\"}"), 403, "forbidden");
     EXPECT_PROBLEM(act("resident", r1, "resolve", 1, "{\"resolution\":\"x\"}"), 403,
@@ -1055,8 +989,8 @@ static void test_visibility(void **state)
     EXPECT_UNCHANGED(r1, before1);
 
     /* The technician (工程部) sees only work dispatched to 工程部. */
-    EXPECT_PROBLEM(get_req("technician", r1), 404, "not_found");
-    EXPECT_PROBLEM(get_req("technician", r5), 404, "not_found");
+    EXPECT_PROBLEM(th_get_request("technician", r1), 404, "not_found");
+    EXPECT_PROBLEM(th_get_request("technician", r5), 404, "not_found");
     r = th_req("GET", "/v1/requests?limit=200", th_token("technician"), NULL, NULL);
     EXPECT_STATUS(r, 200);
     assert_false(list_has(r, r1));
@@ -1071,7 +1005,7 @@ static void test_visibility(void **state)
     new_unit_request("repair", "phone", "可见性测试：热水器", r6);
     snprintf(b, sizeof b, "{\"department_id\":\"%s\"}", dept_eng);
     DO_ACT("agent", r6, "dispatch", 1, b, "dispatched");
-    r = get_req("technician", r6);
+    r = th_get_request("technician", r6);
     EXPECT_STATUS(r, 200);
     th_free(r);
     r = th_req("GET", "/v1/requests?limit=200", th_token("technician"), NULL, NULL);
@@ -1081,9 +1015,9 @@ static void test_visibility(void **state)
     tot = db_totals();
 
     /* Another organisation: 404 everywhere, never in lists. */
-    th_resp_t *x = get_req("other.agent", r1);
+    th_resp_t *x = th_get_request("other.agent", r1);
     EXPECT_PROBLEM(x, 404, "not_found");
-    EXPECT_PROBLEM(get_timeline("other.agent", r1), 404, "not_found");
+    EXPECT_PROBLEM(th_get_timeline("other.agent", r1), 404, "not_found");
     EXPECT_PROBLEM(act_raw(th_token("other.agent"), r1, "resolve", 1, "{\"resolution\":\"x\"}"),
                    404, "not_found");
     char path[128], im[] = "If-Match: \"1\"";
@@ -1112,19 +1046,19 @@ static void test_visibility(void **state)
 
     /* The clerk has no business with requests. */
     EXPECT_PROBLEM(th_req("GET", "/v1/requests", th_token("clerk"), NULL, NULL), 403, "forbidden");
-    EXPECT_PROBLEM(get_req("clerk", r1), 403, "forbidden");
+    EXPECT_PROBLEM(th_get_request("clerk", r1), 403, "forbidden");
 
     /* The auditor reads everything, masked, and changes nothing. */
-    r = get_req("auditor", r4);
+    r = th_get_request("auditor", r4);
     EXPECT_STATUS(r, 200);
     assert_string_equal(th_js(r->json, "reporter.phone"), "138****5678");
     assert_string_equal(th_js(r->json, "reporter.name"), "王先生");
     th_free(r);
-    r = get_req("auditor", r1);
+    r = th_get_request("auditor", r1);
     EXPECT_STATUS(r, 200);
     assert_string_equal(th_js(r->json, "reporter.phone"), "138****8001");
     th_free(r);
-    r = get_timeline("auditor", r1);
+    r = th_get_timeline("auditor", r1);
     EXPECT_STATUS(r, 200);
     assert_true(list_count(r) >= 1);
     th_free(r);
@@ -1141,7 +1075,7 @@ static void test_visibility(void **state)
     EXPECT_UNCHANGED(r1, before1);
     free(before1);
     /* The desk sees the number in full. */
-    r = get_req("agent", r4);
+    r = th_get_request("agent", r4);
     assert_string_equal(th_js(r->json, "reporter.phone"), "13812345678");
     th_free(r);
     r = th_req("GET", "/v1/requests?limit=200", th_token("agent"), NULL, NULL);
@@ -1354,7 +1288,7 @@ static void test_pend_reject_reopen(void **state)
     assert_true(th_jnull(r->json, "resolved_at"));
     th_free(r);
     EXPECT_TIMELINE(c4, "create", "resolve", "close", "reopen");
-    r = get_timeline("agent", c4);
+    r = th_get_timeline("agent", c4);
     assert_string_equal(th_js(timeline_item(r, 3), "from_state"), "closed");
     assert_string_equal(th_js(timeline_item(r, 3), "to_state"), "received");
     assert_int_equal(th_jn(timeline_item(r, 3), "details.reopen_count"), 1);
@@ -1387,7 +1321,7 @@ static void test_pend_reject_reopen(void **state)
     th_free(r);
     EXPECT_TIMELINE(c5, "create", "resolve", "start_callback", "callback_result", "resolve",
                     "start_callback", "callback_result");
-    r = get_timeline("agent", c5);
+    r = th_get_timeline("agent", c5);
     assert_string_equal(th_js(timeline_item(r, 3), "to_state"), "received");
     assert_false(th_jtrue(timeline_item(r, 3), "details.satisfied"));
     assert_string_equal(th_js(timeline_item(r, 3), "details.note"), "住户仍不满意");
@@ -1605,10 +1539,12 @@ static void test_bad_input_changes_nothing(void **state)
     free(tot2);
 
     /* GET endpoints */
-    EXPECT_PROBLEM(get_req("agent", "not-a-uuid"), 404, "not_found");
-    EXPECT_PROBLEM(get_req("agent", "00000000-0000-4000-8000-00000000abcd"), 404, "not_found");
-    EXPECT_PROBLEM(get_timeline("agent", "1-101"), 404, "not_found");
-    EXPECT_PROBLEM(get_timeline("agent", "00000000-0000-4000-8000-00000000abcd"), 404, "not_found");
+    EXPECT_PROBLEM(th_get_request("agent", "not-a-uuid"), 404, "not_found");
+    EXPECT_PROBLEM(th_get_request("agent", "00000000-0000-4000-8000-00000000abcd"), 404,
+                   "not_found");
+    EXPECT_PROBLEM(th_get_timeline("agent", "1-101"), 404, "not_found");
+    EXPECT_PROBLEM(th_get_timeline("agent", "00000000-0000-4000-8000-00000000abcd"), 404,
+                   "not_found");
     static const char *const badq[] = {
         "/v1/requests?status=flying",
         "/v1/requests?type=gossip",
@@ -1739,7 +1675,7 @@ static void test_search_filters_and_paging(void **state)
     }
     th_free(r);
     /* By human number. */
-    r = get_req("agent", a);
+    r = th_get_request("agent", a);
     char num[40];
     snprintf(num, sizeof num, "%s", th_js(r->json, "number"));
     th_free(r);
@@ -1971,5 +1907,5 @@ int main(void)
         cmocka_unit_test(test_search_filters_and_paging),
         cmocka_unit_test(test_human_numbers),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, th_group_stop);
 }

@@ -25,13 +25,15 @@
 #include <time.h>
 
 #include "core/tz.h"
+#include "tests/lib/expect.h"
+#include "tests/lib/fixtures.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/requests.h"
 
-#define MIN  60
-#define HR   3600
-#define DAY  86400
-#define CST  (8 * HR) /* Asia/Shanghai has been UTC+8 without DST since 1991 */
-#define DEMO "(SELECT id FROM organisations WHERE code = 'demo')"
+#define MIN 60
+#define HR  3600
+#define DAY 86400
+#define CST (8 * HR) /* Asia/Shanghai has been UTC+8 without DST since 1991 */
 
 /* ---------------------------------------------------------------- fixtures */
 
@@ -44,21 +46,10 @@ static int setup(void **state)
     const char *env[] = {"DESK_SWEEP_INTERVAL_MS=0", NULL};
     if (th_start(env) != 0)
         return -1;
-    if (th_grab(project, "SELECT id FROM projects WHERE org_id = " DEMO) ||
-        th_grab(unit101, "SELECT id FROM units WHERE code = '1-101' AND org_id = " DEMO) ||
-        th_grab(res_zw, "SELECT id FROM residents WHERE name = '张伟' AND org_id = " DEMO) ||
-        th_grab(dept_cs,
-                "SELECT id FROM departments WHERE kind = 'customer_service' AND org_id = " DEMO) ||
-        th_grab(uid_director, "SELECT id FROM users WHERE username = 'director'") ||
-        th_grab(uid_super, "SELECT id FROM users WHERE username = 'supervisor'"))
+    if (th_fx_project("demo", project) || th_fx_unit("demo", "1-101", unit101) ||
+        th_fx_resident("demo", "张伟", res_zw) || th_fx_dept("demo", "customer_service", dept_cs) ||
+        th_fx_user("director", uid_director) || th_fx_user("supervisor", uid_super))
         return -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    th_stop();
     return 0;
 }
 
@@ -73,34 +64,7 @@ static time_t now_s(void)
 
 /* ---------------------------------------------------------------- HTTP helpers */
 
-static void expect_problem_at(int line, th_resp_t *r, long st, const char *code)
-{
-    if (!th_is_problem(r, st, code))
-        fail_msg("line %d: expected problem %ld %s, got %ld: %s", line, st, code ? code : "",
-                 r->status, r->body);
-    th_free(r);
-}
-#define EXPECT_PROBLEM(r, st, code) expect_problem_at(__LINE__, (r), (st), (code))
-
-static void expect_status_at(int line, const th_resp_t *r, long st)
-{
-    if (r->status != st)
-        fail_msg("line %d: expected HTTP %ld, got %ld: %s", line, st, r->status, r->body);
-}
-#define EXPECT_STATUS(r, st) expect_status_at(__LINE__, (r), (st))
-
-static th_resp_t *create_at(int line, const char *user, const char *body, char id[40])
-{
-    th_resp_t *r = th_req("POST", "/v1/requests", th_token(user), body, NULL);
-    if (r->status != 201)
-        fail_msg("line %d: create by %s: expected 201, got %ld: %s", line, user, r->status,
-                 r->body);
-    snprintf(id, 40, "%s", th_js(r->json, "id"));
-    if (strlen(id) != 36)
-        fail_msg("line %d: no id in %s", line, r->body);
-    return r;
-}
-#define CREATE(user, body, id) create_at(__LINE__, (user), (body), (id))
+#define CREATE(user, body, id) th_create_request_at(__LINE__, (user), (body), (id))
 
 /* A request for unit 1-101 reported by 张伟; extra is more JSON members ("" for none). */
 static void new_request(const char *user, const char *type, const char *extra, char id[40])
@@ -123,16 +87,9 @@ static void new_request_at(const char *user, const char *type, const char *extra
     new_request(user, type, ex, id);
 }
 
-static th_resp_t *get_req(const char *user, const char *id)
-{
-    char path[128];
-    snprintf(path, sizeof path, "/v1/requests/%s", id);
-    return th_req("GET", path, th_token(user), NULL, NULL);
-}
-
 static int req_version(const char *user, const char *id)
 {
-    th_resp_t *r = get_req(user, id);
+    th_resp_t *r = th_get_request(user, id);
     int v = r->status == 200 ? (int)th_jn(r->json, "version") : -1;
     th_free(r);
     return v;
@@ -220,10 +177,7 @@ static long sweep_at(int line, long *warnings)
 static long sql_long(const char *sql, const char *p1, const char *p2)
 {
     const char *v[] = {p1, p2};
-    const char *s = th_sql1(sql, v, p2 ? 2 : (p1 ? 1 : 0));
-    if (!s)
-        fail_msg("sql failed: %s", sql);
-    return atol(s);
+    return th_sql_long(sql, v, p2 ? 2 : (p1 ? 1 : 0));
 }
 
 static long escalations(const char *id)
@@ -252,17 +206,14 @@ static long warnings_of(const char *id)
 static long notes(const char *username, const char *id, const char *kind)
 {
     const char *v[] = {username, id, kind};
-    const char *s = th_sql1("SELECT count(*) FROM notifications n JOIN users u ON u.id = "
-                            "n.user_id WHERE u.username = $1 AND n.request_id = $2 AND n.kind = $3",
-                            v, 3);
-    if (!s)
-        fail_msg("notifications count failed");
-    return atol(s);
+    return th_sql_long("SELECT count(*) FROM notifications n JOIN users u ON u.id = "
+                       "n.user_id WHERE u.username = $1 AND n.request_id = $2 AND n.kind = $3",
+                       v, 3);
 }
 
 static long level_of(const char *id)
 {
-    th_resp_t *r = get_req("agent", id);
+    th_resp_t *r = th_get_request("agent", id);
     long l = r->status == 200 ? th_jn(r->json, "escalation_level") : -1;
     th_free(r);
     return l;
@@ -291,9 +242,7 @@ static void let_schedule_pass(const char *id)
 static int timeline_events(const char *id, const char *action, const cJSON *out[], int max,
                            th_resp_t **keep)
 {
-    char path[160];
-    snprintf(path, sizeof path, "/v1/requests/%s/timeline", id);
-    th_resp_t *r = th_req("GET", path, th_token("supervisor"), NULL, NULL);
+    th_resp_t *r = th_get_timeline("supervisor", id);
     if (r->status != 200)
         fail_msg("timeline %ld %s", r->status, r->body);
     int n = 0;
@@ -516,7 +465,7 @@ static void test_upgraded_to_major_reaches_gm(void **state)
     assert_true(due_of(id, "gm_report") > 0);
     /* An edit that does not reclassify changes nothing of that. */
     const char *im2[] = {NULL, NULL};
-    r = get_req("agent", id);
+    r = th_get_request("agent", id);
     char ver[16];
     snprintf(ver, sizeof ver, "If-Match: \"%ld\"", th_jn(r->json, "version"));
     th_free(r);
@@ -599,7 +548,7 @@ static void test_general_complaint_climbs_ladder(void **state)
     }
     th_free(tl);
     /* Overdue in the request and in the list filter. */
-    th_resp_t *r = get_req("agent", id);
+    th_resp_t *r = th_get_request("agent", id);
     assert_true(cJSON_IsTrue(th_jpath(r->json, "sla.overdue")));
     assert_int_equal(th_parse_utc(th_js(r->json, "sla.due.resolution")), t0 + 2 * DAY);
     th_free(r);
@@ -686,7 +635,7 @@ static void test_director_extension(void **state)
     assert_int_equal(th_parse_utc(th_js(c, "policy_due_at")), t0 + 2 * DAY);
     assert_true(cJSON_IsTrue(th_jpath(c, "adjusted")));
     th_free(r);
-    r = get_req("agent", id);
+    r = th_get_request("agent", id);
     assert_int_equal(th_parse_utc(th_js(r->json, "sla.due.resolution")), nd);
     th_free(r);
     /* Decided once. */
@@ -839,7 +788,7 @@ static void test_business_pause_over_weekend(void **state)
     assert_int_equal(th_jn(r->json, "calendar.version"), 2);
     assert_string_equal(th_js(r->json, "calendar.time_zone"), "Asia/Shanghai");
     th_free(r);
-    r = get_req("agent.wk", id);
+    r = th_get_request("agent.wk", id);
     assert_int_equal(th_parse_utc(th_js(r->json, "sla.due.resolution")), expect_due);
     th_free(r);
     r = get_sla("agent.wk", before);
@@ -847,9 +796,7 @@ static void test_business_pause_over_weekend(void **state)
     th_free(r);
     /* The timeline shows the pause itself: since when, and how long in wall-clock time
      * (Friday 17:30 → Monday 10:00); the business minutes are in the clock above. */
-    char tp[160];
-    snprintf(tp, sizeof tp, "/v1/requests/%s/timeline", id);
-    th_resp_t *tl = th_req("GET", tp, th_token("agent.wk"), NULL, NULL);
+    th_resp_t *tl = th_get_timeline("agent.wk", id);
     assert_int_equal(tl->status, 200);
     const cJSON *items =
         cJSON_IsArray(tl->json) ? tl->json : cJSON_GetObjectItem(tl->json, "items");
@@ -948,7 +895,7 @@ static void test_customer_deadline_wins(void **state)
     assert_int_equal(th_parse_utc(th_js(c, "policy_due_at")), t0 + 2 * DAY);
     assert_true(cJSON_IsTrue(th_jpath(c, "adjusted")));
     th_free(r);
-    r = get_req("agent", id);
+    r = th_get_request("agent", id);
     assert_int_equal(th_parse_utc(th_js(r->json, "sla.due.resolution")), t0 + 1 * HR);
     th_free(r);
     /* A later wish does not stretch the policy. */
@@ -982,7 +929,7 @@ static void test_moved_deadline_escalates_again(void **state)
     th_iso_utc(t0 + 1 * DAY, s);
     snprintf(body, sizeof body, "{\"customer_deadline\":\"%s\"}", s);
     snprintf(path, sizeof path, "/v1/requests/%s", id);
-    th_resp_t *r = get_req("agent", id);
+    th_resp_t *r = th_get_request("agent", id);
     char im[40];
     snprintf(im, sizeof im, "If-Match: \"%ld\"", th_jn(r->json, "version"));
     th_free(r);
@@ -1079,7 +1026,7 @@ static void test_policy_versions_and_reapply(void **state)
     assert_int_equal(th_jn(r->json, "policy.version"), 1);
     assert_int_equal(th_parse_utc(th_js(CLOCK(r, "resolution"), "due_at")), t1 + 630 * MIN);
     th_free(r);
-    r = get_req("agent", r1);
+    r = th_get_request("agent", r1);
     assert_int_equal(th_parse_utc(th_js(r->json, "sla.due.resolution")), t1 + 630 * MIN);
     th_free(r);
 
@@ -1096,7 +1043,7 @@ static void test_policy_versions_and_reapply(void **state)
     assert_int_equal(th_jn(res, "paused_seconds"), 30 * MIN);
     assert_int_equal(th_jn(res, "pauses"), 1);
     th_free(r);
-    r = get_req("agent", r1);
+    r = th_get_request("agent", r1);
     assert_int_equal(th_parse_utc(th_js(r->json, "sla.due.resolution")), t1 + 1230 * MIN);
     th_free(r);
     const cJSON *ev[4];
@@ -1218,26 +1165,17 @@ static th_resp_t *escalate(const char *user, const char *id, const char *body)
     return th_req("POST", path, th_token(user), body, NULL);
 }
 
+static const char state_sql[] =
+    "SELECT r.version || ':' || r.escalation_level || ':' || (SELECT count(*) FROM "
+    "request_events e WHERE e.request_id = r.id) || ':' || (SELECT count(*) FROM "
+    "notifications n WHERE n.request_id = r.id) || ':' || r.updated_at FROM requests r "
+    "WHERE r.id = $1";
+
 static char *state_of(const char *id)
 {
-    const char *v[] = {id};
-    const char *s =
-        th_sql1("SELECT r.version || ':' || r.escalation_level || ':' || (SELECT count(*) FROM "
-                "request_events e WHERE e.request_id = r.id) || ':' || (SELECT count(*) FROM "
-                "notifications n WHERE n.request_id = r.id) || ':' || r.updated_at FROM requests r "
-                "WHERE r.id = $1",
-                v, 1);
-    return strdup(s ? s : "(missing)");
+    return th_snapshot(state_sql, id);
 }
-
-static void expect_same_at(int line, const char *id, const char *before)
-{
-    char *now = state_of(id);
-    if (strcmp(now, before) != 0)
-        fail_msg("line %d: a refused call changed the request: %s → %s", line, before, now);
-    free(now);
-}
-#define EXPECT_SAME(id, before) expect_same_at(__LINE__, (id), (before))
+#define EXPECT_SAME(id, before) th_expect_snapshot_at(__LINE__, state_sql, (id), (before))
 
 static void test_manual_escalation(void **state)
 {
@@ -1763,5 +1701,5 @@ int main(void)
         cmocka_unit_test(test_calendar_rejects_impossible_date),
         cmocka_unit_test(test_other_org_sees_nothing),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, th_group_stop);
 }

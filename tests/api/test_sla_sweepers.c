@@ -33,31 +33,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/lib/expect.h"
+#include "tests/lib/fixtures.h"
 #include "tests/lib/harness.h"
 
 #define N_INQUIRIES  300
 #define N_COMPLAINTS 30
 #define N_SWEEPERS   3
-#define DEMO         "(SELECT id FROM organisations WHERE code = 'demo')"
 
 static char unit101[40], res_zw[40];
 static pid_t sweepers[N_SWEEPERS];
 
 /* ---------------------------------------------------------------- processes */
-
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(s, (struct sockaddr *)&a, sizeof a);
-    socklen_t l = sizeof a;
-    getsockname(s, (struct sockaddr *)&a, &l);
-    int p = ntohs(a.sin_port);
-    close(s);
-    return p;
-}
 
 static int port_open(int port)
 {
@@ -84,21 +71,12 @@ static pid_t start_sweeper(void)
     const char *bin = getenv("DESKD_BIN");
     if (!bin)
         return -1;
-    int port = free_port();
+    int port = th_free_port();
     pid_t pid = fork();
     if (pid == 0) {
-        char listen[64];
-        snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
-        setenv("DATABASE_URL", th_dburl(), 1);
-        setenv("DESK_LISTEN", listen, 1);
-        setenv("DESK_JWT_SECRET", "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz", 1);
-        setenv("DESK_PBKDF2_ITER", "20000", 1);
-        setenv("DESK_THREADS", "4", 1);
-        setenv("DESK_POOL_SIZE", "3", 1);
-        setenv("DESK_SWEEP_INTERVAL_MS", "50", 1);
-        setenv("DESK_LOG_LEVEL", "warn", 1);
-        execl(bin, bin, (char *)NULL);
-        _exit(127);
+        const char *const env[] = {"DESK_THREADS=4", "DESK_POOL_SIZE=3",
+                                   "DESK_SWEEP_INTERVAL_MS=50", "DESK_LOG_LEVEL=warn", NULL};
+        th_exec_deskd(th_dburl(), port, env);
     }
     if (pid < 0)
         return -1;
@@ -150,8 +128,7 @@ static int setup(void **state)
     const char *env[] = {"DESK_SWEEP_INTERVAL_MS=0", NULL};
     if (th_start(env) != 0)
         return -1;
-    if (th_grab(unit101, "SELECT id FROM units WHERE code = '1-101' AND org_id = " DEMO) ||
-        th_grab(res_zw, "SELECT id FROM residents WHERE name = '张伟' AND org_id = " DEMO))
+    if (th_fx_unit("demo", "1-101", unit101) || th_fx_resident("demo", "张伟", res_zw))
         return -1;
     return 0;
 }
@@ -175,10 +152,7 @@ static int test_teardown(void **state)
 
 static long sql_long(const char *sql)
 {
-    const char *s = th_sql1(sql, NULL, 0);
-    if (!s)
-        fail_msg("sql failed: %s", sql);
-    return atol(s);
+    return th_sql_long(sql, NULL, 0);
 }
 
 static void sql_exec(const char *sql)

@@ -21,6 +21,7 @@
 #include "core/calendar.h"
 #include "core/sla.h"
 #include "core/tz.h"
+#include "tests/lib/zones.h"
 
 #define MIN 60
 #define HR  3600
@@ -30,27 +31,11 @@ enum { Z_SH, Z_NY, Z_BE, Z_COUNT };
 static const char *zone_names[Z_COUNT] = {"Asia/Shanghai", "America/New_York", "Europe/Berlin"};
 static tz_rules_t *zones[Z_COUNT];
 
-static tz_rules_t *load_zone(const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    static unsigned char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-    tz_rules_t *tz = NULL;
-    if (core_tz_parse_tzif(buf, n, &tz) != 0)
-        fail_msg("cannot parse %s", path);
-    return tz;
-}
-
 static int setup(void **state)
 {
     (void)state;
     for (int z = 0; z < Z_COUNT; z++)
-        zones[z] = load_zone(zone_names[z]);
+        zones[z] = th_zone(zone_names[z]);
     return 0;
 }
 

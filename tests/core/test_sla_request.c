@@ -21,6 +21,7 @@
 #include "core/sla.h"
 #include "core/sla_request.h"
 #include "core/tz.h"
+#include "tests/lib/zones.h"
 
 #define MIN  60
 #define HR   3600
@@ -31,26 +32,10 @@ static tz_rules_t *shanghai;
 static calendar_t cal_daily;  /* 09:00–20:00 every day (the demo desk) */
 static calendar_t cal_office; /* Mon–Fri 09:00–18:00 */
 
-static tz_rules_t *load_zone(const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    static unsigned char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-    tz_rules_t *tz = NULL;
-    if (core_tz_parse_tzif(buf, n, &tz) != 0)
-        return NULL;
-    return tz;
-}
-
 static int setup(void **state)
 {
     (void)state;
-    shanghai = load_zone("Asia/Shanghai");
+    shanghai = th_zone_load("Asia/Shanghai");
     if (!shanghai)
         return -1;
     memset(&cal_daily, 0, sizeof cal_daily);

@@ -16,27 +16,9 @@
 #include <time.h>
 
 #include "core/tz.h"
+#include "tests/lib/zones.h"
 
 #define H 3600
-
-static tz_rules_t *load_zone(const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    unsigned char *buf = malloc(1 << 20);
-    assert_non_null(buf);
-    size_t n = fread(buf, 1, 1 << 20, f);
-    fclose(f);
-    tz_rules_t *tz = NULL;
-    int rc = core_tz_parse_tzif(buf, n, &tz);
-    free(buf);
-    if (rc != 0)
-        fail_msg("cannot parse %s: %d", path, rc);
-    return tz;
-}
 
 /* UTC instant of a civil date-time given as UTC. */
 static int64_t utc(int y, int mo, int d, int h, int mi)
@@ -72,8 +54,8 @@ static void test_civil(void **state)
 static void test_fixed_zones(void **state)
 {
     (void)state;
-    tz_rules_t *sh = load_zone("Asia/Shanghai");
-    tz_rules_t *u = load_zone("UTC");
+    tz_rules_t *sh = th_zone("Asia/Shanghai");
+    tz_rules_t *u = th_zone("UTC");
     int64_t ts[] = {utc(1995, 6, 1, 0, 0), utc(2026, 3, 8, 7, 0), utc(2026, 11, 1, 6, 0),
                     utc(2040, 7, 1, 12, 0), utc(2100, 1, 1, 0, 0)};
     for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
@@ -92,7 +74,7 @@ static void test_fixed_zones(void **state)
 static void test_new_york(void **state)
 {
     (void)state;
-    tz_rules_t *ny = load_zone("America/New_York");
+    tz_rules_t *ny = th_zone("America/New_York");
     /* 2026-03-08 02:00 EST = 07:00 UTC springs forward. */
     int64_t spring = utc(2026, 3, 8, 7, 0);
     assert_int_equal(core_tz_offset_at(ny, spring - 1), -5 * H);
@@ -134,7 +116,7 @@ static void test_new_york(void **state)
 static void test_berlin_sydney(void **state)
 {
     (void)state;
-    tz_rules_t *be = load_zone("Europe/Berlin");
+    tz_rules_t *be = th_zone("Europe/Berlin");
     int64_t s = utc(2026, 3, 29, 1, 0), f = utc(2026, 10, 25, 1, 0);
     assert_int_equal(core_tz_offset_at(be, s - 1), 1 * H);
     assert_int_equal(core_tz_offset_at(be, s), 2 * H);
@@ -151,7 +133,7 @@ static void test_berlin_sydney(void **state)
     assert_int_equal(core_tz_local_to_utc(be, LOCAL(2026, 10, 25, 2, 30)), f - 30 * 60);
     core_tz_free(be);
 
-    tz_rules_t *sy = load_zone("Australia/Sydney");
+    tz_rules_t *sy = th_zone("Australia/Sydney");
     /* DST ends 2026-04-05 03:00 AEDT (16:00 UTC on the 4th), starts 2026-10-04 02:00 AEST. */
     assert_int_equal(core_tz_offset_at(sy, utc(2026, 4, 4, 16, 0) - 1), 11 * H);
     assert_int_equal(core_tz_offset_at(sy, utc(2026, 4, 4, 16, 0)), 10 * H);
@@ -243,7 +225,7 @@ static void test_slim_and_malformed(void **state)
     size_t n = make_slim(buf, "EST5EDT,M3.2.0,M11.1.0");
     tz_rules_t *slim = NULL;
     assert_int_equal(core_tz_parse_tzif(buf, n, &slim), 0);
-    tz_rules_t *ny = load_zone("America/New_York");
+    tz_rules_t *ny = th_zone("America/New_York");
     for (int64_t t = utc(2007, 1, 1, 0, 0); t < utc(2046, 1, 1, 0, 0); t += 3 * H + 17)
         assert_int_equal(core_tz_offset_at(slim, t), core_tz_offset_at(ny, t));
     core_tz_free(slim);
@@ -284,7 +266,7 @@ static void test_against_glibc(void **state)
     unsigned seed = 12345;
     const int64_t lo = utc(1990, 1, 1, 0, 0), hi = utc(2045, 12, 31, 0, 0);
     for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++) {
-        tz_rules_t *tz = load_zone(zones[z]);
+        tz_rules_t *tz = th_zone(zones[z]);
         setenv("TZ", zones[z], 1);
         tzset();
         for (int i = 0; i < 3000; i++) {

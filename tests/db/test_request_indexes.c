@@ -309,13 +309,6 @@ static int setup(void **state)
     return atoi(cnt) == NREQ + NOTHER ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    th_stop();
-    return 0;
-}
-
 /* ------------------------------------------------------------------ plans */
 
 /* Appends "Seq Scan on <rel>" for every sequential scan in the plan tree (any nesting:
@@ -823,5 +816,5 @@ int main(void)
         cmocka_unit_test(test_timeline_plan),
         cmocka_unit_test(test_units_list_plans),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, th_group_stop);
 }

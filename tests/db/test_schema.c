@@ -22,31 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/lib/harness.h"
+
 static char base[400], admin_url[512], db_a[64], db_b[64], db_c[64], url_a[512], url_b[512],
     url_c[512];
 static int highest; /* highest migration number in db/migrations */
 
-static const char *env_or(const char *name, const char *def)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : def;
-}
-
 static int admin(const char *sql)
 {
-    PGconn *c = PQconnectdb(admin_url);
-    if (PQstatus(c) != CONNECTION_OK) {
-        fprintf(stderr, "cannot connect to %s: %s", admin_url, PQerrorMessage(c));
-        PQfinish(c);
-        return -1;
-    }
-    PGresult *r = PQexec(c, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok)
-        fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(r));
-    PQclear(r);
-    PQfinish(c);
-    return ok ? 0 : -1;
+    return th_pg_exec(admin_url, sql);
 }
 
 static char *read_file(const char *path)
@@ -128,7 +112,8 @@ static int setup(void **state)
 {
     (void)state;
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    snprintf(base, sizeof base, "%s", env_or("DESK_TEST_PG", "host=/tmp port=5432 user=postgres"));
+    snprintf(base, sizeof base, "%s",
+             th_env_or("DESK_TEST_PG", "host=/tmp port=5432 user=postgres"));
     snprintf(admin_url, sizeof admin_url, "%s dbname=postgres", base);
     int tag = rand() % 100000;
     snprintf(db_a, sizeof db_a, "ts_a_%d_%d", (int)getpid(), tag);

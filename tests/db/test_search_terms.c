@@ -114,19 +114,6 @@ static void test_sql_bigrams_linear(void **state)
     assert_string_equal(n, "0");
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return th_start(NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    th_stop();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,5 +121,5 @@ int main(void)
         cmocka_unit_test(test_create_adds_number_terms),
         cmocka_unit_test(test_sql_bigrams_linear),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, th_group_start, th_group_stop);
 }

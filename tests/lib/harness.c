@@ -31,13 +31,13 @@ static struct tok {
 } toks[64];
 static int ntoks;
 
-static const char *env_or(const char *name, const char *def)
+const char *th_env_or(const char *name, const char *def)
 {
     const char *v = getenv(name);
     return v && *v ? v : def;
 }
 
-static int free_port(void)
+int th_free_port(void)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {0};
@@ -51,11 +51,11 @@ static int free_port(void)
     return p;
 }
 
-static int admin_exec(const char *sql)
+int th_pg_exec(const char *conninfo, const char *sql)
 {
-    PGconn *c = PQconnectdb(admin_url);
+    PGconn *c = PQconnectdb(conninfo);
     if (PQstatus(c) != CONNECTION_OK) {
-        fprintf(stderr, "harness: cannot connect to %s: %s", admin_url, PQerrorMessage(c));
+        fprintf(stderr, "harness: cannot connect to %s: %s", conninfo, PQerrorMessage(c));
         PQfinish(c);
         return -1;
     }
@@ -68,6 +68,30 @@ static int admin_exec(const char *sql)
     return ok ? 0 : -1;
 }
 
+static int admin_exec(const char *sql)
+{
+    return th_pg_exec(admin_url, sql);
+}
+
+void th_exec_deskd(const char *db_url, int listen_port, const char *const *extra_env)
+{
+    const char *bin = getenv("DESKD_BIN");
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", listen_port);
+    setenv("DATABASE_URL", db_url, 1);
+    setenv("DESK_LISTEN", listen, 1);
+    setenv("DESK_JWT_SECRET", "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz", 1);
+    setenv("DESK_PBKDF2_ITER", "20000", 1);
+    setenv("DESK_THREADS", "16", 1);
+    setenv("DESK_POOL_SIZE", "4", 1);
+    setenv("DESK_LOG_LEVEL", th_env_or("DESK_TEST_LOG_LEVEL", "warn"), 1);
+    for (const char *const *e = extra_env; e && *e; e++)
+        putenv(strdup(*e));
+    if (bin)
+        execl(bin, bin, (char *)NULL);
+    _exit(127);
+}
+
 static int spawn(const char *const *extra_env)
 {
     const char *bin = getenv("DESKD_BIN");
@@ -75,23 +99,10 @@ static int spawn(const char *const *extra_env)
         fprintf(stderr, "harness: DESKD_BIN is not set\n");
         return -1;
     }
-    port = free_port();
+    port = th_free_port();
     server = fork();
-    if (server == 0) {
-        char listen[64];
-        snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
-        setenv("DATABASE_URL", dburl, 1);
-        setenv("DESK_LISTEN", listen, 1);
-        setenv("DESK_JWT_SECRET", "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz", 1);
-        setenv("DESK_PBKDF2_ITER", "20000", 1);
-        setenv("DESK_THREADS", "16", 1);
-        setenv("DESK_POOL_SIZE", "4", 1);
-        setenv("DESK_LOG_LEVEL", env_or("DESK_TEST_LOG_LEVEL", "warn"), 1);
-        for (const char *const *e = extra_env; e && *e; e++)
-            putenv(strdup(*e));
-        execl(bin, bin, (char *)NULL);
-        _exit(127);
-    }
+    if (server == 0)
+        th_exec_deskd(dburl, port, extra_env);
     char url[128];
     snprintf(url, sizeof url, "/healthz");
     for (int i = 0; i < 200; i++) {
@@ -115,8 +126,8 @@ static int spawn(const char *const *extra_env)
 int th_start(const char *const *extra_env)
 {
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    const char *base = env_or("DESK_TEST_PG", "host=/tmp port=5432 user=postgres");
-    const char *tmpl = env_or("DESK_TEST_TEMPLATE", "desk_template");
+    const char *base = th_env_or("DESK_TEST_PG", "host=/tmp port=5432 user=postgres");
+    const char *tmpl = th_env_or("DESK_TEST_TEMPLATE", "desk_template");
     snprintf(dbname, sizeof dbname, "t_%d_%d", (int)getpid(), rand() % 100000);
     snprintf(admin_url, sizeof admin_url, "%s dbname=postgres", base);
     snprintf(dburl, sizeof dburl, "%s dbname=%s", base, dbname);
@@ -179,6 +190,19 @@ void th_stop(void)
     }
     if (code != 0)
         exit(1); /* a server that crashed or leaked (ASan exit code) fails the test */
+}
+
+int th_group_start(void **state)
+{
+    (void)state;
+    return th_start(NULL);
+}
+
+int th_group_stop(void **state)
+{
+    (void)state;
+    th_stop();
+    return 0;
 }
 
 int th_port(void)
@@ -322,11 +346,16 @@ const char *th_header(const th_resp_t *r, const char *name)
     return NULL;
 }
 
-char *th_login(const char *username, const char *password)
+th_resp_t *th_login_resp(const char *username, const char *password)
 {
     char body[512];
     snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\"}", username, password);
-    th_resp_t *r = th_req("POST", "/v1/auth/login", NULL, body, NULL);
+    return th_req("POST", "/v1/auth/login", NULL, body, NULL);
+}
+
+char *th_login(const char *username, const char *password)
+{
+    th_resp_t *r = th_login_resp(username, password);
     char *t = NULL;
     if (r->status == 200 && r->json) {
         const cJSON *a = cJSON_GetObjectItem(r->json, "access_token");

@@ -29,6 +29,9 @@ int th_start(const char *const *extra_env);
 void th_stop(void);
 /* Restarts only the server process (same database). */
 int th_restart(const char *const *extra_env);
+/* th_start(NULL) / th_stop() as cmocka group set-up and tear-down. */
+int th_group_start(void **state);
+int th_group_stop(void **state);
 int th_port(void);
 const char *th_dburl(void);
 pid_t th_server_pid(void);
@@ -49,10 +52,22 @@ void th_free(th_resp_t *r);
 /* Value of a response header (static buffer per call), or NULL. */
 const char *th_header(const th_resp_t *r, const char *name);
 
+/* POST /v1/auth/login with these credentials; the answer as it came. */
+th_resp_t *th_login_resp(const char *username, const char *password);
 /* Logs in and returns the access token (malloc'd; NULL on failure). */
 char *th_login(const char *username, const char *password);
 /* A token for a role of the demo org ("agent") or of the other org ("other.agent"). */
 const char *th_token(const char *username);
+
+/* Process and database plumbing, for tests that run more servers or databases of their own:
+ * an environment variable or a default when unset or empty; a free TCP port on 127.0.0.1;
+ * one statement on its own connection (0 / -1 with a message); and, in a forked child,
+ * exec of $DESKD_BIN against db_url on listen_port with the harness's settings, then
+ * extra_env (which overrides them) — never returns. */
+const char *th_env_or(const char *name, const char *def);
+int th_free_port(void);
+int th_pg_exec(const char *conninfo, const char *sql);
+void th_exec_deskd(const char *db_url, int listen_port, const char *const *extra_env);
 
 /* A direct connection to the test database for assertions. */
 PGconn *th_db(void);
