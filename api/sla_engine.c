@@ -608,8 +608,7 @@ static sla_event_t *parse_events(const char *json, size_t *n, cJSON **tree)
 
 /* The recorded alerts: those of the current due times, dues that moved since they were
  * escalated, and when the request last rose. */
-static void alerts_state(const char *json, const sla_clock_view_t v[SLA_T__COUNT],
-                         sla_history_t *h)
+static void alerts_state(const char *json, const sla_clock_view_t v[SLA_T__COUNT], sla_history_t *h)
 {
     memset(h, 0, sizeof *h);
     cJSON *a = cJSON_Parse(json);
@@ -865,8 +864,8 @@ static int sweep(db_conn_t *c, int64_t now, int max_requests, const char *only,
             }
             int64_t next = 0;
             sla_alert_t al[SLA_T__COUNT * 2];
-            size_t na = core_sla_plan_history(&x.pol, x.v, atoi(PQgetvalue(r, i, C_LEVEL)),
-                                              &x.hist, now, al, SLA_T__COUNT * 2, &next);
+            size_t na = core_sla_plan_history(&x.pol, x.v, atoi(PQgetvalue(r, i, C_LEVEL)), &x.hist,
+                                              now, al, SLA_T__COUNT * 2, &next);
             int seq = atoi(PQgetvalue(r, i, C_SEQ));
             int level = atoi(PQgetvalue(r, i, C_LEVEL)), reached = level;
             for (size_t k = 0; k < na; k++) {

@@ -267,11 +267,10 @@ size_t core_sla_plan_history(const sla_policy_t *pol, const sla_clock_view_t v[S
     size_t n = 0;
     int cur = level < 0 ? 0 : level;
     int64_t every = pol && pol->escalate_every_s >= 60 ? pol->escalate_every_s : 3600;
-    int64_t base = 0;  /* the schedule's last step: latest escalation among open breaches */
-    int fresh = -1;    /* earliest-due breach that is new since the request last rose */
-    int waiting = -1;  /* earliest-due breach not escalated itself, seen by the last rise */
-    int rising = -1;   /* the first clock escalated for its current breach */
-    int jumped = 0;    /* a rule sent the request straight to a level */
+    int fresh = -1;   /* earliest-due breach that is new since the request last rose */
+    int waiting = -1; /* earliest-due breach not escalated itself, seen by the last rise */
+    int rising = -1;  /* the first clock escalated for its current breach */
+    int jumped = 0;   /* a rule sent the request straight to a level */
     *next_check = 0;
 
     /* A major complaint goes to the GM at once, whatever its clock says. */
@@ -291,8 +290,6 @@ size_t core_sla_plan_history(const sla_policy_t *pol, const sla_clock_view_t v[S
         int64_t due = c->clock.due_at;
         if (c->clock.state == SLA_BREACHED) {
             if (h->last_esc_at[t]) {
-                if (h->last_esc_at[t] > base)
-                    base = h->last_esc_at[t];
                 if (rising < 0)
                     rising = t;
             } else if (h->moved[t] || due > h->last_rise) {
@@ -302,8 +299,6 @@ size_t core_sla_plan_history(const sla_policy_t *pol, const sla_clock_view_t v[S
                     fresh = t;
             } else {
                 /* Already past due when the request last rose: that rise covered it. */
-                if (h->last_rise > base)
-                    base = h->last_rise;
                 if (waiting < 0 || due < v[waiting].clock.due_at)
                     waiting = t;
             }
@@ -324,18 +319,18 @@ size_t core_sla_plan_history(const sla_policy_t *pol, const sla_clock_view_t v[S
     }
     /* At most one level per evaluation (the GM rule aside), and never an escalation
      * that changes nothing: a new breach raises the request one level at once; while
-     * anything stays breached it rises one more level per interval for the request as a
-     * whole (not per clock), until the top.  A step of the schedule names the clock it
+     * anything stays breached it rises one more level per interval since the request last
+     * rose (per request, not per clock), until the top.  A step of the schedule names the clock it
      * is for: one not yet escalated itself first. */
     if (jumped || cur >= SLA_TOP_LEVEL)
         return n;
     int step = -1;
     if (fresh >= 0)
         step = fresh;
-    else if ((waiting >= 0 || rising >= 0) && now >= base + every)
+    else if ((waiting >= 0 || rising >= 0) && now >= h->last_rise + every)
         step = waiting >= 0 ? waiting : rising;
     else if (waiting >= 0 || rising >= 0)
-        consider(next_check, base + every, now);
+        consider(next_check, h->last_rise + every, now);
     if (step >= 0) {
         cur++;
         if (n < max)

@@ -115,10 +115,10 @@ typedef struct sla_history {
  *     nothing (nothing is planned at level 4):
  *     - a new breach — a clock breached after the request last rose (due > last_rise),
  *       or whose due moved since it was escalated — raises one level at once;
- *     - while breaches stay open the request rises one more level per escalate_every_s
- *       since the latest escalation of an open breach (a breach that was already past
- *       due when the request last rose counts from last_rise); such a step names a clock
- *       not yet escalated for its due first.
+ *     - while breaches stay open the request rises one more level each time
+ *       escalate_every_s has passed since it last rose (last_rise: per request, not per
+ *       clock); a breach that was already past due when the request last rose waits for
+ *       this schedule, and a step names such a clock (not yet escalated itself) first.
  * Several clocks breached at once therefore raise one level, then one per interval.
  * Returns the number of alerts written to out (at most max); *next_check gets the next
  * instant at which something may become due (0 when nothing will).

@@ -332,8 +332,7 @@ static void test_segment_edges_in_gap_and_fold(void **state)
     calendar_t lfold = daily(lord_howe, 0, 105);
     assert_int_equal(core_calendar_business_between(&lfold, 1775307600, 1775307600 + DAY), 2 * HR);
     calendar_t lgap = daily(lord_howe, 120, 180);
-    assert_int_equal(core_calendar_business_between(&lgap, 1791034200, 1791034200 + DAY),
-                     30 * MIN);
+    assert_int_equal(core_calendar_business_between(&lgap, 1791034200, 1791034200 + DAY), 30 * MIN);
     assert_int_equal(core_calendar_add_business(&lgap, 1791034200, 1), 1791041400 + 1);
 }
 

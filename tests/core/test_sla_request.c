@@ -680,7 +680,7 @@ static void test_plan_two_breaches(void **state)
     assert_int_equal(next, now + HR);
     assert_int_equal(core_sla_plan(&p, v, 2, last, warned, now + HR, a, 16, &next), 1);
     assert_int_equal(a[0].level, 3);
-    /* The interval counts from the latest escalation of any open breach. */
+    /* The interval counts from the latest rise of the request. */
     last[SLA_T_RESOLUTION] = now + HR;
     assert_int_equal(core_sla_plan(&p, v, 3, last, warned, now + HR + 30 * MIN, a, 16, &next), 0);
     assert_int_equal(next, now + 2 * HR);
