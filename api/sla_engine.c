@@ -606,12 +606,11 @@ static sla_event_t *parse_events(const char *json, size_t *n, cJSON **tree)
     return ev;
 }
 
-/* The recorded alerts of the current due times. */
-static void alerts_state(const char *json, const sla_clock_view_t v[SLA_T__COUNT],
-                         int64_t last_esc[SLA_T__COUNT], int warned[SLA_T__COUNT])
+/* The recorded alerts: those of the current due times, dues that moved since they were
+ * escalated, and when the request last rose. */
+static void alerts_state(const char *json, const sla_clock_view_t v[SLA_T__COUNT], sla_history_t *h)
 {
-    memset(last_esc, 0, sizeof(int64_t) * SLA_T__COUNT);
-    memset(warned, 0, sizeof(int) * SLA_T__COUNT);
+    memset(h, 0, sizeof *h);
     cJSON *a = cJSON_Parse(json);
     const cJSON *e;
     cJSON_ArrayForEach(e, a)
@@ -619,13 +618,21 @@ static void alerts_state(const char *json, const sla_clock_view_t v[SLA_T__COUNT
         const cJSON *t = cJSON_GetArrayItem(e, 0), *k = cJSON_GetArrayItem(e, 1);
         const cJSON *due = cJSON_GetArrayItem(e, 3), *at = cJSON_GetArrayItem(e, 4);
         int ti = cJSON_IsString(t) ? core_sla_target_from_string(t->valuestring) : -1;
-        if (ti < 0 || !cJSON_IsNumber(due) || !v[ti].active ||
-            (int64_t)due->valuedouble != v[ti].clock.due_at)
+        int warning = cJSON_IsString(k) && !strcmp(k->valuestring, "warning");
+        int64_t when = cJSON_IsNumber(at) ? (int64_t)at->valuedouble : 0;
+        if (!warning && when > h->last_rise)
+            h->last_rise = when;
+        if (ti < 0 || !cJSON_IsNumber(due) || !v[ti].active)
             continue;
-        if (cJSON_IsString(k) && !strcmp(k->valuestring, "warning"))
-            warned[ti] = 1;
-        else if (cJSON_IsNumber(at) && (int64_t)at->valuedouble > last_esc[ti])
-            last_esc[ti] = (int64_t)at->valuedouble;
+        if ((int64_t)due->valuedouble != v[ti].clock.due_at) {
+            if (!warning)
+                h->moved[ti] = 1;
+            continue;
+        }
+        if (warning)
+            h->warned[ti] = 1;
+        else if (when > h->last_esc_at[ti])
+            h->last_esc_at[ti] = when;
     }
     cJSON_Delete(a);
 }
@@ -661,8 +668,7 @@ typedef struct eval_ctx {
     cal_entry_t *cal;
     int cal_owned;
     sla_clock_view_t v[SLA_T__COUNT];
-    int64_t last_esc[SLA_T__COUNT];
-    int warned[SLA_T__COUNT];
+    sla_history_t hist;
     char policy_version[40], calendar_version[40];
 } eval_ctx_t;
 
@@ -703,7 +709,7 @@ static int eval_row(db_conn_t *c, PGresult *r, int i, int64_t now, int reapply, 
     int rc = core_sla_request_eval(&x->pol, &x->cal->cal, &f, ev, n, now, x->v);
     free(ev);
     cJSON_Delete(tree);
-    alerts_state(PQgetvalue(r, i, C_ALERTS), x->v, x->last_esc, x->warned);
+    alerts_state(PQgetvalue(r, i, C_ALERTS), x->v, &x->hist);
     return rc == 0 ? 0 : -1;
 }
 
@@ -739,10 +745,9 @@ int sla_for_new_request(db_conn_t *c, const char *org, const char *project, cons
         cal_free(cal);
     if (rc != 0)
         return -1;
-    int64_t zero[SLA_T__COUNT] = {0}, next = 0;
-    int nowarn[SLA_T__COUNT] = {0};
+    int64_t next = 0;
     sla_alert_t al[SLA_T__COUNT * 2];
-    size_t na = core_sla_plan(&pol, v, 0, zero, nowarn, now, al, SLA_T__COUNT * 2, &next);
+    size_t na = core_sla_plan_history(&pol, v, 0, NULL, now, al, SLA_T__COUNT * 2, &next);
     if (na > 0)
         next = now; /* something is due already (a major complaint): sweep it at once */
     snprintf(out->policy_version, sizeof out->policy_version, "%s", pv);
@@ -773,8 +778,8 @@ int sla_refresh_request(db_conn_t *c, const char *org, const char *request_id, i
     }
     int64_t next = 0;
     sla_alert_t al[SLA_T__COUNT * 2];
-    size_t na = core_sla_plan(&x.pol, x.v, atoi(PQgetvalue(r, 0, C_LEVEL)), x.last_esc, x.warned,
-                              now, al, SLA_T__COUNT * 2, &next);
+    size_t na = core_sla_plan_history(&x.pol, x.v, atoi(PQgetvalue(r, 0, C_LEVEL)), &x.hist, now,
+                                      al, SLA_T__COUNT * 2, &next);
     if (na > 0)
         next = now;
     sla_dues_t d;
@@ -859,8 +864,8 @@ static int sweep(db_conn_t *c, int64_t now, int max_requests, const char *only,
             }
             int64_t next = 0;
             sla_alert_t al[SLA_T__COUNT * 2];
-            size_t na = core_sla_plan(&x.pol, x.v, atoi(PQgetvalue(r, i, C_LEVEL)), x.last_esc,
-                                      x.warned, now, al, SLA_T__COUNT * 2, &next);
+            size_t na = core_sla_plan_history(&x.pol, x.v, atoi(PQgetvalue(r, i, C_LEVEL)), &x.hist,
+                                              now, al, SLA_T__COUNT * 2, &next);
             int seq = atoi(PQgetvalue(r, i, C_SEQ));
             int level = atoi(PQgetvalue(r, i, C_LEVEL)), reached = level;
             for (size_t k = 0; k < na; k++) {

@@ -50,18 +50,23 @@ int core_sla_kind_from_string(const char *s)
 }
 
 /* The pause list as the clock sees it: clipped to start, an open pause ended
- * at open_end.  Empty pauses are simply skipped by the callers. */
+ * at open_end; on a met clock every pause is also cut off at met_at (= open_end),
+ * so that pausing the request after the clock was met cannot move its due time.
+ * Empty pauses are simply skipped by the callers. */
 typedef struct {
     const sla_pause_t *p;
     size_t n;
     int64_t start;
     int64_t open_end;
+    bool met;
 } pauses_t;
 
 static bool pause_get(const pauses_t *ps, size_t i, int64_t *from, int64_t *to)
 {
     *from = ps->p[i].from < ps->start ? ps->start : ps->p[i].from;
     *to = ps->p[i].to == SLA_PAUSE_OPEN ? ps->open_end : ps->p[i].to;
+    if (ps->met && *to > ps->open_end)
+        *to = ps->open_end;
     return *from < *to;
 }
 
@@ -204,7 +209,8 @@ int core_sla_compute(const sla_target_t *tg, const calendar_t *cal, int64_t star
     memset(out, 0, sizeof(*out));
     const int pct = tg->warn_pct ? tg->warn_pct : SLA_DEFAULT_WARN_PCT;
     const int64_t end = met_at ? met_at : now;
-    const pauses_t ps = {.p = pauses, .n = npauses, .start = start, .open_end = end};
+    const pauses_t ps = {
+        .p = pauses, .n = npauses, .start = start, .open_end = end, .met = met_at != 0};
     int64_t due, warn = 0;
 
     switch (tg->kind) {

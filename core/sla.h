@@ -15,6 +15,9 @@
  *   - A pause still open (to == SLA_PAUSE_OPEN) is taken to end at met_at if
  *     the clock was met, else at `now`; so while paused, due_at is the
  *     projected due time if the clock resumed now.
+ *   - A met clock is frozen at met_at: pauses (or the parts of them) after
+ *     met_at do not count, so its due time, warning time and paused time never
+ *     move once it is met.
  *   - Pauses are clipped to start at or after `start`.
  */
 #ifndef CORE_SLA_H

@@ -115,6 +115,7 @@ int core_sla_request_eval(const sla_policy_t *pol, const calendar_t *cal,
     int64_t received = ev[0].at;
     int64_t first_response = is_staff(ev[0].actor_role) ? received : 0;
     int64_t dispatch = 0, appointment = 0, arrive = 0, answer = 0, resolved = 0, handover = 0;
+    int64_t first_arrive = 0, first_resolved = 0, reopened = 0;
     int64_t gm = 0, override[SLA_T__COUNT] = {0};
     for (size_t i = 1; i < nev; i++) {
         const sla_event_t *e = &ev[i];
@@ -127,14 +128,26 @@ int core_sla_request_eval(const sla_policy_t *pol, const calendar_t *cal,
         }
         if (!arrive && eq(e->action, "arrive"))
             arrive = e->at;
+        if (!first_arrive && eq(e->action, "arrive"))
+            first_arrive = e->at;
         if (!answer &&
             ((eq(e->action, "comment") && e->public_comment && is_staff(e->actor_role)) ||
              is_resolution(e)))
             answer = e->at;
-        if (is_resolution(e))
+        if (is_resolution(e)) {
             resolved = e->at;
-        if (is_reopen(e))
+            if (!first_resolved)
+                first_resolved = e->at;
+        }
+        if (is_reopen(e)) {
+            /* A reopen starts the resolution clock again, from the reopen, with its
+             * full target; an extension approved for the earlier resolution (or its
+             * callback) does not carry over. */
             resolved = 0;
+            reopened = e->at;
+            override[SLA_T_RESOLUTION] = 0;
+            override[SLA_T_CALLBACK] = 0;
+        }
         if (!handover && eq(e->action, "handover"))
             handover = e->at;
         if (!gm && eq(e->action, "escalate") && e->level >= SLA_TOP_LEVEL)
@@ -160,13 +173,22 @@ int core_sla_request_eval(const sla_policy_t *pol, const calendar_t *cal,
     met[SLA_T_FIRST_RESPONSE] = first_response;
     if (complaint || work) {
         start[SLA_T_ON_SITE] = work ? dispatch : received;
-        met[SLA_T_ON_SITE] = arrive ? arrive : (complaint ? resolved : 0);
+        if (work) {
+            met[SLA_T_ON_SITE] = arrive;
+        } else {
+            /* A complaint's handler is on site at the first arrival or the first
+             * resolution, whichever came first; a later reopen does not undo it. */
+            int64_t m = first_arrive;
+            if (first_resolved && (!m || first_resolved < m))
+                m = first_resolved;
+            met[SLA_T_ON_SITE] = m;
+        }
         if (work && appointment)
             override[SLA_T_ON_SITE] = appointment;
     }
     start[SLA_T_ANSWER] = received;
     met[SLA_T_ANSWER] = answer;
-    start[SLA_T_RESOLUTION] = received;
+    start[SLA_T_RESOLUTION] = reopened ? reopened : received;
     met[SLA_T_RESOLUTION] = resolved;
     if (f->night_desk) {
         start[SLA_T_HANDOVER] = received;
@@ -188,7 +210,9 @@ int core_sla_request_eval(const sla_policy_t *pol, const calendar_t *cal,
             continue;
         sla_target_t tg = {rule->kind, rule->duration_s, rule->hh, rule->mm, pol->warn_pct,
                            0,          override[t]};
-        if (t == SLA_T_RESOLUTION)
+        /* The customer's deadline bounds the resolution; one that had passed by a
+         * reopen belonged to the earlier resolution. */
+        if (t == SLA_T_RESOLUTION && (!reopened || f->customer_deadline > reopened))
             tg.customer_deadline = f->customer_deadline;
         /* Pauses that matter to this clock: those after its start. */
         sla_pause_t mine[MAX_PAUSES];
@@ -196,6 +220,8 @@ int core_sla_request_eval(const sla_policy_t *pol, const calendar_t *cal,
         for (size_t i = 0; i < np; i++) {
             if (pauses[i].to != SLA_PAUSE_OPEN && pauses[i].to <= start[t])
                 continue;
+            if (met[t] && pauses[i].from >= met[t])
+                break; /* after the clock was met: not its pause */
             mine[nm] = pauses[i];
             if (mine[nm].from < start[t])
                 mine[nm].from = start[t];
@@ -231,48 +257,58 @@ static void consider(int64_t *next, int64_t at, int64_t now)
         *next = at;
 }
 
-size_t core_sla_plan(const sla_policy_t *pol, const sla_clock_view_t v[SLA_T__COUNT], int level,
-                     const int64_t last_esc_at[SLA_T__COUNT], const int warned[SLA_T__COUNT],
-                     int64_t now, sla_alert_t *out, size_t max, int64_t *next_check)
+size_t core_sla_plan_history(const sla_policy_t *pol, const sla_clock_view_t v[SLA_T__COUNT],
+                             int level, const sla_history_t *h, int64_t now, sla_alert_t *out,
+                             size_t max, int64_t *next_check)
 {
+    static const sla_history_t none;
+    if (!h)
+        h = &none;
     size_t n = 0;
     int cur = level < 0 ? 0 : level;
     int64_t every = pol && pol->escalate_every_s >= 60 ? pol->escalate_every_s : 3600;
-    int64_t last_any = 0; /* the latest escalation of a breach that is still open */
-    int rising = -1;      /* the first clock still breached since an earlier sweep */
-    int new_breach = 0;
+    int fresh = -1;   /* earliest-due breach that is new since the request last rose */
+    int waiting = -1; /* earliest-due breach not escalated itself, seen by the last rise */
+    int rising = -1;  /* the first clock escalated for its current breach */
+    int jumped = 0;   /* a rule sent the request straight to a level */
     *next_check = 0;
+
+    /* A major complaint goes to the GM at once, whatever its clock says. */
+    const sla_clock_view_t *g = &v[SLA_T_GM_REPORT];
+    if (g->active && !g->met_at && cur < SLA_TOP_LEVEL && !h->last_esc_at[SLA_T_GM_REPORT]) {
+        if (n < max)
+            out[n++] = (sla_alert_t){SLA_T_GM_REPORT, 1, SLA_TOP_LEVEL, g->clock.due_at};
+        cur = SLA_TOP_LEVEL;
+        jumped = 1;
+    }
     for (int t = 0; t < SLA_T__COUNT; t++) {
         const sla_clock_view_t *c = &v[t];
         if (!c->active || c->met_at)
             continue;
-        int64_t due = c->clock.due_at;
-        /* A major complaint goes to the GM at once, whatever its clock says. */
-        if (t == SLA_T_GM_REPORT && cur < SLA_TOP_LEVEL && !last_esc_at[t]) {
-            if (n < max)
-                out[n++] = (sla_alert_t){(sla_target_id_t)t, 1, SLA_TOP_LEVEL, due};
-            cur = SLA_TOP_LEVEL;
+        if (t == SLA_T_GM_REPORT && jumped)
             continue;
-        }
+        int64_t due = c->clock.due_at;
         if (c->clock.state == SLA_BREACHED) {
-            /* A new breach raises the request one level at once. */
-            if (!last_esc_at[t]) {
-                cur = cur < SLA_TOP_LEVEL ? cur + 1 : SLA_TOP_LEVEL;
-                if (n < max)
-                    out[n++] = (sla_alert_t){(sla_target_id_t)t, 1, cur, due};
-                new_breach = 1;
-            } else {
-                if (last_esc_at[t] > last_any)
-                    last_any = last_esc_at[t];
+            if (h->last_esc_at[t]) {
                 if (rising < 0)
                     rising = t;
+            } else if (h->moved[t] || due > h->last_rise) {
+                /* Breached since the request last rose, or its deadline moved since it
+                 * was escalated: a new breach. */
+                if (fresh < 0 || due < v[fresh].clock.due_at)
+                    fresh = t;
+            } else {
+                /* Already past due when the request last rose: that rise covered it. */
+                if (waiting < 0 || due < v[waiting].clock.due_at)
+                    waiting = t;
             }
             continue;
         }
-        if (c->clock.state == SLA_RUNNING && !warned[t] && now >= c->clock.warn_at && now < due) {
+        if (c->clock.state == SLA_RUNNING && !h->warned[t] && now >= c->clock.warn_at &&
+            now < due) {
             if (n < max)
                 out[n++] = (sla_alert_t){(sla_target_id_t)t, 0, 0, due};
-        } else if (c->clock.state == SLA_RUNNING && !warned[t]) {
+        } else if (c->clock.state == SLA_RUNNING && !h->warned[t]) {
             consider(next_check, c->clock.warn_at, now);
         }
         /* Running or paused: look again when it falls due (a paused clock's due is a
@@ -281,23 +317,43 @@ size_t core_sla_plan(const sla_policy_t *pol, const sla_clock_view_t v[SLA_T__CO
         if (due <= now)
             consider(next_check, now + 60, now);
     }
-    /* While anything stays breached the request keeps rising, one level per interval
-     * for the request as a whole (not per clock), until the top. */
-    if (new_breach) {
+    /* At most one level per evaluation (the GM rule aside), and never an escalation
+     * that changes nothing: a new breach raises the request one level at once; while
+     * anything stays breached it rises one more level per interval since the request last
+     * rose (per request, not per clock), until the top.  A step of the schedule names the clock it
+     * is for: one not yet escalated itself first. */
+    if (jumped || cur >= SLA_TOP_LEVEL)
+        return n;
+    int step = -1;
+    if (fresh >= 0)
+        step = fresh;
+    else if ((waiting >= 0 || rising >= 0) && now >= h->last_rise + every)
+        step = waiting >= 0 ? waiting : rising;
+    else if (waiting >= 0 || rising >= 0)
+        consider(next_check, h->last_rise + every, now);
+    if (step >= 0) {
+        cur++;
+        if (n < max)
+            out[n++] = (sla_alert_t){(sla_target_id_t)step, 1, cur, v[step].clock.due_at};
         if (cur < SLA_TOP_LEVEL)
             consider(next_check, now + every, now);
-    } else if (rising >= 0 && cur < SLA_TOP_LEVEL) {
-        if (now >= last_any + every) {
-            cur++;
-            if (n < max)
-                out[n++] = (sla_alert_t){(sla_target_id_t)rising, 1, cur, v[rising].clock.due_at};
-            if (cur < SLA_TOP_LEVEL)
-                consider(next_check, now + every, now);
-        } else {
-            consider(next_check, last_any + every, now);
-        }
     }
     return n;
+}
+
+size_t core_sla_plan(const sla_policy_t *pol, const sla_clock_view_t v[SLA_T__COUNT], int level,
+                     const int64_t last_esc_at[SLA_T__COUNT], const int warned[SLA_T__COUNT],
+                     int64_t now, sla_alert_t *out, size_t max, int64_t *next_check)
+{
+    sla_history_t h;
+    memset(&h, 0, sizeof h);
+    for (int t = 0; t < SLA_T__COUNT; t++) {
+        h.last_esc_at[t] = last_esc_at[t];
+        h.warned[t] = warned[t];
+        if (last_esc_at[t] > h.last_rise)
+            h.last_rise = last_esc_at[t];
+    }
+    return core_sla_plan_history(pol, v, level, &h, now, out, max, next_check);
 }
 
 #define MIN  60

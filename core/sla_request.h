@@ -97,17 +97,38 @@ typedef struct sla_alert {
     int64_t due_at;
 } sla_alert_t;
 
+/* What has been recorded for a request, as a sweep needs it. */
+typedef struct sla_history {
+    int64_t last_esc_at[SLA_T__COUNT]; /* latest escalation of each clock for its current due
+                                        * (0 = none) */
+    int warned[SLA_T__COUNT];          /* warned for its current due */
+    int moved[SLA_T__COUNT];           /* escalated earlier for a due it no longer has */
+    int64_t last_rise; /* latest automatic escalation of the request, any clock, any due */
+} sla_history_t;
+
 /*
- * Plans alerts for a request whose clocks are `v` and whose current escalation level is
- * `level` (0 agent .. 4 gm), given when each target was last escalated for its current
- * due (last_esc_at, 0 = never) and whether it was warned.  Rules: a running clock past
- * warn_at and not yet due → one warning per (target, due).  A new breach → one
- * escalation to the next level at once (each breach raises one level).  While breaches
- * stay open, the request rises one more level per escalate_every_s since its latest
- * escalation — per request, not per clock — up to 4.  A major complaint goes to level 4
- * at once.  Returns the number of alerts written to out (at most max); *next_check gets
- * the next instant at which something may become due (0 when nothing will).
+ * Plans alerts for a request whose clocks are `v`, whose current escalation level is
+ * `level` (0 agent .. 4 gm) and whose recorded alerts are `h` (NULL: none).  Rules:
+ *   - a running clock past warn_at and not yet due → one warning per (target, due);
+ *   - a major complaint's gm_report clock, not yet met → straight to level 4, at once;
+ *   - otherwise at most ONE level per evaluation, and never an escalation that changes
+ *     nothing (nothing is planned at level 4):
+ *     - a new breach — a clock breached after the request last rose (due > last_rise),
+ *       or whose due moved since it was escalated — raises one level at once;
+ *     - while breaches stay open the request rises one more level each time
+ *       escalate_every_s has passed since it last rose (last_rise: per request, not per
+ *       clock); a breach that was already past due when the request last rose waits for
+ *       this schedule, and a step names such a clock (not yet escalated itself) first.
+ * Several clocks breached at once therefore raise one level, then one per interval.
+ * Returns the number of alerts written to out (at most max); *next_check gets the next
+ * instant at which something may become due (0 when nothing will).
  */
+size_t core_sla_plan_history(const sla_policy_t *pol, const sla_clock_view_t v[SLA_T__COUNT],
+                             int level, const sla_history_t *h, int64_t now, sla_alert_t *out,
+                             size_t max, int64_t *next_check);
+
+/* core_sla_plan_history() for a caller that knows only each clock's escalations for its
+ * current due: last_rise is the latest of them and no due counts as moved. */
 size_t core_sla_plan(const sla_policy_t *pol, const sla_clock_view_t v[SLA_T__COUNT], int level,
                      const int64_t last_esc_at[SLA_T__COUNT], const int warned[SLA_T__COUNT],
                      int64_t now, sla_alert_t *out, size_t max, int64_t *next_check);

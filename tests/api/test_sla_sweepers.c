@@ -247,13 +247,14 @@ static void check_ledger(int inq, int cmp)
              "'escalation' AND a.target = 'resolution') = %d",
              inq, inq);
     assert_int_equal(sql_long(sql), N_INQUIRIES);
-    /* Both breaches of a complaint were escalated once each at the breach. */
+    /* A complaint's two breaches, found at once, raised it one level (issue 15: one level per
+     * evaluation); the next step of the schedule names the other clock. */
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM requests r WHERE r.type = 'complaint' AND r.escalation_level = "
              "%d AND (SELECT count(*) FROM sla_alerts a WHERE a.request_id = r.id AND a.kind = "
              "'escalation') = %d AND (SELECT count(DISTINCT a.target) FROM sla_alerts a WHERE "
-             "a.request_id = r.id AND a.kind = 'escalation') = 2",
-             cmp, cmp);
+             "a.request_id = r.id AND a.kind = 'escalation') = least(%d, 2)",
+             cmp, cmp, cmp);
     assert_int_equal(sql_long(sql), N_COMPLAINTS);
     /* The request's level is its highest escalation. */
     assert_int_equal(sql_long("SELECT count(*) FROM requests r WHERE r.escalation_level <> "
@@ -319,9 +320,9 @@ static void test_three_processes_one_escalation_per_breach(void **state)
         sweepers[i] = start_sweeper();
         assert_true(sweepers[i] > 0);
     }
-    long want1 = N_INQUIRIES + 2L * N_COMPLAINTS;
+    long want1 = N_INQUIRIES + N_COMPLAINTS;
     assert_int_equal(race_until(want1), want1);
-    check_ledger(1, 2);
+    check_ledger(1, 1);
     int pending = (int)sql_long("SELECT count(*) FROM requests WHERE sla_next_check <= now()");
     assert_int_equal(pending, 0);
 
@@ -331,7 +332,7 @@ static void test_three_processes_one_escalation_per_breach(void **state)
              "sla_next_check IS NOT NULL");
     long want2 = want1 + N_INQUIRIES + N_COMPLAINTS;
     assert_int_equal(race_until(want2), want2);
-    check_ledger(2, 3);
+    check_ledger(2, 2);
 
     /* Every process shuts down cleanly. */
     for (int i = 0; i < N_SWEEPERS; i++) {

@@ -70,9 +70,13 @@ static bool ref_open(const ref_cal_t *c, const tz_rules_t *tz, int64_t t)
 }
 
 /* Pauses as the clock sees them: [from, to) with from >= start, an open
- * pause ending at met_at (if met) or now. */
-static bool ref_paused(const sla_pause_t *p, int n, int64_t start, int64_t open_end, int64_t t)
+ * pause ending at met_at (if met) or now; a met clock is frozen at met_at, so
+ * nothing after it is a pause of that clock. */
+static bool ref_paused(const sla_pause_t *p, int n, int64_t start, int64_t open_end, bool met,
+                       int64_t t)
 {
+    if (met && t >= open_end)
+        return false;
     for (int i = 0; i < n; i++) {
         int64_t f = p[i].from < start ? start : p[i].from;
         int64_t e = p[i].to == SLA_PAUSE_OPEN ? open_end : p[i].to;
@@ -147,7 +151,7 @@ static int ref_clock(const sla_target_t *tg, const ref_cal_t *c, const tz_rules_
             return -1;
         }
         bool open = biz ? ref_open(c, tz, t) : true;
-        bool ps = ref_paused(p, np, start, end, t);
+        bool ps = ref_paused(p, np, start, end, met_at != 0, t);
         if (t < end && open) {
             if (ps)
                 paused += 60;
