@@ -35,27 +35,12 @@
 #include "core/sla_request.h"
 #include "core/tz.h"
 #include "tests/core/sla_oracle_ref.h"
+#include "tests/lib/zones.h"
 
 static const char *zone_names[] = {"Asia/Shanghai",    "America/New_York",    "Europe/Berlin",
                                    "Australia/Sydney", "Australia/Lord_Howe", "UTC"};
 #define NZONES (sizeof(zone_names) / sizeof(zone_names[0]))
 static tz_rules_t *zones[NZONES];
-
-static tz_rules_t *load_zone(const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    static unsigned char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-    tz_rules_t *tz = NULL;
-    if (core_tz_parse_tzif(buf, n, &tz) != 0)
-        fail_msg("cannot parse %s", path);
-    return tz;
-}
 
 static uint64_t rng_state;
 
@@ -347,7 +332,7 @@ static void test_oracle(void **state)
     fflush(stdout);
 
     for (size_t z = 0; z < NZONES; z++)
-        zones[z] = load_zone(zone_names[z]);
+        zones[z] = th_zone(zone_names[z]);
 
     long mismatches = 0, printed = 0, beyond = 0;
     long kinds[SLA_KIND_COUNT] = {0}, states[SLA_STATE_COUNT] = {0};
@@ -703,7 +688,7 @@ static void test_oracle_requests(void **state)
     long only = env ? strtol(env, NULL, 10) : -1;
     printf("sla request oracle: seed %" PRIu64 ", %ld cases\n", seed, ncases);
     for (size_t z = 0; z < NZONES; z++)
-        zones[z] = load_zone(zone_names[z]);
+        zones[z] = th_zone(zone_names[z]);
     long bad = 0, clocks = 0, reopens = 0, rises = 0, multi = 0, printed = 0;
     for (long idx = 0; idx < ncases; idx++) {
         if (only >= 0 && idx != only)
