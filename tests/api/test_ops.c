@@ -20,7 +20,8 @@
 static int setup(void **state)
 {
     (void)state;
-    return th_start(NULL);
+    static const char *const env[] = {"DESK_METRICS_TOKEN=ops-test-metrics-token", NULL};
+    return th_start(env);
 }
 
 static int teardown(void **state)
@@ -43,7 +44,7 @@ static void test_health_ready_metrics(void **state)
     r = th_req("GET", "/v1/me", th_token("agent"), NULL, NULL);
     assert_int_equal(r->status, 200);
     th_free(r);
-    r = th_req("GET", "/metrics", NULL, NULL, NULL);
+    r = th_req("GET", "/metrics", "ops-test-metrics-token", NULL, NULL);
     assert_int_equal(r->status, 200);
     assert_non_null(strstr(
         r->body, "deskd_http_requests_total{route=\"/v1/me\",method=\"GET\",status=\"200\"}"));
