@@ -621,6 +621,8 @@ static sla_event_t *parse_events(const char *json, size_t *n, cJSON **tree)
     *n = 0;
     int cnt = cJSON_GetArraySize(*tree);
     sla_event_t *ev = calloc((size_t)cnt + 1, sizeof *ev);
+    if (!ev)
+        return NULL; /* out of memory: no events, and the evaluation fails */
     const cJSON *e;
     cJSON_ArrayForEach(e, *tree)
     {
@@ -735,6 +737,10 @@ static int eval_row(db_conn_t *c, PGresult *r, int i, int64_t now, int reapply, 
     cJSON *tree;
     size_t n;
     sla_event_t *ev = parse_events(PQgetvalue(r, i, C_EVENTS), &n, &tree);
+    if (!ev) {
+        cJSON_Delete(tree);
+        return -1;
+    }
     int rc = core_sla_request_eval(&x->pol, &x->cal->cal, &f, ev, n, now, x->v);
     free(ev);
     cJSON_Delete(tree);

@@ -145,7 +145,8 @@ int db_workorder_get(db_conn_t *c, const char *id, const char *org, char **json,
     PGresult *r = db_exec(c, &wo_get, v);
     int rc = db_ok(r) ? PQntuples(r) > 0 : -1;
     if (rc == 1) {
-        *json = strdup(PQgetvalue(r, 0, 0));
+        if (!(*json = strdup(PQgetvalue(r, 0, 0))))
+            rc = -1; /* out of memory */
         snprintf(sc->project_id, sizeof sc->project_id, "%s", PQgetvalue(r, 0, 1));
         snprintf(sc->department_id, sizeof sc->department_id, "%s", PQgetvalue(r, 0, 2));
     }
@@ -189,7 +190,7 @@ int db_idem_claim(db_conn_t *c, const char *org, const char *user, const char *k
     *response = strdup(PQgetvalue(r, 0, 1));
     snprintf(hash_out, 65, "%s", PQgetvalue(r, 0, 2));
     PQclear(r);
-    return 0;
+    return *response ? 0 : -1;
 }
 
 int db_idem_store(db_conn_t *c, const char *org, const char *user, const char *key, int status,
