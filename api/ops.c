@@ -87,19 +87,19 @@ static char *metrics_token; /* DESK_METRICS_TOKEN; NULL: /metrics is switched of
  * of the right length. */
 static int metrics_authorized(req_t *r)
 {
+    const char *h = http_header(r, "Authorization");
+    if (!h) {
+        http_problem(r, 401, "missing_token",
+                     "send Authorization: Bearer <DESK_METRICS_TOKEN> to read the metrics");
+        return -1;
+    }
     if (!metrics_token) {
         http_problem(r, 403, "metrics_disabled",
                      "/metrics is off: start deskd with DESK_METRICS_TOKEN set and send it as "
                      "a bearer token");
         return -1;
     }
-    const char *h = http_header(r, "Authorization");
     size_t want = strlen(metrics_token);
-    if (!h) {
-        http_problem(r, 401, "missing_token",
-                     "send Authorization: Bearer <DESK_METRICS_TOKEN> to read the metrics");
-        return -1;
-    }
     if (strncasecmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != want ||
         CRYPTO_memcmp(h + 7, metrics_token, want) != 0) {
         http_problem(r, 401, "invalid_token", "this is not the metrics token (DESK_METRICS_TOKEN)");
