@@ -55,14 +55,25 @@ static void batch_h(req_t *r)
     cJSON_ArrayForEach(it, items)
     {
         cJSON *res = cJSON_CreateObject();
+        cJSON_AddItemToArray(results, res);
         cJSON_AddNumberToObject(res, "index", idx++);
-        db_simple(c, "SAVEPOINT item");
+        /* Each item in its own savepoint; when one cannot be set or ended the transaction
+         * is in doubt, and the whole batch is refused rather than half-saved. */
+        if (db_simple(c, "SAVEPOINT item") != 0)
+            goto db_failed;
         char *json = NULL;
         api_err_t e = {0};
         int st = api_request_create_one(r, c, it, &json, &e);
         cJSON_AddNumberToObject(res, "status", st);
+        if (st < 300 && db_simple(c, "RELEASE SAVEPOINT item") != 0) {
+            free(json);
+            goto db_failed;
+        }
+        if (st >= 300 && db_simple(c, "ROLLBACK TO SAVEPOINT item") != 0) {
+            free(json);
+            goto db_failed;
+        }
         if (st < 300) {
-            db_simple(c, "RELEASE SAVEPOINT item");
             cJSON *rq = cJSON_Parse(json);
             const char *gm = api_request_gm_now(rq);
             if (gm)
@@ -70,7 +81,6 @@ static void batch_h(req_t *r)
             cJSON_AddItemToObject(res, "request", rq);
             created++;
         } else {
-            db_simple(c, "ROLLBACK TO SAVEPOINT item");
             cJSON *pb = cJSON_AddObjectToObject(res, "problem");
             cJSON_AddNumberToObject(pb, "status", st);
             cJSON_AddStringToObject(pb, "code", e.code ? e.code : "error");
@@ -86,8 +96,9 @@ static void batch_h(req_t *r)
     cJSON_AddNumberToObject(out, "failed", failed);
     char *body = cJSON_PrintUnformatted(out);
     cJSON_Delete(out);
-    if ((claimed && api_idem_finish(r, c, 200, body) != 0) || db_commit(c) != 0) {
+    if (!body || (claimed && api_idem_finish(r, c, 200, body) != 0) || db_commit(c) != 0) {
         http_db_fail(r, "the batch was not saved");
+        db_rollback(c);
     } else {
         /* The batch is committed; a failed sweep here is caught by the background one. */
         for (int i = 0; i < nmajor; i++)
@@ -95,6 +106,11 @@ static void batch_h(req_t *r)
         http_send_json(r, 200, body, NULL);
     }
     free(body);
+    return;
+db_failed:
+    cJSON_Delete(out);
+    http_db_fail(r, "the batch was not saved");
+    db_rollback(c);
 }
 
 void api_batch_register(void)

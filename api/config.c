@@ -135,7 +135,8 @@ static void usage(void)
         printf("  %-22s %-24s %s\n", opts[i].flag, opts[i].env ? opts[i].env : "", opts[i].help);
     printf("\nKeys: DESK_JWT_SECRET or DESK_JWT_SECRET_FILE (HS*, at least 32 bytes);\n"
            "      DESK_JWT_PUBLIC_KEY_FILE (RS*/ES*: verify) and DESK_JWT_PRIVATE_KEY_FILE\n"
-           "      (RS*/ES*: sign tokens at login; without it only external tokens work).\n");
+           "      (RS*/ES*: sign tokens at login; without it only external tokens work).\n"
+           "Metrics: DESK_METRICS_TOKEN, the bearer token GET /metrics requires (unset: off).\n");
 }
 
 int config_load(int argc, char **argv)

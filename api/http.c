@@ -108,6 +108,7 @@ static void send_raw(req_t *r, int status, const char *ctype, const char *body, 
                       "Content-Length: %zu\r\n"
                       "X-Request-Id: %s\r\n"
                       "Cache-Control: no-store\r\n"
+                      "X-Content-Type-Options: nosniff\r\n"
                       "%s\r\n",
                       status, mg_get_response_code_text(r->conn, status), ctype, len, r->request_id,
                       extra ? extra : "");
@@ -163,8 +164,11 @@ void http_send_items(req_t *r, const char *array_json)
 void http_send_empty(req_t *r, int status, const char *extra)
 {
     r->status = status;
-    mg_printf(r->conn, "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nX-Request-Id: %s\r\n%s\r\n", status,
-              mg_get_response_code_text(r->conn, status), r->request_id, extra ? extra : "");
+    mg_printf(r->conn,
+              "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nX-Request-Id: %s\r\nCache-Control: "
+              "no-store\r\nX-Content-Type-Options: nosniff\r\n%s\r\n",
+              status, mg_get_response_code_text(r->conn, status), r->request_id,
+              extra ? extra : "");
 }
 
 void http_send_text(req_t *r, int status, const char *ctype, const char *body)
@@ -515,6 +519,19 @@ db_conn_t *http_db(req_t *r)
         http_problem(r, 503, "database_unavailable",
                      "the database is unreachable or busy; retry shortly");
     return r->db;
+}
+
+int http_no_body(req_t *r)
+{
+    for (size_t i = 0; i < r->body_len; i++) {
+        char ch = r->body[i];
+        if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') {
+            http_problem(r, 400, "body_not_allowed",
+                         "this operation takes no request body; send it without one");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int http_authorize_role(req_t *r, az_action_t action)

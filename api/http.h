@@ -124,6 +124,9 @@ int http_json_too_deep(const char *s, size_t n, int limit);
 /* Parses the body as a JSON object; sends 4xx itself and returns -1 on failure (400
  * json_too_deep beyond JSON_MAX_DEPTH levels, before any recursive parse). */
 int http_json_body(req_t *r);
+/* For operations that take no body: 0 when the body is empty (or only white space),
+ * else sends 400 body_not_allowed and returns -1. */
+int http_no_body(req_t *r);
 /* Gets a pooled DB connection for this request (released automatically); sends 503
  * itself and returns NULL when none can be had. */
 db_conn_t *http_db(req_t *r);

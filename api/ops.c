@@ -1,14 +1,17 @@
 /*
  * api/ops.c — operations endpoints: /healthz (process alive), /readyz (database reachable
  * and schema version right), /metrics (Prometheus text: requests by route and status,
- * a latency histogram, pool gauges).
+ * a latency histogram, pool gauges), which answers only to the scrape token
+ * DESK_METRICS_TOKEN sent as a bearer token.
  */
 #include "api/http.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_SERIES 512
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -77,10 +80,44 @@ static void readyz(req_t *r)
     http_send_json(r, 200, buf, NULL);
 }
 
+static char *metrics_token; /* DESK_METRICS_TOKEN; NULL: /metrics is switched off */
+
+/* 0 when the request carries "Authorization: Bearer <DESK_METRICS_TOKEN>", else sends
+ * the problem and returns -1.  The comparison takes the same time for every wrong token
+ * of the right length. */
+static int metrics_authorized(req_t *r)
+{
+    const char *h = http_header(r, "Authorization");
+    if (!h) {
+        http_problem(r, 401, "missing_token",
+                     "send Authorization: Bearer <DESK_METRICS_TOKEN> to read the metrics");
+        return -1;
+    }
+    if (!metrics_token) {
+        http_problem(r, 403, "metrics_disabled",
+                     "/metrics is off: start deskd with DESK_METRICS_TOKEN set and send it as "
+                     "a bearer token");
+        return -1;
+    }
+    size_t want = strlen(metrics_token);
+    if (strncasecmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != want ||
+        CRYPTO_memcmp(h + 7, metrics_token, want) != 0) {
+        http_problem(r, 401, "invalid_token", "this is not the metrics token (DESK_METRICS_TOKEN)");
+        return -1;
+    }
+    return 0;
+}
+
 static void metrics(req_t *r)
 {
+    if (metrics_authorized(r) != 0)
+        return;
     size_t cap = 8192 + (size_t)MAX_SERIES * 200, o = 0;
     char *out = malloc(cap);
+    if (!out) {
+        http_problem(r, 503, "overloaded", "out of memory; retry");
+        return;
+    }
     pthread_mutex_lock(&mu);
     o += (size_t)snprintf(out + o, cap - o,
                           "# HELP deskd_http_requests_total HTTP requests by route, method and "
@@ -128,6 +165,9 @@ static void metrics(req_t *r)
 
 void api_ops_register(void)
 {
+    const char *tok = getenv("DESK_METRICS_TOKEN");
+    free(metrics_token);
+    metrics_token = tok && tok[0] ? strdup(tok) : NULL;
     http_route("GET", "/healthz", healthz, ROUTE_PUBLIC | ROUTE_NOLOG, NULL);
     http_route("GET", "/readyz", readyz, ROUTE_PUBLIC | ROUTE_NOLOG, NULL);
     http_route("GET", "/metrics", metrics, ROUTE_PUBLIC | ROUTE_NOLOG, NULL);

@@ -196,6 +196,10 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
         }
         if (f->type == FT_SECRET) {
             char *h = malloc(200);
+            if (!h) {
+                http_problem(r, 503, "overloaded", "out of memory; retry");
+                return -1;
+            }
             if (!strcmp(f->name, "password")) {
                 if (strlen(v->valuestring) < 8) {
                     free(h);
@@ -252,6 +256,10 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
             return -1;
         }
         char *s = malloc(32);
+        if (!s) {
+            http_problem(r, 503, "overloaded", "out of memory; retry");
+            return -1;
+        }
         snprintf(s, 32, f->type == FT_INT ? "%.0f" : "%.2f", d);
         *out = s;
         return 1;
@@ -263,7 +271,10 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
                          err);
             return -1;
         }
-        *out = cJSON_PrintUnformatted(v);
+        if (!(*out = cJSON_PrintUnformatted(v))) {
+            http_problem(r, 503, "overloaded", "out of memory; retry");
+            return -1;
+        }
         return 1;
     }
     case FT_UUID_SET: {
@@ -355,6 +366,10 @@ static int user_hook(req_t *r, db_conn_t *c, const char *id)
     if (!v)
         return 0;
     char *lit = malloc(MAX_CLAIM_IDS * 40 + 4);
+    if (!lit) {
+        http_problem(r, 503, "overloaded", "out of memory; retry");
+        return -1;
+    }
     uuid_array_literal(v, lit, MAX_CLAIM_IDS * 40 + 4);
     PGresult *e = db_org_set_user_projects(c, id, r->principal.org_id, lit);
     free(lit);

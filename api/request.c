@@ -7,6 +7,7 @@
 #include "api/request.h"
 #include "api/codec.h"
 #include "api/sla_engine.h"
+#include "db/org.h"
 #include "db/sla.h"
 #include "db/log.h"
 #include "core/request.h"
@@ -242,6 +243,42 @@ static int unit_project_cached(db_conn_t *c, const char *unit, const char *org, 
     return f;
 }
 
+/* Checks the ids a create names against the caller's organisation and the request's
+ * project: project (when not already proven by a unit), the reporting resident and the
+ * department (one of the project or organisation-wide).  0, or -1 with e set. */
+static int ids_in_scope(db_conn_t *c, const principal_t *p, const char *project_id,
+                        const char *check_project, const char *resident_id,
+                        const char *department_id, api_err_t *e)
+{
+    if (check_project) {
+        int f = db_org_project_exists(c, p->org_id, check_project);
+        if (f < 0)
+            return err_set(e, 503, "database_unavailable", "retry shortly"), -1;
+        if (f == 0)
+            return err_set(e, 404, "not_found", "no such project in your scope"), -1;
+    }
+    char owner[40] = "";
+    if (resident_id) {
+        int f = db_resident_project(c, resident_id, p->org_id, owner);
+        if (f < 0)
+            return err_set(e, 503, "database_unavailable", "retry shortly"), -1;
+        if (f == 0 || strcmp(owner, project_id) != 0)
+            return err_set(e, 422, "invalid_field",
+                           "'reporter.resident_id' is not a resident of the request's project"),
+                   -1;
+    }
+    if (department_id) {
+        int f = db_department_project(c, department_id, p->org_id, owner);
+        if (f < 0)
+            return err_set(e, 503, "database_unavailable", "retry shortly"), -1;
+        if (f == 0 || (owner[0] && strcmp(owner, project_id) != 0))
+            return err_set(e, 422, "invalid_field",
+                           "'department_id' is not a department of the request's project"),
+                   -1;
+    }
+    return 0;
+}
+
 static const char *const create_fields[] = {"project_id",
                                             "type",
                                             "channel",
@@ -405,6 +442,11 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
                        az == AZ_FORBIDDEN ? "your role may not register requests"
                                           : "no such project or unit in your scope"),
                e->status;
+    /* Scope before any work: every id in the body must lie in the caller's organisation
+     * and in the request's project (a unit's project came from the unit itself). */
+    if (ids_in_scope(c, p, project_id, unit_id ? NULL : project_id,
+                     rep_res == own_res ? NULL : rep_res, department_id, e) != 0)
+        return e->status;
 
     /* External reference (integrations). */
     const cJSON *ext = cJSON_GetObjectItemCaseSensitive(body, "external_ref");
@@ -535,8 +577,10 @@ int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **jso
     } else if (PQntuples(res) == 0) {
         err_set(e, 404, "not_found", "no such project in your scope");
         status = 404;
+    } else if (!(*json = strdup(PQgetvalue(res, 0, 0)))) {
+        err_set(e, 503, "overloaded", "out of memory; retry");
+        status = 503;
     } else {
-        *json = strdup(PQgetvalue(res, 0, 0));
         status = 201;
     }
     PQclear(res);
@@ -968,6 +1012,19 @@ static void patch_h(req_t *r)
     PQclear(res);
 }
 
+/* Whether a staff member (role as stored) works on the project: organisation-wide roles
+ * do, others when assigned to it.  1 / 0 / -1. */
+static int staff_in_project(db_conn_t *c, const char *user_id, const char *role, const char *org,
+                            const char *project)
+{
+    int rl = core_role_from_string(role);
+    if (rl < 0 || rl == ROLE_RESIDENT)
+        return 0;
+    if (core_authz_org_wide((role_t)rl))
+        return 1;
+    return db_user_in_project(c, user_id, org, project);
+}
+
 static const char *const action_fields[] = {"occurred_at",   "department_id",
                                             "assignee_id",   "appointment_at",
                                             "result",        "signer",
@@ -1154,10 +1211,12 @@ static void action_h(req_t *r)
             f.signer_is_adult_household_member = in == 1 && adult;
         } else {
             char role[20], did[40], dkind[20];
-            if (db_staff_lookup(c, signer_user, p->org_id, role, did, dkind, signer_name) != 1) {
+            if (db_staff_lookup(c, signer_user, p->org_id, role, did, dkind, signer_name) != 1 ||
+                staff_in_project(c, signer_user, role, p->org_id, row.sc.project_id) != 1) {
                 db_rollback(c);
                 http_problem(r, 422, "signer_not_qualified",
-                             "the signing staff member does not exist or is inactive");
+                             "the signing staff member does not exist, is inactive or does not "
+                             "work on the request's project");
                 goto out;
             }
             f.signer_kind = SIGNER_STAFF;
@@ -1168,20 +1227,33 @@ static void action_h(req_t *r)
     }
     /* Dispatch: the department and assignee must be real. */
     if (act == REQ_ACTION_DISPATCH || act == REQ_ACTION_REDISPATCH) {
-        char dk[20];
-        int df = db_department_kind(c, dept, p->org_id, dk);
-        if (df != 1) {
+        char dp[40];
+        int df = db_department_project(c, dept, p->org_id, dp);
+        if (df != 1 || (dp[0] && strcmp(dp, row.sc.project_id) != 0)) {
             db_rollback(c);
-            http_problem(r, 422, "invalid_field", "'department_id' is not a department of yours");
+            if (df < 0)
+                http_problem(r, 503, "database_unavailable", "retry shortly");
+            else
+                http_problem(r, 422, "invalid_field",
+                             "'department_id' is not a department of the request's project");
             goto out;
         }
         if (assignee) {
             char role[20], did[40], dkind[20], nm[128];
-            if (db_staff_lookup(c, assignee, p->org_id, role, did, dkind, nm) != 1 ||
-                strcmp(did, dept) != 0) {
+            int sf = db_staff_lookup(c, assignee, p->org_id, role, did, dkind, nm);
+            int inp = sf == 1 && strcmp(did, dept) == 0
+                          ? staff_in_project(c, assignee, role, p->org_id, row.sc.project_id)
+                          : 0;
+            if (sf < 0 || inp < 0) {
+                db_rollback(c);
+                http_problem(r, 503, "database_unavailable", "retry shortly");
+                goto out;
+            }
+            if (!inp) {
                 db_rollback(c);
                 http_problem(r, 422, "invalid_field",
-                             "'assignee_id' must be an active member of the department");
+                             "'assignee_id' must be an active member of the department who "
+                             "works on the request's project");
                 goto out;
             }
         }

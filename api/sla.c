@@ -166,7 +166,7 @@ static void escalate_h(req_t *r)
 static void reapply_h(req_t *r)
 {
     const char *id = http_uuid_param(r, 0);
-    if (!id || http_authorize_role(r, AZ_SLA_ADMIN) != 0)
+    if (!id || http_authorize_role(r, AZ_SLA_ADMIN) != 0 || http_no_body(r) != 0)
         return;
     db_conn_t *c = http_db(r);
     request_row_t row;
@@ -269,6 +269,11 @@ static void extension_create_h(req_t *r)
     }
     char *body = strdup(PQgetvalue(x, 0, 0));
     PQclear(x);
+    if (!body) {
+        db_rollback(c);
+        http_problem(r, 503, "overloaded", "out of memory; nothing was saved; retry");
+        return;
+    }
     cJSON *d = cJSON_Parse(body);
     commit_with_event(r, c, id, &row, "sla_extension_requested", d, NULL, 201, body);
     cJSON_Delete(d);
@@ -337,6 +342,12 @@ static void extension_decide(req_t *r, int approve)
         return;
     }
     char *body = strdup(PQgetvalue(x, 0, 0));
+    if (!body) {
+        PQclear(x);
+        db_rollback(c);
+        http_problem(r, 503, "overloaded", "out of memory; nothing was saved; retry");
+        return;
+    }
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "extension_id", eid);
     cJSON_AddStringToObject(d, "target", PQgetvalue(x, 0, 1));
@@ -521,6 +532,11 @@ static void policy_list_h(req_t *r)
     for (int i = 0; i < PQntuples(x); i++)
         total += (size_t)PQgetlength(x, i, 0) + 1;
     char *out = malloc(total);
+    if (!out) {
+        PQclear(x);
+        http_problem(r, 503, "overloaded", "out of memory; retry");
+        return;
+    }
     size_t o = (size_t)sprintf(out, "{\"items\":[");
     for (int i = 0; i < PQntuples(x); i++)
         o += (size_t)sprintf(out + o, "%s%s", i ? "," : "", PQgetvalue(x, i, 0));
@@ -749,7 +765,7 @@ static void notifications_h(req_t *r)
 static void notification_read_h(req_t *r)
 {
     const char *id = http_uuid_param(r, 0);
-    if (!id || http_authorize_role(r, AZ_NOTIFICATION_READ) != 0)
+    if (!id || http_authorize_role(r, AZ_NOTIFICATION_READ) != 0 || http_no_body(r) != 0)
         return;
     db_conn_t *c = http_db(r);
     if (!c)
@@ -767,17 +783,15 @@ static void notification_read_h(req_t *r)
 
 static void sweep_h(req_t *r)
 {
-    if (http_authorize_role(r, AZ_OPS) != 0)
-        return;
-    if (r->body_len && http_json_body(r) != 0)
+    if (http_authorize_role(r, AZ_OPS) != 0 || http_no_body(r) != 0)
         return;
     db_conn_t *c = http_db(r);
     if (!c)
         return;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    sla_sweep_stats_t st;
-    if (sla_sweep(c, now_s(), 1000000, &st) != 0) {
+    sla_sweep_stats_t st; /* the caller's organisation only: its counts are all it sees */
+    if (sla_sweep_org(c, r->principal.org_id, now_s(), 1000000, &st) != 0) {
         http_problem(r, 503, "sweep_failed", "the sweep could not complete; it is safe to retry");
         return;
     }

@@ -21,11 +21,9 @@
 
 /* ---------------------------------------------------------------- time zones */
 
-static struct {
-    char name[64];
-    tz_rules_t *tz;
-} zones[128];
-static int nzones;
+/* Every zone a calendar has named, loaded once.  The table grows (zones are never
+ * evicted: cached calendars point at them), bounded by the files in ZONEINFO. */
+static tz_table_t *zones;
 static pthread_mutex_t zone_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static const tz_rules_t *tz_get(const char *name)
@@ -41,10 +39,11 @@ static const tz_rules_t *tz_get(const char *name)
     }
     const tz_rules_t *found = NULL;
     pthread_mutex_lock(&zone_mu);
-    for (int i = 0; i < nzones && !found; i++)
-        if (!strcmp(zones[i].name, name))
-            found = zones[i].tz;
-    if (!found && nzones < 128) {
+    if (!zones)
+        zones = core_tz_table_new();
+    if (zones)
+        found = core_tz_table_find(zones, name);
+    if (!found && zones) {
         char path[128];
         snprintf(path, sizeof path, ZONEINFO "%s", name);
         FILE *f = fopen(path, "rb");
@@ -53,12 +52,8 @@ static const tz_rules_t *tz_get(const char *name)
         if (f && buf) {
             size_t n = fread(buf, 1, 1 << 16, f);
             tz_rules_t *tz = NULL;
-            if (n > 0 && core_tz_parse_tzif(buf, n, &tz) == 0) {
-                snprintf(zones[nzones].name, sizeof zones[nzones].name, "%s", name);
-                zones[nzones].tz = tz;
-                nzones++;
-                found = tz;
-            }
+            if (n > 0 && core_tz_parse_tzif(buf, n, &tz) == 0)
+                found = core_tz_table_add(zones, name, tz);
         }
         if (f)
             fclose(f);
@@ -196,6 +191,7 @@ typedef struct cal_entry {
     calendar_t cal;
     int32_t *holidays, *makeup;
     char tz[64];
+    int refs, cached; /* see calendar_load */
 } cal_entry_t;
 
 static void cal_free(cal_entry_t *e)
@@ -212,6 +208,11 @@ static cal_entry_t *calendar_parse(const char *json, char *err, size_t errlen)
 {
     cJSON *j = cJSON_Parse(json);
     cal_entry_t *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        cJSON_Delete(j);
+        return NULL;
+    }
     const cJSON *tzj = cJSON_GetObjectItemCaseSensitive(j, "time_zone");
     const cJSON *weekly = cJSON_GetObjectItemCaseSensitive(j, "weekly");
     if (!cJSON_IsObject(j)) {
@@ -385,25 +386,43 @@ static cJSON *policy_json(const sla_policy_t *p)
 
 /* ---------------------------------------------------------------- caches */
 
-#define MAX_CACHED 8192
+/* Every cache is bounded: a direct-mapped table in which a key has one slot and a
+ * newcomer replaces whatever held it, so memory stays fixed however many versions and
+ * projects there are.  Policy and calendar versions are keyed by their version id, a
+ * globally unique UUID that only ever comes from a configuration read for the caller's
+ * own organisation.  A project's configuration is keyed by organisation *and* project
+ * and is cached only when the project exists in that organisation, so a caller of one
+ * organisation can neither read nor overwrite what another organisation sees. */
+#define POL_SLOTS  4096
+#define CAL_SLOTS  1024
+#define PROJ_SLOTS 512
 static struct {
     char id[40];
     sla_policy_t p;
-} pol_cache[MAX_CACHED];
-static int npol_cache;
-static cal_entry_t *cal_cache[MAX_CACHED];
-static int ncal_cache;
+} pol_cache[POL_SLOTS];
+static cal_entry_t *cal_cache[CAL_SLOTS];
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned key_hash(const char *a, const char *b)
+{
+    unsigned h = 2166136261u; /* FNV-1a over a, NUL, b */
+    for (const char *s = a; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    h *= 16777619u;
+    for (const char *s = b ? b : ""; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
 
 static int policy_load(db_conn_t *c, const char *version_id, sla_policy_t *out)
 {
+    unsigned k = key_hash(version_id, NULL) % POL_SLOTS;
     pthread_mutex_lock(&cache_mu);
-    for (int i = 0; i < npol_cache; i++)
-        if (!strcmp(pol_cache[i].id, version_id)) {
-            *out = pol_cache[i].p;
-            pthread_mutex_unlock(&cache_mu);
-            return 0;
-        }
+    if (!strcmp(pol_cache[k].id, version_id)) {
+        *out = pol_cache[k].p;
+        pthread_mutex_unlock(&cache_mu);
+        return 0;
+    }
     pthread_mutex_unlock(&cache_mu);
     char *def = db_sla_version_definition(c, version_id, 0);
     char err[256] = "definition not found";
@@ -416,30 +435,35 @@ static int policy_load(db_conn_t *c, const char *version_id, sla_policy_t *out)
         return -1;
     }
     pthread_mutex_lock(&cache_mu);
-    if (npol_cache < MAX_CACHED) {
-        snprintf(pol_cache[npol_cache].id, 40, "%s", version_id);
-        pol_cache[npol_cache].p = *out;
-        npol_cache++;
-    }
+    snprintf(pol_cache[k].id, sizeof pol_cache[k].id, "%s", version_id);
+    pol_cache[k].p = *out;
     pthread_mutex_unlock(&cache_mu);
     return 0;
 }
 
-/* Returns a cached calendar, or one the caller must cal_free (*owned set). */
-static cal_entry_t *calendar_load(db_conn_t *c, const char *version_id, int *owned)
+/* A calendar in use is pinned (refs); one replaced in the cache while pinned is freed by
+ * its last user.  Both counters are guarded by cache_mu. */
+static void cal_unpin_locked(cal_entry_t *e)
 {
-    *owned = 0;
+    if (--e->refs == 0 && !e->cached)
+        cal_free(e);
+}
+
+/* Returns a pinned calendar (release with calendar_release), or NULL. */
+static cal_entry_t *calendar_load(db_conn_t *c, const char *version_id)
+{
+    unsigned k = key_hash(version_id, NULL) % CAL_SLOTS;
     pthread_mutex_lock(&cache_mu);
-    for (int i = 0; i < ncal_cache; i++)
-        if (!strcmp(cal_cache[i]->id, version_id)) {
-            cal_entry_t *e = cal_cache[i];
-            pthread_mutex_unlock(&cache_mu);
-            return e;
-        }
+    cal_entry_t *e = cal_cache[k];
+    if (e && !strcmp(e->id, version_id)) {
+        e->refs++;
+        pthread_mutex_unlock(&cache_mu);
+        return e;
+    }
     pthread_mutex_unlock(&cache_mu);
     char *def = db_sla_version_definition(c, version_id, 1);
     char err[256] = "definition not found";
-    cal_entry_t *e = def ? calendar_parse(def, err, sizeof err) : NULL;
+    e = def ? calendar_parse(def, err, sizeof err) : NULL;
     free(def);
     if (!e) {
         char esc[300];
@@ -450,29 +474,38 @@ static cal_entry_t *calendar_load(db_conn_t *c, const char *version_id, int *own
     }
     snprintf(e->id, sizeof e->id, "%s", version_id);
     pthread_mutex_lock(&cache_mu);
-    int i;
-    for (i = 0; i < ncal_cache; i++) /* another thread may have loaded it meanwhile */
-        if (!strcmp(cal_cache[i]->id, version_id))
-            break;
-    if (i < ncal_cache) {
-        cal_entry_t *have = cal_cache[i];
+    cal_entry_t *have = cal_cache[k];
+    if (have && !strcmp(have->id, version_id)) { /* another thread loaded it meanwhile */
+        have->refs++;
         pthread_mutex_unlock(&cache_mu);
         cal_free(e);
         return have;
     }
-    if (ncal_cache < MAX_CACHED) {
-        cal_cache[ncal_cache++] = e;
-    } else {
-        *owned = 1;
+    if (have) { /* replaced: freed now, or by its last user */
+        have->cached = 0;
+        if (have->refs == 0)
+            cal_free(have);
     }
+    e->cached = 1;
+    e->refs = 1;
+    cal_cache[k] = e;
     pthread_mutex_unlock(&cache_mu);
     return e;
+}
+
+static void calendar_release(cal_entry_t *e)
+{
+    if (!e)
+        return;
+    pthread_mutex_lock(&cache_mu);
+    cal_unpin_locked(e);
+    pthread_mutex_unlock(&cache_mu);
 }
 
 /* A project's current configuration. */
 #define MAX_POLICIES 32
 typedef struct proj_cfg {
-    char project[40];
+    char org[40], project[40];
     int64_t loaded;
     char calendar[40];
     int npol;
@@ -482,10 +515,8 @@ typedef struct proj_cfg {
     } pol[MAX_POLICIES];
 } proj_cfg_t;
 
-#define MAX_PROJECTS 512
-#define CFG_TTL_S    5
-static proj_cfg_t proj_cache[MAX_PROJECTS];
-static int nproj_cache;
+#define CFG_TTL_S 5
+static proj_cfg_t proj_cache[PROJ_SLOTS];
 
 static int64_t mono_s(void)
 {
@@ -497,22 +528,26 @@ static int64_t mono_s(void)
 void sla_invalidate_project(const char *project)
 {
     pthread_mutex_lock(&cache_mu);
-    for (int i = 0; i < nproj_cache; i++)
+    for (int i = 0; i < PROJ_SLOTS; i++) /* project ids are unique across organisations */
         if (!strcmp(proj_cache[i].project, project))
             proj_cache[i].loaded = -1000000;
     pthread_mutex_unlock(&cache_mu);
 }
 
+/* The configuration of project in org: 0 (empty when the project has none, or is not a
+ * project of org; only an existing project's configuration is cached) or -1. */
 static int project_cfg(db_conn_t *c, const char *org, const char *project, proj_cfg_t *out)
 {
     int64_t now = mono_s();
+    unsigned k = key_hash(org, project) % PROJ_SLOTS;
     pthread_mutex_lock(&cache_mu);
-    for (int i = 0; i < nproj_cache; i++)
-        if (!strcmp(proj_cache[i].project, project) && now - proj_cache[i].loaded < CFG_TTL_S) {
-            *out = proj_cache[i];
-            pthread_mutex_unlock(&cache_mu);
-            return 0;
-        }
+    proj_cfg_t *slot = &proj_cache[k];
+    if (!strcmp(slot->org, org) && !strcmp(slot->project, project) &&
+        now - slot->loaded < CFG_TTL_S) {
+        *out = *slot;
+        pthread_mutex_unlock(&cache_mu);
+        return 0;
+    }
     pthread_mutex_unlock(&cache_mu);
     PGresult *r = db_sla_project_config(c, org, project);
     if (!db_ok(r)) {
@@ -520,29 +555,30 @@ static int project_cfg(db_conn_t *c, const char *org, const char *project, proj_
         return -1;
     }
     memset(out, 0, sizeof *out);
+    snprintf(out->org, sizeof out->org, "%s", org);
     snprintf(out->project, sizeof out->project, "%s", project);
     out->loaded = now;
+    int exists = 0;
     for (int i = 0; i < PQntuples(r); i++) {
-        if (!strcmp(PQgetvalue(r, i, 0), "calendar")) {
+        const char *kind = PQgetvalue(r, i, 0);
+        if (!strcmp(kind, "project")) {
+            exists = 1;
+        } else if (!strcmp(kind, "calendar")) {
             snprintf(out->calendar, sizeof out->calendar, "%s", PQgetvalue(r, i, 1));
         } else if (out->npol < MAX_POLICIES) {
-            int k = out->npol++;
-            snprintf(out->pol[k].version, 40, "%s", PQgetvalue(r, i, 1));
-            snprintf(out->pol[k].type, 16, "%s", PQgetvalue(r, i, 3));
-            snprintf(out->pol[k].severity, 16, "%s", PQgetvalue(r, i, 4));
-            snprintf(out->pol[k].category, 24, "%s", PQgetvalue(r, i, 5));
+            int n = out->npol++;
+            snprintf(out->pol[n].version, 40, "%s", PQgetvalue(r, i, 1));
+            snprintf(out->pol[n].type, 16, "%s", PQgetvalue(r, i, 3));
+            snprintf(out->pol[n].severity, 16, "%s", PQgetvalue(r, i, 4));
+            snprintf(out->pol[n].category, 24, "%s", PQgetvalue(r, i, 5));
         }
     }
     PQclear(r);
-    pthread_mutex_lock(&cache_mu);
-    int slot = -1;
-    for (int i = 0; i < nproj_cache && slot < 0; i++)
-        if (!strcmp(proj_cache[i].project, project))
-            slot = i;
-    if (slot < 0)
-        slot = nproj_cache < MAX_PROJECTS ? nproj_cache++ : (int)(now % MAX_PROJECTS);
-    proj_cache[slot] = *out;
-    pthread_mutex_unlock(&cache_mu);
+    if (exists) {
+        pthread_mutex_lock(&cache_mu);
+        proj_cache[k] = *out;
+        pthread_mutex_unlock(&cache_mu);
+    }
     return 0;
 }
 
@@ -585,6 +621,8 @@ static sla_event_t *parse_events(const char *json, size_t *n, cJSON **tree)
     *n = 0;
     int cnt = cJSON_GetArraySize(*tree);
     sla_event_t *ev = calloc((size_t)cnt + 1, sizeof *ev);
+    if (!ev)
+        return NULL; /* out of memory: no events, and the evaluation fails */
     const cJSON *e;
     cJSON_ArrayForEach(e, *tree)
     {
@@ -665,8 +703,7 @@ enum {
 
 typedef struct eval_ctx {
     sla_policy_t pol;
-    cal_entry_t *cal;
-    int cal_owned;
+    cal_entry_t *cal; /* pinned: eval_done releases it */
     sla_clock_view_t v[SLA_T__COUNT];
     sla_history_t hist;
     char policy_version[40], calendar_version[40];
@@ -693,7 +730,7 @@ static int eval_row(db_conn_t *c, PGresult *r, int i, int64_t now, int reapply, 
     }
     snprintf(x->policy_version, sizeof x->policy_version, "%s", pv);
     snprintf(x->calendar_version, sizeof x->calendar_version, "%s", cv);
-    if (policy_load(c, pv, &x->pol) != 0 || !(x->cal = calendar_load(c, cv, &x->cal_owned)))
+    if (policy_load(c, pv, &x->pol) != 0 || !(x->cal = calendar_load(c, cv)))
         return -1;
     const char *validity = PQgetvalue(r, i, C_VALIDITY);
     int valid = !strcmp(validity, "valid")     ? REQ_VALIDITY_VALID
@@ -706,6 +743,10 @@ static int eval_row(db_conn_t *c, PGresult *r, int i, int64_t now, int reapply, 
     cJSON *tree;
     size_t n;
     sla_event_t *ev = parse_events(PQgetvalue(r, i, C_EVENTS), &n, &tree);
+    if (!ev) {
+        cJSON_Delete(tree);
+        return -1;
+    }
     int rc = core_sla_request_eval(&x->pol, &x->cal->cal, &f, ev, n, now, x->v);
     free(ev);
     cJSON_Delete(tree);
@@ -715,8 +756,7 @@ static int eval_row(db_conn_t *c, PGresult *r, int i, int64_t now, int reapply, 
 
 static void eval_done(eval_ctx_t *x)
 {
-    if (x->cal_owned)
-        cal_free(x->cal);
+    calendar_release(x->cal);
     x->cal = NULL;
 }
 
@@ -733,16 +773,14 @@ int sla_for_new_request(db_conn_t *c, const char *org, const char *project, cons
     if (!pv || !cfg.calendar[0])
         return 0; /* no SLA configured for this project */
     sla_policy_t pol;
-    int owned;
     cal_entry_t *cal;
-    if (policy_load(c, pv, &pol) != 0 || !(cal = calendar_load(c, cfg.calendar, &owned)))
+    if (policy_load(c, pv, &pol) != 0 || !(cal = calendar_load(c, cfg.calendar)))
         return -1;
     sla_event_t ev = {"create", actor_role, NULL, "received", received, 0, 0, -1, 0, 0};
     sla_request_facts_t f = {type, severity, night_desk, needs_callback, customer_deadline};
     sla_clock_view_t v[SLA_T__COUNT];
     int rc = core_sla_request_eval(&pol, &cal->cal, &f, &ev, 1, now, v);
-    if (owned)
-        cal_free(cal);
+    calendar_release(cal);
     if (rc != 0)
         return -1;
     int64_t next = 0;
@@ -804,21 +842,27 @@ int sla_refresh_request(db_conn_t *c, const char *org, const char *request_id, i
 
 #define SWEEP_BATCH 500
 
-static int sweep(db_conn_t *c, int64_t now, int max_requests, const char *only,
+static int sweep(db_conn_t *c, int64_t now, int max_requests, const char *only, const char *org,
                  sla_sweep_stats_t *st);
 
 int sla_sweep(db_conn_t *c, int64_t now, int max_requests, sla_sweep_stats_t *st)
 {
-    return sweep(c, now, max_requests, NULL, st);
+    return sweep(c, now, max_requests, NULL, NULL, st);
+}
+
+int sla_sweep_org(db_conn_t *c, const char *org, int64_t now, int max_requests,
+                  sla_sweep_stats_t *st)
+{
+    return sweep(c, now, max_requests, NULL, org, st);
 }
 
 int sla_sweep_request(db_conn_t *c, const char *request_id, int64_t now)
 {
     sla_sweep_stats_t st;
-    return sweep(c, now, 1, request_id, &st);
+    return sweep(c, now, 1, request_id, NULL, &st);
 }
 
-static int sweep(db_conn_t *c, int64_t now, int max_requests, const char *only,
+static int sweep(db_conn_t *c, int64_t now, int max_requests, const char *only, const char *org,
                  sla_sweep_stats_t *st)
 {
     memset(st, 0, sizeof *st);
@@ -826,14 +870,14 @@ static int sweep(db_conn_t *c, int64_t now, int max_requests, const char *only,
     rfc3339_format(now, nows);
     /* The common case, nothing due, costs one indexed look-up and no transaction. */
     if (!only) {
-        int due = db_sla_anything_due(c, nows);
+        int due = db_sla_anything_due(c, nows, org);
         if (due <= 0)
             return due;
     }
     while (st->examined < max_requests) {
         if (db_begin(c) != 0)
             return -1;
-        PGresult *r = db_sla_claim(c, nows, SWEEP_BATCH, only);
+        PGresult *r = db_sla_claim(c, nows, SWEEP_BATCH, only, org);
         if (!db_ok(r)) {
             PQclear(r);
             db_rollback(c);

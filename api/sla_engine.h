@@ -40,6 +40,9 @@ typedef struct sla_sweep_stats {
 /* One sweep: claims due requests in batches (FOR UPDATE SKIP LOCKED), records warnings
  * and escalations once each, stores the new due times.  0 / -1. */
 int sla_sweep(db_conn_t *c, int64_t now, int max_requests, sla_sweep_stats_t *st);
+/* The same, limited to the requests of one organisation (an administrator's sweep). */
+int sla_sweep_org(db_conn_t *c, const char *org, int64_t now, int max_requests,
+                  sla_sweep_stats_t *st);
 
 /* Sweeps one request now if it has something due (a major complaint going to the GM
  * at creation).  Must be called outside a transaction.  0 / -1. */

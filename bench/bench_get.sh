@@ -136,7 +136,7 @@ NON2XX="$(wrk_non2xx "$BENCH_TMP/wrk.txt")"
 SOCKERR="$(wrk_sockerr "$BENCH_TMP/wrk.txt")"
 read -r HWM RSS < <(bench_rss "$BENCH_SERVER_PID")
 THREADS="$(bench_threads "$BENCH_SERVER_PID")"
-curl -sS "$BENCH_URL/metrics" >"$BENCH_TMP/metrics.txt"
+bench_metrics >"$BENCH_TMP/metrics.txt"
 BAD_METRIC="$(awk '/^deskd_http_requests_total\{route="\/v1\/units\/\{id\}"/ && !/status="200"/ {s+=$NF} END {print s+0}' "$BENCH_TMP/metrics.txt")"
 POOL_TIMEOUTS="$(awk '/^deskd_db_pool_acquire_timeouts_total/ {print $2}' "$BENCH_TMP/metrics.txt")"
 wall=$((s1 - s0))

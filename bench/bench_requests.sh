@@ -151,13 +151,13 @@ waits_stop() {
 # metric_other ROUTE METHOD GOOD — requests on ROUTE/METHOD deskd counted with a status
 # other than GOOD.
 metric_other() {
-  curl -sS "$BENCH_URL/metrics" |
+  bench_metrics |
     awk -v r="route=\"$1\"" -v m="method=\"$2\"" -v s="status=\"$3\"" \
       '/^deskd_http_requests_total\{/ && index($0, r) && index($0, m) && !index($0, s) {n += $NF}
        END {print n + 0}'
 }
 metric_count() {
-  curl -sS "$BENCH_URL/metrics" |
+  bench_metrics |
     awk -v r="route=\"$1\"" -v m="method=\"$2\"" -v s="status=\"$3\"" \
       '/^deskd_http_requests_total\{/ && index($0, r) && index($0, m) && index($0, s) {n += $NF}
        END {print n + 0}'
@@ -340,7 +340,7 @@ GET_BAD="$(metric_other '/v1/requests/{id}' GET 200)"
 
 read -r HWM RSS < <(bench_rss "$BENCH_SERVER_PID")
 THREADS="$(bench_threads "$BENCH_SERVER_PID")"
-POOL_TIMEOUTS="$(curl -sS "$BENCH_URL/metrics" | awk '/^deskd_db_pool_acquire_timeouts_total/ {print $2}')"
+POOL_TIMEOUTS="$(bench_metrics | awk '/^deskd_db_pool_acquire_timeouts_total/ {print $2}')"
 bench_server_stop
 
 # ---------------------------------------------------------------- pgbench, deskd's statements

@@ -26,6 +26,10 @@ BENCH_SERVER_PID=""
 BENCH_BUILD_DIR="${BENCH_BUILD_DIR:-$ROOT/build-bench}"
 DESKD="${BENCH_DESKD:-$BENCH_BUILD_DIR/deskd}"
 BENCH_DEMO_PASSWORD="${DESK_DEMO_PASSWORD:-demo-pass-2026}"
+BENCH_METRICS_TOKEN="${DESK_METRICS_TOKEN:-bench-metrics-token}"
+
+# bench_metrics — the server's /metrics text (it wants the scrape token).
+bench_metrics() { curl -sS -H "Authorization: Bearer $BENCH_METRICS_TOKEN" "$BENCH_URL/metrics"; }
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'bench: FAIL: %s\n' "$*" >&2; exit 1; }
@@ -128,6 +132,7 @@ bench_server_start() {
   BENCH_URL="http://127.0.0.1:$port"
   log "starting deskd on $BENCH_URL (threads ${DESK_THREADS:-128}, pool ${DESK_POOL_SIZE:-8})"
   DESK_JWT_SECRET="$(bench_secret)" \
+  DESK_METRICS_TOKEN="$BENCH_METRICS_TOKEN" \
   DESK_THREADS="${DESK_THREADS:-128}" \
   DESK_POOL_SIZE="${DESK_POOL_SIZE:-8}" \
   DESK_LOG_LEVEL="${DESK_LOG_LEVEL:-warn}" \

@@ -496,3 +496,118 @@ int64_t core_tz_local_to_utc(const tz_rules_t *tz, int64_t local)
     core_tz_local_resolve(tz, local, out);
     return out[0];
 }
+
+/* ---------------------------------------------------------------- zone table */
+
+/* Open addressing with linear probing, kept at most half full; the slots hold pointers,
+ * so growing moves no rules object and every pointer handed out stays valid. */
+typedef struct {
+    char *name;
+    tz_rules_t *tz;
+} tz_slot_t;
+
+struct tz_table {
+    tz_slot_t *slots;
+    size_t cap; /* a power of two */
+    size_t count;
+};
+
+static size_t tz_name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)h;
+}
+
+tz_table_t *core_tz_table_new(void)
+{
+    tz_table_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->cap = 64;
+    t->slots = calloc(t->cap, sizeof *t->slots);
+    if (!t->slots) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void core_tz_table_free(tz_table_t *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->cap; i++) {
+        free(t->slots[i].name);
+        core_tz_free(t->slots[i].tz);
+    }
+    free(t->slots);
+    free(t);
+}
+
+static size_t tz_table_slot(const tz_slot_t *slots, size_t cap, const char *name)
+{
+    size_t i = tz_name_hash(name) & (cap - 1);
+    while (slots[i].name && strcmp(slots[i].name, name) != 0)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+const tz_rules_t *core_tz_table_find(const tz_table_t *t, const char *name)
+{
+    if (!t || !name)
+        return NULL;
+    size_t i = tz_table_slot(t->slots, t->cap, name);
+    return t->slots[i].name ? t->slots[i].tz : NULL;
+}
+
+static int tz_table_grow(tz_table_t *t)
+{
+    size_t cap = t->cap * 2;
+    tz_slot_t *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return -ENOMEM;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].name)
+            slots[tz_table_slot(slots, cap, t->slots[i].name)] = t->slots[i];
+    free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
+    return 0;
+}
+
+const tz_rules_t *core_tz_table_add(tz_table_t *t, const char *name, tz_rules_t *tz)
+{
+    if (!t || !name || !tz) {
+        core_tz_free(tz);
+        return NULL;
+    }
+    size_t i = tz_table_slot(t->slots, t->cap, name);
+    if (t->slots[i].name) { /* already there: keep the pointer others may hold */
+        core_tz_free(tz);
+        return t->slots[i].tz;
+    }
+    if ((t->count + 1) * 2 > t->cap) {
+        if (tz_table_grow(t) != 0) {
+            core_tz_free(tz);
+            return NULL;
+        }
+        i = tz_table_slot(t->slots, t->cap, name);
+    }
+    char *copy = strdup(name);
+    if (!copy) {
+        core_tz_free(tz);
+        return NULL;
+    }
+    t->slots[i].name = copy;
+    t->slots[i].tz = tz;
+    t->count++;
+    assert(t->count * 2 <= t->cap);
+    return tz;
+}
+
+size_t core_tz_table_count(const tz_table_t *t)
+{
+    return t ? t->count : 0;
+}

@@ -91,4 +91,27 @@ int core_weekday(int64_t days);
 /* floor(a / b) for b > 0, for turning seconds into day numbers before 1970 too. */
 int64_t core_floor_div(int64_t a, int64_t b);
 
+/*
+ * A set of named zones that grows as zones are added (a server loads each zone the
+ * first time a calendar names it).  Lookups are by exact name.  The table owns the
+ * rules it holds; a pointer returned by core_tz_table_find()/core_tz_table_add() stays
+ * valid until core_tz_table_free(), however much the table grows meanwhile, so callers
+ * may keep it (e.g. in a cached calendar).  Growth is bounded by the zones that exist
+ * (the caller only adds zones it could load).  Not thread-safe: the caller serialises.
+ */
+typedef struct tz_table tz_table_t;
+
+/* A new empty table (free with core_tz_table_free), or NULL when out of memory. */
+tz_table_t *core_tz_table_new(void);
+/* Frees the table and every rules object in it.  NULL is a no-op. */
+void core_tz_table_free(tz_table_t *t);
+/* The rules stored under name, or NULL. */
+const tz_rules_t *core_tz_table_find(const tz_table_t *t, const char *name);
+/* Stores tz under name and takes ownership of tz in every case: returns the stored
+ * rules; when name is already present the existing rules are returned and tz is freed;
+ * NULL (tz freed) when out of memory. */
+const tz_rules_t *core_tz_table_add(tz_table_t *t, const char *name, tz_rules_t *tz);
+/* Number of zones stored. */
+size_t core_tz_table_count(const tz_table_t *t);
+
 #endif /* CORE_TZ_H */

@@ -201,6 +201,11 @@ int db_crud_get(db_conn_t *c, resource_t *res, const char *id, const char *org, 
         return 0;
     }
     row->json = strdup(PQgetvalue(r, 0, 0));
+    if (!row->json) { /* out of memory: an error result, answered 503 like any failure */
+        PQclear(r);
+        *err = PQmakeEmptyPGresult(db_pg(c), PGRES_FATAL_ERROR);
+        return -1;
+    }
     snprintf(row->project_id, sizeof row->project_id, "%s", PQgetvalue(r, 0, 1));
     row->version = atoi(PQgetvalue(r, 0, 2));
     PQclear(r);

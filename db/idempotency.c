@@ -46,7 +46,7 @@ int db_idem_claim(db_conn_t *c, const char *org, const char *user, const char *k
     *response = strdup(PQgetvalue(r, 0, 1));
     snprintf(hash_out, 65, "%s", PQgetvalue(r, 0, 2));
     PQclear(r);
-    return 0;
+    return *response ? 0 : -1;
 }
 
 int db_idem_store(db_conn_t *c, const char *org, const char *user, const char *key, int status,

@@ -156,6 +156,14 @@ static const db_stmt_t last_pend = {
     2};
 static const db_stmt_t unit_proj = {
     "unit_project", "SELECT project_id FROM units WHERE id = $1 AND org_id = $2", 2};
+static const db_stmt_t res_proj = {
+    "resident_project", "SELECT project_id FROM residents WHERE id = $1 AND org_id = $2", 2};
+static const db_stmt_t dept_proj = {
+    "dept_project",
+    "SELECT coalesce(project_id::text, '') FROM departments WHERE id = $1 AND org_id = $2", 2};
+static const db_stmt_t user_proj = {
+    "user_in_project",
+    "SELECT 1 FROM user_projects WHERE user_id = $1 AND org_id = $2 AND project_id = $3", 3};
 
 char *db_request_terms_literal(const char *title, const char *description)
 {
@@ -265,8 +273,8 @@ int db_request_get(db_conn_t *c, const char *id, const char *org, int pii, char 
     PGresult *r = db_exec(c, &get_st, v);
     int rc = db_ok(r) ? PQntuples(r) > 0 : -1;
     if (rc == 1) {
-        if (json)
-            *json = strdup(PQgetvalue(r, 0, 0));
+        if (json && !(*json = strdup(PQgetvalue(r, 0, 0))))
+            rc = -1; /* out of memory */
         cp(sc->project_id, sizeof sc->project_id, r, 1);
         cp(sc->unit_id, sizeof sc->unit_id, r, 2);
         cp(sc->department_id, sizeof sc->department_id, r, 3);
@@ -413,6 +421,25 @@ int db_unit_project(db_conn_t *c, const char *unit_id, const char *org, char pro
     return one_text(c, &unit_proj, v, project, 40);
 }
 
+int db_resident_project(db_conn_t *c, const char *resident_id, const char *org, char project[40])
+{
+    const char *v[] = {resident_id, org};
+    return one_text(c, &res_proj, v, project, 40);
+}
+
+int db_department_project(db_conn_t *c, const char *dept_id, const char *org, char project[40])
+{
+    const char *v[] = {dept_id, org};
+    return one_text(c, &dept_proj, v, project, 40);
+}
+
+int db_user_in_project(db_conn_t *c, const char *user_id, const char *org, const char *project)
+{
+    char one[8];
+    const char *v[] = {user_id, org, project};
+    return one_text(c, &user_proj, v, one, sizeof one);
+}
+
 /* ---------------------------------------------------------------- lists */
 
 int db_request_list_sql(const request_filter_t *f, char **sql, const char **vals)
@@ -420,6 +447,9 @@ int db_request_list_sql(const request_filter_t *f, char **sql, const char **vals
     size_t cap = 4096, n = 0;
     char *s = malloc(cap);
     int p = 0;
+    *sql = NULL;
+    if (!s)
+        return -1;
 #define ADD(...) n += (size_t)snprintf(s + n, cap - n, __VA_ARGS__)
     int a, b;
     vals[p++] = f->pii ? "true" : "false";
@@ -501,6 +531,8 @@ PGresult *db_request_list(db_conn_t *c, const request_filter_t *f)
     char *sql;
     const char *vals[40];
     int n = db_request_list_sql(f, &sql, vals);
+    if (n < 0) /* out of memory: an error result the caller handles like any failure */
+        return PQmakeEmptyPGresult(db_pg(c), PGRES_FATAL_ERROR);
     PGresult *r = db_query(c, sql, n, vals);
     free(sql);
     return r;

@@ -99,6 +99,12 @@ int db_staff_lookup(db_conn_t *c, const char *user_id, const char *org, char rol
 int db_user_resident(db_conn_t *c, const char *user_id, const char *org, char resident_id[40]);
 /* Unit → project and whether it exists in the org.  1 / 0 / -1. */
 int db_unit_project(db_conn_t *c, const char *unit_id, const char *org, char project[40]);
+/* Resident → project, when the resident exists in the org.  1 / 0 / -1. */
+int db_resident_project(db_conn_t *c, const char *resident_id, const char *org, char project[40]);
+/* Department → its project ("" for an organisation-wide department).  1 / 0 / -1. */
+int db_department_project(db_conn_t *c, const char *dept_id, const char *org, char project[40]);
+/* Whether the user is assigned to the project (user_projects).  1 / 0 / -1. */
+int db_user_in_project(db_conn_t *c, const char *user_id, const char *org, const char *project);
 
 /* Lists.  Filter values are text; NULL means "no filter". */
 typedef struct request_filter {

@@ -14,6 +14,9 @@ static const db_stmt_t project_config = {
     "p.match_category, p.name, p.id, v.version, p.created_at FROM sla_policies p JOIN "
     "sla_policy_versions v ON v.policy_id = p.id AND v.version = p.current_version WHERE "
     "p.project_id = $2 AND p.org_id = $1 AND p.active "
+    /* one 'project' row when the project exists in the organisation */
+    "UNION ALL SELECT 'project', j.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM "
+    "projects j WHERE j.id = $2 AND j.org_id = $1 "
     /* policies in a fixed order: among equally specific matches the oldest wins */
     "ORDER BY 10 NULLS FIRST, 8",
     2};
@@ -128,14 +131,14 @@ static const db_stmt_t req_sla_lock = {"sla_request_lock",
  * of the claimed rows only. */
 static const db_stmt_t claim_ids = {
     "sla_claim_ids",
-    "SELECT id FROM requests WHERE sla_next_check <= $1::timestamptz ORDER BY sla_next_check "
-    "LIMIT $2 FOR UPDATE SKIP LOCKED",
-    2};
+    "SELECT id FROM requests WHERE sla_next_check <= $1::timestamptz AND ($3::uuid IS NULL OR "
+    "org_id = $3) ORDER BY sla_next_check LIMIT $2 FOR UPDATE SKIP LOCKED",
+    3};
 static const db_stmt_t anything_due = {
     "sla_anything_due",
-    "SELECT EXISTS (SELECT 1 FROM requests WHERE sla_next_check <= $1::timestamptz ORDER BY "
-    "sla_next_check LIMIT 1)",
-    1};
+    "SELECT EXISTS (SELECT 1 FROM requests WHERE sla_next_check <= $1::timestamptz AND ($2::uuid "
+    "IS NULL OR org_id = $2) ORDER BY sla_next_check LIMIT 1)",
+    2};
 static const db_stmt_t claim = {"sla_claim",
                                 "SELECT " REQ_SLA_COLS ", r.id, r.org_id, r.category FROM requests "
                                 "r " REQ_SLA_JOINS "WHERE r.id = ANY($1::uuid[])",
@@ -404,29 +407,34 @@ int db_sla_request_store(db_conn_t *c, const char *id, const char *const vals[11
     return exec_ok(c, &req_store, v);
 }
 
-int db_sla_anything_due(db_conn_t *c, const char *now)
+int db_sla_anything_due(db_conn_t *c, const char *now, const char *org)
 {
-    const char *v[] = {now};
+    const char *v[] = {now, org};
     /* Unnamed, so it is planned with the actual time: a generic plan cannot tell how
      * many rows are due and falls back to scanning the table. */
-    PGresult *r = db_query(c, anything_due.sql, 1, v);
+    PGresult *r = db_query(c, anything_due.sql, 2, v);
     int rc = db_ok(r) ? PQgetvalue(r, 0, 0)[0] == 't' : -1;
     PQclear(r);
     return rc;
 }
 
-PGresult *db_sla_claim(db_conn_t *c, const char *now, int limit, const char *only)
+PGresult *db_sla_claim(db_conn_t *c, const char *now, int limit, const char *only, const char *org)
 {
     char l[16];
     snprintf(l, sizeof l, "%d", limit);
     const char *v[] = {now, l, only};
     if (only)
         return db_exec(c, &claim_one, v);
-    PGresult *ids = db_query(c, claim_ids.sql, 2, v);
+    const char *w3[] = {now, l, org};
+    PGresult *ids = db_query(c, claim_ids.sql, 3, w3);
     if (!db_ok(ids) || PQntuples(ids) == 0)
         return ids;
     int n = PQntuples(ids);
     char *arr = malloc((size_t)n * 38 + 3);
+    if (!arr) { /* an error result the caller handles like any failed query */
+        PQclear(ids);
+        return PQmakeEmptyPGresult(db_pg(c), PGRES_FATAL_ERROR);
+    }
     size_t o = 0;
     arr[o++] = '{';
     for (int i = 0; i < n; i++) {

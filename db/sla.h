@@ -8,8 +8,10 @@
 #include "db/db.h"
 
 /* The project's current calendar and active policies.  Rows: kind ('calendar' |
- * 'policy'), version_id, definition (json text), match_type, match_severity,
- * match_category, name, policy_id, version.  Caller PQclears. */
+ * 'policy' | 'project'), version_id, definition (json text), match_type, match_severity,
+ * match_category, name, policy_id, version.  The one 'project' row (version_id: the
+ * project id) is there only when the project exists in the organisation.  Caller
+ * PQclears. */
 PGresult *db_sla_project_config(db_conn_t *c, const char *org, const char *project);
 /* A version's definition by id (policy or calendar): json text malloc'd, or NULL. */
 char *db_sla_version_definition(db_conn_t *c, const char *version_id, int calendar);
@@ -49,11 +51,13 @@ PGresult *db_sla_request(db_conn_t *c, const char *org, const char *id, int lock
 int db_sla_request_store(db_conn_t *c, const char *id, const char *const vals[11]);
 
 /* Sweeper: claims up to limit requests whose next check is due (FOR UPDATE SKIP
- * LOCKED) inside the caller's transaction; `only` (or NULL) limits it to one request.
+ * LOCKED) inside the caller's transaction; `only` (or NULL) limits it to one request,
+ * `org` (or NULL) to one organisation.
  * Same columns as db_sla_request plus id, org_id. */
-PGresult *db_sla_claim(db_conn_t *c, const char *now, int limit, const char *only);
-/* One round trip, no transaction: is any request due for a check?  1 / 0 / -1. */
-int db_sla_anything_due(db_conn_t *c, const char *now);
+PGresult *db_sla_claim(db_conn_t *c, const char *now, int limit, const char *only, const char *org);
+/* One round trip, no transaction: is any request (of org, or of any organisation when
+ * org is NULL) due for a check?  1 / 0 / -1. */
+int db_sla_anything_due(db_conn_t *c, const char *now, const char *org);
 /* Applies alerts (JSON array of {request_id, org_id, project_id, target, kind, level,
  * due_at, seq, number, assignee_id}) — inserts the ones not yet recorded, their
  * timeline events and notifications, and raises levels.  Returns a result with

@@ -40,7 +40,8 @@ int db_workorder_get(db_conn_t *c, const char *id, const char *org, char **json,
     PGresult *r = db_exec(c, &wo_get, v);
     int rc = db_ok(r) ? PQntuples(r) > 0 : -1;
     if (rc == 1) {
-        *json = strdup(PQgetvalue(r, 0, 0));
+        if (!(*json = strdup(PQgetvalue(r, 0, 0))))
+            rc = -1; /* out of memory */
         snprintf(sc->project_id, sizeof sc->project_id, "%s", PQgetvalue(r, 0, 1));
         snprintf(sc->department_id, sizeof sc->department_id, "%s", PQgetvalue(r, 0, 2));
     }

@@ -17,6 +17,20 @@
 
 #include "tests/lib/harness.h"
 
+static int setup(void **state)
+{
+    (void)state;
+    static const char *const env[] = {"DESK_METRICS_TOKEN=ops-test-metrics-token", NULL};
+    return th_start(env);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    th_stop();
+    return 0;
+}
+
 static void test_health_ready_metrics(void **state)
 {
     (void)state;
@@ -30,7 +44,7 @@ static void test_health_ready_metrics(void **state)
     r = th_req("GET", "/v1/me", th_token("agent"), NULL, NULL);
     assert_int_equal(r->status, 200);
     th_free(r);
-    r = th_req("GET", "/metrics", NULL, NULL, NULL);
+    r = th_req("GET", "/metrics", "ops-test-metrics-token", NULL, NULL);
     assert_int_equal(r->status, 200);
     assert_non_null(strstr(
         r->body, "deskd_http_requests_total{route=\"/v1/me\",method=\"GET\",status=\"200\"}"));
@@ -188,5 +202,5 @@ int main(void)
         cmocka_unit_test(test_configuration_flags),
         cmocka_unit_test(test_graceful_restart),
     };
-    return cmocka_run_group_tests(tests, th_group_start, th_group_stop);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }
