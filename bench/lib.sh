@@ -128,6 +128,7 @@ bench_server_start() {
   BENCH_URL="http://127.0.0.1:$port"
   log "starting deskd on $BENCH_URL (threads ${DESK_THREADS:-128}, pool ${DESK_POOL_SIZE:-8})"
   DESK_JWT_SECRET="$(bench_secret)" \
+  DESK_PII_KEY="${DESK_PII_KEY:-$(head -c 48 /dev/urandom | base64 | tr -d '\n')}" \
   DESK_THREADS="${DESK_THREADS:-128}" \
   DESK_POOL_SIZE="${DESK_POOL_SIZE:-8}" \
   DESK_LOG_LEVEL="${DESK_LOG_LEVEL:-warn}" \

@@ -92,6 +92,7 @@ static pid_t start_sweeper(void)
         setenv("DATABASE_URL", th_dburl(), 1);
         setenv("DESK_LISTEN", listen, 1);
         setenv("DESK_JWT_SECRET", "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz", 1);
+        setenv("DESK_PII_KEY", "test-pii-key-0123456789-abcdefghijklmnopqrstuvwxyz", 1);
         setenv("DESK_PBKDF2_ITER", "20000", 1);
         setenv("DESK_THREADS", "4", 1);
         setenv("DESK_POOL_SIZE", "3", 1);
