@@ -101,25 +101,45 @@ static void revoke_local(const char *user_id, int all)
 {
     long now = (long)time(NULL);
     pthread_mutex_lock(&revoked_mu);
-    struct revoked *slot = NULL;
-    for (int i = 0; i < MAX_REVOKED; i++) {
+    struct revoked *slot = NULL, *free_slot = NULL, *soonest = NULL;
+    for (int i = 0; i < MAX_REVOKED && !slot; i++) {
         struct revoked *e = &revoked[i];
-        if (e->user[0] && !strcmp(e->user, user_id)) {
+        if (!e->user[0]) {
+            if (!free_slot)
+                free_slot = e;
+        } else if (!strcmp(e->user, user_id)) {
             slot = e;
-            break;
+        } else if (!soonest || e->until < soonest->until) {
+            soonest = e;
         }
-        if (!slot || !e->user[0] || (slot->user[0] && e->until < slot->until))
-            slot = e; /* free, or the soonest to expire */
     }
+    long since = now + 1; /* iat has whole seconds: every token of this second is refused */
+    if (slot && slot->since >= since)
+        since = slot->since + 1; /* tokens dated after an earlier revocation of this second */
     /* A full table drops the entry that expires first: rare, and its tokens live at most
      * access_ttl anyway. */
+    if (!slot)
+        slot = free_slot ? free_slot : soonest;
     snprintf(slot->user, sizeof slot->user, "%s", user_id);
-    slot->since = now;
+    slot->since = since;
     slot->until = now + g_config.access_ttl + 1;
     slot->all = all;
     if (slot - revoked >= revoked_hwm)
         revoked_hwm = (int)(slot - revoked) + 1;
     pthread_mutex_unlock(&revoked_mu);
+}
+
+/* The earliest iat a new token of user_id may carry: tokens made in the same second as a
+ * revocation are dated just after it, so they are not mistaken for revoked ones. */
+static long issue_time(const char *user_id)
+{
+    long now = (long)time(NULL), t = now;
+    pthread_mutex_lock(&revoked_mu);
+    for (int i = 0; i < revoked_hwm; i++)
+        if (revoked[i].user[0] && !strcmp(revoked[i].user, user_id) && revoked[i].since > t)
+            t = revoked[i].since;
+    pthread_mutex_unlock(&revoked_mu);
+    return t;
 }
 
 /* 1 when the token (issued at iat) of user_id must be refused. */
@@ -181,6 +201,8 @@ static int random_token(char *out /* >= 64 */)
     return 0;
 }
 
+static long issue_time(const char *user_id);
+
 /* Builds the access token for a user; returns a malloc'd string or NULL. */
 static char *issue_access(const db_login_user_t *u, const char *prj_json, const char *units_json)
 {
@@ -196,7 +218,7 @@ static char *issue_access(const db_login_user_t *u, const char *prj_json, const 
     char *tok = NULL, jti[64];
     if (jwt_new(&j) != 0)
         return NULL;
-    long now = (long)time(NULL);
+    long now = issue_time(u->id);
     random_token(jti);
     char grants[16384];
     int n = snprintf(grants, sizeof grants, "{\"prj\":%s,\"units\":%s}",

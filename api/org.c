@@ -328,11 +328,13 @@ static int user_hook(req_t *r, db_conn_t *c, const char *id)
     /* A new password or a deactivation ends every session the user had. */
     const cJSON *pw = cJSON_GetObjectItemCaseSensitive(r->json, "password");
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(r->json, "active");
-    if ((pw || cJSON_IsFalse(act)) && auth_revoke_sessions(c, id, cJSON_IsFalse(act)) != 0) {
+    int updating = !strcmp(r->method, "PATCH");
+    if (updating && (pw || cJSON_IsFalse(act)) &&
+        auth_revoke_sessions(c, id, cJSON_IsFalse(act)) != 0) {
         http_problem(r, 503, "database_unavailable", "could not end the user's sessions; retry");
         return -1;
     }
-    if (cJSON_IsTrue(act))
+    if (updating && cJSON_IsTrue(act))
         auth_sessions_reactivated(id);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, "project_ids");
     if (!v)
