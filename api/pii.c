@@ -41,10 +41,10 @@ static void derive(const char *key, size_t len, pii_key_t *k)
 static int permute(const pii_key_t *k, int enc, const unsigned char in[32], unsigned char out[32])
 {
     EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-    int n1 = 0, n2 = 0, ok = x && EVP_CipherInit_ex(x, EVP_aes_256_ecb(), NULL, k->aes, NULL, enc) &&
-                            EVP_CIPHER_CTX_set_padding(x, 0) &&
-                            EVP_CipherUpdate(x, out, &n1, in, 32) &&
-                            EVP_CipherFinal_ex(x, out + n1, &n2) && n1 + n2 == 32;
+    int n1 = 0, n2 = 0,
+        ok = x && EVP_CipherInit_ex(x, EVP_aes_256_ecb(), NULL, k->aes, NULL, enc) &&
+             EVP_CIPHER_CTX_set_padding(x, 0) && EVP_CipherUpdate(x, out, &n1, in, 32) &&
+             EVP_CipherFinal_ex(x, out + n1, &n2) && n1 + n2 == 32;
     EVP_CIPHER_CTX_free(x);
     return ok ? 0 : -1;
 }
@@ -150,8 +150,8 @@ out:
 int pii_rehash_all(void)
 {
     if (!g_config.pii_key || !g_config.pii_key_previous) {
-        log_write(LOG_ERROR, "--rehash-pii needs DESK_PII_KEY (new) and DESK_PII_KEY_PREVIOUS (old)",
-                  NULL);
+        log_write(LOG_ERROR,
+                  "--rehash-pii needs DESK_PII_KEY (new) and DESK_PII_KEY_PREVIOUS (old)", NULL);
         return -1;
     }
     db_conn_t *c = db_acquire();
