@@ -1,6 +1,6 @@
 # deskd — property-management service desk backend.
 #   docker build -t deskd .
-#   docker run -e DATABASE_URL=postgresql://... -e DESK_JWT_SECRET=<32+ chars> -p 8080:8080 deskd
+#   docker run -e DATABASE_URL=postgresql://... -e DESK_JWT_SECRET=<32+ chars> -e DESK_PII_KEY=<other 32+ chars> -p 8080:8080 deskd
 # See docker-compose.yml for a ready pairing with PostgreSQL 15.
 
 # ---- build ---------------------------------------------------------------------------
@@ -32,5 +32,5 @@ USER deskd
 ENV DESK_LISTEN=0.0.0.0:8080
 EXPOSE 8080
 # The schema is compiled in; --migrate applies it (or pending migrations) at start.
-# Configure with DATABASE_URL and DESK_JWT_SECRET / DESK_JWT_SECRET_FILE (see deskd --help).
+# Configure with DATABASE_URL, DESK_JWT_SECRET / _FILE and DESK_PII_KEY / _FILE (see deskd --help).
 CMD ["deskd", "--migrate", "--listen", "0.0.0.0:8080"]

@@ -11,6 +11,7 @@
 #include "api/codec.h"
 #include "api/config.h"
 #include "api/http.h"
+#include "api/login_guard.h"
 #include "db/auth.h"
 #include "db/log.h"
 
@@ -21,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +82,109 @@ int auth_init(void)
         log_write(LOG_ERROR, "unsupported JWT algorithm", NULL);
         return -1;
     }
+    return guard_init();
+}
+
+/* ---------------------------------------------------------------- revoked sessions */
+
+/* Users whose access tokens this server refuses: those issued before `since` (every one while
+ * `all`, i.e. deactivated).  An entry is needed only while such a token can still be
+ * unexpired, so it is dropped access_ttl seconds after it was made. */
+#define MAX_REVOKED 4096
+static struct revoked {
+    char user[40];
+    long since;
+    long until;
+    int all;
+} revoked[MAX_REVOKED];
+static int revoked_hwm; /* entries live only below this index: the common case scans none */
+static pthread_mutex_t revoked_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void revoke_local(const char *user_id, int all)
+{
+    long now = (long)time(NULL);
+    pthread_mutex_lock(&revoked_mu);
+    struct revoked *slot = NULL, *free_slot = NULL, *soonest = NULL;
+    for (int i = 0; i < MAX_REVOKED && !slot; i++) {
+        struct revoked *e = &revoked[i];
+        if (!e->user[0]) {
+            if (!free_slot)
+                free_slot = e;
+        } else if (!strcmp(e->user, user_id)) {
+            slot = e;
+        } else if (!soonest || e->until < soonest->until) {
+            soonest = e;
+        }
+    }
+    long since = now + 1; /* iat has whole seconds: every token of this second is refused */
+    if (slot && slot->since >= since)
+        since = slot->since + 1; /* tokens dated after an earlier revocation of this second */
+    /* A full table drops the entry that expires first: rare, and its tokens live at most
+     * access_ttl anyway. */
+    if (!slot)
+        slot = free_slot ? free_slot : soonest;
+    snprintf(slot->user, sizeof slot->user, "%s", user_id);
+    slot->since = since;
+    slot->until = now + g_config.access_ttl + 1;
+    slot->all = all;
+    if (slot - revoked >= revoked_hwm)
+        revoked_hwm = (int)(slot - revoked) + 1;
+    pthread_mutex_unlock(&revoked_mu);
+}
+
+/* The earliest iat a new token of user_id may carry: tokens made in the same second as a
+ * revocation are dated just after it, so they are not mistaken for revoked ones. */
+static long issue_time(const char *user_id)
+{
+    long now = (long)time(NULL), t = now;
+    pthread_mutex_lock(&revoked_mu);
+    for (int i = 0; i < revoked_hwm; i++)
+        if (revoked[i].user[0] && !strcmp(revoked[i].user, user_id) && revoked[i].since > t)
+            t = revoked[i].since;
+    pthread_mutex_unlock(&revoked_mu);
+    return t;
+}
+
+/* 1 when the token (issued at iat) of user_id must be refused. */
+static int is_revoked(const char *user_id, long iat)
+{
+    long now = (long)time(NULL);
+    int out = 0;
+    pthread_mutex_lock(&revoked_mu);
+    for (int i = 0; i < revoked_hwm; i++) {
+        struct revoked *e = &revoked[i];
+        if (!e->user[0])
+            continue;
+        if (e->until < now) {
+            e->user[0] = 0;
+            continue;
+        }
+        if (!strcmp(e->user, user_id) && (e->all || iat < e->since)) {
+            out = 1;
+            break;
+        }
+    }
+    while (revoked_hwm > 0 && !revoked[revoked_hwm - 1].user[0])
+        revoked_hwm--;
+    pthread_mutex_unlock(&revoked_mu);
+    return out;
+}
+
+int auth_revoke_sessions(db_conn_t *c, const char *user_id, int deactivated)
+{
+    if (db_auth_refresh_revoke_user(c, user_id) != 0)
+        return -1;
+    revoke_local(user_id, deactivated);
     return 0;
+}
+
+void auth_sessions_reactivated(const char *user_id)
+{
+    pthread_mutex_lock(&revoked_mu);
+    for (int i = 0; i < revoked_hwm; i++)
+        if (revoked[i].user[0] && !strcmp(revoked[i].user, user_id))
+            revoked[i].all = 0; /* tokens from before the deactivation stay refused */
+    pthread_mutex_unlock(&revoked_mu);
 }
 
 static void sha256_hex(const char *s, char out[65])
@@ -100,6 +204,8 @@ static int random_token(char *out /* >= 64 */)
     return 0;
 }
 
+static long issue_time(const char *user_id);
+
 /* Builds the access token for a user; returns a malloc'd string or NULL. */
 static char *issue_access(const db_login_user_t *u, const char *prj_json, const char *units_json)
 {
@@ -115,7 +221,7 @@ static char *issue_access(const db_login_user_t *u, const char *prj_json, const 
     char *tok = NULL, jti[64];
     if (jwt_new(&j) != 0)
         return NULL;
-    long now = (long)time(NULL);
+    long now = issue_time(u->id);
     random_token(jti);
     /* Built with cJSON: up to 2 x 256 ids do not fit a fixed buffer. */
     char *grants = NULL;
@@ -319,6 +425,13 @@ int auth_authenticate(req_t *r)
         unauthorized(r, "invalid_token", "the token lacks sub, org or role claims");
         goto out;
     }
+    errno = 0;
+    long iat = jwt_get_grant_int(j, "iat");
+    if (is_revoked(sub, errno ? 0 : iat)) {
+        unauthorized(r, "token_revoked",
+                     "the user's password changed or the account was disabled; log in again");
+        goto out;
+    }
     principal_t *p = &r->principal;
     p->user_id = keep(r, sub);
     p->org_id = keep(r, org);
@@ -399,7 +512,24 @@ static const char *body_string(req_t *r, const char *name, size_t maxlen)
 
 /* A hash of a random password so that unknown users cost as much as known ones. */
 static char dummy_hash[160];
+/* A user id no row has: a failed login for an unknown name makes the same UPDATE round trip. */
+static const char no_user[] = "00000000-0000-0000-0000-000000000000";
 
+static void throttled(req_t *r, int secs)
+{
+    char hdr[64];
+    snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", secs);
+    http_problem_hdr(r, 429, hdr, "login_throttled",
+                     "too many failed logins for this user name or from this address; retry in "
+                     "%d seconds",
+                     secs);
+}
+
+/*
+ * Every failure looks the same whoever asked: unknown name, wrong password and disabled
+ * account all answer 401 invalid_credentials with the same body after the same work (one
+ * password hash, one UPDATE), and the throttles count unknown names like real ones.
+ */
 static void login(req_t *r)
 {
     if (http_json_body(r) != 0)
@@ -410,6 +540,13 @@ static void login(req_t *r)
     const char *password = body_string(r, "password", 256);
     if (!password)
         return;
+    char addr[GUARD_ADDR_LEN];
+    guard_client_addr(r, addr);
+    int wait = guard_check(username, addr);
+    if (wait > 0) {
+        throttled(r, wait);
+        return;
+    }
     db_conn_t *c = http_db(r);
     if (!c)
         return;
@@ -419,25 +556,21 @@ static void login(req_t *r)
         http_problem(r, 503, "database_unavailable", "could not check the login; retry");
         return;
     }
-    if (!found) {
-        auth_password_verify(password, dummy_hash);
-        http_problem(r, 401, "invalid_credentials", "the username or password is wrong");
+    if (guard_hash_enter() != 0) {
+        http_problem_hdr(r, 503, "Retry-After: 1\r\n", "login_busy",
+                         "too many logins are being checked at once; retry in a second");
         return;
     }
-    if (u.locked_secs > 0) {
-        char hdr[64];
-        snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", u.locked_secs);
-        http_problem_hdr(r, 429, hdr, "login_throttled",
-                         "too many failed logins for this user; retry in %d seconds",
-                         u.locked_secs);
-        return;
-    }
-    if (!auth_password_verify(password, u.password_hash) || !u.active) {
+    int ok = auth_password_verify(password, found ? u.password_hash : dummy_hash);
+    guard_hash_leave();
+    if (!found || !ok || !u.active) {
         int locked = 0;
-        db_auth_login_failed(c, u.id, &locked);
+        guard_failed(username, addr);
+        db_auth_login_failed(c, found ? u.id : no_user, &locked);
         http_problem(r, 401, "invalid_credentials", "the username or password is wrong");
         return;
     }
+    guard_succeeded(username, addr);
     if (db_begin(c) != 0 || db_auth_login_ok(c, u.id) != 0) {
         http_problem(r, 503, "database_unavailable", "could not record the login; retry");
         return;

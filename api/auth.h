@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 struct req;
+struct db_conn;
 
 /* Verifies the bearer token and fills r->principal; sends 401 itself and returns -1. */
 int auth_authenticate(struct req *r);
@@ -18,5 +19,11 @@ int auth_password_verify(const char *password, const char *stored);
 /* Loads the JWT key material from g_config; 0 / -1. */
 int auth_init(void);
 void api_auth_register(void);
+/* Ends a user's sessions after a password change or deactivation: revokes every refresh
+ * token family (inside the caller's transaction) and makes this server refuse the user's
+ * access tokens issued before now (every one of them while `deactivated`).  0 / -1. */
+int auth_revoke_sessions(struct db_conn *c, const char *user_id, int deactivated);
+/* The user was activated again: new logins' tokens work (old ones stay refused). */
+void auth_sessions_reactivated(const char *user_id);
 
 #endif

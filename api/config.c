@@ -57,10 +57,18 @@ static const struct opt {
     S("--tls-cert", "DESK_TLS_CERT", tls_cert, "PEM file with certificate and key: serve HTTPS"),
     I("--sweep-interval-ms", "DESK_SWEEP_INTERVAL_MS", sweep_interval_ms,
       "SLA sweeper interval; 0 disables the background sweeper (10000)"),
+    I("--janitor-interval", "DESK_JANITOR_INTERVAL", janitor_interval,
+      "seconds between purges of expired refresh tokens and idempotency keys (300)"),
+    S("--trusted-proxies", "DESK_TRUSTED_PROXIES", trusted_proxies,
+      "comma list of proxy IPs/CIDRs whose X-Forwarded-For names the client (none)"),
+    I("--login-concurrency", "DESK_LOGIN_CONCURRENCY", login_concurrency,
+      "password hashes computed at once; more logins wait briefly, then 503 (CPUs, >= 2)"),
     F("--migrate", migrate, "apply schema.sql / pending migrations before serving"),
     F("--seed-demo", seed_demo, "load the demo organisation if it is absent"),
     F("--no-serve", no_serve, "exit after --migrate / --seed-demo"),
     F("--print-routes", print_routes, "print the served routes and exit"),
+    F("--rehash-pii", rehash_pii,
+      "re-key stored ID-number hashes from DESK_PII_KEY_PREVIOUS to DESK_PII_KEY, then exit"),
 #undef S
 #undef I
 #undef F
@@ -127,6 +135,39 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
+/* Reads a key from NAME_FILE (trailing newlines dropped) or NAME.  0 when neither is set,
+ * 1 loaded, -1 error (printed). */
+static int load_key(const char *name, char **out, size_t *len)
+{
+    char fname[64];
+    snprintf(fname, sizeof fname, "%s_FILE", name);
+    const char *file = getenv(fname);
+    const char *val = getenv(name);
+    *out = NULL;
+    *len = 0;
+    if (file && *file) {
+        *out = read_file(file, len);
+        if (!*out) {
+            fprintf(stderr, "deskd: cannot read %s %s\n", fname, file);
+            return -1;
+        }
+        while (*len && ((*out)[*len - 1] == '\n' || (*out)[*len - 1] == '\r'))
+            (*out)[--*len] = 0;
+    } else if (val && *val) {
+        *out = strdup(val);
+        *len = strlen(val);
+    } else {
+        return 0;
+    }
+    if (!*out || *len < 32) {
+        fprintf(stderr, "deskd: %s (or %s) must be at least 32 bytes\n", name, fname);
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 1;
+}
+
 static void usage(void)
 {
     printf("usage: deskd [options]\n\nEvery option can also be set by the environment variable "
@@ -136,7 +177,9 @@ static void usage(void)
     printf("\nKeys: DESK_JWT_SECRET or DESK_JWT_SECRET_FILE (HS*, at least 32 bytes);\n"
            "      DESK_JWT_PUBLIC_KEY_FILE (RS*/ES*: verify) and DESK_JWT_PRIVATE_KEY_FILE\n"
            "      (RS*/ES*: sign tokens at login; without it only external tokens work).\n"
-           "Metrics: DESK_METRICS_TOKEN, the bearer token GET /metrics requires (unset: off).\n");
+           "Metrics: DESK_METRICS_TOKEN, the bearer token GET /metrics requires (unset: off).\n"
+           "PII:  DESK_PII_KEY or DESK_PII_KEY_FILE (at least 32 bytes; keys ID-number hashes;\n"
+           "      required to serve); DESK_PII_KEY_PREVIOUS or _FILE (only for --rehash-pii).\n");
 }
 
 int config_load(int argc, char **argv)
@@ -158,6 +201,7 @@ int config_load(int argc, char **argv)
     strcpy(c->log_level, "info");
     c->max_body = 1 << 20;
     c->sweep_interval_ms = 10000;
+    c->janitor_interval = 300;
 
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         const char *v = opts[i].env ? getenv(opts[i].env) : NULL;
@@ -228,6 +272,13 @@ int config_load(int argc, char **argv)
         fprintf(stderr, "deskd: --pbkdf2-iterations must be at least 1000\n");
         return -1;
     }
+    if (c->janitor_interval < 1) {
+        fprintf(stderr, "deskd: --janitor-interval must be at least 1 second\n");
+        return -1;
+    }
+    if (load_key("DESK_PII_KEY", &c->pii_key, &c->pii_key_len) < 0 ||
+        load_key("DESK_PII_KEY_PREVIOUS", &c->pii_key_previous, &c->pii_key_previous_len) < 0)
+        return -1;
     const char *secret = getenv("DESK_JWT_SECRET");
     const char *secret_file = getenv("DESK_JWT_SECRET_FILE");
     if (!strncmp(c->jwt_alg, "HS", 2)) {

@@ -32,11 +32,19 @@ typedef struct config {
     size_t max_body;
     char tls_cert[512];
     int sweep_interval_ms;
+    int janitor_interval;       /* seconds between purges of expired rows */
+    char trusted_proxies[1024]; /* peers whose X-Forwarded-For is believed */
+    int login_concurrency;      /* password hashes computed at once */
+    char *pii_key; /* keys personal-data hashes (ID numbers); NULL when not configured */
+    size_t pii_key_len;
+    char *pii_key_previous; /* the key being rotated away from (--rehash-pii) */
+    size_t pii_key_previous_len;
     /* actions */
     int migrate;
     int seed_demo;
     int no_serve;
     int print_routes;
+    int rehash_pii;
 } config_t;
 
 extern config_t g_config;

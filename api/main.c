@@ -7,6 +7,8 @@
 #include "api/auth.h"
 #include "api/config.h"
 #include "api/http.h"
+#include "api/janitor.h"
+#include "api/pii.h"
 #include "api/sla_engine.h"
 #include "db/db.h"
 #include "db/demo.h"
@@ -92,9 +94,23 @@ int main(int argc, char **argv)
     db_pool_init(g_config.database_url, g_config.pool_size, g_config.pool_timeout_ms);
     if (prepare_database() != 0)
         return 1;
+    if (g_config.rehash_pii) {
+        int rh = pii_rehash_all();
+        db_pool_shutdown();
+        return rh == 0 ? 0 : 1;
+    }
     if (g_config.no_serve) {
         db_pool_shutdown();
         return 0;
+    }
+    if (!g_config.pii_key) {
+        /* ID numbers would be stored unprotected (or not at all): refuse to serve. */
+        log_write(LOG_ERROR,
+                  "set DESK_PII_KEY or DESK_PII_KEY_FILE (32+ random bytes, kept apart from the "
+                  "JWT secret) to serve",
+                  NULL);
+        db_pool_shutdown();
+        return 2;
     }
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa;
@@ -115,6 +131,7 @@ int main(int argc, char **argv)
         return 1;
     }
     api_background_start();
+    janitor_start(g_config.janitor_interval);
     log_write(LOG_INFO, "serving",
               "\"listen\":\"%s\",\"threads\":%d,\"max_connections\":%d,\"pool\":%d",
               g_config.listen, g_config.threads, g_config.max_connections, g_config.pool_size);
@@ -122,6 +139,7 @@ int main(int argc, char **argv)
         pause();
     log_write(LOG_INFO, "stopping: finishing in-flight requests", NULL);
     api_background_stop();
+    janitor_stop();
     http_stop();
     db_pool_shutdown();
     log_write(LOG_INFO, "stopped", NULL);

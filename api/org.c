@@ -9,13 +9,12 @@
 #include "api/codec.h"
 #include "api/config.h"
 #include "api/http.h"
+#include "api/pii.h"
 #include "api/sla_engine.h"
 #include "db/crud.h"
 #include "db/log.h"
 #include "db/org.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,19 +149,6 @@ static void enum_list(const char *const *e, char *buf, size_t len)
     }
 }
 
-/* Keyed hash for ID numbers: verifiable, never readable. */
-static void id_number_hash(const char *s, char out[80])
-{
-    unsigned char d[32];
-    unsigned dl = 0;
-    HMAC(EVP_sha256(), g_config.jwt_secret ? g_config.jwt_secret : "deskd-id",
-         g_config.jwt_secret ? (int)g_config.jwt_secret_len : 8, (const unsigned char *)s,
-         strlen(s), d, &dl);
-    strcpy(out, "hmac-sha256$");
-    for (unsigned i = 0; i < dl; i++)
-        snprintf(out + 12 + 2 * i, 3, "%02x", d[i]);
-}
-
 /* Turns one JSON value into its text parameter.  Returns 0, or sends 422 and -1.
  * *out points into r-owned or static memory; `store` receives allocations to free. */
 static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v, char **out)
@@ -208,8 +194,11 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
                     return -1;
                 }
                 auth_password_hash(v->valuestring, g_config.pbkdf2_iter, h, 200);
-            } else {
-                id_number_hash(v->valuestring, h);
+            } else if (pii_hash(v->valuestring, h) != 0) {
+                free(h);
+                http_problem(r, 503, "pii_key_missing",
+                             "this server has no DESK_PII_KEY to protect ID numbers with");
+                return -1;
             }
             *out = h;
             return 1; /* caller frees */
@@ -362,6 +351,17 @@ static void uuid_array_literal(const cJSON *arr, char *buf, size_t len)
 
 static int user_hook(req_t *r, db_conn_t *c, const char *id)
 {
+    /* A new password or a deactivation ends every session the user had. */
+    const cJSON *pw = cJSON_GetObjectItemCaseSensitive(r->json, "password");
+    const cJSON *act = cJSON_GetObjectItemCaseSensitive(r->json, "active");
+    int updating = !strcmp(r->method, "PATCH");
+    if (updating && (pw || cJSON_IsFalse(act)) &&
+        auth_revoke_sessions(c, id, cJSON_IsFalse(act)) != 0) {
+        http_problem(r, 503, "database_unavailable", "could not end the user's sessions; retry");
+        return -1;
+    }
+    if (updating && cJSON_IsTrue(act))
+        auth_sessions_reactivated(id);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, "project_ids");
     if (!v)
         return 0;

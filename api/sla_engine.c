@@ -1154,7 +1154,6 @@ static int bg_stop;
 static void *bg_main(void *arg)
 {
     (void)arg;
-    int64_t last_purge = 0;
     pthread_mutex_lock(&bg_mu);
     while (!bg_stop) {
         struct timespec until;
@@ -1177,12 +1176,7 @@ static void *bg_main(void *arg)
                 log_write(LOG_INFO, "sla sweep",
                           "\"examined\":%d,\"warnings\":%d,\"escalations\":%d", st.examined,
                           st.warnings, st.escalations);
-            if (now - last_purge > 3600) {
-                /* Idempotency keys are kept 48 h: at least the promised 24 h. */
-                db_idem_purge(c, 48);
-                last_purge = now;
-            }
-            db_release(c);
+            db_release(c); /* expired idempotency keys: api/janitor.c */
         }
         pthread_mutex_lock(&bg_mu);
     }

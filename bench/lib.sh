@@ -133,6 +133,7 @@ bench_server_start() {
   log "starting deskd on $BENCH_URL (threads ${DESK_THREADS:-128}, pool ${DESK_POOL_SIZE:-8})"
   DESK_JWT_SECRET="$(bench_secret)" \
   DESK_METRICS_TOKEN="$BENCH_METRICS_TOKEN" \
+  DESK_PII_KEY="${DESK_PII_KEY:-$(head -c 48 /dev/urandom | base64 | tr -d '\n')}" \
   DESK_THREADS="${DESK_THREADS:-128}" \
   DESK_POOL_SIZE="${DESK_POOL_SIZE:-8}" \
   DESK_LOG_LEVEL="${DESK_LOG_LEVEL:-warn}" \

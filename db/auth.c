@@ -25,9 +25,7 @@ static const db_stmt_t scope = {
     2};
 static const db_stmt_t failed = {
     "auth_failed",
-    "UPDATE users SET failed_logins = failed_logins + 1, locked_until = CASE "
-    "WHEN failed_logins + 1 >= 5 THEN now() + least(interval '15 minutes', "
-    "interval '30 seconds' * power(2, failed_logins + 1 - 5)) ELSE locked_until END "
+    "UPDATE users SET failed_logins = failed_logins + 1 "
     "WHERE id = $1 RETURNING greatest(0, ceil(extract(epoch FROM locked_until - now())))::int",
     1};
 static const db_stmt_t ok = {"auth_ok",
@@ -54,6 +52,11 @@ static const db_stmt_t rt_revoke = {
     "auth_rt_revoke",
     "UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = "
     "(SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
+    1};
+static const db_stmt_t rt_revoke_user = {
+    "auth_rt_revoke_user",
+    "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL "
+    "AND expires_at > now()",
     1};
 static const db_stmt_t me = {
     "auth_me",
@@ -173,6 +176,12 @@ int db_auth_refresh_revoke(db_conn_t *c, const char *hash)
 {
     const char *v[] = {hash};
     return exec_ok(c, &rt_revoke, v);
+}
+
+int db_auth_refresh_revoke_user(db_conn_t *c, const char *user_id)
+{
+    const char *v[] = {user_id};
+    return exec_ok(c, &rt_revoke_user, v);
 }
 
 int db_auth_me(db_conn_t *c, const char *user_id, const char *org_id, char **out)

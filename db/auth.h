@@ -21,7 +21,8 @@ int db_auth_find_user_by_id(db_conn_t *c, const char *id, db_login_user_t *u);
 /* JSON array texts (malloc'd, caller frees): projects (assigned, or those of a
  * resident's units) and the resident's units.  0 / -1. */
 int db_auth_scope(db_conn_t *c, const db_login_user_t *u, char **prj_json, char **units_json);
-/* Counts a failure; sets *locked_secs when the account is now locked.  0 / -1. */
+/* Counts a failure in users.failed_logins (an unknown user_id touches nothing but costs the
+ * same round trip); *locked_secs gets the account's remaining lock.  0 / -1. */
 int db_auth_login_failed(db_conn_t *c, const char *user_id, int *locked_secs);
 int db_auth_login_ok(db_conn_t *c, const char *user_id);
 /* Stores a refresh token hash; family NULL starts a new family.  0 / -1. */
@@ -30,6 +31,8 @@ int db_auth_refresh_insert(db_conn_t *c, const char *org_id, const char *user_id
 /* Consumes a refresh token.  1 valid (user_id/family filled), 0 invalid (a reused
  * token revokes its whole family), -1 error. */
 int db_auth_refresh_use(db_conn_t *c, const char *hash, char *user_id, char *family);
+/* Revokes every live refresh token of the user (all families); 0 / -1. */
+int db_auth_refresh_revoke_user(db_conn_t *c, const char *user_id);
 /* Revokes the family of the token; 0 / -1. */
 int db_auth_refresh_revoke(db_conn_t *c, const char *hash);
 /* The caller's own user record as JSON text (malloc'd) in *out.  1 found, 0 not, -1 error. */

@@ -27,6 +27,14 @@ if [ -z "${DESK_JWT_SECRET:-}" ] && [ -z "${DESK_JWT_SECRET_FILE:-}" ]; then
   export DESK_JWT_SECRET_FILE="$SECRET_FILE"
 fi
 
+# The key of ID-number hashes: its own secret, never the JWT one (rotation: README).
+if [ -z "${DESK_PII_KEY:-}" ] && [ -z "${DESK_PII_KEY_FILE:-}" ]; then
+  PII_FILE="$ROOT/.pgdata/pii-key"
+  mkdir -p "$ROOT/.pgdata"
+  [ -s "$PII_FILE" ] || (umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n' >"$PII_FILE")
+  export DESK_PII_KEY_FILE="$PII_FILE"
+fi
+
 LISTEN="${DESK_LISTEN:-127.0.0.1:8080}"
 cat <<MSG
 

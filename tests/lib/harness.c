@@ -81,6 +81,7 @@ void th_exec_deskd(const char *db_url, int listen_port, const char *const *extra
     setenv("DATABASE_URL", db_url, 1);
     setenv("DESK_LISTEN", listen, 1);
     setenv("DESK_JWT_SECRET", "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz", 1);
+    setenv("DESK_PII_KEY", "test-pii-key-0123456789-abcdefghijklmnopqrstuvwxyz", 1);
     setenv("DESK_PBKDF2_ITER", "20000", 1);
     setenv("DESK_THREADS", "16", 1);
     setenv("DESK_POOL_SIZE", "4", 1);

@@ -1,0 +1,11 @@
+/* db/janitor.h — SQL that deletes rows nobody can use any more. */
+#ifndef DB_JANITOR_H
+#define DB_JANITOR_H
+
+#include "db/db.h"
+
+/* Deletes refresh tokens past their expiry (used, revoked or not: none can be redeemed, and
+ * a replay of an expired one is refused anyway).  Rows deleted, or -1. */
+int db_janitor_refresh_tokens(db_conn_t *c);
+
+#endif
