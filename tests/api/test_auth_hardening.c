@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "tests/lib/harness.h"
@@ -373,6 +374,62 @@ static void test_serving_needs_pii_key(void **state)
     assert_int_equal(run_deskd("DESK_PII_KEY=too-short", "--no-serve"), 2);
 }
 
+/* A login flood cannot take every worker: with one password hash at a time (and a slow hash),
+ * a burst of 12 concurrent logins (under the harness's connection cap of 15) gets some 503
+ * login_busy with Retry-After, the rest answer normally, and /healthz answers while the burst runs.
+ */
+#define FLOOD 12
+static int flood_status[FLOOD];
+static int flood_busy_ok[FLOOD]; /* a 503 that is login_busy with Retry-After */
+
+/* No cmocka assertions here: they may only run on the test's own thread. */
+static void *flood_one(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    th_resp_t *r = th_req_mt("POST", "/v1/auth/login", NULL,
+                             "{\"username\":\"agent\",\"password\":\"wrong-password\"}", NULL);
+    flood_status[i] = (int)r->status;
+    if (r->status == 503) {
+        const cJSON *code = r->json ? cJSON_GetObjectItem(r->json, "code") : NULL;
+        flood_busy_ok[i] = cJSON_IsString(code) && !strcmp(code->valuestring, "login_busy") &&
+                           th_header(r, "Retry-After") != NULL;
+    }
+    th_free(r);
+    return NULL;
+}
+
+static void test_login_flood_is_capped(void **state)
+{
+    (void)state;
+    const char *env[] = {"DESK_LOGIN_CONCURRENCY=1", "DESK_PBKDF2_ITER=400000", NULL};
+    assert_int_equal(th_restart(env), 0);
+    th_resp_t *warm = th_req("GET", "/healthz", NULL, NULL, NULL);
+    assert_int_equal(warm->status, 200);
+    th_free(warm);
+    pthread_t t[FLOOD];
+    for (int i = 0; i < FLOOD; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, flood_one, (void *)(intptr_t)i), 0);
+    usleep(100000);
+    th_resp_t *h = th_req_mt("GET", "/healthz", NULL, NULL, NULL);
+    assert_int_equal(h->status, 200); /* the workers are not all hashing */
+    th_free(h);
+    for (int i = 0; i < FLOOD; i++)
+        pthread_join(t[i], NULL);
+    int busy = 0, other = 0;
+    for (int i = 0; i < FLOOD; i++) {
+        if (flood_status[i] == 503) {
+            assert_true(flood_busy_ok[i]);
+            busy++;
+        } else if (flood_status[i] == 401 || flood_status[i] == 429)
+            other++;
+        else
+            fail_msg("login %d answered %d", i, flood_status[i]);
+    }
+    assert_true(busy > 0);  /* the cap refused part of the burst at once */
+    assert_true(other > 0); /* and still served logins */
+    assert_int_equal(th_restart(NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_pii_hash_survives_jwt_secret_change),
         cmocka_unit_test(test_pii_key_rotation),
         cmocka_unit_test(test_serving_needs_pii_key),
+        cmocka_unit_test(test_login_flood_is_capped),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
