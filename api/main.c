@@ -7,10 +7,11 @@
 #include "api/auth.h"
 #include "api/config.h"
 #include "api/http.h"
-#include "api/sla_engine.h"
 #include "db/db.h"
 #include "db/demo.h"
 #include "db/log.h"
+#include "svc/sla.h"
+#include "svc/sweeper.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -114,14 +115,14 @@ int main(int argc, char **argv)
         log_write(LOG_ERROR, "cannot listen", "\"listen\":\"%s\"", g_config.listen);
         return 1;
     }
-    api_background_start();
+    sweeper_start(g_config.sweep_interval_ms);
     log_write(LOG_INFO, "serving",
               "\"listen\":\"%s\",\"threads\":%d,\"max_connections\":%d,\"pool\":%d",
               g_config.listen, g_config.threads, g_config.max_connections, g_config.pool_size);
     while (!stop)
         pause();
     log_write(LOG_INFO, "stopping: finishing in-flight requests", NULL);
-    api_background_stop();
+    sweeper_stop();
     http_stop();
     db_pool_shutdown();
     log_write(LOG_INFO, "stopped", NULL);

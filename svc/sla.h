@@ -1,15 +1,15 @@
 /*
- * api/sla_engine.h — glue between core/sla_request (pure) and the database: loads and
- * caches policy and calendar versions (immutable, so cached for the process's life),
- * time-zone rules from the system tz database, computes a request's clocks and stores
- * them, and runs sweeps.
+ * svc/sla.h — a request's SLA clocks: computed from its project's configuration (svc/
+ * sla_config.h) and its timeline by core/sla_request, and stored with the request;
+ * their explanation; the default configuration of new projects.  The sweeper (svc/
+ * sweeper.h) evaluates claimed rows through the same functions.
  */
-#ifndef API_SLA_ENGINE_H
-#define API_SLA_ENGINE_H
+#ifndef SVC_SLA_H
+#define SVC_SLA_H
 
-#include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "core/sla_policy.h"
 #include "core/sla_request.h"
 #include "db/db.h"
 
@@ -33,39 +33,55 @@ int sla_for_new_request(db_conn_t *c, const char *org, const char *project, cons
 int sla_refresh_request(db_conn_t *c, const char *org, const char *request_id, int64_t now,
                         int reapply);
 
-typedef struct sla_sweep_stats {
-    int examined, warnings, escalations, batches;
-} sla_sweep_stats_t;
-
-/* One sweep: claims due requests in batches (FOR UPDATE SKIP LOCKED), records warnings
- * and escalations once each, stores the new due times.  0 / -1. */
-int sla_sweep(db_conn_t *c, int64_t now, int max_requests, sla_sweep_stats_t *st);
-/* The same, limited to the requests of one organisation (an administrator's sweep). */
-int sla_sweep_org(db_conn_t *c, const char *org, int64_t now, int max_requests,
-                  sla_sweep_stats_t *st);
-
-/* Sweeps one request now if it has something due (a major complaint going to the GM
- * at creation).  Must be called outside a transaction.  0 / -1. */
-int sla_sweep_request(db_conn_t *c, const char *request_id, int64_t now);
-
 /* Gives projects without a calendar or policies the defaults (SPEC §4). 0 / -1. */
 int sla_ensure_defaults(db_conn_t *c);
-/* Forgets cached project configuration (after a policy/calendar change). */
-void sla_invalidate_project(const char *project);
-
-/* Parses/validates definitions (shared with the admin handlers).  err gets a message. */
-int sla_policy_parse(const char *json, sla_policy_t *out, char *err, size_t errlen);
-int sla_calendar_check(const char *json, char *err, size_t errlen);
-/* Weekly opening hours {"mon": [["09:00","12:00"], ...], ...} (a missing day is closed):
- * at most 4 sorted, non-overlapping segments a day.  0, or -1 with err set.  Also the
- * check of a project's business_hours. */
-int sla_weekly_parse(const cJSON *weekly, day_hours_t out[7], char *err, size_t errlen);
 
 /* The explanation of a request's clocks as JSON (malloc'd), or NULL (404 when *found
  * is 0). */
 char *sla_explain(db_conn_t *c, const char *org, const char *request_id, int64_t now, int *found);
 
-void sla_background_start(int interval_ms);
-void sla_background_stop(void);
+/* ---- evaluation of one row of db_sla_request / db_sla_claim (shared with the sweeper) */
+
+/* Columns of db_sla_request / db_sla_claim (db/sla.h). */
+enum sla_col {
+    SLA_COL_TYPE,
+    SLA_COL_SEV,
+    SLA_COL_NIGHT,
+    SLA_COL_VALIDITY,
+    SLA_COL_DEADLINE,
+    SLA_COL_POLICY,
+    SLA_COL_CAL,
+    SLA_COL_LEVEL,
+    SLA_COL_EVENTS,
+    SLA_COL_ALERTS,
+    SLA_COL_PROJECT,
+    SLA_COL_STATE,
+    SLA_COL_SEQ,
+    SLA_COL_NUMBER,
+    SLA_COL_PNAME,
+    SLA_COL_PVER,
+    SLA_COL_CVER,
+    SLA_COL_PID,
+    SLA_COL_ASSIGNEE,
+    SLA_COL_ID,
+    SLA_COL_ORG,
+    SLA_COL_CAT
+};
+
+typedef struct sla_eval {
+    sla_policy_t pol;
+    const sla_calendar_def_t *cal; /* pinned: sla_eval_done releases it */
+    sla_clock_view_t v[SLA_T__COUNT];
+    sla_history_t hist;
+    char policy_version[40], calendar_version[40];
+} sla_eval_t;
+
+/* Evaluates row i of a db_sla_request/claim result.  reapply: use the project's current
+ * versions.  Returns 0, 1 when the request has no SLA configuration, -1 on error; call
+ * sla_eval_done(x) in every case. */
+int sla_eval_row(db_conn_t *c, PGresult *r, int i, int64_t now, int reapply, sla_eval_t *x);
+void sla_eval_done(sla_eval_t *x);
+/* Fills d's due times from the clocks, and its next check. */
+void sla_fill_dues(const sla_clock_view_t v[SLA_T__COUNT], int64_t next_check, sla_dues_t *d);
 
 #endif
