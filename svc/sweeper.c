@@ -5,7 +5,6 @@
  */
 #include "svc/sweeper.h"
 #include "core/rfc3339.h"
-#include "db/idempotency.h"
 #include "db/log.h"
 #include "db/sla.h"
 #include "svc/sla.h"
@@ -191,19 +190,13 @@ int sla_sweep_request(db_conn_t *c, const char *request_id, int64_t now)
 
 /* ---------------------------------------------------------------- background worker */
 
-static int64_t last_purge; /* touched only by the worker's thread */
-
+/* Expired idempotency keys are the janitor's (its own worker), not the sweeper's. */
 static void sweeper_round(db_conn_t *c, int64_t now)
 {
     sla_sweep_stats_t st;
     if (sla_sweep(c, now, 100000, &st) == 0 && (st.warnings || st.escalations))
         log_write(LOG_INFO, "sla sweep", "\"examined\":%d,\"warnings\":%d,\"escalations\":%d",
                   st.examined, st.warnings, st.escalations);
-    if (now - last_purge > 3600) {
-        /* Idempotency keys are kept 48 h: at least the promised 24 h. */
-        db_idem_purge(c, 48);
-        last_purge = now;
-    }
 }
 
 static svc_worker_t sweeper = SVC_WORKER("sla sweeper", sweeper_round);

@@ -26,8 +26,7 @@ int sla_sweep_org(db_conn_t *c, const char *org, int64_t now, int max_requests,
  * at creation).  Must be called outside a transaction.  0 / -1. */
 int sla_sweep_request(db_conn_t *c, const char *request_id, int64_t now);
 
-/* The background sweeper: a sweep every interval_ms (nothing when <= 0).  Until the
- * janitor takes it over, it also purges idempotency keys older than 48 h once an hour. */
+/* The background sweeper: a sweep every interval_ms (nothing when <= 0). */
 void sweeper_start(int interval_ms);
 void sweeper_stop(void);
 
