@@ -258,10 +258,11 @@ static void test_calendar_valid(void **state)
     (void)state;
     sla_calendar_def_t d;
     char err[256] = "";
-    const char *json = "{\"time_zone\":\"Asia/Shanghai\","
-                       "\"weekly\":{\"mon\":[[\"09:00\",\"18:00\"]],\"tue\":[[\"09:00\",\"18:00\"]]},"
-                       "\"holidays\":[\"2026-10-02\",\"2026-10-01\",\"2026-10-02\"],"
-                       "\"makeup_days\":[\"2026-09-27\"]}";
+    const char *json =
+        "{\"time_zone\":\"Asia/Shanghai\","
+        "\"weekly\":{\"mon\":[[\"09:00\",\"18:00\"]],\"tue\":[[\"09:00\",\"18:00\"]]},"
+        "\"holidays\":[\"2026-10-02\",\"2026-10-01\",\"2026-10-02\"],"
+        "\"makeup_days\":[\"2026-09-27\"]}";
     lookups = 0;
     assert_int_equal(core_sla_calendar_parse(json, resolver, NULL, &d, err, sizeof err), 0);
     assert_int_equal(lookups, 1);
@@ -286,12 +287,11 @@ static void test_calendar_valid(void **state)
     assert_null(d.makeup);
     core_sla_calendar_def_free(&d); /* twice is harmless */
 
-    assert_int_equal(
-        core_sla_calendar_parse("{\"time_zone\":\"Asia/Shanghai\",\"weekly\":{},"
-                                "\"makeup_days\":[\"2027-02-06\"],"
-                                "\"makeup_hours\":[[\"10:00\",\"16:00\"]]}",
-                                resolver, NULL, &d, err, sizeof err),
-        0);
+    assert_int_equal(core_sla_calendar_parse("{\"time_zone\":\"Asia/Shanghai\",\"weekly\":{},"
+                                             "\"makeup_days\":[\"2027-02-06\"],"
+                                             "\"makeup_hours\":[[\"10:00\",\"16:00\"]]}",
+                                             resolver, NULL, &d, err, sizeof err),
+                     0);
     assert_int_equal(d.cal.nholidays, 0);
     assert_int_equal(d.cal.workday_segments.nsegments, 1);
     assert_int_equal(d.cal.workday_segments.seg[0].start_min, 10 * 60);
