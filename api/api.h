@@ -1,4 +1,4 @@
-/* api/api.h — the register functions of every resource, and background workers. */
+/* api/api.h — the register functions of every resource. */
 #ifndef API_API_H
 #define API_API_H
 
@@ -14,8 +14,5 @@ void api_sla_register(void);
 
 /* Calls every api_<resource>_register() (api/registry.c). */
 void api_register_all(void);
-/* Background workers inside the server (the SLA sweeper); safe to call when none. */
-void api_background_start(void);
-void api_background_stop(void);
 
 #endif

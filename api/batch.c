@@ -4,7 +4,7 @@
  */
 #include "api/api.h"
 #include "api/request.h"
-#include "api/sla_engine.h"
+#include "svc/sweeper.h"
 
 #include <stdio.h>
 #include <stdlib.h>

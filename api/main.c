@@ -7,12 +7,13 @@
 #include "api/auth.h"
 #include "api/config.h"
 #include "api/http.h"
-#include "api/janitor.h"
 #include "api/pii.h"
-#include "api/sla_engine.h"
 #include "db/db.h"
 #include "db/demo.h"
 #include "db/log.h"
+#include "svc/janitor.h"
+#include "svc/sla.h"
+#include "svc/sweeper.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -130,7 +131,7 @@ int main(int argc, char **argv)
         log_write(LOG_ERROR, "cannot listen", "\"listen\":\"%s\"", g_config.listen);
         return 1;
     }
-    api_background_start();
+    sweeper_start(g_config.sweep_interval_ms);
     janitor_start(g_config.janitor_interval);
     log_write(LOG_INFO, "serving",
               "\"listen\":\"%s\",\"threads\":%d,\"max_connections\":%d,\"pool\":%d",
@@ -138,7 +139,7 @@ int main(int argc, char **argv)
     while (!stop)
         pause();
     log_write(LOG_INFO, "stopping: finishing in-flight requests", NULL);
-    api_background_stop();
+    sweeper_stop();
     janitor_stop();
     http_stop();
     db_pool_shutdown();

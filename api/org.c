@@ -10,10 +10,11 @@
 #include "api/config.h"
 #include "api/http.h"
 #include "api/pii.h"
-#include "api/sla_engine.h"
+#include "core/sla_policy.h"
 #include "db/crud.h"
 #include "db/log.h"
 #include "db/org.h"
+#include "svc/sla.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,7 +256,7 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
     }
     case FT_HOURS: {
         day_hours_t week[7]; /* the SLA calendar's own parser: one definition of the format */
-        if (sla_weekly_parse(v, week, err, sizeof err) != 0) {
+        if (core_sla_weekly_parse(v, week, err, sizeof err) != 0) {
             http_invalid(r, NULL, f->name, "invalid_field", "invalid_format", "'%s': %s", f->name,
                          err);
             return -1;

@@ -1,7 +1,5 @@
-/* api/registry.c — the one list of resources the server serves, and its background work. */
+/* api/registry.c — the one list of resources the server serves. */
 #include "api/api.h"
-#include "api/config.h"
-#include "api/sla_engine.h"
 
 void api_register_all(void)
 {
@@ -14,14 +12,4 @@ void api_register_all(void)
     api_attachment_register();
     api_work_order_register();
     api_sla_register();
-}
-
-void api_background_start(void)
-{
-    sla_background_start(g_config.sweep_interval_ms);
-}
-
-void api_background_stop(void)
-{
-    sla_background_stop();
 }

@@ -6,11 +6,12 @@
  */
 #include "api/request.h"
 #include "api/codec.h"
-#include "api/sla_engine.h"
 #include "db/org.h"
 #include "db/sla.h"
 #include "db/log.h"
 #include "core/request.h"
+#include "svc/sla.h"
+#include "svc/sweeper.h"
 
 #include <pthread.h>
 #include <stdio.h>

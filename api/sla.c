@@ -6,11 +6,14 @@
  */
 #include "api/codec.h"
 #include "api/request.h"
-#include "api/sla_engine.h"
 #include "core/request.h"
+#include "core/sla_policy.h"
 #include "db/log.h"
 #include "db/org.h"
 #include "db/sla.h"
+#include "svc/sla.h"
+#include "svc/sla_config.h"
+#include "svc/sweeper.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -442,7 +445,7 @@ static void policy_create_h(req_t *r)
     }
     char *ds = cJSON_PrintUnformatted(def), err[256];
     sla_policy_t pol;
-    if (sla_policy_parse(ds, &pol, err, sizeof err) != 0) {
+    if (core_sla_policy_parse(ds, &pol, err, sizeof err) != 0) {
         free(ds);
         http_invalid(r, NULL, "definition", "invalid_policy", "invalid_format", "%s", err);
         return;
@@ -601,7 +604,7 @@ static void policy_update_h(req_t *r)
     }
     char *ds = def ? cJSON_PrintUnformatted(def) : NULL, err[256];
     sla_policy_t pol;
-    if (ds && sla_policy_parse(ds, &pol, err, sizeof err) != 0) {
+    if (ds && core_sla_policy_parse(ds, &pol, err, sizeof err) != 0) {
         free(ds);
         http_invalid(r, NULL, "definition", "invalid_policy", "invalid_format", "%s", err);
         return;

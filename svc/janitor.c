@@ -1,5 +1,5 @@
-/* api/janitor.c — see api/janitor.h. */
-#include "api/janitor.h"
+/* api/janitor.c — see svc/janitor.h. */
+#include "svc/janitor.h"
 #include "db/idempotency.h"
 #include "db/janitor.h"
 #include "db/log.h"
