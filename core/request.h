@@ -166,9 +166,9 @@ typedef enum {
 /* What the caller knows when it asks for a transition.  Strings are borrowed for the
  * duration of the call.  Zero-initialise, then fill every field that applies; note that
  * zero is a real value for the enums (pending_reason 0 is "customer": set -1 for none).
- * reopen_count and actor_dept_kind are carried for the caller's convenience and are not
- * judged (department membership comes in as actor_in_responsible_dept).  needs_callback is
- * deliberately not a fact: it is derived from type and is_valid_complaint
+ * reopen_count, escalation_level and actor_dept_kind are not judged (the first two shape
+ * the effect, core/request_effect.h) (department membership comes in as actor_in_responsible_dept).
+ * needs_callback is deliberately not a fact: it is derived from type and is_valid_complaint
  * (core_request_needs_callback) so that it cannot disagree. */
 typedef struct request_facts {
     /* The request. */
@@ -183,6 +183,7 @@ typedef struct request_facts {
     int is_valid_complaint; /* REQ_VALIDITY_*; read only for complaints */
     int handed_over;        /* night desk already handed it to customer service */
     int reopen_count;
+    int escalation_level; /* 0 .. SLA_TOP_LEVEL; read by core_request_effect() */
 
     /* The acting user. */
     role_t actor_role;
