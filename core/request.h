@@ -1,8 +1,9 @@
 /*
  * core/request.h — the service-request lifecycle of SPEC §3 and §5 as a pure state
  * machine.  The caller loads what it knows about a request and the acting user into a
- * request_facts_t, asks core_request_transition() whether an action is allowed, and on
- * success stores the new state (and work-order state) it is told to.  Nothing here reads
+ * request_facts_t, asks core_request_transition() whether an action is allowed — or
+ * core_request_effect() (core/request_effect.h) for everything an allowed action changes —
+ * and stores what it is told to.  Nothing here reads
  * a clock, touches a database or keeps state between calls: every input is an argument.
  * Scope checks (organisation, project, own unit, own department ids) live in core/authz;
  * this module judges the action itself: role, state, type and the facts the action needs.
@@ -248,7 +249,7 @@ typedef struct transition {
  *                   Needs a non-blank explanation; an open work order is cancelled.
  *   start_callback  resolved → callback (every type; optional for those that need none).
  *   callback_result callback → closed when callback_satisfied, otherwise → received with
- *                   reopen_increment 1 (the caller also raises the escalation level).
+ *                   reopen_increment 1 (core_request_effect also raises the escalation level).
  *   close           resolved → closed only when no callback is needed (else
  *                   callback_required); callback → closed, which for a request that
  *                   needs a callback means giving it up and needs an explanation.
