@@ -31,13 +31,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    th_stop();
-    return 0;
-}
-
 static void new_request(const char *type, char id[40])
 {
     char body[512];
@@ -177,5 +170,5 @@ int main(void)
         cmocka_unit_test(test_dissatisfied_callback_at_top_only_reopens),
         cmocka_unit_test(test_work_order_state_in_events),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, th_group_stop);
 }
