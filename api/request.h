@@ -1,6 +1,8 @@
 /*
  * api/request.h — helpers shared by the request resources (requests, their comments,
- * attachments, work orders, batch intake).
+ * attachments, work orders, batch intake), and the declarations the request files share:
+ * api/request.c (reads, lists, timeline, scope and locking), api/request_create.c
+ * (intake) and api/request_action.c (workflow actions and field edits).
  */
 #ifndef API_REQUEST_H
 #define API_REQUEST_H
@@ -8,24 +10,8 @@
 #include <cjson/cJSON.h>
 
 #include "api/http.h"
+#include "api/validate.h"
 #include "db/request.h"
-
-/* A validation error for one request body (batch items report it instead of sending). */
-typedef struct api_err {
-    int status;
-    const char *code;
-    char detail[480];
-    /* Where (a 422's errors[] entry): member `name` of object `at` in the body, and the
-     * entry code; all NULL when the error names no field (pointer "" then). */
-    const cJSON *at;
-    const char *name;
-    const char *err;
-} api_err_t;
-
-/* Sends e as a problem (422s with errors[] pointing at e->at / e->name). */
-void api_err_send(req_t *r, const api_err_t *e);
-/* e's errors[] entry as a JSON object, pointer relative to r->json (for batch items). */
-cJSON *api_err_entry(req_t *r, const api_err_t *e);
 
 /* Loads the request's scope and authorises `action` on it; sends 404/403 itself and
  * returns -1, or 0 with *sc filled. */
@@ -70,5 +56,34 @@ const char *api_request_gm_now(const cJSON *req);
 void api_request_answer_appended(req_t *r, db_conn_t *c, PGresult *res);
 const char *api_request_channel(role_t role);
 int api_request_visibility(req_t *r, const cJSON *v, const char **out);
+
+/* ---- shared by api/request*.c only ---- */
+
+/* The allowed values of the request enums, for error details. */
+#define API_REQ_TYPES "complaint, repair, inquiry, suggestion, praise, emergency"
+#define API_REQ_CHANNELS                                                                           \
+    "phone, visit, letter, fax, app, web, email, night_desk, patrol, integration, survey, other"
+#define API_REQ_SEVERITIES "major, important, general"
+#define API_REQ_CATEGORIES                                                                         \
+    "attitude, timeliness, quality, service_range, developer_legacy, fees, other"
+#define API_DEPT_KINDS                                                                             \
+    "customer_service, engineering, security, cleaning, greenery, finance, supplier, other"
+#define API_REQ_PENDING_REASONS "customer, appointment, parts, developer, other"
+#define API_REQ_VALIDITIES      "unknown, valid, invalid"
+
+/* 0 for "unknown", "valid" or "invalid", else -1 (an enum check for api_opt_enum). */
+int api_request_validity_from(const char *s);
+
+/* After a committed write whose answer is *json (parsed: req): when the request must reach
+ * the GM at once (api_request_gm_now), sweeps it now rather than at the next background
+ * sweep and replaces *json (malloc'd, the caller frees it) and *sc by the request as it
+ * then is.  1 when replaced, else 0. */
+int api_request_sweep_gm(req_t *r, db_conn_t *c, const cJSON *req, char **json,
+                         request_scope_t *sc);
+
+/* The handlers api_request_register() routes. */
+void api_request_create_h(req_t *r); /* POST /v1/requests (api/request_create.c) */
+void api_request_patch_h(req_t *r);  /* PATCH /v1/requests/{id} (api/request_action.c) */
+void api_request_action_h(req_t *r); /* POST /v1/requests/{id}/actions/{action} (same) */
 
 #endif

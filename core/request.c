@@ -406,6 +406,202 @@ static const char *actor_problem(const request_facts_t *f, request_action_t a, c
     return NULL;
 }
 
+/* ---- one check per action: state and the action's own rules ------------------------ */
+
+typedef transition_t (*action_check_t)(const request_facts_t *f);
+
+static transition_t check_dispatch(const request_facts_t *f)
+{
+    if (f->state != REQ_STATE_RECEIVED || wo_open(f))
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "Only a received request without an open work order can be dispatched.");
+    return allow(REQ_STATE_DISPATCHED, WO_STATE_DISPATCHED, 0);
+}
+
+/* The open work order went to the wrong department or technician, or its work was
+ * refused at sign-off: the desk cancels it and sends a new one.  The request's own
+ * clocks keep running from the first dispatch. */
+static transition_t check_redispatch(const request_facts_t *f)
+{
+    const request_state_t s = f->state;
+    if ((s != REQ_STATE_DISPATCHED && s != REQ_STATE_ACCEPTED && s != REQ_STATE_ON_SITE) ||
+        !wo_open(f))
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "Only a request whose work order is still open (dispatched, accepted, "
+                      "on site or awaiting sign-off) can be re-dispatched.");
+    return allow(REQ_STATE_DISPATCHED, WO_STATE_DISPATCHED, 0);
+}
+
+/* accept, arrive, report_result: one step of the work order, from `from` (request
+ * state) with the work order in `wo_from`. */
+static transition_t work_step(const request_facts_t *f, request_state_t from,
+                              work_order_state_t wo_from, request_state_t to,
+                              work_order_state_t wo_to, const char *why)
+{
+    if (f->state != from || !f->has_active_work_order || f->work_order_state != wo_from)
+        return refuse(f, REQ_CODE_INVALID_TRANSITION, why);
+    return allow(to, wo_to, 0);
+}
+
+static transition_t check_accept(const request_facts_t *f)
+{
+    return work_step(f, REQ_STATE_DISPATCHED, WO_STATE_DISPATCHED, REQ_STATE_ACCEPTED,
+                     WO_STATE_ACCEPTED, "Only a dispatched work order can be accepted.");
+}
+
+static transition_t check_arrive(const request_facts_t *f)
+{
+    return work_step(f, REQ_STATE_ACCEPTED, WO_STATE_ACCEPTED, REQ_STATE_ON_SITE, WO_STATE_ON_SITE,
+                     "Accept the work order before recording the arrival.");
+}
+
+static transition_t check_report_result(const request_facts_t *f)
+{
+    return work_step(f, REQ_STATE_ON_SITE, WO_STATE_ON_SITE, REQ_STATE_ON_SITE,
+                     WO_STATE_DONE_UNSIGNED,
+                     "A result can be reported once, after arriving on site.");
+}
+
+static transition_t check_pend(const request_facts_t *f)
+{
+    if (!in_progress(f->state))
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "Only a request that is being handled can be put on hold.");
+    if (f->pending_reason < 0 || f->pending_reason >= REQ_PENDING__COUNT)
+        return refuse(f, REQ_CODE_PENDING_REASON_REQ,
+                      "Say what the request waits for: customer, appointment, parts, "
+                      "developer or other.");
+    if (f->pending_until <= 0)
+        return refuse(f, REQ_CODE_PENDING_UNTIL_REQ, "Say until when the request waits.");
+    return allow(REQ_STATE_PENDING, -1, 0);
+}
+
+static transition_t check_resume(const request_facts_t *f)
+{
+    if (f->state != REQ_STATE_PENDING)
+        return refuse(f, REQ_CODE_INVALID_TRANSITION, "Only a pending request can resume.");
+    if (!in_progress(f->state_before_pending))
+        return refuse(f, REQ_CODE_INVALID_FACTS,
+                      "The state before pending is not one a request can wait in.");
+    return allow(f->state_before_pending, -1, 0);
+}
+
+static transition_t check_reject(const request_facts_t *f)
+{
+    if (f->state != REQ_STATE_RECEIVED)
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "Only a request that has just been received can be rejected; close "
+                      "it as not responsible instead.");
+    if (blank(f->explanation))
+        return refuse(f, REQ_CODE_EXPLANATION_REQUIRED,
+                      "Give the reason for the rejection; it is told to the customer.");
+    return allow(REQ_STATE_REJECTED, -1, 0);
+}
+
+static transition_t check_close_not_responsible(const request_facts_t *f)
+{
+    if (!in_progress(f->state) && f->state != REQ_STATE_PENDING)
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "Only a request that is being handled can be closed as not the "
+                      "company's responsibility.");
+    if (blank(f->explanation))
+        return refuse(f, REQ_CODE_EXPLANATION_REQUIRED,
+                      "Explain to the customer why this is not the company's "
+                      "responsibility.");
+    return allow(REQ_STATE_NOT_RESPONSIBLE, wo_open(f) ? WO_STATE_CANCELLED : -1, 0);
+}
+
+static transition_t check_start_callback(const request_facts_t *f)
+{
+    if (f->state != REQ_STATE_RESOLVED)
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "A callback starts only once the request is resolved.");
+    return allow(REQ_STATE_CALLBACK, -1, 0);
+}
+
+static transition_t check_callback_result(const request_facts_t *f)
+{
+    if (f->state != REQ_STATE_CALLBACK)
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "Start the callback before recording its result.");
+    if (f->callback_satisfied)
+        return allow(REQ_STATE_CLOSED, -1, 0);
+    return allow(REQ_STATE_RECEIVED, -1, 1);
+}
+
+static transition_t check_close(const request_facts_t *f)
+{
+    int needs = core_request_needs_callback(f->type, f->is_valid_complaint);
+    if (f->state == REQ_STATE_RESOLVED) {
+        if (needs)
+            return refuse(f, REQ_CODE_CALLBACK_REQUIRED,
+                          "This request needs a callback: start it and record the "
+                          "customer's answer.");
+        return allow(REQ_STATE_CLOSED, -1, 0);
+    }
+    if (f->state == REQ_STATE_CALLBACK) {
+        if (needs && blank(f->explanation))
+            return refuse(f, REQ_CODE_EXPLANATION_REQUIRED,
+                          "Closing without a callback result gives the callback up: say "
+                          "why.");
+        return allow(REQ_STATE_CLOSED, -1, 0);
+    }
+    return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                  "Only a resolved request or one in callback can be closed.");
+}
+
+static transition_t check_reopen(const request_facts_t *f)
+{
+    const request_state_t s = f->state;
+    if (s != REQ_STATE_RESOLVED && s != REQ_STATE_CALLBACK && s != REQ_STATE_CLOSED)
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "Only a resolved or closed request can be reopened.");
+    return allow(REQ_STATE_RECEIVED, -1, 1);
+}
+
+static transition_t check_handover(const request_facts_t *f)
+{
+    if (core_request_is_final(f->state) && f->state != REQ_STATE_CLOSED)
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "This action is not possible in the request's current state.");
+    if (f->channel != REQ_CHANNEL_NIGHT_DESK)
+        return refuse(f, REQ_CODE_NOT_NIGHT_DESK,
+                      "Only requests taken by the night desk are handed over.");
+    if (f->handed_over)
+        return refuse(f, REQ_CODE_ALREADY_HANDED_OVER,
+                      "This request has already been handed over to customer service.");
+    return allow(f->state, -1, 0);
+}
+
+static transition_t check_comment(const request_facts_t *f)
+{
+    if (core_request_is_final(f->state) && f->state != REQ_STATE_CLOSED)
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "A rejected request, or one closed as not responsible, takes no "
+                      "more comments.");
+    return allow(f->state, -1, 0);
+}
+
+static const action_check_t action_checks[REQ_ACTION__COUNT] = {
+    [REQ_ACTION_DISPATCH] = check_dispatch,
+    [REQ_ACTION_REDISPATCH] = check_redispatch,
+    [REQ_ACTION_ACCEPT] = check_accept,
+    [REQ_ACTION_ARRIVE] = check_arrive,
+    [REQ_ACTION_REPORT_RESULT] = check_report_result,
+    [REQ_ACTION_SIGN_OFF] = sign_off,
+    [REQ_ACTION_RESOLVE] = resolve,
+    [REQ_ACTION_PEND] = check_pend,
+    [REQ_ACTION_RESUME] = check_resume,
+    [REQ_ACTION_REJECT] = check_reject,
+    [REQ_ACTION_CLOSE_NOT_RESPONSIBLE] = check_close_not_responsible,
+    [REQ_ACTION_START_CALLBACK] = check_start_callback,
+    [REQ_ACTION_CALLBACK_RESULT] = check_callback_result,
+    [REQ_ACTION_CLOSE] = check_close,
+    [REQ_ACTION_REOPEN] = check_reopen,
+    [REQ_ACTION_HANDOVER] = check_handover,
+    [REQ_ACTION_COMMENT] = check_comment,
+};
+
 transition_t core_request_transition(const request_facts_t *f, request_action_t action)
 {
     if (!f || !facts_in_range(f) || (unsigned)action >= REQ_ACTION__COUNT)
@@ -417,157 +613,5 @@ transition_t core_request_transition(const request_facts_t *f, request_action_t 
     const char *why = actor_problem(f, action, &code);
     if (why)
         return refuse(f, code, why);
-
-    const request_state_t s = f->state;
-    const char *bad_state = "This action is not possible in the request's current state.";
-
-    switch (action) {
-    case REQ_ACTION_DISPATCH:
-        if (s != REQ_STATE_RECEIVED || wo_open(f))
-            return refuse(f, REQ_CODE_INVALID_TRANSITION,
-                          "Only a received request without an open work order can be "
-                          "dispatched.");
-        return allow(REQ_STATE_DISPATCHED, WO_STATE_DISPATCHED, 0);
-
-    case REQ_ACTION_REDISPATCH:
-        /* The open work order went to the wrong department or technician, or its work was
-         * refused at sign-off: the desk cancels it and sends a new one.  The request's own
-         * clocks keep running from the first dispatch. */
-        if ((s != REQ_STATE_DISPATCHED && s != REQ_STATE_ACCEPTED && s != REQ_STATE_ON_SITE) ||
-            !wo_open(f))
-            return refuse(f, REQ_CODE_INVALID_TRANSITION,
-                          "Only a request whose work order is still open (dispatched, accepted, "
-                          "on site or awaiting sign-off) can be re-dispatched.");
-        return allow(REQ_STATE_DISPATCHED, WO_STATE_DISPATCHED, 0);
-
-    case REQ_ACTION_ACCEPT:
-        if (s != REQ_STATE_DISPATCHED || !f->has_active_work_order ||
-            f->work_order_state != WO_STATE_DISPATCHED)
-            return refuse(f, REQ_CODE_INVALID_TRANSITION,
-                          "Only a dispatched work order can be accepted.");
-        return allow(REQ_STATE_ACCEPTED, WO_STATE_ACCEPTED, 0);
-
-    case REQ_ACTION_ARRIVE:
-        if (s != REQ_STATE_ACCEPTED || !f->has_active_work_order ||
-            f->work_order_state != WO_STATE_ACCEPTED)
-            return refuse(f, REQ_CODE_INVALID_TRANSITION,
-                          "Accept the work order before recording the arrival.");
-        return allow(REQ_STATE_ON_SITE, WO_STATE_ON_SITE, 0);
-
-    case REQ_ACTION_REPORT_RESULT:
-        if (s != REQ_STATE_ON_SITE || !f->has_active_work_order ||
-            f->work_order_state != WO_STATE_ON_SITE)
-            return refuse(f, REQ_CODE_INVALID_TRANSITION,
-                          "A result can be reported once, after arriving on site.");
-        return allow(REQ_STATE_ON_SITE, WO_STATE_DONE_UNSIGNED, 0);
-
-    case REQ_ACTION_SIGN_OFF:
-        return sign_off(f);
-
-    case REQ_ACTION_RESOLVE:
-        return resolve(f);
-
-    case REQ_ACTION_PEND:
-        if (!in_progress(s))
-            return refuse(f, REQ_CODE_INVALID_TRANSITION,
-                          "Only a request that is being handled can be put on hold.");
-        if (f->pending_reason < 0 || f->pending_reason >= REQ_PENDING__COUNT)
-            return refuse(f, REQ_CODE_PENDING_REASON_REQ,
-                          "Say what the request waits for: customer, appointment, parts, "
-                          "developer or other.");
-        if (f->pending_until <= 0)
-            return refuse(f, REQ_CODE_PENDING_UNTIL_REQ, "Say until when the request waits.");
-        return allow(REQ_STATE_PENDING, -1, 0);
-
-    case REQ_ACTION_RESUME:
-        if (s != REQ_STATE_PENDING)
-            return refuse(f, REQ_CODE_INVALID_TRANSITION, "Only a pending request can resume.");
-        if (!in_progress(f->state_before_pending))
-            return refuse(f, REQ_CODE_INVALID_FACTS,
-                          "The state before pending is not one a request can wait in.");
-        return allow(f->state_before_pending, -1, 0);
-
-    case REQ_ACTION_REJECT:
-        if (s != REQ_STATE_RECEIVED)
-            return refuse(f, REQ_CODE_INVALID_TRANSITION,
-                          "Only a request that has just been received can be rejected; close "
-                          "it as not responsible instead.");
-        if (blank(f->explanation))
-            return refuse(f, REQ_CODE_EXPLANATION_REQUIRED,
-                          "Give the reason for the rejection; it is told to the customer.");
-        return allow(REQ_STATE_REJECTED, -1, 0);
-
-    case REQ_ACTION_CLOSE_NOT_RESPONSIBLE:
-        if (!in_progress(s) && s != REQ_STATE_PENDING)
-            return refuse(f, REQ_CODE_INVALID_TRANSITION,
-                          "Only a request that is being handled can be closed as not the "
-                          "company's responsibility.");
-        if (blank(f->explanation))
-            return refuse(f, REQ_CODE_EXPLANATION_REQUIRED,
-                          "Explain to the customer why this is not the company's "
-                          "responsibility.");
-        return allow(REQ_STATE_NOT_RESPONSIBLE, wo_open(f) ? WO_STATE_CANCELLED : -1, 0);
-
-    case REQ_ACTION_START_CALLBACK:
-        if (s != REQ_STATE_RESOLVED)
-            return refuse(f, REQ_CODE_INVALID_TRANSITION,
-                          "A callback starts only once the request is resolved.");
-        return allow(REQ_STATE_CALLBACK, -1, 0);
-
-    case REQ_ACTION_CALLBACK_RESULT:
-        if (s != REQ_STATE_CALLBACK)
-            return refuse(f, REQ_CODE_INVALID_TRANSITION,
-                          "Start the callback before recording its result.");
-        if (f->callback_satisfied)
-            return allow(REQ_STATE_CLOSED, -1, 0);
-        return allow(REQ_STATE_RECEIVED, -1, 1);
-
-    case REQ_ACTION_CLOSE: {
-        int needs = core_request_needs_callback(f->type, f->is_valid_complaint);
-        if (s == REQ_STATE_RESOLVED) {
-            if (needs)
-                return refuse(f, REQ_CODE_CALLBACK_REQUIRED,
-                              "This request needs a callback: start it and record the "
-                              "customer's answer.");
-            return allow(REQ_STATE_CLOSED, -1, 0);
-        }
-        if (s == REQ_STATE_CALLBACK) {
-            if (needs && blank(f->explanation))
-                return refuse(f, REQ_CODE_EXPLANATION_REQUIRED,
-                              "Closing without a callback result gives the callback up: say "
-                              "why.");
-            return allow(REQ_STATE_CLOSED, -1, 0);
-        }
-        return refuse(f, REQ_CODE_INVALID_TRANSITION,
-                      "Only a resolved request or one in callback can be closed.");
-    }
-
-    case REQ_ACTION_REOPEN:
-        if (s != REQ_STATE_RESOLVED && s != REQ_STATE_CALLBACK && s != REQ_STATE_CLOSED)
-            return refuse(f, REQ_CODE_INVALID_TRANSITION,
-                          "Only a resolved or closed request can be reopened.");
-        return allow(REQ_STATE_RECEIVED, -1, 1);
-
-    case REQ_ACTION_HANDOVER:
-        if (core_request_is_final(s) && s != REQ_STATE_CLOSED)
-            return refuse(f, REQ_CODE_INVALID_TRANSITION, bad_state);
-        if (f->channel != REQ_CHANNEL_NIGHT_DESK)
-            return refuse(f, REQ_CODE_NOT_NIGHT_DESK,
-                          "Only requests taken by the night desk are handed over.");
-        if (f->handed_over)
-            return refuse(f, REQ_CODE_ALREADY_HANDED_OVER,
-                          "This request has already been handed over to customer service.");
-        return allow(s, -1, 0);
-
-    case REQ_ACTION_COMMENT:
-        if (core_request_is_final(s) && s != REQ_STATE_CLOSED)
-            return refuse(f, REQ_CODE_INVALID_TRANSITION,
-                          "A rejected request, or one closed as not responsible, takes no "
-                          "more comments.");
-        return allow(s, -1, 0);
-
-    default:
-        break;
-    }
-    return refuse(f, REQ_CODE_INVALID_FACTS, bad_state);
+    return action_checks[action](f);
 }

@@ -1,8 +1,9 @@
 /*
  * core/request.h — the service-request lifecycle of SPEC §3 and §5 as a pure state
  * machine.  The caller loads what it knows about a request and the acting user into a
- * request_facts_t, asks core_request_transition() whether an action is allowed, and on
- * success stores the new state (and work-order state) it is told to.  Nothing here reads
+ * request_facts_t, asks core_request_transition() whether an action is allowed — or
+ * core_request_effect() (core/request_effect.h) for everything an allowed action changes —
+ * and stores what it is told to.  Nothing here reads
  * a clock, touches a database or keeps state between calls: every input is an argument.
  * Scope checks (organisation, project, own unit, own department ids) live in core/authz;
  * this module judges the action itself: role, state, type and the facts the action needs.
@@ -166,9 +167,9 @@ typedef enum {
 /* What the caller knows when it asks for a transition.  Strings are borrowed for the
  * duration of the call.  Zero-initialise, then fill every field that applies; note that
  * zero is a real value for the enums (pending_reason 0 is "customer": set -1 for none).
- * reopen_count and actor_dept_kind are carried for the caller's convenience and are not
- * judged (department membership comes in as actor_in_responsible_dept).  needs_callback is
- * deliberately not a fact: it is derived from type and is_valid_complaint
+ * reopen_count, escalation_level and actor_dept_kind are not judged (the first two shape
+ * the effect, core/request_effect.h) (department membership comes in as actor_in_responsible_dept).
+ * needs_callback is deliberately not a fact: it is derived from type and is_valid_complaint
  * (core_request_needs_callback) so that it cannot disagree. */
 typedef struct request_facts {
     /* The request. */
@@ -183,6 +184,7 @@ typedef struct request_facts {
     int is_valid_complaint; /* REQ_VALIDITY_*; read only for complaints */
     int handed_over;        /* night desk already handed it to customer service */
     int reopen_count;
+    int escalation_level; /* 0 .. SLA_TOP_LEVEL; read by core_request_effect() */
 
     /* The acting user. */
     role_t actor_role;
@@ -247,7 +249,7 @@ typedef struct transition {
  *                   Needs a non-blank explanation; an open work order is cancelled.
  *   start_callback  resolved → callback (every type; optional for those that need none).
  *   callback_result callback → closed when callback_satisfied, otherwise → received with
- *                   reopen_increment 1 (the caller also raises the escalation level).
+ *                   reopen_increment 1 (core_request_effect also raises the escalation level).
  *   close           resolved → closed only when no callback is needed (else
  *                   callback_required); callback → closed, which for a request that
  *                   needs a callback means giving it up and needs an explanation.

@@ -1,0 +1,130 @@
+/*
+ * api/validate.c — reading members of a JSON body into C values, each refusal a 4xx
+ * api_err_t that points at the member (see validate.h).
+ */
+#include "api/validate.h"
+#include "api/codec.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int api_err_set(api_err_t *e, int status, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    e->status = status;
+    e->code = code;
+    vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int api_err_at(api_err_t *e, const cJSON *at, const char *name, const char *err, const char *code,
+               const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    e->status = 422;
+    e->code = code;
+    vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+    va_end(ap);
+    e->at = at;
+    e->name = name;
+    e->err = err;
+    return -1;
+}
+
+void api_err_send(req_t *r, const api_err_t *e)
+{
+    if (e->status == 422 && e->err)
+        http_invalid(r, e->at, e->name, e->code, e->err, "%s", e->detail);
+    else
+        http_problem(r, e->status, e->code, "%s", e->detail);
+}
+
+cJSON *api_err_entry(req_t *r, const api_err_t *e)
+{
+    char ptr[512];
+    http_json_pointer(r->json, e->at, e->name, ptr, sizeof ptr);
+    if (!e->err)
+        ptr[0] = 0;
+    return http_error_entry(ptr, e->err ? e->err : e->code, e->detail);
+}
+
+int api_opt_str(const cJSON *o, const char *name, size_t maxlen, const char **out, api_err_t *e)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    *out = NULL;
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > maxlen)
+        return api_err_at(e, o, name, http_str_err(v, maxlen), "invalid_field",
+                          "'%s' must be a non-empty string of at most %zu bytes", name, maxlen);
+    *out = v->valuestring;
+    return 1;
+}
+
+int api_req_str(const cJSON *o, const char *name, size_t maxlen, const char **out, api_err_t *e)
+{
+    int rc = api_opt_str(o, name, maxlen, out, e);
+    if (rc == 0)
+        return api_err_at(e, o, name, "required", "missing_field", "'%s' is required", name);
+    return rc;
+}
+
+int api_opt_uuid(const cJSON *o, const char *name, const char **out, api_err_t *e)
+{
+    int rc = api_opt_str(o, name, 36, out, e);
+    if (rc == 1 && !http_is_uuid(*out))
+        return api_err_at(e, o, name, "invalid_format", "invalid_field", "'%s' must be a UUID",
+                          name);
+    if (rc < 0)
+        return api_err_at(e, o, name, e->err, "invalid_field", "'%s' must be a UUID", name);
+    return rc;
+}
+
+int api_opt_enum(const cJSON *o, const char *name, int (*from)(const char *), const char *allowed,
+                 const char **out, api_err_t *e)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    *out = NULL;
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsString(v) || from(v->valuestring) < 0)
+        return api_err_at(e, o, name, cJSON_IsString(v) ? "invalid_enum" : "invalid_type",
+                          "invalid_enum", "'%s' must be one of: %s", name, allowed);
+    *out = v->valuestring;
+    return 1;
+}
+
+int api_opt_time(const cJSON *o, const char *name, int64_t *out, api_err_t *e)
+{
+    const char *s;
+    int rc = api_opt_str(o, name, 64, &s, e);
+    if (rc <= 0)
+        return rc < 0 ? api_err_at(e, o, name, e->err, "invalid_field",
+                                   "'%s' must be an RFC 3339 time such as "
+                                   "2026-11-23T09:30:00+08:00",
+                                   name)
+                      : 0;
+    if (rfc3339_parse(s, out) != 0)
+        return api_err_at(e, o, name, "invalid_format", "invalid_field",
+                          "'%s' must be an RFC 3339 time such as 2026-11-23T09:30:00+08:00", name);
+    return 1;
+}
+
+int api_only_known(const cJSON *o, const char *const *known, const char *what, api_err_t *e)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, o)
+    {
+        int ok = 0;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = !strcmp(*k, m->string);
+        if (!ok)
+            return api_err_at(e, o, m->string, "unknown_field", "unknown_field",
+                              "'%s' is not a field of %s", m->string, what);
+    }
+    return 0;
+}
