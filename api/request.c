@@ -654,33 +654,25 @@ static void create_h(req_t *r)
 
 /* ---------------------------------------------------------------- read */
 
+static int load_request(req_t *r, db_conn_t *c, const char *id, const void *arg, http_found_t *f)
+{
+    (void)arg;
+    request_scope_t sc;
+    int found = db_request_get(c, id, r->principal.org_id, core_authz_sees_pii(r->principal.role),
+                               &f->json, &sc);
+    if (found == 1) {
+        snprintf(f->project_id, sizeof f->project_id, "%s", sc.project_id);
+        snprintf(f->unit_id, sizeof f->unit_id, "%s", sc.unit_id);
+        snprintf(f->dept_id, sizeof f->dept_id, "%s", sc.department_id);
+        snprintf(f->owner_user, sizeof f->owner_user, "%s", sc.reporter_user_id);
+        f->version = sc.version;
+    }
+    return found;
+}
+
 static void get_h(req_t *r)
 {
-    const char *id = http_uuid_param(r, 0);
-    if (!id || http_authorize_role(r, AZ_REQUEST_READ) != 0)
-        return;
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return;
-    request_scope_t sc;
-    char *json = NULL;
-    int f = db_request_get(c, id, r->principal.org_id, core_authz_sees_pii(r->principal.role),
-                           &json, &sc);
-    if (f < 0) {
-        http_db_fail(r, NULL);
-        return;
-    }
-    if (f == 0) {
-        http_problem(r, 404, "not_found", "no request with this id in your scope");
-        return;
-    }
-    az_target_t t = api_request_target(r, &sc);
-    if (http_authorize(r, AZ_REQUEST_READ, &t) == 0) {
-        char hdr[64];
-        snprintf(hdr, sizeof hdr, "ETag: \"%d\"\r\n", sc.version);
-        http_send_json(r, 200, json, hdr);
-    }
-    free(json);
+    http_get_one(r, AZ_REQUEST_READ, "request", load_request, NULL);
 }
 
 void api_request_items(req_t *r, api_items_fn fn)
@@ -797,30 +789,6 @@ static void list_h(req_t *r)
 
 /* ---------------------------------------------------------------- writes */
 
-/* Parses If-Match into a version; sends 428/412 itself and returns -1. */
-static int if_match(req_t *r, int *version)
-{
-    const char *im = http_header(r, "If-Match");
-    if (!im) {
-        http_problem(r, 428, "if_match_required",
-                     "send If-Match with the ETag from your last GET of this request");
-        return -1;
-    }
-    const char *q = im;
-    if (!strncmp(q, "W/", 2))
-        q += 2;
-    if (*q == '"')
-        q++;
-    char *end;
-    long v = strtol(q, &end, 10);
-    if (end == q || (*end && *end != '"')) {
-        http_problem(r, 412, "stale_version", "If-Match does not name a version of this request");
-        return -1;
-    }
-    *version = (int)v;
-    return 0;
-}
-
 int api_request_lock(req_t *r, db_conn_t *c, const char *id, az_action_t action, request_row_t *row)
 {
     if (db_begin(c) != 0) {
@@ -936,14 +904,9 @@ static void patch_h(req_t *r)
 {
     const char *id = http_uuid_param(r, 0);
     int version;
-    if (!id || http_authorize_role(r, AZ_REQUEST_ACT) != 0 || http_json_body(r) != 0 ||
-        if_match(r, &version) != 0)
+    if (!id || http_authorize_role(r, AZ_REQUEST_EDIT) != 0 || http_json_body(r) != 0 ||
+        http_if_match(r, "request", &version) != 0)
         return;
-    if (r->principal.role == ROLE_RESIDENT || r->principal.role == ROLE_TECHNICIAN ||
-        r->principal.role == ROLE_SECURITY) {
-        http_problem(r, 403, "forbidden", "only customer-service staff edit a request's fields");
-        return;
-    }
     api_err_t e = {0};
     const char *title, *desc, *cat, *sev, *val, *dk;
     int64_t dl = 0;
@@ -970,7 +933,7 @@ static void patch_h(req_t *r)
     }
     db_conn_t *c = http_db(r);
     request_row_t row;
-    if (!c || begin_write(r, c, id, AZ_REQUEST_ACT, version, &row) != 0)
+    if (!c || begin_write(r, c, id, AZ_REQUEST_EDIT, version, &row) != 0)
         return;
     if ((sev || val) && strcmp(row.type, "complaint") != 0) {
         db_rollback(c);
@@ -1049,7 +1012,7 @@ static void action_h(req_t *r)
         return;
     }
     int version;
-    if (http_authorize_role(r, AZ_REQUEST_ACT) != 0 || if_match(r, &version) != 0)
+    if (http_authorize_role(r, AZ_REQUEST_ACT) != 0 || http_if_match(r, "request", &version) != 0)
         return;
     if (r->body_len && http_json_body(r) != 0)
         return;

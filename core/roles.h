@@ -8,6 +8,8 @@
 #ifndef CORE_ROLES_H
 #define CORE_ROLES_H
 
+#include <stddef.h>
+
 /* SPEC §1.  The order is part of no API; the strings are. */
 typedef enum {
     ROLE_RESIDENT,    /* "resident"    业主 / 住户 / 租户 */
@@ -29,9 +31,19 @@ typedef enum {
 const char *core_role_name(role_t role);
 /* The role named by s (exact, case-sensitive match); -1 when unknown or s is NULL. */
 int core_role_from_string(const char *s);
-/* Rank on the escalation ladder: agent 0, supervisor 1, manager 2, director 3, gm 4;
- * -1 for every other role (they are not on the ladder) and for out-of-range values. */
+/* The roles as "resident, agent, ..." for error messages; returns the length needed. */
+size_t core_role_list(char *buf, size_t len);
+/* Every role's API string in role_t order, ending with NULL (for validation tables). */
+extern const char *const core_role_names[ROLE__COUNT + 1];
+
+/* The escalation ladder (SPEC §4): level 0 agent, 1 supervisor, 2 manager, 3 director,
+ * ROLE_LADDER_TOP gm. */
+#define ROLE_LADDER_TOP 4
+/* Rank on the escalation ladder; -1 for every other role (they are not on the ladder)
+ * and for out-of-range values. */
 int core_role_ladder_level(role_t role);
+/* The role at a ladder level; -1 when level is outside 0..ROLE_LADDER_TOP. */
+int core_role_at_ladder_level(int level);
 
 /* Kinds of department (SPEC §2): 客服部 工程部 保安部 保洁 绿化 财务 外包 其他. */
 typedef enum {
@@ -50,5 +62,9 @@ typedef enum {
 const char *core_dept_kind_name(dept_kind_t kind);
 /* The kind named by s; -1 when unknown or s is NULL. */
 int core_dept_kind_from_string(const char *s);
+/* The kinds as "customer_service, engineering, ..." for error messages. */
+size_t core_dept_kind_list(char *buf, size_t len);
+/* Every kind's API string in dept_kind_t order, ending with NULL. */
+extern const char *const core_dept_kind_names[DEPT__COUNT + 1];
 
 #endif

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/roles.h"
 #include "core/sla.h"
 
 /* The clocks a request can run (SPEC §4).  API names in core_sla_target_name(). */
@@ -144,7 +145,10 @@ size_t core_sla_defaults(sla_default_t *out, size_t max);
 
 const char *core_sla_target_name(sla_target_id_t t);
 int core_sla_target_from_string(const char *s);
+/* The targets as "first_response, on_site, ..." for error messages. */
+size_t core_sla_target_list(char *buf, size_t len);
 
-#define SLA_TOP_LEVEL 4
+/* The top of the escalation ladder (gm). */
+#define SLA_TOP_LEVEL ROLE_LADDER_TOP
 
 #endif
