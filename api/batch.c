@@ -90,7 +90,6 @@ static void batch_h(req_t *r)
             failed++;
         }
         free(json);
-        cJSON_AddItemToArray(results, res);
     }
     cJSON_AddNumberToObject(out, "created", created);
     cJSON_AddNumberToObject(out, "failed", failed);
