@@ -25,10 +25,8 @@ const char *const core_dept_kind_names[DEPT__COUNT + 1] = {
     [DEPT_OTHER] = "other",
 };
 
-CORE_STRTAB_FUNCS(core_role_name, core_role_from_string, core_role_list, role_t, core_role_names,
-                  ROLE__COUNT)
-CORE_STRTAB_FUNCS(core_dept_kind_name, core_dept_kind_from_string, core_dept_kind_list, dept_kind_t,
-                  core_dept_kind_names, DEPT__COUNT)
+CORE_STRTAB_FUNCS(core_role, role_t, core_role_names, ROLE__COUNT)
+CORE_STRTAB_FUNCS(core_dept_kind, dept_kind_t, core_dept_kind_names, DEPT__COUNT)
 
 static const role_t ladder[ROLE_LADDER_TOP + 1] = {ROLE_AGENT, ROLE_SUPERVISOR, ROLE_MANAGER,
                                                    ROLE_DIRECTOR, ROLE_GM};

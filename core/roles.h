@@ -8,7 +8,7 @@
 #ifndef CORE_ROLES_H
 #define CORE_ROLES_H
 
-#include <stddef.h>
+#include "core/strtab.h"
 
 /* SPEC §1.  The order is part of no API; the strings are. */
 typedef enum {
@@ -27,12 +27,9 @@ typedef enum {
     ROLE__COUNT
 } role_t;
 
-/* The API string of a role ("resident", ...); NULL when out of range.  Static storage. */
-const char *core_role_name(role_t role);
-/* The role named by s (exact, case-sensitive match); -1 when unknown or s is NULL. */
-int core_role_from_string(const char *s);
-/* The roles as "resident, agent, ..." for error messages; returns the length needed. */
-size_t core_role_list(char *buf, size_t len);
+/* core_role_name() ("resident", ...), core_role_from_string() (exact, case-sensitive)
+ * and core_role_list() ("resident, agent, ..."), see core/strtab.h. */
+CORE_STRTAB_DECLS(core_role, role_t)
 /* Every role's API string in role_t order, ending with NULL (for validation tables). */
 extern const char *const core_role_names[ROLE__COUNT + 1];
 
@@ -58,12 +55,8 @@ typedef enum {
     DEPT__COUNT
 } dept_kind_t;
 
-/* The API string of a department kind; NULL when out of range.  Static storage. */
-const char *core_dept_kind_name(dept_kind_t kind);
-/* The kind named by s; -1 when unknown or s is NULL. */
-int core_dept_kind_from_string(const char *s);
-/* The kinds as "customer_service, engineering, ..." for error messages. */
-size_t core_dept_kind_list(char *buf, size_t len);
+/* core_dept_kind_name(), _from_string() and _list(). */
+CORE_STRTAB_DECLS(core_dept_kind, dept_kind_t)
 /* Every kind's API string in dept_kind_t order, ending with NULL. */
 extern const char *const core_dept_kind_names[DEPT__COUNT + 1];
 

@@ -11,8 +11,7 @@
 static const char *const target_names[SLA_T__COUNT] = {
     "first_response", "on_site", "answer", "resolution", "handover", "callback", "gm_report"};
 
-CORE_STRTAB_FUNCS(core_sla_target_name, core_sla_target_from_string, core_sla_target_list,
-                  sla_target_id_t, target_names, SLA_T__COUNT)
+CORE_STRTAB_FUNCS(core_sla_target, sla_target_id_t, target_names, SLA_T__COUNT)
 
 static int eq(const char *a, const char *b)
 {

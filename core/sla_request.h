@@ -143,10 +143,8 @@ typedef struct sla_default {
 } sla_default_t;
 size_t core_sla_defaults(sla_default_t *out, size_t max);
 
-const char *core_sla_target_name(sla_target_id_t t);
-int core_sla_target_from_string(const char *s);
-/* The targets as "first_response, on_site, ..." for error messages. */
-size_t core_sla_target_list(char *buf, size_t len);
+/* core_sla_target_name(), _from_string() and _list() (see core/strtab.h). */
+CORE_STRTAB_DECLS(core_sla_target, sla_target_id_t)
 
 /* The top of the escalation ladder (gm). */
 #define SLA_TOP_LEVEL ROLE_LADDER_TOP

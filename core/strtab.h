@@ -15,19 +15,27 @@ int core_strtab_index(const char *const *names, int n, const char *s);
  * length the whole list needs, like snprintf. */
 size_t core_strtab_join(const char *const *names, int n, char *buf, size_t len);
 
-/* Defines `const char *NAME_FN(TYPE v)` (NULL out of range), `int FROM_FN(const char *s)`
- * (-1 when unknown) and `size_t LIST_FN(char *buf, size_t len)` over the table NAMES of
- * COUNT entries, so that every enum's strings are written once, in its table. */
-#define CORE_STRTAB_FUNCS(name_fn, from_fn, list_fn, type_t, names, count)                         \
-    const char *name_fn(type_t v)                                                                  \
+/* Every enum with API strings has, for a prefix P and its type:
+ *   const char *P_name(type v)          the string; NULL out of range (static storage)
+ *   int P_from_string(const char *s)    the value; -1 when unknown or s is NULL
+ *   size_t P_list(char *buf, size_t n)  "a, b, c" for error messages (length needed)
+ * CORE_STRTAB_DECLS declares them in a header, CORE_STRTAB_FUNCS defines them over the
+ * one table that spells the strings. */
+#define CORE_STRTAB_DECLS(prefix, type_t)                                                          \
+    const char *prefix##_name(type_t v);                                                           \
+    int prefix##_from_string(const char *s);                                                       \
+    size_t prefix##_list(char *buf, size_t len);
+
+#define CORE_STRTAB_FUNCS(prefix, type_t, names, count)                                            \
+    const char *prefix##_name(type_t v)                                                            \
     {                                                                                              \
         return (unsigned)v < (unsigned)(count) ? (names)[v] : NULL;                                \
     }                                                                                              \
-    int from_fn(const char *s)                                                                     \
+    int prefix##_from_string(const char *s)                                                        \
     {                                                                                              \
         return core_strtab_index(names, count, s);                                                 \
     }                                                                                              \
-    size_t list_fn(char *buf, size_t len)                                                          \
+    size_t prefix##_list(char *buf, size_t len)                                                    \
     {                                                                                              \
         return core_strtab_join(names, count, buf, len);                                           \
     }
