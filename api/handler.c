@@ -4,6 +4,7 @@
  * resource, so that every GET of a single record behaves alike.
  */
 #include "api/http.h"
+#include "core/strtab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,4 +84,42 @@ void http_get_one(req_t *r, az_action_t action, const char *what, http_load_fn l
     else
         http_send_json(r, 200, f.json ? f.json : "{}", hdr[0] ? hdr : NULL);
     free(f.json);
+}
+
+db_conn_t *http_page_db(req_t *r, page_t *pg)
+{
+    return http_page_params(r, pg) == 0 ? http_db(r) : NULL;
+}
+
+int http_known_fields(req_t *r, const char *what, const char *const *known)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, r->json)
+    {
+        if (core_strtab_index(known, -1, m->string) < 0) {
+            char list[512];
+            core_strtab_join(known, -1, list, sizeof list);
+            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
+                         "'%s' is not a field of %s (%s)", m->string, what, list);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int http_text_field(req_t *r, const char *name, size_t max, const char **out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, name);
+    *out = NULL;
+    if (!v) {
+        http_invalid(r, NULL, name, "missing_field", "required", "'%s' is required", name);
+        return -1;
+    }
+    if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > max) {
+        http_invalid(r, NULL, name, "invalid_field", http_str_err(v, max),
+                     "'%s' must be text of 1 to %zu bytes", name, max);
+        return -1;
+    }
+    *out = v->valuestring;
+    return 0;
 }

@@ -587,6 +587,8 @@ int http_page_params(req_t *r, page_t *pg)
         pg->after_ts[bar - (char *)dec] = 0;
         memcpy(pg->after_id, bar + 1, 36);
         pg->after_id[36] = 0;
+        pg->cursor_ts = pg->after_ts;
+        pg->cursor_id = pg->after_id;
         if (rfc3339_parse(pg->after_ts, &tv) != 0) {
             http_problem(r, 400, "invalid_cursor",
                          "'cursor' must be a next_cursor value from a previous page");
@@ -622,6 +624,10 @@ static void send_rows(req_t *r, PGresult *res, int shown, const char *tail)
 
 void http_send_page(req_t *r, PGresult *res, int limit)
 {
+    if (!db_ok(res)) {
+        http_db_error(r, res);
+        return;
+    }
     int n = PQntuples(res), shown = n > limit ? limit : n;
     char tail[256] = ",\"next_cursor\":null";
     if (n > limit) {
@@ -636,6 +642,10 @@ void http_send_page(req_t *r, PGresult *res, int limit)
 
 void http_send_rows(req_t *r, PGresult *res)
 {
+    if (!db_ok(res)) {
+        http_db_error(r, res);
+        return;
+    }
     send_rows(r, res, PQntuples(res), "");
 }
 

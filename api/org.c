@@ -456,13 +456,9 @@ static void list_h(req_t *r)
     if (!c)
         return;
     PGresult *res_rows =
-        db_crud_list(c, res, r->principal.org_id, proj_arr, pg.after_ts[0] ? pg.after_ts : NULL,
-                     pg.after_id[0] ? pg.after_id : NULL, filters, pg.limit + 1,
-                     core_authz_sees_pii(r->principal.role));
-    if (!db_ok(res_rows))
-        http_db_error(r, res_rows);
-    else
-        http_send_page(r, res_rows, pg.limit);
+        db_crud_list(c, res, r->principal.org_id, proj_arr, pg.cursor_ts, pg.cursor_id, filters,
+                     pg.limit + 1, core_authz_sees_pii(r->principal.role));
+    http_send_page(r, res_rows, pg.limit);
     PQclear(res_rows);
 }
 

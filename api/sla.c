@@ -28,6 +28,19 @@ static const char *ladder_role(int level)
     return core_role_name((role_t)core_role_at_ladder_level(level));
 }
 
+/* The levels a manual escalation may name: "1 supervisor, 2 manager, ... or 4 gm". */
+static void ladder_levels(char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (int l = 1; l <= SLA_TOP_LEVEL && o < len; l++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%d %s",
+                              l == 1               ? ""
+                              : l == SLA_TOP_LEVEL ? " or "
+                                                   : ", ",
+                              l, ladder_role(l));
+}
+
 /* ---------------------------------------------------------------- request clocks */
 
 static void request_sla_h(req_t *r)
@@ -92,37 +105,17 @@ static void escalate_h(req_t *r)
     const char *id = http_uuid_param(r, 0);
     if (!id || http_authorize_role(r, AZ_ESCALATE) != 0 || http_json_body(r) != 0)
         return;
-    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(r->json, "reason");
-    const cJSON *level = cJSON_GetObjectItemCaseSensitive(r->json, "level"), *m;
-    cJSON_ArrayForEach(m, r->json)
-    {
-        if (strcmp(m->string, "reason") && strcmp(m->string, "level")) {
-            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
-                         "'%s' is not a field (reason, level)", m->string);
-            return;
-        }
-    }
-    if (!reason) {
-        http_invalid(r, NULL, "reason", "missing_field", "required",
-                     "'reason' is required to escalate by hand");
+    const cJSON *level = cJSON_GetObjectItemCaseSensitive(r->json, "level");
+    static const char *const fields[] = {"reason", "level", NULL};
+    const char *reason;
+    if (http_known_fields(r, "an escalation", fields) != 0 ||
+        http_text_field(r, "reason", 2000, &reason) != 0)
         return;
-    }
-    if (!cJSON_IsString(reason) || !reason->valuestring[0] || strlen(reason->valuestring) > 2000) {
-        http_invalid(r, NULL, "reason", "invalid_field", http_str_err(reason, 2000),
-                     "'reason' must be text of 1 to 2000 bytes");
-        return;
-    }
     if (level &&
         (!cJSON_IsNumber(level) || level->valuedouble < 1 || level->valuedouble > SLA_TOP_LEVEL ||
          level->valuedouble != (int)level->valuedouble)) {
         char levels[128];
-        size_t o = 0;
-        for (int l = 1; l <= SLA_TOP_LEVEL && o < sizeof levels; l++)
-            o += (size_t)snprintf(levels + o, sizeof levels - o, "%s%d %s",
-                                  l == 1               ? ""
-                                  : l == SLA_TOP_LEVEL ? " or "
-                                                       : ", ",
-                                  l, ladder_role(l));
+        ladder_levels(levels, sizeof levels);
         http_invalid(r, NULL, "level", "invalid_field",
                      cJSON_IsNumber(level) ? "out_of_range" : "invalid_type", "'level' must be %s",
                      levels);
@@ -148,11 +141,11 @@ static void escalate_h(req_t *r)
     cJSON *d = cJSON_CreateObject();
     cJSON_AddNumberToObject(d, "level", to);
     cJSON_AddStringToObject(d, "to_role", ladder_role(to));
-    cJSON_AddStringToObject(d, "reason", reason->valuestring);
+    cJSON_AddStringToObject(d, "reason", reason);
     cJSON_AddBoolToObject(d, "manual", 1);
     /* The payload is as long as the reason (up to 2000 bytes): cJSON renders it whole. */
     cJSON *pj = cJSON_CreateObject();
-    cJSON_AddStringToObject(pj, "reason", reason->valuestring);
+    cJSON_AddStringToObject(pj, "reason", reason);
     cJSON_AddNumberToObject(pj, "level", to);
     cJSON_AddBoolToObject(pj, "manual", 1);
     char *payload = cJSON_PrintUnformatted(pj);
@@ -208,18 +201,12 @@ static void extension_create_h(req_t *r)
         return;
     const cJSON *target = cJSON_GetObjectItemCaseSensitive(r->json, "target");
     const cJSON *due = cJSON_GetObjectItemCaseSensitive(r->json, "new_due");
-    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(r->json, "reason"), *m;
-    cJSON_ArrayForEach(m, r->json)
-    {
-        if (strcmp(m->string, "target") && strcmp(m->string, "new_due") &&
-            strcmp(m->string, "reason")) {
-            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
-                         "'%s' is not a field (target, new_due, reason)", m->string);
-            return;
-        }
-    }
+    const cJSON *reason_v = cJSON_GetObjectItemCaseSensitive(r->json, "reason");
+    static const char *const fields[] = {"target", "new_due", "reason", NULL};
+    if (http_known_fields(r, "an extension request", fields) != 0)
+        return;
     int64_t nd;
-    if (!target || !due || !reason) {
+    if (!target || !due || !reason_v) {
         http_invalid(r, NULL,
                      !target ? "target"
                      : !due  ? "new_due"
@@ -243,11 +230,9 @@ static void extension_create_h(req_t *r)
                      "'new_due' must be a future RFC 3339 time");
         return;
     }
-    if (!cJSON_IsString(reason) || !reason->valuestring[0] || strlen(reason->valuestring) > 2000) {
-        http_invalid(r, NULL, "reason", "invalid_field", http_str_err(reason, 2000),
-                     "'reason' must be text of 1 to 2000 bytes");
+    const char *reason;
+    if (http_text_field(r, "reason", 2000, &reason) != 0)
         return;
-    }
     db_conn_t *c = http_db(r);
     request_row_t row;
     if (!c || api_request_lock(r, c, id, AZ_ESCALATE, &row) != 0)
@@ -275,7 +260,7 @@ static void extension_create_h(req_t *r)
     char ds[32];
     rfc3339_format(nd, ds);
     PGresult *x = db_sla_extension_create(c, r->principal.org_id, id, target->valuestring, ds,
-                                          reason->valuestring, r->principal.user_id);
+                                          reason, r->principal.user_id);
     if (!db_ok(x)) {
         http_db_error(r, x);
         PQclear(x);
@@ -429,16 +414,10 @@ static void policy_create_h(req_t *r)
     const cJSON *project = cJSON_GetObjectItemCaseSensitive(r->json, "project_id");
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(r->json, "name");
     const cJSON *match = cJSON_GetObjectItemCaseSensitive(r->json, "match");
-    const cJSON *def = cJSON_GetObjectItemCaseSensitive(r->json, "definition"), *m;
-    cJSON_ArrayForEach(m, r->json)
-    {
-        if (strcmp(m->string, "project_id") && strcmp(m->string, "name") &&
-            strcmp(m->string, "match") && strcmp(m->string, "definition")) {
-            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
-                         "'%s' is not a field (project_id, name, match, definition)", m->string);
-            return;
-        }
-    }
+    const cJSON *def = cJSON_GetObjectItemCaseSensitive(r->json, "definition");
+    static const char *const fields[] = {"project_id", "name", "match", "definition", NULL};
+    if (http_known_fields(r, "an SLA policy", fields) != 0)
+        return;
     if (!cJSON_IsString(project) || !http_is_uuid(project->valuestring) || !cJSON_IsString(name) ||
         !name->valuestring[0] || strlen(name->valuestring) > 200 || !cJSON_IsObject(def)) {
         const char *bad =
@@ -547,10 +526,7 @@ static void policy_list_h(req_t *r)
     if (!c)
         return;
     PGresult *x = db_sla_policy_list(c, r->principal.org_id, scope, pf);
-    if (!db_ok(x))
-        http_db_error(r, x);
-    else
-        http_send_rows(r, x);
+    http_send_rows(r, x);
     PQclear(x);
 }
 
@@ -563,16 +539,10 @@ static void policy_update_h(req_t *r)
         return;
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(r->json, "name");
     const cJSON *def = cJSON_GetObjectItemCaseSensitive(r->json, "definition");
-    const cJSON *active = cJSON_GetObjectItemCaseSensitive(r->json, "active"), *m;
-    cJSON_ArrayForEach(m, r->json)
-    {
-        if (strcmp(m->string, "name") && strcmp(m->string, "definition") &&
-            strcmp(m->string, "active")) {
-            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
-                         "'%s' cannot be changed (name, definition, active)", m->string);
-            return;
-        }
-    }
+    const cJSON *active = cJSON_GetObjectItemCaseSensitive(r->json, "active");
+    static const char *const fields[] = {"name", "definition", "active", NULL};
+    if (http_known_fields(r, "an SLA policy change", fields) != 0)
+        return;
     if ((name && (!cJSON_IsString(name) || !name->valuestring[0])) ||
         (def && !cJSON_IsObject(def)) || (active && !cJSON_IsBool(active)) ||
         (!name && !def && !active)) {
@@ -710,18 +680,12 @@ static void notifications_h(req_t *r)
         u = !strcmp(unread, "true") ? "true" : "false";
     }
     page_t pg;
-    if (http_page_params(r, &pg) != 0)
-        return;
-    db_conn_t *c = http_db(r);
+    db_conn_t *c = http_page_db(r, &pg);
     if (!c)
         return;
     PGresult *x = db_notifications_list(c, r->principal.org_id, r->principal.user_id, u,
-                                        pg.after_ts[0] ? pg.after_ts : NULL,
-                                        pg.after_id[0] ? pg.after_id : NULL, pg.limit + 1);
-    if (!db_ok(x))
-        http_db_error(r, x);
-    else
-        http_send_page(r, x, pg.limit);
+                                        pg.cursor_ts, pg.cursor_id, pg.limit + 1);
+    http_send_page(r, x, pg.limit);
     PQclear(x);
 }
 

@@ -58,18 +58,12 @@ static void wo_list_h(req_t *r)
         fr = request;
     }
     page_t pg;
-    if (http_page_params(r, &pg) != 0)
-        return;
-    db_conn_t *c = http_db(r);
+    db_conn_t *c = http_page_db(r, &pg);
     if (!c)
         return;
-    PGresult *res = db_workorder_list(c, p->org_id, proj, dept_only, fd, fs, fa, fr,
-                                      pg.after_ts[0] ? pg.after_ts : NULL,
-                                      pg.after_id[0] ? pg.after_id : NULL, pg.limit + 1);
-    if (!db_ok(res))
-        http_db_error(r, res);
-    else
-        http_send_page(r, res, pg.limit);
+    PGresult *res = db_workorder_list(c, p->org_id, proj, dept_only, fd, fs, fa, fr, pg.cursor_ts,
+                                      pg.cursor_id, pg.limit + 1);
+    http_send_page(r, res, pg.limit);
     PQclear(res);
     return;
 bad:
