@@ -15,20 +15,10 @@ static void attachment_add_h(req_t *r)
     if (!id || http_authorize_role(r, AZ_REQUEST_COMMENT) != 0 || http_json_body(r) != 0)
         return;
     static const char *const names[] = {"filename", "content_type", "size_bytes", "storage_key",
-                                        "url",      "sha256",       "visibility"};
+                                        "url",      "sha256",       "visibility", NULL};
     static const int maxlen[] = {255, 127, 0, 1024, 2048, 64, 0};
-    const cJSON *m;
-    cJSON_ArrayForEach(m, r->json)
-    {
-        int known = 0;
-        for (int i = 0; i < 7; i++)
-            known |= !strcmp(m->string, names[i]);
-        if (!known) {
-            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
-                         "'%s' is not a field of an attachment", m->string);
-            return;
-        }
-    }
+    if (http_known_fields(r, "an attachment", names) != 0)
+        return;
     const char *vals[7] = {0};
     char size[32];
     for (int i = 0; i < 6; i++) {

@@ -54,25 +54,12 @@ static void comment_add_h(req_t *r)
     const char *id = http_uuid_param(r, 0);
     if (!id || http_authorize_role(r, AZ_REQUEST_COMMENT) != 0 || http_json_body(r) != 0)
         return;
-    const cJSON *m;
-    cJSON_ArrayForEach(m, r->json)
-    {
-        if (strcmp(m->string, "body") != 0 && strcmp(m->string, "visibility") != 0) {
-            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
-                         "'%s' is not a field of a comment", m->string);
-            return;
-        }
-    }
-    const cJSON *body = cJSON_GetObjectItemCaseSensitive(r->json, "body");
-    if (!body) {
-        http_invalid(r, NULL, "body", "missing_field", "required", "'body' is required");
+    static const char *const fields[] = {"body", "visibility", NULL};
+    if (http_known_fields(r, "a comment", fields) != 0)
         return;
-    }
-    if (!cJSON_IsString(body) || !body->valuestring[0] || strlen(body->valuestring) > 10000) {
-        http_invalid(r, NULL, "body", "invalid_field", http_str_err(body, 10000),
-                     "'body' must be text of 1 to 10000 bytes");
+    const char *body;
+    if (http_text_field(r, "body", 10000, &body) != 0)
         return;
-    }
     const char *vis;
     if (api_request_visibility(r, cJSON_GetObjectItemCaseSensitive(r->json, "visibility"), &vis) !=
         0)
@@ -90,7 +77,7 @@ static void comment_add_h(req_t *r)
     }
     PGresult *res = db_comment_add(c, r->principal.org_id, id, row.last_seq + 1,
                                    r->principal.user_id, core_role_name(r->principal.role), vis,
-                                   body->valuestring, api_request_channel(r->principal.role));
+                                   body, api_request_channel(r->principal.role));
     api_request_answer_appended(r, c, res);
 }
 

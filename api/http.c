@@ -534,13 +534,18 @@ int http_no_body(req_t *r)
     return 0;
 }
 
+static int forbidden(req_t *r, az_action_t action)
+{
+    http_problem(r, 403, "forbidden", "the role '%s' may not perform '%s'",
+                 core_role_name(r->principal.role), core_authz_action_name(action));
+    return -1;
+}
+
 int http_authorize_role(req_t *r, az_action_t action)
 {
     if (core_authz_role(r->principal.role, action) == AZ_ALLOW)
         return 0;
-    http_problem(r, 403, "forbidden", "the role '%s' may not perform '%s'",
-                 core_role_name(r->principal.role), core_authz_action_name(action));
-    return -1;
+    return forbidden(r, action);
 }
 
 int http_authorize(req_t *r, az_action_t action, const az_target_t *t)
@@ -549,10 +554,8 @@ int http_authorize(req_t *r, az_action_t action, const az_target_t *t)
     if (a == AZ_ALLOW)
         return 0;
     if (a == AZ_FORBIDDEN)
-        http_problem(r, 403, "forbidden", "the role '%s' may not perform '%s'",
-                     core_role_name(r->principal.role), core_authz_action_name(action));
-    else
-        http_problem(r, 404, "not_found", "no such record in your scope");
+        return forbidden(r, action);
+    http_problem(r, 404, "not_found", "no such record in your scope");
     return -1;
 }
 
@@ -584,6 +587,8 @@ int http_page_params(req_t *r, page_t *pg)
         pg->after_ts[bar - (char *)dec] = 0;
         memcpy(pg->after_id, bar + 1, 36);
         pg->after_id[36] = 0;
+        pg->cursor_ts = pg->after_ts;
+        pg->cursor_id = pg->after_id;
         if (rfc3339_parse(pg->after_ts, &tv) != 0) {
             http_problem(r, 400, "invalid_cursor",
                          "'cursor' must be a next_cursor value from a previous page");
@@ -593,13 +598,14 @@ int http_page_params(req_t *r, page_t *pg)
     return 0;
 }
 
-void http_send_page(req_t *r, PGresult *res, int limit)
+/* Answers {"items":[column 0 of the first `shown` rows]<tail>} where tail is the rest of
+ * the object's members (",\"next_cursor\":...") or "". */
+static void send_rows(req_t *r, PGresult *res, int shown, const char *tail)
 {
-    int n = PQntuples(res), shown = n > limit ? limit : n;
-    size_t total = 128;
+    size_t total = 16 + strlen(tail);
     for (int i = 0; i < shown; i++)
         total += (size_t)PQgetlength(res, i, 0) + 1;
-    char *out = malloc(total + 400);
+    char *out = malloc(total);
     if (!out) {
         http_problem(r, 503, "overloaded", "out of memory; retry");
         return;
@@ -611,18 +617,36 @@ void http_send_page(req_t *r, PGresult *res, int limit)
         memcpy(out + o, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
         o += (size_t)PQgetlength(res, i, 0);
     }
+    sprintf(out + o, "]%s}", tail);
+    http_send_json(r, 200, out, NULL);
+    free(out);
+}
+
+void http_send_page(req_t *r, PGresult *res, int limit)
+{
+    if (!db_ok(res)) {
+        http_db_error(r, res);
+        return;
+    }
+    int n = PQntuples(res), shown = n > limit ? limit : n;
+    char tail[256] = ",\"next_cursor\":null";
     if (n > limit) {
         char raw[128], enc[200];
         int rl = snprintf(raw, sizeof raw, "%s|%s", PQgetvalue(res, shown - 1, 1),
                           PQgetvalue(res, shown - 1, 2));
         b64url_encode((unsigned char *)raw, (size_t)rl, enc);
-        o += (size_t)sprintf(out + o, "],\"next_cursor\":\"%s\"}", enc);
-    } else {
-        o += (size_t)sprintf(out + o, "],\"next_cursor\":null}");
+        snprintf(tail, sizeof tail, ",\"next_cursor\":\"%s\"", enc);
     }
-    out[o] = 0;
-    http_send_json(r, 200, out, NULL);
-    free(out);
+    send_rows(r, res, shown, tail);
+}
+
+void http_send_rows(req_t *r, PGresult *res)
+{
+    if (!db_ok(res)) {
+        http_db_error(r, res);
+        return;
+    }
+    send_rows(r, res, PQntuples(res), "");
 }
 
 static char *ids_literal(const char *const *ids, size_t n)

@@ -138,14 +138,61 @@ int http_authorize_role(req_t *r, az_action_t action);
  * a previous next_cursor) and sends 400 itself on bad values; after_ts/after_id stay
  * empty without a cursor.  http_send_page answers {"items":[...],"next_cursor":...}
  * from a result whose columns are (json, created_at, id) and which was asked for
- * limit + 1 rows. */
+ * limit + 1 rows; a failed result is answered as http_db_error does.  The caller
+ * PQclears. */
 typedef struct page {
     int limit;
     char after_ts[64];
     char after_id[40];
+    const char *cursor_ts, *cursor_id; /* after_ts / after_id, or NULL without a cursor */
 } page_t;
 int http_page_params(req_t *r, page_t *pg);
+/* http_page_params, then http_db: the connection, or NULL with the response sent. */
+db_conn_t *http_page_db(req_t *r, page_t *pg);
 void http_send_page(req_t *r, PGresult *res, int limit);
+/* Answers 200 {"items":[...]} with column 0 of every row (a list that is not paged), or
+ * the error of a failed result. */
+void http_send_rows(req_t *r, PGresult *res);
+
+/* ---- steps every resource handler shares (api/handler.c) ---- */
+/* The "ETag: \"<version>\"\r\n" header line of a versioned resource into buf. */
+void http_etag(char *buf, size_t len, int version);
+/* Reads If-Match (3, "3" or W/"3": the ETag of a GET) into *version before a write to
+ * `what` ("request", "SLA policy", ...).  Sends 428 if_match_required when it is absent
+ * and 412 stale_version when it names no version, and returns -1 then; 0 otherwise. */
+int http_if_match(req_t *r, const char *what, int *version);
+
+/* 422 unknown_field pointing at the first member of the body r->json that is not one of
+ * `known` (NULL-terminated), naming them; `what` is the body ("a comment", ...).  0 when
+ * every member is known. */
+int http_known_fields(req_t *r, const char *what, const char *const *known);
+
+/* Member `name` of the body r->json, required text of 1 to max bytes, into *out; sends
+ * 422 missing_field / invalid_field pointing at it and returns -1 otherwise. */
+int http_text_field(req_t *r, const char *name, size_t max, const char **out);
+
+/* What a loader found: the resource's JSON (malloc'd; NULL for a scope-only load), its
+ * version (the ETag; -1 for none) and the scope it is authorised against ("" members
+ * are not applicable; org_id "" is the caller's organisation). */
+typedef struct http_found {
+    char *json;
+    int version;
+    int conditional; /* a GET may answer 304 to an If-None-Match naming the ETag */
+    char org_id[40], project_id[40], unit_id[40], dept_id[40], owner_user[40];
+} http_found_t;
+/* Loads resource `id` into *f (whose members start empty, version -1): 1 found, 0 not
+ * found, -1 failed (after sending the problem itself, or else a 503 is sent). */
+typedef int (*http_load_fn)(req_t *r, db_conn_t *c, const char *id, const void *arg,
+                            http_found_t *f);
+/* Load → 404 "no <what> with this id in your scope" → authorise `action` against the
+ * found scope.  0 with *f filled (the caller frees f->json), or -1 with the response
+ * sent and f->json freed. */
+int http_load(req_t *r, db_conn_t *c, az_action_t action, const char *what, const char *id,
+              http_load_fn load, const void *arg, http_found_t *f);
+/* The whole GET of one resource named by path parameter 0: the id, the role, a
+ * connection, http_load, then 200 with the JSON (and its ETag), or 304. */
+void http_get_one(req_t *r, az_action_t action, const char *what, http_load_fn load,
+                  const void *arg);
 
 /* The caller's projects / units as a PostgreSQL uuid[] literal, owned by the request.
  * projects: NULL for organisation-wide roles. */

@@ -75,9 +75,11 @@ static void readyz(req_t *r)
                      "database schema version %d, server expects %d; run deskd --migrate", v, want);
         return;
     }
-    char buf[96];
-    snprintf(buf, sizeof buf, "{\"status\":\"ready\",\"schema_version\":%d}", v);
-    http_send_json(r, 200, buf, NULL);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "status", "ready");
+    cJSON_AddNumberToObject(j, "schema_version", v);
+    http_send_cjson(r, 200, j, NULL);
+    cJSON_Delete(j);
 }
 
 static char *metrics_token; /* DESK_METRICS_TOKEN; NULL: /metrics is switched off */

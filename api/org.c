@@ -11,6 +11,7 @@
 #include "api/http.h"
 #include "api/pii.h"
 #include "core/sla_policy.h"
+#include "core/strtab.h"
 #include "db/crud.h"
 #include "db/log.h"
 #include "db/org.h"
@@ -29,12 +30,6 @@ typedef struct api_resource {
 } api_resource_t;
 
 static const char *const unit_status[] = {"occupied", "vacant", "rented", "decorating", NULL};
-static const char *const dept_kinds[] = {"customer_service", "engineering", "security",
-                                         "cleaning",         "greenery",    "finance",
-                                         "supplier",         "other",       NULL};
-static const char *const roles[] = {"resident", "agent",    "technician", "security", "supervisor",
-                                    "manager",  "director", "gm",         "clerk",    "integration",
-                                    "auditor",  "admin",    NULL};
 static const char *const relations[] = {"owner", "tenant", "family", NULL};
 
 #define DEFAULT_HOURS                                                                              \
@@ -72,7 +67,7 @@ static const field_t unit_fields[] = {
 };
 static const field_t dept_fields[] = {
     {"project_id", FT_UUID, FF_FILTER | FF_NULLABLE, 0, NULL, NULL, NULL, NULL},
-    {"kind", FT_ENUM, FF_REQUIRED | FF_FILTER, 0, dept_kinds, NULL, NULL, NULL},
+    {"kind", FT_ENUM, FF_REQUIRED | FF_FILTER, 0, core_dept_kind_names, NULL, NULL, NULL},
     {"name", FT_TEXT, FF_REQUIRED | FF_UPDATABLE, 200, NULL, NULL, NULL, NULL},
     {"phone", FT_TEXT, FF_UPDATABLE | FF_NULLABLE, 40, NULL, NULL, NULL, NULL},
 };
@@ -90,7 +85,7 @@ static const field_t resident_fields[] = {
 static const field_t user_fields[] = {
     {"username", FT_TEXT, FF_REQUIRED, 64, NULL, NULL, NULL, NULL},
     {"display_name", FT_TEXT, FF_REQUIRED | FF_UPDATABLE, 200, NULL, NULL, NULL, NULL},
-    {"role", FT_ENUM, FF_REQUIRED | FF_UPDATABLE | FF_FILTER, 0, roles, NULL, NULL, NULL},
+    {"role", FT_ENUM, FF_REQUIRED | FF_UPDATABLE | FF_FILTER, 0, core_role_names, NULL, NULL, NULL},
     {"department_id", FT_UUID, FF_UPDATABLE | FF_NULLABLE | FF_FILTER, 0, NULL, NULL, NULL, NULL},
     {"resident_id", FT_UUID, FF_NULLABLE, 0, NULL, NULL, NULL, NULL},
     {"phone", FT_TEXT, FF_UPDATABLE | FF_NULLABLE | FF_PII, 40, NULL, NULL, NULL, NULL},
@@ -133,21 +128,11 @@ static api_resource_t resources[] = {
 
 /* ---------------------------------------------------------------- validation */
 
+/* Enum fields list their strings in NULL-terminated tables (roles and department kinds
+ * are core's own). */
 static int enum_ok(const char *const *e, const char *s)
 {
-    for (; *e; e++)
-        if (!strcmp(*e, s))
-            return 1;
-    return 0;
-}
-
-static void enum_list(const char *const *e, char *buf, size_t len)
-{
-    buf[0] = 0;
-    for (; *e; e++) {
-        size_t l = strlen(buf);
-        snprintf(buf + l, len - l, "%s%s", l ? ", " : "", *e);
-    }
+    return core_strtab_index(e, -1, s) >= 0;
 }
 
 /* Turns one JSON value into its text parameter.  Returns 0, or sends 422 and -1.
@@ -208,7 +193,7 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
         return 0;
     case FT_ENUM:
         if (!cJSON_IsString(v) || !enum_ok(f->enums, v->valuestring)) {
-            enum_list(f->enums, err, sizeof err);
+            core_strtab_join(f->enums, -1, err, sizeof err);
             http_invalid(r, NULL, f->name, "invalid_enum",
                          cJSON_IsString(v) ? "invalid_enum" : "invalid_type",
                          "'%s' must be one of: %s", f->name, err);
@@ -417,13 +402,26 @@ static int resident_hook(req_t *r, db_conn_t *c, const char *id)
 
 /* ---------------------------------------------------------------- handlers */
 
-static void etag_header(char *buf, size_t len, int version, const char *location_path,
-                        const char *id)
+/* Loads a row of the route's resource for http_load; arg non-NULL: locked FOR UPDATE. */
+static int load_crud(req_t *r, db_conn_t *c, const char *id, const void *arg, http_found_t *f)
 {
-    if (location_path)
-        snprintf(buf, len, "ETag: \"%d\"\r\nLocation: /v1/%s/%s\r\n", version, location_path, id);
-    else
-        snprintf(buf, len, "ETag: \"%d\"\r\n", version);
+    api_resource_t *ar = r->route_data;
+    crud_row_t row = {0};
+    PGresult *err = NULL;
+    int found = db_crud_get(c, &ar->db, id, ar->db.org_table ? id : r->principal.org_id,
+                            core_authz_sees_pii(r->principal.role), arg != NULL, &row, &err);
+    if (found < 0 && err)
+        http_db_error(r, err);
+    PQclear(err);
+    if (found == 1) {
+        f->json = row.json;
+        f->version = row.version;
+        f->conditional = 1;
+        snprintf(f->project_id, sizeof f->project_id, "%s", row.project_id);
+        if (ar->db.org_table) /* the organisation row: its id is the org */
+            snprintf(f->org_id, sizeof f->org_id, "%s", id);
+    }
+    return found;
 }
 
 static void list_h(req_t *r)
@@ -459,13 +457,9 @@ static void list_h(req_t *r)
     if (!c)
         return;
     PGresult *res_rows =
-        db_crud_list(c, res, r->principal.org_id, proj_arr, pg.after_ts[0] ? pg.after_ts : NULL,
-                     pg.after_id[0] ? pg.after_id : NULL, filters, pg.limit + 1,
-                     core_authz_sees_pii(r->principal.role));
-    if (!db_ok(res_rows))
-        http_db_error(r, res_rows);
-    else
-        http_send_page(r, res_rows, pg.limit);
+        db_crud_list(c, res, r->principal.org_id, proj_arr, pg.cursor_ts, pg.cursor_id, filters,
+                     pg.limit + 1, core_authz_sees_pii(r->principal.role));
+    http_send_page(r, res_rows, pg.limit);
     PQclear(res_rows);
 }
 
@@ -480,40 +474,7 @@ static az_target_t target_of(req_t *r, const resource_t *res, const char *id, co
 static void get_h(req_t *r)
 {
     api_resource_t *ar = r->route_data;
-    if (http_authorize_role(r, ar->read) != 0)
-        return;
-    const char *id = http_uuid_param(r, 0);
-    if (!id)
-        return;
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return;
-    crud_row_t row;
-    PGresult *err;
-    int f = db_crud_get(c, &ar->db, id, ar->db.org_table ? id : r->principal.org_id,
-                        core_authz_sees_pii(r->principal.role), 0, &row, &err);
-    if (f < 0) {
-        http_db_error(r, err);
-        PQclear(err);
-        return;
-    }
-    if (f == 0) {
-        http_problem(r, 404, "not_found", "no %s with this id in your scope", ar->db.singular);
-        return;
-    }
-    az_target_t t = target_of(r, &ar->db, id, row.project_id);
-    if (http_authorize(r, ar->read, &t) == 0) {
-        char hdr[128];
-        etag_header(hdr, sizeof hdr, row.version, NULL, NULL);
-        const char *inm = http_header(r, "If-None-Match");
-        char tag[24];
-        snprintf(tag, sizeof tag, "\"%d\"", row.version);
-        if (inm && !strcmp(inm, tag))
-            http_send_empty(r, 304, hdr);
-        else
-            http_send_json(r, 200, row.json, hdr);
-    }
-    free(row.json);
+    http_get_one(r, ar->read, ar->db.singular, load_crud, NULL);
 }
 
 /* Collects parameter values for insert/update; returns 0 or -1 (problem sent). */
@@ -558,27 +519,8 @@ static void write_h(req_t *r, int creating)
     if (http_json_body(r) != 0 || unknown_fields(r, res, creating) != 0)
         return;
     int expect = -1;
-    if (!creating) {
-        const char *im = http_header(r, "If-Match");
-        if (!im) {
-            http_problem(r, 428, "if_match_required",
-                         "send If-Match with the ETag from your last GET of this %s",
-                         res->singular);
-            return;
-        }
-        const char *p = im;
-        if (!strncmp(p, "W/", 2))
-            p += 2;
-        if (*p == '"')
-            p++;
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || (*end && *end != '"')) {
-            http_problem(r, 412, "stale_version", "If-Match does not match the current version");
-            return;
-        }
-        expect = (int)v;
-    }
+    if (!creating && http_if_match(r, res->singular, &expect) != 0)
+        return;
     db_conn_t *c = http_db(r);
     if (!c)
         return;
@@ -603,24 +545,15 @@ static void write_h(req_t *r, int creating)
             goto out;
         res_row = db_crud_insert(c, res, r->principal.org_id, vals, pii);
     } else {
-        PGresult *err;
-        int f =
-            db_crud_get(c, res, id, res->org_table ? id : r->principal.org_id, pii, 1, &row, &err);
-        if (f < 0) {
-            http_db_error(r, err);
-            PQclear(err);
+        static const int lock = 1;
+        http_found_t found;
+        if (http_load(r, c, ar->write, res->singular, id, load_crud, &lock, &found) != 0)
             goto out;
-        }
-        if (f == 0) {
-            http_problem(r, 404, "not_found", "no %s with this id in your scope", res->singular);
-            goto out;
-        }
-        az_target_t t = target_of(r, res, id, row.project_id);
-        if (http_authorize(r, ar->write, &t) != 0)
-            goto out;
+        row.json = found.json;
+        row.version = found.version;
         if (row.version != expect) {
             char hdr[64];
-            snprintf(hdr, sizeof hdr, "ETag: \"%d\"\r\n", row.version);
+            http_etag(hdr, sizeof hdr, row.version);
             http_problem_hdr(r, 412, hdr, "stale_version",
                              "the %s changed since you read it (now version %d); GET it again "
                              "and retry",
@@ -657,7 +590,10 @@ static void write_h(req_t *r, int creating)
         goto out;
     }
     char hdr[256];
-    etag_header(hdr, sizeof hdr, row.version, creating ? res->path : NULL, new_id);
+    http_etag(hdr, sizeof hdr, row.version);
+    if (creating)
+        snprintf(hdr + strlen(hdr), sizeof hdr - strlen(hdr), "Location: /v1/%s/%s\r\n", res->path,
+                 new_id);
     http_send_json(r, creating ? 201 : 200, row.json, hdr);
 out:
     if (c)

@@ -80,33 +80,25 @@ int api_request_lock(req_t *r, db_conn_t *c, const char *id, az_action_t action,
 
 /* ---------------------------------------------------------------- read */
 
+static int load_request(req_t *r, db_conn_t *c, const char *id, const void *arg, http_found_t *f)
+{
+    (void)arg;
+    request_scope_t sc;
+    int found = db_request_get(c, id, r->principal.org_id, core_authz_sees_pii(r->principal.role),
+                               &f->json, &sc);
+    if (found == 1) {
+        snprintf(f->project_id, sizeof f->project_id, "%s", sc.project_id);
+        snprintf(f->unit_id, sizeof f->unit_id, "%s", sc.unit_id);
+        snprintf(f->dept_id, sizeof f->dept_id, "%s", sc.department_id);
+        snprintf(f->owner_user, sizeof f->owner_user, "%s", sc.reporter_user_id);
+        f->version = sc.version;
+    }
+    return found;
+}
+
 static void get_h(req_t *r)
 {
-    const char *id = http_uuid_param(r, 0);
-    if (!id || http_authorize_role(r, AZ_REQUEST_READ) != 0)
-        return;
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return;
-    request_scope_t sc;
-    char *json = NULL;
-    int f = db_request_get(c, id, r->principal.org_id, core_authz_sees_pii(r->principal.role),
-                           &json, &sc);
-    if (f < 0) {
-        http_db_fail(r, NULL);
-        return;
-    }
-    if (f == 0) {
-        http_problem(r, 404, "not_found", "no request with this id in your scope");
-        return;
-    }
-    az_target_t t = api_request_target(r, &sc);
-    if (http_authorize(r, AZ_REQUEST_READ, &t) == 0) {
-        char hdr[64];
-        snprintf(hdr, sizeof hdr, "ETag: \"%d\"\r\n", sc.version);
-        http_send_json(r, 200, json, hdr);
-    }
-    free(json);
+    http_get_one(r, AZ_REQUEST_READ, "request", load_request, NULL);
 }
 
 void api_request_items(req_t *r, api_items_fn fn)

@@ -22,30 +22,6 @@
 
 /* ---------------------------------------------------------------- writes */
 
-/* Parses If-Match into a version; sends 428/412 itself and returns -1. */
-static int if_match(req_t *r, int *version)
-{
-    const char *im = http_header(r, "If-Match");
-    if (!im) {
-        http_problem(r, 428, "if_match_required",
-                     "send If-Match with the ETag from your last GET of this request");
-        return -1;
-    }
-    const char *q = im;
-    if (!strncmp(q, "W/", 2))
-        q += 2;
-    if (*q == '"')
-        q++;
-    char *end;
-    long v = strtol(q, &end, 10);
-    if (end == q || (*end && *end != '"')) {
-        http_problem(r, 412, "stale_version", "If-Match does not name a version of this request");
-        return -1;
-    }
-    *version = (int)v;
-    return 0;
-}
-
 /* Locks the row, authorises and checks the version.  Returns 0 inside an open
  * transaction, or -1 with the response sent and the transaction rolled back. */
 static int begin_write(req_t *r, db_conn_t *c, const char *id, az_action_t action, int version,
@@ -189,20 +165,15 @@ void api_request_patch_h(req_t *r)
 {
     const char *id = http_uuid_param(r, 0);
     int version;
-    if (!id || http_authorize_role(r, AZ_REQUEST_ACT) != 0 || http_json_body(r) != 0 ||
-        if_match(r, &version) != 0)
+    if (!id || http_authorize_role(r, AZ_REQUEST_EDIT) != 0 || http_json_body(r) != 0 ||
+        http_if_match(r, "request", &version) != 0)
         return;
-    if (r->principal.role == ROLE_RESIDENT || r->principal.role == ROLE_TECHNICIAN ||
-        r->principal.role == ROLE_SECURITY) {
-        http_problem(r, 403, "forbidden", "only customer-service staff edit a request's fields");
-        return;
-    }
     edit_in_t in;
     if (read_edit(r, &in) != 0)
         return;
     db_conn_t *c = http_db(r);
     request_row_t row;
-    if (!c || begin_write(r, c, id, AZ_REQUEST_ACT, version, &row) != 0)
+    if (!c || begin_write(r, c, id, AZ_REQUEST_EDIT, version, &row) != 0)
         return;
     if ((in.sev || in.val) && strcmp(row.type, "complaint") != 0) {
         db_rollback(c);
@@ -714,7 +685,7 @@ void api_request_action_h(req_t *r)
         return;
     }
     int version;
-    if (http_authorize_role(r, AZ_REQUEST_ACT) != 0 || if_match(r, &version) != 0)
+    if (http_authorize_role(r, AZ_REQUEST_ACT) != 0 || http_if_match(r, "request", &version) != 0)
         return;
     if (r->body_len && http_json_body(r) != 0)
         return;

@@ -25,6 +25,25 @@ static int64_t now_s(void)
     return (int64_t)time(NULL);
 }
 
+/* The role at a ladder level, by its API name. */
+static const char *ladder_role(int level)
+{
+    return core_role_name((role_t)core_role_at_ladder_level(level));
+}
+
+/* The levels a manual escalation may name: "1 supervisor, 2 manager, ... or 4 gm". */
+static void ladder_levels(char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (int l = 1; l <= SLA_TOP_LEVEL && o < len; l++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%d %s",
+                              l == 1               ? ""
+                              : l == SLA_TOP_LEVEL ? " or "
+                                                   : ", ",
+                              l, ladder_role(l));
+}
+
 /* ---------------------------------------------------------------- request clocks */
 
 static void request_sla_h(req_t *r)
@@ -89,31 +108,20 @@ static void escalate_h(req_t *r)
     const char *id = http_uuid_param(r, 0);
     if (!id || http_authorize_role(r, AZ_ESCALATE) != 0 || http_json_body(r) != 0)
         return;
-    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(r->json, "reason");
-    const cJSON *level = cJSON_GetObjectItemCaseSensitive(r->json, "level"), *m;
-    cJSON_ArrayForEach(m, r->json)
-    {
-        if (strcmp(m->string, "reason") && strcmp(m->string, "level")) {
-            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
-                         "'%s' is not a field (reason, level)", m->string);
-            return;
-        }
-    }
-    if (!reason) {
-        http_invalid(r, NULL, "reason", "missing_field", "required",
-                     "'reason' is required to escalate by hand");
+    const cJSON *level = cJSON_GetObjectItemCaseSensitive(r->json, "level");
+    static const char *const fields[] = {"reason", "level", NULL};
+    const char *reason;
+    if (http_known_fields(r, "an escalation", fields) != 0 ||
+        http_text_field(r, "reason", 2000, &reason) != 0)
         return;
-    }
-    if (!cJSON_IsString(reason) || !reason->valuestring[0] || strlen(reason->valuestring) > 2000) {
-        http_invalid(r, NULL, "reason", "invalid_field", http_str_err(reason, 2000),
-                     "'reason' must be text of 1 to 2000 bytes");
-        return;
-    }
-    if (level && (!cJSON_IsNumber(level) || level->valuedouble < 1 || level->valuedouble > 4 ||
-                  level->valuedouble != (int)level->valuedouble)) {
+    if (level &&
+        (!cJSON_IsNumber(level) || level->valuedouble < 1 || level->valuedouble > SLA_TOP_LEVEL ||
+         level->valuedouble != (int)level->valuedouble)) {
+        char levels[128];
+        ladder_levels(levels, sizeof levels);
         http_invalid(r, NULL, "level", "invalid_field",
-                     cJSON_IsNumber(level) ? "out_of_range" : "invalid_type",
-                     "'level' must be 1 supervisor, 2 manager, 3 director or 4 gm");
+                     cJSON_IsNumber(level) ? "out_of_range" : "invalid_type", "'level' must be %s",
+                     levels);
         return;
     }
     db_conn_t *c = http_db(r);
@@ -129,19 +137,18 @@ static void escalate_h(req_t *r)
     if (row.escalation_level >= SLA_TOP_LEVEL || to <= row.escalation_level) {
         db_rollback(c);
         http_problem(r, 409, "already_escalated",
-                     "the request is already at level %d; escalation only goes up (top is 4, gm)",
-                     row.escalation_level);
+                     "the request is already at level %d; escalation only goes up (top is %d, %s)",
+                     row.escalation_level, SLA_TOP_LEVEL, ladder_role(SLA_TOP_LEVEL));
         return;
     }
-    static const char *const ladder[] = {"agent", "supervisor", "manager", "director", "gm"};
     cJSON *d = cJSON_CreateObject();
     cJSON_AddNumberToObject(d, "level", to);
-    cJSON_AddStringToObject(d, "to_role", ladder[to]);
-    cJSON_AddStringToObject(d, "reason", reason->valuestring);
+    cJSON_AddStringToObject(d, "to_role", ladder_role(to));
+    cJSON_AddStringToObject(d, "reason", reason);
     cJSON_AddBoolToObject(d, "manual", 1);
     /* The payload is as long as the reason (up to 2000 bytes): cJSON renders it whole. */
     cJSON *pj = cJSON_CreateObject();
-    cJSON_AddStringToObject(pj, "reason", reason->valuestring);
+    cJSON_AddStringToObject(pj, "reason", reason);
     cJSON_AddNumberToObject(pj, "level", to);
     cJSON_AddBoolToObject(pj, "manual", 1);
     char *payload = cJSON_PrintUnformatted(pj);
@@ -197,18 +204,12 @@ static void extension_create_h(req_t *r)
         return;
     const cJSON *target = cJSON_GetObjectItemCaseSensitive(r->json, "target");
     const cJSON *due = cJSON_GetObjectItemCaseSensitive(r->json, "new_due");
-    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(r->json, "reason"), *m;
-    cJSON_ArrayForEach(m, r->json)
-    {
-        if (strcmp(m->string, "target") && strcmp(m->string, "new_due") &&
-            strcmp(m->string, "reason")) {
-            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
-                         "'%s' is not a field (target, new_due, reason)", m->string);
-            return;
-        }
-    }
+    const cJSON *reason_v = cJSON_GetObjectItemCaseSensitive(r->json, "reason");
+    static const char *const fields[] = {"target", "new_due", "reason", NULL};
+    if (http_known_fields(r, "an extension request", fields) != 0)
+        return;
     int64_t nd;
-    if (!target || !due || !reason) {
+    if (!target || !due || !reason_v) {
         http_invalid(r, NULL,
                      !target ? "target"
                      : !due  ? "new_due"
@@ -217,10 +218,11 @@ static void extension_create_h(req_t *r)
         return;
     }
     if (!cJSON_IsString(target) || core_sla_target_from_string(target->valuestring) < 0) {
+        char targets[160];
+        core_sla_target_list(targets, sizeof targets);
         http_invalid(r, NULL, "target", "invalid_enum",
                      cJSON_IsString(target) ? "invalid_enum" : "invalid_type",
-                     "'target' must be one of: first_response, on_site, answer, resolution, "
-                     "handover, callback, gm_report");
+                     "'target' must be one of: %s", targets);
         return;
     }
     if (!cJSON_IsString(due) || rfc3339_parse(due->valuestring, &nd) != 0 || nd <= now_s()) {
@@ -231,11 +233,9 @@ static void extension_create_h(req_t *r)
                      "'new_due' must be a future RFC 3339 time");
         return;
     }
-    if (!cJSON_IsString(reason) || !reason->valuestring[0] || strlen(reason->valuestring) > 2000) {
-        http_invalid(r, NULL, "reason", "invalid_field", http_str_err(reason, 2000),
-                     "'reason' must be text of 1 to 2000 bytes");
+    const char *reason;
+    if (http_text_field(r, "reason", 2000, &reason) != 0)
         return;
-    }
     db_conn_t *c = http_db(r);
     request_row_t row;
     if (!c || api_request_lock(r, c, id, AZ_ESCALATE, &row) != 0)
@@ -263,7 +263,7 @@ static void extension_create_h(req_t *r)
     char ds[32];
     rfc3339_format(nd, ds);
     PGresult *x = db_sla_extension_create(c, r->principal.org_id, id, target->valuestring, ds,
-                                          reason->valuestring, r->principal.user_id);
+                                          reason, r->principal.user_id);
     if (!db_ok(x)) {
         http_db_error(r, x);
         PQclear(x);
@@ -307,12 +307,8 @@ static void extension_decide(req_t *r, int approve)
         http_problem(r, 404, "not_found", "no such extension request");
         return;
     }
-    /* SPEC §4: only the project director (小区主任) approves; the GM may too. */
-    if (r->principal.role != ROLE_DIRECTOR && r->principal.role != ROLE_GM) {
-        http_problem(r, 403, "forbidden",
-                     "only the project director (or the GM) decides deadline extensions");
+    if (http_authorize_role(r, AZ_SLA_EXT_DECIDE) != 0)
         return;
-    }
     if (r->body_len && http_json_body(r) != 0)
         return;
     const cJSON *note = r->json ? cJSON_GetObjectItemCaseSensitive(r->json, "note") : NULL;
@@ -324,7 +320,7 @@ static void extension_decide(req_t *r, int approve)
     }
     db_conn_t *c = http_db(r);
     request_row_t row;
-    if (!c || api_request_lock(r, c, id, AZ_SLA_READ, &row) != 0)
+    if (!c || api_request_lock(r, c, id, AZ_SLA_EXT_DECIDE, &row) != 0)
         return;
     PGresult *x =
         db_sla_extension_decide(c, r->principal.org_id, id, eid, approve ? "approved" : "rejected",
@@ -378,6 +374,42 @@ static void extension_reject_h(req_t *r)
 
 /* ---------------------------------------------------------------- policies */
 
+/* Answers with a policy row (json, version, project) and its ETag. */
+static void send_policy(req_t *r, int status, PGresult *x)
+{
+    char hdr[64];
+    http_etag(hdr, sizeof hdr, atoi(PQgetvalue(x, 0, 1)));
+    http_send_json(r, status, PQgetvalue(x, 0, 0), hdr);
+}
+
+/* A versioned SLA row (json, version[, project]) for http_load: a policy, whose project
+ * is its third column, or a project's calendar, whose id is the project's. */
+typedef struct sla_row {
+    PGresult *(*get)(db_conn_t *c, const char *org, const char *id);
+    int project_col; /* -1: the id is the project */
+} sla_row_t;
+static const sla_row_t policy_row = {db_sla_policy_get, 2},
+                       calendar_row = {db_sla_calendar_get, -1};
+
+static int load_row(req_t *r, db_conn_t *c, const char *id, const void *arg, http_found_t *f)
+{
+    const sla_row_t *what = arg;
+    PGresult *x = what->get(c, r->principal.org_id, id);
+    int found = db_ok(x) ? PQntuples(x) == 1 : -1;
+    if (found < 0)
+        http_db_error(r, x);
+    if (found == 1) {
+        f->json = strdup(PQgetvalue(x, 0, 0));
+        f->version = atoi(PQgetvalue(x, 0, 1));
+        snprintf(f->project_id, sizeof f->project_id, "%s",
+                 what->project_col < 0 ? id : PQgetvalue(x, 0, what->project_col));
+        if (!f->json)
+            found = -1;
+    }
+    PQclear(x);
+    return found;
+}
+
 static void policy_create_h(req_t *r)
 {
     if (http_authorize_role(r, AZ_SLA_ADMIN) != 0 || http_json_body(r) != 0)
@@ -385,16 +417,10 @@ static void policy_create_h(req_t *r)
     const cJSON *project = cJSON_GetObjectItemCaseSensitive(r->json, "project_id");
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(r->json, "name");
     const cJSON *match = cJSON_GetObjectItemCaseSensitive(r->json, "match");
-    const cJSON *def = cJSON_GetObjectItemCaseSensitive(r->json, "definition"), *m;
-    cJSON_ArrayForEach(m, r->json)
-    {
-        if (strcmp(m->string, "project_id") && strcmp(m->string, "name") &&
-            strcmp(m->string, "match") && strcmp(m->string, "definition")) {
-            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
-                         "'%s' is not a field (project_id, name, match, definition)", m->string);
-            return;
-        }
-    }
+    const cJSON *def = cJSON_GetObjectItemCaseSensitive(r->json, "definition");
+    static const char *const fields[] = {"project_id", "name", "match", "definition", NULL};
+    if (http_known_fields(r, "an SLA policy", fields) != 0)
+        return;
     if (!cJSON_IsString(project) || !http_is_uuid(project->valuestring) || !cJSON_IsString(name) ||
         !name->valuestring[0] || strlen(name->valuestring) > 200 || !cJSON_IsObject(def)) {
         const char *bad =
@@ -476,37 +502,14 @@ static void policy_create_h(req_t *r)
         http_db_error(r, x);
     } else {
         sla_invalidate_project(project->valuestring);
-        char hdr[64];
-        snprintf(hdr, sizeof hdr, "ETag: \"%s\"\r\n", PQgetvalue(x, 0, 1));
-        http_send_json(r, 201, PQgetvalue(x, 0, 0), hdr);
+        send_policy(r, 201, x);
     }
     PQclear(x);
 }
 
 static void policy_get_h(req_t *r)
 {
-    const char *id = http_uuid_param(r, 0);
-    if (!id || http_authorize_role(r, AZ_SLA_READ) != 0)
-        return;
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return;
-    PGresult *x = db_sla_policy_get(c, r->principal.org_id, id);
-    if (!db_ok(x) || PQntuples(x) != 1) {
-        if (db_ok(x))
-            http_problem(r, 404, "not_found", "no SLA policy with this id in your scope");
-        else
-            http_db_error(r, x);
-        PQclear(x);
-        return;
-    }
-    az_target_t tg = {r->principal.org_id, PQgetvalue(x, 0, 2), NULL, NULL, NULL};
-    if (http_authorize(r, AZ_SLA_READ, &tg) == 0) {
-        char hdr[64];
-        snprintf(hdr, sizeof hdr, "ETag: \"%s\"\r\n", PQgetvalue(x, 0, 1));
-        http_send_json(r, 200, PQgetvalue(x, 0, 0), hdr);
-    }
-    PQclear(x);
+    http_get_one(r, AZ_SLA_READ, "SLA policy", load_row, &policy_row);
 }
 
 static void policy_list_h(req_t *r)
@@ -526,47 +529,8 @@ static void policy_list_h(req_t *r)
     if (!c)
         return;
     PGresult *x = db_sla_policy_list(c, r->principal.org_id, scope, pf);
-    if (!db_ok(x)) {
-        http_db_error(r, x);
-        PQclear(x);
-        return;
-    }
-    size_t total = 64;
-    for (int i = 0; i < PQntuples(x); i++)
-        total += (size_t)PQgetlength(x, i, 0) + 1;
-    char *out = malloc(total);
-    if (!out) {
-        PQclear(x);
-        http_problem(r, 503, "overloaded", "out of memory; retry");
-        return;
-    }
-    size_t o = (size_t)sprintf(out, "{\"items\":[");
-    for (int i = 0; i < PQntuples(x); i++)
-        o += (size_t)sprintf(out + o, "%s%s", i ? "," : "", PQgetvalue(x, i, 0));
-    sprintf(out + o, "]}");
+    http_send_rows(r, x);
     PQclear(x);
-    http_send_json(r, 200, out, NULL);
-    free(out);
-}
-
-static int if_match_version(req_t *r, int *v)
-{
-    const char *im = http_header(r, "If-Match");
-    if (!im) {
-        http_problem(r, 428, "if_match_required", "send If-Match with the ETag from your GET");
-        return -1;
-    }
-    const char *q = im;
-    if (*q == '"')
-        q++;
-    char *end;
-    long x = strtol(q, &end, 10);
-    if (end == q) {
-        http_problem(r, 412, "stale_version", "If-Match does not name a version");
-        return -1;
-    }
-    *v = (int)x;
-    return 0;
 }
 
 static void policy_update_h(req_t *r)
@@ -574,20 +538,14 @@ static void policy_update_h(req_t *r)
     const char *id = http_uuid_param(r, 0);
     int expect;
     if (!id || http_authorize_role(r, AZ_SLA_ADMIN) != 0 || http_json_body(r) != 0 ||
-        if_match_version(r, &expect) != 0)
+        http_if_match(r, "SLA policy", &expect) != 0)
         return;
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(r->json, "name");
     const cJSON *def = cJSON_GetObjectItemCaseSensitive(r->json, "definition");
-    const cJSON *active = cJSON_GetObjectItemCaseSensitive(r->json, "active"), *m;
-    cJSON_ArrayForEach(m, r->json)
-    {
-        if (strcmp(m->string, "name") && strcmp(m->string, "definition") &&
-            strcmp(m->string, "active")) {
-            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
-                         "'%s' cannot be changed (name, definition, active)", m->string);
-            return;
-        }
-    }
+    const cJSON *active = cJSON_GetObjectItemCaseSensitive(r->json, "active");
+    static const char *const fields[] = {"name", "definition", "active", NULL};
+    if (http_known_fields(r, "an SLA policy change", fields) != 0)
+        return;
     if ((name && (!cJSON_IsString(name) || !name->valuestring[0])) ||
         (def && !cJSON_IsObject(def)) || (active && !cJSON_IsBool(active)) ||
         (!name && !def && !active)) {
@@ -614,23 +572,17 @@ static void policy_update_h(req_t *r)
         free(ds);
         return;
     }
-    PGresult *x = db_sla_policy_get(c, r->principal.org_id, id);
-    if (!db_ok(x) || PQntuples(x) != 1) {
-        http_problem(r, 404, "not_found", "no SLA policy with this id in your scope");
-        PQclear(x);
+    http_found_t pf;
+    if (http_load(r, c, AZ_SLA_ADMIN, "SLA policy", id, load_row, &policy_row, &pf) != 0 ||
+        db_begin(c) != 0) {
         free(ds);
-        return;
-    }
-    char project[40];
-    snprintf(project, sizeof project, "%s", PQgetvalue(x, 0, 2));
-    PQclear(x);
-    az_target_t tg = {r->principal.org_id, project, NULL, NULL, NULL};
-    if (http_authorize(r, AZ_SLA_ADMIN, &tg) != 0 || db_begin(c) != 0) {
-        free(ds);
+        free(pf.json);
         if (!r->status)
             http_db_fail(r, NULL);
         return;
     }
+    free(pf.json);
+    const char *project = pf.project_id;
     int rc = db_sla_policy_update(
         c, r->principal.org_id, id, expect, name ? name->valuestring : NULL, ds,
         active ? (cJSON_IsTrue(active) ? "true" : "false") : NULL, r->principal.user_id);
@@ -645,7 +597,7 @@ static void policy_update_h(req_t *r)
             http_problem(r, 409, "conflict", "another active policy has the same match");
         return;
     }
-    x = db_sla_policy_get(c, r->principal.org_id, id);
+    PGresult *x = db_sla_policy_get(c, r->principal.org_id, id);
     if (!db_ok(x) || PQntuples(x) != 1 || db_commit(c) != 0) {
         PQclear(x);
         db_rollback(c);
@@ -653,9 +605,7 @@ static void policy_update_h(req_t *r)
         return;
     }
     sla_invalidate_project(project);
-    char hdr[64];
-    snprintf(hdr, sizeof hdr, "ETag: \"%s\"\r\n", PQgetvalue(x, 0, 1));
-    http_send_json(r, 200, PQgetvalue(x, 0, 0), hdr);
+    send_policy(r, 200, x);
     PQclear(x);
 }
 
@@ -663,24 +613,7 @@ static void policy_update_h(req_t *r)
 
 static void calendar_get_h(req_t *r)
 {
-    const char *pid = http_uuid_param(r, 0);
-    if (!pid || http_authorize_role(r, AZ_SLA_READ) != 0)
-        return;
-    az_target_t tg = {r->principal.org_id, pid, NULL, NULL, NULL};
-    if (http_authorize(r, AZ_SLA_READ, &tg) != 0)
-        return;
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return;
-    PGresult *x = db_sla_calendar_get(c, r->principal.org_id, pid);
-    if (!db_ok(x) || PQntuples(x) != 1) {
-        http_problem(r, 404, "not_found", "no calendar for this project in your scope");
-    } else {
-        char hdr[64];
-        snprintf(hdr, sizeof hdr, "ETag: \"%s\"\r\n", PQgetvalue(x, 0, 1));
-        http_send_json(r, 200, PQgetvalue(x, 0, 0), hdr);
-    }
-    PQclear(x);
+    http_get_one(r, AZ_SLA_READ, "project calendar", load_row, &calendar_row);
 }
 
 static void calendar_put_h(req_t *r)
@@ -688,7 +621,7 @@ static void calendar_put_h(req_t *r)
     const char *pid = http_uuid_param(r, 0);
     int expect;
     if (!pid || http_authorize_role(r, AZ_SLA_ADMIN) != 0 || http_json_body(r) != 0 ||
-        if_match_version(r, &expect) != 0)
+        http_if_match(r, "calendar", &expect) != 0)
         return;
     az_target_t tg = {r->principal.org_id, pid, NULL, NULL, NULL};
     if (http_authorize(r, AZ_SLA_ADMIN, &tg) != 0)
@@ -729,7 +662,7 @@ static void calendar_put_h(req_t *r)
     }
     sla_invalidate_project(pid);
     char hdr[64];
-    snprintf(hdr, sizeof hdr, "ETag: \"%d\"\r\n", nv);
+    http_etag(hdr, sizeof hdr, nv);
     http_send_json(r, 200, PQgetvalue(x, 0, 0), hdr);
     PQclear(x);
 }
@@ -750,18 +683,12 @@ static void notifications_h(req_t *r)
         u = !strcmp(unread, "true") ? "true" : "false";
     }
     page_t pg;
-    if (http_page_params(r, &pg) != 0)
-        return;
-    db_conn_t *c = http_db(r);
+    db_conn_t *c = http_page_db(r, &pg);
     if (!c)
         return;
     PGresult *x = db_notifications_list(c, r->principal.org_id, r->principal.user_id, u,
-                                        pg.after_ts[0] ? pg.after_ts : NULL,
-                                        pg.after_id[0] ? pg.after_id : NULL, pg.limit + 1);
-    if (!db_ok(x))
-        http_db_error(r, x);
-    else
-        http_send_page(r, x, pg.limit);
+                                        pg.cursor_ts, pg.cursor_id, pg.limit + 1);
+    http_send_page(r, x, pg.limit);
     PQclear(x);
 }
 
@@ -799,13 +726,15 @@ static void sweep_h(req_t *r)
         return;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    char out[256];
-    snprintf(out, sizeof out,
-             "{\"examined\":%d,\"warnings\":%d,\"escalations\":%d,\"batches\":%d,"
-             "\"duration_ms\":%.3f}",
-             st.examined, st.warnings, st.escalations, st.batches,
-             (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-    http_send_json(r, 200, out, NULL);
+    double us = (double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "examined", st.examined);
+    cJSON_AddNumberToObject(j, "warnings", st.warnings);
+    cJSON_AddNumberToObject(j, "escalations", st.escalations);
+    cJSON_AddNumberToObject(j, "batches", st.batches);
+    cJSON_AddNumberToObject(j, "duration_ms", (double)(long long)(us + 0.5) / 1e3);
+    http_send_cjson(r, 200, j, NULL);
+    cJSON_Delete(j);
 }
 
 void api_sla_register(void)

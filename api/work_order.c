@@ -7,31 +7,23 @@
 #include "core/request.h"
 #include "db/work_order.h"
 
-#include <stdlib.h>
+#include <stdio.h>
+
+static int load_work_order(req_t *r, db_conn_t *c, const char *id, const void *arg, http_found_t *f)
+{
+    (void)arg;
+    wo_scope_t sc;
+    int found = db_workorder_get(c, id, r->principal.org_id, &f->json, &sc);
+    if (found == 1) {
+        snprintf(f->project_id, sizeof f->project_id, "%s", sc.project_id);
+        snprintf(f->dept_id, sizeof f->dept_id, "%s", sc.department_id);
+    }
+    return found;
+}
 
 static void wo_get_h(req_t *r)
 {
-    const char *id = http_uuid_param(r, 0);
-    if (!id || http_authorize_role(r, AZ_WORKORDER_READ) != 0)
-        return;
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return;
-    char *json = NULL;
-    wo_scope_t sc;
-    int f = db_workorder_get(c, id, r->principal.org_id, &json, &sc);
-    if (f < 0) {
-        http_db_fail(r, NULL);
-        return;
-    }
-    if (f == 0) {
-        http_problem(r, 404, "not_found", "no work order with this id in your scope");
-        return;
-    }
-    az_target_t t = {r->principal.org_id, sc.project_id, NULL, sc.department_id, NULL};
-    if (http_authorize(r, AZ_WORKORDER_READ, &t) == 0)
-        http_send_json(r, 200, json, NULL);
-    free(json);
+    http_get_one(r, AZ_WORKORDER_READ, "work order", load_work_order, NULL);
 }
 
 static void wo_list_h(req_t *r)
@@ -41,7 +33,7 @@ static void wo_list_h(req_t *r)
     const principal_t *p = &r->principal;
     const char *proj = http_scope_projects(r);
     const char *dept_only = NULL;
-    if (p->role == ROLE_TECHNICIAN)
+    if (core_authz_own_department_only(p, AZ_WORKORDER_READ))
         dept_only = p->dept_id ? p->dept_id : "00000000-0000-0000-0000-000000000000";
     char dept[64], state[32], assignee[64], request[64];
     const char *fd = NULL, *fs = NULL, *fa = NULL, *fr = NULL;
@@ -66,18 +58,12 @@ static void wo_list_h(req_t *r)
         fr = request;
     }
     page_t pg;
-    if (http_page_params(r, &pg) != 0)
-        return;
-    db_conn_t *c = http_db(r);
+    db_conn_t *c = http_page_db(r, &pg);
     if (!c)
         return;
-    PGresult *res = db_workorder_list(c, p->org_id, proj, dept_only, fd, fs, fa, fr,
-                                      pg.after_ts[0] ? pg.after_ts : NULL,
-                                      pg.after_id[0] ? pg.after_id : NULL, pg.limit + 1);
-    if (!db_ok(res))
-        http_db_error(r, res);
-    else
-        http_send_page(r, res, pg.limit);
+    PGresult *res = db_workorder_list(c, p->org_id, proj, dept_only, fd, fs, fa, fr, pg.cursor_ts,
+                                      pg.cursor_id, pg.limit + 1);
+    http_send_page(r, res, pg.limit);
     PQclear(res);
     return;
 bad:

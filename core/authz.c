@@ -65,6 +65,11 @@ static const struct {
     [AZ_ESCALATE] = {"request.escalate", STAFF_DESK, SC_PROJECT},
     [AZ_OPS] = {"ops", R(ROLE_ADMIN), SC_ORG},
     [AZ_NOTIFICATION_READ] = {"notification.read", ALL_STAFF, SC_ORG},
+    /* Customer-service staff edit a request's fields; residents, technicians and security
+     * only act on it. */
+    [AZ_REQUEST_EDIT] = {"request.edit", STAFF_DESK, SC_UNIT},
+    /* SPEC §4: the project director (小区主任) decides extensions; the GM may too. */
+    [AZ_SLA_EXT_DECIDE] = {"sla.extension.decide", R(ROLE_DIRECTOR) | R(ROLE_GM), SC_PROJECT},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)
@@ -94,6 +99,14 @@ int core_authz_in_project(const principal_t *p, const char *project_id)
     return project_id && contains(p->projects, p->nprojects, project_id);
 }
 
+int core_authz_own_department_only(const principal_t *p, az_action_t action)
+{
+    if ((unsigned)action >= AZ__COUNT || p->role != ROLE_TECHNICIAN)
+        return 0;
+    return rules[action].scope == SC_DEPT ||
+           (rules[action].scope == SC_UNIT && action != AZ_REQUEST_CREATE);
+}
+
 az_result_t core_authz_check(const principal_t *p, az_action_t action, const az_target_t *t)
 {
     az_result_t r = core_authz_role(p->role, action);
@@ -117,13 +130,9 @@ az_result_t core_authz_check(const principal_t *p, az_action_t action, const az_
                 return AZ_ALLOW;
             return AZ_NOT_FOUND;
         }
-        if (p->role == ROLE_TECHNICIAN && action != AZ_REQUEST_CREATE) {
-            if (!t->dept_id || !p->dept_id || strcmp(t->dept_id, p->dept_id) != 0)
-                return AZ_NOT_FOUND;
-        }
-        return core_authz_in_project(p, t->project_id) ? AZ_ALLOW : AZ_NOT_FOUND;
+        /* fall through - staff are held to their department where it applies */
     case SC_DEPT:
-        if (p->role == ROLE_TECHNICIAN &&
+        if (core_authz_own_department_only(p, action) &&
             (!t->dept_id || !p->dept_id || strcmp(t->dept_id, p->dept_id) != 0))
             return AZ_NOT_FOUND;
         return core_authz_in_project(p, t->project_id) ? AZ_ALLOW : AZ_NOT_FOUND;

@@ -35,6 +35,8 @@ typedef enum {
     AZ_ESCALATE,
     AZ_OPS, /* operator triggers such as a sweep */
     AZ_NOTIFICATION_READ,
+    AZ_REQUEST_EDIT,   /* change a request's own fields (title, category, severity, ...) */
+    AZ_SLA_EXT_DECIDE, /* approve or reject a deadline extension (SPEC §4) */
     AZ__COUNT
 } az_action_t;
 
@@ -66,6 +68,9 @@ typedef struct az_target {
 az_result_t core_authz_role(role_t role, az_action_t action);
 /* Full decision: role, then organisation, then project/unit/department scope. */
 az_result_t core_authz_check(const principal_t *p, az_action_t action, const az_target_t *t);
+/* Whether the action shows this principal only its own department's records (a
+ * technician's work orders and requests); lists filter by p->dept_id then. */
+int core_authz_own_department_only(const principal_t *p, az_action_t action);
 /* Whether the principal may see the project at all (used to build list filters). */
 int core_authz_in_project(const principal_t *p, const char *project_id);
 /* Whether phone numbers and similar personal data are shown to this role unmasked. */

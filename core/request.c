@@ -102,14 +102,7 @@ static const char *name_of(const char *const *names, int n, int v)
 }
 
 #define STRING_TABLE(fn, type_t, names, count)                                                     \
-    const char *core_request_##fn##_name(type_t v)                                                 \
-    {                                                                                              \
-        return name_of(names, count, (int)v);                                                      \
-    }                                                                                              \
-    int core_request_##fn##_from_string(const char *s)                                             \
-    {                                                                                              \
-        return core_strtab_index(names, count, s);                                                 \
-    }
+    CORE_STRTAB_FUNCS(core_request_##fn, type_t, names, count)
 
 STRING_TABLE(type, request_type_t, type_names, REQ_TYPE__COUNT)
 STRING_TABLE(channel, request_channel_t, channel_names, REQ_CHANNEL__COUNT)

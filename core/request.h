@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/roles.h"
+#include "core/strtab.h"
 
 /* "complaint" 投诉, "repair" 报修, "inquiry" 咨询, "suggestion" 建议, "praise" 表扬,
  * "emergency" 突发事件. */
@@ -302,25 +303,16 @@ int core_request_code_http_status(const char *code);
 int core_request_check_occurred_at(int64_t occurred_at, int64_t previous_event_at, int64_t now,
                                    const char **code, const char **reason);
 
-const char *core_request_type_name(request_type_t v);
-int core_request_type_from_string(const char *s);
-const char *core_request_channel_name(request_channel_t v);
-int core_request_channel_from_string(const char *s);
-const char *core_request_severity_name(request_severity_t v);
-int core_request_severity_from_string(const char *s);
-const char *core_request_category_name(request_category_t v);
-int core_request_category_from_string(const char *s);
-const char *core_request_location_kind_name(location_kind_t v);
-int core_request_location_kind_from_string(const char *s);
-const char *core_request_state_name(request_state_t v);
-int core_request_state_from_string(const char *s);
-const char *core_request_pending_reason_name(pending_reason_t v);
-int core_request_pending_reason_from_string(const char *s);
-const char *core_request_work_order_state_name(work_order_state_t v);
-int core_request_work_order_state_from_string(const char *s);
-const char *core_request_signer_kind_name(signer_kind_t v);
-int core_request_signer_kind_from_string(const char *s);
-const char *core_request_action_name(request_action_t v);
-int core_request_action_from_string(const char *s);
+/* core_request_<enum>_name(), _from_string() and _list() (see core/strtab.h). */
+CORE_STRTAB_DECLS(core_request_type, request_type_t)
+CORE_STRTAB_DECLS(core_request_channel, request_channel_t)
+CORE_STRTAB_DECLS(core_request_severity, request_severity_t)
+CORE_STRTAB_DECLS(core_request_category, request_category_t)
+CORE_STRTAB_DECLS(core_request_location_kind, location_kind_t)
+CORE_STRTAB_DECLS(core_request_state, request_state_t)
+CORE_STRTAB_DECLS(core_request_pending_reason, pending_reason_t)
+CORE_STRTAB_DECLS(core_request_work_order_state, work_order_state_t)
+CORE_STRTAB_DECLS(core_request_signer_kind, signer_kind_t)
+CORE_STRTAB_DECLS(core_request_action, request_action_t)
 
 #endif

@@ -5,9 +5,7 @@
 #include "core/roles.h"
 #include "core/strtab.h"
 
-#include <string.h>
-
-static const char *const role_names[ROLE__COUNT] = {
+const char *const core_role_names[ROLE__COUNT + 1] = {
     [ROLE_RESIDENT] = "resident",     [ROLE_AGENT] = "agent",
     [ROLE_TECHNICIAN] = "technician", [ROLE_SECURITY] = "security",
     [ROLE_SUPERVISOR] = "supervisor", [ROLE_MANAGER] = "manager",
@@ -16,7 +14,7 @@ static const char *const role_names[ROLE__COUNT] = {
     [ROLE_AUDITOR] = "auditor",       [ROLE_ADMIN] = "admin",
 };
 
-static const char *const dept_kind_names[DEPT__COUNT] = {
+const char *const core_dept_kind_names[DEPT__COUNT + 1] = {
     [DEPT_CUSTOMER_SERVICE] = "customer_service",
     [DEPT_ENGINEERING] = "engineering",
     [DEPT_SECURITY] = "security",
@@ -27,44 +25,21 @@ static const char *const dept_kind_names[DEPT__COUNT] = {
     [DEPT_OTHER] = "other",
 };
 
-const char *core_role_name(role_t role)
-{
-    if ((unsigned)role >= ROLE__COUNT)
-        return NULL;
-    return role_names[role];
-}
+CORE_STRTAB_FUNCS(core_role, role_t, core_role_names, ROLE__COUNT)
+CORE_STRTAB_FUNCS(core_dept_kind, dept_kind_t, core_dept_kind_names, DEPT__COUNT)
 
-int core_role_from_string(const char *s)
-{
-    return core_strtab_index(role_names, ROLE__COUNT, s);
-}
+static const role_t ladder[ROLE_LADDER_TOP + 1] = {ROLE_AGENT, ROLE_SUPERVISOR, ROLE_MANAGER,
+                                                   ROLE_DIRECTOR, ROLE_GM};
 
 int core_role_ladder_level(role_t role)
 {
-    switch (role) {
-    case ROLE_AGENT:
-        return 0;
-    case ROLE_SUPERVISOR:
-        return 1;
-    case ROLE_MANAGER:
-        return 2;
-    case ROLE_DIRECTOR:
-        return 3;
-    case ROLE_GM:
-        return 4;
-    default:
-        return -1;
-    }
+    for (int level = 0; level <= ROLE_LADDER_TOP; level++)
+        if (ladder[level] == role)
+            return level;
+    return -1;
 }
 
-const char *core_dept_kind_name(dept_kind_t kind)
+int core_role_at_ladder_level(int level)
 {
-    if ((unsigned)kind >= DEPT__COUNT)
-        return NULL;
-    return dept_kind_names[kind];
-}
-
-int core_dept_kind_from_string(const char *s)
-{
-    return core_strtab_index(dept_kind_names, DEPT__COUNT, s);
+    return level >= 0 && level <= ROLE_LADDER_TOP ? (int)ladder[level] : -1;
 }

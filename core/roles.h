@@ -8,6 +8,8 @@
 #ifndef CORE_ROLES_H
 #define CORE_ROLES_H
 
+#include "core/strtab.h"
+
 /* SPEC §1.  The order is part of no API; the strings are. */
 typedef enum {
     ROLE_RESIDENT,    /* "resident"    业主 / 住户 / 租户 */
@@ -25,13 +27,20 @@ typedef enum {
     ROLE__COUNT
 } role_t;
 
-/* The API string of a role ("resident", ...); NULL when out of range.  Static storage. */
-const char *core_role_name(role_t role);
-/* The role named by s (exact, case-sensitive match); -1 when unknown or s is NULL. */
-int core_role_from_string(const char *s);
-/* Rank on the escalation ladder: agent 0, supervisor 1, manager 2, director 3, gm 4;
- * -1 for every other role (they are not on the ladder) and for out-of-range values. */
+/* core_role_name() ("resident", ...), core_role_from_string() (exact, case-sensitive)
+ * and core_role_list() ("resident, agent, ..."), see core/strtab.h. */
+CORE_STRTAB_DECLS(core_role, role_t)
+/* Every role's API string in role_t order, ending with NULL (for validation tables). */
+extern const char *const core_role_names[ROLE__COUNT + 1];
+
+/* The escalation ladder (SPEC §4): level 0 agent, 1 supervisor, 2 manager, 3 director,
+ * ROLE_LADDER_TOP gm. */
+#define ROLE_LADDER_TOP 4
+/* Rank on the escalation ladder; -1 for every other role (they are not on the ladder)
+ * and for out-of-range values. */
 int core_role_ladder_level(role_t role);
+/* The role at a ladder level; -1 when level is outside 0..ROLE_LADDER_TOP. */
+int core_role_at_ladder_level(int level);
 
 /* Kinds of department (SPEC §2): 客服部 工程部 保安部 保洁 绿化 财务 外包 其他. */
 typedef enum {
@@ -46,9 +55,9 @@ typedef enum {
     DEPT__COUNT
 } dept_kind_t;
 
-/* The API string of a department kind; NULL when out of range.  Static storage. */
-const char *core_dept_kind_name(dept_kind_t kind);
-/* The kind named by s; -1 when unknown or s is NULL. */
-int core_dept_kind_from_string(const char *s);
+/* core_dept_kind_name(), _from_string() and _list(). */
+CORE_STRTAB_DECLS(core_dept_kind, dept_kind_t)
+/* Every kind's API string in dept_kind_t order, ending with NULL. */
+extern const char *const core_dept_kind_names[DEPT__COUNT + 1];
 
 #endif

@@ -11,15 +11,7 @@
 static const char *const target_names[SLA_T__COUNT] = {
     "first_response", "on_site", "answer", "resolution", "handover", "callback", "gm_report"};
 
-const char *core_sla_target_name(sla_target_id_t t)
-{
-    return (unsigned)t < SLA_T__COUNT ? target_names[t] : NULL;
-}
-
-int core_sla_target_from_string(const char *s)
-{
-    return core_strtab_index(target_names, SLA_T__COUNT, s);
-}
+CORE_STRTAB_FUNCS(core_sla_target, sla_target_id_t, target_names, SLA_T__COUNT)
 
 static int eq(const char *a, const char *b)
 {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/roles.h"
 #include "core/sla.h"
 
 /* The clocks a request can run (SPEC §4).  API names in core_sla_target_name(). */
@@ -142,9 +143,10 @@ typedef struct sla_default {
 } sla_default_t;
 size_t core_sla_defaults(sla_default_t *out, size_t max);
 
-const char *core_sla_target_name(sla_target_id_t t);
-int core_sla_target_from_string(const char *s);
+/* core_sla_target_name(), _from_string() and _list() (see core/strtab.h). */
+CORE_STRTAB_DECLS(core_sla_target, sla_target_id_t)
 
-#define SLA_TOP_LEVEL 4
+/* The top of the escalation ladder (gm). */
+#define SLA_TOP_LEVEL ROLE_LADDER_TOP
 
 #endif

@@ -17,19 +17,19 @@ static const struct {
     unsigned char allow[AZ__COUNT];
 } matrix[] = {
     /*                 orgR orgU prjR prjW plR plW dR dW uR uW rR rW qC qR qA qCm qI woR slaA slaR
-       esc ops nR */
-    {ROLE_RESIDENT, {1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0}},
-    {ROLE_AGENT, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1}},
-    {ROLE_TECHNICIAN, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1}},
-    {ROLE_SECURITY, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1}},
-    {ROLE_SUPERVISOR, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1}},
-    {ROLE_MANAGER, {1, 0, 1, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1}},
-    {ROLE_DIRECTOR, {1, 0, 1, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1}},
-    {ROLE_GM, {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1}},
-    {ROLE_CLERK, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}},
-    {ROLE_INTEGRATION, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0}},
-    {ROLE_AUDITOR, {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 1, 0, 1, 0, 0, 1}},
-    {ROLE_ADMIN, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1}},
+       esc ops nR qE extD */
+    {ROLE_RESIDENT, {1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+    {ROLE_AGENT, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1, 0}},
+    {ROLE_TECHNICIAN, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0}},
+    {ROLE_SECURITY, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0}},
+    {ROLE_SUPERVISOR, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1, 0}},
+    {ROLE_MANAGER, {1, 0, 1, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1, 0}},
+    {ROLE_DIRECTOR, {1, 0, 1, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1}},
+    {ROLE_GM, {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1}},
+    {ROLE_CLERK, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0}},
+    {ROLE_INTEGRATION, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+    {ROLE_AUDITOR, {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 1, 0, 1, 0, 0, 1, 0, 0}},
+    {ROLE_ADMIN, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 0, 0}},
 };
 
 static void test_matrix_covers_every_role(void **state)
@@ -153,6 +153,33 @@ static void test_technician_own_department(void **state)
     assert_int_equal(core_authz_check(&tech, AZ_REQUEST_ACT, &eng), AZ_ALLOW);
     /* A technician may still register what they find (SPEC §3: anyone receiving a contact). */
     assert_int_equal(core_authz_check(&tech, AZ_REQUEST_CREATE, &none), AZ_ALLOW);
+    /* Lists filter a technician by department exactly where the check holds them to it. */
+    assert_true(core_authz_own_department_only(&tech, AZ_WORKORDER_READ));
+    assert_true(core_authz_own_department_only(&tech, AZ_REQUEST_READ));
+    assert_false(core_authz_own_department_only(&tech, AZ_REQUEST_CREATE));
+    assert_false(core_authz_own_department_only(&tech, AZ_REQUEST_INTERNAL));
+    principal_t agent = who(ROLE_AGENT);
+    assert_false(core_authz_own_department_only(&agent, AZ_WORKORDER_READ));
+    assert_false(core_authz_own_department_only(&tech, (az_action_t)999));
+}
+
+/* The request edit and the extension decision, once compared by hand in the handlers. */
+static void test_edit_and_extension_decision(void **state)
+{
+    (void)state;
+    az_target_t in = {ORG_A, PRJ_1, UNIT_1, NULL, NULL}, out = {ORG_A, PRJ_2, NULL, NULL, NULL};
+    principal_t agent = who(ROLE_AGENT), res = who(ROLE_RESIDENT), dir = who(ROLE_DIRECTOR);
+    principal_t gm = who(ROLE_GM), mgr = who(ROLE_MANAGER), tech = who(ROLE_TECHNICIAN);
+    assert_int_equal(core_authz_check(&agent, AZ_REQUEST_EDIT, &in), AZ_ALLOW);
+    assert_int_equal(core_authz_check(&agent, AZ_REQUEST_EDIT, &out), AZ_NOT_FOUND);
+    assert_int_equal(core_authz_check(&res, AZ_REQUEST_EDIT, &in), AZ_FORBIDDEN);
+    assert_int_equal(core_authz_check(&tech, AZ_REQUEST_EDIT, &in), AZ_FORBIDDEN);
+    assert_int_equal(core_authz_check(&dir, AZ_SLA_EXT_DECIDE, &in), AZ_ALLOW);
+    assert_int_equal(core_authz_check(&dir, AZ_SLA_EXT_DECIDE, &out), AZ_NOT_FOUND);
+    assert_int_equal(core_authz_check(&gm, AZ_SLA_EXT_DECIDE, &out), AZ_ALLOW);
+    assert_int_equal(core_authz_check(&mgr, AZ_SLA_EXT_DECIDE, &in), AZ_FORBIDDEN);
+    assert_string_equal(core_authz_action_name(AZ_REQUEST_EDIT), "request.edit");
+    assert_string_equal(core_authz_action_name(AZ_SLA_EXT_DECIDE), "sla.extension.decide");
 }
 
 static void test_pii_visibility(void **state)
@@ -185,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_project_scope),
         cmocka_unit_test(test_resident_own_unit_only),
         cmocka_unit_test(test_technician_own_department),
+        cmocka_unit_test(test_edit_and_extension_decision),
         cmocka_unit_test(test_pii_visibility),
         cmocka_unit_test(test_bad_inputs),
     };
