@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "api/config.h"
 #include "api/sla_engine.h"
+#include "api/webhook_worker.h"
 
 void api_register_all(void)
 {
@@ -14,14 +15,17 @@ void api_register_all(void)
     api_attachment_register();
     api_work_order_register();
     api_sla_register();
+    api_webhook_register();
 }
 
 void api_background_start(void)
 {
     sla_background_start(g_config.sweep_interval_ms);
+    webhook_worker_start();
 }
 
 void api_background_stop(void)
 {
     sla_background_stop();
+    webhook_worker_stop();
 }

@@ -35,6 +35,7 @@ typedef enum {
     AZ_ESCALATE,
     AZ_OPS, /* operator triggers such as a sweep */
     AZ_NOTIFICATION_READ,
+    AZ_WEBHOOK_ADMIN, /* webhook subscriptions and their deliveries */
     AZ__COUNT
 } az_action_t;
 

@@ -17,7 +17,7 @@ static const struct {
     unsigned char allow[AZ__COUNT];
 } matrix[] = {
     /*                 orgR orgU prjR prjW plR plW dR dW uR uW rR rW qC qR qA qCm qI woR slaA slaR
-       esc ops nR */
+       esc ops nR wh (a missing trailing entry is 0) */
     {ROLE_RESIDENT, {1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0}},
     {ROLE_AGENT, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1}},
     {ROLE_TECHNICIAN, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1}},
@@ -29,7 +29,7 @@ static const struct {
     {ROLE_CLERK, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}},
     {ROLE_INTEGRATION, {1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0}},
     {ROLE_AUDITOR, {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 1, 0, 1, 0, 0, 1}},
-    {ROLE_ADMIN, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1}},
+    {ROLE_ADMIN, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1}},
 };
 
 static void test_matrix_covers_every_role(void **state)
