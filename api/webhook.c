@@ -21,9 +21,9 @@
 
 static const char *const create_fields[] = {"url",         "secret", "event_types", "project_id",
                                             "description", "active", NULL};
-static const char *const update_fields[] = {"url",    "secret",      "event_types",
-                                            "active", "description", "keep_previous_secret_minutes",
-                                            "project_id", NULL};
+static const char *const update_fields[] = {
+    "url",        "secret", "event_types", "active", "description", "keep_previous_secret_minutes",
+    "project_id", NULL};
 
 static int known(const char *const *list, const char *name)
 {
@@ -47,9 +47,8 @@ static int check_unknown(req_t *r, const char *const *allowed)
 /* url: present → must be acceptable. */
 static int check_url(req_t *r, const cJSON *u)
 {
-    const char *e = http_str_err(u, 2000);
-    if (e) {
-        http_invalid(r, NULL, "url", "invalid_field", e,
+    if (!cJSON_IsString(u) || !u->valuestring[0] || strlen(u->valuestring) > 2000) {
+        http_invalid(r, NULL, "url", "invalid_field", http_str_err(u, 2000),
                      "'url' must be a non-empty string of at most 2000 characters");
         return -1;
     }
@@ -65,7 +64,8 @@ static int check_url(req_t *r, const cJSON *u)
 static int check_secret(req_t *r, const cJSON *s)
 {
     if (!cJSON_IsString(s)) {
-        http_invalid(r, NULL, "secret", "invalid_field", "invalid_type", "'secret' must be a string");
+        http_invalid(r, NULL, "secret", "invalid_field", "invalid_type",
+                     "'secret' must be a string");
         return -1;
     }
     size_t n = strlen(s->valuestring);
@@ -170,7 +170,8 @@ static void create_h(req_t *r)
         free(tj);
         return;
     }
-    if (proj && !cJSON_IsNull(proj) && (!cJSON_IsString(proj) || !http_is_uuid(proj->valuestring))) {
+    if (proj && !cJSON_IsNull(proj) &&
+        (!cJSON_IsString(proj) || !http_is_uuid(proj->valuestring))) {
         free(tj);
         http_invalid(r, NULL, "project_id", "invalid_field", "invalid_format",
                      "'project_id' must be the id of a project of your organisation, or null");
@@ -210,7 +211,8 @@ static void get_h(req_t *r)
     if (!db_ok(x))
         http_db_error(r, x);
     else if (PQntuples(x) != 1)
-        http_problem(r, 404, "not_found", "no webhook subscription of your organisation has this id");
+        http_problem(r, 404, "not_found",
+                     "no webhook subscription of your organisation has this id");
     else
         send_one(r, 200, x);
     PQclear(x);
@@ -251,7 +253,8 @@ static int if_match(req_t *r, int *version)
     char *end;
     long v = strtol(q, &end, 10);
     if (end == q || (*end && *end != '"') || v < 1 || v > 1000000000L) {
-        http_problem(r, 412, "stale_version", "If-Match does not name a version of this subscription");
+        http_problem(r, 412, "stale_version",
+                     "If-Match does not name a version of this subscription");
         return -1;
     }
     *version = (int)v;
@@ -283,8 +286,7 @@ static void update_h(req_t *r)
     int keep_min = KEEP_DEFAULT_MIN;
     if (keep) {
         if (!sec) {
-            http_invalid(r, NULL, "keep_previous_secret_minutes", "invalid_field",
-                         "not_applicable",
+            http_invalid(r, NULL, "keep_previous_secret_minutes", "invalid_field", "not_applicable",
                          "'keep_previous_secret_minutes' goes with a new 'secret' only");
             return;
         }
@@ -305,11 +307,11 @@ static void update_h(req_t *r)
         free(tj);
         return;
     }
-    PGresult *x = db_webhook_update(c, r->principal.org_id, id, version,
-                                    url ? url->valuestring : NULL, desc ? "true" : "false",
-                                    cJSON_IsString(desc) ? desc->valuestring : NULL, tj,
-                                    act ? (cJSON_IsTrue(act) ? "true" : "false") : NULL,
-                                    sec ? sec->valuestring : NULL, keep_min);
+    PGresult *x =
+        db_webhook_update(c, r->principal.org_id, id, version, url ? url->valuestring : NULL,
+                          desc ? "true" : "false", cJSON_IsString(desc) ? desc->valuestring : NULL,
+                          tj, act ? (cJSON_IsTrue(act) ? "true" : "false") : NULL,
+                          sec ? sec->valuestring : NULL, keep_min);
     free(tj);
     if (!db_ok(x)) {
         http_db_error(r, x);
@@ -330,7 +332,8 @@ static void update_h(req_t *r)
                          "the subscription changed since version %d (now %s): GET it again",
                          version, PQgetvalue(x, 0, 1));
     } else if (db_ok(x))
-        http_problem(r, 404, "not_found", "no webhook subscription of your organisation has this id");
+        http_problem(r, 404, "not_found",
+                     "no webhook subscription of your organisation has this id");
     else
         http_db_error(r, x);
     PQclear(x);
@@ -343,7 +346,8 @@ static int webhook_visible(req_t *r, db_conn_t *c, const char *id)
     if (n < 0)
         http_db_error(r, x);
     else if (n == 0)
-        http_problem(r, 404, "not_found", "no webhook subscription of your organisation has this id");
+        http_problem(r, 404, "not_found",
+                     "no webhook subscription of your organisation has this id");
     PQclear(x);
     return n == 1 ? 0 : -1;
 }
@@ -368,9 +372,9 @@ static void deliveries_h(req_t *r)
     db_conn_t *c = http_db(r);
     if (!c || webhook_visible(r, c, id) != 0)
         return;
-    PGresult *x = db_webhook_deliveries(c, r->principal.org_id, id, st,
-                                        pg.after_ts[0] ? pg.after_ts : NULL,
-                                        pg.after_id[0] ? pg.after_id : NULL, pg.limit + 1);
+    PGresult *x =
+        db_webhook_deliveries(c, r->principal.org_id, id, st, pg.after_ts[0] ? pg.after_ts : NULL,
+                              pg.after_id[0] ? pg.after_id : NULL, pg.limit + 1);
     if (!db_ok(x))
         http_db_error(r, x);
     else
@@ -391,7 +395,8 @@ static void redeliver_h(req_t *r)
     if (!db_ok(x))
         http_db_error(r, x);
     else if (PQntuples(x) != 1)
-        http_problem(r, 404, "not_found", "this subscription of your organisation has no such delivery");
+        http_problem(r, 404, "not_found",
+                     "this subscription of your organisation has no such delivery");
     else if (PQgetvalue(x, 0, 1)[0] != 't')
         http_problem(r, 409, "webhook_inactive",
                      "the subscription is switched off: set active=true first, then redeliver");

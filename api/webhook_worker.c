@@ -34,8 +34,8 @@ int webhook_sign(const char *secret, int64_t ts, const char *body, size_t body_l
         return -1;
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int ml = 0;
-    unsigned char *ok = HMAC(EVP_sha256(), secret, (int)strlen(secret), (unsigned char *)in, n,
-                             mac, &ml);
+    unsigned char *ok =
+        HMAC(EVP_sha256(), secret, (int)strlen(secret), (unsigned char *)in, n, mac, &ml);
     free(in);
     if (!ok || ml != 32)
         return -1;
@@ -110,7 +110,8 @@ static long post(CURL *h, const wh_claim_t *w, char *err, size_t errcap)
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)g_config.webhook_timeout_ms);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, g_config.webhook_allow_http ? "https,http" : "https");
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
+                     g_config.webhook_allow_http ? "https,http" : "https");
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &got);

@@ -12,8 +12,7 @@
 #include <stdint.h>
 
 /* Hex HMAC-SHA256 of "<ts>.<body>" under secret (the v1 scheme).  0 / -1. */
-int webhook_sign(const char *secret, int64_t ts, const char *body, size_t body_len,
-                 char hex[65]);
+int webhook_sign(const char *secret, int64_t ts, const char *body, size_t body_len, char hex[65]);
 /* One round: claims up to max due deliveries and attempts them.  Returns how many were
  * attempted, or -1 when the database could not be reached. */
 int webhook_run_once(int max);

@@ -11,12 +11,11 @@ const char *const core_webhook_event_types[] = {
     "request.pending", "request.resumed", "request.rejected", "request.not_responsible",
     "request.callback_done", "request.closed", "request.reopened", "request.handed_over",
     "request.commented", "request.escalated", "sla.warning", "sla.breached", "sla.reapplied",
-    "sla.extension_requested", "sla.extension_approved", "sla.extension_rejected",
-    "callback.due",
+    "sla.extension_requested", "sla.extension_approved", "sla.extension_rejected", "callback.due",
     /* custody, duty and report events: announced as those ledgers land */
     "key.loaned", "key.overdue", "sealed_key.unsealed", "mail.received", "mail.reminder",
-    "mail.collected", "handover.refused", "incident.submitted", "report.submitted",
-    "capa.opened", "capa.closed", NULL};
+    "mail.collected", "handover.refused", "incident.submitted", "report.submitted", "capa.opened",
+    "capa.closed", NULL};
 
 static int pattern_matches(const char *p, const char *type)
 {
@@ -56,8 +55,8 @@ int core_webhook_pattern_valid(const char *pattern)
 
 static int host_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_';
 }
 
 wh_url_t core_webhook_url_check(const char *url, int allow_http)
@@ -119,7 +118,8 @@ wh_url_t core_webhook_url_check(const char *url, int allow_http)
     }
     if (http) {
         int loopback = (hl == 9 && !strncmp(h, "127.0.0.1", 9)) ||
-                       (hl == 9 && !strncmp(h, "localhost", 9)) || (hl == 5 && !strncmp(h, "[::1]", 5));
+                       (hl == 9 && !strncmp(h, "localhost", 9)) ||
+                       (hl == 5 && !strncmp(h, "[::1]", 5));
         if (!allow_http || !loopback)
             return WH_URL_SCHEME;
     }

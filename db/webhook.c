@@ -8,11 +8,11 @@
 /* A subscription as the API shows it: never the secrets, only whether a previous one is
  * still accepted and until when. */
 #define WH_JSON                                                                                    \
-    "json_build_object('id', w.id, 'project_id', w.project_id, 'url', w.url, 'description', "     \
-    "w.description, 'event_types', to_json(w.event_types), 'active', w.active, "                  \
-    "'disabled_reason', w.disabled_reason, 'disabled_at', rfc3339(w.disabled_at), "               \
-    "'previous_secret_active_until', CASE WHEN w.previous_secret_until > clock_timestamp() THEN " \
-    "rfc3339(w.previous_secret_until) END, 'version', w.version, 'created_at', "                  \
+    "json_build_object('id', w.id, 'project_id', w.project_id, 'url', w.url, 'description', "      \
+    "w.description, 'event_types', to_json(w.event_types), 'active', w.active, "                   \
+    "'disabled_reason', w.disabled_reason, 'disabled_at', rfc3339(w.disabled_at), "                \
+    "'previous_secret_active_until', CASE WHEN w.previous_secret_until > clock_timestamp() THEN "  \
+    "rfc3339(w.previous_secret_until) END, 'version', w.version, 'created_at', "                   \
     "rfc3339(w.created_at), 'updated_at', rfc3339(w.updated_at))"
 
 static const db_stmt_t wh_create = {
@@ -35,7 +35,8 @@ static const db_stmt_t wh_update = {
     "wh_update",
     "UPDATE webhooks w SET url = coalesce($4, w.url), description = CASE WHEN $5::boolean THEN "
     "$6 ELSE w.description END, event_types = CASE WHEN $7::json IS NULL THEN "
-    "w.event_types ELSE ARRAY(SELECT json_array_elements_text($7::json)) END, active = coalesce($8::boolean, "
+    "w.event_types ELSE ARRAY(SELECT json_array_elements_text($7::json)) END, active = "
+    "coalesce($8::boolean, "
     "w.active), disabled_reason = CASE WHEN $8::boolean THEN NULL ELSE w.disabled_reason END, "
     "disabled_at = CASE WHEN $8::boolean THEN NULL ELSE w.disabled_at END, previous_secret = "
     "CASE WHEN $9::text IS NOT NULL THEN w.secret ELSE w.previous_secret END, "
@@ -46,16 +47,16 @@ static const db_stmt_t wh_update = {
     10};
 
 #define DELIVERY_JSON                                                                              \
-    "json_build_object('id', d.id, 'webhook_id', d.webhook_id, 'event', json_build_object('id', " \
-    "e.id, 'type', e.type, 'sequence', e.seq, 'request_id', e.request_id, 'created_at', "         \
-    "rfc3339(e.created_at)), 'state', d.state, 'attempts', d.attempts, 'next_attempt_at', CASE "  \
-    "WHEN d.state = 'pending' THEN rfc3339(d.next_attempt_at) END, 'in_flight', "                 \
-    "coalesce(d.claimed_until > clock_timestamp(), false), 'last_status', d.last_status, "        \
-    "'last_error', d.last_error, 'last_attempt_at', rfc3339(d.last_attempt_at), "                 \
-    "'delivered_at', rfc3339(d.delivered_at), 'created_at', rfc3339(d.created_at), "              \
-    "'attempt_log', (SELECT coalesce(json_agg(json_build_object('attempt', a.attempt, "           \
-    "'manual', a.manual, 'started_at', rfc3339(a.started_at), 'duration_ms', a.duration_ms, "     \
-    "'status', a.status, 'error', a.error, 'server', a.server) ORDER BY a.attempt), '[]') FROM "  \
+    "json_build_object('id', d.id, 'webhook_id', d.webhook_id, 'event', json_build_object('id', "  \
+    "e.id, 'type', e.type, 'sequence', e.seq, 'request_id', e.request_id, 'created_at', "          \
+    "rfc3339(e.created_at)), 'state', d.state, 'attempts', d.attempts, 'next_attempt_at', CASE "   \
+    "WHEN d.state = 'pending' THEN rfc3339(d.next_attempt_at) END, 'in_flight', "                  \
+    "coalesce(d.claimed_until > clock_timestamp(), false), 'last_status', d.last_status, "         \
+    "'last_error', d.last_error, 'last_attempt_at', rfc3339(d.last_attempt_at), "                  \
+    "'delivered_at', rfc3339(d.delivered_at), 'created_at', rfc3339(d.created_at), "               \
+    "'attempt_log', (SELECT coalesce(json_agg(json_build_object('attempt', a.attempt, "            \
+    "'manual', a.manual, 'started_at', rfc3339(a.started_at), 'duration_ms', a.duration_ms, "      \
+    "'status', a.status, 'error', a.error, 'server', a.server) ORDER BY a.attempt), '[]') FROM "   \
     "webhook_attempts a WHERE a.delivery_id = d.id))"
 
 static const db_stmt_t wh_deliveries = {
@@ -122,8 +123,8 @@ PGresult *db_webhook_get(db_conn_t *c, const char *org, const char *id)
     return db_exec(c, &wh_get, v);
 }
 
-PGresult *db_webhook_list(db_conn_t *c, const char *org, const char *after_ts,
-                          const char *after_id, int limit)
+PGresult *db_webhook_list(db_conn_t *c, const char *org, const char *after_ts, const char *after_id,
+                          int limit)
 {
     char l[16];
     snprintf(l, sizeof l, "%d", limit);
@@ -221,9 +222,12 @@ int db_webhook_record(db_conn_t *c, const wh_claim_t *w, const char *server, lon
     snprintf(dur, sizeof dur, "%d", duration_ms);
     snprintf(code, sizeof code, "%ld", status);
     snprintf(retry, sizeof retry, "%lld", retry_ms);
-    const char *v[] = {w->org_id, w->delivery_id,           att,   w->manual ? "true" : "false",
-                       server,    st,                       dur,   status > 0 ? code : NULL,
-                       error,     state,                    retry, disable_reason};
+    const char *v[] = {w->org_id, w->delivery_id,
+                       att,       w->manual ? "true" : "false",
+                       server,    st,
+                       dur,       status > 0 ? code : NULL,
+                       error,     state,
+                       retry,     disable_reason};
     PGresult *r = db_exec(c, &wh_record, v);
     int rc = db_ok(r) ? atoi(PQgetvalue(r, 0, 0)) : -1;
     PQclear(r);

@@ -16,8 +16,8 @@ PGresult *db_webhook_create(db_conn_t *c, const char *org, const char *project, 
                             const char *active, const char *user);
 PGresult *db_webhook_get(db_conn_t *c, const char *org, const char *id);
 /* (json, created_at, id) rows after the cursor (may be NULL), oldest first, `limit` rows. */
-PGresult *db_webhook_list(db_conn_t *c, const char *org, const char *after_ts,
-                          const char *after_id, int limit);
+PGresult *db_webhook_list(db_conn_t *c, const char *org, const char *after_ts, const char *after_id,
+                          int limit);
 /* Applies the given (non-NULL) changes when the version matches; no row: changed meanwhile
  * or absent.  set_description: "true" to store description (NULL clears it).  secret: a new
  * current secret; the old one then stays valid for keep_minutes. */
