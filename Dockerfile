@@ -11,7 +11,8 @@ RUN apt-get update \
       libcivetweb-dev libpq-dev libcjson-dev libjwt-dev libssl-dev \
       libcmocka-dev libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
-# (cmocka and curl are only for the test binaries, but CMakeLists.txt requires them.)
+# (cmocka is only for the test binaries, but CMakeLists.txt requires it; deskd delivers
+# webhooks with libcurl.)
 WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
@@ -22,7 +23,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libcivetweb1 libpq5 libcjson1 libjwt0 libssl3 tzdata ca-certificates \
+      libcivetweb1 libpq5 libcjson1 libjwt0 libssl3 libcurl4 tzdata ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system deskd \
  && useradd --system --gid deskd --home-dir /nonexistent --no-create-home \

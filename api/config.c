@@ -57,6 +57,15 @@ static const struct opt {
     S("--tls-cert", "DESK_TLS_CERT", tls_cert, "PEM file with certificate and key: serve HTTPS"),
     I("--sweep-interval-ms", "DESK_SWEEP_INTERVAL_MS", sweep_interval_ms,
       "SLA sweeper interval; 0 disables the background sweeper (10000)"),
+    I("--webhook-poll-ms", "DESK_WEBHOOK_POLL_MS", webhook_poll_ms,
+      "webhook worker: wait between looks for due deliveries; 0 disables delivery (1000)"),
+    I("--webhook-workers", "DESK_WEBHOOK_WORKERS", webhook_workers, "webhook delivery threads (2)"),
+    I("--webhook-timeout-ms", "DESK_WEBHOOK_TIMEOUT_MS", webhook_timeout_ms,
+      "a webhook attempt's whole HTTP exchange must finish within it (10000)"),
+    I("--webhook-backoff-ms", "DESK_WEBHOOK_BACKOFF_MS", webhook_backoff_ms,
+      "first retry delay; later ones are 4, 15, 60 ... 1440 times it (60000: 1 min ... 24 h)"),
+    I("--webhook-allow-http", "DESK_WEBHOOK_ALLOW_HTTP", webhook_allow_http,
+      "1: accept plain http:// webhook URLs to 127.0.0.1/localhost/[::1] (tests) (0)"),
     I("--janitor-interval", "DESK_JANITOR_INTERVAL", janitor_interval,
       "seconds between purges of expired refresh tokens and idempotency keys (300)"),
     S("--trusted-proxies", "DESK_TRUSTED_PROXIES", trusted_proxies,
@@ -202,6 +211,10 @@ int config_load(int argc, char **argv)
     c->max_body = 1 << 20;
     c->sweep_interval_ms = 10000;
     c->janitor_interval = 300;
+    c->webhook_poll_ms = 1000;
+    c->webhook_workers = 2;
+    c->webhook_timeout_ms = 10000;
+    c->webhook_backoff_ms = 60000;
 
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         const char *v = opts[i].env ? getenv(opts[i].env) : NULL;
@@ -274,6 +287,13 @@ int config_load(int argc, char **argv)
     }
     if (c->janitor_interval < 1) {
         fprintf(stderr, "deskd: --janitor-interval must be at least 1 second\n");
+        return -1;
+    }
+    if (c->webhook_workers < 1 || c->webhook_workers > 64 || c->webhook_timeout_ms < 100 ||
+        c->webhook_timeout_ms > 600000 || c->webhook_allow_http > 1 ||
+        c->webhook_backoff_ms > 86400000) {
+        fprintf(stderr, "deskd: webhook settings: workers 1-64, timeout 100-600000 ms, back-off "
+                        "at most 86400000 ms, allow-http 0 or 1\n");
         return -1;
     }
     if (load_key("DESK_PII_KEY", &c->pii_key, &c->pii_key_len) < 0 ||

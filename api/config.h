@@ -32,7 +32,12 @@ typedef struct config {
     size_t max_body;
     char tls_cert[512];
     int sweep_interval_ms;
-    int janitor_interval;       /* seconds between purges of expired rows */
+    int janitor_interval; /* seconds between purges of expired rows */
+    int webhook_poll_ms;  /* 0: no webhook delivery from this server */
+    int webhook_workers;
+    int webhook_timeout_ms;
+    int webhook_backoff_ms;     /* first retry delay (the schedule's unit) */
+    int webhook_allow_http;     /* 1: http:// to loopback receivers accepted */
     char trusted_proxies[1024]; /* peers whose X-Forwarded-For is believed */
     int login_concurrency;      /* password hashes computed at once */
     char *pii_key; /* keys personal-data hashes (ID numbers); NULL when not configured */

@@ -8,6 +8,7 @@
 #include "api/config.h"
 #include "api/http.h"
 #include "api/pii.h"
+#include "api/webhook_worker.h"
 #include "db/db.h"
 #include "db/demo.h"
 #include "db/log.h"
@@ -133,6 +134,7 @@ int main(int argc, char **argv)
     }
     sweeper_start(g_config.sweep_interval_ms);
     janitor_start(g_config.janitor_interval);
+    webhook_worker_start();
     log_write(LOG_INFO, "serving",
               "\"listen\":\"%s\",\"threads\":%d,\"max_connections\":%d,\"pool\":%d",
               g_config.listen, g_config.threads, g_config.max_connections, g_config.pool_size);
@@ -141,6 +143,7 @@ int main(int argc, char **argv)
     log_write(LOG_INFO, "stopping: finishing in-flight requests", NULL);
     sweeper_stop();
     janitor_stop();
+    webhook_worker_stop();
     http_stop();
     db_pool_shutdown();
     log_write(LOG_INFO, "stopped", NULL);

@@ -12,4 +12,5 @@ void api_register_all(void)
     api_attachment_register();
     api_work_order_register();
     api_sla_register();
+    api_webhook_register();
 }

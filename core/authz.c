@@ -70,6 +70,7 @@ static const struct {
     [AZ_REQUEST_EDIT] = {"request.edit", STAFF_DESK, SC_UNIT},
     /* SPEC §4: the project director (小区主任) decides extensions; the GM may too. */
     [AZ_SLA_EXT_DECIDE] = {"sla.extension.decide", R(ROLE_DIRECTOR) | R(ROLE_GM), SC_PROJECT},
+    [AZ_WEBHOOK_ADMIN] = {"webhook.admin", R(ROLE_ADMIN), SC_ORG},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)
