@@ -37,7 +37,7 @@ typedef enum {
     AZ_NOTIFICATION_READ,
     AZ_REQUEST_EDIT,   /* change a request's own fields (title, category, severity, ...) */
     AZ_SLA_EXT_DECIDE, /* approve or reject a deadline extension (SPEC §4) */
-    AZ_WEBHOOK_ADMIN, /* webhook subscriptions and their deliveries */
+    AZ_WEBHOOK_ADMIN,  /* webhook subscriptions and their deliveries */
     AZ__COUNT
 } az_action_t;
 
