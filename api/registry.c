@@ -1,6 +1,7 @@
 /* api/registry.c — the one list of resources the server serves, and its background work. */
 #include "api/api.h"
 #include "api/config.h"
+#include "api/report_worker.h"
 #include "api/sla_engine.h"
 
 void api_register_all(void)
@@ -14,14 +15,17 @@ void api_register_all(void)
     api_attachment_register();
     api_work_order_register();
     api_sla_register();
+    api_report_register();
 }
 
 void api_background_start(void)
 {
     sla_background_start(g_config.sweep_interval_ms);
+    report_worker_start(g_config.janitor_interval);
 }
 
 void api_background_stop(void)
 {
+    report_worker_stop();
     sla_background_stop();
 }

@@ -65,6 +65,13 @@ static const struct {
     [AZ_ESCALATE] = {"request.escalate", STAFF_DESK, SC_PROJECT},
     [AZ_OPS] = {"ops", R(ROLE_ADMIN), SC_ORG},
     [AZ_NOTIFICATION_READ] = {"notification.read", ALL_STAFF, SC_ORG},
+    /* RULES §3.11.12: supervisor/manager generate and submit; director/GM read their
+     * projects; the auditor reads (phones masked). */
+    [AZ_REPORT_READ] = {"report.read",
+                        R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR) | R(ROLE_GM) |
+                            R(ROLE_AUDITOR),
+                        SC_PROJECT},
+    [AZ_REPORT_SUBMIT] = {"report.submit", R(ROLE_SUPERVISOR) | R(ROLE_MANAGER), SC_PROJECT},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

@@ -35,6 +35,8 @@ typedef enum {
     AZ_ESCALATE,
     AZ_OPS, /* operator triggers such as a sweep */
     AZ_NOTIFICATION_READ,
+    AZ_REPORT_READ,   /* a project's reports: summaries, KPIs, stored versions */
+    AZ_REPORT_SUBMIT, /* generate and submit a monthly report version */
     AZ__COUNT
 } az_action_t;
 
