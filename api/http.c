@@ -17,7 +17,7 @@
 #include <time.h>
 
 #define MAX_ROUTES 256
-#define MAX_SEGS   8
+#define MAX_SEGS   10
 
 typedef struct route {
     char method[8];

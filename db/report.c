@@ -183,10 +183,13 @@ static const db_stmt_t project_get = {
 
 static const db_stmt_t vinsert = {
     "report_vinsert",
-    "WITH l AS (SELECT pg_advisory_xact_lock(hashtext('monthly_report:' || $2 || ':' || $3))), "
+    "WITH l AS (SELECT pg_advisory_xact_lock(hashtext('monthly_report:' || $2::text || ':' || "
+    "$3::text))), "
     "m AS (INSERT INTO monthly_reports (org_id, project_id, month, version, snapshot, due_at, "
-    "generated_by) SELECT $1, $2, $3::date, coalesce((SELECT max(version) FROM monthly_reports "
-    "WHERE project_id = $2 AND month = $3::date), 0) + 1, $6::jsonb, $4::timestamptz, $5 FROM l "
+    "generated_by) SELECT $1::uuid, $2::uuid, $3::date, coalesce((SELECT max(version) FROM "
+    "monthly_reports "
+    "WHERE project_id = $2::uuid AND month = $3::date), 0) + 1, $6::jsonb, $4::timestamptz, "
+    "$5::uuid FROM l "
     "RETURNING *) SELECT " META "::text FROM m",
     6};
 static const db_stmt_t vlist = {
