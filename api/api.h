@@ -12,6 +12,7 @@ void api_attachment_register(void);
 void api_work_order_register(void);
 void api_sla_register(void);
 void api_webhook_register(void);
+void api_report_register(void);
 
 /* Calls every api_<resource>_register() (api/registry.c). */
 void api_register_all(void);

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #define MAX_ROUTES 256
-#define MAX_SEGS   8
+#define MAX_SEGS   10
 
 typedef struct route {
     char method[8];
@@ -174,6 +174,12 @@ void http_send_empty(req_t *r, int status, const char *extra)
 void http_send_text(req_t *r, int status, const char *ctype, const char *body)
 {
     send_raw(r, status, ctype, body, strlen(body), NULL);
+}
+
+void http_send_body(req_t *r, int status, const char *ctype, const char *body, size_t len,
+                    const char *extra_headers)
+{
+    send_raw(r, status, ctype, body, len, extra_headers);
 }
 
 static const char *problem_title(int status)

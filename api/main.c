@@ -8,6 +8,7 @@
 #include "api/config.h"
 #include "api/http.h"
 #include "api/pii.h"
+#include "api/report_worker.h"
 #include "api/webhook_worker.h"
 #include "db/db.h"
 #include "db/demo.h"
@@ -135,6 +136,7 @@ int main(int argc, char **argv)
     sweeper_start(g_config.sweep_interval_ms);
     janitor_start(g_config.janitor_interval);
     webhook_worker_start();
+    report_worker_start(g_config.janitor_interval);
     log_write(LOG_INFO, "serving",
               "\"listen\":\"%s\",\"threads\":%d,\"max_connections\":%d,\"pool\":%d",
               g_config.listen, g_config.threads, g_config.max_connections, g_config.pool_size);
@@ -144,6 +146,7 @@ int main(int argc, char **argv)
     sweeper_stop();
     janitor_stop();
     webhook_worker_stop();
+    report_worker_stop();
     http_stop();
     db_pool_shutdown();
     log_write(LOG_INFO, "stopped", NULL);

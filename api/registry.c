@@ -13,4 +13,5 @@ void api_register_all(void)
     api_work_order_register();
     api_sla_register();
     api_webhook_register();
+    api_report_register();
 }

@@ -71,6 +71,13 @@ static const struct {
     /* SPEC §4: the project director (小区主任) decides extensions; the GM may too. */
     [AZ_SLA_EXT_DECIDE] = {"sla.extension.decide", R(ROLE_DIRECTOR) | R(ROLE_GM), SC_PROJECT},
     [AZ_WEBHOOK_ADMIN] = {"webhook.admin", R(ROLE_ADMIN), SC_ORG},
+    /* RULES §3.11.12: supervisor/manager generate and submit; director/GM read their
+     * projects; the auditor reads (phones masked). */
+    [AZ_REPORT_READ] = {"report.read",
+                        R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR) | R(ROLE_GM) |
+                            R(ROLE_AUDITOR),
+                        SC_PROJECT},
+    [AZ_REPORT_SUBMIT] = {"report.submit", R(ROLE_SUPERVISOR) | R(ROLE_MANAGER), SC_PROJECT},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

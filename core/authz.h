@@ -38,6 +38,8 @@ typedef enum {
     AZ_REQUEST_EDIT,   /* change a request's own fields (title, category, severity, ...) */
     AZ_SLA_EXT_DECIDE, /* approve or reject a deadline extension (SPEC §4) */
     AZ_WEBHOOK_ADMIN,  /* webhook subscriptions and their deliveries */
+    AZ_REPORT_READ,    /* a project's reports: summaries, KPIs, stored versions */
+    AZ_REPORT_SUBMIT,  /* generate and submit a monthly report version */
     AZ__COUNT
 } az_action_t;
 

@@ -1,0 +1,867 @@
+/*
+ * api/report.c — reports (RULES §3.11): the 投诉月度汇总表 and KPIs of a project's month
+ * (live, or as stored versions that go draft → submitted and are then frozen), the daily
+ * view for the evening meeting and the weekly view for the supervisor, each as JSON; the
+ * month also as CSV (UTF-8 with BOM, CRLF, the form's zh-CN headers) and as a printable
+ * HTML page with inline SVG charts.  Periods are local to the project's time zone
+ * (core/report.c); counts come from db/report.c; phones are masked for roles that may not
+ * see them (core_authz_sees_pii), also in stored versions (kept in full, masked on read).
+ */
+#include "api/api.h"
+#include "api/codec.h"
+#include "api/http.h"
+#include "api/report_worker.h"
+#include "core/report.h"
+#include "db/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef enum { FMT_JSON, FMT_CSV, FMT_HTML } fmt_t;
+
+static const char *const form_cols[][2] = {
+    {"seq", "序号"},
+    {"date", "投诉日期"},
+    {"complainant", "投诉人"},
+    {"phone", "联系电话"},
+    {"content", "投诉内容"},
+    {"receiver", "受理人"},
+    {"department", "处理部门"},
+    {"result", "处理结果"},
+    {"callback_opinion", "投诉人回访意见"},
+    {"remarks", "备注"},
+};
+#define NCOLS (sizeof form_cols / sizeof form_cols[0])
+
+/* ---------------------------------------------------------------- loading */
+
+typedef struct ctx {
+    report_project_t proj;
+    const tz_rules_t *tz;
+    const char *project_id;
+    db_conn_t *c;
+} ctx_t;
+
+/* Path parameter 0 is the project: 404 outside the caller's organisation, then the role
+ * and project scope of `action`. */
+static int load(req_t *r, az_action_t action, ctx_t *x)
+{
+    if (http_authorize_role(r, action) != 0)
+        return -1;
+    if (!(x->project_id = http_uuid_param(r, 0)))
+        return -1;
+    if (!(x->c = http_db(r)))
+        return -1;
+    int f = db_report_project(x->c, r->principal.org_id, x->project_id, &x->proj);
+    if (f < 0) {
+        http_db_fail(r, NULL);
+        return -1;
+    }
+    if (f == 1) {
+        http_problem(r, 404, "not_found", "no project with this id in your scope");
+        return -1;
+    }
+    az_target_t t = {r->principal.org_id, x->project_id, NULL, NULL, NULL};
+    if (http_authorize(r, action, &t) != 0)
+        return -1;
+    if (!(x->tz = report_zone(x->proj.time_zone))) {
+        http_problem(r, 500, "time_zone_unavailable",
+                     "the project's time zone '%s' cannot be read on this server",
+                     x->proj.time_zone);
+        return -1;
+    }
+    return 0;
+}
+
+static int get_format(req_t *r, fmt_t *f, int html_ok)
+{
+    char v[16];
+    *f = FMT_JSON;
+    if (http_query(r, "format", v, sizeof v) < 0 || !strcmp(v, "json"))
+        return 0;
+    if (!strcmp(v, "csv")) {
+        *f = FMT_CSV;
+        return 0;
+    }
+    if (html_ok && !strcmp(v, "html")) {
+        *f = FMT_HTML;
+        return 0;
+    }
+    http_problem(r, 400, "invalid_query", "'format' must be json, csv%s",
+                 html_ok ? " or html" : "");
+    return -1;
+}
+
+/* ---------------------------------------------------------------- building */
+
+static void counts_from(const cJSON *j, report_counts_t *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < core_report_count_nfields; i++) {
+        const report_count_field_t *f = &core_report_count_fields[i];
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, f->name);
+        double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
+        if (f->wide)
+            *(long long *)((char *)c + f->offset) = (long long)d;
+        else
+            *(long *)((char *)c + f->offset) = (long)d;
+    }
+}
+
+/* {"counts": {...}, "kpis": {name: value | null}} of a counts object (NULL: all zero). */
+static void add_kpis(cJSON *into, const cJSON *counts_json)
+{
+    report_counts_t c;
+    counts_from(counts_json, &c);
+    cJSON *co = cJSON_AddObjectToObject(into, "counts");
+    for (size_t i = 0; i < core_report_count_nfields; i++) {
+        const report_count_field_t *f = &core_report_count_fields[i];
+        double d = f->wide ? (double)*(long long *)((char *)&c + f->offset)
+                           : (double)*(long *)((char *)&c + f->offset);
+        cJSON_AddNumberToObject(co, f->name, d);
+    }
+    report_ratio_t k[KPI__COUNT];
+    core_report_kpis(&c, k);
+    cJSON *ko = cJSON_AddObjectToObject(into, "kpis");
+    for (int i = 0; i < KPI__COUNT; i++) {
+        if (k[i].defined)
+            cJSON_AddNumberToObject(ko, core_report_kpi_name((report_kpi_t)i), k[i].value);
+        else
+            cJSON_AddNullToObject(ko, core_report_kpi_name((report_kpi_t)i));
+    }
+}
+
+static const char *sget(const cJSON *o, const char *k)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+    return s ? s : "";
+}
+
+static const char *severity_zh(const char *s)
+{
+    return !strcmp(s, "major")       ? "严重"
+           : !strcmp(s, "important") ? "重要"
+           : !strcmp(s, "general")   ? "一般"
+                                     : NULL;
+}
+
+/* One form row from a raw aggregated row. */
+static cJSON *form_row(const cJSON *raw, int seq, const tz_rules_t *tz)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "seq", seq);
+    cJSON_AddStringToObject(o, "request_id", sget(raw, "request_id"));
+    cJSON_AddStringToObject(o, "number", sget(raw, "number"));
+    char date[11];
+    const cJSON *ra = cJSON_GetObjectItemCaseSensitive(raw, "received_at");
+    core_report_local_date(tz, cJSON_IsNumber(ra) ? (int64_t)ra->valuedouble : 0, date);
+    cJSON_AddStringToObject(o, "date", date);
+    cJSON_AddStringToObject(o, "complainant", sget(raw, "complainant"));
+    cJSON_AddStringToObject(o, "phone", sget(raw, "phone"));
+    cJSON_AddStringToObject(o, "content", sget(raw, "content"));
+    cJSON_AddStringToObject(o, "receiver", sget(raw, "receiver"));
+    cJSON_AddStringToObject(o, "department", sget(raw, "department"));
+    cJSON_AddStringToObject(o, "result", sget(raw, "result"));
+
+    report_buf_t b = {0};
+    const char *rating =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(raw, "callback_rating"));
+    const cJSON *sat = cJSON_GetObjectItemCaseSensitive(raw, "callback_satisfied");
+    const char *label = core_report_rating_label(rating);
+    if (label)
+        core_report_buf_puts(&b, label);
+    else if (rating && *rating)
+        core_report_buf_puts(&b, rating);
+    else if (cJSON_IsBool(sat))
+        core_report_buf_puts(&b, cJSON_IsTrue(sat) ? "满意" : "不满意");
+    const char *note = sget(raw, "callback_note");
+    if (*note) {
+        if (b.len)
+            core_report_buf_puts(&b, "：");
+        core_report_buf_puts(&b, note);
+    }
+    cJSON_AddStringToObject(o, "callback_opinion", b.s ? b.s : "");
+    free(b.s);
+
+    report_buf_t m = {0};
+    const char *sev = severity_zh(sget(raw, "severity"));
+    core_report_buf_puts(&m, sev ? sev : "一般");
+    const char *v = sget(raw, "validity");
+    core_report_buf_puts(&m, !strcmp(v, "invalid") ? "；无效"
+                             : !strcmp(v, "valid") ? "；有效"
+                                                   : "；待定");
+    const cJSON *rc = cJSON_GetObjectItemCaseSensitive(raw, "reopen_count");
+    if (cJSON_IsNumber(rc) && rc->valuedouble > 0)
+        core_report_buf_printf(&m, "；重开%d次", (int)rc->valuedouble);
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(raw, "overdue")))
+        core_report_buf_puts(&m, "；超时");
+    cJSON_AddStringToObject(o, "remarks", m.s ? m.s : "");
+    free(m.s);
+    return o;
+}
+
+static void iso(int64_t t, char out[32])
+{
+    rfc3339_format(t, out);
+}
+
+/*
+ * The summary of the requests received in [bounds[0], bounds[nb]) with nb buckets: the
+ * form rows, totals, KPIs overall, per department, per staff member and per bucket.
+ * Returns a new tree (full phones) or NULL after answering the error.
+ */
+static cJSON *build(req_t *r, ctx_t *x, const char *kind, const int64_t *bounds, int nb,
+                    int64_t now)
+{
+    char from[32], to[32], asof[32];
+    iso(bounds[0], from);
+    iso(bounds[nb], to);
+    iso(now, asof);
+    report_buf_t lit = {0};
+    core_report_buf_puts(&lit, "{");
+    for (int i = 0; i < nb; i++) {
+        char t[32];
+        iso(bounds[i], t);
+        core_report_buf_printf(&lit, "%s%s", i ? "," : "", t);
+    }
+    core_report_buf_puts(&lit, "}");
+    char *raw = NULL;
+    int f = lit.oom ? -1
+                    : db_report_aggregate(x->c, r->principal.org_id, x->project_id, from, to, asof,
+                                          lit.s, &raw);
+    free(lit.s);
+    if (f != 0) {
+        http_db_fail(r, "the report could not be computed");
+        return NULL;
+    }
+    cJSON *a = cJSON_Parse(raw);
+    free(raw);
+    if (!a) {
+        http_problem(r, 500, "internal", "the report could not be read");
+        return NULL;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", kind);
+    cJSON_AddStringToObject(o, "project_id", x->project_id);
+    cJSON_AddStringToObject(o, "project_name", x->proj.name);
+    cJSON_AddStringToObject(o, "time_zone", x->proj.time_zone);
+    cJSON *per = cJSON_AddObjectToObject(o, "period");
+    cJSON_AddStringToObject(per, "from", from);
+    cJSON_AddStringToObject(per, "to", to);
+    char d0[11], d1[11];
+    core_report_local_date(x->tz, bounds[0], d0);
+    core_report_local_date(x->tz, bounds[nb] - 1, d1);
+    cJSON_AddStringToObject(per, "first_day", d0);
+    cJSON_AddStringToObject(per, "last_day", d1);
+    cJSON_AddStringToObject(per, "rule", "received_at");
+    cJSON_AddStringToObject(o, "as_of", asof);
+
+    cJSON *rows = cJSON_AddArrayToObject(o, "rows");
+    const cJSON *it;
+    int seq = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(a, "rows"))
+        cJSON_AddItemToArray(rows, form_row(it, ++seq, x->tz));
+
+    cJSON *tot = cJSON_AddObjectToObject(o, "totals");
+    static const char *const dims[] = {"by_type", "by_severity", "by_category", "by_channel"};
+    for (size_t i = 0; i < 4; i++) {
+        cJSON *d = cJSON_DetachItemFromObjectCaseSensitive(a, dims[i]);
+        cJSON_AddItemToObject(tot, dims[i], d ? d : cJSON_CreateObject());
+    }
+    cJSON *bd = cJSON_AddArrayToObject(tot, "by_department");
+    cJSON *deps = cJSON_AddArrayToObject(o, "departments");
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(a, "departments"))
+    {
+        const cJSON *did = cJSON_GetObjectItemCaseSensitive(it, "department_id");
+        const cJSON *cn = cJSON_GetObjectItemCaseSensitive(it, "counts");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "name"));
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToObject(e, "department_id", cJSON_Duplicate(did, 1));
+        cJSON_AddStringToObject(e, "name", name ? name : "未派工");
+        cJSON_AddNumberToObject(
+            e, "count", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cn, "total")));
+        cJSON_AddItemToArray(bd, e);
+        cJSON *dk = cJSON_CreateObject();
+        cJSON_AddItemToObject(dk, "department_id", cJSON_Duplicate(did, 1));
+        cJSON_AddStringToObject(dk, "name", name ? name : "未派工");
+        add_kpis(dk, cn);
+        cJSON_AddItemToArray(deps, dk);
+    }
+    cJSON *ov = cJSON_AddObjectToObject(o, "overall");
+    add_kpis(ov, cJSON_GetObjectItemCaseSensitive(a, "overall"));
+
+    cJSON *staff = cJSON_AddArrayToObject(o, "staff");
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(a, "staff"))
+    {
+        cJSON *s = cJSON_CreateObject();
+        cJSON_AddItemToObject(s, "user_id",
+                              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(it, "user_id"), 1));
+        const char *nm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "name"));
+        cJSON_AddStringToObject(s, "name", nm ? nm : "");
+        cJSON_AddNumberToObject(
+            s, "callbacks_done",
+            cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "callbacks_done")));
+        add_kpis(s, cJSON_GetObjectItemCaseSensitive(it, "counts"));
+        cJSON_AddItemToArray(staff, s);
+    }
+
+    cJSON *bk = cJSON_AddArrayToObject(o, "buckets");
+    for (int i = 0; i < nb; i++) {
+        const cJSON *cn = NULL;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(a, "buckets"))
+        {
+            const cJSON *k = cJSON_GetObjectItemCaseSensitive(it, "bucket");
+            if (cJSON_IsNumber(k) && (int)k->valuedouble == i + 1)
+                cn = cJSON_GetObjectItemCaseSensitive(it, "counts");
+        }
+        cJSON *e = cJSON_CreateObject();
+        char bf[32], bt[32], l0[11], l1[11];
+        iso(bounds[i], bf);
+        iso(bounds[i + 1], bt);
+        core_report_local_date(x->tz, bounds[i], l0);
+        core_report_local_date(x->tz, bounds[i + 1] - 1, l1);
+        cJSON_AddStringToObject(e, "from", bf);
+        cJSON_AddStringToObject(e, "to", bt);
+        cJSON_AddStringToObject(e, "first_day", l0);
+        cJSON_AddStringToObject(e, "last_day", l1);
+        add_kpis(e, cn);
+        cJSON_AddItemToArray(bk, e);
+    }
+    cJSON_Delete(a);
+    return o;
+}
+
+/* ---------------------------------------------------------------- rendering */
+
+static void mask_rows(cJSON *summary)
+{
+    cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(summary, "rows"))
+    {
+        cJSON *ph = cJSON_GetObjectItemCaseSensitive(it, "phone");
+        const char *p = cJSON_GetStringValue(ph);
+        if (!p)
+            continue;
+        char m[64];
+        core_report_mask_phone(p, m, sizeof m);
+        cJSON_ReplaceItemInObjectCaseSensitive(it, "phone", cJSON_CreateString(m));
+    }
+}
+
+static char *render_csv(const cJSON *s, size_t *len)
+{
+    report_buf_t b = {0};
+    core_report_buf_add(&b, "\xEF\xBB\xBF", 3);
+    for (size_t i = 0; i < NCOLS; i++) {
+        if (i)
+            core_report_buf_add(&b, ",", 1);
+        core_report_csv_field(&b, form_cols[i][1]);
+    }
+    core_report_buf_add(&b, "\r\n", 2);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "rows"))
+    {
+        for (size_t i = 0; i < NCOLS; i++) {
+            if (i)
+                core_report_buf_add(&b, ",", 1);
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, form_cols[i][0]);
+            if (cJSON_IsNumber(v))
+                core_report_buf_printf(&b, "%d", (int)v->valuedouble);
+            else
+                core_report_csv_field(&b, cJSON_GetStringValue(v));
+        }
+        core_report_buf_add(&b, "\r\n", 2);
+    }
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    *len = b.len;
+    return b.s;
+}
+
+static double num(const cJSON *o, const char *a, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, a), k);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static const char *category_zh(const char *k)
+{
+    static const char *const t[][2] = {{"attitude", "服务态度"},
+                                       {"timeliness", "服务时效"},
+                                       {"quality", "服务质量"},
+                                       {"service_range", "服务范围"},
+                                       {"developer_legacy", "开发遗留"},
+                                       {"fees", "收费"},
+                                       {"other", "其他"},
+                                       {"none", "未分类"}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(k, t[i][0]))
+            return t[i][1];
+    return k;
+}
+
+static char *render_html(const cJSON *s, const char *month, const cJSON *meta)
+{
+    report_buf_t b = {0};
+    int y = 0, m = 0;
+    core_report_parse_month(month, &y, &m);
+    const char *pname = sget(s, "project_name");
+    core_report_buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+                             "<title>投诉月度汇总表 — ");
+    core_report_html(&b, pname);
+    core_report_buf_printf(&b, " %d年%d月</title>", y, m);
+    core_report_buf_puts(
+        &b, "<style>body{font-family:'Noto Sans CJK SC','WenQuanYi Zen Hei',sans-serif;"
+            "margin:24px;color:#111}h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;"
+            "margin:18px 0 6px}table{border-collapse:collapse;width:100%;font-size:12px}"
+            "th,td{border:1px solid #555;padding:3px 5px;vertical-align:top;text-align:left}"
+            "th{background:#e8eef5}.meta{font-size:12px;color:#333}.charts{display:flex;"
+            "flex-wrap:wrap;gap:16px}.kpi td.n{text-align:right}"
+            "@page{size:A4 landscape;margin:12mm}@media print{body{margin:0}"
+            "h2{break-after:avoid}tr{break-inside:avoid}.charts{break-inside:avoid}}"
+            "</style></head><body>");
+    core_report_buf_puts(&b, "<h1>投诉月度汇总表</h1><p class=\"meta\">月份：");
+    core_report_buf_printf(&b, "%d年%d月 · 项目：", y, m);
+    core_report_html(&b, pname);
+    core_report_buf_puts(&b, " · 统计口径：按受理时间（");
+    core_report_html(&b, sget(s, "time_zone"));
+    core_report_buf_puts(&b, "） · 数据截至 ");
+    core_report_html(&b, sget(s, "as_of"));
+    if (meta) {
+        core_report_buf_printf(
+            &b, " · 版本 %d（%s）",
+            (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(meta, "version")),
+            !strcmp(sget(meta, "state"), "submitted") ? "已提交" : "草稿");
+    }
+    core_report_buf_puts(&b, "</p>");
+
+    /* KPIs */
+    static const char *const kz[][2] = {
+        {"resolution_rate", "解决率（目标≥90%）"},
+        {"in_time_rate", "按时解决率"},
+        {"first_response_met_rate", "5分钟内首次响应率"},
+        {"complaint_handling_rate", "有效投诉处理率（目标100%）"},
+        {"complaint_callback_rate", "投诉回访率（目标100%）"},
+        {"repair_callback_rate", "维修回访率（目标100%）"},
+        {"callback_satisfaction", "回访满意率（非常满意+满意）"},
+        {"reopen_rate", "重开率"},
+        {"rework_rate", "维修返修率（30天）"},
+        {"refused_work_order_rate", "拒绝接单率"},
+    };
+    const cJSON *ov = cJSON_GetObjectItemCaseSensitive(s, "overall");
+    core_report_buf_printf(&b,
+                           "<h2>统计</h2><table class=\"kpi\"><tr><th>受理总数</th><td class=n>%.0f"
+                           "</td><th>投诉</th><td class=n>%.0f</td><th>有效投诉</th><td "
+                           "class=n>%.0f</td><th>已解决</th><td class=n>%.0f</td></tr>",
+                           num(ov, "counts", "total"), num(ov, "counts", "complaints"),
+                           num(ov, "counts", "valid_complaints"), num(ov, "counts", "resolved"));
+    for (size_t i = 0; i < sizeof kz / sizeof kz[0]; i++) {
+        if (i % 2 == 0)
+            core_report_buf_puts(&b, "<tr>");
+        double v = num(ov, "kpis", kz[i][0]);
+        core_report_buf_puts(&b, "<th colspan=3>");
+        core_report_buf_puts(&b, kz[i][1]);
+        if (v < 0)
+            core_report_buf_puts(&b, "</th><td class=n>—</td>");
+        else
+            core_report_buf_printf(&b, "</th><td class=n>%.1f%%</td>", v * 100);
+        if (i % 2 == 1)
+            core_report_buf_puts(&b, "</tr>");
+    }
+    double afr = num(ov, "kpis", "avg_first_response_seconds"),
+           ars = num(ov, "kpis", "avg_resolution_seconds");
+    core_report_buf_puts(&b, "<tr><th colspan=3>平均首次响应时间</th><td class=n>");
+    if (afr < 0)
+        core_report_buf_puts(&b, "—");
+    else
+        core_report_buf_printf(&b, "%.1f 分钟", afr / 60);
+    core_report_buf_puts(&b, "</td><th colspan=3>平均解决时间</th><td class=n>");
+    if (ars < 0)
+        core_report_buf_puts(&b, "—");
+    else
+        core_report_buf_printf(&b, "%.1f 小时", ars / 3600);
+    core_report_buf_puts(&b, "</td></tr></table>");
+
+    /* Charts: complaints by category and by department, in-time rate by week. */
+    core_report_buf_puts(&b, "<h2>图表</h2><div class=\"charts\">");
+    {
+        const char *labels[16];
+        double vals[16];
+        size_t n = 0;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
+                                   cJSON_GetObjectItemCaseSensitive(s, "totals"), "by_category"))
+        {
+            if (n < 16) {
+                labels[n] = category_zh(it->string);
+                vals[n++] = it->valuedouble;
+            }
+        }
+        core_report_svg_bars(&b, "按类别（全部受理）", labels, vals, n, 0, 0);
+        n = 0;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "departments"))
+        {
+            if (n < 16) {
+                labels[n] = sget(it, "name");
+                vals[n++] = num(it, "counts", "complaints");
+            }
+        }
+        core_report_svg_bars(&b, "各部门投诉数", labels, vals, n, 0, 0);
+        n = 0;
+        char wl[6][32];
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "buckets"))
+        {
+            if (n < 6) {
+                snprintf(wl[n], sizeof wl[n], "%.5s–%.5s", sget(it, "first_day") + 5,
+                         sget(it, "last_day") + 5);
+                labels[n] = wl[n];
+                vals[n++] = num(it, "kpis", "in_time_rate");
+            }
+        }
+        core_report_svg_bars(&b, "按周按时解决率", labels, vals, n, 1, 1);
+    }
+    core_report_buf_puts(&b, "</div>");
+
+    /* The form. */
+    core_report_buf_puts(&b, "<h2>投诉月度汇总表</h2><table class=\"form\"><thead><tr>");
+    for (size_t i = 0; i < NCOLS; i++)
+        core_report_buf_printf(&b, "<th>%s</th>", form_cols[i][1]);
+    core_report_buf_puts(&b, "</tr></thead><tbody>");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "rows"))
+    {
+        core_report_buf_puts(&b, "<tr>");
+        for (size_t i = 0; i < NCOLS; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, form_cols[i][0]);
+            core_report_buf_puts(&b, "<td>");
+            if (cJSON_IsNumber(v))
+                core_report_buf_printf(&b, "%d", (int)v->valuedouble);
+            else
+                core_report_html(&b, cJSON_GetStringValue(v));
+            core_report_buf_puts(&b, "</td>");
+        }
+        core_report_buf_puts(&b, "</tr>");
+    }
+    core_report_buf_puts(&b, "</tbody></table></body></html>\n");
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+/* Answers the summary in the asked format (masks phones first when the role may not see
+ * them; the tree is changed).  month: for CSV/HTML names; meta: a stored version or NULL. */
+static void answer(req_t *r, cJSON *s, fmt_t fmt, const char *month, const cJSON *meta)
+{
+    if (!core_authz_sees_pii(r->principal.role))
+        mask_rows(s);
+    if (fmt == FMT_JSON) {
+        if (meta) {
+            cJSON *o = cJSON_Duplicate(meta, 1);
+            cJSON_AddItemReferenceToObject(o, "summary", s);
+            http_send_cjson(r, 200, o, NULL);
+            cJSON_Delete(o);
+        } else {
+            http_send_cjson(r, 200, s, NULL);
+        }
+        return;
+    }
+    char hdr[256];
+    size_t len = 0;
+    char *body = NULL;
+    if (fmt == FMT_CSV) {
+        body = render_csv(s, &len);
+        snprintf(hdr, sizeof hdr,
+                 "Content-Disposition: attachment; filename=\"complaints-%s.csv\"; "
+                 "filename*=UTF-8''%%E6%%8A%%95%%E8%%AF%%89%%E6%%9C%%88%%E5%%BA%%A6%%E6%%B1%%87"
+                 "%%E6%%80%%BB%%E8%%A1%%A8-%s.csv\r\n",
+                 month, month);
+    } else {
+        body = render_html(s, month, meta);
+        len = body ? strlen(body) : 0;
+        snprintf(hdr, sizeof hdr,
+                 "Content-Security-Policy: default-src 'none'; style-src "
+                 "'unsafe-inline'; img-src data:\r\n");
+    }
+    if (!body) {
+        http_problem(r, 503, "out_of_memory", "the report could not be rendered; retry");
+        return;
+    }
+    http_send_body(r, 200, fmt == FMT_CSV ? "text/csv; charset=utf-8" : "text/html; charset=utf-8",
+                   body, len, hdr);
+    free(body);
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+static int parse_month(req_t *r, int i, int *y, int *m)
+{
+    if (core_report_parse_month(r->params[i], y, m) != 0) {
+        http_problem(r, 404, "not_found", "a month is written YYYY-MM (e.g. 2026-03)");
+        return -1;
+    }
+    return 0;
+}
+
+static cJSON *build_month(req_t *r, ctx_t *x, int y, int m, int64_t now)
+{
+    int64_t bounds[6];
+    int nb = core_report_month_weeks(x->tz, y, m, bounds);
+    if (now < bounds[0]) {
+        http_problem(r, 422, "month_in_future", "the month %04d-%02d has not begun in %s", y, m,
+                     x->proj.time_zone);
+        return NULL;
+    }
+    cJSON *s = build(r, x, "monthly", bounds, nb, now);
+    if (!s)
+        return NULL;
+    char month[8], due[32];
+    snprintf(month, sizeof month, "%04u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u);
+    cJSON_AddStringToObject(s, "month", month);
+    iso(core_report_due_at(x->tz, y, m), due);
+    cJSON_AddStringToObject(s, "due_at", due);
+    return s;
+}
+
+static void monthly_h(req_t *r)
+{
+    ctx_t x;
+    int y, m;
+    fmt_t fmt;
+    if (load(r, AZ_REPORT_READ, &x) || parse_month(r, 1, &y, &m) || get_format(r, &fmt, 1))
+        return;
+    cJSON *s = build_month(r, &x, y, m, (int64_t)time(NULL));
+    if (!s)
+        return;
+    answer(r, s, fmt, r->params[1], NULL);
+    cJSON_Delete(s);
+}
+
+static void versions_list_h(req_t *r)
+{
+    ctx_t x;
+    int y, m;
+    if (load(r, AZ_REPORT_READ, &x) || parse_month(r, 1, &y, &m))
+        return;
+    char month[16], *json = NULL;
+    snprintf(month, sizeof month, "%04u-%02u-01", (unsigned)y % 10000u, (unsigned)m % 100u);
+    if (db_report_versions(x.c, r->principal.org_id, x.project_id, month, &json) != 0) {
+        http_db_fail(r, NULL);
+        return;
+    }
+    http_send_items(r, json);
+    free(json);
+}
+
+static void version_create_h(req_t *r)
+{
+    ctx_t x;
+    int y, m;
+    if (http_no_body(r) || load(r, AZ_REPORT_SUBMIT, &x) || parse_month(r, 1, &y, &m))
+        return;
+    int64_t now = (int64_t)time(NULL);
+    cJSON *s = build_month(r, &x, y, m, now);
+    if (!s)
+        return;
+    char *snap = cJSON_PrintUnformatted(s);
+    cJSON_Delete(s);
+    char month[16], *meta = NULL;
+    snprintf(month, sizeof month, "%04u-%02u-01", (unsigned)y % 10000u, (unsigned)m % 100u);
+    char due[32];
+    iso(core_report_due_at(x.tz, y, m), due);
+    int f = snap ? db_report_version_insert(x.c, r->principal.org_id, x.project_id, month, due,
+                                            r->principal.user_id, snap, &meta)
+                 : -1;
+    free(snap);
+    if (f != 0) {
+        http_db_fail(r, "no version was stored");
+        return;
+    }
+    cJSON *mj = cJSON_Parse(meta);
+    char loc[256];
+    snprintf(loc, sizeof loc, "Location: /v1/projects/%s/reports/monthly/%s/versions/%d\r\n",
+             x.project_id, r->params[1],
+             (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mj, "version")));
+    cJSON_Delete(mj);
+    http_send_json(r, 201, meta, loc);
+    free(meta);
+}
+
+static int version_param(req_t *r, int i)
+{
+    const char *v = r->params[i];
+    size_t n = strlen(v);
+    if (n == 0 || n > 6 || strspn(v, "0123456789") != n || v[0] == '0') {
+        http_problem(r, 404, "not_found", "a version is a positive whole number");
+        return -1;
+    }
+    return 0;
+}
+
+static void version_get_h(req_t *r)
+{
+    ctx_t x;
+    int y, m;
+    fmt_t fmt;
+    if (load(r, AZ_REPORT_READ, &x) || parse_month(r, 1, &y, &m) || version_param(r, 2) ||
+        get_format(r, &fmt, 1))
+        return;
+    char month[16], *meta = NULL, *snap = NULL;
+    snprintf(month, sizeof month, "%04u-%02u-01", (unsigned)y % 10000u, (unsigned)m % 100u);
+    int f = db_report_version_get(x.c, r->principal.org_id, x.project_id, month, r->params[2],
+                                  &meta, &snap);
+    if (f < 0) {
+        http_db_fail(r, NULL);
+        return;
+    }
+    if (f == 1) {
+        http_problem(r, 404, "not_found", "no version %s of %s", r->params[2], r->params[1]);
+        return;
+    }
+    cJSON *mj = cJSON_Parse(meta), *sj = cJSON_Parse(snap);
+    free(meta);
+    free(snap);
+    if (!mj || !sj)
+        http_problem(r, 500, "internal", "the stored report could not be read");
+    else
+        answer(r, sj, fmt, r->params[1], mj);
+    cJSON_Delete(mj);
+    cJSON_Delete(sj);
+}
+
+static void version_submit_h(req_t *r)
+{
+    ctx_t x;
+    int y, m;
+    if (http_no_body(r) || load(r, AZ_REPORT_SUBMIT, &x) || parse_month(r, 1, &y, &m) ||
+        version_param(r, 2))
+        return;
+    int64_t from, to;
+    core_report_month_bounds(x.tz, y, m, &from, &to);
+    if ((int64_t)time(NULL) < to) {
+        http_problem(r, 409, "month_not_ended",
+                     "%s has not ended in %s: a month is submitted once it is over", r->params[1],
+                     x.proj.time_zone);
+        return;
+    }
+    char month[16], *meta = NULL;
+    snprintf(month, sizeof month, "%04u-%02u-01", (unsigned)y % 10000u, (unsigned)m % 100u);
+    int f = db_report_submit(x.c, r->principal.org_id, x.project_id, month, r->params[2],
+                             r->principal.user_id, &meta);
+    if (f < 0)
+        http_db_fail(r, NULL);
+    else if (f == 1)
+        http_problem(r, 404, "not_found", "no version %s of %s", r->params[2], r->params[1]);
+    else if (f == 2)
+        http_problem(r, 409, "already_submitted",
+                     "version %s of %s is submitted and frozen; generate a new version to "
+                     "change it",
+                     r->params[2], r->params[1]);
+    else
+        http_send_json(r, 200, meta, NULL);
+    free(meta);
+}
+
+static int date_query(req_t *r, const char *name, const tz_rules_t *tz, int64_t now, int64_t *days)
+{
+    char v[16];
+    if (http_query(r, name, v, sizeof v) < 0) {
+        *days = core_floor_div(core_tz_utc_to_local(tz, now), 86400);
+        return 0;
+    }
+    if (core_report_parse_date(v, days) != 0) {
+        http_problem(r, 400, "invalid_query", "'%s' must be a date YYYY-MM-DD", name);
+        return -1;
+    }
+    return 0;
+}
+
+static void add_live(req_t *r, ctx_t *x, cJSON *s, int64_t now)
+{
+    char *json = NULL;
+    const cJSON *per = cJSON_GetObjectItemCaseSensitive(s, "period");
+    char nows[32];
+    iso(now, nows);
+    if (db_report_live(x->c, r->principal.org_id, x->project_id, sget(per, "from"), sget(per, "to"),
+                       nows, &json) == 0) {
+        cJSON *l = cJSON_Parse(json);
+        if (l)
+            cJSON_AddItemToObject(s, "live", l);
+    }
+    free(json);
+}
+
+static void daily_h(req_t *r)
+{
+    ctx_t x;
+    int64_t now = (int64_t)time(NULL), day;
+    if (load(r, AZ_REPORT_READ, &x) || date_query(r, "date", x.tz, now, &day))
+        return;
+    int64_t b[2] = {core_report_local_midnight(x.tz, day),
+                    core_report_local_midnight(x.tz, day + 1)};
+    cJSON *s = build(r, &x, "daily", b, 1, now);
+    if (!s)
+        return;
+    add_live(r, &x, s, now);
+    answer(r, s, FMT_JSON, NULL, NULL);
+    cJSON_Delete(s);
+}
+
+static void weekly_h(req_t *r)
+{
+    ctx_t x;
+    int64_t now = (int64_t)time(NULL), day;
+    if (load(r, AZ_REPORT_READ, &x) || date_query(r, "start", x.tz, now, &day))
+        return;
+    char v[4];
+    if (http_query(r, "start", v, sizeof v) < 0)
+        day -= core_weekday(day); /* default: this local week's Monday */
+    int64_t b[8];
+    for (int i = 0; i <= 7; i++)
+        b[i] = core_report_local_midnight(x.tz, day + i);
+    cJSON *s = build(r, &x, "weekly", b, 7, now);
+    if (!s)
+        return;
+    add_live(r, &x, s, now);
+    answer(r, s, FMT_JSON, NULL, NULL);
+    cJSON_Delete(s);
+}
+
+static void check_h(req_t *r)
+{
+    if (http_no_body(r) || http_authorize_role(r, AZ_OPS) != 0)
+        return;
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    report_check_stats_t st;
+    if (report_check_run(c, r->principal.org_id, (int64_t)time(NULL), &st) != 0) {
+        http_problem(r, 503, "check_failed", "the check could not complete; it is safe to retry");
+        return;
+    }
+    char body[128];
+    snprintf(body, sizeof body, "{\"projects\":%d,\"warnings\":%d,\"escalations\":%d}", st.projects,
+             st.warnings, st.escalations);
+    http_send_json(r, 200, body, NULL);
+}
+
+void api_report_register(void)
+{
+    http_route("GET", "/v1/projects/{id}/reports/monthly/{month}", monthly_h, 0, NULL);
+    http_route("GET", "/v1/projects/{id}/reports/monthly/{month}/versions", versions_list_h, 0,
+               NULL);
+    http_route("POST", "/v1/projects/{id}/reports/monthly/{month}/versions", version_create_h, 0,
+               NULL);
+    http_route("GET", "/v1/projects/{id}/reports/monthly/{month}/versions/{version}", version_get_h,
+               0, NULL);
+    http_route("POST", "/v1/projects/{id}/reports/monthly/{month}/versions/{version}/submit",
+               version_submit_h, 0, NULL);
+    http_route("GET", "/v1/projects/{id}/reports/daily", daily_h, 0, NULL);
+    http_route("GET", "/v1/projects/{id}/reports/weekly", weekly_h, 0, NULL);
+    http_route("POST", "/v1/admin/reports/check", check_h, 0, NULL);
+}

@@ -1,0 +1,341 @@
+/*
+ * db/report.c — see db/report.h.  The aggregation is one statement: the requests received
+ * in the period (index requests_project_received), each with what its timeline says (first
+ * staff action, last callback result, refusals) and its work orders, then every count of
+ * report_counts_t for the whole period, per department, per staff member and per bucket.
+ * The exact condition of each counter is here and in openapi.yaml (ReportCounts).
+ */
+#include "db/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The counters of core/report.h's report_counts_t over the rows of `base` in a group. */
+#define COUNTS                                                                                     \
+    "json_build_object('total', count(*), "                                                        \
+    "'complaints', count(*) FILTER (WHERE b.type = 'complaint'), "                                 \
+    "'valid_complaints', count(*) FILTER (WHERE b.vc), "                                           \
+    "'valid_complaints_handled', count(*) FILTER (WHERE b.vc AND (b.resolved_at IS NOT NULL OR "   \
+    "b.state IN ('closed','not_responsible','rejected'))), "                                       \
+    "'resolved', count(b.resolved_at), "                                                           \
+    "'resolved_with_due', count(*) FILTER (WHERE b.resolved_at IS NOT NULL AND b.due_resolution "  \
+    "IS NOT NULL), "                                                                               \
+    "'resolved_in_time', count(*) FILTER (WHERE b.resolved_at <= b.due_resolution), "              \
+    "'first_response_n', count(b.first_staff_at), "                                                \
+    "'first_response_met', count(*) FILTER (WHERE b.first_staff_at <= b.received_at + "            \
+    "interval '5 minutes'), "                                                                      \
+    "'first_response_sum_s', coalesce(sum(greatest(0, floor(extract(epoch FROM "                   \
+    "b.first_staff_at - b.received_at)))), 0)::bigint, "                                           \
+    "'resolution_sum_s', coalesce(sum(greatest(0, floor(extract(epoch FROM b.resolved_at - "       \
+    "b.received_at)))), 0)::bigint, "                                                              \
+    "'complaint_callback_due', count(*) FILTER (WHERE b.vc AND (b.resolved_at IS NOT NULL OR "     \
+    "b.cb_at IS NOT NULL)), "                                                                      \
+    "'complaint_callback_done', count(*) FILTER (WHERE b.vc AND b.cb_at IS NOT NULL), "            \
+    "'repair_callback_due', count(*) FILTER (WHERE b.rep AND (b.resolved_at IS NOT NULL OR "       \
+    "b.cb_at IS NOT NULL)), "                                                                      \
+    "'repair_callback_done', count(*) FILTER (WHERE b.rep AND b.cb_at IS NOT NULL), "              \
+    "'callback_rated', count(b.cb_sat), "                                                          \
+    "'callback_satisfied', count(*) FILTER (WHERE b.cb_sat), "                                     \
+    "'survey_returned', 0, 'survey_satisfied', 0, "                                                \
+    "'reopened', count(*) FILTER (WHERE b.reopen_count > 0), "                                     \
+    "'repairs_at_unit', count(*) FILTER (WHERE b.type = 'repair' AND b.unit_id IS NOT NULL), "     \
+    "'rework', count(*) FILTER (WHERE b.rework), "                                                 \
+    "'work_orders', coalesce(sum(b.wos), 0), "                                                     \
+    "'refused_work_orders', coalesce(sum(b.declines), 0))"
+
+#define DIM(col)                                                                                   \
+    "(SELECT coalesce(json_object_agg(k, n ORDER BY k), '{}') FROM (SELECT coalesce(b." col        \
+    ", 'none') AS k, count(*) AS n FROM base b GROUP BY 1) x)"
+
+static const db_stmt_t aggregate = {
+    "report_aggregate",
+    /* Repairs of a unit received in the period or the 30 days before it, each marked when
+     * the previous repair of the same unit and category came at most 720 h earlier. */
+    "WITH reps AS (SELECT r.id, r.received_at - lag(r.received_at) OVER (PARTITION BY "
+    "r.unit_id, r.category ORDER BY r.received_at, r.id) <= interval '720 hours' AS rework "
+    "FROM requests r WHERE r.project_id = $1 AND r.received_at >= $3::timestamptz - interval "
+    "'720 hours' AND r.received_at < $4::timestamptz AND r.type = 'repair' AND r.unit_id IS NOT "
+    "NULL), "
+    "base AS MATERIALIZED (SELECT r.id, r.number, r.type, r.channel, r.severity, r.category, "
+    "r.validity, r.state, r.department_id, r.assignee_id, r.created_by, r.unit_id, "
+    "r.reporter_resident_id, r.reporter_name, r.reporter_phone, r.title, r.description, "
+    "r.resolution, r.explanation, r.received_at, r.resolved_at, r.due_resolution, "
+    "r.reopen_count, ev.first_staff_at, ev.cb_at, ev.cb_by, ev.cb, ev.declines, "
+    "(SELECT count(*) FROM work_orders w WHERE w.request_id = r.id) AS wos, "
+    "CASE WHEN ev.cb IS NULL THEN NULL WHEN ev.cb->>'rating' IN ('very_satisfied','satisfied',"
+    "'非常满意','满意') THEN true WHEN ev.cb->>'rating' IN ('average','dissatisfied',"
+    "'very_dissatisfied','一般','不满意','极不满意') THEN false ELSE "
+    "(ev.cb->>'satisfied')::boolean "
+    "END AS cb_sat, "
+    "(r.type = 'complaint' AND r.validity <> 'invalid') AS vc, "
+    "r.type IN ('repair','emergency') AS rep, coalesce(reps.rework, false) AS rework "
+    "FROM requests r CROSS JOIN LATERAL (SELECT min(e.occurred_at) FILTER (WHERE e.actor_role "
+    "NOT IN ('resident','integration','system')) AS first_staff_at, max(e.occurred_at) FILTER "
+    "(WHERE e.action = 'callback_result') AS cb_at, (array_agg(e.actor_id ORDER BY "
+    "e.occurred_at DESC, e.seq DESC) FILTER (WHERE e.action = 'callback_result'))[1] AS cb_by, "
+    "(array_agg(e.details ORDER BY e.occurred_at DESC, e.seq DESC) FILTER (WHERE e.action = "
+    "'callback_result'))[1] AS cb, count(*) FILTER (WHERE e.action = 'decline') AS declines "
+    "FROM request_events e WHERE e.request_id = r.id) ev LEFT JOIN reps ON reps.id = r.id "
+    "WHERE r.project_id = $1 AND r.org_id = $2 AND r.received_at >= $3::timestamptz AND "
+    "r.received_at < $4::timestamptz) "
+    "SELECT json_build_object("
+    "'overall', (SELECT " COUNTS " FROM base b), "
+    "'by_type', " DIM("type") ", 'by_severity', " DIM("severity") ", 'by_category', " DIM(
+        "category") ", 'by_channel', " DIM("channel") ", "
+                                                      "'departments', (SELECT coalesce(json_agg("
+                                                      "json_build_object('department_id', "
+                                                      "x.department_id, 'name', d.name, "
+                                                      "'counts', x.counts) ORDER BY d.name "
+                                                      "NULLS LAST), '[]') FROM (SELECT "
+                                                      "b.department_id, " COUNTS
+                                                      " AS counts FROM base b GROUP BY "
+                                                      "b.department_id) x LEFT JOIN departments d "
+                                                      "ON d.id = "
+                                                      "x.department_id), "
+                                                      "'staff', (SELECT "
+                                                      "coalesce(json_agg(json_build_object('user_"
+                                                      "id', s.uid, 'name', "
+                                                      "u.display_name, 'counts', s.counts, "
+                                                      "'callbacks_done', s.cbs) ORDER BY "
+                                                      "u.display_name, "
+                                                      "s.uid), '[]') FROM (SELECT coalesce(h.uid, "
+                                                      "k.uid) AS uid, h.counts, coalesce(k.n, 0) "
+                                                      "AS "
+                                                      "cbs FROM (SELECT b.assignee_id AS "
+                                                      "uid, " COUNTS
+                                                      " AS counts FROM base b WHERE b.assignee_id "
+                                                      "IS NOT NULL GROUP BY 1) h FULL JOIN (SELECT "
+                                                      "b.cb_by AS uid, count(*) AS n FROM base b "
+                                                      "WHERE b.cb_by IS NOT NULL GROUP BY 1) k ON "
+                                                      "k.uid "
+                                                      "= h.uid) s LEFT JOIN users u ON u.id = "
+                                                      "s.uid), "
+                                                      "'buckets', (SELECT "
+                                                      "coalesce(json_agg(json_build_object('bucket'"
+                                                      ", x.k, 'counts', x.counts) "
+                                                      "ORDER BY x.k), '[]') FROM (SELECT "
+                                                      "width_bucket(b.received_at, "
+                                                      "$6::timestamptz[]) AS k, " COUNTS
+                                                      " AS counts FROM base b GROUP BY 1) x), "
+                                                      "'rows', (SELECT "
+                                                      "coalesce(json_agg(json_build_object('"
+                                                      "request_id', b.id, 'number', "
+                                                      "b.number, 'received_at', "
+                                                      "floor(extract(epoch FROM "
+                                                      "b.received_at))::bigint, "
+                                                      "'complainant', coalesce(b.reporter_name, "
+                                                      "res.name), 'phone', b.reporter_phone, "
+                                                      "'content', concat_ws('：', b.title, "
+                                                      "b.description), 'receiver', u.display_name, "
+                                                      "'department', d.name, 'result', "
+                                                      "coalesce(b.resolution, wo.result, "
+                                                      "b.explanation), "
+                                                      "'callback_rating', b.cb->>'rating', "
+                                                      "'callback_satisfied', "
+                                                      "(b.cb->>'satisfied')::boolean, "
+                                                      "'callback_note', b.cb->>'note', 'severity', "
+                                                      "b.severity, 'validity', b.validity, "
+                                                      "'reopen_count', b.reopen_count, 'state', "
+                                                      "b.state, 'overdue', coalesce(b.resolved_at "
+                                                      "> "
+                                                      "b.due_resolution OR (b.resolved_at IS NULL "
+                                                      "AND b.due_resolution < $5::timestamptz), "
+                                                      "false)) ORDER BY b.received_at, b.number), "
+                                                      "'[]') FROM base b LEFT JOIN residents res "
+                                                      "ON "
+                                                      "res.id = b.reporter_resident_id LEFT JOIN "
+                                                      "users u ON u.id = b.created_by LEFT JOIN "
+                                                      "departments d ON d.id = b.department_id "
+                                                      "LEFT JOIN LATERAL (SELECT w.result FROM "
+                                                      "work_orders w WHERE w.request_id = b.id "
+                                                      "ORDER BY w.created_at DESC LIMIT 1) wo ON "
+                                                      "true "
+                                                      "WHERE b.type = 'complaint'))::text",
+    6};
+
+static const db_stmt_t live = {
+    "report_live",
+    "SELECT json_build_object("
+    "'resolved_in_period', (SELECT count(*) FROM requests r WHERE r.project_id = $1 AND "
+    "r.org_id = $2 AND r.resolved_at >= $3::timestamptz AND r.resolved_at < $4::timestamptz), "
+    "'closed_in_period', (SELECT count(*) FROM requests r WHERE r.project_id = $1 AND r.org_id "
+    "= $2 AND r.closed_at >= $3::timestamptz AND r.closed_at < $4::timestamptz), "
+    "'open_now', (SELECT count(*) FROM requests r WHERE r.project_id = $1 AND r.org_id = $2 AND "
+    "r.state IN ('received','dispatched','accepted','on_site','pending')), "
+    "'overdue_now', (SELECT count(*) FROM requests r WHERE r.project_id = $1 AND r.org_id = $2 "
+    "AND r.sla_next_due < $5::timestamptz), "
+    "'at_risk_now', (SELECT count(*) FROM requests r WHERE r.project_id = $1 AND r.org_id = $2 "
+    "AND r.sla_next_due >= $5::timestamptz AND EXISTS (SELECT 1 FROM sla_alerts a WHERE "
+    "a.request_id = r.id AND a.kind = 'warning' AND a.due_at = r.sla_next_due)))::text",
+    5};
+
+static const db_stmt_t project_get = {
+    "report_project", "SELECT time_zone, name, code FROM projects WHERE id = $1 AND org_id = $2",
+    2};
+
+#define META                                                                                       \
+    "json_build_object('id', m.id, 'project_id', m.project_id, 'month', to_char(m.month, "         \
+    "'YYYY-MM'), 'version', m.version, 'state', m.state, 'due_at', rfc3339(m.due_at), "            \
+    "'generated_by', m.generated_by, 'generated_at', rfc3339(m.generated_at), 'submitted_by', "    \
+    "m.submitted_by, 'submitted_at', rfc3339(m.submitted_at), 'late', coalesce(m.submitted_at, "   \
+    "clock_timestamp()) > m.due_at)"
+
+static const db_stmt_t vinsert = {
+    "report_vinsert",
+    "WITH l AS (SELECT pg_advisory_xact_lock(hashtext('monthly_report:' || $2::text || ':' || "
+    "$3::text))), "
+    "m AS (INSERT INTO monthly_reports (org_id, project_id, month, version, snapshot, due_at, "
+    "generated_by) SELECT $1::uuid, $2::uuid, $3::date, coalesce((SELECT max(version) FROM "
+    "monthly_reports "
+    "WHERE project_id = $2::uuid AND month = $3::date), 0) + 1, $6::jsonb, $4::timestamptz, "
+    "$5::uuid FROM l "
+    "RETURNING *) SELECT " META "::text FROM m",
+    6};
+static const db_stmt_t vlist = {
+    "report_vlist",
+    "SELECT coalesce(json_agg(" META " ORDER BY m.version DESC), '[]')::text FROM "
+    "monthly_reports m WHERE m.org_id = $1 AND m.project_id = $2 AND m.month = $3::date",
+    3};
+static const db_stmt_t vget = {"report_vget",
+                               "SELECT " META "::text, m.snapshot::text FROM monthly_reports m "
+                               "WHERE m.org_id = $1 AND m.project_id = $2 AND m.month = $3::date "
+                               "AND m.version = $4::int",
+                               4};
+static const db_stmt_t vsubmit = {
+    "report_vsubmit",
+    "WITH m AS (UPDATE monthly_reports SET state = 'submitted', submitted_by = $5, submitted_at "
+    "= clock_timestamp() WHERE org_id = $1 AND project_id = $2 AND month = $3::date AND version "
+    "= $4::int AND state = 'draft' RETURNING *) SELECT " META "::text FROM m",
+    5};
+static const db_stmt_t projects_list = {
+    "report_projects",
+    "SELECT coalesce(json_agg(json_build_array(id, org_id, time_zone) ORDER BY id), '[]')::text "
+    "FROM projects WHERE $1::uuid IS NULL OR org_id = $1",
+    1};
+static const db_stmt_t alert = {
+    "report_alert",
+    "WITH ins AS (INSERT INTO monthly_report_alerts (org_id, project_id, month, kind) SELECT $1, "
+    "$2, $3::date, $4 WHERE NOT EXISTS (SELECT 1 FROM monthly_reports m WHERE m.project_id = $2 "
+    "AND m.month = $3::date AND m.state = 'submitted') ON CONFLICT DO NOTHING RETURNING 1), "
+    "nt AS (INSERT INTO notifications (org_id, user_id, kind, payload) SELECT $1, u.id, CASE $4 "
+    "WHEN 'warning' THEN 'report_due' ELSE 'report_overdue' END, json_build_object('project_id', "
+    "$2::uuid, 'month', to_char($3::date, 'YYYY-MM'), 'due_at', rfc3339($5::timestamptz))::jsonb "
+    "FROM ins, users u WHERE u.org_id = $1 AND u.active AND u.role = $6 AND EXISTS (SELECT 1 "
+    "FROM user_projects up WHERE up.user_id = u.id AND up.project_id = $2) RETURNING 1) "
+    "SELECT count(*) FROM nt",
+    6};
+
+static int one_text(db_conn_t *c, const db_stmt_t *st, const char *const *v, char **out)
+{
+    PGresult *r = db_exec(c, st, v);
+    int rc = -1;
+    if (db_ok(r)) {
+        rc = 1;
+        if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+            *out = strdup(PQgetvalue(r, 0, 0));
+            rc = *out ? 0 : -1;
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+int db_report_project(db_conn_t *c, const char *org, const char *project, report_project_t *out)
+{
+    const char *v[] = {project, org};
+    PGresult *r = db_exec(c, &project_get, v);
+    int rc = -1;
+    if (db_ok(r)) {
+        rc = PQntuples(r) == 1 ? 0 : 1;
+        if (rc == 0) {
+            snprintf(out->time_zone, sizeof out->time_zone, "%s", PQgetvalue(r, 0, 0));
+            snprintf(out->name, sizeof out->name, "%s", PQgetvalue(r, 0, 1));
+            snprintf(out->code, sizeof out->code, "%s", PQgetvalue(r, 0, 2));
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+int db_report_aggregate(db_conn_t *c, const char *org, const char *project, const char *from,
+                        const char *to, const char *as_of, const char *buckets, char **json)
+{
+    const char *v[] = {project, org, from, to, as_of, buckets};
+    return one_text(c, &aggregate, v, json);
+}
+
+int db_report_live(db_conn_t *c, const char *org, const char *project, const char *from,
+                   const char *to, const char *now, char **json)
+{
+    const char *v[] = {project, org, from, to, now};
+    return one_text(c, &live, v, json);
+}
+
+int db_report_version_insert(db_conn_t *c, const char *org, const char *project, const char *month,
+                             const char *due_at, const char *user, const char *snapshot,
+                             char **json)
+{
+    const char *v[] = {org, project, month, due_at, user, snapshot};
+    return one_text(c, &vinsert, v, json);
+}
+
+int db_report_versions(db_conn_t *c, const char *org, const char *project, const char *month,
+                       char **json)
+{
+    const char *v[] = {org, project, month};
+    return one_text(c, &vlist, v, json);
+}
+
+int db_report_version_get(db_conn_t *c, const char *org, const char *project, const char *month,
+                          const char *version, char **meta, char **snapshot)
+{
+    const char *v[] = {org, project, month, version};
+    PGresult *r = db_exec(c, &vget, v);
+    int rc = -1;
+    if (db_ok(r)) {
+        rc = PQntuples(r) == 1 ? 0 : 1;
+        if (rc == 0) {
+            *meta = strdup(PQgetvalue(r, 0, 0));
+            *snapshot = strdup(PQgetvalue(r, 0, 1));
+            if (!*meta || !*snapshot) {
+                free(*meta);
+                free(*snapshot);
+                *meta = *snapshot = NULL;
+                rc = -1;
+            }
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+int db_report_submit(db_conn_t *c, const char *org, const char *project, const char *month,
+                     const char *version, const char *user, char **meta)
+{
+    const char *v[] = {org, project, month, version, user};
+    int rc = one_text(c, &vsubmit, v, meta);
+    if (rc != 1)
+        return rc;
+    char *m = NULL, *s = NULL;
+    int f = db_report_version_get(c, org, project, month, version, &m, &s);
+    free(m);
+    free(s);
+    return f < 0 ? -1 : f == 0 ? 2 : 1;
+}
+
+int db_report_projects(db_conn_t *c, const char *org, char **json)
+{
+    const char *v[] = {org};
+    return one_text(c, &projects_list, v, json);
+}
+
+int db_report_alert(db_conn_t *c, const char *org, const char *project, const char *month,
+                    const char *kind, const char *due_at, const char *role)
+{
+    const char *v[] = {org, project, month, kind, due_at, role};
+    PGresult *r = db_exec(c, &alert, v);
+    int rc = db_ok(r) && PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    return rc;
+}
