@@ -36,7 +36,10 @@ CREATE TABLE organisations (
     address     text,
     version     integer     NOT NULL DEFAULT 1,
     created_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
-    updated_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+    updated_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- A hosting operator's switch: while false none of its users can log in or use a token.
+    active          boolean     NOT NULL DEFAULT true,
+    deactivated_at  timestamptz
 );
 
 CREATE TABLE projects (
@@ -646,4 +649,4 @@ SELECT (ARRAY['agent','supervisor','manager','director','gm'])[p_level + 1]
 $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (11);

@@ -176,6 +176,12 @@ void http_send_text(req_t *r, int status, const char *ctype, const char *body)
     send_raw(r, status, ctype, body, strlen(body), NULL);
 }
 
+void http_send_bytes(req_t *r, int status, const char *ctype, const void *body, size_t len,
+                     const char *extra)
+{
+    send_raw(r, status, ctype, body, len, extra);
+}
+
 static const char *problem_title(int status)
 {
     switch (status) {

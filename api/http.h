@@ -78,6 +78,9 @@ void http_send_empty(req_t *r, int status, const char *extra_headers);
 /* Sends 200 {"items": <array_json>} (the array text is not freed). */
 void http_send_items(req_t *r, const char *array_json);
 void http_send_text(req_t *r, int status, const char *ctype, const char *body);
+/* Sends len bytes of body as they are (static files). */
+void http_send_bytes(req_t *r, int status, const char *ctype, const void *body, size_t len,
+                     const char *extra_headers);
 /* application/problem+json with a stable machine code and a detail saying what to fix. */
 void http_problem(req_t *r, int status, const char *code, const char *detail_fmt, ...)
     __attribute__((format(printf, 4, 5)));

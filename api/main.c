@@ -9,6 +9,7 @@
 #include "api/http.h"
 #include "api/janitor.h"
 #include "api/pii.h"
+#include "api/platform.h"
 #include "api/sla_engine.h"
 #include "db/db.h"
 #include "db/demo.h"
@@ -94,6 +95,11 @@ int main(int argc, char **argv)
     db_pool_init(g_config.database_url, g_config.pool_size, g_config.pool_timeout_ms);
     if (prepare_database() != 0)
         return 1;
+    if (platform_cli_wanted()) {
+        int pc = platform_cli_run();
+        db_pool_shutdown();
+        return pc;
+    }
     if (g_config.rehash_pii) {
         int rh = pii_rehash_all();
         db_pool_shutdown();
