@@ -7,7 +7,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_BIN="/usr/lib/postgresql/15/bin"
 DEB_PACKAGES=(build-essential cmake pkg-config libcivetweb-dev libpq-dev libcjson-dev libjwt-dev
   libssl-dev libcmocka-dev libcurl4-openssl-dev postgresql-15 postgresql-client-15
-  postgresql-contrib tzdata ca-certificates wrk clang-format clang libclang-rt-14-dev nodejs npm)
+  postgresql-contrib tzdata ca-certificates wrk clang-format clang libclang-rt-14-dev nodejs npm
+  chromium)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -23,6 +24,16 @@ install_deps() {
     echo "==> installing: ${missing[*]}"
     as_root apt-get update -q
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+# tools/ holds the npm project of the API tooling: Redocly (lint; renders GET /docs at build
+# time) and the Redoc bundle deskd serves.  Installed when missing or older than the lock.
+npm_tools() {
+  local t="$ROOT/tools"
+  if [ ! -x "$t/node_modules/.bin/redocly" ] || [ ! -f "$t/node_modules/redoc/package.json" ] ||
+    [ "$t/package-lock.json" -nt "$t/node_modules/.package-lock.json" ]; then
+    (cd "$t" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
 
