@@ -36,7 +36,10 @@ CREATE TABLE organisations (
     address     text,
     version     integer     NOT NULL DEFAULT 1,
     created_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
-    updated_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+    updated_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- A hosting operator's switch: while false none of its users can log in or use a token.
+    active          boolean     NOT NULL DEFAULT true,
+    deactivated_at  timestamptz
 );
 
 CREATE TABLE projects (
@@ -884,4 +887,4 @@ CREATE TABLE monthly_report_alerts (
 CREATE INDEX requests_project_received ON requests (project_id, received_at);
 
 -- Every version up to the current one, as a database walked through the migrations has.
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (13), (14);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (11), (13), (14);

@@ -12,6 +12,7 @@
 #include "api/config.h"
 #include "api/http.h"
 #include "api/login_guard.h"
+#include "api/platform.h"
 #include "db/auth.h"
 #include "db/log.h"
 
@@ -432,6 +433,12 @@ int auth_authenticate(req_t *r)
                      "the user's password changed or the account was disabled; log in again");
         goto out;
     }
+    if (platform_org_inactive(org)) {
+        http_problem(r, 403, "organisation_inactive",
+                     "your organisation is deactivated by the service provider; its users cannot "
+                     "sign in until it is activated again");
+        goto out;
+    }
     principal_t *p = &r->principal;
     p->user_id = keep(r, sub);
     p->org_id = keep(r, org);
@@ -571,6 +578,13 @@ static void login(req_t *r)
         return;
     }
     guard_succeeded(username, addr);
+    /* Said only to someone who knows the password: the account is fine, its company is not. */
+    if (!u.org_active) {
+        http_problem(r, 403, "organisation_inactive",
+                     "your organisation is deactivated by the service provider; its users cannot "
+                     "sign in until it is activated again");
+        return;
+    }
     if (db_begin(c) != 0 || db_auth_login_ok(c, u.id) != 0) {
         http_problem(r, 503, "database_unavailable", "could not record the login; retry");
         return;
@@ -608,6 +622,13 @@ static void refresh(req_t *r)
     if (db_auth_find_user_by_id(c, user_id, &u) != 1 || !u.active) {
         db_rollback(c);
         http_problem(r, 401, "invalid_refresh_token", "the account is disabled; log in again");
+        return;
+    }
+    if (!u.org_active) {
+        db_rollback(c);
+        http_problem(r, 403, "organisation_inactive",
+                     "your organisation is deactivated by the service provider; its users cannot "
+                     "sign in until it is activated again");
         return;
     }
     send_tokens(r, c, &u, family, 200);

@@ -78,6 +78,16 @@ static const struct opt {
     F("--print-routes", print_routes, "print the served routes and exit"),
     F("--rehash-pii", rehash_pii,
       "re-key stored ID-number hashes from DESK_PII_KEY_PREVIOUS to DESK_PII_KEY, then exit"),
+    S("--create-org", NULL, create_org,
+      "create organisation NAME with its first --admin (idempotent), print ids, exit"),
+    S("--admin", NULL, admin_username, "user name of the --create-org administrator"),
+    S("--admin-password-file", NULL, admin_password_file,
+      "file holding the --admin password ('-': stdin; default: prompt on the terminal)"),
+    S("--org-code", NULL, org_code, "code of the --create-org organisation (from the name)"),
+    F("--list-orgs", list_orgs, "print every organisation (JSON), exit"),
+    S("--deactivate-org", NULL, deactivate_org,
+      "deactivate organisation ID (or code): its users are refused, exit"),
+    S("--activate-org", NULL, activate_org, "activate organisation ID (or code) again, exit"),
 #undef S
 #undef I
 #undef F
@@ -187,6 +197,8 @@ static void usage(void)
            "      DESK_JWT_PUBLIC_KEY_FILE (RS*/ES*: verify) and DESK_JWT_PRIVATE_KEY_FILE\n"
            "      (RS*/ES*: sign tokens at login; without it only external tokens work).\n"
            "Metrics: DESK_METRICS_TOKEN, the bearer token GET /metrics requires (unset: off).\n"
+           "Platform: DESK_PLATFORM_TOKEN or DESK_PLATFORM_TOKEN_FILE (at least 32 bytes), the\n"
+           "      hosting operator's bearer token for /v1/platform/organisations (unset: off).\n"
            "PII:  DESK_PII_KEY or DESK_PII_KEY_FILE (at least 32 bytes; keys ID-number hashes;\n"
            "      required to serve); DESK_PII_KEY_PREVIOUS or _FILE (only for --rehash-pii).\n");
 }
@@ -296,6 +308,20 @@ int config_load(int argc, char **argv)
                         "at most 86400000 ms, allow-http 0 or 1\n");
         return -1;
     }
+    if (c->create_org[0] && !c->admin_username[0]) {
+        fprintf(stderr, "deskd: --create-org needs --admin USERNAME (its first administrator)\n");
+        return -1;
+    }
+    if (!c->create_org[0] &&
+        (c->admin_username[0] || c->admin_password_file[0] || c->org_code[0])) {
+        fprintf(stderr,
+                "deskd: --admin, --admin-password-file and --org-code go with --create-org\n");
+        return -1;
+    }
+    if (load_key("DESK_PLATFORM_TOKEN", &c->platform_token, &c->platform_token_len) < 0)
+        return -1;
+    /* Operator commands that never serve need no token keys. */
+    int offline = c->create_org[0] || c->list_orgs || c->deactivate_org[0] || c->activate_org[0];
     if (load_key("DESK_PII_KEY", &c->pii_key, &c->pii_key_len) < 0 ||
         load_key("DESK_PII_KEY_PREVIOUS", &c->pii_key_previous, &c->pii_key_previous_len) < 0)
         return -1;
@@ -315,7 +341,7 @@ int config_load(int argc, char **argv)
             c->jwt_secret = strdup(secret);
             c->jwt_secret_len = strlen(secret);
         }
-        if (!c->jwt_secret || c->jwt_secret_len < 32) {
+        if ((!c->jwt_secret || c->jwt_secret_len < 32) && !offline) {
             fprintf(stderr, "deskd: set DESK_JWT_SECRET (or _FILE) to at least 32 bytes\n");
             return -1;
         }

@@ -44,6 +44,16 @@ typedef struct config {
     size_t pii_key_len;
     char *pii_key_previous; /* the key being rotated away from (--rehash-pii) */
     size_t pii_key_previous_len;
+    char *platform_token; /* DESK_PLATFORM_TOKEN(_FILE): /v1/platform; NULL: off */
+    size_t platform_token_len;
+    /* operator commands (api/platform_cli.c): run, print JSON, exit */
+    char create_org[256];          /* organisation name */
+    char org_code[80];             /* its code (derived from the name when empty) */
+    char admin_username[80];       /* its first administrator */
+    char admin_password_file[512]; /* "-": standard input; empty: prompt on the terminal */
+    int list_orgs;
+    char deactivate_org[80]; /* id or code */
+    char activate_org[80];
     /* actions */
     int migrate;
     int seed_demo;

@@ -8,6 +8,7 @@
 #include "api/config.h"
 #include "api/http.h"
 #include "api/pii.h"
+#include "api/platform.h"
 #include "api/report_worker.h"
 #include "api/webhook_worker.h"
 #include "db/db.h"
@@ -97,6 +98,11 @@ int main(int argc, char **argv)
     db_pool_init(g_config.database_url, g_config.pool_size, g_config.pool_timeout_ms);
     if (prepare_database() != 0)
         return 1;
+    if (platform_cli_wanted()) {
+        int pc = platform_cli_run();
+        db_pool_shutdown();
+        return pc;
+    }
     if (g_config.rehash_pii) {
         int rh = pii_rehash_all();
         db_pool_shutdown();

@@ -14,4 +14,6 @@ void api_register_all(void)
     api_sla_register();
     api_webhook_register();
     api_report_register();
+    api_platform_register();
+    api_docs_register();
 }

@@ -8,7 +8,8 @@
 #define USER_COLS                                                                                  \
     "SELECT id, org_id, role, coalesce(department_id::text, ''), "                                 \
     "coalesce(resident_id::text, ''), password_hash, active, "                                     \
-    "greatest(0, ceil(extract(epoch FROM locked_until - now())))::int FROM users "
+    "greatest(0, ceil(extract(epoch FROM locked_until - now())))::int, "                           \
+    "(SELECT o.active FROM organisations o WHERE o.id = users.org_id) FROM users "
 
 static const db_stmt_t find_user = {"auth_find_user", USER_COLS "WHERE lower(username) = lower($1)",
                                     1};
@@ -90,6 +91,7 @@ static int fill_user(PGresult *r, db_login_user_t *u)
     snprintf(u->password_hash, sizeof u->password_hash, "%s", PQgetvalue(r, 0, 5));
     u->active = PQgetvalue(r, 0, 6)[0] == 't';
     u->locked_secs = atoi(PQgetvalue(r, 0, 7));
+    u->org_active = PQgetvalue(r, 0, 8)[0] == 't';
     PQclear(r);
     return 1;
 }

@@ -13,6 +13,7 @@ typedef struct db_login_user {
     char password_hash[256];
     int active;
     int locked_secs; /* > 0 while locked out */
+    int org_active;  /* the organisation is not deactivated by the platform operator */
 } db_login_user_t;
 
 /* 1 found, 0 not found, -1 database error (the PGresult error is logged). */

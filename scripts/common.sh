@@ -27,6 +27,16 @@ install_deps() {
   fi
 }
 
+# tools/ holds the npm project of the API tooling: Redocly (lint; renders GET /docs at build
+# time) and the Redoc bundle deskd serves.  Installed when missing or older than the lock.
+npm_tools() {
+  local t="$ROOT/tools"
+  if [ ! -x "$t/node_modules/.bin/redocly" ] || [ ! -f "$t/node_modules/redoc/package.json" ] ||
+    [ "$t/package-lock.json" -nt "$t/node_modules/.package-lock.json" ]; then
+    (cd "$t" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 # build DIR [extra cmake args...]  (BUILD_TARGET=deskd builds only the server)
 build() {
   local dir="$1"; shift

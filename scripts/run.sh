@@ -5,6 +5,7 @@
 source "$(dirname "$0")/common.sh"
 
 install_deps
+npm_tools # Redocly renders GET /docs at build time (without it /docs is a plain page)
 BUILD_TARGET=deskd build "$ROOT/build" -DCMAKE_BUILD_TYPE=Release
 
 PGDIR=""

@@ -9,11 +9,9 @@
 source "$(dirname "$0")/common.sh"
 
 install_deps
-# The linter's npm project lives in tools/ (package.json, lock, redocly.yaml), so
-# node_modules is tools/node_modules.
-if [ ! -x "$ROOT/tools/node_modules/.bin/redocly" ]; then
-  (cd "$ROOT/tools" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# The npm project of the linter and the /docs renderer lives in tools/ (package.json, lock,
+# redocly.yaml), so node_modules is tools/node_modules; before the build, which renders /docs.
+npm_tools
 
 echo "==> clang-format (the checked-in .clang-format)"
 (cd "$ROOT" && git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror)
