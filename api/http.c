@@ -780,6 +780,15 @@ static int read_body(req_t *r)
             break;
         len += (size_t)n;
     }
+    if (cl > 0 && len < (size_t)cl) {
+        /* The read timed out (or the client went away) before Content-Length bytes came: the
+         * body is incomplete, never something to parse. */
+        free(buf);
+        http_problem_hdr(r, 408, "Connection: close\r\n", "request_timeout",
+                         "the body did not arrive within %d ms (%zu of %lld bytes)",
+                         body_timeout_ms, len, cl);
+        return -1;
+    }
     if (len > max_body) {
         free(buf);
         http_problem(r, 413, "body_too_large", "the body may be at most %zu bytes", max_body);
