@@ -65,6 +65,7 @@ static const struct {
     [AZ_ESCALATE] = {"request.escalate", STAFF_DESK, SC_PROJECT},
     [AZ_OPS] = {"ops", R(ROLE_ADMIN), SC_ORG},
     [AZ_NOTIFICATION_READ] = {"notification.read", ALL_STAFF, SC_ORG},
+    [AZ_IMPORT] = {"import", R(ROLE_ADMIN), SC_ORG},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

@@ -35,6 +35,7 @@ typedef enum {
     AZ_ESCALATE,
     AZ_OPS, /* operator triggers such as a sweep */
     AZ_NOTIFICATION_READ,
+    AZ_IMPORT, /* roster imports into the organisation (POST/GET /v1/imports) */
     AZ__COUNT
 } az_action_t;
 
