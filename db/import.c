@@ -279,11 +279,11 @@ static const char *const check_users[] = {
     "NOT NULL AND lower(imp.c4) = d.ln",
     "UPDATE imp SET err = 'unknown_department', errcol = 'department', errval = c4 WHERE err IS "
     "NULL AND c4 IS NOT NULL AND did IS NULL",
-    "UPDATE imp SET err = 'unknown_project', errcol = 'projects', errval = (SELECT "
-    "string_agg(code, ';') FROM unnest(string_to_array(imp.c6, ';')) code WHERE NOT EXISTS "
-    "(SELECT 1 FROM projects p WHERE p.org_id = $1 AND p.code = code)) WHERE err IS NULL AND c6 "
-    "IS NOT NULL AND EXISTS (SELECT 1 FROM unnest(string_to_array(imp.c6, ';')) code WHERE NOT "
-    "EXISTS (SELECT 1 FROM projects p WHERE p.org_id = $1 AND p.code = code))",
+    "UPDATE imp SET err = 'unknown_project', errcol = 'projects', errval = m.codes FROM (SELECT "
+    "i.n, string_agg(x.code, ';') AS codes FROM imp i CROSS JOIN LATERAL "
+    "unnest(string_to_array(i.c6, ';')) AS x(code) WHERE i.c6 IS NOT NULL AND NOT EXISTS "
+    "(SELECT 1 FROM projects p WHERE p.org_id = $1 AND p.code = x.code) GROUP BY i.n) m WHERE "
+    "m.n = imp.n AND imp.err IS NULL",
     NULL,
 };
 
@@ -393,12 +393,14 @@ static const char *const apply_residents[] = {
     /* a person already known in the project (same phone and name) gains another unit */
     "UPDATE imp SET tid = r.id FROM residents r WHERE imp.outcome = 'created' AND imp.c5 IS NOT "
     "NULL AND r.project_id = imp.pid AND r.phone = imp.c5 AND r.name = imp.c4",
-    "UPDATE imp SET tid = g.id, fresh = true FROM (SELECT pid, c5, c4, gen_random_uuid() AS id "
-    "FROM imp WHERE outcome = 'created' AND tid IS NULL AND c5 IS NOT NULL GROUP BY pid, c5, c4) "
-    "g WHERE imp.outcome = 'created' AND imp.tid IS NULL AND imp.pid = g.pid AND imp.c5 = g.c5 "
-    "AND imp.c4 = g.c4",
-    "UPDATE imp SET tid = gen_random_uuid(), fresh = true WHERE outcome = 'created' AND tid IS "
-    "NULL",
+    /* new people: one per (phone, name) in the file — the first row's id for all its rows
+     * (a volatile id in a joined subquery could be drawn again on a rescan) */
+    "UPDATE imp SET tid = gen_random_uuid(), fresh = true FROM (SELECT n, min(n) OVER (PARTITION "
+    "BY pid, c5, c4) AS f FROM imp WHERE outcome = 'created' AND tid IS NULL) w WHERE w.n = "
+    "imp.n AND (imp.c5 IS NULL OR w.f = imp.n)",
+    "UPDATE imp SET tid = l.tid, fresh = true FROM (SELECT n, min(n) OVER (PARTITION BY pid, c5, "
+    "c4) AS f FROM imp WHERE outcome = 'created' AND c5 IS NOT NULL AND (tid IS NULL OR fresh)) "
+    "w JOIN imp l ON l.n = w.f WHERE w.n = imp.n AND imp.tid IS NULL",
     "INSERT INTO residents (id, org_id, project_id, name, phone, id_number_hash) SELECT DISTINCT "
     "ON (tid) tid, $1, pid, c4, c5, c6 FROM imp WHERE fresh ORDER BY tid, n",
     "UPDATE residents t SET name = i.c4, id_number_hash = coalesce(i.c6, t.id_number_hash), " TOUCH
