@@ -49,8 +49,9 @@ typedef void (*handler_fn)(req_t *r);
 #define ROUTE_PUBLIC   1u /* no token needed */
 #define ROUTE_NOLOG    2u /* not logged at info (health checks, metrics) */
 #define ROUTE_INTERNAL 4u /* not part of the documented contract */
-#define ROUTE_STREAM   8u /* the body is not read before the handler: it reads it in chunks
-                           * with http_body_read (after authentication) */
+#define ROUTE_STREAM                                                                               \
+    8u /* the body is not read before the handler: it reads it in chunks                           \
+        * with http_body_read (after authentication) */
 
 /* Registers METHOD + pattern ("/v1/units/{id}").  Call only before http_start(). */
 void http_route(const char *method, const char *pattern, handler_fn fn, unsigned flags, void *data);

@@ -65,7 +65,7 @@ typedef struct imp {
     long long bytes;
     long rows, rows_failed, last_bad_row, nerrors;
     cJSON *errors;
-    int fatal;          /* a problem that stops reading (header, encoding) */
+    int fatal; /* a problem that stops reading (header, encoding) */
     char fatal_msg[256];
     int db_failed;
     int started; /* the file has begun */
@@ -75,8 +75,7 @@ typedef struct imp {
 
 /* ---------------------------------------------------------------- the report */
 
-static void add_error(imp_t *m, long row, const char *column, const char *code,
-                      const char *detail)
+static void add_error(imp_t *m, long row, const char *column, const char *code, const char *detail)
 {
     m->nerrors++;
     if (row != m->last_bad_row && row > 1) {
@@ -283,7 +282,9 @@ static int part_start(imp_t *m)
 
 static int parse_bool_text(const char *s)
 {
-    return !strcmp(s, "true") || !strcmp(s, "1") ? 1 : !strcmp(s, "false") || !strcmp(s, "0") ? 0 : -1;
+    return !strcmp(s, "true") || !strcmp(s, "1")    ? 1
+           : !strcmp(s, "false") || !strcmp(s, "0") ? 0
+                                                    : -1;
 }
 
 static int part_end(imp_t *m)
@@ -401,8 +402,8 @@ static int need_start(imp_t *m)
     if (m->cp || m->db_failed)
         return m->db_failed ? -1 : 0;
     const char *kind = roster_kind((roster_kind_t)m->kind)->name;
-    if (db_import_job_start(m->jobc, m->r->principal.org_id, kind, m->dry,
-                            m->r->principal.user_id, m->job) != 0 ||
+    if (db_import_job_start(m->jobc, m->r->principal.org_id, kind, m->dry, m->r->principal.user_id,
+                            m->job) != 0 ||
         db_begin(m->c) != 0 || !(m->cp = db_import_copy_begin(m->c))) {
         m->db_failed = 1;
         return -1;
@@ -412,7 +413,9 @@ static int need_start(imp_t *m)
 
 static const char *enc_name(csv_enc_t e, int bom)
 {
-    return e == CSV_ENC_GB18030 ? "gb18030" : e == CSV_ENC_UTF8 ? (bom ? "utf-8-bom" : "utf-8") : NULL;
+    return e == CSV_ENC_GB18030 ? "gb18030"
+           : e == CSV_ENC_UTF8  ? (bom ? "utf-8-bom" : "utf-8")
+                                : NULL;
 }
 
 static void db_error_detail(const char *code, const char *col, const char *val, const char *ref,
@@ -434,8 +437,7 @@ static void db_error_detail(const char *code, const char *col, const char *val, 
         snprintf(out, n, "several departments are named '%s'; rename one so the name is unique",
                  val);
     else if (!strcmp(code, "username_taken"))
-        snprintf(out, n, "the user name '%s' belongs to another organisation; choose another",
-                 val);
+        snprintf(out, n, "the user name '%s' belongs to another organisation; choose another", val);
     else if (!strcmp(code, "resident_account"))
         snprintf(out, n, "'%s' is a resident's account; staff rosters cannot change it", val);
     else if (!strcmp(code, "invalid_time_zone"))
@@ -573,8 +575,9 @@ static void run_import(imp_t *m, int multipart)
     if (!m->header_done && !m->fatal) {
         m->fatal = 1;
         snprintf(m->fatal_msg, sizeof m->fatal_msg, "the file is empty");
-        add_error(m, 1, "", "empty_file", "the file has no header row; export the sheet with "
-                                          "its header");
+        add_error(m, 1, "", "empty_file",
+                  "the file has no header row; export the sheet with "
+                  "its header");
     }
     /* end staging; check references and duplicates when the rows themselves were sound */
     int dbok = db_import_copy_end(m->cp) == 0;
@@ -592,8 +595,8 @@ static void run_import(imp_t *m, int multipart)
                 char detail[300];
                 db_error_detail(PQgetvalue(er, i, 2), PQgetvalue(er, i, 1), PQgetvalue(er, i, 3),
                                 PQgetvalue(er, i, 4), detail, sizeof detail);
-                add_error(m, atol(PQgetvalue(er, i, 0)), PQgetvalue(er, i, 1),
-                          PQgetvalue(er, i, 2), detail);
+                add_error(m, atol(PQgetvalue(er, i, 0)), PQgetvalue(er, i, 1), PQgetvalue(er, i, 2),
+                          detail);
             }
             m->nerrors += total - PQntuples(er);
         }
@@ -629,7 +632,10 @@ static void run_import(imp_t *m, int multipart)
     if (delim[0] == '\t')
         strcpy(delim, "tab");
     import_summary_t s = {
-        .status = !dbok ? "failed" : !ok ? "failed" : m->dry ? "checked" : "succeeded",
+        .status = !dbok    ? "failed"
+                  : !ok    ? "failed"
+                  : m->dry ? "checked"
+                           : "succeeded",
         .sha256 = hex,
         .bytes = m->bytes,
         .encoding = m->rd ? enc_name(csv_encoding(m->rd), csv_had_bom(m->rd)) : NULL,
@@ -638,7 +644,7 @@ static void run_import(imp_t *m, int multipart)
         .rows_failed = m->rows_failed,
         .counts_json = ok ? counts : NULL,
         .errors_json = errs,
-        .detail = !dbok ? "the database failed during the import; nothing was written"
+        .detail = !dbok      ? "the database failed during the import; nothing was written"
                   : m->fatal ? m->fatal_msg
                              : NULL,
     };
@@ -660,9 +666,12 @@ static void run_import(imp_t *m, int multipart)
 
 static int is_csv_type(const char *ct)
 {
-    static const char *const types[] = {"text/csv",           "text/plain",
-                                        "text/tab-separated-values", "application/csv",
-                                        "application/vnd.ms-excel",  NULL};
+    static const char *const types[] = {"text/csv",
+                                        "text/plain",
+                                        "text/tab-separated-values",
+                                        "application/csv",
+                                        "application/vnd.ms-excel",
+                                        NULL};
     for (int i = 0; types[i]; i++)
         if (!strncasecmp(ct, types[i], strlen(types[i])))
             return 1;

@@ -15,19 +15,19 @@
 
 #include <stddef.h>
 
-#define CSV_MAX_FIELDS    64    /* fields kept per record; more are counted, not kept */
-#define CSV_MAX_FIELD     4096  /* bytes kept per field; longer ones are flagged */
-#define CSV_MAX_HEADER    65536 /* bytes the header line may take */
-#define CSV_SNIFF         4096  /* bytes looked at to choose the encoding */
+#define CSV_MAX_FIELDS 64    /* fields kept per record; more are counted, not kept */
+#define CSV_MAX_FIELD  4096  /* bytes kept per field; longer ones are flagged */
+#define CSV_MAX_HEADER 65536 /* bytes the header line may take */
+#define CSV_SNIFF      4096  /* bytes looked at to choose the encoding */
 
 typedef enum { CSV_ENC_UNKNOWN, CSV_ENC_UTF8, CSV_ENC_GB18030 } csv_enc_t;
 
 typedef struct csv_record {
-    long row;          /* 1-based record number (the header is row 1), as Excel counts rows */
-    int nfields;       /* fields kept (at most CSV_MAX_FIELDS) */
-    int extra_fields;  /* fields beyond CSV_MAX_FIELDS */
-    int long_field;    /* 1-based index of the first field longer than CSV_MAX_FIELD, or 0 */
-    int bad_utf8;      /* 1-based index of the first field that is not valid text, or 0 */
+    long row;         /* 1-based record number (the header is row 1), as Excel counts rows */
+    int nfields;      /* fields kept (at most CSV_MAX_FIELDS) */
+    int extra_fields; /* fields beyond CSV_MAX_FIELDS */
+    int long_field;   /* 1-based index of the first field longer than CSV_MAX_FIELD, or 0 */
+    int bad_utf8;     /* 1-based index of the first field that is not valid text, or 0 */
     const char *field[CSV_MAX_FIELDS]; /* NUL-terminated UTF-8 */
     size_t len[CSV_MAX_FIELDS];
 } csv_record_t;

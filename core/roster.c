@@ -17,8 +17,8 @@
 static const roster_map_t relation_map[] = {
     {"owner", L("业主", "产权人", "户主", "房主")},
     {"tenant", L("租户", "租客", "承租人")},
-    {"family", L("family_member", "家属", "家庭成员", "家人", "成员", "配偶", "子女", "父母", "亲属",
-                 "同住人")},
+    {"family", L("family_member", "家属", "家庭成员", "家人", "成员", "配偶", "子女", "父母",
+                 "亲属", "同住人")},
     {NULL, NULL},
 };
 static const roster_map_t status_map[] = {
@@ -57,18 +57,29 @@ static const roster_map_t role_map[] = {
 /* ---------------------------------------------------------------- kinds */
 
 #define PROJECT_COL(o)                                                                             \
-    {"project", L("项目", "项目编码", "项目代码", "小区", "小区编码", "project_code"), 1, RT_TEXT,   \
-     64, 0, 0, NULL, o}
+    {                                                                                              \
+        "project", L("项目", "项目编码", "项目代码", "小区", "小区编码", "project_code"), 1,       \
+            RT_TEXT, 64, 0, 0, NULL, o                                                             \
+    }
 #define BUILDING_COL(o)                                                                            \
-    {"building", L("楼栋", "楼栋编号", "楼栋号", "楼号", "栋", "building_code"), 1, RT_TEXT, 64, 0,  \
-     0, NULL, o}
-#define ENTRANCE_COL {"entrance", L("单元", "单元号"), 0, RT_TEXT, 16, 0, 0, NULL, -1}
+    {                                                                                              \
+        "building", L("楼栋", "楼栋编号", "楼栋号", "楼号", "栋", "building_code"), 1, RT_TEXT,    \
+            64, 0, 0, NULL, o                                                                      \
+    }
+#define ENTRANCE_COL                                                                               \
+    {                                                                                              \
+        "entrance", L("单元", "单元号"), 0, RT_TEXT, 16, 0, 0, NULL, -1                            \
+    }
 #define UNIT_COL(o)                                                                                \
-    {"unit", L("房号", "房间号", "户号", "房屋编号", "unit_code", "room"), 1, RT_TEXT, 47, 0, 0,   \
-     NULL, o}
+    {                                                                                              \
+        "unit", L("房号", "房间号", "户号", "房屋编号", "unit_code", "room"), 1, RT_TEXT, 47, 0,   \
+            0, NULL, o                                                                             \
+    }
 #define PHONE_COL(o, req)                                                                          \
-    {"phone", L("联系电话", "电话", "手机", "手机号", "手机号码", "mobile", "telephone"), req,      \
-     RT_PHONE, 40, 0, 0, NULL, o}
+    {                                                                                              \
+        "phone", L("联系电话", "电话", "手机", "手机号", "手机号码", "mobile", "telephone"), req,  \
+            RT_PHONE, 40, 0, 0, NULL, o                                                            \
+    }
 
 static const roster_col_t projects_cols[] = {
     {"code", L("项目编码", "项目代码", "编码", "项目", "project_code"), 1, RT_TEXT, 64, 0, 0, NULL,
@@ -296,8 +307,8 @@ int roster_map_header(roster_kind_t k, const csv_record_t *rec, roster_header_t 
             if (!norm[0])
                 continue;
             for (int c = 0; c < d->ncols; c++) {
-                int hit = pass == 0 ? !strcmp(d->cols[c].key, norm)
-                                    : col_matches(&d->cols[c], norm);
+                int hit =
+                    pass == 0 ? !strcmp(d->cols[c].key, norm) : col_matches(&d->cols[c], norm);
                 if (!hit)
                     continue;
                 if (h->idx[c] == f)
@@ -352,9 +363,9 @@ static int map_value(const roster_map_t *m, const char *s)
 
 static int parse_bool(const char *s)
 {
-    static const char *const yes[] = {"true", "yes", "y", "1", "是", "成年", "adult", "启用", "在职",
-                                      NULL};
-    static const char *const no[] = {"false", "no",   "n",    "0",      "否",
+    static const char *const yes[] = {"true", "yes",   "y",    "1",    "是",
+                                      "成年", "adult", "启用", "在职", NULL};
+    static const char *const no[] = {"false",  "no",    "n",    "0",    "否",
                                      "未成年", "minor", "停用", "离职", NULL};
     char a[64];
     roster_header_norm(s, a, sizeof a);
@@ -384,8 +395,8 @@ static void enum_names(const roster_map_t *m, char *buf, size_t n)
     size_t o = 0;
     buf[0] = 0;
     for (int i = 0; m[i].value && o + 1 < n; i++)
-        o += (size_t)snprintf(buf + o, n - o, "%s%s (%s)", i ? ", " : "", m[i].value,
-                              m[i].names[0]);
+        o +=
+            (size_t)snprintf(buf + o, n - o, "%s%s (%s)", i ? ", " : "", m[i].value, m[i].names[0]);
     if (o >= n)
         buf[n - 1] = 0;
 }
@@ -568,8 +579,7 @@ int roster_row(const roster_header_t *h, const csv_record_t *rec, roster_row_t *
         char tmp[8];
         if (trim(in, inlen, tmp, sizeof tmp) == 0) {
             if (col->required) {
-                report(err, ud, rec->row, col->key, "required", "'%s' must not be empty",
-                       col->key);
+                report(err, ud, rec->row, col->key, "required", "'%s' must not be empty", col->key);
                 bad++;
             }
             continue;

@@ -76,7 +76,7 @@ typedef void (*roster_error_fn)(void *ud, const roster_error_t *e);
 typedef struct roster_header {
     roster_kind_t kind;
     int idx[ROSTER_MAX_COLS];
-    int nfile; /* columns in the file */
+    int nfile;                   /* columns in the file */
     int ignored[CSV_MAX_FIELDS]; /* 1 for file columns no kind column claims */
 } roster_header_t;
 

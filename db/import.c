@@ -15,11 +15,11 @@
 /* ---------------------------------------------------------------- the job row */
 
 #define JOB_JSON(errs)                                                                             \
-    "json_build_object('id', j.id, 'organisation_id', j.org_id, 'kind', j.kind, 'dry_run', "     \
-    "j.dry_run, 'status', j.status, 'file_sha256', j.file_sha256, 'file_bytes', j.file_bytes, "   \
-    "'encoding', j.encoding, 'delimiter', j.delimiter, 'rows_read', j.rows_read, "                \
-    "'rows_failed', j.rows_failed, 'counts', j.counts, " errs "'detail', j.detail, "              \
-    "'created_by', j.created_by, 'started_at', rfc3339(j.started_at), 'finished_at', "            \
+    "json_build_object('id', j.id, 'organisation_id', j.org_id, 'kind', j.kind, 'dry_run', "       \
+    "j.dry_run, 'status', j.status, 'file_sha256', j.file_sha256, 'file_bytes', j.file_bytes, "    \
+    "'encoding', j.encoding, 'delimiter', j.delimiter, 'rows_read', j.rows_read, "                 \
+    "'rows_failed', j.rows_failed, 'counts', j.counts, " errs "'detail', j.detail, "               \
+    "'created_by', j.created_by, 'started_at', rfc3339(j.started_at), 'finished_at', "             \
     "rfc3339(j.finished_at))::text"
 
 static const db_stmt_t job_start = {
@@ -45,10 +45,15 @@ static const db_stmt_t job_get = {"import_job_get",
                                   2};
 static const db_stmt_t job_list = {
     "import_job_list",
-    "SELECT " JOB_JSON("'errors_count', jsonb_array_length(j.errors), ") ", "
-    "rfc3339(j.started_at), j.id FROM imports j WHERE j.org_id = $1 AND ($2::timestamptz IS "
-    "NULL OR (j.started_at, j.id) < ($2::timestamptz, $3::uuid)) ORDER BY j.started_at DESC, "
-    "j.id DESC LIMIT $4",
+    "SELECT " JOB_JSON(
+        "'errors_count', jsonb_array_length(j.errors), ") ", "
+                                                          "rfc3339(j.started_at), j.id FROM "
+                                                          "imports j WHERE j.org_id = $1 AND "
+                                                          "($2::timestamptz IS "
+                                                          "NULL OR (j.started_at, j.id) < "
+                                                          "($2::timestamptz, $3::uuid)) ORDER BY "
+                                                          "j.started_at DESC, "
+                                                          "j.id DESC LIMIT $4",
     4};
 
 int db_import_job_start(db_conn_t *c, const char *org, const char *kind, int dry_run,
@@ -63,7 +68,8 @@ int db_import_job_start(db_conn_t *c, const char *org, const char *kind, int dry
     return 0;
 }
 
-int db_import_job_progress(db_conn_t *c, const char *id, const char *org, long rows, long long bytes)
+int db_import_job_progress(db_conn_t *c, const char *id, const char *org, long rows,
+                           long long bytes)
 {
     char rs[24], bs[24];
     snprintf(rs, sizeof rs, "%ld", rows);
@@ -82,10 +88,18 @@ int db_import_job_finish(db_conn_t *c, const char *id, const char *org, const im
     snprintf(bs, sizeof bs, "%lld", s->bytes);
     snprintf(rr, sizeof rr, "%ld", s->rows_read);
     snprintf(rf, sizeof rf, "%ld", s->rows_failed);
-    const char *v[] = {id,          org, s->status,        s->sha256,
-                       bs,          s->encoding, s->delimiter, rr,
-                       rf,          s->counts_json ? s->counts_json : "{}",
-                       s->errors_json ? s->errors_json : "[]", s->detail};
+    const char *v[] = {id,
+                       org,
+                       s->status,
+                       s->sha256,
+                       bs,
+                       s->encoding,
+                       s->delimiter,
+                       rr,
+                       rf,
+                       s->counts_json ? s->counts_json : "{}",
+                       s->errors_json ? s->errors_json : "[]",
+                       s->detail};
     *json = db_exec_text(c, &job_finish, v);
     return *json ? 0 : -1;
 }
@@ -232,11 +246,11 @@ int db_import_copy_end(db_copy_t *cp)
 
 /* The later of two rows with the same natural key is refused, pointing at the first. */
 #define DUP(key, col)                                                                              \
-    "UPDATE imp SET err = 'duplicate_row', errcol = '" col "', ref = d.first FROM (SELECT n, "    \
+    "UPDATE imp SET err = 'duplicate_row', errcol = '" col "', ref = d.first FROM (SELECT n, "     \
     "min(n) OVER (PARTITION BY " key ") AS first FROM imp WHERE err IS NULL) d WHERE d.n = "       \
     "imp.n AND d.first <> imp.n"
 #define PROJECT(col)                                                                               \
-    "UPDATE imp SET pid = p.id FROM projects p WHERE p.org_id = $1 AND p.code = imp." col,        \
+    "UPDATE imp SET pid = p.id FROM projects p WHERE p.org_id = $1 AND p.code = imp." col,         \
         "UPDATE imp SET err = 'unknown_project', errcol = 'project', errval = " col                \
         " WHERE err IS NULL AND pid IS NULL AND " col " IS NOT NULL"
 #define BUILDING                                                                                   \
@@ -262,7 +276,7 @@ static const char *const check_residents[] = {
     NULL,
 };
 static const char *const check_departments[] = {PROJECT("c1"),
-                                                 DUP("coalesce(c1, ''), lower(c2)", "name"), NULL};
+                                                DUP("coalesce(c1, ''), lower(c2)", "name"), NULL};
 static const char *const check_users[] = {
     DUP("lower(c1)", "username"),
     "UPDATE imp SET err = 'username_taken', errcol = 'username', errval = c1 FROM users u WHERE "
@@ -288,9 +302,12 @@ static const char *const check_users[] = {
 };
 
 static const char *const *const checks[RK__COUNT] = {
-    [RK_PROJECTS] = check_projects,       [RK_BUILDINGS] = check_buildings,
-    [RK_UNITS] = check_units,             [RK_RESIDENTS] = check_residents,
-    [RK_DEPARTMENTS] = check_departments, [RK_USERS] = check_users,
+    [RK_PROJECTS] = check_projects,
+    [RK_BUILDINGS] = check_buildings,
+    [RK_UNITS] = check_units,
+    [RK_RESIDENTS] = check_residents,
+    [RK_DEPARTMENTS] = check_departments,
+    [RK_USERS] = check_users,
 };
 
 static int run_steps(db_conn_t *c, const char *const *steps, const char *org, const char *what)
@@ -336,15 +353,16 @@ PGresult *db_import_errors(db_conn_t *c, int limit, long *total)
     "\"09:00\",\"20:00\"]],\"sun\":[[\"09:00\",\"20:00\"]]}'"
 #define OUTCOME(table, differs)                                                                    \
     "UPDATE imp SET outcome = CASE WHEN imp.tid IS NULL THEN 'created' WHEN EXISTS (SELECT 1 "     \
-    "FROM " table " t WHERE t.id = imp.tid AND (" differs ")) THEN 'updated' ELSE 'unchanged' "   \
+    "FROM " table " t WHERE t.id = imp.tid AND (" differs ")) THEN 'updated' ELSE 'unchanged' "    \
     "END"
 #define CHANGED(col, val) "t." col " IS DISTINCT FROM coalesce(" val ", t." col ")"
 #define TOUCH             "version = t.version + 1, updated_at = clock_timestamp()"
 
 static const char *const apply_projects[] = {
     "UPDATE imp SET tid = p.id FROM projects p WHERE p.org_id = $1 AND p.code = imp.c1",
-    OUTCOME("projects", CHANGED("name", "imp.c2") " OR " CHANGED("time_zone", "imp.c3") " OR " CHANGED(
-        "address", "imp.c4") " OR " CHANGED("phone", "imp.c5")),
+    OUTCOME("projects",
+            CHANGED("name", "imp.c2") " OR " CHANGED("time_zone", "imp.c3") " OR " CHANGED(
+                "address", "imp.c4") " OR " CHANGED("phone", "imp.c5")),
     "INSERT INTO projects (org_id, code, name, time_zone, business_hours, address, phone) SELECT "
     "$1, c1, c2, coalesce(c3, 'Asia/Shanghai'), " DEFAULT_HOURS "::jsonb, c4, c5 FROM imp WHERE "
     "outcome = 'created'",
@@ -371,7 +389,7 @@ static const char *const apply_units[] = {
     BUILDING,
     "UPDATE imp SET tid = u.id FROM units u WHERE u.building_id = imp.bid AND u.code = imp.c3",
     OUTCOME("units", CHANGED("floor", "imp.c4::integer") " OR " CHANGED(
-        "area_m2", "imp.c5::numeric") " OR " CHANGED("status", "imp.c6")),
+                         "area_m2", "imp.c5::numeric") " OR " CHANGED("status", "imp.c6")),
     "INSERT INTO units (org_id, project_id, building_id, code, floor, area_m2, status) SELECT $1, "
     "pid, bid, c3, c4::integer, c5::numeric, coalesce(c6, 'occupied') FROM imp WHERE outcome = "
     "'created'",
@@ -387,9 +405,10 @@ static const char *const apply_residents[] = {
     "AND r.phone IS NULL AND r.name = imp.c4))",
     "UPDATE imp SET outcome = CASE WHEN imp.tid IS NULL THEN 'created' WHEN EXISTS (SELECT 1 FROM "
     "residents t JOIN resident_units ru ON ru.resident_id = t.id AND ru.unit_id = imp.uid WHERE "
-    "t.id = imp.tid AND (t.name IS DISTINCT FROM imp.c4 OR " CHANGED("id_number_hash", "imp.c6")
-    " OR ru.relation IS DISTINCT FROM imp.c7 OR ru.is_adult IS DISTINCT FROM coalesce(imp.c8::"
-    "boolean, ru.is_adult))) THEN 'updated' ELSE 'unchanged' END",
+    "t.id = imp.tid AND (t.name IS DISTINCT FROM imp.c4 OR " CHANGED(
+        "id_number_hash", "imp.c6") " OR ru.relation IS DISTINCT FROM imp.c7 OR ru.is_adult IS "
+                                    "DISTINCT FROM coalesce(imp.c8::"
+                                    "boolean, ru.is_adult))) THEN 'updated' ELSE 'unchanged' END",
     /* a person already known in the project (same phone and name) gains another unit */
     "UPDATE imp SET tid = r.id FROM residents r WHERE imp.outcome = 'created' AND imp.c5 IS NOT "
     "NULL AND r.project_id = imp.pid AND r.phone = imp.c5 AND r.name = imp.c4",
@@ -426,16 +445,27 @@ static const char *const apply_departments[] = {
     NULL,
 };
 #define USER_PROJECTS(id)                                                                          \
-    "coalesce((SELECT array_agg(p.id ORDER BY p.id) FROM projects p WHERE p.org_id = $1 AND "     \
+    "coalesce((SELECT array_agg(p.id ORDER BY p.id) FROM projects p WHERE p.org_id = $1 AND "      \
     "p.code = ANY (string_to_array(imp.c6, ';'))), '{}')"
 static const char *const apply_users[] = {
-    "UPDATE imp SET outcome = CASE WHEN imp.tid IS NULL THEN 'created' WHEN EXISTS (SELECT 1 FROM "
+    "UPDATE imp SET outcome = CASE WHEN imp.tid IS NULL THEN 'created' WHEN EXISTS (SELECT 1 "
+    "FROM "
     "users t WHERE t.id = imp.tid AND (t.display_name IS DISTINCT FROM imp.c2 OR t.role IS "
     "DISTINCT FROM imp.c3 OR " CHANGED("department_id", "imp.did") " OR " CHANGED(
-        "phone", "imp.c5") " OR " CHANGED("active", "imp.c8::boolean")
-    " OR (imp.c6 IS NOT NULL AND " USER_PROJECTS(x)
-    " IS DISTINCT FROM coalesce((SELECT array_agg(up.project_id ORDER BY up.project_id) FROM "
-    "user_projects up WHERE up.user_id = t.id), '{}')))) THEN 'updated' ELSE 'unchanged' END",
+        "phone", "imp.c5") " OR " CHANGED("active", "imp.c8::boolean") " OR (imp.c6 IS NOT NULL "
+                                                                       "AND " USER_PROJECTS(
+                                                                           x) " IS DISTINCT FROM "
+                                                                              "coalesce((SELECT "
+                                                                              "array_agg(up."
+                                                                              "project_id ORDER "
+                                                                              "BY up.project_id) "
+                                                                              "FROM "
+                                                                              "user_projects up "
+                                                                              "WHERE up.user_id "
+                                                                              "= t.id), '{}')))) "
+                                                                              "THEN 'updated' "
+                                                                              "ELSE 'unchanged' "
+                                                                              "END",
     "UPDATE imp SET tid = gen_random_uuid(), fresh = true WHERE outcome = 'created'",
     /* without an initial password the account cannot log in until an admin sets one */
     "INSERT INTO users (id, org_id, username, display_name, role, department_id, phone, "
@@ -453,9 +483,12 @@ static const char *const apply_users[] = {
 };
 
 static const char *const *const applies[RK__COUNT] = {
-    [RK_PROJECTS] = apply_projects,       [RK_BUILDINGS] = apply_buildings,
-    [RK_UNITS] = apply_units,             [RK_RESIDENTS] = apply_residents,
-    [RK_DEPARTMENTS] = apply_departments, [RK_USERS] = apply_users,
+    [RK_PROJECTS] = apply_projects,
+    [RK_BUILDINGS] = apply_buildings,
+    [RK_UNITS] = apply_units,
+    [RK_RESIDENTS] = apply_residents,
+    [RK_DEPARTMENTS] = apply_departments,
+    [RK_USERS] = apply_users,
 };
 
 int db_import_apply(db_conn_t *c, roster_kind_t kind, const char *org, char **counts)

@@ -14,7 +14,8 @@
 int db_import_job_start(db_conn_t *c, const char *org, const char *kind, int dry_run,
                         const char *user, char id[40]);
 /* Progress: rows read and bytes received so far.  0 / -1. */
-int db_import_job_progress(db_conn_t *c, const char *id, const char *org, long rows, long long bytes);
+int db_import_job_progress(db_conn_t *c, const char *id, const char *org, long rows,
+                           long long bytes);
 typedef struct import_summary {
     const char *status; /* succeeded, checked, failed */
     const char *sha256;

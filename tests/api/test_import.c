@@ -74,10 +74,11 @@ static th_resp_t *post_multipart(const char *user, const char *kind, int dry, co
                               "--%s\r\nContent-Disposition: form-data; "
                               "name=\"dry_run\"\r\n\r\ntrue\r\n",
                               b);
-    o += (size_t)snprintf(body + o, cap - o,
-                          "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
-                          "filename=\"roster.csv\"\r\nContent-Type: application/vnd.ms-excel\r\n\r\n",
-                          b);
+    o += (size_t)snprintf(
+        body + o, cap - o,
+        "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
+        "filename=\"roster.csv\"\r\nContent-Type: application/vnd.ms-excel\r\n\r\n",
+        b);
     memcpy(body + o, file, flen);
     o += flen;
     o += (size_t)snprintf(body + o, cap - o, "\r\n--%s--\r\n", b);
@@ -172,10 +173,11 @@ static void test_sample_rosters(void **state)
                               "EXISTS (SELECT 1 FROM sla_policies s WHERE s.project_id = p.id)"),
                         "2");
     /* units: 单元 + 房号 make the code; Chinese statuses mapped */
-    assert_string_equal(count("SELECT u.status || ':' || u.area_m2 FROM units u JOIN buildings b ON "
-                              "b.id = u.building_id JOIN projects p ON p.id = u.project_id WHERE "
-                              "p.code = 'HXY' AND b.code = '1栋' AND u.code = '2-201'"),
-                        "vacant:120.35");
+    assert_string_equal(
+        count("SELECT u.status || ':' || u.area_m2 FROM units u JOIN buildings b ON "
+              "b.id = u.building_id JOIN projects p ON p.id = u.project_id WHERE "
+              "p.code = 'HXY' AND b.code = '1栋' AND u.code = '2-201'"),
+        "vacant:120.35");
     /* one person owning two flats is one resident with two units */
     assert_string_equal(count("SELECT count(*) || ':' || (SELECT count(*) FROM resident_units ru "
                               "WHERE ru.resident_id = min(r.id::text)::uuid) FROM residents r "
@@ -291,14 +293,14 @@ static void test_row_errors_refuse_everything(void **state)
     char rep[2048];
     /* units: one good row and one of each problem */
     const char *units = "项目,楼栋,房号,楼层,面积,状态\n"
-                        "HXY,7栋,701,7,80,自住\n"     /* 2 good */
-                        "NOPE,7栋,702,7,80,自住\n"    /* 3 unknown project */
-                        "HXY,7栋,701,7,81,自住\n"     /* 4 duplicate of row 2 */
-                        "HXY,7栋,703,301,80,自住\n"   /* 5 floor out of range */
-                        "HXY,7栋,704,7,-5,自住\n"     /* 6 area out of range */
-                        "HXY,7栋,705,7,80,已售\n"     /* 7 bad status */
-                        "HXY,,706,7,80,自住\n"        /* 8 missing building */
-                        "HXY,7栋,707,7,80,自住,x\n";  /* 9 too many fields */
+                        "HXY,7栋,701,7,80,自住\n"    /* 2 good */
+                        "NOPE,7栋,702,7,80,自住\n"   /* 3 unknown project */
+                        "HXY,7栋,701,7,81,自住\n"    /* 4 duplicate of row 2 */
+                        "HXY,7栋,703,301,80,自住\n"  /* 5 floor out of range */
+                        "HXY,7栋,704,7,-5,自住\n"    /* 6 area out of range */
+                        "HXY,7栋,705,7,80,已售\n"    /* 7 bad status */
+                        "HXY,,706,7,80,自住\n"       /* 8 missing building */
+                        "HXY,7栋,707,7,80,自住,x\n"; /* 9 too many fields */
     th_resp_t *r = post_csv("admin", "units", 0, units, strlen(units));
     assert_true(th_is_problem(r, 422, "invalid_rows"));
     report(r, rep, sizeof rep);
@@ -387,8 +389,8 @@ static void test_large_file_streams(void **state)
     char *b = malloc(cap);
     o += (size_t)snprintf(b, cap, "project\tbuilding\tunit\tfloor\tarea_m2\r\n");
     for (int i = 0; i < 6000; i++)
-        o += (size_t)snprintf(b + o, cap - o, "QSW\tT%d\t%d\t%d\t%d.25\r\n", i / 600, i,
-                              i % 30 + 1, 50 + i % 90);
+        o += (size_t)snprintf(b + o, cap - o, "QSW\tT%d\t%d\t%d\t%d.25\r\n", i / 600, i, i % 30 + 1,
+                              50 + i % 90);
     th_resp_t *r = post_csv("admin", "units", 0, b, o);
     expect_counts(r, "units", 6000, 0, 0);
     expect_counts(r, "buildings", 10, 0, 0);

@@ -28,8 +28,8 @@ static int collect(void *ud, const csv_record_t *rec)
     out_t *o = ud;
     o->n += (size_t)snprintf(o->s + o->n, sizeof o->s - o->n, "%ld:", rec->row);
     for (int i = 0; i < rec->nfields; i++)
-        o->n += (size_t)snprintf(o->s + o->n, sizeof o->s - o->n, "%s%s", i ? "|" : "",
-                                 rec->field[i]);
+        o->n +=
+            (size_t)snprintf(o->s + o->n, sizeof o->s - o->n, "%s%s", i ? "|" : "", rec->field[i]);
     if (rec->bad_utf8)
         o->n += (size_t)snprintf(o->s + o->n, sizeof o->s - o->n, "!bad%d", rec->bad_utf8);
     o->n += (size_t)snprintf(o->s + o->n, sizeof o->s - o->n, ";");
@@ -200,8 +200,8 @@ typedef struct errs {
 static void on_err(void *ud, const roster_error_t *e)
 {
     errs_t *x = ud;
-    x->n += (size_t)snprintf(x->s + x->n, sizeof x->s - x->n, "%ld:%s:%s;", e->row, e->column,
-                             e->code);
+    x->n +=
+        (size_t)snprintf(x->s + x->n, sizeof x->s - x->n, "%ld:%s:%s;", e->row, e->column, e->code);
 }
 
 static csv_record_t rec_of(long row, const char *const *f, int n)
@@ -222,8 +222,8 @@ static void test_header_mapping(void **state)
     (void)state;
     roster_header_t h;
     errs_t e = {{0}, 0};
-    const char *zh[] = {"项目", " 楼栋 ", "单元", "房号*", "业主姓名", "联系电话", "身份证号",
-                        "户主关系", "是否成年", "备注"};
+    const char *zh[] = {"项目",     " 楼栋 ",   "单元",     "房号*",    "业主姓名",
+                        "联系电话", "身份证号", "户主关系", "是否成年", "备注"};
     csv_record_t r = rec_of(1, zh, 10);
     assert_int_equal(roster_map_header(RK_RESIDENTS, &r, &h, on_err, &e), 0);
     const roster_kind_def_t *d = roster_kind(RK_RESIDENTS);
@@ -253,12 +253,12 @@ static void test_row_values(void **state)
     (void)state;
     roster_header_t h;
     errs_t e = {{0}, 0};
-    const char *head[] = {"项目", "楼栋", "单元", "房号", "姓名", "联系电话", "身份证号",
-                          "住户类型", "是否成年"};
+    const char *head[] = {"项目",     "楼栋",     "单元",     "房号",    "姓名",
+                          "联系电话", "身份证号", "住户类型", "是否成年"};
     csv_record_t r = rec_of(1, head, 9);
     assert_int_equal(roster_map_header(RK_RESIDENTS, &r, &h, on_err, &e), 0);
     static roster_row_t out;
-    const char *ok[] = {"P1", "1栋", "2", "1502", " 张三 ", "138 0013 8000", "11010519491231002x",
+    const char *ok[] = {"P1",   "1栋", "2", "1502", " 张三 ", "138 0013 8000", "11010519491231002x",
                         "家属", "否"};
     r = rec_of(2, ok, 9);
     assert_int_equal(roster_row(&h, &r, &out, on_err, &e), 0);
@@ -317,12 +317,9 @@ static void test_row_values(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_delimiters_and_line_ends),
-        cmocka_unit_test(test_quotes),
-        cmocka_unit_test(test_bom_and_encodings),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_header_mapping),
-        cmocka_unit_test(test_row_values),
+        cmocka_unit_test(test_delimiters_and_line_ends), cmocka_unit_test(test_quotes),
+        cmocka_unit_test(test_bom_and_encodings),        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_header_mapping),           cmocka_unit_test(test_row_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
