@@ -68,7 +68,8 @@ typedef struct imp {
     int fatal; /* a problem that stops reading (header, encoding) */
     char fatal_msg[256];
     int db_failed;
-    int started; /* the file has begun */
+    int started;  /* the file has begun */
+    int finished; /* the job row has its final state */
     mp_t *mp;
     cJSON *ignored;
 } imp_t;
@@ -650,6 +651,7 @@ static void run_import(imp_t *m, int multipart)
     };
     char *job_json = NULL;
     int fin = db_import_job_finish(m->jobc, m->job, r->principal.org_id, &s, &job_json);
+    m->finished = fin == 0;
     free(errs);
     free(counts);
     if (!dbok) {
@@ -755,7 +757,7 @@ static void post_import(req_t *r)
         db_import_copy_end(m.cp);
         db_rollback(m.c);
     }
-    if (m.job[0] && r->status != 200 && r->status != 422 && m.jobc) {
+    if (m.job[0] && !m.finished && m.jobc) {
         import_summary_t s = {.status = "failed", .detail = "the upload was refused or broke off"};
         char *js = NULL;
         db_import_job_finish(m.jobc, m.job, r->principal.org_id, &s, &js);
