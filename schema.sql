@@ -886,5 +886,32 @@ CREATE TABLE monthly_report_alerts (
 -- Reports take a project's requests received in a period: an index range scan.
 CREATE INDEX requests_project_received ON requests (project_id, received_at);
 
+-- Roster imports (POST /v1/imports): one row per import, written and committed on a
+-- connection of its own while the import runs, so that it can be polled for progress
+-- (rows read so far) and stays as the audit record — who, when, the file's SHA-256 and
+-- the counts — whether the import was written, only checked (dry run) or refused.
+CREATE TABLE imports (
+    id           uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    org_id       uuid        NOT NULL REFERENCES organisations(id),
+    kind         text        NOT NULL CHECK (kind IN ('projects','buildings','units','residents','departments','users')),
+    dry_run      boolean     NOT NULL DEFAULT false,
+    status       text        NOT NULL DEFAULT 'running' CHECK (status IN ('running','succeeded','checked','failed')),
+    file_sha256  text,
+    file_bytes   bigint      NOT NULL DEFAULT 0,
+    encoding     text,
+    delimiter    text,
+    rows_read    integer     NOT NULL DEFAULT 0,
+    rows_failed  integer     NOT NULL DEFAULT 0,
+    counts       jsonb       NOT NULL DEFAULT '{}',
+    errors       jsonb       NOT NULL DEFAULT '[]',
+    detail       text,
+    created_by   uuid        NOT NULL,
+    started_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at  timestamptz,
+    FOREIGN KEY (org_id, created_by) REFERENCES users (org_id, id),
+    UNIQUE (org_id, id)
+);
+CREATE INDEX imports_list ON imports (org_id, started_at, id);
+
 -- Every version up to the current one, as a database walked through the migrations has.
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (11), (13), (14);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (11), (12), (13), (14);

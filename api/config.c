@@ -54,6 +54,10 @@ static const struct opt {
     S("--log-level", "DESK_LOG_LEVEL", log_level, "debug, info, warn, error (info)"),
     {"--max-body", "DESK_MAX_BODY", T_SIZE, offsetof(config_t, max_body), 0,
      "largest accepted request body, bytes (1048576)"},
+    {"--import-max-body", "DESK_IMPORT_MAX_BODY", T_SIZE, offsetof(config_t, import_max_body), 0,
+     "largest roster file POST /v1/imports accepts, bytes, read in chunks (67108864)"},
+    I("--import-timeout-s", "DESK_IMPORT_TIMEOUT_S", import_timeout_s,
+      "a roster file's upload must finish within it, seconds (600)"),
     S("--tls-cert", "DESK_TLS_CERT", tls_cert, "PEM file with certificate and key: serve HTTPS"),
     I("--sweep-interval-ms", "DESK_SWEEP_INTERVAL_MS", sweep_interval_ms,
       "SLA sweeper interval; 0 disables the background sweeper (10000)"),
@@ -221,6 +225,8 @@ int config_load(int argc, char **argv)
     c->pbkdf2_iter = 600000;
     strcpy(c->log_level, "info");
     c->max_body = 1 << 20;
+    c->import_max_body = (size_t)64 << 20;
+    c->import_timeout_s = 600;
     c->sweep_interval_ms = 10000;
     c->janitor_interval = 300;
     c->webhook_poll_ms = 1000;
@@ -265,6 +271,10 @@ int config_load(int argc, char **argv)
 
     if (!c->database_url[0]) {
         fprintf(stderr, "deskd: set DATABASE_URL or --database-url\n");
+        return -1;
+    }
+    if (c->import_max_body < 1024 || c->import_timeout_s < 1) {
+        fprintf(stderr, "deskd: import max body must be >= 1024 and import timeout >= 1 s\n");
         return -1;
     }
     if (c->threads < 1 || c->pool_size < 1 || c->max_body < 1024) {

@@ -30,6 +30,8 @@ typedef struct config {
     int pbkdf2_iter;
     char log_level[16];
     size_t max_body;
+    size_t import_max_body; /* POST /v1/imports, streamed */
+    int import_timeout_s;
     char tls_cert[512];
     int sweep_interval_ms;
     int janitor_interval; /* seconds between purges of expired rows */

@@ -109,9 +109,9 @@ static void send_raw(req_t *r, int status, const char *ctype, const char *body, 
                       "X-Request-Id: %s\r\n"
                       "Cache-Control: no-store\r\n"
                       "X-Content-Type-Options: nosniff\r\n"
-                      "%s\r\n",
+                      "%s%s\r\n",
                       status, mg_get_response_code_text(r->conn, status), ctype, len, r->request_id,
-                      extra ? extra : "");
+                      r->stream_open ? "Connection: close\r\n" : "", extra ? extra : "");
     if (hl < 0 || (size_t)hl >= sizeof head)
         hl = (int)strlen(head);
     int with_body = len && strcmp(r->method, "HEAD") != 0;
@@ -800,6 +800,19 @@ static int read_body(req_t *r)
     return 0;
 }
 
+long http_body_read(req_t *r, void *buf, size_t n)
+{
+    int k = mg_read(r->conn, buf, n > (1u << 30) ? (1u << 30) : n);
+    if (k == 0)
+        r->stream_open = 0;
+    return k < 0 ? -1 : k;
+}
+
+long long http_content_length(req_t *r)
+{
+    return r->ri->content_length;
+}
+
 static void req_free(req_t *r)
 {
     for (int i = 0; i < r->nparams; i++)
@@ -874,7 +887,9 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
         if (found->segs[i][0] == '{')
             r.params[r.nparams++] = strdup(segs[i]);
 
-    if (!strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH")) {
+    r.stream_open = (found->flags & ROUTE_STREAM) && r.ri->content_length != 0;
+    if ((!strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH")) &&
+        !(found->flags & ROUTE_STREAM)) {
         if (read_body(&r) != 0)
             goto done;
     }

@@ -40,6 +40,7 @@ typedef struct req {
     const char *unit_ptrs[MAX_CLAIM_IDS];
     db_conn_t *db;
     char *scope_lit[2]; /* cached "{uuid,...}" literals of projects and units */
+    int stream_open;    /* ROUTE_STREAM: body not read to its end; answers close the connection */
 } req_t;
 
 typedef void (*handler_fn)(req_t *r);
@@ -48,6 +49,9 @@ typedef void (*handler_fn)(req_t *r);
 #define ROUTE_PUBLIC   1u /* no token needed */
 #define ROUTE_NOLOG    2u /* not logged at info (health checks, metrics) */
 #define ROUTE_INTERNAL 4u /* not part of the documented contract */
+#define ROUTE_STREAM                                                                               \
+    8u /* the body is not read before the handler: it reads it in chunks                           \
+        * with http_body_read (after authentication) */
 
 /* Registers METHOD + pattern ("/v1/units/{id}").  Call only before http_start(). */
 void http_route(const char *method, const char *pattern, handler_fn fn, unsigned flags, void *data);
@@ -113,6 +117,11 @@ void http_db_error(req_t *r, const PGresult *res);
 void http_db_fail(req_t *r, const char *what);
 
 /* ---- request helpers ---- */
+/* ROUTE_STREAM: reads the next at most n body bytes into buf.  Returns the count, 0 at the
+ * end of the body, -1 when the connection failed or stalled. */
+long http_body_read(req_t *r, void *buf, size_t n);
+/* The request's Content-Length, -1 when it has none (chunked). */
+long long http_content_length(req_t *r);
 const char *http_header(req_t *r, const char *name);
 /* Copies query parameter `name` into buf; returns length or -1 when absent. */
 int http_query(req_t *r, const char *name, char *buf, size_t len);

@@ -16,4 +16,5 @@ void api_register_all(void)
     api_report_register();
     api_platform_register();
     api_docs_register();
+    api_import_register();
 }

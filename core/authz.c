@@ -78,6 +78,7 @@ static const struct {
                             R(ROLE_AUDITOR),
                         SC_PROJECT},
     [AZ_REPORT_SUBMIT] = {"report.submit", R(ROLE_SUPERVISOR) | R(ROLE_MANAGER), SC_PROJECT},
+    [AZ_IMPORT] = {"import", R(ROLE_ADMIN), SC_ORG},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

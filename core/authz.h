@@ -40,6 +40,7 @@ typedef enum {
     AZ_WEBHOOK_ADMIN,  /* webhook subscriptions and their deliveries */
     AZ_REPORT_READ,    /* a project's reports: summaries, KPIs, stored versions */
     AZ_REPORT_SUBMIT,  /* generate and submit a monthly report version */
+    AZ_IMPORT,         /* roster imports into the organisation (POST/GET /v1/imports) */
     AZ__COUNT
 } az_action_t;
 
