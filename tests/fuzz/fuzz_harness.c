@@ -209,7 +209,7 @@ void fz_init(void)
     api_register_all();
     http_route("POST", "/fuzz/requests", fuzz_create_h, ROUTE_INTERNAL, NULL);
     db_pool_init(g_config.database_url, 1, 0);
-    http_options_t opt = {"127.0.0.1:0", 1, g_config.max_body, NULL};
+    http_options_t opt = {.listen = "127.0.0.1:0", .threads = 1, .max_body = g_config.max_body};
     if (http_start(&opt) != 0 || !served) {
         fprintf(stderr, "fuzz: deskd registered no request handler\n");
         abort();
