@@ -59,20 +59,10 @@ int api_request_visibility(req_t *r, const cJSON *v, const char **out);
 
 /* ---- shared by api/request*.c only ---- */
 
-/* The allowed values of the request enums, for error details. */
-#define API_REQ_TYPES "complaint, repair, inquiry, suggestion, praise, emergency"
-#define API_REQ_CHANNELS                                                                           \
-    "phone, visit, letter, fax, app, web, email, night_desk, patrol, integration, survey, other"
-#define API_REQ_SEVERITIES "major, important, general"
-#define API_REQ_CATEGORIES                                                                         \
-    "attitude, timeliness, quality, service_range, developer_legacy, fees, other"
-#define API_DEPT_KINDS                                                                             \
-    "customer_service, engineering, security, cleaning, greenery, finance, supplier, other"
-#define API_REQ_PENDING_REASONS "customer, appointment, parts, developer, other"
-#define API_REQ_VALIDITIES      "unknown, valid, invalid"
-
-/* 0 for "unknown", "valid" or "invalid", else -1 (an enum check for api_opt_enum). */
+/* A complaint's validity, "unknown", "valid" or "invalid" (an API-only enum): 0 for one of
+ * them, else -1; and "unknown, valid, invalid" as the *_list for api_opt_enum. */
 int api_request_validity_from(const char *s);
+size_t api_request_validity_list(char *buf, size_t len);
 
 /* After a committed write whose answer is *json (parsed: req): when the request must reach
  * the GM at once (api_request_gm_now), sweeps it now rather than at the next background
