@@ -11,7 +11,7 @@
 #include "api/codec.h"
 #include "api/http.h"
 #include "api/report_render.h"
-#include "api/report_worker.h"
+#include "svc/report_worker.h"
 #include "core/report.h"
 #include "db/report.h"
 

@@ -47,13 +47,23 @@ void api_request_items(req_t *r, api_items_fn fn);
  * complaint under an SLA, not yet at the top of the ladder (SPEC §4) — else NULL. */
 const char *api_request_gm_now(const cJSON *req);
 
-/* What comments and attachments share (api/comment.c).  answer_appended commits what was
- * appended (its row and timeline event) and answers 201 with it, or the error; frees res.
+/* What comments and attachments share (api/comment.c).  api_request_append locks request
+ * id (404 outside the caller's scope; AZ_REQUEST_COMMENT), calls add() to write the entry
+ * and its timeline event in that transaction, commits and answers 201 with the entry (the
+ * JSON in column 0 of add's one row), or the error.  add() may refuse: it sends the problem
+ * and returns NULL, and the transaction is rolled back.
  * channel: the timeline channel of the principal's role (app, integration or web).
  * visibility: reads an optional 'visibility' ("internal" or "public"; internal only for
  * roles that may write internal notes) into *out, defaulting to the most private the role
  * may write; 0, or -1 with the problem sent. */
-void api_request_answer_appended(req_t *r, db_conn_t *c, PGresult *res);
+typedef struct api_append {
+    db_conn_t *c;
+    const request_row_t *row; /* the locked request */
+    const char *org, *request_id, *author, *role, *channel;
+    int seq; /* the timeline entry's number */
+} api_append_t;
+typedef PGresult *(*api_append_fn)(req_t *r, const api_append_t *a, void *ud);
+void api_request_append(req_t *r, const char *id, api_append_fn add, void *ud);
 const char *api_request_channel(role_t role);
 int api_request_visibility(req_t *r, const cJSON *v, const char **out);
 
