@@ -322,6 +322,14 @@ static int json_depth(const unsigned char *s, size_t n)
     return deepest;
 }
 
+/* 403 for a user of an organisation the service provider has deactivated. */
+static void org_inactive(req_t *r)
+{
+    http_problem(r, 403, "organisation_inactive",
+                 "your organisation is deactivated by the service provider; its users cannot "
+                 "sign in until it is activated again");
+}
+
 static int unauthorized(req_t *r, const char *code, const char *detail)
 {
     http_problem(r, 401, code, "%s", detail);
@@ -420,9 +428,7 @@ static int take_principal(req_t *r, jwt_t *j)
                             "the user's password changed or the account was disabled; log in "
                             "again");
     if (platform_org_inactive(org)) {
-        http_problem(r, 403, "organisation_inactive",
-                     "your organisation is deactivated by the service provider; its users cannot "
-                     "sign in until it is activated again");
+        org_inactive(r);
         return -1;
     }
     principal_t *p = &r->principal;
@@ -593,9 +599,7 @@ static void login(req_t *r)
     guard_succeeded(username, addr);
     /* Said only to someone who knows the password: the account is fine, its company is not. */
     if (!u.org_active) {
-        http_problem(r, 403, "organisation_inactive",
-                     "your organisation is deactivated by the service provider; its users cannot "
-                     "sign in until it is activated again");
+        org_inactive(r);
         return;
     }
     if (db_begin(c) != 0 || db_auth_login_ok(c, u.id) != 0) {
@@ -605,18 +609,25 @@ static void login(req_t *r)
     send_tokens(r, c, &u, NULL, 200);
 }
 
-static void refresh(req_t *r)
+/* The body's refresh_token as its SHA-256 (what is stored), and a connection.  0, or -1
+ * with the answer sent. */
+static int refresh_token_hash(req_t *r, char hash[65], db_conn_t **c)
 {
     if (http_json_body(r) != 0)
-        return;
+        return -1;
     const char *tok = body_string(r, "refresh_token", 128);
-    if (!tok)
-        return;
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return;
-    char hash[65], user_id[40], family[40];
+    if (!tok || !(*c = http_db(r)))
+        return -1;
     sha256_hex(tok, hash);
+    return 0;
+}
+
+static void refresh(req_t *r)
+{
+    char hash[65], user_id[40], family[40];
+    db_conn_t *c;
+    if (refresh_token_hash(r, hash, &c) != 0)
+        return;
     if (db_begin(c) != 0) {
         http_problem(r, 503, "database_unavailable", "retry shortly");
         return;
@@ -639,9 +650,7 @@ static void refresh(req_t *r)
     }
     if (!u.org_active) {
         db_rollback(c);
-        http_problem(r, 403, "organisation_inactive",
-                     "your organisation is deactivated by the service provider; its users cannot "
-                     "sign in until it is activated again");
+        org_inactive(r);
         return;
     }
     send_tokens(r, c, &u, family, 200);
@@ -649,16 +658,10 @@ static void refresh(req_t *r)
 
 static void logout(req_t *r)
 {
-    if (http_json_body(r) != 0)
-        return;
-    const char *tok = body_string(r, "refresh_token", 128);
-    if (!tok)
-        return;
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return;
     char hash[65];
-    sha256_hex(tok, hash);
+    db_conn_t *c;
+    if (refresh_token_hash(r, hash, &c) != 0)
+        return;
     if (db_auth_refresh_revoke(c, hash) != 0) {
         http_problem(r, 503, "database_unavailable", "retry shortly");
         return;

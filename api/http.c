@@ -93,7 +93,6 @@ static int route_matches(const route_t *rt, char **segs, int n)
     return 1;
 }
 
-
 /* ---------------------------------------------------------------- request helpers */
 
 const char *http_header(req_t *r, const char *name)
@@ -258,7 +257,6 @@ int http_page_params(req_t *r, page_t *pg)
     }
     return 0;
 }
-
 
 static char *ids_literal(const char *const *ids, size_t n)
 {

@@ -703,10 +703,7 @@ static void list_imports(req_t *r)
         return;
     PGresult *res = db_import_job_list(c, r->principal.org_id, pg.after_ts[0] ? pg.after_ts : NULL,
                                        pg.after_id[0] ? pg.after_id : NULL, pg.limit);
-    if (!db_ok(res))
-        http_db_error(r, res);
-    else
-        http_send_page(r, res, pg.limit);
+    http_send_page(r, res, pg.limit);
     PQclear(res);
 }
 

@@ -151,10 +151,7 @@ static void list_orgs(req_t *r)
     if (!c)
         return;
     PGresult *res = db_platform_list(c, pg.after_ts, pg.after_id, pg.limit);
-    if (!db_ok(res))
-        http_db_error(r, res);
-    else
-        http_send_page(r, res, pg.limit);
+    http_send_page(r, res, pg.limit);
     PQclear(res);
 }
 

@@ -214,10 +214,7 @@ static void list_h(req_t *r)
     if (!c)
         return;
     PGresult *res = db_request_list(c, &f);
-    if (!db_ok(res))
-        http_db_error(r, res);
-    else
-        http_send_page(r, res, want);
+    http_send_page(r, res, want);
     PQclear(res);
 }
 

@@ -31,10 +31,11 @@ az_target_t api_request_target(req_t *r, const request_scope_t *sc);
  * on c, so it commits by itself unless the caller holds a transaction. */
 int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **json, api_err_t *err);
 
-/* Idempotency-Key (api/idempotency.c).  start: returns 1 when the response was already sent
- * (a replay or an error); 0 to go on, with *claimed set when the handler now runs inside
- * a transaction that owns the key and must call api_idem_finish() before committing. */
-int api_idem_start(req_t *r, db_conn_t *c, int *claimed);
+/* Idempotency-Key (api/idempotency.c).  start: takes the request's connection into *c;
+ * returns 1 when the response was already sent (a replay or an error, 503 without a
+ * connection); 0 to go on, with *claimed set when the handler now runs inside a
+ * transaction that owns the key and must call api_idem_finish() before committing. */
+int api_idem_start(req_t *r, db_conn_t **c, int *claimed);
 int api_idem_finish(req_t *r, db_conn_t *c, int status, const char *body);
 
 /* Answers {"items": ...} for something listed under a request (timeline, comments,

@@ -486,11 +486,9 @@ void api_request_create_h(req_t *r)
 {
     if (http_authorize_role(r, AZ_REQUEST_CREATE) != 0 || http_json_body(r) != 0)
         return;
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return;
+    db_conn_t *c;
     int claimed;
-    if (api_idem_start(r, c, &claimed) != 0)
+    if (api_idem_start(r, &c, &claimed) != 0)
         return;
     char *json = NULL;
     api_err_t e = {0};
