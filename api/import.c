@@ -696,9 +696,7 @@ static void list_imports(req_t *r)
     if (http_authorize_role(r, AZ_IMPORT) != 0)
         return;
     page_t pg;
-    if (http_page_params(r, &pg) != 0)
-        return;
-    db_conn_t *c = http_db(r);
+    db_conn_t *c = http_page_db(r, &pg);
     if (!c)
         return;
     PGresult *res = db_import_job_list(c, r->principal.org_id, pg.after_ts[0] ? pg.after_ts : NULL,

@@ -573,6 +573,18 @@ static void add_live(req_t *r, ctx_t *x, cJSON *s, int64_t now)
     free(json);
 }
 
+/* The daily or weekly view over the local days between bounds b[0..nb], with what is open
+ * now (live), as JSON. */
+static void answer_days(req_t *r, ctx_t *x, const char *kind, const int64_t *b, int nb, int64_t now)
+{
+    cJSON *s = build(r, x, kind, b, nb, now);
+    if (!s)
+        return;
+    add_live(r, x, s, now);
+    answer(r, s, FMT_JSON, NULL, NULL);
+    cJSON_Delete(s);
+}
+
 static void daily_h(req_t *r)
 {
     ctx_t x;
@@ -581,12 +593,7 @@ static void daily_h(req_t *r)
         return;
     int64_t b[2] = {core_report_local_midnight(x.tz, day),
                     core_report_local_midnight(x.tz, day + 1)};
-    cJSON *s = build(r, &x, "daily", b, 1, now);
-    if (!s)
-        return;
-    add_live(r, &x, s, now);
-    answer(r, s, FMT_JSON, NULL, NULL);
-    cJSON_Delete(s);
+    answer_days(r, &x, "daily", b, 1, now);
 }
 
 static void weekly_h(req_t *r)
@@ -601,12 +608,7 @@ static void weekly_h(req_t *r)
     int64_t b[8];
     for (int i = 0; i <= 7; i++)
         b[i] = core_report_local_midnight(x.tz, day + i);
-    cJSON *s = build(r, &x, "weekly", b, 7, now);
-    if (!s)
-        return;
-    add_live(r, &x, s, now);
-    answer(r, s, FMT_JSON, NULL, NULL);
-    cJSON_Delete(s);
+    answer_days(r, &x, "weekly", b, 7, now);
 }
 
 static void check_h(req_t *r)

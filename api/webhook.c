@@ -223,9 +223,7 @@ static void list_h(req_t *r)
     if (http_authorize_role(r, AZ_WEBHOOK_ADMIN) != 0)
         return;
     page_t pg;
-    if (http_page_params(r, &pg) != 0)
-        return;
-    db_conn_t *c = http_db(r);
+    db_conn_t *c = http_page_db(r, &pg);
     if (!c)
         return;
     PGresult *x = db_webhook_list(c, r->principal.org_id, pg.after_ts[0] ? pg.after_ts : NULL,
@@ -353,9 +351,7 @@ static void deliveries_h(req_t *r)
         st = state;
     }
     page_t pg;
-    if (http_page_params(r, &pg) != 0)
-        return;
-    db_conn_t *c = http_db(r);
+    db_conn_t *c = http_page_db(r, &pg);
     if (!c || webhook_visible(r, c, id) != 0)
         return;
     PGresult *x =
