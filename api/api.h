@@ -11,6 +11,7 @@ void api_comment_register(void);
 void api_attachment_register(void);
 void api_work_order_register(void);
 void api_sla_register(void);
+void api_custody_register(void);
 
 /* Calls every api_<resource>_register() (api/registry.c). */
 void api_register_all(void);

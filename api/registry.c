@@ -14,6 +14,7 @@ void api_register_all(void)
     api_attachment_register();
     api_work_order_register();
     api_sla_register();
+    api_custody_register();
 }
 
 void api_background_start(void)

@@ -65,6 +65,12 @@ static const struct {
     [AZ_ESCALATE] = {"request.escalate", STAFF_DESK, SC_PROJECT},
     [AZ_OPS] = {"ops", R(ROLE_ADMIN), SC_ORG},
     [AZ_NOTIFICATION_READ] = {"notification.read", ALL_STAFF, SC_ORG},
+    /* RULES §3.4.15: keepers, desk management, engineering and security write; auditors
+     * (and administrators) read everything and write nothing; residents see none of it. */
+    [AZ_CUSTODY_READ] = {"custody.read", ALL_STAFF, SC_PROJECT},
+    [AZ_CUSTODY_WRITE] = {"custody.write",
+                          STAFF_DESK | R(ROLE_TECHNICIAN) | R(ROLE_SECURITY) | R(ROLE_CLERK),
+                          SC_PROJECT},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

@@ -35,6 +35,8 @@ typedef enum {
     AZ_ESCALATE,
     AZ_OPS, /* operator triggers such as a sweep */
     AZ_NOTIFICATION_READ,
+    AZ_CUSTODY_READ,  /* custody registers and ledgers (keys, ...) */
+    AZ_CUSTODY_WRITE, /* append a ledger entry; core/custody.c then judges the entry */
     AZ__COUNT
 } az_action_t;
 
