@@ -912,6 +912,30 @@ static void key_create_h(req_t *r)
     az_target_t t = {r->principal.org_id, project, NULL, NULL, NULL};
     if (http_authorize(r, AZ_CUSTODY_WRITE, &t) != 0)
         return;
+    /* The rules judge the registration before anything is written (role, count, time);
+     * they judge it again on the stored item below. */
+    {
+        custody_key_ledger_t fresh, n;
+        custody_key_effect_t fx;
+        memset(&fresh, 0, sizeof fresh);
+        fresh.fresh = 1;
+        fresh.kind = (key_kind_t)k;
+        fresh.key_count = count;
+        fresh.pending_action = -1;
+        custody_key_entry_t e;
+        memset(&e, 0, sizeof e);
+        e.action = KA_REGISTER;
+        e.actor.user_id = r->principal.user_id;
+        e.actor.role = r->principal.role;
+        e.actor.dept_kind = -1;
+        e.count = count;
+        e.occurred_at = occurred ? occurred : (int64_t)time(NULL);
+        custody_verdict_t v = core_custody_key_check(&fresh, &e, (int64_t)time(NULL), &n, &fx);
+        if (v.status) {
+            problem_verdict(r, v);
+            return;
+        }
+    }
     db_conn_t *c = http_db(r);
     if (!c)
         return;

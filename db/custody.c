@@ -56,7 +56,7 @@ static const db_stmt_t canonical = {
     14};
 static const db_stmt_t entry_insert = {
     "custody_entry_insert",
-    "INSERT INTO custody_entries e (org_id, project_id, item_id, seq, action, actor_id, "
+    "INSERT INTO custody_entries AS e (org_id, project_id, item_id, seq, action, actor_id, "
     "actor_role, counterparty, purpose, occurred_at, recorded_at, approvals, witnesses, "
     "attachments, corrects, details, prev_hash, hash) VALUES ($1, $15, $2, $3::int, $4, $5, $6, "
     "$7::jsonb, $8, to_timestamp($9::bigint), $16::timestamptz, $10::jsonb, $11::jsonb, "
