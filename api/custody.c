@@ -21,12 +21,12 @@
 #include <string.h>
 #include <time.h>
 
-#define AREA          "keys"
-#define GENESIS       "0000000000000000000000000000000000000000000000000000000000000000"
-#define MAX_TEXT      4000
-#define MAX_ATTACH    10
-#define MAX_ATTEMPTS  20
-#define VERIFY_BATCH  5000
+#define AREA         "keys"
+#define GENESIS      "0000000000000000000000000000000000000000000000000000000000000000"
+#define MAX_TEXT     4000
+#define MAX_ATTACH   10
+#define MAX_ATTEMPTS 20
+#define VERIFY_BATCH 5000
 
 /* ---- the hash chain ------------------------------------------------------------------ */
 
@@ -179,8 +179,8 @@ static int load_person(req_t *r, db_conn_t *c, const char *user, custody_person_
     int role = core_role_from_string(PQgetvalue(res, 0, 0));
     p->user_id = user;
     p->role = role < 0 ? ROLE_RESIDENT : (role_t)role;
-    p->dept_kind = PQgetvalue(res, 0, 1)[0] ? core_dept_kind_from_string(PQgetvalue(res, 0, 1))
-                                            : -1;
+    p->dept_kind =
+        PQgetvalue(res, 0, 1)[0] ? core_dept_kind_from_string(PQgetvalue(res, 0, 1)) : -1;
     p->active = PQgetvalue(res, 0, 2)[0] == 't';
     *keep = res;
     return 0;
@@ -188,11 +188,23 @@ static int load_person(req_t *r, db_conn_t *c, const char *user, custody_person_
 
 /* ---- the entry body ------------------------------------------------------------------- */
 
-static const char *const entry_fields[] = {
-    "action",      "counterparty", "purpose",        "occurred_at",          "count",
-    "power_off",   "windows_closed", "unit_locked",  "seal_number",          "episode",
-    "customer_unreachable", "contact_attempts", "stamped", "attachments",   "corrects",
-    "due_back",    NULL};
+static const char *const entry_fields[] = {"action",
+                                           "counterparty",
+                                           "purpose",
+                                           "occurred_at",
+                                           "count",
+                                           "power_off",
+                                           "windows_closed",
+                                           "unit_locked",
+                                           "seal_number",
+                                           "episode",
+                                           "customer_unreachable",
+                                           "contact_attempts",
+                                           "stamped",
+                                           "attachments",
+                                           "corrects",
+                                           "due_back",
+                                           NULL};
 
 static int known(const char *const *list, const char *name)
 {
@@ -260,9 +272,8 @@ static int parse_counterparty(req_t *r, db_conn_t *c, const char *project, const
                      "'counterparty' must be an object with 'kind'");
         return -1;
     }
-    static const char *const fields[] = {"kind",    "user_id", "resident_id", "name",
-                                         "company", "phone",   "id_type",     "id_number",
-                                         NULL};
+    static const char *const fields[] = {"kind",  "user_id", "resident_id", "name", "company",
+                                         "phone", "id_type", "id_number",   NULL};
     const cJSON *m;
     cJSON_ArrayForEach(m, v)
     {
@@ -434,8 +445,8 @@ static int parse_attempts(req_t *r, const cJSON *v, int *n, cJSON *details)
     {
         const char *method, *result;
         int64_t at;
-        if (!cJSON_IsObject(a) || opt_time(r, a, "at", &at) || opt_str(r, a, "method", 40, &method) ||
-            opt_str(r, a, "result", 500, &result)) {
+        if (!cJSON_IsObject(a) || opt_time(r, a, "at", &at) ||
+            opt_str(r, a, "method", 40, &method) || opt_str(r, a, "result", 500, &result)) {
             if (!cJSON_IsObject(a))
                 http_invalid(r, a, NULL, "invalid_field", "invalid_type",
                              "each contact attempt is {at, method, result}");
@@ -465,8 +476,8 @@ static int opt_count(req_t *r, const cJSON *o, const char *name, int *out)
     *out = -1;
     if (!v)
         return 0;
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble ||
-        v->valueint < 0 || v->valueint > 1000) {
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valueint < 0 ||
+        v->valueint > 1000) {
         http_invalid(r, o, name, "invalid_field", "out_of_range",
                      "'%s' must be a whole number from 0 to 1000", name);
         return -1;
@@ -694,13 +705,13 @@ static void append_and_answer(req_t *r, db_conn_t *c, const char *item_id, loade
 }
 
 /* Parses the common entry fields of a posted body into *in.  -1 (sent) on bad input. */
-static int parse_entry(req_t *r, db_conn_t *c, const char *project, const cJSON *b,
-                       append_in_t *in, PGresult **keep, custody_person_t *actor)
+static int parse_entry(req_t *r, db_conn_t *c, const char *project, const cJSON *b, append_in_t *in,
+                       PGresult **keep, custody_person_t *actor)
 {
     custody_key_entry_t *e = &in->e;
     e->actor = *actor;
-    if (opt_str(r, b, "purpose", MAX_TEXT, &e->purpose) ||
-        opt_count(r, b, "count", &e->count) || opt_bool(r, b, "power_off", &e->power_off) ||
+    if (opt_str(r, b, "purpose", MAX_TEXT, &e->purpose) || opt_count(r, b, "count", &e->count) ||
+        opt_bool(r, b, "power_off", &e->power_off) ||
         opt_bool(r, b, "windows_closed", &e->windows_closed) ||
         opt_bool(r, b, "unit_locked", &e->unit_locked) ||
         opt_str(r, b, "seal_number", 100, &e->seal_number) ||
@@ -856,8 +867,8 @@ fail:
 }
 
 static const char *const create_fields[] = {
-    "project_id", "kind", "tag", "description", "unit_id", "location", "keeper_department_id",
-    "key_count", "occurred_at", "purpose", NULL};
+    "project_id",           "kind",      "tag",         "description", "unit_id", "location",
+    "keeper_department_id", "key_count", "occurred_at", "purpose",     NULL};
 
 static void key_create_h(req_t *r)
 {
@@ -889,7 +900,7 @@ static void key_create_h(req_t *r)
         http_invalid(r, NULL, missing, "missing_field", "required", "'%s' is required", missing);
         return;
     }
-    const char *bad = !http_is_uuid(project)      ? "project_id"
+    const char *bad = !http_is_uuid(project)        ? "project_id"
                       : unit && !http_is_uuid(unit) ? "unit_id"
                       : dept && !http_is_uuid(dept) ? "keeper_department_id"
                                                     : NULL;

@@ -15,18 +15,34 @@ static const char *const kind_names[KEY_KIND__COUNT] = {
     "management_area", "unit_entrusted", "unit_vacant", "unit_office",
     "machine_room",    "show_flat",      "other"};
 static const char *const state_names[KEY_ST__COUNT] = {
-    "in_cabinet", "at_control_room", "with_shift", "on_loan",           "sealed",
-    "unsealed",   "lost",            "damaged",    "returned_to_owner", "retired"};
-static const char *const action_names[KA__COUNT] = {
-    "register",        "shift_take",     "shift_return",       "handover_confirm",
-    "loan_approve",    "loan",           "return",             "seal",
-    "unseal_request",  "unseal_approve", "witness",            "unseal_open",
-    "attach_application", "reseal",      "sign_off",           "report_lost",
-    "report_damaged",  "daily_check",    "resolve_discrepancy", "hand_to_owner",
-    "retire",          "correction",     "note",               "discrepancy"};
+    "in_cabinet", "at_control_room", "with_shift",        "on_loan", "sealed", "unsealed",
+    "lost",       "damaged",         "returned_to_owner", "retired"};
+static const char *const action_names[KA__COUNT] = {"register",
+                                                    "shift_take",
+                                                    "shift_return",
+                                                    "handover_confirm",
+                                                    "loan_approve",
+                                                    "loan",
+                                                    "return",
+                                                    "seal",
+                                                    "unseal_request",
+                                                    "unseal_approve",
+                                                    "witness",
+                                                    "unseal_open",
+                                                    "attach_application",
+                                                    "reseal",
+                                                    "sign_off",
+                                                    "report_lost",
+                                                    "report_damaged",
+                                                    "daily_check",
+                                                    "resolve_discrepancy",
+                                                    "hand_to_owner",
+                                                    "retire",
+                                                    "correction",
+                                                    "note",
+                                                    "discrepancy"};
 static const char *const ep_kind_names[] = {"none", "emergency", "owner"};
-static const char *const ep_stage_names[] = {"none", "requested", "approved", "opened",
-                                             "resealed"};
+static const char *const ep_stage_names[] = {"none", "requested", "approved", "opened", "resealed"};
 
 #define NAME(tab, n, v) ((unsigned)(v) < (unsigned)(n) ? (tab)[v] : NULL)
 #define COUNT(tab)      ((int)(sizeof(tab) / sizeof((tab)[0])))
@@ -204,8 +220,8 @@ static custody_verdict_t check_loan(const custody_key_ledger_t *cur, const custo
         return V(422, "due_back_required", "give the time the keys are due back ('due_back')");
     if (e->due_back <= e->occurred_at)
         return V(422, "due_back_before_loan", "'due_back' must lie after the loan");
-    int needs_approval = contractor || (cur->kind == KEY_KIND_MACHINE_ROOM &&
-                                        !ladder_at_least(e->actor.role, 1));
+    int needs_approval =
+        contractor || (cur->kind == KEY_KIND_MACHINE_ROOM && !ladder_at_least(e->actor.role, 1));
     if (needs_approval) {
         if (blank(cur->approval_by) || !same(cur->approval_for, e->actor.user_id))
             return V(409, "approval_required",
@@ -224,9 +240,8 @@ static custody_verdict_t check_loan(const custody_key_ledger_t *cur, const custo
     return OK;
 }
 
-static custody_verdict_t check_return(const custody_key_ledger_t *cur,
-                                      const custody_key_entry_t *e, custody_key_ledger_t *next,
-                                      custody_key_effect_t *fx)
+static custody_verdict_t check_return(const custody_key_ledger_t *cur, const custody_key_entry_t *e,
+                                      custody_key_ledger_t *next, custody_key_effect_t *fx)
 {
     if (cur->state != KEY_ST_ON_LOAN)
         return V(409, "not_on_loan", "the key set is not on loan");
@@ -252,8 +267,7 @@ static custody_verdict_t check_shift(const custody_key_ledger_t *cur, const cust
     if (cur->kind != KEY_KIND_MANAGEMENT_AREA)
         return V(409, "wrong_kind", "only management-area keys are taken from the control room");
     if (!is_desk(e->actor.role))
-        return V(403, "forbidden_role",
-                 "the desk's staff take and return the control room's keys");
+        return V(403, "forbidden_role", "the desk's staff take and return the control room's keys");
     if (cur->pending_action >= 0)
         return V(409, "handover_pending",
                  "a hand-over is waiting for the other party's confirmation");
@@ -386,8 +400,8 @@ static custody_verdict_t check_witness(const custody_key_ledger_t *cur,
 }
 
 static custody_verdict_t check_unseal_open(const custody_key_ledger_t *cur,
-                                           const custody_key_entry_t *e,
-                                           custody_key_ledger_t *next, custody_key_effect_t *fx)
+                                           const custody_key_entry_t *e, custody_key_ledger_t *next,
+                                           custody_key_effect_t *fx)
 {
     if (cur->state != KEY_ST_SEALED)
         return V(409, "not_sealed", "the key set is not sealed");
@@ -420,9 +434,8 @@ static custody_verdict_t check_unseal_open(const custody_key_ledger_t *cur,
     return OK;
 }
 
-static custody_verdict_t check_reseal(const custody_key_ledger_t *cur,
-                                      const custody_key_entry_t *e, custody_key_ledger_t *next,
-                                      custody_key_effect_t *fx)
+static custody_verdict_t check_reseal(const custody_key_ledger_t *cur, const custody_key_entry_t *e,
+                                      custody_key_ledger_t *next, custody_key_effect_t *fx)
 {
     if (cur->state != KEY_ST_UNSEALED || cur->ep_stage != EPS_OPENED)
         return V(409, "not_unsealed", "only an opened set is resealed");

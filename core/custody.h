@@ -84,7 +84,13 @@ typedef enum {
 } key_action_t;
 
 typedef enum { EP_NONE, EP_EMERGENCY, EP_OWNER } key_episode_kind_t;
-typedef enum { EPS_NONE, EPS_REQUESTED, EPS_APPROVED, EPS_OPENED, EPS_RESEALED } key_episode_stage_t;
+typedef enum {
+    EPS_NONE,
+    EPS_REQUESTED,
+    EPS_APPROVED,
+    EPS_OPENED,
+    EPS_RESEALED
+} key_episode_stage_t;
 
 typedef enum { CP_NONE, CP_USER, CP_RESIDENT, CP_OUTSIDER } custody_party_kind_t;
 

@@ -6,22 +6,22 @@
 #include <string.h>
 
 #define ITEM_JSON                                                                                  \
-    "json_build_object('id', i.id, 'project_id', i.project_id, 'area', i.area, 'kind', i.kind, "  \
-    "'tag', i.tag, 'description', i.description, 'unit_id', i.unit_id, 'location', i.location, " \
-    "'keeper_department_id', i.keeper_department_id, 'key_count', i.key_count, 'seal_number', "   \
-    "i.seal_number, 'state', i.state, 'holder_id', i.holder_id, 'due_back', "                     \
-    "rfc3339(i.due_back), 'overdue', coalesce(i.state = 'on_loan' AND i.due_back < now(), "       \
-    "false), 'open_discrepancy', i.open_discrepancy, 'episode', i.ext->'episode', "               \
-    "'pending_handover', i.ext->'pending', 'loan_approval', i.ext->'approval', 'last_seq', "      \
-    "i.last_seq, 'head_hash', i.head_hash, 'version', i.version, 'created_at', "                  \
+    "json_build_object('id', i.id, 'project_id', i.project_id, 'area', i.area, 'kind', i.kind, "   \
+    "'tag', i.tag, 'description', i.description, 'unit_id', i.unit_id, 'location', i.location, "   \
+    "'keeper_department_id', i.keeper_department_id, 'key_count', i.key_count, 'seal_number', "    \
+    "i.seal_number, 'state', i.state, 'holder_id', i.holder_id, 'due_back', "                      \
+    "rfc3339(i.due_back), 'overdue', coalesce(i.state = 'on_loan' AND i.due_back < now(), "        \
+    "false), 'open_discrepancy', i.open_discrepancy, 'episode', i.ext->'episode', "                \
+    "'pending_handover', i.ext->'pending', 'loan_approval', i.ext->'approval', 'last_seq', "       \
+    "i.last_seq, 'head_hash', i.head_hash, 'version', i.version, 'created_at', "                   \
     "rfc3339(i.created_at), 'updated_at', rfc3339(i.updated_at))"
 
 #define ENTRY_JSON                                                                                 \
-    "json_build_object('id', e.id, 'item_id', e.item_id, 'seq', e.seq, 'action', e.action, "      \
-    "'actor_id', e.actor_id, 'actor_role', e.actor_role, 'counterparty', e.counterparty, "        \
-    "'purpose', e.purpose, 'occurred_at', rfc3339(e.occurred_at), 'recorded_at', "                \
-    "rfc3339(e.recorded_at), 'approvals', e.approvals, 'witnesses', e.witnesses, "                \
-    "'attachments', e.attachments, 'corrects', e.corrects, 'details', e.details, 'prev_hash', "   \
+    "json_build_object('id', e.id, 'item_id', e.item_id, 'seq', e.seq, 'action', e.action, "       \
+    "'actor_id', e.actor_id, 'actor_role', e.actor_role, 'counterparty', e.counterparty, "         \
+    "'purpose', e.purpose, 'occurred_at', rfc3339(e.occurred_at), 'recorded_at', "                 \
+    "rfc3339(e.recorded_at), 'approvals', e.approvals, 'witnesses', e.witnesses, "                 \
+    "'attachments', e.attachments, 'corrects', e.corrects, 'details', e.details, 'prev_hash', "    \
     "e.prev_hash, 'hash', e.hash)"
 
 static const db_stmt_t item_create = {
@@ -46,8 +46,7 @@ static const db_stmt_t resident_in = {
     "custody_resident_in",
     "SELECT count(*) FROM residents WHERE org_id = $1 AND project_id = $2 AND id = $3", 3};
 static const db_stmt_t entry_of = {
-    "custody_entry_of", "SELECT count(*) FROM custody_entries WHERE item_id = $1 AND id = $2",
-    2};
+    "custody_entry_of", "SELECT count(*) FROM custody_entries WHERE item_id = $1 AND id = $2", 2};
 static const db_stmt_t canonical = {
     "custody_canonical",
     "WITH t AS (SELECT clock_timestamp() AS rec) SELECT rfc3339(t.rec), custody_canonical($1, "
@@ -87,11 +86,11 @@ static const db_stmt_t item_list = {
     "($6::text IS NULL OR i.kind = $6) AND ($7::timestamptz IS NULL OR (i.created_at, i.id) > "
     "($7::timestamptz, $8::uuid)) ORDER BY i.created_at, i.id LIMIT $9::int",
     9};
-static const db_stmt_t entries = {
-    "custody_entries",
-    "SELECT coalesce(json_agg(" ENTRY_JSON " ORDER BY e.seq), '[]')::text FROM custody_entries "
-    "e WHERE e.org_id = $1 AND e.item_id = $2",
-    2};
+static const db_stmt_t entries = {"custody_entries",
+                                  "SELECT coalesce(json_agg(" ENTRY_JSON
+                                  " ORDER BY e.seq), '[]')::text FROM custody_entries "
+                                  "e WHERE e.org_id = $1 AND e.item_id = $2",
+                                  2};
 static const db_stmt_t verify_batch = {
     "custody_verify_batch",
     "SELECT e.seq, e.id, e.prev_hash, e.hash, custody_canonical(e.org_id, e.item_id, e.seq, "
@@ -115,8 +114,8 @@ PGresult *db_custody_item_create(db_conn_t *c, const char *org, const char *proj
                                  const char *keeper_dept, const char *key_count,
                                  const char *created_by)
 {
-    const char *v[] = {org,      project,     area,      kind,      tag,       description,
-                       unit,     location,    keeper_dept, key_count, created_by};
+    const char *v[] = {org,  project,  area,        kind,      tag,       description,
+                       unit, location, keeper_dept, key_count, created_by};
     return db_exec(c, &item_create, v);
 }
 
@@ -156,9 +155,9 @@ PGresult *db_custody_canonical(db_conn_t *c, const db_custody_entry_t *e)
 {
     char seq[16];
     snprintf(seq, sizeof seq, "%d", e->seq);
-    const char *v[] = {e->org,         e->item,      seq,          e->action,   e->actor,
-                       e->actor_role,  e->counterparty, e->purpose, e->occurred_at,
-                       e->approvals,   e->witnesses, e->attachments, e->corrects, e->details};
+    const char *v[] = {e->org,        e->item,         seq,         e->action,      e->actor,
+                       e->actor_role, e->counterparty, e->purpose,  e->occurred_at, e->approvals,
+                       e->witnesses,  e->attachments,  e->corrects, e->details};
     return db_exec(c, &canonical, v);
 }
 
@@ -167,10 +166,10 @@ PGresult *db_custody_entry_insert(db_conn_t *c, const db_custody_entry_t *e,
 {
     char seq[16];
     snprintf(seq, sizeof seq, "%d", e->seq);
-    const char *v[] = {e->org,        e->item,         seq,          e->action,    e->actor,
-                       e->actor_role, e->counterparty, e->purpose,   e->occurred_at,
-                       e->approvals,  e->witnesses,    e->attachments, e->corrects, e->details,
-                       e->project,    recorded_at,     prev_hash,    hash};
+    const char *v[] = {e->org,        e->item,         seq,         e->action,      e->actor,
+                       e->actor_role, e->counterparty, e->purpose,  e->occurred_at, e->approvals,
+                       e->witnesses,  e->attachments,  e->corrects, e->details,     e->project,
+                       recorded_at,   prev_hash,       hash};
     return db_exec(c, &entry_insert, v);
 }
 
@@ -181,8 +180,16 @@ int db_custody_item_store(db_conn_t *c, const char *org, const char *id, const c
 {
     char seq[16];
     snprintf(seq, sizeof seq, "%d", last_seq);
-    const char *v[] = {org,  id,  state, seal_number ? seal_number : "", holder, due_back,
-                       open_discrepancy ? "true" : "false", ext, seq, last_occurred_epoch,
+    const char *v[] = {org,
+                       id,
+                       state,
+                       seal_number ? seal_number : "",
+                       holder,
+                       due_back,
+                       open_discrepancy ? "true" : "false",
+                       ext,
+                       seq,
+                       last_occurred_epoch,
                        head_hash};
     PGresult *r = db_exec(c, &item_store, v);
     int rc = db_ok(r) && atoi(PQcmdTuples(r)) == 1 ? 0 : -1;
@@ -190,8 +197,8 @@ int db_custody_item_store(db_conn_t *c, const char *org, const char *id, const c
     return rc;
 }
 
-int db_custody_notify_managers(db_conn_t *c, const char *org, const char *project,
-                               const char *kind, const char *payload)
+int db_custody_notify_managers(db_conn_t *c, const char *org, const char *project, const char *kind,
+                               const char *payload)
 {
     const char *v[] = {org, project, kind, payload};
     PGresult *r = db_exec(c, &notify_managers, v);
@@ -232,8 +239,8 @@ PGresult *db_custody_verify_batch(db_conn_t *c, const char *item, int after_seq,
     return db_exec(c, &verify_batch, v);
 }
 
-char *db_custody_key_list(db_conn_t *c, const char *org, const char *projects,
-                          const char *project, const char *which)
+char *db_custody_key_list(db_conn_t *c, const char *org, const char *projects, const char *project,
+                          const char *which)
 {
     const char *v[] = {org, projects, project, which};
     return db_exec_text(c, &key_list, v);

@@ -32,16 +32,15 @@ int db_custody_entry_of(db_conn_t *c, const char *item, const char *entry);
 PGresult *db_custody_canonical(db_conn_t *c, const db_custody_entry_t *e);
 /* Inserts the entry with its recorded_at and hashes; returns (id, json) or error. */
 PGresult *db_custody_entry_insert(db_conn_t *c, const db_custody_entry_t *e,
-                                  const char *recorded_at, const char *prev_hash,
-                                  const char *hash);
+                                  const char *recorded_at, const char *prev_hash, const char *hash);
 /* Stores the item's ledger-derived state.  0 / -1. */
 int db_custody_item_store(db_conn_t *c, const char *org, const char *id, const char *state,
                           const char *seal_number, const char *holder, const char *due_back,
                           int open_discrepancy, const char *ext, int last_seq,
                           const char *last_occurred_epoch, const char *head_hash);
 /* Notifies the project's active customer-service managers.  0 / -1. */
-int db_custody_notify_managers(db_conn_t *c, const char *org, const char *project,
-                               const char *kind, const char *payload);
+int db_custody_notify_managers(db_conn_t *c, const char *org, const char *project, const char *kind,
+                               const char *payload);
 /* One item as JSON text (malloc'd) or NULL. */
 char *db_custody_item_json(db_conn_t *c, const char *org, const char *area, const char *id);
 /* Item list page: (json, created_at, id); projects NULL = all. */
@@ -55,7 +54,7 @@ char *db_custody_entries_json(db_conn_t *c, const char *org, const char *item);
 PGresult *db_custody_verify_batch(db_conn_t *c, const char *item, int after_seq, int limit);
 /* Daily lists as JSON array text (malloc'd) or NULL: which = "on_loan", "sealed",
  * "discrepancies". */
-char *db_custody_key_list(db_conn_t *c, const char *org, const char *projects,
-                          const char *project, const char *which);
+char *db_custody_key_list(db_conn_t *c, const char *org, const char *projects, const char *project,
+                          const char *which);
 
 #endif

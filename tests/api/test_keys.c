@@ -112,8 +112,7 @@ static th_resp_t *get(const char *who, const char *fmt, const char *id)
 static long notifications(const char *kind)
 {
     const char *v[] = {u_manager, kind};
-    return th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1 AND kind = $2", v,
-                       2);
+    return th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1 AND kind = $2", v, 2);
 }
 
 static int list_has(const th_resp_t *r, const char *id)
@@ -177,8 +176,9 @@ static void test_control_room_handover(void **state)
     th_free(r);
     refused("agent", id, "{\"action\":\"resolve_discrepancy\",\"purpose\":\"found\"}", 403,
             "forbidden_role");
-    ok("manager", id, "{\"action\":\"resolve_discrepancy\",\"purpose\":\"third key was in the "
-                      "drawer\"}",
+    ok("manager", id,
+       "{\"action\":\"resolve_discrepancy\",\"purpose\":\"third key was in the "
+       "drawer\"}",
        NULL);
     r = th_req("GET", "/v1/keys/discrepancies", th_token("supervisor"), NULL, NULL);
     assert_false(list_has(r, id));
@@ -195,8 +195,9 @@ static void test_control_room_handover(void **state)
     assert_true(th_jnull(r->json, "discrepancy"));
     th_free(r);
     /* management keys are not lent */
-    refused("agent", id, "{\"action\":\"loan\",\"purpose\":\"x\",\"due_back\":\"2099-01-01T00:00:00Z\"}",
-            409, "wrong_kind");
+    refused("agent", id,
+            "{\"action\":\"loan\",\"purpose\":\"x\",\"due_back\":\"2099-01-01T00:00:00Z\"}", 409,
+            "wrong_kind");
 }
 
 static void test_loan_return_daily_check(void **state)
@@ -207,8 +208,7 @@ static void test_loan_return_daily_check(void **state)
     iso(-2 * 3600, t1);
     iso(-3600, t2);
     /* validation */
-    refused("agent", id, "{\"action\":\"loan\",\"purpose\":\"viewing\"}", 422,
-            "due_back_required");
+    refused("agent", id, "{\"action\":\"loan\",\"purpose\":\"viewing\"}", 422, "due_back_required");
     snprintf(body, sizeof body, "{\"action\":\"loan\",\"due_back\":\"%s\",\"occurred_at\":\"%s\"}",
              t2, t1);
     refused("agent", id, body, 422, "purpose_required");
@@ -220,10 +220,12 @@ static void test_loan_return_daily_check(void **state)
     refused("agent", id, "{\"action\":\"loan\",\"colour\":\"red\"}", 422, "unknown_field");
     refused("agent", id, "{\"action\":\"borrow\"}", 422, "invalid_field");
     refused("agent", id, "{\"action\":\"discrepancy\"}", 422, "invalid_field");
-    refused("agent", id, "{\"action\":\"note\",\"purpose\":\"x\",\"occurred_at\":\"2099-01-01T00:00:00Z\"}",
-            422, "occurred_in_future");
-    refused("agent", id, "{\"action\":\"note\",\"purpose\":\"x\",\"occurred_at\":\"2001-01-01T00:00:00Z\"}",
-            422, "occurred_before_previous_event");
+    refused("agent", id,
+            "{\"action\":\"note\",\"purpose\":\"x\",\"occurred_at\":\"2099-01-01T00:00:00Z\"}", 422,
+            "occurred_in_future");
+    refused("agent", id,
+            "{\"action\":\"note\",\"purpose\":\"x\",\"occurred_at\":\"2001-01-01T00:00:00Z\"}", 422,
+            "occurred_before_previous_event");
     /* a loan entered later from the paper register, already overdue */
     snprintf(body, sizeof body,
              "{\"action\":\"loan\",\"purpose\":\"看房 viewing\",\"due_back\":\"%s\","
@@ -250,8 +252,9 @@ static void test_loan_return_daily_check(void **state)
             "{\"action\":\"return\",\"count\":3,\"power_off\":true,\"windows_closed\":true,"
             "\"unit_locked\":true}",
             403, "not_borrower");
-    refused("agent", id, "{\"action\":\"return\",\"count\":3,\"power_off\":true,\"unit_locked\":true}",
-            422, "return_checklist_incomplete");
+    refused("agent", id,
+            "{\"action\":\"return\",\"count\":3,\"power_off\":true,\"unit_locked\":true}", 422,
+            "return_checklist_incomplete");
     refused("agent", id,
             "{\"action\":\"return\",\"count\":3,\"power_off\":true,\"windows_closed\":false,"
             "\"unit_locked\":true}",
@@ -266,8 +269,9 @@ static void test_loan_return_daily_check(void **state)
     th_free(r);
     /* loss notifies the manager */
     long before = notifications("custody_key_lost");
-    ok("agent", id, "{\"action\":\"report_lost\",\"purpose\":\"set not in the cabinet at the "
-                    "evening count\"}",
+    ok("agent", id,
+       "{\"action\":\"report_lost\",\"purpose\":\"set not in the cabinet at the "
+       "evening count\"}",
        "lost");
     assert_int_equal(notifications("custody_key_lost"), before + 1);
 }
@@ -286,9 +290,10 @@ static void test_contractor_loan(void **state)
     refused("agent", id, body, 403, "contractor_loan_by_engineering");
     refused("technician", id, body, 409, "approval_required");
     char ap[256];
-    snprintf(ap, sizeof ap,
-             "{\"action\":\"loan_approve\",\"counterparty\":{\"kind\":\"user\",\"user_id\":\"%s\"}}",
-             u_technician);
+    snprintf(
+        ap, sizeof ap,
+        "{\"action\":\"loan_approve\",\"counterparty\":{\"kind\":\"user\",\"user_id\":\"%s\"}}",
+        u_technician);
     refused("agent", id, ap, 403, "approver_not_supervisor");
     ok("supervisor", id, ap, "in_cabinet");
     th_resp_t *r = post("technician", id, body);
@@ -318,8 +323,9 @@ static void test_sealed_emergency_opening(void **state)
              "\"单元钥匙交接单.pdf\",\"content_type\":\"application/pdf\",\"size_bytes\":1024}]}",
              resident);
     ok("agent", id, body, "sealed");
-    refused("agent", id, "{\"action\":\"loan\",\"purpose\":\"x\",\"due_back\":\"2099-01-01T00:00:00Z\"}",
-            409, "key_sealed");
+    refused("agent", id,
+            "{\"action\":\"loan\",\"purpose\":\"x\",\"due_back\":\"2099-01-01T00:00:00Z\"}", 409,
+            "key_sealed");
     refused("agent", id, "{\"action\":\"unseal_open\"}", 409, "unseal_not_approved");
     const char *req = "{\"action\":\"unseal_request\",\"episode\":\"emergency\",\"purpose\":"
                       "\"water leaking from 1-101 into 1-001\",\"customer_unreachable\":true,"
@@ -400,8 +406,9 @@ static void test_owner_requested_opening(void **state)
     ok("agent", id, "{\"action\":\"unseal_open\"}", "unsealed");
     ok("agent", id, "{\"action\":\"reseal\",\"seal_number\":\"S-0101\",\"count\":3}", "sealed");
     refused("manager", id, "{\"action\":\"sign_off\"}", 409, "awaiting_owner_stamp");
-    refused("agent", id, "{\"action\":\"attach_application\",\"attachments\":[{\"name\":\"a.jpg\"}]}",
-            422, "stamped_application_required");
+    refused("agent", id,
+            "{\"action\":\"attach_application\",\"attachments\":[{\"name\":\"a.jpg\"}]}", 422,
+            "stamped_application_required");
     ok("agent", id,
        "{\"action\":\"attach_application\",\"stamped\":true,\"attachments\":[{\"name\":"
        "\"application-stamped.jpg\",\"sha256\":\"ab12\"}]}",
@@ -604,8 +611,7 @@ static void test_tamper_detected(void **state)
     ok("agent", id2, "{\"action\":\"note\",\"purpose\":\"kept\"}", NULL);
     ok("agent", id2, "{\"action\":\"note\",\"purpose\":\"to be removed\"}", NULL);
     assert_true(sql_ok("SET session_replication_role = replica"));
-    snprintf(sql, sizeof sql, "DELETE FROM custody_entries WHERE item_id = '%s' AND seq = 3",
-             id2);
+    snprintf(sql, sizeof sql, "DELETE FROM custody_entries WHERE item_id = '%s' AND seq = 3", id2);
     assert_true(sql_ok(sql));
     assert_true(sql_ok("RESET session_replication_role"));
     r = get("manager", "/v1/keys/%s/verify", id2);
@@ -620,8 +626,7 @@ static void test_tamper_detected(void **state)
     ok("agent", id3, "{\"action\":\"note\",\"purpose\":\"a\"}", NULL);
     ok("agent", id3, "{\"action\":\"note\",\"purpose\":\"b\"}", NULL);
     assert_true(sql_ok("SET session_replication_role = replica"));
-    snprintf(sql, sizeof sql, "DELETE FROM custody_entries WHERE item_id = '%s' AND seq = 2",
-             id3);
+    snprintf(sql, sizeof sql, "DELETE FROM custody_entries WHERE item_id = '%s' AND seq = 2", id3);
     assert_true(sql_ok(sql));
     assert_true(sql_ok("RESET session_replication_role"));
     r = get("manager", "/v1/keys/%s/verify", id3);
