@@ -636,6 +636,30 @@ static void test_tamper_detected(void **state)
     th_free(r);
 }
 
+/* The demo's key sets were written by SQL (db/demo.c) with PostgreSQL's sha256(): the same
+ * chain the service computes with OpenSSL, so verify accepts them and the ledger goes on. */
+static void test_demo_key_sets(void **state)
+{
+    (void)state;
+    char id[40];
+    assert_int_equal(th_grab(id, "SELECT i.id FROM custody_items i JOIN organisations o ON "
+                                 "o.id = i.org_id WHERE o.code = 'demo' AND i.tag = '1-101-E'"),
+                     0);
+    th_resp_t *r = get("auditor", "/v1/keys/%s/verify", id);
+    EXPECT_STATUS(r, 200);
+    assert_true(th_jtrue(r->json, "valid"));
+    assert_int_equal(th_jn(r->json, "entries_checked"), 2);
+    th_free(r);
+    r = th_req("GET", "/v1/keys/sealed", th_token("agent"), NULL, NULL);
+    assert_true(list_has(r, id));
+    th_free(r);
+    ok("agent", id, "{\"action\":\"note\",\"purpose\":\"seal checked intact\"}", "sealed");
+    r = get("auditor", "/v1/keys/%s/verify", id);
+    assert_true(th_jtrue(r->json, "valid"));
+    assert_int_equal(th_jn(r->json, "entries_checked"), 3);
+    th_free(r);
+}
+
 static void test_register_validation(void **state)
 {
     (void)state;
@@ -679,6 +703,7 @@ int main(void)
         cmocka_unit_test(test_roles_and_scope),
         cmocka_unit_test(test_concurrent_loans),
         cmocka_unit_test(test_tamper_detected),
+        cmocka_unit_test(test_demo_key_sets),
         cmocka_unit_test(test_register_validation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
