@@ -9,6 +9,10 @@
 #             (the per-item chain's worst case, the row lock serialises them).
 # Prints req/s, p50/p99, pgbench tps, the ratios and the verify time with entries/s, and
 # the load average before and after (the machine should be quiet).
+# One run (2 cores shared with other work, load average 1.36 before / 5.18 after, 2026-11-27):
+# 1996 appends/s over 64 ledgers (p50 33 ms, p99 131 ms), 752/s on one ledger, pgbench -N
+# 8467 tps: ratios 0.236 and 0.089; verify of 1,000,000 entries 5.9 s (169k entries/s).
+# An append is BEGIN, lock, actor, canonical text, INSERT, state UPDATE, answer, COMMIT.
 # Not run by the tests.  Self-contained: installs, builds (Release, build-bench), starts a
 # throwaway cluster in a temp dir and removes it on exit.
 #
