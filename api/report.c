@@ -120,14 +120,6 @@ static void add_kpis(cJSON *into, const cJSON *counts_json)
     }
 }
 
-static const char *severity_zh(const char *s)
-{
-    return !strcmp(s, "major")       ? "严重"
-           : !strcmp(s, "important") ? "重要"
-           : !strcmp(s, "general")   ? "一般"
-                                     : NULL;
-}
-
 /* One form row from a raw aggregated row. */
 static cJSON *form_row(const cJSON *raw, int seq, const tz_rules_t *tz)
 {
@@ -147,37 +139,18 @@ static cJSON *form_row(const cJSON *raw, int seq, const tz_rules_t *tz)
     cJSON_AddStringToObject(o, "result", report_str(raw, "result"));
 
     report_buf_t b = {0};
-    const char *rating =
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(raw, "callback_rating"));
     const cJSON *sat = cJSON_GetObjectItemCaseSensitive(raw, "callback_satisfied");
-    const char *label = core_report_rating_label(rating);
-    if (label)
-        core_report_buf_puts(&b, label);
-    else if (rating && *rating)
-        core_report_buf_puts(&b, rating);
-    else if (cJSON_IsBool(sat))
-        core_report_buf_puts(&b, cJSON_IsTrue(sat) ? "满意" : "不满意");
-    const char *note = report_str(raw, "callback_note");
-    if (*note) {
-        if (b.len)
-            core_report_buf_puts(&b, "：");
-        core_report_buf_puts(&b, note);
-    }
+    core_report_callback_opinion(
+        &b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(raw, "callback_rating")),
+        cJSON_IsBool(sat) ? cJSON_IsTrue(sat) : -1, report_str(raw, "callback_note"));
     cJSON_AddStringToObject(o, "callback_opinion", b.s ? b.s : "");
     free(b.s);
 
     report_buf_t m = {0};
-    const char *sev = severity_zh(report_str(raw, "severity"));
-    core_report_buf_puts(&m, sev ? sev : "一般");
-    const char *v = report_str(raw, "validity");
-    core_report_buf_puts(&m, !strcmp(v, "invalid") ? "；无效"
-                             : !strcmp(v, "valid") ? "；有效"
-                                                   : "；待定");
     const cJSON *rc = cJSON_GetObjectItemCaseSensitive(raw, "reopen_count");
-    if (cJSON_IsNumber(rc) && rc->valuedouble > 0)
-        core_report_buf_printf(&m, "；重开%d次", (int)rc->valuedouble);
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(raw, "overdue")))
-        core_report_buf_puts(&m, "；超时");
+    core_report_remarks(&m, report_str(raw, "severity"), report_str(raw, "validity"),
+                        cJSON_IsNumber(rc) ? (int)rc->valuedouble : 0,
+                        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(raw, "overdue")));
     cJSON_AddStringToObject(o, "remarks", m.s ? m.s : "");
     free(m.s);
     return o;
