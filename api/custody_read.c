@@ -1,0 +1,238 @@
+/* api/custody_read.c — the read side of the key custody desk: one key set, its ledger, the
+ * hash-chain verification, the register and the daily lists (RULES §3.4, §3.13). */
+#include "api/codec.h"
+#include "api/custody.h"
+#include "api/http.h"
+#include "core/custody.h"
+#include "db/custody.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- reading -------------------------------------------------------------------------- */
+
+/* Checks read scope of item id (no lock); 0 allowed, -1 sent. */
+static int read_scope(req_t *r, db_conn_t *c, const char *id, char project[40])
+{
+    char *j = db_custody_item_json(c, r->principal.org_id, AREA, id);
+    if (!j) {
+        http_problem(r, 404, "not_found", "no such key set in your scope");
+        return -1;
+    }
+    cJSON *o = cJSON_Parse(j);
+    free(j);
+    const char *p = api_custody_jstr(o, "project_id");
+    snprintf(project, 40, "%s", p ? p : "");
+    cJSON_Delete(o);
+    az_target_t t = {r->principal.org_id, project, NULL, NULL, NULL};
+    return http_authorize(r, AZ_CUSTODY_READ, &t);
+}
+
+void api_custody_key_get_h(req_t *r)
+{
+    const char *id = http_uuid_param(r, 0);
+    if (!id || http_authorize_role(r, AZ_CUSTODY_READ) != 0)
+        return;
+    db_conn_t *c = http_db(r);
+    char project[40];
+    if (!c || read_scope(r, c, id, project) != 0)
+        return;
+    char *j = db_custody_item_json(c, r->principal.org_id, AREA, id);
+    if (!j) {
+        http_db_fail(r, NULL);
+        return;
+    }
+    http_send_json(r, 200, j, NULL);
+    free(j);
+}
+
+void api_custody_entries_h(req_t *r)
+{
+    const char *id = http_uuid_param(r, 0);
+    if (!id || http_authorize_role(r, AZ_CUSTODY_READ) != 0)
+        return;
+    db_conn_t *c = http_db(r);
+    char project[40];
+    if (!c || read_scope(r, c, id, project) != 0)
+        return;
+    char *j = db_custody_entries_json(c, r->principal.org_id, id);
+    if (!j) {
+        http_db_fail(r, NULL);
+        return;
+    }
+    http_send_items(r, j);
+    free(j);
+}
+
+void api_custody_verify_h(req_t *r)
+{
+    const char *id = http_uuid_param(r, 0);
+    if (!id || http_authorize_role(r, AZ_CUSTODY_READ) != 0)
+        return;
+    db_conn_t *c = http_db(r);
+    char project[40];
+    if (!c || read_scope(r, c, id, project) != 0)
+        return;
+    /* One snapshot for the whole walk, read in batches so a long ledger is never held in
+     * memory at once. */
+    if (db_begin(c) != 0 ||
+        db_simple(c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY") != 0) {
+        db_rollback(c);
+        http_db_fail(r, NULL);
+        return;
+    }
+    char *item = db_custody_item_json(c, r->principal.org_id, AREA, id);
+    cJSON *it = item ? cJSON_Parse(item) : NULL;
+    free(item);
+    char prev[65] = GENESIS, calc[65];
+    int expect = 1;
+    long long checked = 0;
+    const char *problem = NULL;
+    char broken_id[40] = "";
+    int broken_seq = 0;
+    for (;;) {
+        PGresult *b = db_custody_verify_batch(c, id, expect - 1, VERIFY_BATCH);
+        if (!db_ok(b)) {
+            http_db_error(r, b);
+            PQclear(b);
+            db_rollback(c);
+            cJSON_Delete(it);
+            return;
+        }
+        int n = PQntuples(b);
+        for (int i = 0; i < n && !problem; i++) {
+            int seq = atoi(PQgetvalue(b, i, 0));
+            const char *pv = PQgetvalue(b, i, 2), *h = PQgetvalue(b, i, 3);
+            if (seq != expect) {
+                problem = "missing_entry";
+                broken_seq = expect;
+            } else if (strcmp(pv, prev) != 0) {
+                problem = "prev_hash_mismatch";
+            } else if (api_custody_chain_hash(prev, PQgetvalue(b, i, 4), calc) != 0 ||
+                       strcmp(calc, h) != 0) {
+                problem = "hash_mismatch";
+            }
+            if (problem) {
+                if (!broken_seq)
+                    broken_seq = seq;
+                if (seq == broken_seq)
+                    snprintf(broken_id, sizeof broken_id, "%s", PQgetvalue(b, i, 1));
+                break;
+            }
+            snprintf(prev, sizeof prev, "%s", h);
+            expect++;
+            checked++;
+        }
+        PQclear(b);
+        if (problem || n < VERIFY_BATCH)
+            break;
+    }
+    db_rollback(c);
+    const cJSON *ls = cJSON_GetObjectItemCaseSensitive(it, "last_seq");
+    const char *hh = api_custody_jstr(it, "head_hash");
+    int last_seq = cJSON_IsNumber(ls) ? ls->valueint : -1;
+    if (!problem && (last_seq != expect - 1 || !hh || strcmp(hh, prev) != 0)) {
+        problem = "head_mismatch";
+        broken_seq = expect;
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "key_set_id", id);
+    cJSON_AddBoolToObject(out, "valid", problem == NULL);
+    cJSON_AddNumberToObject(out, "entries_checked", (double)checked);
+    cJSON_AddNumberToObject(out, "last_seq", last_seq);
+    cJSON_AddStringToObject(out, "head_hash", prev);
+    if (problem) {
+        cJSON *f = cJSON_AddObjectToObject(out, "first_broken");
+        cJSON_AddNumberToObject(f, "seq", broken_seq);
+        if (broken_id[0])
+            cJSON_AddStringToObject(f, "entry_id", broken_id);
+        else
+            cJSON_AddNullToObject(f, "entry_id");
+        cJSON_AddStringToObject(f, "problem", problem);
+    } else {
+        cJSON_AddNullToObject(out, "first_broken");
+    }
+    http_send_cjson(r, 200, out, NULL);
+    cJSON_Delete(out);
+    cJSON_Delete(it);
+}
+
+void api_custody_key_list_h(req_t *r)
+{
+    if (http_authorize_role(r, AZ_CUSTODY_READ) != 0)
+        return;
+    char project[64], state[40], kind[40];
+    const char *fp = NULL, *fs = NULL, *fk = NULL;
+    if (http_query(r, "project_id", project, sizeof project) >= 0) {
+        if (!http_is_uuid(project))
+            goto bad;
+        fp = project;
+    }
+    if (http_query(r, "state", state, sizeof state) >= 0) {
+        if (core_key_state_from_string(state) < 0)
+            goto bad;
+        fs = state;
+    }
+    if (http_query(r, "kind", kind, sizeof kind) >= 0) {
+        if (core_key_kind_from_string(kind) < 0)
+            goto bad;
+        fk = kind;
+    }
+    page_t pg;
+    if (http_page_params(r, &pg) != 0)
+        return;
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    PGresult *res = db_custody_item_list(c, r->principal.org_id, AREA, http_scope_projects(r), fp,
+                                         fs, fk, pg.after_ts[0] ? pg.after_ts : NULL,
+                                         pg.after_id[0] ? pg.after_id : NULL, pg.limit + 1);
+    if (!db_ok(res))
+        http_db_error(r, res);
+    else
+        http_send_page(r, res, pg.limit);
+    PQclear(res);
+    return;
+bad:
+    http_problem(r, 400, "invalid_query",
+                 "check project_id (a UUID), state (a key-set state) and kind (a key-set kind)");
+}
+
+static void daily_list(req_t *r, const char *which)
+{
+    if (http_authorize_role(r, AZ_CUSTODY_READ) != 0)
+        return;
+    char project[64];
+    const char *fp = NULL;
+    if (http_query(r, "project_id", project, sizeof project) >= 0) {
+        if (!http_is_uuid(project)) {
+            http_problem(r, 400, "invalid_query", "project_id must be a UUID");
+            return;
+        }
+        fp = project;
+    }
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    char *j = db_custody_key_list(c, r->principal.org_id, http_scope_projects(r), fp, which);
+    if (!j) {
+        http_db_fail(r, NULL);
+        return;
+    }
+    http_send_items(r, j);
+    free(j);
+}
+
+void api_custody_on_loan_h(req_t *r)
+{
+    daily_list(r, "on_loan");
+}
+void api_custody_sealed_h(req_t *r)
+{
+    daily_list(r, "sealed");
+}
+void api_custody_discrepancies_h(req_t *r)
+{
+    daily_list(r, "discrepancies");
+}
