@@ -17,4 +17,5 @@ void api_register_all(void)
     api_platform_register();
     api_docs_register();
     api_import_register();
+    api_audit_register();
 }

@@ -92,6 +92,7 @@ static void run_once(void)
     db_conn_t *c = db_acquire();
     if (!c)
         return;
+    db_set_actor(c, &(db_actor_t){.system = "report_check"});
     report_check_stats_t st;
     if (report_check_run(c, NULL, (int64_t)time(NULL), &st) != 0)
         log_write(LOG_WARN, "report check: a statement failed; retrying next round", NULL);

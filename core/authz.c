@@ -79,6 +79,8 @@ static const struct {
                         SC_PROJECT},
     [AZ_REPORT_SUBMIT] = {"report.submit", R(ROLE_SUPERVISOR) | R(ROLE_MANAGER), SC_PROJECT},
     [AZ_IMPORT] = {"import", R(ROLE_ADMIN), SC_ORG},
+    /* RULES §3.13.4: the auditor (品管部), the administrator and the GM read; nobody writes. */
+    [AZ_AUDIT_READ] = {"audit.read", R(ROLE_AUDITOR) | R(ROLE_ADMIN) | R(ROLE_GM), SC_ORG},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

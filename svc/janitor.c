@@ -20,6 +20,7 @@ int janitor_run_once(void)
     db_conn_t *c = db_acquire();
     if (!c)
         return -1;
+    db_set_actor(c, &(db_actor_t){.system = "janitor"});
     int rt = db_janitor_refresh_tokens(c);
     int idem = db_idem_purge(c, IDEM_KEEP_HOURS);
     db_release(c);
