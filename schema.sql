@@ -1069,10 +1069,11 @@ CREATE CONSTRAINT TRIGGER audit_log_seal AFTER INSERT ON audit_log
 CREATE FUNCTION audit_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'audit_log' AND OLD.hash IS NULL
-       AND NEW.hash IS NOT NULL
-       AND to_jsonb(OLD) - '{seq,prev_hash,hash}'::text[] = to_jsonb(NEW) - '{seq,prev_hash,hash}'::text[] THEN
-        RETURN NEW;
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'audit_log' THEN
+        IF OLD.hash IS NULL AND NEW.hash IS NOT NULL
+           AND to_jsonb(OLD) - '{seq,prev_hash,hash}'::text[] = to_jsonb(NEW) - '{seq,prev_hash,hash}'::text[] THEN
+            RETURN NEW;
+        END IF;
     END IF;
     RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';

@@ -12,8 +12,8 @@
 #include "api/config.h"
 #include "api/http.h"
 #include "api/login_guard.h"
-#include "db/audit.h"
 #include "api/platform.h"
+#include "db/audit.h"
 #include "db/auth.h"
 #include "db/log.h"
 
@@ -595,7 +595,10 @@ static void login(req_t *r)
         int begun = db_begin(c) == 0;
         db_auth_login_failed(c, found ? u.id : no_user, &locked);
         audit_login_failure(c, found ? &u : NULL, username,
-                            !found ? "unknown_user" : !ok ? "wrong_password" : "inactive", locked);
+                            !found ? "unknown_user"
+                            : !ok  ? "wrong_password"
+                                   : "inactive",
+                            locked);
         if (begun && db_commit(c) != 0)
             db_rollback(c);
         http_problem(r, 401, "invalid_credentials", "the username or password is wrong");

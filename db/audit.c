@@ -4,8 +4,8 @@
 #include <stdio.h>
 
 static const db_stmt_t audit_event = {
-    "audit_event",
-    "SELECT audit_event($1::uuid, $2::uuid, $3, $4, $5, coalesce($6::jsonb, '{}'))", 6};
+    "audit_event", "SELECT audit_event($1::uuid, $2::uuid, $3, $4, $5, coalesce($6::jsonb, '{}'))",
+    6};
 
 int db_audit_event(db_conn_t *c, const char *org, const char *user, const char *role,
                    const char *action, const char *result, const char *detail)
@@ -40,7 +40,7 @@ int db_audit_token_event(db_conn_t *c, const char *token_hash, const char *actio
 #define AUDIT_JSON                                                                                 \
     "json_build_object('id', a.id, 'seq', a.seq, 'at', rfc3339(a.at), 'organisation_id', "         \
     "a.org_id, 'actor', json_build_object('user_id', a.actor_user_id, 'role', a.actor_role, "      \
-    "'system', a.actor_system, 'request_id', a.request_id, 'client_address', a.client_addr), "    \
+    "'system', a.actor_system, 'request_id', a.request_id, 'client_address', a.client_addr), "     \
     "'action', a.action, 'resource_type', a.resource_type, 'resource_id', a.resource_id, "         \
     "'diff', a.diff, 'result', a.result, 'prev_hash', a.prev_hash, 'hash', a.hash)"
 
@@ -58,8 +58,9 @@ PGresult *db_audit_list(db_conn_t *c, const char *org, const db_audit_filter_t *
 {
     char lim[16];
     snprintf(lim, sizeof lim, "%d", f->limit);
-    const char *v[] = {org,      f->resource_type, f->resource_id, f->actor, f->action,
-                       f->from,  f->to,            f->before_id,   lim};
+    const char *v[] = {org,      f->resource_type, f->resource_id,
+                       f->actor, f->action,        f->from,
+                       f->to,    f->before_id,     lim};
     return db_exec(c, &audit_list, v);
 }
 
@@ -100,7 +101,8 @@ static const db_stmt_t audit_verify = {
     "DESC LIMIT 1) AS last_hash FROM c) "
     "SELECT json_build_object('organisation_id', $1::uuid, 'verified_at', "
     "rfc3339(clock_timestamp()), 'ok', bad.seq IS NULL AND coalesce(h.seq, 0) = "
-    "coalesce(t.last_seq, 0) AND h.hash IS NOT DISTINCT FROM t.last_hash, 'rows_checked', t.n, 'head_seq', coalesce(h.seq, 0), "
+    "coalesce(t.last_seq, 0) AND h.hash IS NOT DISTINCT FROM t.last_hash, 'rows_checked', t.n, "
+    "'head_seq', coalesce(h.seq, 0), "
     "'head_hash', h.hash, 'first_broken_seq', coalesce(bad.seq, CASE WHEN coalesce(h.seq, 0) "
     "<> coalesce(t.last_seq, 0) OR h.hash IS DISTINCT FROM t.last_hash THEN coalesce(t.last_seq, "
     "0) + 1 END), 'reason', coalesce(bad.reason, CASE WHEN coalesce(h.seq, 0) <> "

@@ -289,8 +289,7 @@ void db_set_actor(db_conn_t *c, const db_actor_t *a)
             continue;
         if (sizeof json - n < 80)
             break;
-        n += (size_t)snprintf(json + n, sizeof json - n, "%s\"%s\":\"", n > 1 ? "," : "",
-                              keys[i]);
+        n += (size_t)snprintf(json + n, sizeof json - n, "%s\"%s\":\"", n > 1 ? "," : "", keys[i]);
         size_t room = n + 64 < sizeof json - 4 ? n + 64 : sizeof json - 4;
         n = put_safe(json, n, room, vals[i]);
         json[n++] = '"';
