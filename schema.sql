@@ -1120,6 +1120,8 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'deskd_app') THEN
         CREATE ROLE deskd_app NOLOGIN;
     END IF;
+    -- CREATE: next_number() makes a sequence per (project, year, prefix) on first use.
+    GRANT USAGE, CREATE ON SCHEMA public TO deskd_app;
     GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO deskd_app;
     GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO deskd_app;
     REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, request_events FROM deskd_app;
