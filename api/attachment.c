@@ -9,6 +9,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Writes the attachment's metadata (ud: the seven values in db_attachment_add's order). */
+static PGresult *add_attachment(req_t *r, const api_append_t *a, void *ud)
+{
+    (void)r;
+    return db_attachment_add(a->c, a->org, a->request_id, a->seq, a->author, a->role,
+                             (const char *const *)ud, a->channel);
+}
+
 static void attachment_add_h(req_t *r)
 {
     const char *id = http_uuid_param(r, 0);
@@ -68,14 +76,7 @@ static void attachment_add_h(req_t *r)
         return;
     if (!cJSON_GetObjectItemCaseSensitive(r->json, "visibility"))
         vals[6] = "public"; /* photos are usually the customer's own */
-    db_conn_t *c = http_db(r);
-    request_row_t row;
-    if (!c || api_request_lock(r, c, id, AZ_REQUEST_COMMENT, &row) != 0)
-        return;
-    PGresult *res = db_attachment_add(c, r->principal.org_id, id, row.last_seq + 1,
-                                      r->principal.user_id, core_role_name(r->principal.role), vals,
-                                      api_request_channel(r->principal.role));
-    api_request_answer_appended(r, c, res);
+    api_request_append(r, id, add_attachment, (void *)vals);
 }
 
 static void attachment_list_h(req_t *r)

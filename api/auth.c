@@ -323,24 +323,24 @@ static int json_depth(const unsigned char *s, size_t n)
     return deepest;
 }
 
+/* 403 for a user of an organisation the service provider has deactivated. */
+static void org_inactive(req_t *r)
+{
+    http_problem(r, 403, "organisation_inactive",
+                 "your organisation is deactivated by the service provider; its users cannot "
+                 "sign in until it is activated again");
+}
+
 static int unauthorized(req_t *r, const char *code, const char *detail)
 {
     http_problem(r, 401, code, "%s", detail);
     return -1;
 }
 
-int auth_authenticate(req_t *r)
+/* The checks made before libjwt reads the token: the header's algorithm is pinned, and
+ * claims nested deeper than ours are refused unread.  0, or -1 when answered. */
+static int precheck_token(req_t *r, const char *tok, const char *dot1)
 {
-    const char *h = http_header(r, "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        return unauthorized(r, "missing_token",
-                            "send 'Authorization: Bearer <access token>' from POST /v1/auth/login");
-    const char *tok = h + 7;
-    while (*tok == ' ')
-        tok++;
-    const char *dot1 = strchr(tok, '.');
-    if (!dot1 || strlen(tok) > 16384 || !strchr(dot1 + 1, '.'))
-        return unauthorized(r, "invalid_token", "the token is not a JWT");
     /* Pin the algorithm before libjwt looks at the token. */
     unsigned char hdr[512];
     long hl = b64url_decode(tok, (size_t)(dot1 - tok), hdr, sizeof hdr - 1);
@@ -367,39 +367,12 @@ int auth_authenticate(req_t *r)
     free(payload);
     if (pl <= 0 || depth > MAX_CLAIM_DEPTH)
         return unauthorized(r, "invalid_token", "the token's claims are not a flat JSON object");
+    return 0;
+}
 
-    const unsigned char *key = (const unsigned char *)g_config.jwt_secret;
-    int keylen = (int)g_config.jwt_secret_len;
-    if (strncmp(g_config.jwt_alg, "HS", 2) != 0) {
-        key = (const unsigned char *)g_config.jwt_public_key;
-        keylen = (int)g_config.jwt_public_key_len;
-    }
-    jwt_t *j = NULL;
-    if (jwt_decode(&j, tok, key, keylen) != 0 || !j)
-        return unauthorized(r, "invalid_token", "the token signature does not verify");
-    int rc = -1;
-    if (jwt_get_alg(j) != alg) {
-        unauthorized(r, "invalid_token", "the token's algorithm is not accepted");
-        goto out;
-    }
-    long now = (long)time(NULL);
-    errno = 0;
-    long exp = jwt_get_grant_int(j, "exp");
-    if (errno || exp <= now) {
-        unauthorized(r, "token_expired", "the access token has expired; use POST /v1/auth/refresh");
-        goto out;
-    }
-    errno = 0;
-    long nbf = jwt_get_grant_int(j, "nbf");
-    if (!errno && nbf > now + 60) {
-        unauthorized(r, "invalid_token", "the token is not valid yet");
-        goto out;
-    }
-    const char *iss = jwt_get_grant(j, "iss");
-    if (!iss || strcmp(iss, g_config.jwt_issuer) != 0) {
-        unauthorized(r, "invalid_token", "the token was issued by someone else (iss)");
-        goto out;
-    }
+/* 1 when the aud claim (a string or an array of strings) names this service. */
+static int audience_ok(jwt_t *j)
+{
     const char *aud = jwt_get_grant(j, "aud");
     int aud_ok = aud && !strcmp(aud, g_config.jwt_audience);
     if (!aud) {
@@ -414,31 +387,50 @@ int auth_authenticate(req_t *r)
         cJSON_Delete(arr);
         free(aj);
     }
-    if (!aud_ok) {
-        unauthorized(r, "invalid_token", "the token is meant for another audience (aud)");
-        goto out;
-    }
+    return aud_ok;
+}
+
+/* The registered claims: exp, nbf, iss, aud.  0, or -1 when answered. */
+static int check_claims(req_t *r, jwt_t *j)
+{
+    long now = (long)time(NULL);
+    errno = 0;
+    long exp = jwt_get_grant_int(j, "exp");
+    if (errno || exp <= now)
+        return unauthorized(r, "token_expired",
+                            "the access token has expired; use POST /v1/auth/refresh");
+    errno = 0;
+    long nbf = jwt_get_grant_int(j, "nbf");
+    if (!errno && nbf > now + 60)
+        return unauthorized(r, "invalid_token", "the token is not valid yet");
+    const char *iss = jwt_get_grant(j, "iss");
+    if (!iss || strcmp(iss, g_config.jwt_issuer) != 0)
+        return unauthorized(r, "invalid_token", "the token was issued by someone else (iss)");
+    if (!audience_ok(j))
+        return unauthorized(r, "invalid_token", "the token is meant for another audience (aud)");
+    return 0;
+}
+
+/* Who the token speaks for: sub, org, role, dept, prj, units, checked against revocation
+ * and the organisation's state, into r->principal.  0, or -1 when answered. */
+static int take_principal(req_t *r, jwt_t *j)
+{
     const char *sub = jwt_get_grant(j, "sub");
     const char *org = jwt_get_grant(j, "org");
     const char *role = jwt_get_grant(j, "role");
     const char *dept = jwt_get_grant(j, "dept");
     int role_v = role ? core_role_from_string(role) : -1;
-    if (!http_is_uuid(sub) || !http_is_uuid(org) || role_v < 0 || (dept && !http_is_uuid(dept))) {
-        unauthorized(r, "invalid_token", "the token lacks sub, org or role claims");
-        goto out;
-    }
+    if (!http_is_uuid(sub) || !http_is_uuid(org) || role_v < 0 || (dept && !http_is_uuid(dept)))
+        return unauthorized(r, "invalid_token", "the token lacks sub, org or role claims");
     errno = 0;
     long iat = jwt_get_grant_int(j, "iat");
-    if (is_revoked(sub, errno ? 0 : iat)) {
-        unauthorized(r, "token_revoked",
-                     "the user's password changed or the account was disabled; log in again");
-        goto out;
-    }
+    if (is_revoked(sub, errno ? 0 : iat))
+        return unauthorized(r, "token_revoked",
+                            "the user's password changed or the account was disabled; log in "
+                            "again");
     if (platform_org_inactive(org)) {
-        http_problem(r, 403, "organisation_inactive",
-                     "your organisation is deactivated by the service provider; its users cannot "
-                     "sign in until it is activated again");
-        goto out;
+        org_inactive(r);
+        return -1;
     }
     principal_t *p = &r->principal;
     p->user_id = keep(r, sub);
@@ -447,15 +439,42 @@ int auth_authenticate(req_t *r)
     p->dept_id = dept ? keep(r, dept) : NULL;
     p->all_projects = core_authz_org_wide(p->role);
     if (claim_ids(r, j, "prj", r->proj_ptrs, &p->nprojects) != 0 ||
-        claim_ids(r, j, "units", r->unit_ptrs, &p->nunits) != 0) {
-        unauthorized(r, "invalid_token", "the token's prj/units claims are malformed");
-        goto out;
-    }
+        claim_ids(r, j, "units", r->unit_ptrs, &p->nunits) != 0)
+        return unauthorized(r, "invalid_token", "the token's prj/units claims are malformed");
     p->projects = r->proj_ptrs;
     p->units = r->unit_ptrs;
     r->authed = 1;
-    rc = 0;
-out:
+    return 0;
+}
+
+int auth_authenticate(req_t *r)
+{
+    const char *h = http_header(r, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return unauthorized(r, "missing_token",
+                            "send 'Authorization: Bearer <access token>' from POST /v1/auth/login");
+    const char *tok = h + 7;
+    while (*tok == ' ')
+        tok++;
+    const char *dot1 = strchr(tok, '.');
+    if (!dot1 || strlen(tok) > 16384 || !strchr(dot1 + 1, '.'))
+        return unauthorized(r, "invalid_token", "the token is not a JWT");
+    if (precheck_token(r, tok, dot1) != 0)
+        return -1;
+    const unsigned char *key = (const unsigned char *)g_config.jwt_secret;
+    int keylen = (int)g_config.jwt_secret_len;
+    if (strncmp(g_config.jwt_alg, "HS", 2) != 0) {
+        key = (const unsigned char *)g_config.jwt_public_key;
+        keylen = (int)g_config.jwt_public_key_len;
+    }
+    jwt_t *j = NULL;
+    if (jwt_decode(&j, tok, key, keylen) != 0 || !j)
+        return unauthorized(r, "invalid_token", "the token signature does not verify");
+    int rc = -1;
+    if (jwt_get_alg(j) != alg)
+        unauthorized(r, "invalid_token", "the token's algorithm is not accepted");
+    else if (check_claims(r, j) == 0 && take_principal(r, j) == 0)
+        rc = 0;
     jwt_free(j);
     return rc;
 }
@@ -608,9 +627,7 @@ static void login(req_t *r)
     /* Said only to someone who knows the password: the account is fine, its company is not. */
     if (!u.org_active) {
         audit_login_failure(c, &u, username, "organisation_inactive", 0);
-        http_problem(r, 403, "organisation_inactive",
-                     "your organisation is deactivated by the service provider; its users cannot "
-                     "sign in until it is activated again");
+        org_inactive(r);
         return;
     }
     if (db_begin(c) != 0 || db_auth_login_ok(c, u.id) != 0 ||
@@ -621,18 +638,25 @@ static void login(req_t *r)
     send_tokens(r, c, &u, NULL, 200);
 }
 
-static void refresh(req_t *r)
+/* The body's refresh_token as its SHA-256 (what is stored), and a connection.  0, or -1
+ * with the answer sent. */
+static int refresh_token_hash(req_t *r, char hash[65], db_conn_t **c)
 {
     if (http_json_body(r) != 0)
-        return;
+        return -1;
     const char *tok = body_string(r, "refresh_token", 128);
-    if (!tok)
-        return;
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return;
-    char hash[65], user_id[40], family[40];
+    if (!tok || !(*c = http_db(r)))
+        return -1;
     sha256_hex(tok, hash);
+    return 0;
+}
+
+static void refresh(req_t *r)
+{
+    char hash[65], user_id[40], family[40];
+    db_conn_t *c;
+    if (refresh_token_hash(r, hash, &c) != 0)
+        return;
     if (db_begin(c) != 0) {
         http_problem(r, 503, "database_unavailable", "retry shortly");
         return;
@@ -655,9 +679,7 @@ static void refresh(req_t *r)
     }
     if (!u.org_active) {
         db_rollback(c);
-        http_problem(r, 403, "organisation_inactive",
-                     "your organisation is deactivated by the service provider; its users cannot "
-                     "sign in until it is activated again");
+        org_inactive(r);
         return;
     }
     if (db_audit_event(c, u.org_id, u.id, u.role, "auth.refresh", "success", NULL) != 0) {
@@ -670,16 +692,10 @@ static void refresh(req_t *r)
 
 static void logout(req_t *r)
 {
-    if (http_json_body(r) != 0)
-        return;
-    const char *tok = body_string(r, "refresh_token", 128);
-    if (!tok)
-        return;
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return;
     char hash[65];
-    sha256_hex(tok, hash);
+    db_conn_t *c;
+    if (refresh_token_hash(r, hash, &c) != 0)
+        return;
     if (db_begin(c) != 0 || db_audit_token_event(c, hash, "auth.logout", "success") != 0 ||
         db_auth_refresh_revoke(c, hash) != 0 || db_commit(c) != 0) {
         db_rollback(c);

@@ -37,11 +37,9 @@ static void batch_h(req_t *r)
             return;
         }
     }
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return;
+    db_conn_t *c;
     int claimed;
-    if (api_idem_start(r, c, &claimed) != 0)
+    if (api_idem_start(r, &c, &claimed) != 0)
         return;
     if (!claimed && db_begin(c) != 0) {
         http_db_fail(r, NULL);

@@ -10,10 +10,25 @@
 
 #include <string.h>
 
-/* Commits what was appended to a request (its row and timeline event) and answers 201
- * with it; frees res. */
-void api_request_answer_appended(req_t *r, db_conn_t *c, PGresult *res)
+void api_request_append(req_t *r, const char *id, api_append_fn add, void *ud)
 {
+    db_conn_t *c = http_db(r);
+    request_row_t row;
+    if (!c || api_request_lock(r, c, id, AZ_REQUEST_COMMENT, &row) != 0)
+        return;
+    api_append_t a = {c,
+                      &row,
+                      r->principal.org_id,
+                      id,
+                      r->principal.user_id,
+                      core_role_name(r->principal.role),
+                      api_request_channel(r->principal.role),
+                      row.last_seq + 1};
+    PGresult *res = add(r, &a, ud);
+    if (!res && r->status) {
+        db_rollback(c);
+        return;
+    }
     if (!db_ok(res) || PQntuples(res) != 1 || db_commit(c) != 0) {
         http_db_error(r, res);
         db_rollback(c);
@@ -49,6 +64,21 @@ int api_request_visibility(req_t *r, const cJSON *v, const char **out)
     return 0;
 }
 
+/* Writes the comment (ud: visibility, body); a rejected or not-responsible request takes
+ * none (a closed one may still be discussed). */
+static PGresult *add_comment(req_t *r, const api_append_t *a, void *ud)
+{
+    const char *const *in = ud;
+    request_state_t st = (request_state_t)core_request_state_from_string(a->row->state);
+    if (core_request_is_final(st) && st != REQ_STATE_CLOSED) {
+        http_problem(r, 409, "invalid_transition", "a %s request takes no more comments",
+                     a->row->state);
+        return NULL;
+    }
+    return db_comment_add(a->c, a->org, a->request_id, a->seq, a->author, a->role, in[0], in[1],
+                          a->channel);
+}
+
 static void comment_add_h(req_t *r)
 {
     const char *id = http_uuid_param(r, 0);
@@ -64,21 +94,8 @@ static void comment_add_h(req_t *r)
     if (api_request_visibility(r, cJSON_GetObjectItemCaseSensitive(r->json, "visibility"), &vis) !=
         0)
         return;
-    db_conn_t *c = http_db(r);
-    request_row_t row;
-    if (!c || api_request_lock(r, c, id, AZ_REQUEST_COMMENT, &row) != 0)
-        return;
-    request_state_t st = (request_state_t)core_request_state_from_string(row.state);
-    if (core_request_is_final(st) && st != REQ_STATE_CLOSED) {
-        db_rollback(c);
-        http_problem(r, 409, "invalid_transition", "a %s request takes no more comments",
-                     row.state);
-        return;
-    }
-    PGresult *res = db_comment_add(c, r->principal.org_id, id, row.last_seq + 1,
-                                   r->principal.user_id, core_role_name(r->principal.role), vis,
-                                   body, api_request_channel(r->principal.role));
-    api_request_answer_appended(r, c, res);
+    const char *in[2] = {vis, body};
+    api_request_append(r, id, add_comment, (void *)in);
 }
 
 static void comment_list_h(req_t *r)

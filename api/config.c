@@ -207,9 +207,9 @@ static void usage(void)
            "      required to serve); DESK_PII_KEY_PREVIOUS or _FILE (only for --rehash-pii).\n");
 }
 
-int config_load(int argc, char **argv)
+/* The built-in defaults (also named in each option's help). */
+static void set_defaults(config_t *c)
 {
-    config_t *c = &g_config;
     memset(c, 0, sizeof *c);
     strcpy(c->listen, "127.0.0.1:8080");
     c->threads = 256;
@@ -233,7 +233,11 @@ int config_load(int argc, char **argv)
     c->webhook_workers = 2;
     c->webhook_timeout_ms = 10000;
     c->webhook_backoff_ms = 60000;
+}
 
+/* The environment, then the flags over it.  0, 1 after --help, -1 on an error (printed). */
+static int read_options(int argc, char **argv)
+{
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         const char *v = opts[i].env ? getenv(opts[i].env) : NULL;
         if (v && *v && set_opt(&opts[i], v) != 0)
@@ -268,7 +272,13 @@ int config_load(int argc, char **argv)
         if (set_opt(o, val ? val : "") != 0)
             return -1;
     }
+    return 0;
+}
 
+/* Settings that cannot work together or out of range.  0, or -1 (printed).  Fills in
+ * max_connections when it was not given. */
+static int check_settings(config_t *c)
+{
     if (!c->database_url[0]) {
         fprintf(stderr, "deskd: set DATABASE_URL or --database-url\n");
         return -1;
@@ -328,13 +338,13 @@ int config_load(int argc, char **argv)
                 "deskd: --admin, --admin-password-file and --org-code go with --create-org\n");
         return -1;
     }
-    if (load_key("DESK_PLATFORM_TOKEN", &c->platform_token, &c->platform_token_len) < 0)
-        return -1;
-    /* Operator commands that never serve need no token keys. */
-    int offline = c->create_org[0] || c->list_orgs || c->deactivate_org[0] || c->activate_org[0];
-    if (load_key("DESK_PII_KEY", &c->pii_key, &c->pii_key_len) < 0 ||
-        load_key("DESK_PII_KEY_PREVIOUS", &c->pii_key_previous, &c->pii_key_previous_len) < 0)
-        return -1;
+    return 0;
+}
+
+/* The token-signing keys for --jwt-alg: an HS secret, or RS/ES key files.  offline: an
+ * operator command that never serves, which needs no HS secret.  0, or -1 (printed). */
+static int load_jwt_keys(config_t *c, int offline)
+{
     const char *secret = getenv("DESK_JWT_SECRET");
     const char *secret_file = getenv("DESK_JWT_SECRET_FILE");
     if (!strncmp(c->jwt_alg, "HS", 2)) {
@@ -371,4 +381,23 @@ int config_load(int argc, char **argv)
         return -1;
     }
     return 0;
+}
+
+int config_load(int argc, char **argv)
+{
+    config_t *c = &g_config;
+    set_defaults(c);
+    int rc = read_options(argc, argv);
+    if (rc != 0)
+        return rc;
+    if (check_settings(c) != 0)
+        return -1;
+    if (load_key("DESK_PLATFORM_TOKEN", &c->platform_token, &c->platform_token_len) < 0)
+        return -1;
+    /* Operator commands that never serve need no token keys. */
+    int offline = c->create_org[0] || c->list_orgs || c->deactivate_org[0] || c->activate_org[0];
+    if (load_key("DESK_PII_KEY", &c->pii_key, &c->pii_key_len) < 0 ||
+        load_key("DESK_PII_KEY_PREVIOUS", &c->pii_key_previous, &c->pii_key_previous_len) < 0)
+        return -1;
+    return load_jwt_keys(c, offline);
 }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int api_idem_start(req_t *r, db_conn_t *c, int *claimed)
+static int idem_start(req_t *r, db_conn_t *c, int *claimed)
 {
     *claimed = 0;
     const char *key = http_header(r, "Idempotency-Key");
@@ -65,6 +65,14 @@ int api_idem_start(req_t *r, db_conn_t *c, int *claimed)
         http_send_json(r, status, response, "Idempotent-Replayed: true\r\n");
     free(response);
     return 1;
+}
+
+int api_idem_start(req_t *r, db_conn_t **c, int *claimed)
+{
+    *claimed = 0;
+    if (!(*c = http_db(r)))
+        return 1;
+    return idem_start(r, *c, claimed);
 }
 
 int api_idem_finish(req_t *r, db_conn_t *c, int status, const char *body)

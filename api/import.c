@@ -13,6 +13,7 @@
 #include "api/auth.h"
 #include "api/config.h"
 #include "api/http.h"
+#include "api/multipart.h"
 #include "api/pii.h"
 #include "svc/sla.h"
 #include "core/csv.h"
@@ -28,27 +29,12 @@
 #include <strings.h>
 #include <time.h>
 
-#define MAX_REPORT      1000 /* problems listed in a report; all are counted */
-#define MAX_IMPORTS     2    /* imports running at once in this process */
-#define CHUNK           65536
-#define PROGRESS_EVERY  5000 /* rows between job-row updates */
-#define MAX_PART_HEADER 8192
+#define MAX_REPORT     1000 /* problems listed in a report; all are counted */
+#define MAX_IMPORTS    2    /* imports running at once in this process */
+#define CHUNK          65536
+#define PROGRESS_EVERY 5000 /* rows between job-row updates */
 
 static int running_imports;
-
-typedef struct mp {
-    char delim[96]; /* "\r\n--" boundary */
-    size_t dlen;
-    int state; /* 0 preamble, 1 after delimiter, 2 part headers, 3 part body, 4 done */
-    char hold[96];
-    size_t nhold;
-    char head[MAX_PART_HEADER];
-    size_t nhead;
-    int part; /* 0 ignored, 1 kind, 2 dry_run, 3 file */
-    char field[64];
-    size_t nfield;
-    int files;
-} mp_t;
 
 typedef struct imp {
     req_t *r;
@@ -70,7 +56,11 @@ typedef struct imp {
     int db_failed;
     int started;  /* the file has begun */
     int finished; /* the job row has its final state */
-    mp_t *mp;
+    multipart_t *mp;
+    int part; /* the form part being read: 0 ignored, 1 kind, 2 dry_run, 3 file */
+    char field[64];
+    size_t nfield;
+    int files;
     cJSON *ignored;
 } imp_t;
 
@@ -220,55 +210,17 @@ static void file_end(imp_t *m)
 
 /* ---------------------------------------------------------------- multipart */
 
-static int mp_init(mp_t *p, const char *ctype)
+/* A form part begins: the file, or the kind / dry_run fields; others are ignored. */
+static int part_start(void *ud, const char *name, int has_file)
 {
-    const char *b = strcasestr(ctype, "boundary=");
-    if (!b)
-        return -1;
-    b += 9;
-    char bound[80];
-    size_t n = 0;
-    int q = *b == '"';
-    if (q)
-        b++;
-    while (*b && n < 70 && (q ? *b != '"' : (*b != ';' && *b != ' ')))
-        bound[n++] = *b++;
-    bound[n] = 0;
-    if (!n)
-        return -1;
-    p->dlen = (size_t)snprintf(p->delim, sizeof p->delim, "\r\n--%s", bound);
-    /* the body's first delimiter has no CRLF before it: start as if it had */
-    memcpy(p->hold, "\r\n", 2);
-    p->nhold = 2;
-    return 0;
-}
-
-static int part_start(imp_t *m)
-{
-    mp_t *p = m->mp;
-    p->head[p->nhead] = 0;
-    const char *cd = strcasestr(p->head, "content-disposition:");
-    char name[64] = "";
-    int has_file = cd && strcasestr(cd, "filename=") != NULL;
-    const char *nm = cd ? strcasestr(cd, " name=") : NULL;
-    if (!nm && cd)
-        nm = strcasestr(cd, ";name=");
-    if (nm) {
-        nm = strchr(nm, '=') + 1;
-        int q = *nm == '"';
-        nm += q;
-        size_t k = 0;
-        while (*nm && k + 1 < sizeof name && (q ? *nm != '"' : (*nm != ';' && *nm != '\r')))
-            name[k++] = *nm++;
-        name[k] = 0;
-    }
-    p->nfield = 0;
+    imp_t *m = ud;
+    m->nfield = 0;
     if (has_file || !strcmp(name, "file")) {
-        if (p->files++) {
-            p->part = 0;
+        if (m->files++) {
+            m->part = 0;
             return 0;
         }
-        p->part = 3;
+        m->part = 3;
         if (m->kind < 0) {
             m->fatal = 1;
             snprintf(m->fatal_msg, sizeof m->fatal_msg,
@@ -276,7 +228,7 @@ static int part_start(imp_t *m)
             return -1;
         }
     } else {
-        p->part = !strcmp(name, "kind") ? 1 : !strcmp(name, "dry_run") ? 2 : 0;
+        m->part = !strcmp(name, "kind") ? 1 : !strcmp(name, "dry_run") ? 2 : 0;
     }
     return 0;
 }
@@ -288,12 +240,12 @@ static int parse_bool_text(const char *s)
                                                     : -1;
 }
 
-static int part_end(imp_t *m)
+static int part_end(void *ud)
 {
-    mp_t *p = m->mp;
-    p->field[p->nfield] = 0;
-    if (p->part == 1) {
-        int k = roster_kind_from_string(p->field);
+    imp_t *m = ud;
+    m->field[m->nfield] = 0;
+    if (m->part == 1) {
+        int k = roster_kind_from_string(m->field);
         if (k < 0 || (m->kind >= 0 && m->kind != k)) {
             m->fatal = 1;
             snprintf(m->fatal_msg, sizeof m->fatal_msg,
@@ -302,15 +254,15 @@ static int part_end(imp_t *m)
             return -1;
         }
         m->kind = k;
-    } else if (p->part == 2) {
-        int b = parse_bool_text(p->field);
+    } else if (m->part == 2) {
+        int b = parse_bool_text(m->field);
         if (b < 0) {
             m->fatal = 1;
             snprintf(m->fatal_msg, sizeof m->fatal_msg, "'dry_run' must be true or false");
             return -1;
         }
         m->dry |= b;
-    } else if (p->part == 3) {
+    } else if (m->part == 3) {
         file_end(m);
     }
     return 0;
@@ -318,14 +270,14 @@ static int part_end(imp_t *m)
 
 static int need_start(imp_t *m); /* begins the job and staging at the file's first byte */
 
-static int part_data(imp_t *m, const char *s, size_t n)
+static int part_data(void *ud, const char *s, size_t n)
 {
-    mp_t *p = m->mp;
-    if (p->part == 1 || p->part == 2) {
-        size_t k = n < sizeof p->field - 1 - p->nfield ? n : sizeof p->field - 1 - p->nfield;
-        memcpy(p->field + p->nfield, s, k);
-        p->nfield += k;
-    } else if (p->part == 3 && n) {
+    imp_t *m = ud;
+    if (m->part == 1 || m->part == 2) {
+        size_t k = n < sizeof m->field - 1 - m->nfield ? n : sizeof m->field - 1 - m->nfield;
+        memcpy(m->field + m->nfield, s, k);
+        m->nfield += k;
+    } else if (m->part == 3 && n) {
         if (need_start(m) != 0)
             return -1;
         file_bytes(m, s, n);
@@ -333,68 +285,12 @@ static int part_data(imp_t *m, const char *s, size_t n)
     return 0;
 }
 
-/* Feeds body bytes through the multipart parser.  0, or -1 when malformed. */
-static int mp_feed(imp_t *m, const char *data, size_t n)
+static int part_stopped(void *ud)
 {
-    mp_t *p = m->mp;
-    char *w = malloc(p->nhold + n + 1);
-    if (!w)
-        return -1;
-    memcpy(w, p->hold, p->nhold);
-    memcpy(w + p->nhold, data, n);
-    size_t len = p->nhold + n, i = 0;
-    p->nhold = 0;
-    int rc = 0;
-    while (i < len && rc == 0 && !m->fatal) {
-        if (p->state == 0 || p->state == 3) {
-            char *f = memmem(w + i, len - i, p->delim, p->dlen);
-            if (f) {
-                if (p->state == 3)
-                    rc = part_data(m, w + i, (size_t)(f - (w + i)));
-                if (!rc && p->state == 3)
-                    rc = part_end(m);
-                i = (size_t)(f - w) + p->dlen;
-                p->state = 1;
-            } else {
-                size_t keep = len - i < p->dlen - 1 ? len - i : p->dlen - 1;
-                if (p->state == 3)
-                    rc = part_data(m, w + i, len - i - keep);
-                memcpy(p->hold, w + len - keep, keep);
-                p->nhold = keep;
-                i = len;
-            }
-        } else if (p->state == 1) {
-            if (len - i < 2) {
-                memcpy(p->hold, w + i, len - i);
-                p->nhold = len - i;
-                i = len;
-            } else if (!memcmp(w + i, "--", 2)) {
-                p->state = 4;
-                i = len;
-            } else if (!memcmp(w + i, "\r\n", 2)) {
-                p->state = 2;
-                p->nhead = 0;
-                i += 2;
-            } else {
-                rc = -1;
-            }
-        } else if (p->state == 2) {
-            if (p->nhead + 1 >= sizeof p->head) {
-                rc = -1;
-                break;
-            }
-            p->head[p->nhead++] = w[i++];
-            if (p->nhead >= 4 && !memcmp(p->head + p->nhead - 4, "\r\n\r\n", 4)) {
-                p->state = 3;
-                rc = part_start(m);
-            }
-        } else {
-            i = len; /* epilogue */
-        }
-    }
-    free(w);
-    return rc;
+    return ((imp_t *)ud)->fatal;
 }
+
+static const multipart_cb_t form_cb = {part_start, part_data, part_end, part_stopped};
 
 /* ---------------------------------------------------------------- the import */
 
@@ -482,7 +378,7 @@ static int read_body(imp_t *m, int multipart)
             break;
         }
         if (multipart) {
-            if (mp_feed(m, buf, (size_t)k) != 0 && !m->fatal && !m->db_failed) {
+            if (multipart_feed(m->mp, buf, (size_t)k) != 0 && !m->fatal && !m->db_failed) {
                 http_problem(r, 400, "malformed_multipart",
                              "the multipart body is malformed; send the file as a form part "
                              "named 'file'");
@@ -498,7 +394,7 @@ static int read_body(imp_t *m, int multipart)
     free(buf);
     if (rc == 0 && !m->db_failed && !m->fatal && m->bytes < 0)
         rc = -1;
-    if (rc == 0 && multipart && !m->fatal && !m->db_failed && m->mp->state != 4) {
+    if (rc == 0 && multipart && !m->fatal && !m->db_failed && !multipart_done(m->mp)) {
         http_problem(r, 400, "malformed_multipart",
                      "the multipart body ended before its closing boundary");
         rc = -1;
@@ -720,10 +616,10 @@ static void post_import(req_t *r)
                      g_config.import_max_body);
         return;
     }
-    mp_t *mp = NULL;
+    multipart_t *mp = NULL;
     if (multipart) {
         mp = calloc(1, sizeof *mp);
-        if (!mp || mp_init(mp, ct) != 0) {
+        if (!mp || multipart_init(mp, ct, &form_cb, &m) != 0) {
             free(mp);
             http_problem(r, 400, "malformed_multipart",
                          "the Content-Type needs a boundary parameter");
@@ -801,17 +697,12 @@ static void list_imports(req_t *r)
     if (http_authorize_role(r, AZ_IMPORT) != 0)
         return;
     page_t pg;
-    if (http_page_params(r, &pg) != 0)
-        return;
-    db_conn_t *c = http_db(r);
+    db_conn_t *c = http_page_db(r, &pg);
     if (!c)
         return;
     PGresult *res = db_import_job_list(c, r->principal.org_id, pg.after_ts[0] ? pg.after_ts : NULL,
                                        pg.after_id[0] ? pg.after_id : NULL, pg.limit);
-    if (!db_ok(res))
-        http_db_error(r, res);
-    else
-        http_send_page(r, res, pg.limit);
+    http_send_page(r, res, pg.limit);
     PQclear(res);
 }
 

@@ -9,7 +9,7 @@
 #include "api/http.h"
 #include "api/pii.h"
 #include "api/platform.h"
-#include "api/report_worker.h"
+#include "svc/report_worker.h"
 #include "api/webhook_worker.h"
 #include "db/db.h"
 #include "db/demo.h"

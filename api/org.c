@@ -135,6 +135,142 @@ static int enum_ok(const char *const *e, const char *s)
     return core_strtab_index(e, -1, s) >= 0;
 }
 
+/* A password (hashed with PBKDF2) or an ID number (pii_hash).  1 with *out malloc'd for
+ * the caller to free, or sends the answer and -1. */
+static int secret_value(req_t *r, const field_t *f, const cJSON *v, char **out)
+{
+    char *h = malloc(200);
+    if (!h) {
+        http_problem(r, 503, "overloaded", "out of memory; retry");
+        return -1;
+    }
+    if (!strcmp(f->name, "password")) {
+        if (strlen(v->valuestring) < 8) {
+            free(h);
+            http_invalid(r, NULL, f->name, "weak_password", "too_short",
+                         "'password' must be at least 8 characters");
+            return -1;
+        }
+        auth_password_hash(v->valuestring, g_config.pbkdf2_iter, h, 200);
+    } else if (pii_hash(v->valuestring, h) != 0) {
+        free(h);
+        http_problem(r, 503, "pii_key_missing",
+                     "this server has no DESK_PII_KEY to protect ID numbers with");
+        return -1;
+    }
+    *out = h;
+    return 1; /* caller frees */
+}
+
+/* FT_TEXT, FT_TZ, FT_SECRET: a bounded non-empty string; a zone the database knows; a
+ * hashed secret. */
+static int text_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v, char **out)
+{
+    if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > (size_t)f->maxlen) {
+        http_invalid(r, NULL, f->name, "invalid_field", http_str_err(v, (size_t)f->maxlen),
+                     "'%s' must be a non-empty string of at most %d bytes", f->name, f->maxlen);
+        return -1;
+    }
+    if (f->type == FT_TZ) {
+        int ok = db_org_tz_exists(c, v->valuestring);
+        if (ok != 1) {
+            http_invalid(r, NULL, f->name, "invalid_field", "invalid_enum",
+                         "'%s' must be an IANA time zone name such as Asia/Shanghai", f->name);
+            return -1;
+        }
+    }
+    if (f->type == FT_SECRET)
+        return secret_value(r, f, v, out);
+    *out = v->valuestring;
+    return 0;
+}
+
+/* FT_INT (whole, -1000..maxlen) and FT_NUM (positive, two decimals): 1 with *out malloc'd. */
+static int number_value(req_t *r, const field_t *f, const cJSON *v, char **out)
+{
+    double d = v->valuedouble;
+    if (!cJSON_IsNumber(v) ||
+        (f->type == FT_INT && (d != (double)(long)d || d < -1000 || d > f->maxlen)) ||
+        (f->type == FT_NUM && (d <= 0 || d > 1e8))) {
+        http_invalid(r, NULL, f->name, "invalid_field",
+                     !cJSON_IsNumber(v) ? "invalid_type" : "out_of_range", "'%s' must be %s",
+                     f->name, f->type == FT_INT ? "a whole number in range" : "a positive number");
+        return -1;
+    }
+    char *s = malloc(32);
+    if (!s) {
+        http_problem(r, 503, "overloaded", "out of memory; retry");
+        return -1;
+    }
+    snprintf(s, 32, f->type == FT_INT ? "%.0f" : "%.2f", d);
+    *out = s;
+    return 1;
+}
+
+/* FT_HOURS: weekly opening hours in the SLA calendar's format: 1 with *out malloc'd. */
+static int hours_value(req_t *r, const field_t *f, const cJSON *v, char **out)
+{
+    char err[256];
+    day_hours_t week[7]; /* the SLA calendar's own parser: one definition of the format */
+    if (core_sla_weekly_parse(v, week, err, sizeof err) != 0) {
+        http_invalid(r, NULL, f->name, "invalid_field", "invalid_format", "'%s': %s", f->name, err);
+        return -1;
+    }
+    if (!(*out = cJSON_PrintUnformatted(v))) {
+        http_problem(r, 503, "overloaded", "out of memory; retry");
+        return -1;
+    }
+    return 1;
+}
+
+/* FT_UUID_SET: an array of at most MAX_CLAIM_IDS UUIDs (stored by the resource's hook). */
+static int uuid_set_ok(req_t *r, const field_t *f, const cJSON *v)
+{
+    const cJSON *it;
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > MAX_CLAIM_IDS) {
+        http_invalid(r, NULL, f->name, "invalid_field",
+                     cJSON_IsArray(v) ? "too_long" : "invalid_type",
+                     "'%s' must be an array of UUIDs", f->name);
+        return -1;
+    }
+    cJSON_ArrayForEach(it, v) if (!cJSON_IsString(it) || !http_is_uuid(it->valuestring))
+    {
+        http_invalid(r, it, NULL, "invalid_field",
+                     cJSON_IsString(it) ? "invalid_format" : "invalid_type",
+                     "'%s' must be an array of UUIDs", f->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* FT_OBJ_SET: the resident's units, [{unit_id, relation, is_adult}] (stored by the hook). */
+static int obj_set_ok(req_t *r, const field_t *f, const cJSON *v)
+{
+    const cJSON *it;
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > 100) {
+        http_invalid(r, NULL, f->name, "invalid_field",
+                     cJSON_IsArray(v) ? "too_long" : "invalid_type",
+                     "'%s' must be an array of objects", f->name);
+        return -1;
+    }
+    cJSON_ArrayForEach(it, v)
+    {
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(it, "unit_id");
+        const cJSON *rel = cJSON_GetObjectItemCaseSensitive(it, "relation");
+        const cJSON *ad = cJSON_GetObjectItemCaseSensitive(it, "is_adult");
+        if (!cJSON_IsObject(it) || !cJSON_IsString(u) || !http_is_uuid(u->valuestring) ||
+            !cJSON_IsString(rel) || !enum_ok(relations, rel->valuestring) ||
+            (ad && !cJSON_IsBool(ad))) {
+            http_invalid(r, it, NULL, "invalid_field", "invalid_format",
+                         "each of '%s' must be {\"unit_id\": UUID, \"relation\": "
+                         "owner|tenant|family, \"is_adult\": bool}",
+                         f->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Turns one JSON value into its text parameter.  Returns 0, or sends 422 and -1.
  * *out points into r-owned or static memory; `store` receives allocations to free. */
 static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v, char **out)
@@ -152,45 +288,7 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
     case FT_TEXT:
     case FT_TZ:
     case FT_SECRET:
-        if (!cJSON_IsString(v) || !v->valuestring[0] ||
-            strlen(v->valuestring) > (size_t)f->maxlen) {
-            http_invalid(r, NULL, f->name, "invalid_field", http_str_err(v, (size_t)f->maxlen),
-                         "'%s' must be a non-empty string of at most %d bytes", f->name, f->maxlen);
-            return -1;
-        }
-        if (f->type == FT_TZ) {
-            int ok = db_org_tz_exists(c, v->valuestring);
-            if (ok != 1) {
-                http_invalid(r, NULL, f->name, "invalid_field", "invalid_enum",
-                             "'%s' must be an IANA time zone name such as Asia/Shanghai", f->name);
-                return -1;
-            }
-        }
-        if (f->type == FT_SECRET) {
-            char *h = malloc(200);
-            if (!h) {
-                http_problem(r, 503, "overloaded", "out of memory; retry");
-                return -1;
-            }
-            if (!strcmp(f->name, "password")) {
-                if (strlen(v->valuestring) < 8) {
-                    free(h);
-                    http_invalid(r, NULL, f->name, "weak_password", "too_short",
-                                 "'password' must be at least 8 characters");
-                    return -1;
-                }
-                auth_password_hash(v->valuestring, g_config.pbkdf2_iter, h, 200);
-            } else if (pii_hash(v->valuestring, h) != 0) {
-                free(h);
-                http_problem(r, 503, "pii_key_missing",
-                             "this server has no DESK_PII_KEY to protect ID numbers with");
-                return -1;
-            }
-            *out = h;
-            return 1; /* caller frees */
-        }
-        *out = v->valuestring;
-        return 0;
+        return text_value(r, c, f, v, out);
     case FT_ENUM:
         if (!cJSON_IsString(v) || !enum_ok(f->enums, v->valuestring)) {
             core_strtab_join(f->enums, -1, err, sizeof err);
@@ -219,81 +317,14 @@ static int field_value(req_t *r, db_conn_t *c, const field_t *f, const cJSON *v,
         *out = cJSON_IsTrue(v) ? "true" : "false";
         return 0;
     case FT_INT:
-    case FT_NUM: {
-        double d = v->valuedouble;
-        if (!cJSON_IsNumber(v) ||
-            (f->type == FT_INT && (d != (double)(long)d || d < -1000 || d > f->maxlen)) ||
-            (f->type == FT_NUM && (d <= 0 || d > 1e8))) {
-            http_invalid(r, NULL, f->name, "invalid_field",
-                         !cJSON_IsNumber(v) ? "invalid_type" : "out_of_range", "'%s' must be %s",
-                         f->name,
-                         f->type == FT_INT ? "a whole number in range" : "a positive number");
-            return -1;
-        }
-        char *s = malloc(32);
-        if (!s) {
-            http_problem(r, 503, "overloaded", "out of memory; retry");
-            return -1;
-        }
-        snprintf(s, 32, f->type == FT_INT ? "%.0f" : "%.2f", d);
-        *out = s;
-        return 1;
-    }
-    case FT_HOURS: {
-        day_hours_t week[7]; /* the SLA calendar's own parser: one definition of the format */
-        if (core_sla_weekly_parse(v, week, err, sizeof err) != 0) {
-            http_invalid(r, NULL, f->name, "invalid_field", "invalid_format", "'%s': %s", f->name,
-                         err);
-            return -1;
-        }
-        if (!(*out = cJSON_PrintUnformatted(v))) {
-            http_problem(r, 503, "overloaded", "out of memory; retry");
-            return -1;
-        }
-        return 1;
-    }
-    case FT_UUID_SET: {
-        const cJSON *it;
-        if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > MAX_CLAIM_IDS) {
-            http_invalid(r, NULL, f->name, "invalid_field",
-                         cJSON_IsArray(v) ? "too_long" : "invalid_type",
-                         "'%s' must be an array of UUIDs", f->name);
-            return -1;
-        }
-        cJSON_ArrayForEach(it, v) if (!cJSON_IsString(it) || !http_is_uuid(it->valuestring))
-        {
-            http_invalid(r, it, NULL, "invalid_field",
-                         cJSON_IsString(it) ? "invalid_format" : "invalid_type",
-                         "'%s' must be an array of UUIDs", f->name);
-            return -1;
-        }
-        return 0;
-    }
-    case FT_OBJ_SET: {
-        const cJSON *it;
-        if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > 100) {
-            http_invalid(r, NULL, f->name, "invalid_field",
-                         cJSON_IsArray(v) ? "too_long" : "invalid_type",
-                         "'%s' must be an array of objects", f->name);
-            return -1;
-        }
-        cJSON_ArrayForEach(it, v)
-        {
-            const cJSON *u = cJSON_GetObjectItemCaseSensitive(it, "unit_id");
-            const cJSON *rel = cJSON_GetObjectItemCaseSensitive(it, "relation");
-            const cJSON *ad = cJSON_GetObjectItemCaseSensitive(it, "is_adult");
-            if (!cJSON_IsObject(it) || !cJSON_IsString(u) || !http_is_uuid(u->valuestring) ||
-                !cJSON_IsString(rel) || !enum_ok(relations, rel->valuestring) ||
-                (ad && !cJSON_IsBool(ad))) {
-                http_invalid(r, it, NULL, "invalid_field", "invalid_format",
-                             "each of '%s' must be {\"unit_id\": UUID, \"relation\": "
-                             "owner|tenant|family, \"is_adult\": bool}",
-                             f->name);
-                return -1;
-            }
-        }
-        return 0;
-    }
+    case FT_NUM:
+        return number_value(r, f, v, out);
+    case FT_HOURS:
+        return hours_value(r, f, v, out);
+    case FT_UUID_SET:
+        return uuid_set_ok(r, f, v);
+    case FT_OBJ_SET:
+        return obj_set_ok(r, f, v);
     }
     return -1;
 }

@@ -145,16 +145,11 @@ static void list_orgs(req_t *r)
     if (platform_authorized(r) != 0)
         return;
     page_t pg;
-    if (http_page_params(r, &pg) != 0)
-        return;
-    db_conn_t *c = http_db(r);
+    db_conn_t *c = http_page_db(r, &pg);
     if (!c)
         return;
     PGresult *res = db_platform_list(c, pg.after_ts, pg.after_id, pg.limit);
-    if (!db_ok(res))
-        http_db_error(r, res);
-    else
-        http_send_page(r, res, pg.limit);
+    http_send_page(r, res, pg.limit);
     PQclear(res);
 }
 

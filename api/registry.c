@@ -17,5 +17,6 @@ void api_register_all(void)
     api_platform_register();
     api_docs_register();
     api_import_register();
+    api_custody_register();
     api_audit_register();
 }

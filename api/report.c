@@ -10,7 +10,8 @@
 #include "api/api.h"
 #include "api/codec.h"
 #include "api/http.h"
-#include "api/report_worker.h"
+#include "api/report_render.h"
+#include "svc/report_worker.h"
 #include "core/report.h"
 #include "db/report.h"
 
@@ -20,20 +21,6 @@
 #include <time.h>
 
 typedef enum { FMT_JSON, FMT_CSV, FMT_HTML } fmt_t;
-
-static const char *const form_cols[][2] = {
-    {"seq", "序号"},
-    {"date", "投诉日期"},
-    {"complainant", "投诉人"},
-    {"phone", "联系电话"},
-    {"content", "投诉内容"},
-    {"receiver", "受理人"},
-    {"department", "处理部门"},
-    {"result", "处理结果"},
-    {"callback_opinion", "投诉人回访意见"},
-    {"remarks", "备注"},
-};
-#define NCOLS (sizeof form_cols / sizeof form_cols[0])
 
 /* ---------------------------------------------------------------- loading */
 
@@ -133,70 +120,37 @@ static void add_kpis(cJSON *into, const cJSON *counts_json)
     }
 }
 
-static const char *sget(const cJSON *o, const char *k)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-    return s ? s : "";
-}
-
-static const char *severity_zh(const char *s)
-{
-    return !strcmp(s, "major")       ? "严重"
-           : !strcmp(s, "important") ? "重要"
-           : !strcmp(s, "general")   ? "一般"
-                                     : NULL;
-}
-
 /* One form row from a raw aggregated row. */
 static cJSON *form_row(const cJSON *raw, int seq, const tz_rules_t *tz)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "seq", seq);
-    cJSON_AddStringToObject(o, "request_id", sget(raw, "request_id"));
-    cJSON_AddStringToObject(o, "number", sget(raw, "number"));
+    cJSON_AddStringToObject(o, "request_id", report_str(raw, "request_id"));
+    cJSON_AddStringToObject(o, "number", report_str(raw, "number"));
     char date[11];
     const cJSON *ra = cJSON_GetObjectItemCaseSensitive(raw, "received_at");
     core_report_local_date(tz, cJSON_IsNumber(ra) ? (int64_t)ra->valuedouble : 0, date);
     cJSON_AddStringToObject(o, "date", date);
-    cJSON_AddStringToObject(o, "complainant", sget(raw, "complainant"));
-    cJSON_AddStringToObject(o, "phone", sget(raw, "phone"));
-    cJSON_AddStringToObject(o, "content", sget(raw, "content"));
-    cJSON_AddStringToObject(o, "receiver", sget(raw, "receiver"));
-    cJSON_AddStringToObject(o, "department", sget(raw, "department"));
-    cJSON_AddStringToObject(o, "result", sget(raw, "result"));
+    cJSON_AddStringToObject(o, "complainant", report_str(raw, "complainant"));
+    cJSON_AddStringToObject(o, "phone", report_str(raw, "phone"));
+    cJSON_AddStringToObject(o, "content", report_str(raw, "content"));
+    cJSON_AddStringToObject(o, "receiver", report_str(raw, "receiver"));
+    cJSON_AddStringToObject(o, "department", report_str(raw, "department"));
+    cJSON_AddStringToObject(o, "result", report_str(raw, "result"));
 
     report_buf_t b = {0};
-    const char *rating =
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(raw, "callback_rating"));
     const cJSON *sat = cJSON_GetObjectItemCaseSensitive(raw, "callback_satisfied");
-    const char *label = core_report_rating_label(rating);
-    if (label)
-        core_report_buf_puts(&b, label);
-    else if (rating && *rating)
-        core_report_buf_puts(&b, rating);
-    else if (cJSON_IsBool(sat))
-        core_report_buf_puts(&b, cJSON_IsTrue(sat) ? "满意" : "不满意");
-    const char *note = sget(raw, "callback_note");
-    if (*note) {
-        if (b.len)
-            core_report_buf_puts(&b, "：");
-        core_report_buf_puts(&b, note);
-    }
+    core_report_callback_opinion(
+        &b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(raw, "callback_rating")),
+        cJSON_IsBool(sat) ? cJSON_IsTrue(sat) : -1, report_str(raw, "callback_note"));
     cJSON_AddStringToObject(o, "callback_opinion", b.s ? b.s : "");
     free(b.s);
 
     report_buf_t m = {0};
-    const char *sev = severity_zh(sget(raw, "severity"));
-    core_report_buf_puts(&m, sev ? sev : "一般");
-    const char *v = sget(raw, "validity");
-    core_report_buf_puts(&m, !strcmp(v, "invalid") ? "；无效"
-                             : !strcmp(v, "valid") ? "；有效"
-                                                   : "；待定");
     const cJSON *rc = cJSON_GetObjectItemCaseSensitive(raw, "reopen_count");
-    if (cJSON_IsNumber(rc) && rc->valuedouble > 0)
-        core_report_buf_printf(&m, "；重开%d次", (int)rc->valuedouble);
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(raw, "overdue")))
-        core_report_buf_puts(&m, "；超时");
+    core_report_remarks(&m, report_str(raw, "severity"), report_str(raw, "validity"),
+                        cJSON_IsNumber(rc) ? (int)rc->valuedouble : 0,
+                        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(raw, "overdue")));
     cJSON_AddStringToObject(o, "remarks", m.s ? m.s : "");
     free(m.s);
     return o;
@@ -350,210 +304,6 @@ static void mask_rows(cJSON *summary)
     }
 }
 
-static char *render_csv(const cJSON *s, size_t *len)
-{
-    report_buf_t b = {0};
-    core_report_buf_add(&b, "\xEF\xBB\xBF", 3);
-    for (size_t i = 0; i < NCOLS; i++) {
-        if (i)
-            core_report_buf_add(&b, ",", 1);
-        core_report_csv_field(&b, form_cols[i][1]);
-    }
-    core_report_buf_add(&b, "\r\n", 2);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "rows"))
-    {
-        for (size_t i = 0; i < NCOLS; i++) {
-            if (i)
-                core_report_buf_add(&b, ",", 1);
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, form_cols[i][0]);
-            if (cJSON_IsNumber(v))
-                core_report_buf_printf(&b, "%d", (int)v->valuedouble);
-            else
-                core_report_csv_field(&b, cJSON_GetStringValue(v));
-        }
-        core_report_buf_add(&b, "\r\n", 2);
-    }
-    if (b.oom) {
-        free(b.s);
-        return NULL;
-    }
-    *len = b.len;
-    return b.s;
-}
-
-static double num(const cJSON *o, const char *a, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, a), k);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
-static const char *category_zh(const char *k)
-{
-    static const char *const t[][2] = {{"attitude", "服务态度"},
-                                       {"timeliness", "服务时效"},
-                                       {"quality", "服务质量"},
-                                       {"service_range", "服务范围"},
-                                       {"developer_legacy", "开发遗留"},
-                                       {"fees", "收费"},
-                                       {"other", "其他"},
-                                       {"none", "未分类"}};
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (!strcmp(k, t[i][0]))
-            return t[i][1];
-    return k;
-}
-
-static char *render_html(const cJSON *s, const char *month, const cJSON *meta)
-{
-    report_buf_t b = {0};
-    int y = 0, m = 0;
-    core_report_parse_month(month, &y, &m);
-    const char *pname = sget(s, "project_name");
-    core_report_buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-                             "<title>投诉月度汇总表 — ");
-    core_report_html(&b, pname);
-    core_report_buf_printf(&b, " %d年%d月</title>", y, m);
-    core_report_buf_puts(
-        &b, "<style>body{font-family:'Noto Sans CJK SC','WenQuanYi Zen Hei',sans-serif;"
-            "margin:24px;color:#111}h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;"
-            "margin:18px 0 6px}table{border-collapse:collapse;width:100%;font-size:12px}"
-            "th,td{border:1px solid #555;padding:3px 5px;vertical-align:top;text-align:left}"
-            "th{background:#e8eef5}.meta{font-size:12px;color:#333}.charts{display:flex;"
-            "flex-wrap:wrap;gap:16px}.kpi td.n{text-align:right}"
-            "@page{size:A4 landscape;margin:12mm}@media print{body{margin:0}"
-            "h2{break-after:avoid}tr{break-inside:avoid}.charts{break-inside:avoid}}"
-            "</style></head><body>");
-    core_report_buf_puts(&b, "<h1>投诉月度汇总表</h1><p class=\"meta\">月份：");
-    core_report_buf_printf(&b, "%d年%d月 · 项目：", y, m);
-    core_report_html(&b, pname);
-    core_report_buf_puts(&b, " · 统计口径：按受理时间（");
-    core_report_html(&b, sget(s, "time_zone"));
-    core_report_buf_puts(&b, "） · 数据截至 ");
-    core_report_html(&b, sget(s, "as_of"));
-    if (meta) {
-        core_report_buf_printf(
-            &b, " · 版本 %d（%s）",
-            (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(meta, "version")),
-            !strcmp(sget(meta, "state"), "submitted") ? "已提交" : "草稿");
-    }
-    core_report_buf_puts(&b, "</p>");
-
-    /* KPIs */
-    static const char *const kz[][2] = {
-        {"resolution_rate", "解决率（目标≥90%）"},
-        {"in_time_rate", "按时解决率"},
-        {"first_response_met_rate", "5分钟内首次响应率"},
-        {"complaint_handling_rate", "有效投诉处理率（目标100%）"},
-        {"complaint_callback_rate", "投诉回访率（目标100%）"},
-        {"repair_callback_rate", "维修回访率（目标100%）"},
-        {"callback_satisfaction", "回访满意率（非常满意+满意）"},
-        {"reopen_rate", "重开率"},
-        {"rework_rate", "维修返修率（30天）"},
-        {"refused_work_order_rate", "拒绝接单率"},
-    };
-    const cJSON *ov = cJSON_GetObjectItemCaseSensitive(s, "overall");
-    core_report_buf_printf(&b,
-                           "<h2>统计</h2><table class=\"kpi\"><tr><th>受理总数</th><td class=n>%.0f"
-                           "</td><th>投诉</th><td class=n>%.0f</td><th>有效投诉</th><td "
-                           "class=n>%.0f</td><th>已解决</th><td class=n>%.0f</td></tr>",
-                           num(ov, "counts", "total"), num(ov, "counts", "complaints"),
-                           num(ov, "counts", "valid_complaints"), num(ov, "counts", "resolved"));
-    for (size_t i = 0; i < sizeof kz / sizeof kz[0]; i++) {
-        if (i % 2 == 0)
-            core_report_buf_puts(&b, "<tr>");
-        double v = num(ov, "kpis", kz[i][0]);
-        core_report_buf_puts(&b, "<th colspan=3>");
-        core_report_buf_puts(&b, kz[i][1]);
-        if (v < 0)
-            core_report_buf_puts(&b, "</th><td class=n>—</td>");
-        else
-            core_report_buf_printf(&b, "</th><td class=n>%.1f%%</td>", v * 100);
-        if (i % 2 == 1)
-            core_report_buf_puts(&b, "</tr>");
-    }
-    double afr = num(ov, "kpis", "avg_first_response_seconds"),
-           ars = num(ov, "kpis", "avg_resolution_seconds");
-    core_report_buf_puts(&b, "<tr><th colspan=3>平均首次响应时间</th><td class=n>");
-    if (afr < 0)
-        core_report_buf_puts(&b, "—");
-    else
-        core_report_buf_printf(&b, "%.1f 分钟", afr / 60);
-    core_report_buf_puts(&b, "</td><th colspan=3>平均解决时间</th><td class=n>");
-    if (ars < 0)
-        core_report_buf_puts(&b, "—");
-    else
-        core_report_buf_printf(&b, "%.1f 小时", ars / 3600);
-    core_report_buf_puts(&b, "</td></tr></table>");
-
-    /* Charts: complaints by category and by department, in-time rate by week. */
-    core_report_buf_puts(&b, "<h2>图表</h2><div class=\"charts\">");
-    {
-        const char *labels[16];
-        double vals[16];
-        size_t n = 0;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
-                                   cJSON_GetObjectItemCaseSensitive(s, "totals"), "by_category"))
-        {
-            if (n < 16) {
-                labels[n] = category_zh(it->string);
-                vals[n++] = it->valuedouble;
-            }
-        }
-        core_report_svg_bars(&b, "按类别（全部受理）", labels, vals, n, 0, 0);
-        n = 0;
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "departments"))
-        {
-            if (n < 16) {
-                labels[n] = sget(it, "name");
-                vals[n++] = num(it, "counts", "complaints");
-            }
-        }
-        core_report_svg_bars(&b, "各部门投诉数", labels, vals, n, 0, 0);
-        n = 0;
-        char wl[6][32];
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "buckets"))
-        {
-            if (n < 6) {
-                snprintf(wl[n], sizeof wl[n], "%.5s–%.5s", sget(it, "first_day") + 5,
-                         sget(it, "last_day") + 5);
-                labels[n] = wl[n];
-                vals[n++] = num(it, "kpis", "in_time_rate");
-            }
-        }
-        core_report_svg_bars(&b, "按周按时解决率", labels, vals, n, 1, 1);
-    }
-    core_report_buf_puts(&b, "</div>");
-
-    /* The form. */
-    core_report_buf_puts(&b, "<h2>投诉月度汇总表</h2><table class=\"form\"><thead><tr>");
-    for (size_t i = 0; i < NCOLS; i++)
-        core_report_buf_printf(&b, "<th>%s</th>", form_cols[i][1]);
-    core_report_buf_puts(&b, "</tr></thead><tbody>");
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "rows"))
-    {
-        core_report_buf_puts(&b, "<tr>");
-        for (size_t i = 0; i < NCOLS; i++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, form_cols[i][0]);
-            core_report_buf_puts(&b, "<td>");
-            if (cJSON_IsNumber(v))
-                core_report_buf_printf(&b, "%d", (int)v->valuedouble);
-            else
-                core_report_html(&b, cJSON_GetStringValue(v));
-            core_report_buf_puts(&b, "</td>");
-        }
-        core_report_buf_puts(&b, "</tr>");
-    }
-    core_report_buf_puts(&b, "</tbody></table></body></html>\n");
-    if (b.oom) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s;
-}
-
 /* Answers the summary in the asked format (masks phones first when the role may not see
  * them; the tree is changed).  month: for CSV/HTML names; meta: a stored version or NULL. */
 static void answer(req_t *r, cJSON *s, fmt_t fmt, const char *month, const cJSON *meta)
@@ -575,14 +325,14 @@ static void answer(req_t *r, cJSON *s, fmt_t fmt, const char *month, const cJSON
     size_t len = 0;
     char *body = NULL;
     if (fmt == FMT_CSV) {
-        body = render_csv(s, &len);
+        body = report_render_csv(s, &len);
         snprintf(hdr, sizeof hdr,
                  "Content-Disposition: attachment; filename=\"complaints-%s.csv\"; "
                  "filename*=UTF-8''%%E6%%8A%%95%%E8%%AF%%89%%E6%%9C%%88%%E5%%BA%%A6%%E6%%B1%%87"
                  "%%E6%%80%%BB%%E8%%A1%%A8-%s.csv\r\n",
                  month, month);
     } else {
-        body = render_html(s, month, meta);
+        body = report_render_html(s, month, meta);
         len = body ? strlen(body) : 0;
         snprintf(hdr, sizeof hdr,
                  "Content-Security-Policy: default-src 'none'; style-src "
@@ -787,13 +537,25 @@ static void add_live(req_t *r, ctx_t *x, cJSON *s, int64_t now)
     const cJSON *per = cJSON_GetObjectItemCaseSensitive(s, "period");
     char nows[32];
     iso(now, nows);
-    if (db_report_live(x->c, r->principal.org_id, x->project_id, sget(per, "from"), sget(per, "to"),
-                       nows, &json) == 0) {
+    if (db_report_live(x->c, r->principal.org_id, x->project_id, report_str(per, "from"),
+                       report_str(per, "to"), nows, &json) == 0) {
         cJSON *l = cJSON_Parse(json);
         if (l)
             cJSON_AddItemToObject(s, "live", l);
     }
     free(json);
+}
+
+/* The daily or weekly view over the local days between bounds b[0..nb], with what is open
+ * now (live), as JSON. */
+static void answer_days(req_t *r, ctx_t *x, const char *kind, const int64_t *b, int nb, int64_t now)
+{
+    cJSON *s = build(r, x, kind, b, nb, now);
+    if (!s)
+        return;
+    add_live(r, x, s, now);
+    answer(r, s, FMT_JSON, NULL, NULL);
+    cJSON_Delete(s);
 }
 
 static void daily_h(req_t *r)
@@ -804,12 +566,7 @@ static void daily_h(req_t *r)
         return;
     int64_t b[2] = {core_report_local_midnight(x.tz, day),
                     core_report_local_midnight(x.tz, day + 1)};
-    cJSON *s = build(r, &x, "daily", b, 1, now);
-    if (!s)
-        return;
-    add_live(r, &x, s, now);
-    answer(r, s, FMT_JSON, NULL, NULL);
-    cJSON_Delete(s);
+    answer_days(r, &x, "daily", b, 1, now);
 }
 
 static void weekly_h(req_t *r)
@@ -824,12 +581,7 @@ static void weekly_h(req_t *r)
     int64_t b[8];
     for (int i = 0; i <= 7; i++)
         b[i] = core_report_local_midnight(x.tz, day + i);
-    cJSON *s = build(r, &x, "weekly", b, 7, now);
-    if (!s)
-        return;
-    add_live(r, &x, s, now);
-    answer(r, s, FMT_JSON, NULL, NULL);
-    cJSON_Delete(s);
+    answer_days(r, &x, "weekly", b, 7, now);
 }
 
 static void check_h(req_t *r)

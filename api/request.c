@@ -7,14 +7,22 @@
 #include "api/request.h"
 #include "api/codec.h"
 #include "core/request.h"
+#include "core/strtab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+static const char *const validities[] = {"unknown", "valid", "invalid", NULL};
+
 int api_request_validity_from(const char *s)
 {
-    return !strcmp(s, "unknown") || !strcmp(s, "valid") || !strcmp(s, "invalid") ? 0 : -1;
+    return core_strtab_index(validities, -1, s) >= 0 ? 0 : -1;
+}
+
+size_t api_request_validity_list(char *buf, size_t len)
+{
+    return core_strtab_join(validities, -1, buf, len);
 }
 
 static int bool_from(const char *s)
@@ -142,7 +150,7 @@ static void list_h(req_t *r)
         f.units = http_scope_units(r);
         f.reporter = p->user_id;
     }
-    if (p->role == ROLE_TECHNICIAN)
+    if (core_authz_own_department_only(p, AZ_REQUEST_READ))
         f.dept_only = p->dept_id ? p->dept_id : "00000000-0000-0000-0000-000000000000";
 
     char tq[20][256];
@@ -206,10 +214,7 @@ static void list_h(req_t *r)
     if (!c)
         return;
     PGresult *res = db_request_list(c, &f);
-    if (!db_ok(res))
-        http_db_error(r, res);
-    else
-        http_send_page(r, res, want);
+    http_send_page(r, res, want);
     PQclear(res);
 }
 

@@ -31,10 +31,11 @@ az_target_t api_request_target(req_t *r, const request_scope_t *sc);
  * on c, so it commits by itself unless the caller holds a transaction. */
 int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **json, api_err_t *err);
 
-/* Idempotency-Key (api/idempotency.c).  start: returns 1 when the response was already sent
- * (a replay or an error); 0 to go on, with *claimed set when the handler now runs inside
- * a transaction that owns the key and must call api_idem_finish() before committing. */
-int api_idem_start(req_t *r, db_conn_t *c, int *claimed);
+/* Idempotency-Key (api/idempotency.c).  start: takes the request's connection into *c;
+ * returns 1 when the response was already sent (a replay or an error, 503 without a
+ * connection); 0 to go on, with *claimed set when the handler now runs inside a
+ * transaction that owns the key and must call api_idem_finish() before committing. */
+int api_idem_start(req_t *r, db_conn_t **c, int *claimed);
 int api_idem_finish(req_t *r, db_conn_t *c, int status, const char *body);
 
 /* Answers {"items": ...} for something listed under a request (timeline, comments,
@@ -47,32 +48,32 @@ void api_request_items(req_t *r, api_items_fn fn);
  * complaint under an SLA, not yet at the top of the ladder (SPEC §4) — else NULL. */
 const char *api_request_gm_now(const cJSON *req);
 
-/* What comments and attachments share (api/comment.c).  answer_appended commits what was
- * appended (its row and timeline event) and answers 201 with it, or the error; frees res.
+/* What comments and attachments share (api/comment.c).  api_request_append locks request
+ * id (404 outside the caller's scope; AZ_REQUEST_COMMENT), calls add() to write the entry
+ * and its timeline event in that transaction, commits and answers 201 with the entry (the
+ * JSON in column 0 of add's one row), or the error.  add() may refuse: it sends the problem
+ * and returns NULL, and the transaction is rolled back.
  * channel: the timeline channel of the principal's role (app, integration or web).
  * visibility: reads an optional 'visibility' ("internal" or "public"; internal only for
  * roles that may write internal notes) into *out, defaulting to the most private the role
  * may write; 0, or -1 with the problem sent. */
-void api_request_answer_appended(req_t *r, db_conn_t *c, PGresult *res);
+typedef struct api_append {
+    db_conn_t *c;
+    const request_row_t *row; /* the locked request */
+    const char *org, *request_id, *author, *role, *channel;
+    int seq; /* the timeline entry's number */
+} api_append_t;
+typedef PGresult *(*api_append_fn)(req_t *r, const api_append_t *a, void *ud);
+void api_request_append(req_t *r, const char *id, api_append_fn add, void *ud);
 const char *api_request_channel(role_t role);
 int api_request_visibility(req_t *r, const cJSON *v, const char **out);
 
 /* ---- shared by api/request*.c only ---- */
 
-/* The allowed values of the request enums, for error details. */
-#define API_REQ_TYPES "complaint, repair, inquiry, suggestion, praise, emergency"
-#define API_REQ_CHANNELS                                                                           \
-    "phone, visit, letter, fax, app, web, email, night_desk, patrol, integration, survey, other"
-#define API_REQ_SEVERITIES "major, important, general"
-#define API_REQ_CATEGORIES                                                                         \
-    "attitude, timeliness, quality, service_range, developer_legacy, fees, other"
-#define API_DEPT_KINDS                                                                             \
-    "customer_service, engineering, security, cleaning, greenery, finance, supplier, other"
-#define API_REQ_PENDING_REASONS "customer, appointment, parts, developer, other"
-#define API_REQ_VALIDITIES      "unknown, valid, invalid"
-
-/* 0 for "unknown", "valid" or "invalid", else -1 (an enum check for api_opt_enum). */
+/* A complaint's validity, "unknown", "valid" or "invalid" (an API-only enum): 0 for one of
+ * them, else -1; and "unknown, valid, invalid" as the *_list for api_opt_enum. */
 int api_request_validity_from(const char *s);
+size_t api_request_validity_list(char *buf, size_t len);
 
 /* After a committed write whose answer is *json (parsed: req): when the request must reach
  * the GM at once (api_request_gm_now), sweeps it now rather than at the next background

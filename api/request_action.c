@@ -120,14 +120,14 @@ static int read_edit(req_t *r, edit_in_t *in)
     if (api_only_known(r->json, patch_fields, "a request edit", &e) < 0 ||
         api_opt_str(r->json, "title", 200, &in->title, &e) < 0 ||
         api_opt_str(r->json, "description", 10000, &in->desc, &e) < 0 ||
-        api_opt_enum(r->json, "category", core_request_category_from_string, API_REQ_CATEGORIES,
-                     &in->cat, &e) < 0 ||
-        api_opt_enum(r->json, "severity", core_request_severity_from_string, API_REQ_SEVERITIES,
-                     &in->sev, &e) < 0 ||
-        api_opt_enum(r->json, "validity", api_request_validity_from, API_REQ_VALIDITIES, &in->val,
-                     &e) < 0 ||
+        api_opt_enum(r->json, "category", core_request_category_from_string,
+                     core_request_category_list, &in->cat, &e) < 0 ||
+        api_opt_enum(r->json, "severity", core_request_severity_from_string,
+                     core_request_severity_list, &in->sev, &e) < 0 ||
+        api_opt_enum(r->json, "validity", api_request_validity_from, api_request_validity_list,
+                     &in->val, &e) < 0 ||
         api_opt_enum(r->json, "reporting_department_kind", core_dept_kind_from_string,
-                     API_DEPT_KINDS, &in->dk, &e) < 0 ||
+                     core_dept_kind_list, &in->dk, &e) < 0 ||
         api_opt_time(r->json, "customer_deadline", &in->dl, &e) < 0) {
         api_err_send(r, &e);
         return -1;
@@ -282,7 +282,7 @@ static int read_action(req_t *r, const cJSON *b, int64_t now, action_in_t *in)
         api_opt_str(b, "result", 4000, &in->result, &e) < 0 ||
         api_opt_str(b, "resolution", 4000, &in->resolution, &e) < 0 ||
         api_opt_enum(b, "pending_reason", core_request_pending_reason_from_string,
-                     API_REQ_PENDING_REASONS, &in->reason, &e) < 0 ||
+                     core_request_pending_reason_list, &in->reason, &e) < 0 ||
         api_opt_time(b, "pending_until", &in->until, &e) < 0 ||
         api_opt_str(b, "explanation", 4000, &in->explanation, &e) < 0 ||
         api_opt_str(b, "rating", 32, &in->rating, &e) < 0 ||

@@ -127,30 +127,33 @@ static int read_classification(const principal_t *p, const cJSON *body, create_i
 {
     if (api_only_known(body, create_fields, "a request", e) < 0)
         return -1;
-    if (api_opt_enum(body, "type", core_request_type_from_string, API_REQ_TYPES, &in->type, e) < 0)
+    if (api_opt_enum(body, "type", core_request_type_from_string, core_request_type_list, &in->type,
+                     e) < 0)
         return -1;
-    if (!in->type)
+    char allowed[512];
+    if (!in->type) {
+        core_request_type_list(allowed, sizeof allowed);
         return api_err_at(e, body, "type", "required", "missing_field", "'type' is required (%s)",
-                          API_REQ_TYPES);
-    if (api_opt_enum(body, "channel", core_request_channel_from_string, API_REQ_CHANNELS,
+                          allowed);
+    }
+    if (api_opt_enum(body, "channel", core_request_channel_from_string, core_request_channel_list,
                      &in->channel, e) < 0 ||
-        api_opt_enum(body, "severity", core_request_severity_from_string, API_REQ_SEVERITIES,
-                     &in->severity, e) < 0 ||
-        api_opt_enum(body, "category", core_request_category_from_string, API_REQ_CATEGORIES,
-                     &in->category, e) < 0 ||
-        api_opt_enum(body, "validity", api_request_validity_from, API_REQ_VALIDITIES, &in->validity,
-                     e) < 0 ||
-        api_opt_enum(body, "reporting_department_kind", core_dept_kind_from_string, API_DEPT_KINDS,
-                     &in->dept_kind, e) < 0)
+        api_opt_enum(body, "severity", core_request_severity_from_string,
+                     core_request_severity_list, &in->severity, e) < 0 ||
+        api_opt_enum(body, "category", core_request_category_from_string,
+                     core_request_category_list, &in->category, e) < 0 ||
+        api_opt_enum(body, "validity", api_request_validity_from, api_request_validity_list,
+                     &in->validity, e) < 0 ||
+        api_opt_enum(body, "reporting_department_kind", core_dept_kind_from_string,
+                     core_dept_kind_list, &in->dept_kind, e) < 0)
         return -1;
     if (!in->channel) {
-        if (p->role == ROLE_RESIDENT)
-            in->channel = "app";
-        else if (p->role == ROLE_INTEGRATION)
-            in->channel = "integration";
-        else
+        if (p->role != ROLE_RESIDENT && p->role != ROLE_INTEGRATION) {
+            core_request_channel_list(allowed, sizeof allowed);
             return api_err_at(e, body, "channel", "required", "missing_field",
-                              "'channel' is required (%s)", API_REQ_CHANNELS);
+                              "'channel' is required (%s)", allowed);
+        }
+        in->channel = api_request_channel(p->role); /* app / integration */
     }
     int is_complaint = !strcmp(in->type, "complaint");
     if (!is_complaint && in->severity)
@@ -483,11 +486,9 @@ void api_request_create_h(req_t *r)
 {
     if (http_authorize_role(r, AZ_REQUEST_CREATE) != 0 || http_json_body(r) != 0)
         return;
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return;
+    db_conn_t *c;
     int claimed;
-    if (api_idem_start(r, c, &claimed) != 0)
+    if (api_idem_start(r, &c, &claimed) != 0)
         return;
     char *json = NULL;
     api_err_t e = {0};

@@ -84,16 +84,19 @@ int api_opt_uuid(const cJSON *o, const char *name, const char **out, api_err_t *
     return rc;
 }
 
-int api_opt_enum(const cJSON *o, const char *name, int (*from)(const char *), const char *allowed,
-                 const char **out, api_err_t *e)
+int api_opt_enum(const cJSON *o, const char *name, int (*from)(const char *),
+                 size_t (*list)(char *, size_t), const char **out, api_err_t *e)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
     *out = NULL;
     if (!v || cJSON_IsNull(v))
         return 0;
-    if (!cJSON_IsString(v) || from(v->valuestring) < 0)
+    if (!cJSON_IsString(v) || from(v->valuestring) < 0) {
+        char allowed[512];
+        list(allowed, sizeof allowed);
         return api_err_at(e, o, name, cJSON_IsString(v) ? "invalid_enum" : "invalid_type",
                           "invalid_enum", "'%s' must be one of: %s", name, allowed);
+    }
     *out = v->valuestring;
     return 1;
 }

@@ -45,9 +45,10 @@ int api_opt_str(const cJSON *o, const char *name, size_t maxlen, const char **ou
 int api_req_str(const cJSON *o, const char *name, size_t maxlen, const char **out, api_err_t *e);
 /* A UUID. */
 int api_opt_uuid(const cJSON *o, const char *name, const char **out, api_err_t *e);
-/* One of an enum's names: from() is its *_from_string, allowed the list for the detail. */
-int api_opt_enum(const cJSON *o, const char *name, int (*from)(const char *), const char *allowed,
-                 const char **out, api_err_t *e);
+/* One of an enum's names: from() is its *_from_string, list() its *_list (core/strtab.h),
+ * which names the allowed values in the detail. */
+int api_opt_enum(const cJSON *o, const char *name, int (*from)(const char *),
+                 size_t (*list)(char *, size_t), const char **out, api_err_t *e);
 /* An RFC 3339 time, as UTC seconds. */
 int api_opt_time(const cJSON *o, const char *name, int64_t *out, api_err_t *e);
 /* Refuses a member of o not in the NULL-terminated list `known`; `what` names o in the

@@ -223,41 +223,25 @@ static void list_h(req_t *r)
     if (http_authorize_role(r, AZ_WEBHOOK_ADMIN) != 0)
         return;
     page_t pg;
-    if (http_page_params(r, &pg) != 0)
-        return;
-    db_conn_t *c = http_db(r);
+    db_conn_t *c = http_page_db(r, &pg);
     if (!c)
         return;
     PGresult *x = db_webhook_list(c, r->principal.org_id, pg.after_ts[0] ? pg.after_ts : NULL,
                                   pg.after_id[0] ? pg.after_id : NULL, pg.limit + 1);
-    if (!db_ok(x))
-        http_db_error(r, x);
-    else
-        http_send_page(r, x, pg.limit);
+    http_send_page(r, x, pg.limit);
     PQclear(x);
 }
 
+/* The shared If-Match parser, and a subscription's versions run from 1. */
 static int if_match(req_t *r, int *version)
 {
-    const char *im = http_header(r, "If-Match");
-    if (!im) {
-        http_problem(r, 428, "if_match_required",
-                     "send If-Match with the ETag from your last GET of this subscription");
+    if (http_if_match(r, "subscription", version) != 0)
         return -1;
-    }
-    const char *q = im;
-    if (!strncmp(q, "W/", 2))
-        q += 2;
-    if (*q == '"')
-        q++;
-    char *end;
-    long v = strtol(q, &end, 10);
-    if (end == q || (*end && *end != '"') || v < 1 || v > 1000000000L) {
+    if (*version < 1 || *version > 1000000000) {
         http_problem(r, 412, "stale_version",
                      "If-Match does not name a version of this subscription");
         return -1;
     }
-    *version = (int)v;
     return 0;
 }
 
@@ -367,18 +351,13 @@ static void deliveries_h(req_t *r)
         st = state;
     }
     page_t pg;
-    if (http_page_params(r, &pg) != 0)
-        return;
-    db_conn_t *c = http_db(r);
+    db_conn_t *c = http_page_db(r, &pg);
     if (!c || webhook_visible(r, c, id) != 0)
         return;
     PGresult *x =
         db_webhook_deliveries(c, r->principal.org_id, id, st, pg.after_ts[0] ? pg.after_ts : NULL,
                               pg.after_id[0] ? pg.after_id : NULL, pg.limit + 1);
-    if (!db_ok(x))
-        http_db_error(r, x);
-    else
-        http_send_page(r, x, pg.limit);
+    http_send_page(r, x, pg.limit);
     PQclear(x);
 }
 

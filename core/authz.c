@@ -79,6 +79,12 @@ static const struct {
                         SC_PROJECT},
     [AZ_REPORT_SUBMIT] = {"report.submit", R(ROLE_SUPERVISOR) | R(ROLE_MANAGER), SC_PROJECT},
     [AZ_IMPORT] = {"import", R(ROLE_ADMIN), SC_ORG},
+    /* RULES §3.4.15: keepers, desk management, engineering and security write; auditors
+     * (and administrators) read everything and write nothing; residents see none of it. */
+    [AZ_CUSTODY_READ] = {"custody.read", ALL_STAFF, SC_PROJECT},
+    [AZ_CUSTODY_WRITE] = {"custody.write",
+                          STAFF_DESK | R(ROLE_TECHNICIAN) | R(ROLE_SECURITY) | R(ROLE_CLERK),
+                          SC_PROJECT},
     /* RULES §3.13.4: the auditor (品管部), the administrator and the GM read; nobody writes. */
     [AZ_AUDIT_READ] = {"audit.read", R(ROLE_AUDITOR) | R(ROLE_ADMIN) | R(ROLE_GM), SC_ORG},
 };

@@ -41,6 +41,8 @@ typedef enum {
     AZ_REPORT_READ,    /* a project's reports: summaries, KPIs, stored versions */
     AZ_REPORT_SUBMIT,  /* generate and submit a monthly report version */
     AZ_IMPORT,         /* roster imports into the organisation (POST/GET /v1/imports) */
+    AZ_CUSTODY_READ,   /* custody registers and ledgers (keys, ...) */
+    AZ_CUSTODY_WRITE,  /* append a ledger entry; core/custody.c then judges the entry */
     AZ_AUDIT_READ,     /* the audit log, its chain heads, verification, retention report */
     AZ__COUNT
 } az_action_t;

@@ -213,6 +213,28 @@ void core_report_kpis(const report_counts_t *c, report_ratio_t out[KPI__COUNT])
     out[KPI_REFUSED_WORK_ORDER_RATE] = ratio(c->refused_work_orders, c->work_orders, R);
 }
 
+/* ---------------------------------------------------------------- per-request rules */
+
+int core_report_first_response_met(int64_t received_at, int64_t first_staff_at)
+{
+    if (first_staff_at < 0)
+        return -1;
+    return first_staff_at <= received_at + CORE_REPORT_FIRST_RESPONSE_S;
+}
+
+int core_report_in_time(int64_t resolved_at, int64_t due_resolution)
+{
+    if (resolved_at < 0 || due_resolution < 0)
+        return -1;
+    return resolved_at <= due_resolution;
+}
+
+int core_report_is_rework(int64_t prev_received_at, int64_t received_at)
+{
+    return prev_received_at >= 0 &&
+           received_at - prev_received_at <= (int64_t)CORE_REPORT_REWORK_WINDOW_H * 3600;
+}
+
 /* ---------------------------------------------------------------- labels */
 
 static const struct {
@@ -246,6 +268,16 @@ int core_report_rating_satisfied(const char *rating)
 {
     int i = rating_index(rating);
     return i < 0 ? -1 : ratings[i].satisfied;
+}
+
+const char *core_report_severity_label(const char *s)
+{
+    if (!s)
+        return NULL;
+    return !strcmp(s, "major")       ? "严重"
+           : !strcmp(s, "important") ? "重要"
+           : !strcmp(s, "general")   ? "一般"
+                                     : NULL;
 }
 
 /* ---------------------------------------------------------------- text */
@@ -355,6 +387,39 @@ void core_report_html(report_buf_t *b, const char *s)
         run = p + 1;
     }
     core_report_buf_puts(b, run);
+}
+
+void core_report_callback_opinion(report_buf_t *b, const char *rating, int satisfied,
+                                  const char *note)
+{
+    size_t start = b->len;
+    const char *label = core_report_rating_label(rating);
+    if (label)
+        core_report_buf_puts(b, label);
+    else if (rating && *rating)
+        core_report_buf_puts(b, rating);
+    else if (satisfied >= 0)
+        core_report_buf_puts(b, satisfied ? "满意" : "不满意");
+    if (note && *note) {
+        if (b->len > start)
+            core_report_buf_puts(b, "：");
+        core_report_buf_puts(b, note);
+    }
+}
+
+void core_report_remarks(report_buf_t *b, const char *severity, const char *validity,
+                         int reopen_count, int overdue)
+{
+    const char *sev = core_report_severity_label(severity);
+    core_report_buf_puts(b, sev ? sev : "一般");
+    const char *v = validity ? validity : "";
+    core_report_buf_puts(b, !strcmp(v, "invalid") ? "；无效"
+                            : !strcmp(v, "valid") ? "；有效"
+                                                  : "；待定");
+    if (reopen_count > 0)
+        core_report_buf_printf(b, "；重开%d次", reopen_count);
+    if (overdue)
+        core_report_buf_puts(b, "；超时");
 }
 
 void core_report_mask_phone(const char *phone, char *out, size_t outlen)

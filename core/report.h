@@ -110,12 +110,37 @@ double core_report_kpi_target(report_kpi_t k);
  * averages are seconds rounded to 1 decimal. */
 void core_report_kpis(const report_counts_t *c, report_ratio_t out[KPI__COUNT]);
 
+/* ---- per-request rules (db/report.c's SQL applies the same rules to whole periods,
+ * built from these constants; tests/db/test_report_plan.c checks the two agree) ---- */
+
+/* First response is "met" when the first staff action comes at most this long after
+ * receipt (002 方案 1: ≤ 5 min; inclusive). */
+#define CORE_REPORT_FIRST_RESPONSE_S 300
+/* Rework: a repair of a unit is rework when the previous repair of the same unit and
+ * category was received at most this many hours earlier (001 维修返修率; 30 days,
+ * inclusive). */
+#define CORE_REPORT_REWORK_WINDOW_H 720
+
+/* Whether a request counts as "first response met": 1 yes, 0 no, -1 not counted (no staff
+ * action yet, first_staff_at < 0). */
+int core_report_first_response_met(int64_t received_at, int64_t first_staff_at);
+/* Whether a resolved request counts as "resolved in time": 1 at or before its resolution
+ * due time, 0 after it, -1 not counted (not resolved or no clock ran: a negative
+ * argument). */
+int core_report_in_time(int64_t resolved_at, int64_t due_resolution);
+/* Whether a repair received at `received_at` is rework given the previous repair of the
+ * same unit and category received at `prev_received_at` (negative: there was none). */
+int core_report_is_rework(int64_t prev_received_at, int64_t received_at);
+
 /* ---- labels ---- */
 
 /* 非常满意 … 极不满意 for a callback rating (the enum or its zh label); NULL when unknown. */
 const char *core_report_rating_label(const char *rating);
 /* Whether a callback rating counts as satisfied (非常满意 or 满意): 1, 0, or -1 unknown. */
 int core_report_rating_satisfied(const char *rating);
+/* 严重 / 重要 / 一般 for a complaint severity (major / important / general); NULL when
+ * unknown. */
+const char *core_report_severity_label(const char *severity);
 
 /* ---- text ---- */
 
@@ -136,6 +161,15 @@ void core_report_buf_printf(report_buf_t *b, const char *fmt, ...)
 void core_report_csv_field(report_buf_t *b, const char *s);
 /* HTML text with & < > " ' escaped.  NULL is empty. */
 void core_report_html(report_buf_t *b, const char *s);
+/* The form's 投诉人回访意见 (RULES §3.11.1): the last callback's rating label (an unknown
+ * rating as given; without a rating, satisfied 1 → 满意, 0 → 不满意, -1 nothing), then
+ * "：" and the note when there is one.  NULLs and "" are absent. */
+void core_report_callback_opinion(report_buf_t *b, const char *rating, int satisfied,
+                                  const char *note);
+/* The form's 备注: severity label (一般 when unknown), validity (有效 / 无效 / 待定),
+ * "重开N次" when reopened, "超时" when overdue, joined by "；". */
+void core_report_remarks(report_buf_t *b, const char *severity, const char *validity,
+                         int reopen_count, int overdue);
 /* Masks a phone as mask_phone() in schema.sql does: first 3 and last 4 kept, the rest
  * '*'; 7 characters or fewer all '*'.  Writes into out (at most outlen bytes). */
 void core_report_mask_phone(const char *phone, char *out, size_t outlen);

@@ -401,6 +401,75 @@ static void enum_names(const roster_map_t *m, char *buf, size_t n)
         buf[n - 1] = 0;
 }
 
+/* RT_INT: a whole number in lo..hi; RT_AREA: square metres, two decimals.  0 or 1. */
+static int number_cell(const roster_col_t *c, long row, char *dst, size_t cap, roster_error_fn err,
+                       void *ud)
+{
+    char *end;
+    if (c->type == RT_INT) {
+        long v = strtol(dst, &end, 10);
+        if (*end || end == dst) {
+            report(err, ud, row, c->key, "invalid_format", "'%s' must be a whole number", c->key);
+            return 1;
+        }
+        if (v < c->lo || v > c->hi) {
+            report(err, ud, row, c->key, "out_of_range", "'%s' must be from %ld to %ld", c->key,
+                   c->lo, c->hi);
+            return 1;
+        }
+        snprintf(dst, cap, "%ld", v);
+        return 0;
+    }
+    double v = strtod(dst, &end);
+    if (*end || end == dst || strchr(dst, 'e') || strchr(dst, 'E') || strchr(dst, 'x') ||
+        strchr(dst, 'n') || strchr(dst, 'N')) {
+        report(err, ud, row, c->key, "invalid_format",
+               "'%s' must be a number of square metres such as 89.50", c->key);
+        return 1;
+    }
+    if (v <= 0 || v >= 1e8) {
+        report(err, ud, row, c->key, "out_of_range",
+               "'%s' must be greater than 0 and below 100000000", c->key);
+        return 1;
+    }
+    snprintf(dst, cap, "%.2f", v);
+    return 0;
+}
+
+/* RT_CODES: project codes, separated by ; , | or the full-width ；，、, into "P1;P2".  0 or
+ * 1 problem. */
+static int codes_cell(const roster_col_t *c, long row, char *dst, size_t cap, roster_error_fn err,
+                      void *ud)
+{
+    /* separators: ; , | and the full-width ；，、 → ';' with spaces trimmed */
+    char tmp[CSV_MAX_FIELD + 8];
+    size_t o = 0;
+    const char *p = dst;
+    while (*p && o + 2 < sizeof tmp) {
+        size_t w = 0;
+        if (*p == ';' || *p == ',' || *p == '|')
+            w = 1;
+        else if (!strncmp(p, "；", 3) || !strncmp(p, "，", 3) || !strncmp(p, "、", 3))
+            w = 3;
+        if (w) {
+            tmp[o++] = ';';
+            p += w;
+        } else if (*p != ' ') {
+            tmp[o++] = *p++;
+        } else {
+            p++;
+        }
+    }
+    tmp[o] = 0;
+    snprintf(dst, cap, "%s", tmp);
+    if (strstr(dst, ";;") || dst[0] == ';' || (o && dst[o - 1] == ';')) {
+        report(err, ud, row, c->key, "invalid_format",
+               "'%s' must list project codes separated by ; (e.g. P1;P2)", c->key);
+        return 1;
+    }
+    return 0;
+}
+
 /* Checks one cell; writes the normalised value into dst.  0 or 1 problem. */
 static int cell(const roster_col_t *c, long row, const char *in, size_t inlen, char *dst,
                 size_t cap, roster_error_fn err, void *ud)
@@ -421,38 +490,9 @@ static int cell(const roster_col_t *c, long row, const char *in, size_t inlen, c
             return 1;
         }
         return 0;
-    case RT_INT: {
-        char *end;
-        long v = strtol(dst, &end, 10);
-        if (*end || end == dst) {
-            report(err, ud, row, c->key, "invalid_format", "'%s' must be a whole number", c->key);
-            return 1;
-        }
-        if (v < c->lo || v > c->hi) {
-            report(err, ud, row, c->key, "out_of_range", "'%s' must be from %ld to %ld", c->key,
-                   c->lo, c->hi);
-            return 1;
-        }
-        snprintf(dst, cap, "%ld", v);
-        return 0;
-    }
-    case RT_AREA: {
-        char *end;
-        double v = strtod(dst, &end);
-        if (*end || end == dst || strchr(dst, 'e') || strchr(dst, 'E') || strchr(dst, 'x') ||
-            strchr(dst, 'n') || strchr(dst, 'N')) {
-            report(err, ud, row, c->key, "invalid_format",
-                   "'%s' must be a number of square metres such as 89.50", c->key);
-            return 1;
-        }
-        if (v <= 0 || v >= 1e8) {
-            report(err, ud, row, c->key, "out_of_range",
-                   "'%s' must be greater than 0 and below 100000000", c->key);
-            return 1;
-        }
-        snprintf(dst, cap, "%.2f", v);
-        return 0;
-    }
+    case RT_INT:
+    case RT_AREA:
+        return number_cell(c, row, dst, cap, err, ud);
     case RT_PHONE:
         if (len > (size_t)c->maxlen || !valid_phone(dst)) {
             report(err, ud, row, c->key, "invalid_format",
@@ -508,35 +548,8 @@ static int cell(const roster_col_t *c, long row, const char *in, size_t inlen, c
         }
         return 0;
     }
-    case RT_CODES: {
-        /* separators: ; , | and the full-width ；，、 → ';' with spaces trimmed */
-        char tmp[CSV_MAX_FIELD + 8];
-        size_t o = 0;
-        const char *p = dst;
-        while (*p && o + 2 < sizeof tmp) {
-            size_t w = 0;
-            if (*p == ';' || *p == ',' || *p == '|')
-                w = 1;
-            else if (!strncmp(p, "；", 3) || !strncmp(p, "，", 3) || !strncmp(p, "、", 3))
-                w = 3;
-            if (w) {
-                tmp[o++] = ';';
-                p += w;
-            } else if (*p != ' ') {
-                tmp[o++] = *p++;
-            } else {
-                p++;
-            }
-        }
-        tmp[o] = 0;
-        snprintf(dst, cap, "%s", tmp);
-        if (strstr(dst, ";;") || dst[0] == ';' || (o && dst[o - 1] == ';')) {
-            report(err, ud, row, c->key, "invalid_format",
-                   "'%s' must list project codes separated by ; (e.g. P1;P2)", c->key);
-            return 1;
-        }
-        return 0;
-    }
+    case RT_CODES:
+        return codes_cell(c, row, dst, cap, err, ud);
     }
     return 0;
 }

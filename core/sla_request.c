@@ -68,18 +68,10 @@ static int is_reopen(const sla_event_t *e)
 
 #define MAX_PAUSES 64
 
-int core_sla_request_eval(const sla_policy_t *pol, const calendar_t *cal,
-                          const sla_request_facts_t *f, const sla_event_t *ev, size_t nev,
-                          int64_t now, sla_clock_view_t out[SLA_T__COUNT])
+/* Pauses: from entering pending to leaving it (the last one SLA_PAUSE_OPEN while it
+ * lasts), zero-length ones dropped.  The count, or -1 past MAX_PAUSES. */
+static long collect_pauses(const sla_event_t *ev, size_t nev, sla_pause_t pauses[MAX_PAUSES])
 {
-    memset(out, 0, sizeof(sla_clock_view_t) * SLA_T__COUNT);
-    for (int t = 0; t < SLA_T__COUNT; t++)
-        out[t].target = (sla_target_id_t)t;
-    if (!pol || !cal || !f || !ev || nev == 0 || !eq(ev[0].action, "create"))
-        return -1;
-
-    /* Pauses: from entering pending to leaving it. */
-    sla_pause_t pauses[MAX_PAUSES];
     size_t np = 0;
     int in_pause = 0;
     for (size_t i = 0; i < nev; i++) {
@@ -102,98 +94,132 @@ int core_sla_request_eval(const sla_policy_t *pol, const calendar_t *cal,
     for (size_t i = 0; i < np; i++)
         if (pauses[i].to > pauses[i].from)
             pauses[k++] = pauses[i];
-    np = k;
+    return (long)k;
+}
 
-    int64_t received = ev[0].at;
-    int64_t first_response = is_staff(ev[0].actor_role) ? received : 0;
-    int64_t dispatch = 0, appointment = 0, arrive = 0, answer = 0, resolved = 0, handover = 0;
-    int64_t first_arrive = 0, first_resolved = 0, reopened = 0;
-    int64_t gm = 0, override[SLA_T__COUNT] = {0};
+/* The instants the clocks start and stop at, read from the timeline (0: not yet). */
+typedef struct milestones {
+    int64_t received, first_response, dispatch, appointment, arrive, answer, resolved, handover;
+    int64_t first_arrive, first_resolved, reopened, gm, callback_done;
+    int64_t override[SLA_T__COUNT]; /* approved extensions (new due), by target */
+} milestones_t;
+
+static void read_milestones(const sla_event_t *ev, size_t nev, milestones_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->received = ev[0].at;
+    m->first_response = is_staff(ev[0].actor_role) ? m->received : 0;
     for (size_t i = 1; i < nev; i++) {
         const sla_event_t *e = &ev[i];
-        if (!first_response && is_staff(e->actor_role))
-            first_response = e->at;
+        if (!m->first_response && is_staff(e->actor_role))
+            m->first_response = e->at;
         if (eq(e->action, "dispatch")) {
-            dispatch = e->at; /* a redispatch restarts the on-site clock */
-            appointment = e->appointment_at;
-            arrive = 0;
+            m->dispatch = e->at; /* a redispatch restarts the on-site clock */
+            m->appointment = e->appointment_at;
+            m->arrive = 0;
         }
-        if (!arrive && eq(e->action, "arrive"))
-            arrive = e->at;
-        if (!first_arrive && eq(e->action, "arrive"))
-            first_arrive = e->at;
-        if (!answer &&
+        if (!m->arrive && eq(e->action, "arrive"))
+            m->arrive = e->at;
+        if (!m->first_arrive && eq(e->action, "arrive"))
+            m->first_arrive = e->at;
+        if (!m->answer &&
             ((eq(e->action, "comment") && e->public_comment && is_staff(e->actor_role)) ||
              is_resolution(e)))
-            answer = e->at;
+            m->answer = e->at;
         if (is_resolution(e)) {
-            resolved = e->at;
-            if (!first_resolved)
-                first_resolved = e->at;
+            m->resolved = e->at;
+            if (!m->first_resolved)
+                m->first_resolved = e->at;
         }
         if (is_reopen(e)) {
             /* A reopen starts the resolution clock again, from the reopen, with its
              * full target; an extension approved for the earlier resolution (or its
              * callback) does not carry over. */
-            resolved = 0;
-            reopened = e->at;
-            override[SLA_T_RESOLUTION] = 0;
-            override[SLA_T_CALLBACK] = 0;
+            m->resolved = 0;
+            m->reopened = e->at;
+            m->override[SLA_T_RESOLUTION] = 0;
+            m->override[SLA_T_CALLBACK] = 0;
         }
-        if (!handover && eq(e->action, "handover"))
-            handover = e->at;
-        if (!gm && eq(e->action, "escalate") && e->level >= SLA_TOP_LEVEL)
-            gm = e->at;
+        if (!m->handover && eq(e->action, "handover"))
+            m->handover = e->at;
+        if (!m->gm && eq(e->action, "escalate") && e->level >= SLA_TOP_LEVEL)
+            m->gm = e->at;
         if (eq(e->action, "sla_extension_approved") && (unsigned)e->target < SLA_T__COUNT)
-            override[e->target] = e->new_due;
+            m->override[e->target] = e->new_due;
     }
     /* The callback is done when the request closes after its (last) resolution. */
-    int64_t callback_done = 0;
-    if (resolved)
+    if (m->resolved)
         for (size_t i = 0; i < nev; i++)
-            if (ev[i].at >= resolved && eq(ev[i].to_state, "closed") &&
+            if (ev[i].at >= m->resolved && eq(ev[i].to_state, "closed") &&
                 (eq(ev[i].action, "callback_result") || eq(ev[i].action, "close"))) {
-                callback_done = ev[i].at;
+                m->callback_done = ev[i].at;
                 break;
             }
+}
 
+/* Which clocks this request runs (start != 0), from when, and when each was met. */
+static void clock_bounds(const sla_request_facts_t *f, milestones_t *m, int64_t start[SLA_T__COUNT],
+                         int64_t met[SLA_T__COUNT])
+{
     int complaint = eq(f->type, "complaint");
     int work = eq(f->type, "repair") || eq(f->type, "emergency");
     int major = complaint && eq(f->severity, "major");
-    int64_t start[SLA_T__COUNT] = {0}, met[SLA_T__COUNT] = {0};
-    start[SLA_T_FIRST_RESPONSE] = received;
-    met[SLA_T_FIRST_RESPONSE] = first_response;
+    start[SLA_T_FIRST_RESPONSE] = m->received;
+    met[SLA_T_FIRST_RESPONSE] = m->first_response;
     if (complaint || work) {
-        start[SLA_T_ON_SITE] = work ? dispatch : received;
+        start[SLA_T_ON_SITE] = work ? m->dispatch : m->received;
         if (work) {
-            met[SLA_T_ON_SITE] = arrive;
+            met[SLA_T_ON_SITE] = m->arrive;
         } else {
             /* A complaint's handler is on site at the first arrival or the first
              * resolution, whichever came first; a later reopen does not undo it. */
-            int64_t m = first_arrive;
-            if (first_resolved && (!m || first_resolved < m))
-                m = first_resolved;
-            met[SLA_T_ON_SITE] = m;
+            int64_t t = m->first_arrive;
+            if (m->first_resolved && (!t || m->first_resolved < t))
+                t = m->first_resolved;
+            met[SLA_T_ON_SITE] = t;
         }
-        if (work && appointment)
-            override[SLA_T_ON_SITE] = appointment;
+        if (work && m->appointment)
+            m->override[SLA_T_ON_SITE] = m->appointment;
     }
-    start[SLA_T_ANSWER] = received;
-    met[SLA_T_ANSWER] = answer;
-    start[SLA_T_RESOLUTION] = reopened ? reopened : received;
-    met[SLA_T_RESOLUTION] = resolved;
+    start[SLA_T_ANSWER] = m->received;
+    met[SLA_T_ANSWER] = m->answer;
+    start[SLA_T_RESOLUTION] = m->reopened ? m->reopened : m->received;
+    met[SLA_T_RESOLUTION] = m->resolved;
     if (f->night_desk) {
-        start[SLA_T_HANDOVER] = received;
-        met[SLA_T_HANDOVER] = handover;
+        start[SLA_T_HANDOVER] = m->received;
+        met[SLA_T_HANDOVER] = m->handover;
     }
-    if (f->needs_callback && resolved) {
-        start[SLA_T_CALLBACK] = resolved;
-        met[SLA_T_CALLBACK] = callback_done;
+    if (f->needs_callback && m->resolved) {
+        start[SLA_T_CALLBACK] = m->resolved;
+        met[SLA_T_CALLBACK] = m->callback_done;
     }
     if (major) {
-        start[SLA_T_GM_REPORT] = received;
-        met[SLA_T_GM_REPORT] = gm;
+        start[SLA_T_GM_REPORT] = m->received;
+        met[SLA_T_GM_REPORT] = m->gm;
     }
+}
+
+int core_sla_request_eval(const sla_policy_t *pol, const calendar_t *cal,
+                          const sla_request_facts_t *f, const sla_event_t *ev, size_t nev,
+                          int64_t now, sla_clock_view_t out[SLA_T__COUNT])
+{
+    memset(out, 0, sizeof(sla_clock_view_t) * SLA_T__COUNT);
+    for (int t = 0; t < SLA_T__COUNT; t++)
+        out[t].target = (sla_target_id_t)t;
+    if (!pol || !cal || !f || !ev || nev == 0 || !eq(ev[0].action, "create"))
+        return -1;
+
+    sla_pause_t pauses[MAX_PAUSES];
+    long npl = collect_pauses(ev, nev, pauses);
+    if (npl < 0)
+        return -1;
+    size_t np = (size_t)npl;
+    milestones_t ms;
+    read_milestones(ev, nev, &ms);
+    int64_t start[SLA_T__COUNT] = {0}, met[SLA_T__COUNT] = {0};
+    clock_bounds(f, &ms, start, met);
+    int64_t reopened = ms.reopened;
+    const int64_t *override = ms.override;
 
     int rc = 0;
     for (int t = 0; t < SLA_T__COUNT; t++) {

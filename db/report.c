@@ -7,9 +7,17 @@
  */
 #include "db/report.h"
 
+#include "core/report.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The per-request rules' constants (core/report.h) as SQL text. */
+#define STR_(x)        #x
+#define STR(x)         STR_(x)
+#define FIRST_RESPONSE "interval '" STR(CORE_REPORT_FIRST_RESPONSE_S) " seconds'"
+#define REWORK_WINDOW  "interval '" STR(CORE_REPORT_REWORK_WINDOW_H) " hours'"
 
 /* The counters of core/report.h's report_counts_t over the rows of `base` in a group. */
 #define COUNTS                                                                                     \
@@ -23,8 +31,8 @@
     "IS NOT NULL), "                                                                               \
     "'resolved_in_time', count(*) FILTER (WHERE b.resolved_at <= b.due_resolution), "              \
     "'first_response_n', count(b.first_staff_at), "                                                \
-    "'first_response_met', count(*) FILTER (WHERE b.first_staff_at <= b.received_at + "            \
-    "interval '5 minutes'), "                                                                      \
+    "'first_response_met', count(*) FILTER (WHERE b.first_staff_at <= b.received_at "              \
+    "+ " FIRST_RESPONSE "), "                                                                      \
     "'first_response_sum_s', coalesce(sum(greatest(0, floor(extract(epoch FROM "                   \
     "b.first_staff_at - b.received_at)))), 0)::bigint, "                                           \
     "'resolution_sum_s', coalesce(sum(greatest(0, floor(extract(epoch FROM b.resolved_at - "       \
@@ -50,12 +58,13 @@
 
 static const db_stmt_t aggregate = {
     "report_aggregate",
-    /* Repairs of a unit received in the period or the 30 days before it, each marked when
-     * the previous repair of the same unit and category came at most 720 h earlier. */
+    /* Repairs of a unit received in the period or the rework window before it, each marked
+     * when the previous repair of the same unit and category came at most the window
+     * earlier (core_report_is_rework). */
     "WITH reps AS (SELECT r.id, r.received_at - lag(r.received_at) OVER (PARTITION BY "
-    "r.unit_id, r.category ORDER BY r.received_at, r.id) <= interval '720 hours' AS rework "
-    "FROM requests r WHERE r.project_id = $1 AND r.received_at >= $3::timestamptz - interval "
-    "'720 hours' AND r.received_at < $4::timestamptz AND r.type = 'repair' AND r.unit_id IS NOT "
+    "r.unit_id, r.category ORDER BY r.received_at, r.id) <= " REWORK_WINDOW " AS rework "
+    "FROM requests r WHERE r.project_id = $1 AND r.received_at >= $3::timestamptz - " REWORK_WINDOW
+    " AND r.received_at < $4::timestamptz AND r.type = 'repair' AND r.unit_id IS NOT "
     "NULL), "
     "base AS MATERIALIZED (SELECT r.id, r.number, r.type, r.channel, r.severity, r.category, "
     "r.validity, r.state, r.department_id, r.assignee_id, r.created_by, r.unit_id, "

@@ -359,10 +359,7 @@ PGresult *db_request_event(db_conn_t *c, const char *org, const char *request_id
 char *db_request_timeline(db_conn_t *c, const char *org, const char *id, int internal)
 {
     const char *v[] = {id, org, internal ? "true" : "false"};
-    PGresult *r = db_exec(c, &timeline_st, v);
-    char *out = db_ok(r) && PQntuples(r) == 1 ? strdup(PQgetvalue(r, 0, 0)) : NULL;
-    PQclear(r);
-    return out;
+    return db_exec_text(c, &timeline_st, v);
 }
 
 long long db_request_last_pend(db_conn_t *c, const char *id, const char *org)

@@ -283,10 +283,7 @@ PGresult *db_sla_project_config(db_conn_t *c, const char *org, const char *proje
 char *db_sla_version_definition(db_conn_t *c, const char *version_id, int calendar)
 {
     const char *v[] = {version_id, calendar ? "true" : "false"};
-    PGresult *r = db_exec(c, &version_def, v);
-    char *out = db_ok(r) && PQntuples(r) == 1 ? strdup(PQgetvalue(r, 0, 0)) : NULL;
-    PQclear(r);
-    return out;
+    return db_exec_text(c, &version_def, v);
 }
 
 PGresult *db_sla_projects_without_config(db_conn_t *c)
@@ -522,10 +519,7 @@ int db_sla_extension_state(db_conn_t *c, const char *org, const char *request, c
 char *db_sla_extensions_json(db_conn_t *c, const char *org, const char *request)
 {
     const char *v[] = {org, request};
-    PGresult *r = db_exec(c, &ext_list, v);
-    char *out = db_ok(r) && PQntuples(r) == 1 ? strdup(PQgetvalue(r, 0, 0)) : NULL;
-    PQclear(r);
-    return out;
+    return db_exec_text(c, &ext_list, v);
 }
 
 int db_sla_escalation_count(db_conn_t *c, const char *request)

@@ -6,6 +6,7 @@
 #include "svc/sla.h"
 #include "core/request.h"
 #include "core/rfc3339.h"
+#include "core/roles.h"
 #include "db/log.h"
 #include "db/sla.h"
 #include "svc/sla_config.h"
@@ -304,9 +305,10 @@ char *sla_explain(db_conn_t *c, const char *org, const char *request_id, int64_t
     rfc3339_format(now, t32);
     cJSON_AddStringToObject(j, "evaluated_at", t32);
     cJSON_AddNumberToObject(j, "escalation_level", atoi(PQgetvalue(r, 0, SLA_COL_LEVEL)));
-    static const char *const ladder[] = {"agent", "supervisor", "manager", "director", "gm"};
     int lvl = atoi(PQgetvalue(r, 0, SLA_COL_LEVEL));
-    cJSON_AddStringToObject(j, "escalated_to", ladder[lvl < 0 ? 0 : lvl > 4 ? 4 : lvl]);
+    lvl = lvl < 0 ? 0 : lvl > ROLE_LADDER_TOP ? ROLE_LADDER_TOP : lvl;
+    cJSON_AddStringToObject(j, "escalated_to",
+                            core_role_name((role_t)core_role_at_ladder_level(lvl)));
     if (rc != 0) {
         cJSON_AddNullToObject(j, "policy");
         cJSON_AddNullToObject(j, "calendar");

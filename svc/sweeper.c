@@ -5,12 +5,14 @@
  */
 #include "svc/sweeper.h"
 #include "core/rfc3339.h"
+#include "core/sla_request.h"
 #include "db/log.h"
 #include "db/sla.h"
 #include "svc/sla.h"
 #include "svc/worker.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,9 +53,6 @@ static int add_alerts(PGresult *r, int i, const sla_eval_t *x, int64_t now, int6
 /* Evaluates claimed row i: its new due times go to store, its alerts to alerts. */
 static void sweep_row(db_conn_t *c, PGresult *r, int i, int64_t now, cJSON *alerts, cJSON *store)
 {
-    static const char *const cols[] = {"due_first_response", "due_on_site",  "due_answer",
-                                       "due_resolution",     "due_handover", "due_callback",
-                                       "due_gm_report"};
     sla_eval_t x;
     int rc = sla_eval_row(c, r, i, now, 0, &x);
     cJSON *s = cJSON_CreateObject();
@@ -79,8 +78,10 @@ static void sweep_row(db_conn_t *c, PGresult *r, int i, int64_t now, cJSON *aler
     memset(&d, 0, sizeof d);
     sla_fill_dues(x.v, next, &d);
     for (int t = 0; t < SLA_T__COUNT; t++) {
+        char col[48]; /* the requests column: due_ + the target's API name */
+        snprintf(col, sizeof col, "due_%s", core_sla_target_name((sla_target_id_t)t));
         if (d.due[t][0])
-            cJSON_AddStringToObject(s, cols[t], d.due[t]);
+            cJSON_AddStringToObject(s, col, d.due[t]);
     }
     if (d.next_due[0])
         cJSON_AddStringToObject(s, "next_due", d.next_due);

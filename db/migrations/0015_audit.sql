@@ -172,8 +172,10 @@ CREATE TRIGGER request_events_append_only BEFORE UPDATE OR DELETE ON request_eve
 CREATE TRIGGER request_events_no_truncate BEFORE TRUNCATE ON request_events
     FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 
--- The audited tables.  request_events is not among them: the timeline is itself an
--- append-only ledger written with the request change that the requests trigger records.
+-- The audited tables.  request_events and custody_entries are not among them: each is
+-- itself an append-only ledger (custody_entries hash-chained) written with the change of
+-- the row (requests, custody_items) whose trigger records it.  Nor is bookkeeping written
+-- by the workers: webhook events, deliveries and attempts, SLA and report alerts.
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON organisations FOR EACH ROW EXECUTE FUNCTION audit_row('organisation', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON projects FOR EACH ROW EXECUTE FUNCTION audit_row('project', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON buildings FOR EACH ROW EXECUTE FUNCTION audit_row('building', 'id');
@@ -195,6 +197,7 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON sla_extensions FOR EACH
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON webhooks FOR EACH ROW EXECUTE FUNCTION audit_row('webhook', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON monthly_reports FOR EACH ROW EXECUTE FUNCTION audit_row('report', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON imports FOR EACH ROW EXECUTE FUNCTION audit_row('import', 'id');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON custody_items FOR EACH ROW EXECUTE FUNCTION audit_row('custody_item', 'id');
 
 -- The service's database role (scripts/run.sh logs in as a member of it): everything it
 -- needs, but only INSERT and SELECT on the append-only tables.  CREATE ROLE needs the

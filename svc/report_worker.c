@@ -1,12 +1,13 @@
-/* api/report_worker.c — see api/report_worker.h. */
-#include "api/report_worker.h"
+/* svc/report_worker.c — see svc/report_worker.h; one svc_worker_t (svc/worker.h). */
+#include "svc/report_worker.h"
 #include "core/report.h"
 #include "db/log.h"
 #include "db/report.h"
 #include "svc/sla_config.h"
+#include "svc/worker.h"
 
 #include <cjson/cJSON.h>
-#include <pthread.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,66 +83,25 @@ int report_check_run(db_conn_t *c, const char *org, int64_t now, report_check_st
     return rc;
 }
 
-static pthread_t thread;
-static int running, stopping, interval;
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-
-static void run_once(void)
+/* One round of the worker: every organisation's projects. */
+static void round_(db_conn_t *c, int64_t now)
 {
-    db_conn_t *c = db_acquire();
-    if (!c)
-        return;
-    db_set_actor(c, &(db_actor_t){.system = "report_check"});
     report_check_stats_t st;
-    if (report_check_run(c, NULL, (int64_t)time(NULL), &st) != 0)
+    if (report_check_run(c, NULL, now, &st) != 0)
         log_write(LOG_WARN, "report check: a statement failed; retrying next round", NULL);
     else if (st.warnings || st.escalations)
         log_write(LOG_INFO, "monthly reports late", "\"warnings\":%d,\"escalations\":%d",
                   st.warnings, st.escalations);
-    db_release(c);
 }
 
-static void *worker_main(void *arg)
-{
-    (void)arg;
-    pthread_mutex_lock(&mu);
-    while (!stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += interval;
-        while (!stopping && pthread_cond_timedwait(&cv, &mu, &until) == 0)
-            ;
-        if (stopping)
-            break;
-        pthread_mutex_unlock(&mu);
-        run_once();
-        pthread_mutex_lock(&mu);
-    }
-    pthread_mutex_unlock(&mu);
-    return NULL;
-}
+static svc_worker_t worker = SVC_WORKER("report check", round_);
 
 void report_worker_start(int interval_secs)
 {
-    if (running || interval_secs < 1)
-        return;
-    interval = interval_secs;
-    stopping = 0;
-    if (pthread_create(&thread, NULL, worker_main, NULL) == 0)
-        running = 1;
-    else
-        log_write(LOG_ERROR, "report check: cannot start its thread", NULL);
+    svc_worker_start(&worker, interval_secs > INT_MAX / 1000 ? INT_MAX : interval_secs * 1000);
 }
 
 void report_worker_stop(void)
 {
-    if (!running)
-        return;
-    pthread_mutex_lock(&mu);
-    stopping = 1;
-    pthread_cond_signal(&cv);
-    pthread_mutex_unlock(&mu);
-    pthread_join(thread, NULL);
-    running = 0;
+    svc_worker_stop(&worker);
 }

@@ -1,14 +1,13 @@
 /*
- * api/report_worker.h — time-zone rules for reports, and the monthly report's late check:
- * a small background thread of its own (kept apart from the janitor and the SLA sweeper,
- * which are moving into svc/) that, every DESK_JANITOR_INTERVAL seconds, looks at each
+ * svc/report_worker.h — time-zone rules for reports, and the monthly report's late check:
+ * a background worker (svc/worker.h) that, every DESK_JANITOR_INTERVAL seconds, looks at each
  * project's last three local months and, for a month without a submitted version, warns
  * the project's supervisors from the start of the 4th local day of the next month
  * (notification `report_due`) and escalates to its managers once the due instant — the end
  * of that day — has passed (`report_overdue`); each once per project and month.
  */
-#ifndef API_REPORT_WORKER_H
-#define API_REPORT_WORKER_H
+#ifndef SVC_REPORT_WORKER_H
+#define SVC_REPORT_WORKER_H
 
 #include <stdint.h>
 

@@ -1,0 +1,254 @@
+/*
+ * api/report_render.c — the month's summary as the paper form: CSV (UTF-8 with BOM, CRLF,
+ * the form's zh-CN headers) and a printable HTML page (KPI table, inline SVG charts, the
+ * 投诉月度汇总表).  Input is the summary JSON api/report.c built (phones already masked).
+ */
+#include "api/report_render.h"
+#include "core/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const form_cols[][2] = {
+    {"seq", "序号"},
+    {"date", "投诉日期"},
+    {"complainant", "投诉人"},
+    {"phone", "联系电话"},
+    {"content", "投诉内容"},
+    {"receiver", "受理人"},
+    {"department", "处理部门"},
+    {"result", "处理结果"},
+    {"callback_opinion", "投诉人回访意见"},
+    {"remarks", "备注"},
+};
+#define NCOLS (sizeof form_cols / sizeof form_cols[0])
+
+const char *report_str(const cJSON *o, const char *k)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+    return s ? s : "";
+}
+
+char *report_render_csv(const cJSON *s, size_t *len)
+{
+    report_buf_t b = {0};
+    core_report_buf_add(&b, "\xEF\xBB\xBF", 3);
+    for (size_t i = 0; i < NCOLS; i++) {
+        if (i)
+            core_report_buf_add(&b, ",", 1);
+        core_report_csv_field(&b, form_cols[i][1]);
+    }
+    core_report_buf_add(&b, "\r\n", 2);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "rows"))
+    {
+        for (size_t i = 0; i < NCOLS; i++) {
+            if (i)
+                core_report_buf_add(&b, ",", 1);
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, form_cols[i][0]);
+            if (cJSON_IsNumber(v))
+                core_report_buf_printf(&b, "%d", (int)v->valuedouble);
+            else
+                core_report_csv_field(&b, cJSON_GetStringValue(v));
+        }
+        core_report_buf_add(&b, "\r\n", 2);
+    }
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    *len = b.len;
+    return b.s;
+}
+
+static double num(const cJSON *o, const char *a, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, a), k);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static const char *category_zh(const char *k)
+{
+    static const char *const t[][2] = {{"attitude", "服务态度"},
+                                       {"timeliness", "服务时效"},
+                                       {"quality", "服务质量"},
+                                       {"service_range", "服务范围"},
+                                       {"developer_legacy", "开发遗留"},
+                                       {"fees", "收费"},
+                                       {"other", "其他"},
+                                       {"none", "未分类"}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(k, t[i][0]))
+            return t[i][1];
+    return k;
+}
+
+/* <head> with the print styles, the title and the line naming month, project, zone and
+ * version. */
+static void html_head(report_buf_t *b, const cJSON *s, const char *month, const cJSON *meta)
+{
+    int y = 0, m = 0;
+    core_report_parse_month(month, &y, &m);
+    const char *pname = report_str(s, "project_name");
+    core_report_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+                            "<title>投诉月度汇总表 — ");
+    core_report_html(b, pname);
+    core_report_buf_printf(b, " %d年%d月</title>", y, m);
+    core_report_buf_puts(
+        b, "<style>body{font-family:'Noto Sans CJK SC','WenQuanYi Zen Hei',sans-serif;"
+           "margin:24px;color:#111}h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;"
+           "margin:18px 0 6px}table{border-collapse:collapse;width:100%;font-size:12px}"
+           "th,td{border:1px solid #555;padding:3px 5px;vertical-align:top;text-align:left}"
+           "th{background:#e8eef5}.meta{font-size:12px;color:#333}.charts{display:flex;"
+           "flex-wrap:wrap;gap:16px}.kpi td.n{text-align:right}"
+           "@page{size:A4 landscape;margin:12mm}@media print{body{margin:0}"
+           "h2{break-after:avoid}tr{break-inside:avoid}.charts{break-inside:avoid}}"
+           "</style></head><body>");
+    core_report_buf_puts(b, "<h1>投诉月度汇总表</h1><p class=\"meta\">月份：");
+    core_report_buf_printf(b, "%d年%d月 · 项目：", y, m);
+    core_report_html(b, pname);
+    core_report_buf_puts(b, " · 统计口径：按受理时间（");
+    core_report_html(b, report_str(s, "time_zone"));
+    core_report_buf_puts(b, "） · 数据截至 ");
+    core_report_html(b, report_str(s, "as_of"));
+    if (meta) {
+        core_report_buf_printf(
+            b, " · 版本 %d（%s）",
+            (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(meta, "version")),
+            !strcmp(report_str(meta, "state"), "submitted") ? "已提交" : "草稿");
+    }
+    core_report_buf_puts(b, "</p>");
+}
+
+/* The counts and the KPI table (RULES §3.11 targets in the labels). */
+static void html_kpis(report_buf_t *b, const cJSON *s)
+{
+    static const char *const kz[][2] = {
+        {"resolution_rate", "解决率（目标≥90%）"},
+        {"in_time_rate", "按时解决率"},
+        {"first_response_met_rate", "5分钟内首次响应率"},
+        {"complaint_handling_rate", "有效投诉处理率（目标100%）"},
+        {"complaint_callback_rate", "投诉回访率（目标100%）"},
+        {"repair_callback_rate", "维修回访率（目标100%）"},
+        {"callback_satisfaction", "回访满意率（非常满意+满意）"},
+        {"reopen_rate", "重开率"},
+        {"rework_rate", "维修返修率（30天）"},
+        {"refused_work_order_rate", "拒绝接单率"},
+    };
+    const cJSON *ov = cJSON_GetObjectItemCaseSensitive(s, "overall");
+    core_report_buf_printf(b,
+                           "<h2>统计</h2><table class=\"kpi\"><tr><th>受理总数</th><td class=n>%.0f"
+                           "</td><th>投诉</th><td class=n>%.0f</td><th>有效投诉</th><td "
+                           "class=n>%.0f</td><th>已解决</th><td class=n>%.0f</td></tr>",
+                           num(ov, "counts", "total"), num(ov, "counts", "complaints"),
+                           num(ov, "counts", "valid_complaints"), num(ov, "counts", "resolved"));
+    for (size_t i = 0; i < sizeof kz / sizeof kz[0]; i++) {
+        if (i % 2 == 0)
+            core_report_buf_puts(b, "<tr>");
+        double v = num(ov, "kpis", kz[i][0]);
+        core_report_buf_puts(b, "<th colspan=3>");
+        core_report_buf_puts(b, kz[i][1]);
+        if (v < 0)
+            core_report_buf_puts(b, "</th><td class=n>—</td>");
+        else
+            core_report_buf_printf(b, "</th><td class=n>%.1f%%</td>", v * 100);
+        if (i % 2 == 1)
+            core_report_buf_puts(b, "</tr>");
+    }
+    double afr = num(ov, "kpis", "avg_first_response_seconds"),
+           ars = num(ov, "kpis", "avg_resolution_seconds");
+    core_report_buf_puts(b, "<tr><th colspan=3>平均首次响应时间</th><td class=n>");
+    if (afr < 0)
+        core_report_buf_puts(b, "—");
+    else
+        core_report_buf_printf(b, "%.1f 分钟", afr / 60);
+    core_report_buf_puts(b, "</td><th colspan=3>平均解决时间</th><td class=n>");
+    if (ars < 0)
+        core_report_buf_puts(b, "—");
+    else
+        core_report_buf_printf(b, "%.1f 小时", ars / 3600);
+    core_report_buf_puts(b, "</td></tr></table>");
+}
+
+/* Complaints by category and by department, in-time rate by week. */
+static void html_charts(report_buf_t *b, const cJSON *s)
+{
+    core_report_buf_puts(b, "<h2>图表</h2><div class=\"charts\">");
+    {
+        const char *labels[16];
+        double vals[16];
+        size_t n = 0;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
+                                   cJSON_GetObjectItemCaseSensitive(s, "totals"), "by_category"))
+        {
+            if (n < 16) {
+                labels[n] = category_zh(it->string);
+                vals[n++] = it->valuedouble;
+            }
+        }
+        core_report_svg_bars(b, "按类别（全部受理）", labels, vals, n, 0, 0);
+        n = 0;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "departments"))
+        {
+            if (n < 16) {
+                labels[n] = report_str(it, "name");
+                vals[n++] = num(it, "counts", "complaints");
+            }
+        }
+        core_report_svg_bars(b, "各部门投诉数", labels, vals, n, 0, 0);
+        n = 0;
+        char wl[6][32];
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "buckets"))
+        {
+            if (n < 6) {
+                snprintf(wl[n], sizeof wl[n], "%.5s–%.5s", report_str(it, "first_day") + 5,
+                         report_str(it, "last_day") + 5);
+                labels[n] = wl[n];
+                vals[n++] = num(it, "kpis", "in_time_rate");
+            }
+        }
+        core_report_svg_bars(b, "按周按时解决率", labels, vals, n, 1, 1);
+    }
+    core_report_buf_puts(b, "</div>");
+}
+
+/* The form itself, one row a complaint. */
+static void html_form(report_buf_t *b, const cJSON *s)
+{
+    core_report_buf_puts(b, "<h2>投诉月度汇总表</h2><table class=\"form\"><thead><tr>");
+    for (size_t i = 0; i < NCOLS; i++)
+        core_report_buf_printf(b, "<th>%s</th>", form_cols[i][1]);
+    core_report_buf_puts(b, "</tr></thead><tbody>");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "rows"))
+    {
+        core_report_buf_puts(b, "<tr>");
+        for (size_t i = 0; i < NCOLS; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, form_cols[i][0]);
+            core_report_buf_puts(b, "<td>");
+            if (cJSON_IsNumber(v))
+                core_report_buf_printf(b, "%d", (int)v->valuedouble);
+            else
+                core_report_html(b, cJSON_GetStringValue(v));
+            core_report_buf_puts(b, "</td>");
+        }
+        core_report_buf_puts(b, "</tr>");
+    }
+    core_report_buf_puts(b, "</tbody></table></body></html>\n");
+}
+
+char *report_render_html(const cJSON *s, const char *month, const cJSON *meta)
+{
+    report_buf_t b = {0};
+    html_head(&b, s, month, meta);
+    html_kpis(&b, s);
+    html_charts(&b, s);
+    html_form(&b, s);
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
