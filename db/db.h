@@ -100,6 +100,8 @@ PGresult *db_script(db_conn_t *c, const char *sql);
 /* db_script for statements whose result is not needed (SAVEPOINT ...).  0 / -1. */
 int db_simple(db_conn_t *c, const char *sql);
 int db_begin(db_conn_t *c);
+/* Begins a read-only transaction reading one snapshot throughout (REPEATABLE READ). */
+int db_begin_snapshot(db_conn_t *c);
 int db_commit(db_conn_t *c);
 /* Rolls back the open transaction, if any; a dead connection is closed (reopened on use). */
 void db_rollback(db_conn_t *c);

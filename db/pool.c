@@ -25,9 +25,12 @@ struct db_conn {
     const db_stmt_t *prepared[MAX_PREPARED];
     int nprepared;
     int tx; /* TX_NONE, TX_BEGUN (BEGIN and nothing else yet), TX_WORK */
-    /* "BEGIN; SELECT set_config('deskd.actor', '<json>', true)": the audit actor of every
-     * transaction on this checkout, sent in BEGIN's round trip ("" = plain BEGIN). */
-    char begin_sql[DB_ACTOR_MAX + 96];
+    /* "; SELECT set_config('deskd.actor', '<json>', true)": the audit actor of every
+     * transaction on this checkout, sent in BEGIN's round trip ("" = none). */
+    char actor_sql[DB_ACTOR_MAX + 64];
+    /* The text that began the current transaction (BEGIN [mode] and the actor): sent again
+     * when the connection is reopened before anything else ran in it. */
+    char begin_sql[DB_ACTOR_MAX + 128];
 };
 
 enum { TX_NONE, TX_BEGUN, TX_WORK };
@@ -244,7 +247,7 @@ void db_release(db_conn_t *c)
         }
     }
     c->tx = TX_NONE;
-    c->begin_sql[0] = 0;
+    c->actor_sql[0] = 0;
     pthread_mutex_lock(&pool.mu);
     c->in_use = 0;
     pool.in_use--;
@@ -275,7 +278,7 @@ void db_set_actor(db_conn_t *c, const db_actor_t *a)
     if (!c)
         return;
     if (!a) {
-        c->begin_sql[0] = 0;
+        c->actor_sql[0] = 0;
         return;
     }
     static const char *const keys[] = {"u", "r", "q", "a", "s"};
@@ -297,8 +300,8 @@ void db_set_actor(db_conn_t *c, const db_actor_t *a)
     }
     json[n++] = '}';
     json[n] = 0;
-    snprintf(c->begin_sql, sizeof c->begin_sql,
-             "BEGIN; SELECT set_config('deskd.actor', '%s', true)", json);
+    snprintf(c->actor_sql, sizeof c->actor_sql, "; SELECT set_config('deskd.actor', '%s', true)",
+             json);
 }
 
 static int is_prepared(db_conn_t *c, const db_stmt_t *st)
@@ -389,9 +392,11 @@ static int only_reads(const char *sql)
     return 1;
 }
 
-static const char *begin_text(const db_conn_t *c)
+/* The text beginning a transaction: head ("BEGIN" and its mode) and the actor. */
+static const char *begin_text(db_conn_t *c, const char *head)
 {
-    return c->begin_sql[0] ? c->begin_sql : "BEGIN";
+    snprintf(c->begin_sql, sizeof c->begin_sql, "%s%s", head, c->actor_sql);
+    return c->begin_sql;
 }
 
 /* Reconnects (the old connection is gone) and, when a transaction had been begun on it with
@@ -402,7 +407,7 @@ static int reopen(db_conn_t *c, int rebegin)
         return -1;
     if (!rebegin)
         return 0;
-    PGresult *r = PQexec(c->pg, begin_text(c));
+    PGresult *r = PQexec(c->pg, c->begin_sql);
     int ok = db_ok(r);
     PQclear(r);
     c->tx = ok ? TX_BEGUN : TX_NONE;
@@ -527,7 +532,7 @@ static PGresult *run_alone(db_conn_t *c, const query_t *q)
     if (c->tx != TX_NONE || only_reads(q->st ? q->st->sql : q->sql))
         return run(c, q, 0);
     for (int attempt = 0;; attempt++) {
-        const query_t begin = {NULL, begin_text(c), -1, NULL};
+        const query_t begin = {NULL, begin_text(c, "BEGIN"), -1, NULL};
         PGresult *b = run(c, &begin, 1);
         int ok = db_ok(b);
         PQclear(b);
@@ -591,15 +596,25 @@ int db_simple(db_conn_t *c, const char *sql)
     return ok ? 0 : -1;
 }
 
-int db_begin(db_conn_t *c)
+static int begin_as(db_conn_t *c, const char *head)
 {
-    const query_t q = {NULL, begin_text(c), -1, NULL};
+    const query_t q = {NULL, begin_text(c, head), -1, NULL};
     PGresult *r = run(c, &q, 1);
     int ok = db_ok(r);
     if (!ok)
         log_write(LOG_ERROR, "sql failed", "\"sql\":\"BEGIN\",\"sqlstate\":\"%s\"", db_sqlstate(r));
     PQclear(r);
     return ok ? 0 : -1;
+}
+
+int db_begin(db_conn_t *c)
+{
+    return begin_as(c, "BEGIN");
+}
+
+int db_begin_snapshot(db_conn_t *c)
+{
+    return begin_as(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 }
 
 int db_commit(db_conn_t *c)
