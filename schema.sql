@@ -1012,10 +1012,9 @@ REVOKE UPDATE, DELETE, TRUNCATE ON custody_entries FROM PUBLIC;
 -- tables) or per authentication event (written by the service in the login / refresh /
 -- logout transaction).  The actor comes from the transaction-local setting deskd.actor that
 -- the service sends with BEGIN (db/pool.c): {"u": user, "r": role, "q": request id,
--- "a": client address} or {"s": worker} for background work.  seq, prev_hash and hash are
--- set at COMMIT by audit_seal() (a deferred trigger), under the organisation's chain-head
--- row lock, so the chain follows the commit order and the lock is held only while the
--- transaction commits.
+-- "a": client address} or {"s": worker} for background work.  A row is written unsealed
+-- (seq, prev_hash, hash NULL); audit_seal_pending(), run by a background worker after the
+-- row's transaction has committed, chains it: seq, prev_hash and hash.
 CREATE TABLE audit_log (
     id             bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     org_id         uuid,
@@ -1037,9 +1036,12 @@ CREATE TABLE audit_log (
 CREATE UNIQUE INDEX audit_log_chain ON audit_log (coalesce(org_id, '00000000-0000-0000-0000-000000000000'::uuid), seq);
 CREATE INDEX audit_log_list ON audit_log (org_id, at, id);
 CREATE INDEX audit_log_resource ON audit_log (org_id, resource_type, resource_id, id);
+-- The rows still to be sealed (few: the sealer keeps up), in id order.
+CREATE INDEX audit_log_unsealed ON audit_log (id) WHERE hash IS NULL;
 
 -- The head of each organisation's chain (the all-zero key: events of no organisation, such
--- as a failed login with an unknown user name).  Its row lock orders the chain.
+-- as a failed login with an unknown user name).  Its row lock, taken by the sealer only,
+-- keeps two sealers off the same chain.
 CREATE TABLE audit_chain_heads (
     org_key  uuid    PRIMARY KEY,
     seq      bigint  NOT NULL DEFAULT 0,
@@ -1131,29 +1133,51 @@ LANGUAGE sql AS $$
       FROM (SELECT coalesce(nullif(current_setting('deskd.actor', true), '')::jsonb, '{}') AS a) s
 $$;
 
--- Seals a row into its organisation's chain at COMMIT.  SECURITY DEFINER: the service's
--- role may only INSERT into audit_log and may not touch the chain heads.
-CREATE FUNCTION audit_seal() RETURNS trigger
+-- Seals committed rows into their organisations' chains, at most p_max rows; returns how
+-- many it sealed.  Called by the service's audit sealer (svc/audit_sealer.c) every
+-- DESK_AUDIT_SEAL_INTERVAL_MS, outside the requests' transactions, so a write transaction
+-- takes no lock of its own for the chain and an organisation's writes commit side by side
+-- (group commit).  Per organisation with unsealed rows: its head row is locked FOR UPDATE
+-- SKIP LOCKED (another sealer holding it is sealing that chain now: the organisation is
+-- skipped, never sealed twice), then its committed unsealed rows get seq, prev_hash and
+-- hash in id order.  The chain order is therefore the seal order (seq): a row of a
+-- transaction that committed late is sealed after rows with a greater id sealed before it.
+-- SECURITY DEFINER: the service's role may only INSERT into audit_log and may not touch
+-- the chain heads.
+CREATE FUNCTION audit_seal_pending(p_max int) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-    k uuid := coalesce(NEW.org_id, '00000000-0000-0000-0000-000000000000'::uuid);
+    zero constant uuid := '00000000-0000-0000-0000-000000000000';
+    k uuid;
     h audit_chain_heads;
-    x audit_log := NEW;
+    x audit_log;
+    n int := 0;
 BEGIN
-    SELECT * INTO h FROM audit_chain_heads WHERE org_key = k FOR UPDATE;
-    IF NOT FOUND THEN
-        INSERT INTO audit_chain_heads (org_key) VALUES (k) ON CONFLICT DO NOTHING;
-        SELECT * INTO h FROM audit_chain_heads WHERE org_key = k FOR UPDATE;
-    END IF;
-    x.seq := h.seq + 1;
-    x.prev_hash := h.hash;
-    x.hash := audit_hash(h.hash, audit_canonical(x));
-    UPDATE audit_chain_heads SET seq = x.seq, hash = x.hash WHERE org_key = k;
-    UPDATE audit_log SET seq = x.seq, prev_hash = x.prev_hash, hash = x.hash WHERE id = NEW.id;
-    RETURN NULL;
+    FOR k IN SELECT DISTINCT coalesce(s.org_id, zero)
+               FROM (SELECT a.org_id FROM audit_log a WHERE a.hash IS NULL
+                      ORDER BY a.id LIMIT greatest(p_max, 0)) s LOOP
+        EXIT WHEN n >= p_max;
+        IF NOT EXISTS (SELECT 1 FROM audit_chain_heads WHERE org_key = k) THEN
+            INSERT INTO audit_chain_heads (org_key) VALUES (k) ON CONFLICT DO NOTHING;
+        END IF;
+        SELECT * INTO h FROM audit_chain_heads WHERE org_key = k FOR UPDATE SKIP LOCKED;
+        CONTINUE WHEN NOT FOUND;
+        FOR x IN SELECT * FROM audit_log a
+                  WHERE a.hash IS NULL AND coalesce(a.org_id, zero) = k
+                  ORDER BY a.id LIMIT p_max - n LOOP
+            x.seq := h.seq + 1;
+            x.prev_hash := h.hash;
+            x.hash := audit_hash(h.hash, audit_canonical(x));
+            UPDATE audit_log SET seq = x.seq, prev_hash = x.prev_hash, hash = x.hash
+             WHERE id = x.id;
+            h.seq := x.seq;
+            h.hash := x.hash;
+            n := n + 1;
+        END LOOP;
+        UPDATE audit_chain_heads SET seq = h.seq, hash = h.hash WHERE org_key = k;
+    END LOOP;
+    RETURN n;
 END $$;
-CREATE CONSTRAINT TRIGGER audit_log_seal AFTER INSERT ON audit_log
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION audit_seal();
 
 -- Append-only, whoever asks (the owner too): UPDATE, DELETE and TRUNCATE are refused; the
 -- one UPDATE let through on audit_log is the seal of a row not yet sealed, changing

@@ -2,6 +2,7 @@
 #include "db/audit.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static const db_stmt_t audit_event = {
     "audit_event", "SELECT audit_event($1::uuid, $2::uuid, $3, $4, $5, coalesce($6::jsonb, '{}'))",
@@ -81,10 +82,25 @@ PGresult *db_audit_heads(db_conn_t *c, const char *org, const char *from, const 
     return db_exec(c, &audit_heads, v);
 }
 
+static const db_stmt_t audit_seal = {"audit_seal_pending", "SELECT audit_seal_pending($1::int)", 1};
+
+int db_audit_seal_pending(db_conn_t *c, int max)
+{
+    char m[16];
+    snprintf(m, sizeof m, "%d", max);
+    const char *v[] = {m};
+    PGresult *r = db_exec(c, &audit_seal, v);
+    int n = db_ok(r) && PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    return n;
+}
+
 /* Every sealed row of the chain is recomputed: its hash from its stored prev_hash and
  * content, its prev_hash against the row before it, its seq against the one before it;
  * the chain head (kept apart, updated with each seal) names the last seq, so rows cut off
- * the end are found too. */
+ * the end are found too.  Rows not sealed yet (audit_seal_pending runs in the background)
+ * are counted as rows_pending: not part of the chain, not an error.  One statement: one
+ * snapshot, in which the head and the rows sealed with it agree. */
 static const db_stmt_t audit_verify = {
     "audit_verify",
     "WITH c AS (SELECT a.seq, a.hash, a.prev_hash, audit_hash(a.prev_hash, audit_canonical(a)) "
@@ -102,6 +118,7 @@ static const db_stmt_t audit_verify = {
     "SELECT json_build_object('organisation_id', $1::uuid, 'verified_at', "
     "rfc3339(clock_timestamp()), 'ok', bad.seq IS NULL AND coalesce(h.seq, 0) = "
     "coalesce(t.last_seq, 0) AND h.hash IS NOT DISTINCT FROM t.last_hash, 'rows_checked', t.n, "
+    "'rows_pending', (SELECT count(*) FROM audit_log p WHERE p.hash IS NULL AND p.org_id = $1), "
     "'head_seq', coalesce(h.seq, 0), "
     "'head_hash', h.hash, 'first_broken_seq', coalesce(bad.seq, CASE WHEN coalesce(h.seq, 0) "
     "<> coalesce(t.last_seq, 0) OR h.hash IS DISTINCT FROM t.last_hash THEN coalesce(t.last_seq, "

@@ -27,9 +27,14 @@ typedef struct db_audit_filter {
 /* Rows (json text, id) of org matching f, newest first, at most f->limit. */
 PGresult *db_audit_list(db_conn_t *c, const char *org, const db_audit_filter_t *f);
 /* One row: the JSON text of {organisation_id, from, to, items: [{day, seq, hash, rows}]}:
- * per UTC day the last row of the day's chain. */
+ * per UTC day the sealed row of that day with the greatest seq. */
 PGresult *db_audit_heads(db_conn_t *c, const char *org, const char *from, const char *to);
-/* One row: the JSON text of the verification of org's chain. */
+/* Seals at most max committed unsealed rows into their organisations' chains
+ * (audit_seal_pending; chains locked by another sealer are skipped).  The number sealed, or
+ * -1. */
+int db_audit_seal_pending(db_conn_t *c, int max);
+/* One row: the JSON text of the verification of org's sealed chain, with the count of
+ * rows still waiting for the sealer (rows_pending). */
 PGresult *db_audit_verify(db_conn_t *c, const char *org);
 /* One row: the JSON text of the retention report of org. */
 PGresult *db_audit_retention(db_conn_t *c, const char *org);
