@@ -17,6 +17,7 @@ void api_platform_register(void);
 void api_docs_register(void);
 void api_import_register(void);
 void api_custody_register(void);
+void api_audit_register(void);
 
 /* Calls every api_<resource>_register() (api/registry.c). */
 void api_register_all(void);

@@ -13,6 +13,7 @@
 #include "api/http.h"
 #include "api/login_guard.h"
 #include "api/platform.h"
+#include "db/audit.h"
 #include "db/auth.h"
 #include "db/log.h"
 
@@ -541,6 +542,23 @@ static char dummy_hash[160];
 /* A user id no row has: a failed login for an unknown name makes the same UPDATE round trip. */
 static const char no_user[] = "00000000-0000-0000-0000-000000000000";
 
+/* The audit row of a refused login (RULES §3.13.1): the user when the name is known, the
+ * name tried, why, and whether the account is now locked. */
+static void audit_login_failure(db_conn_t *c, const db_login_user_t *u, const char *username,
+                                const char *reason, int locked)
+{
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "username", username);
+    cJSON_AddStringToObject(d, "reason", reason);
+    if (locked > 0)
+        cJSON_AddNumberToObject(d, "locked_seconds", locked);
+    char *js = d ? cJSON_PrintUnformatted(d) : NULL;
+    cJSON_Delete(d);
+    db_audit_event(c, u ? u->org_id : NULL, u ? u->id : NULL, u ? u->role : NULL,
+                   locked > 0 ? "auth.lockout" : "auth.login", "failure", js);
+    free(js);
+}
+
 static void throttled(req_t *r, int secs)
 {
     char hdr[64];
@@ -592,17 +610,28 @@ static void login(req_t *r)
     if (!found || !ok || !u.active) {
         int locked = 0;
         guard_failed(username, addr);
+        /* The failure and its audit row in one transaction (RULES §3.13.1). */
+        int begun = db_begin(c) == 0;
         db_auth_login_failed(c, found ? u.id : no_user, &locked);
+        audit_login_failure(c, found ? &u : NULL, username,
+                            !found ? "unknown_user"
+                            : !ok  ? "wrong_password"
+                                   : "inactive",
+                            locked);
+        if (begun && db_commit(c) != 0)
+            db_rollback(c);
         http_problem(r, 401, "invalid_credentials", "the username or password is wrong");
         return;
     }
     guard_succeeded(username, addr);
     /* Said only to someone who knows the password: the account is fine, its company is not. */
     if (!u.org_active) {
+        audit_login_failure(c, &u, username, "organisation_inactive", 0);
         org_inactive(r);
         return;
     }
-    if (db_begin(c) != 0 || db_auth_login_ok(c, u.id) != 0) {
+    if (db_begin(c) != 0 || db_auth_login_ok(c, u.id) != 0 ||
+        db_audit_event(c, u.org_id, u.id, u.role, "auth.login", "success", NULL) != 0) {
         http_problem(r, 503, "database_unavailable", "could not record the login; retry");
         return;
     }
@@ -634,8 +663,8 @@ static void refresh(req_t *r)
     }
     int ok = db_auth_refresh_use(c, hash, user_id, family);
     if (ok <= 0) {
-        if (ok == 0)
-            db_commit(c); /* keep the family revocation of a replay */
+        if (ok == 0 && db_audit_token_event(c, hash, "auth.refresh", "failure") == 0)
+            db_commit(c); /* keep the family revocation of a replay, and its audit row */
         else
             db_rollback(c);
         http_problem(r, 401, "invalid_refresh_token",
@@ -653,6 +682,11 @@ static void refresh(req_t *r)
         org_inactive(r);
         return;
     }
+    if (db_audit_event(c, u.org_id, u.id, u.role, "auth.refresh", "success", NULL) != 0) {
+        db_rollback(c);
+        http_problem(r, 503, "database_unavailable", "could not record the refresh; retry");
+        return;
+    }
     send_tokens(r, c, &u, family, 200);
 }
 
@@ -662,7 +696,9 @@ static void logout(req_t *r)
     db_conn_t *c;
     if (refresh_token_hash(r, hash, &c) != 0)
         return;
-    if (db_auth_refresh_revoke(c, hash) != 0) {
+    if (db_begin(c) != 0 || db_audit_token_event(c, hash, "auth.logout", "success") != 0 ||
+        db_auth_refresh_revoke(c, hash) != 0 || db_commit(c) != 0) {
+        db_rollback(c);
         http_problem(r, 503, "database_unavailable", "retry shortly");
         return;
     }

@@ -34,8 +34,9 @@ typedef struct config {
     int import_timeout_s;
     char tls_cert[512];
     int sweep_interval_ms;
-    int janitor_interval; /* seconds between purges of expired rows */
-    int webhook_poll_ms;  /* 0: no webhook delivery from this server */
+    int audit_seal_interval_ms; /* 0: this server does not seal audit rows */
+    int janitor_interval;       /* seconds between purges of expired rows */
+    int webhook_poll_ms;        /* 0: no webhook delivery from this server */
     int webhook_workers;
     int webhook_timeout_ms;
     int webhook_backoff_ms;     /* first retry delay (the schedule's unit) */

@@ -76,8 +76,7 @@ void api_custody_verify_h(req_t *r)
         return;
     /* One snapshot for the whole walk, read in batches so a long ledger is never held in
      * memory at once. */
-    if (db_begin(c) != 0 ||
-        db_simple(c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY") != 0) {
+    if (db_begin_snapshot(c) != 0) {
         db_rollback(c);
         http_db_fail(r, NULL);
         return;

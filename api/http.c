@@ -6,6 +6,7 @@
 #include "api/http.h"
 #include "api/auth.h"
 #include "api/codec.h"
+#include "api/login_guard.h"
 #include "core/csv.h" /* csv_utf8_valid: the one RFC 3629 validator */
 #include "db/log.h"
 
@@ -171,10 +172,25 @@ int http_json_body(req_t *r)
     return 0;
 }
 
+void http_set_actor(req_t *r, db_conn_t *c)
+{
+    char addr[GUARD_ADDR_LEN];
+    guard_client_addr(r, addr);
+    db_actor_t a = {.request_id = r->request_id, .client_addr = addr};
+    if (r->authed && r->principal.user_id) {
+        a.user_id = r->principal.user_id;
+        a.role = core_role_name(r->principal.role);
+    }
+    db_set_actor(c, &a);
+}
+
 db_conn_t *http_db(req_t *r)
 {
-    if (!r->db)
+    if (!r->db) {
         r->db = db_acquire();
+        if (r->db)
+            http_set_actor(r, r->db);
+    }
     if (!r->db)
         http_problem(r, 503, "database_unavailable",
                      "the database is unreachable or busy; retry shortly");

@@ -142,6 +142,10 @@ int http_no_body(req_t *r);
 /* Gets a pooled DB connection for this request (released automatically); sends 503
  * itself and returns NULL when none can be had. */
 db_conn_t *http_db(req_t *r);
+/* Makes r the audit actor of c's transactions (RULES §3.13): the authenticated user and role
+ * (none before authentication: login), the request id and the client's address.  http_db
+ * does it for the request's connection; a handler holding a second one calls it. */
+void http_set_actor(req_t *r, db_conn_t *c);
 /* Authorisation: runs core_authz_check and sends 403/404 itself; returns 0 when allowed. */
 int http_authorize(req_t *r, az_action_t action, const az_target_t *t);
 int http_authorize_role(req_t *r, az_action_t action);

@@ -647,6 +647,7 @@ static void post_import(req_t *r)
             http_problem(r, 503, "database_unavailable",
                          "the database is unreachable or busy; retry shortly");
     } else {
+        http_set_actor(r, m.jobc);
         run_import(&m, multipart);
     }
     if (m.cp) {

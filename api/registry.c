@@ -18,4 +18,5 @@ void api_register_all(void)
     api_docs_register();
     api_import_register();
     api_custody_register();
+    api_audit_register();
 }

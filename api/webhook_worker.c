@@ -187,6 +187,7 @@ static int run_batch(CURL *h, int max)
     for (int i = 0; i < n; i++) {
         c = db_acquire();
         if (c) {
+            db_set_actor(c, &(db_actor_t){.system = "webhook_delivery"});
             attempt(c, h, &batch[i]);
             db_release(c);
         }

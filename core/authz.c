@@ -85,6 +85,8 @@ static const struct {
     [AZ_CUSTODY_WRITE] = {"custody.write",
                           STAFF_DESK | R(ROLE_TECHNICIAN) | R(ROLE_SECURITY) | R(ROLE_CLERK),
                           SC_PROJECT},
+    /* RULES §3.13.4: the auditor (品管部), the administrator and the GM read; nobody writes. */
+    [AZ_AUDIT_READ] = {"audit.read", R(ROLE_AUDITOR) | R(ROLE_ADMIN) | R(ROLE_GM), SC_ORG},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

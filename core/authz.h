@@ -43,6 +43,7 @@ typedef enum {
     AZ_IMPORT,         /* roster imports into the organisation (POST/GET /v1/imports) */
     AZ_CUSTODY_READ,   /* custody registers and ledgers (keys, ...) */
     AZ_CUSTODY_WRITE,  /* append a ledger entry; core/custody.c then judges the entry */
+    AZ_AUDIT_READ,     /* the audit log, its chain heads, verification, retention report */
     AZ__COUNT
 } az_action_t;
 

@@ -43,6 +43,22 @@ db_conn_t *db_acquire(void);
 void db_release(db_conn_t *c);
 PGconn *db_pg(db_conn_t *c);
 
+/* The audit actor of a checkout (RULES §3.13): every transaction begun on c until it is
+ * released — db_begin's and the implicit one of a lone data-changing statement — sends
+ * "BEGIN; SELECT set_config('deskd.actor', <json>, true)" in one round trip, and the audit
+ * triggers read it (db/migrations/0015_audit.sql).  Members may be NULL; a user's request
+ * fills user_id, role, request_id, client_addr; background work fills only system (the
+ * worker's name, recorded as "system:<name>").  NULL a: no actor ("system"). */
+#define DB_ACTOR_MAX 384
+typedef struct db_actor {
+    const char *user_id;
+    const char *role;
+    const char *request_id;
+    const char *client_addr;
+    const char *system;
+} db_actor_t;
+void db_set_actor(db_conn_t *c, const db_actor_t *a);
+
 /*
  * Every statement goes through one execution path (db/pool.c: run), whatever the entry:
  * db_exec (named, prepared once per connection), db_query (text with $n parameters,
@@ -84,6 +100,8 @@ PGresult *db_script(db_conn_t *c, const char *sql);
 /* db_script for statements whose result is not needed (SAVEPOINT ...).  0 / -1. */
 int db_simple(db_conn_t *c, const char *sql);
 int db_begin(db_conn_t *c);
+/* Begins a read-only transaction reading one snapshot throughout (REPEATABLE READ). */
+int db_begin_snapshot(db_conn_t *c);
 int db_commit(db_conn_t *c);
 /* Rolls back the open transaction, if any; a dead connection is closed (reopened on use). */
 void db_rollback(db_conn_t *c);

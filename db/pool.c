@@ -25,6 +25,12 @@ struct db_conn {
     const db_stmt_t *prepared[MAX_PREPARED];
     int nprepared;
     int tx; /* TX_NONE, TX_BEGUN (BEGIN and nothing else yet), TX_WORK */
+    /* "; SELECT set_config('deskd.actor', '<json>', true)": the audit actor of every
+     * transaction on this checkout, sent in BEGIN's round trip ("" = none). */
+    char actor_sql[DB_ACTOR_MAX + 64];
+    /* The text that began the current transaction (BEGIN [mode] and the actor): sent again
+     * when the connection is reopened before anything else ran in it. */
+    char begin_sql[DB_ACTOR_MAX + 128];
 };
 
 enum { TX_NONE, TX_BEGUN, TX_WORK };
@@ -241,6 +247,7 @@ void db_release(db_conn_t *c)
         }
     }
     c->tx = TX_NONE;
+    c->actor_sql[0] = 0;
     pthread_mutex_lock(&pool.mu);
     c->in_use = 0;
     pool.in_use--;
@@ -251,6 +258,50 @@ void db_release(db_conn_t *c)
 PGconn *db_pg(db_conn_t *c)
 {
     return c->pg;
+}
+
+/* Appends s to out as the inside of a JSON string and of an SQL literal at once: no quote,
+ * backslash or control character survives (they become '?'), so nothing needs escaping
+ * twice.  The values are ids, role names, request ids and addresses. */
+static size_t put_safe(char *out, size_t at, size_t cap, const char *s)
+{
+    for (; s && *s && at + 1 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        out[at++] = (ch < 0x20 || ch >= 0x7f || ch == '\'' || ch == '"' || ch == '\\') ? '?' : *s;
+    }
+    out[at] = 0;
+    return at;
+}
+
+void db_set_actor(db_conn_t *c, const db_actor_t *a)
+{
+    if (!c)
+        return;
+    if (!a) {
+        c->actor_sql[0] = 0;
+        return;
+    }
+    static const char *const keys[] = {"u", "r", "q", "a", "s"};
+    const char *vals[] = {a->user_id, a->role, a->request_id, a->client_addr, a->system};
+    char json[DB_ACTOR_MAX];
+    size_t n = 0;
+    json[n++] = '{';
+    json[n] = 0;
+    for (int i = 0; i < 5; i++) {
+        if (!vals[i] || !vals[i][0])
+            continue;
+        if (sizeof json - n < 80)
+            break;
+        n += (size_t)snprintf(json + n, sizeof json - n, "%s\"%s\":\"", n > 1 ? "," : "", keys[i]);
+        size_t room = n + 64 < sizeof json - 4 ? n + 64 : sizeof json - 4;
+        n = put_safe(json, n, room, vals[i]);
+        json[n++] = '"';
+        json[n] = 0;
+    }
+    json[n++] = '}';
+    json[n] = 0;
+    snprintf(c->actor_sql, sizeof c->actor_sql, "; SELECT set_config('deskd.actor', '%s', true)",
+             json);
 }
 
 static int is_prepared(db_conn_t *c, const db_stmt_t *st)
@@ -341,6 +392,13 @@ static int only_reads(const char *sql)
     return 1;
 }
 
+/* The text beginning a transaction: head ("BEGIN" and its mode) and the actor. */
+static const char *begin_text(db_conn_t *c, const char *head)
+{
+    snprintf(c->begin_sql, sizeof c->begin_sql, "%s%s", head, c->actor_sql);
+    return c->begin_sql;
+}
+
 /* Reconnects (the old connection is gone) and, when a transaction had been begun on it with
  * nothing done yet, begins it again.  0 / -1. */
 static int reopen(db_conn_t *c, int rebegin)
@@ -349,8 +407,8 @@ static int reopen(db_conn_t *c, int rebegin)
         return -1;
     if (!rebegin)
         return 0;
-    PGresult *r = PQexec(c->pg, "BEGIN");
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PGresult *r = PQexec(c->pg, c->begin_sql);
+    int ok = db_ok(r);
     PQclear(r);
     c->tx = ok ? TX_BEGUN : TX_NONE;
     return ok ? 0 : -1;
@@ -474,9 +532,9 @@ static PGresult *run_alone(db_conn_t *c, const query_t *q)
     if (c->tx != TX_NONE || only_reads(q->st ? q->st->sql : q->sql))
         return run(c, q, 0);
     for (int attempt = 0;; attempt++) {
-        static const query_t begin = {NULL, "BEGIN", -1, NULL};
+        const query_t begin = {NULL, begin_text(c, "BEGIN"), -1, NULL};
         PGresult *b = run(c, &begin, 1);
-        int ok = PQresultStatus(b) == PGRES_COMMAND_OK;
+        int ok = db_ok(b);
         PQclear(b);
         if (!ok)
             return lost_result();
@@ -538,15 +596,25 @@ int db_simple(db_conn_t *c, const char *sql)
     return ok ? 0 : -1;
 }
 
-int db_begin(db_conn_t *c)
+static int begin_as(db_conn_t *c, const char *head)
 {
-    static const query_t q = {NULL, "BEGIN", -1, NULL};
+    const query_t q = {NULL, begin_text(c, head), -1, NULL};
     PGresult *r = run(c, &q, 1);
     int ok = db_ok(r);
     if (!ok)
         log_write(LOG_ERROR, "sql failed", "\"sql\":\"BEGIN\",\"sqlstate\":\"%s\"", db_sqlstate(r));
     PQclear(r);
     return ok ? 0 : -1;
+}
+
+int db_begin(db_conn_t *c)
+{
+    return begin_as(c, "BEGIN");
+}
+
+int db_begin_snapshot(db_conn_t *c)
+{
+    return begin_as(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 }
 
 int db_commit(db_conn_t *c)

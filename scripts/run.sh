@@ -36,6 +36,18 @@ if [ -z "${DESK_PII_KEY:-}" ] && [ -z "${DESK_PII_KEY_FILE:-}" ]; then
   export DESK_PII_KEY_FILE="$PII_FILE"
 fi
 
+# With the private cluster the schema (owner) is applied and the demo loaded as postgres;
+# the service itself then logs in as deskd_service, a member of deskd_app
+# (db/migrations/0015_audit.sql): it may read and append audit rows and the request
+# timeline but never change or delete them.
+if [ -n "$PGDIR" ]; then
+  "$ROOT/build/deskd" --migrate --seed-demo --no-serve
+  as_pg psql -h "$PGDIR/cluster" -p "$PGPORT" -U postgres -d deskd -qc \
+    "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'deskd_service') THEN
+       CREATE ROLE deskd_service LOGIN IN ROLE deskd_app; END IF; END \$\$"
+  export DATABASE_URL="host=$PGDIR/cluster port=$PGPORT user=deskd_service dbname=deskd"
+fi
+
 LISTEN="${DESK_LISTEN:-127.0.0.1:8080}"
 cat <<MSG
 
@@ -46,7 +58,11 @@ deskd demo organisation 示范物业服务有限公司 (code: demo)
            -d '{"username":"agent","password":"${DESK_DEMO_PASSWORD:-demo-pass-2026}"}'
 
 MSG
-"$ROOT/build/deskd" --migrate --seed-demo --listen "$LISTEN" "$@" &
+if [ -n "$PGDIR" ]; then
+  "$ROOT/build/deskd" --listen "$LISTEN" "$@" &
+else
+  "$ROOT/build/deskd" --migrate --seed-demo --listen "$LISTEN" "$@" &
+fi
 SERVER=$!
 # Stops the server (if it still runs) and then the private cluster, however we got here:
 # Ctrl-C, a TERM, or the server exiting by itself.  Nothing in here may abort under set -e

@@ -31,6 +31,7 @@ int janitor_run_once(void)
     db_conn_t *c = db_acquire();
     if (!c)
         return -1;
+    db_set_actor(c, &(db_actor_t){.system = "janitor"}); /* as svc/worker.c does */
     int rc = purge(c);
     db_release(c);
     return rc;

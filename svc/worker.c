@@ -30,6 +30,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&w->mu);
         db_conn_t *c = db_acquire();
         if (c) {
+            db_set_actor(c, &(db_actor_t){.system = w->name});
             w->round(c, (int64_t)time(NULL));
             db_release(c);
         }
