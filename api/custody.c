@@ -180,6 +180,19 @@ int api_custody_load_person(req_t *r, db_conn_t *c, const char *user, custody_pe
     return 0;
 }
 
+/* A connection with a transaction begun, or NULL (answered). */
+static db_conn_t *begin_tx(req_t *r)
+{
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return NULL;
+    if (db_begin(c) != 0) {
+        http_db_fail(r, NULL);
+        return NULL;
+    }
+    return c;
+}
+
 /* ---- appending ------------------------------------------------------------------------ */
 
 static char *print(const cJSON *j)
@@ -424,13 +437,9 @@ static void entry_add_h(req_t *r)
                      "discrepancy entries are written by the service)");
         return;
     }
-    db_conn_t *c = http_db(r);
+    db_conn_t *c = begin_tx(r);
     if (!c)
         return;
-    if (db_begin(c) != 0) {
-        http_db_fail(r, NULL);
-        return;
-    }
     loaded_t l;
     append_in_t in;
     memset(&in, 0, sizeof in);
@@ -557,13 +566,9 @@ static void key_create_h(req_t *r)
             return;
         }
     }
-    db_conn_t *c = http_db(r);
+    db_conn_t *c = begin_tx(r);
     if (!c)
         return;
-    if (db_begin(c) != 0) {
-        http_db_fail(r, NULL);
-        return;
-    }
     char cnt[16];
     snprintf(cnt, sizeof cnt, "%d", count);
     PGresult *res = db_custody_item_create(c, r->principal.org_id, project, AREA, kind, tag, desc,

@@ -29,14 +29,25 @@ static int read_scope(req_t *r, db_conn_t *c, const char *id, char project[40])
     return http_authorize(r, AZ_CUSTODY_READ, &t);
 }
 
-void api_custody_key_get_h(req_t *r)
+/* The opening of every read of one key set: its id from the path, the caller's role and
+ * scope, a connection.  NULL (answered) when any of them fails. */
+static db_conn_t *open_item(req_t *r, const char **id)
 {
-    const char *id = http_uuid_param(r, 0);
-    if (!id || http_authorize_role(r, AZ_CUSTODY_READ) != 0)
-        return;
+    *id = http_uuid_param(r, 0);
+    if (!*id || http_authorize_role(r, AZ_CUSTODY_READ) != 0)
+        return NULL;
     db_conn_t *c = http_db(r);
     char project[40];
-    if (!c || read_scope(r, c, id, project) != 0)
+    if (!c || read_scope(r, c, *id, project) != 0)
+        return NULL;
+    return c;
+}
+
+void api_custody_key_get_h(req_t *r)
+{
+    const char *id;
+    db_conn_t *c = open_item(r, &id);
+    if (!c)
         return;
     char *j = db_custody_item_json(c, r->principal.org_id, AREA, id);
     if (!j) {
@@ -49,12 +60,9 @@ void api_custody_key_get_h(req_t *r)
 
 void api_custody_entries_h(req_t *r)
 {
-    const char *id = http_uuid_param(r, 0);
-    if (!id || http_authorize_role(r, AZ_CUSTODY_READ) != 0)
-        return;
-    db_conn_t *c = http_db(r);
-    char project[40];
-    if (!c || read_scope(r, c, id, project) != 0)
+    const char *id;
+    db_conn_t *c = open_item(r, &id);
+    if (!c)
         return;
     char *j = db_custody_entries_json(c, r->principal.org_id, id);
     if (!j) {
@@ -67,12 +75,9 @@ void api_custody_entries_h(req_t *r)
 
 void api_custody_verify_h(req_t *r)
 {
-    const char *id = http_uuid_param(r, 0);
-    if (!id || http_authorize_role(r, AZ_CUSTODY_READ) != 0)
-        return;
-    db_conn_t *c = http_db(r);
-    char project[40];
-    if (!c || read_scope(r, c, id, project) != 0)
+    const char *id;
+    db_conn_t *c = open_item(r, &id);
+    if (!c)
         return;
     /* One snapshot for the whole walk, read in batches so a long ledger is never held in
      * memory at once. */
