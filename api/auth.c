@@ -300,29 +300,6 @@ out:
     return rc;
 }
 
-/* The deepest nesting of arrays and objects in JSON text s (strings skipped). */
-static int json_depth(const unsigned char *s, size_t n)
-{
-    int depth = 0, deepest = 0, in_str = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = s[i];
-        if (in_str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_str = 0;
-        } else if (c == '"') {
-            in_str = 1;
-        } else if (c == '[' || c == '{') {
-            if (++depth > deepest)
-                deepest = depth;
-        } else if (c == ']' || c == '}') {
-            depth--;
-        }
-    }
-    return deepest;
-}
-
 /* 403 for a user of an organisation the service provider has deactivated. */
 static void org_inactive(req_t *r)
 {
@@ -363,9 +340,9 @@ static int precheck_token(req_t *r, const char *tok, const char *dot1)
     size_t plen = (size_t)(dot2 - dot1 - 1);
     unsigned char *payload = malloc(plen + 1);
     long pl = payload ? b64url_decode(dot1 + 1, plen, payload, plen + 1) : -1;
-    int depth = pl > 0 ? json_depth(payload, (size_t)pl) : 0;
+    int deep = pl > 0 && http_json_too_deep((const char *)payload, (size_t)pl, MAX_CLAIM_DEPTH);
     free(payload);
-    if (pl <= 0 || depth > MAX_CLAIM_DEPTH)
+    if (pl <= 0 || deep)
         return unauthorized(r, "invalid_token", "the token's claims are not a flat JSON object");
     return 0;
 }
