@@ -6,9 +6,12 @@
 #include "api/http.h"
 #include "core/strtab.h"
 
+#include <openssl/crypto.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void http_etag(char *buf, size_t len, int version)
 {
@@ -121,5 +124,24 @@ int http_text_field(req_t *r, const char *name, size_t max, const char **out)
         return -1;
     }
     *out = v->valuestring;
+    return 0;
+}
+
+int http_bearer_secret(req_t *r, const http_secret_t *s)
+{
+    const char *h = http_header(r, "Authorization");
+    if (!h) {
+        http_problem(r, 401, "missing_token", "%s", s->missing_detail);
+        return -1;
+    }
+    if (!s->secret) {
+        http_problem(r, 403, s->disabled_code, "%s", s->disabled_detail);
+        return -1;
+    }
+    if (strncasecmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != s->len ||
+        CRYPTO_memcmp(h + 7, s->secret, s->len) != 0) {
+        http_problem(r, 401, "invalid_token", "%s", s->invalid_detail);
+        return -1;
+    }
     return 0;
 }

@@ -178,6 +178,20 @@ void http_etag(char *buf, size_t len, int version);
  * and 412 stale_version when it names no version, and returns -1 then; 0 otherwise. */
 int http_if_match(req_t *r, const char *what, int *version);
 
+/* A route guarded by a secret of the server's own (DESK_METRICS_TOKEN, DESK_PLATFORM_TOKEN),
+ * not by a user's token: the Authorization header must be "Bearer <secret>", compared in
+ * constant time for every candidate of the right length.  secret NULL: the route is off. */
+typedef struct http_secret {
+    const char *secret; /* NULL: off */
+    size_t len;
+    const char *missing_detail; /* 401 missing_token */
+    const char *disabled_code;  /* 403 when secret is NULL */
+    const char *disabled_detail;
+    const char *invalid_detail; /* 401 invalid_token */
+} http_secret_t;
+/* 0 when the request carries the secret; else sends the problem and returns -1. */
+int http_bearer_secret(req_t *r, const http_secret_t *s);
+
 /* 422 unknown_field pointing at the first member of the body r->json that is not one of
  * `known` (NULL-terminated), naming them; `what` is the body ("a comment", ...).  0 when
  * every member is known. */

@@ -6,12 +6,10 @@
  */
 #include "api/http.h"
 
-#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define MAX_SERIES 512
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -89,25 +87,15 @@ static char *metrics_token; /* DESK_METRICS_TOKEN; NULL: /metrics is switched of
  * of the right length. */
 static int metrics_authorized(req_t *r)
 {
-    const char *h = http_header(r, "Authorization");
-    if (!h) {
-        http_problem(r, 401, "missing_token",
-                     "send Authorization: Bearer <DESK_METRICS_TOKEN> to read the metrics");
-        return -1;
-    }
-    if (!metrics_token) {
-        http_problem(r, 403, "metrics_disabled",
-                     "/metrics is off: start deskd with DESK_METRICS_TOKEN set and send it as "
-                     "a bearer token");
-        return -1;
-    }
-    size_t want = strlen(metrics_token);
-    if (strncasecmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != want ||
-        CRYPTO_memcmp(h + 7, metrics_token, want) != 0) {
-        http_problem(r, 401, "invalid_token", "this is not the metrics token (DESK_METRICS_TOKEN)");
-        return -1;
-    }
-    return 0;
+    const http_secret_t m = {
+        .secret = metrics_token,
+        .len = metrics_token ? strlen(metrics_token) : 0,
+        .missing_detail = "send Authorization: Bearer <DESK_METRICS_TOKEN> to read the metrics",
+        .disabled_code = "metrics_disabled",
+        .disabled_detail = "/metrics is off: start deskd with DESK_METRICS_TOKEN set and send it "
+                           "as a bearer token",
+        .invalid_detail = "this is not the metrics token (DESK_METRICS_TOKEN)"};
+    return http_bearer_secret(r, &m);
 }
 
 static void metrics(req_t *r)

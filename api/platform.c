@@ -14,7 +14,6 @@
 #include "db/log.h"
 #include "db/platform.h"
 
-#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,28 +115,17 @@ int platform_org_inactive(const char *org_id)
  * Every wrong token of the right length takes the same time. */
 static int platform_authorized(req_t *r)
 {
-    const char *h = http_header(r, "Authorization");
-    if (!h) {
-        http_problem(r, 401, "missing_token",
-                     "send Authorization: Bearer <DESK_PLATFORM_TOKEN> (the hosting operator's "
-                     "token, not a user's access token)");
-        return -1;
-    }
-    if (!g_config.platform_token) {
-        http_problem(r, 403, "platform_disabled",
-                     "the platform endpoints are off: start deskd with DESK_PLATFORM_TOKEN (or "
-                     "DESK_PLATFORM_TOKEN_FILE) set and send it as a bearer token");
-        return -1;
-    }
-    size_t want = g_config.platform_token_len;
-    if (strncasecmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != want ||
-        CRYPTO_memcmp(h + 7, g_config.platform_token, want) != 0) {
-        http_problem(r, 401, "invalid_token",
-                     "this is not the platform token (DESK_PLATFORM_TOKEN); user access tokens, "
-                     "an administrator's included, are not accepted here");
-        return -1;
-    }
-    return 0;
+    const http_secret_t p = {
+        .secret = g_config.platform_token,
+        .len = g_config.platform_token_len,
+        .missing_detail = "send Authorization: Bearer <DESK_PLATFORM_TOKEN> (the hosting "
+                          "operator's token, not a user's access token)",
+        .disabled_code = "platform_disabled",
+        .disabled_detail = "the platform endpoints are off: start deskd with DESK_PLATFORM_TOKEN "
+                           "(or DESK_PLATFORM_TOKEN_FILE) set and send it as a bearer token",
+        .invalid_detail = "this is not the platform token (DESK_PLATFORM_TOKEN); user access "
+                          "tokens, an administrator's included, are not accepted here"};
+    return http_bearer_secret(r, &p);
 }
 
 static void list_orgs(req_t *r)
