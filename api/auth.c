@@ -8,6 +8,7 @@
  * as SHA-256 hashes; each use rotates them, and a replayed one revokes its family.
  */
 #include "api/auth.h"
+#include "core/hex.h"
 #include "api/codec.h"
 #include "api/config.h"
 #include "api/http.h"
@@ -193,8 +194,7 @@ static void sha256_hex(const char *s, char out[65])
 {
     unsigned char d[32];
     SHA256((const unsigned char *)s, strlen(s), d);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", d[i]);
+    core_hex_encode(d, sizeof d, out);
 }
 
 static int random_token(char *out /* >= 64 */)

@@ -9,6 +9,7 @@
  * lowercase hex; the first entry's prev_hash is 64 zeros.
  */
 #include "api/api.h"
+#include "core/hex.h"
 #include "api/codec.h"
 #include "api/custody.h"
 #include "api/http.h"
@@ -24,28 +25,13 @@
 
 /* ---- the hash chain ------------------------------------------------------------------ */
 
-static int hex_val(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    return -1;
-}
-
 /* hash = SHA-256(bytes of prev_hex ‖ canonical) into out (65 bytes).  0 / -1. */
 int api_custody_chain_hash(const char *prev_hex, const char *canonical, char out[65])
 {
     unsigned char prev[32], md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (strlen(prev_hex) != 64)
+    if (core_hex_decode(prev_hex, sizeof prev, prev) != 0)
         return -1;
-    for (int i = 0; i < 32; i++) {
-        int hi = hex_val(prev_hex[2 * i]), lo = hex_val(prev_hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        prev[i] = (unsigned char)(hi << 4 | lo);
-    }
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
              EVP_DigestUpdate(ctx, prev, sizeof prev) == 1 &&
@@ -54,12 +40,7 @@ int api_custody_chain_hash(const char *prev_hex, const char *canonical, char out
     EVP_MD_CTX_free(ctx);
     if (!ok)
         return -1;
-    static const char hx[] = "0123456789abcdef";
-    for (unsigned i = 0; i < 32; i++) {
-        out[2 * i] = hx[md[i] >> 4];
-        out[2 * i + 1] = hx[md[i] & 15];
-    }
-    out[64] = 0;
+    core_hex_encode(md, 32, out);
     return 0;
 }
 

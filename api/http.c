@@ -4,6 +4,7 @@
  * metrics and frees everything the request owned.
  */
 #include "api/http.h"
+#include "core/hex.h"
 #include "api/auth.h"
 #include "api/codec.h"
 #include "api/login_guard.h"
@@ -353,8 +354,7 @@ static void make_request_id(req_t *r)
     unsigned char b[16];
     if (RAND_bytes(b, sizeof b) != 1)
         memset(b, 0, sizeof b);
-    for (int i = 0; i < 16; i++)
-        snprintf(r->request_id + 2 * i, 3, "%02x", b[i]);
+    core_hex_encode(b, sizeof b, r->request_id);
 }
 
 /* Reads the body in an mg_read loop up to the cap.  Returns 0, or sends 413/400. */

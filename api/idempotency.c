@@ -4,6 +4,7 @@
  * answer, which a retry gets back instead of a second effect.
  */
 #include "api/request.h"
+#include "core/hex.h"
 #include "db/idempotency.h"
 
 #include <openssl/evp.h>
@@ -37,8 +38,7 @@ static int idem_start(req_t *r, db_conn_t *c, int *claimed)
     EVP_DigestUpdate(h, r->body ? r->body : "", r->body_len);
     EVP_DigestFinal_ex(h, d, &dl);
     EVP_MD_CTX_free(h);
-    for (int i = 0; i < 32; i++)
-        snprintf(hash + 2 * i, 3, "%02x", d[i]);
+    core_hex_encode(d, sizeof d, hash);
     if (db_begin(c) != 0) {
         http_db_fail(r, NULL);
         return 1;

@@ -10,6 +10,7 @@
  * MAX_REPORT problems, whatever the file's size (up to DESK_IMPORT_MAX_BODY).
  */
 #include "api/api.h"
+#include "core/hex.h"
 #include "api/auth.h"
 #include "api/config.h"
 #include "api/http.h"
@@ -522,8 +523,7 @@ static void run_import(imp_t *m, int multipart)
     unsigned mdl = 0;
     EVP_DigestFinal_ex(m->sha, md, &mdl);
     char hex[65];
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    core_hex_encode(md, sizeof md, hex);
     char *errs = cJSON_PrintUnformatted(m->errors);
     char delim[4] = {m->rd ? csv_delimiter(m->rd) : 0, 0};
     if (delim[0] == '\t')

@@ -1,5 +1,6 @@
 /* api/pii.c — see api/pii.h. */
 #include "api/pii.h"
+#include "core/hex.h"
 #include "api/config.h"
 #include "db/log.h"
 #include "db/pii.h"
@@ -32,8 +33,7 @@ static void derive(const char *key, size_t len, pii_key_t *k)
     unsigned char d[32];
     digest("deskd-pii-aes", key, len, k->aes);
     digest("deskd-pii-kid", key, len, d);
-    for (int i = 0; i < 4; i++)
-        snprintf(k->kid + 2 * i, 3, "%02x", d[i]);
+    core_hex_encode(d, 4, k->kid);
     OPENSSL_cleanse(d, sizeof d);
 }
 
@@ -52,8 +52,7 @@ static int permute(const pii_key_t *k, int enc, const unsigned char in[32], unsi
 static void format(const pii_key_t *k, const unsigned char c[32], char out[PII_HASH_LEN])
 {
     int o = snprintf(out, PII_HASH_LEN, "pii1$%s$", k->kid);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + o + 2 * i, 3, "%02x", c[i]);
+    core_hex_encode(c, 32, out + o);
 }
 
 /* Splits "pii1$<kid>$<hex>"; 0 / -1. */

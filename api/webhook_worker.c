@@ -1,5 +1,6 @@
 /* api/webhook_worker.c — see api/webhook_worker.h. */
 #include "api/webhook_worker.h"
+#include "core/hex.h"
 #include "api/config.h"
 #include "core/webhook.h"
 #include "db/log.h"
@@ -39,8 +40,7 @@ int webhook_sign(const char *secret, int64_t ts, const char *body, size_t body_l
     free(in);
     if (!ok || ml != 32)
         return -1;
-    for (unsigned i = 0; i < ml; i++)
-        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+    core_hex_encode(mac, ml, hex);
     return 0;
 }
 
