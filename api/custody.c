@@ -400,15 +400,8 @@ static void entry_add_h(req_t *r)
     const char *id = http_uuid_param(r, 0);
     if (!id || http_authorize_role(r, AZ_CUSTODY_WRITE) != 0 || http_json_body(r) != 0)
         return;
-    const cJSON *m;
-    cJSON_ArrayForEach(m, r->json)
-    {
-        if (!api_custody_known(api_custody_entry_fields, m->string)) {
-            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
-                         "'%s' is not a field of a ledger entry", m->string);
-            return;
-        }
-    }
+    if (http_known_fields(r, "a ledger entry", api_custody_entry_fields) != 0)
+        return;
     const cJSON *av = cJSON_GetObjectItemCaseSensitive(r->json, "action");
     int action = cJSON_IsString(av) ? core_key_action_from_string(av->valuestring) : -1;
     if (action < 0 || action == KA_REGISTER || action == KA_DISCREPANCY) {
@@ -470,15 +463,9 @@ static void key_create_h(req_t *r)
 {
     if (http_authorize_role(r, AZ_CUSTODY_WRITE) != 0 || http_json_body(r) != 0)
         return;
-    const cJSON *b = r->json, *m;
-    cJSON_ArrayForEach(m, b)
-    {
-        if (!api_custody_known(create_fields, m->string)) {
-            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
-                         "'%s' is not a field of a key set", m->string);
-            return;
-        }
-    }
+    if (http_known_fields(r, "a key set", create_fields) != 0)
+        return;
+    const cJSON *b = r->json;
     const char *project, *kind, *tag, *desc, *unit, *loc, *dept, *purpose;
     int count;
     int64_t occurred;

@@ -5,6 +5,7 @@
 #include "api/http.h"
 #include "api/pii.h"
 #include "core/custody.h"
+#include "core/strtab.h"
 #include "db/custody.h"
 
 #define MAX_ATTACH   10 /* attachments on one entry */
@@ -36,10 +37,7 @@ const char *const api_custody_entry_fields[] = {"action",
 
 int api_custody_known(const char *const *list, const char *name)
 {
-    for (size_t i = 0; list[i]; i++)
-        if (!strcmp(list[i], name))
-            return 1;
-    return 0;
+    return core_strtab_index(list, -1, name) >= 0;
 }
 
 /* Optional string member of at most max bytes; -1 (sent) when invalid. */

@@ -25,25 +25,6 @@ static const char *const update_fields[] = {
     "url",        "secret", "event_types", "active", "description", "keep_previous_secret_minutes",
     "project_id", NULL};
 
-static int known(const char *const *list, const char *name)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (!strcmp(list[i], name))
-            return 1;
-    return 0;
-}
-
-static int check_unknown(req_t *r, const char *const *allowed)
-{
-    for (const cJSON *m = r->json->child; m; m = m->next)
-        if (!known(allowed, m->string)) {
-            http_invalid(r, NULL, m->string, "unknown_field", "unknown_field",
-                         "'%s' is not a field of a webhook subscription", m->string);
-            return -1;
-        }
-    return 0;
-}
-
 /* url: present → must be acceptable. */
 static int check_url(req_t *r, const cJSON *u)
 {
@@ -149,7 +130,7 @@ static void send_one(req_t *r, int status, PGresult *x)
 static void create_h(req_t *r)
 {
     if (http_authorize_role(r, AZ_WEBHOOK_ADMIN) != 0 || http_json_body(r) != 0 ||
-        check_unknown(r, create_fields) != 0)
+        http_known_fields(r, "a webhook subscription", create_fields) != 0)
         return;
     const cJSON *j = r->json;
     const cJSON *url = cJSON_GetObjectItemCaseSensitive(j, "url");
@@ -250,7 +231,8 @@ static void update_h(req_t *r)
     const char *id = http_uuid_param(r, 0);
     int version;
     if (!id || http_authorize_role(r, AZ_WEBHOOK_ADMIN) != 0 || http_json_body(r) != 0 ||
-        check_unknown(r, update_fields) != 0 || if_match(r, &version) != 0)
+        http_known_fields(r, "a webhook subscription", update_fields) != 0 ||
+        if_match(r, &version) != 0)
         return;
     const cJSON *j = r->json;
     const cJSON *url = cJSON_GetObjectItemCaseSensitive(j, "url");
