@@ -23,6 +23,7 @@ struct db_conn {
     PGconn *pg;
     int in_use;
     const db_stmt_t *prepared[MAX_PREPARED];
+    unsigned char prepared_reads[MAX_PREPARED]; /* only_reads() of each, judged once */
     int nprepared;
     int tx; /* TX_NONE, TX_BEGUN (BEGIN and nothing else yet), TX_WORK */
     /* "; SELECT set_config('deskd.actor', '<json>', true)": the audit actor of every
@@ -304,58 +305,6 @@ void db_set_actor(db_conn_t *c, const db_actor_t *a)
              json);
 }
 
-static int is_prepared(db_conn_t *c, const db_stmt_t *st)
-{
-    for (int i = 0; i < c->nprepared; i++)
-        if (c->prepared[i] == st)
-            return 1;
-    return 0;
-}
-
-/* ---------------------------------------------------------------- the one execution path */
-
-/* What is being run: a named statement (st), or text with parameters (params >= 0: extended
- * protocol, unnamed), or plain text (params < 0: simple protocol, may hold several
- * statements). */
-typedef struct query {
-    const db_stmt_t *st;
-    const char *sql;
-    int params;
-    const char *const *vals;
-} query_t;
-
-static PGresult *send_once(db_conn_t *c, const query_t *q)
-{
-    if (!q->st)
-        return q->params < 0 ? PQexec(c->pg, q->sql)
-                             : PQexecParams(c->pg, q->sql, q->params, NULL, q->vals, NULL, NULL, 0);
-    const db_stmt_t *st = q->st;
-    if (!is_prepared(c, st)) {
-        if (c->nprepared >= MAX_PREPARED) /* never in practice: fall back to unnamed */
-            return PQexecParams(c->pg, st->sql, st->nparams, NULL, q->vals, NULL, NULL, 0);
-        PGresult *p = PQprepare(c->pg, st->name, st->sql, st->nparams, NULL);
-        if (PQresultStatus(p) != PGRES_COMMAND_OK) {
-            char esc[512];
-            log_write(LOG_ERROR, "prepare failed", "\"stmt\":\"%s\",\"detail\":\"%s\"", st->name,
-                      log_esc(PQresultErrorMessage(p), esc, sizeof esc));
-            return p;
-        }
-        PQclear(p);
-        c->prepared[c->nprepared++] = st;
-    }
-    return PQexecPrepared(c->pg, st->name, st->nparams, q->vals, NULL, NULL, 0);
-}
-
-static int lost(db_conn_t *c, const PGresult *r)
-{
-    return PQresultStatus(r) == PGRES_FATAL_ERROR && (!c->pg || PQstatus(c->pg) != CONNECTION_OK);
-}
-
-static PGresult *lost_result(void)
-{
-    return PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
-}
-
 static int word_at(const char *sql, const char *p, const char *w)
 {
     size_t n = strlen(w);
@@ -397,6 +346,73 @@ static const char *begin_text(db_conn_t *c, const char *head)
 {
     snprintf(c->begin_sql, sizeof c->begin_sql, "%s%s", head, c->actor_sql);
     return c->begin_sql;
+}
+
+/* Index of st among this connection's prepared statements, or -1. */
+static int prepared_index(db_conn_t *c, const db_stmt_t *st)
+{
+    for (int i = 0; i < c->nprepared; i++)
+        if (c->prepared[i] == st)
+            return i;
+    return -1;
+}
+
+/* ---------------------------------------------------------------- the one execution path */
+
+/* What is being run: a named statement (st), or text with parameters (params >= 0: extended
+ * protocol, unnamed), or plain text (params < 0: simple protocol, may hold several
+ * statements). */
+typedef struct query {
+    const db_stmt_t *st;
+    const char *sql;
+    int params;
+    const char *const *vals;
+} query_t;
+
+static PGresult *send_once(db_conn_t *c, const query_t *q)
+{
+    if (!q->st)
+        return q->params < 0 ? PQexec(c->pg, q->sql)
+                             : PQexecParams(c->pg, q->sql, q->params, NULL, q->vals, NULL, NULL, 0);
+    const db_stmt_t *st = q->st;
+    if (prepared_index(c, st) < 0) {
+        if (c->nprepared >= MAX_PREPARED) /* never in practice: fall back to unnamed */
+            return PQexecParams(c->pg, st->sql, st->nparams, NULL, q->vals, NULL, NULL, 0);
+        PGresult *p = PQprepare(c->pg, st->name, st->sql, st->nparams, NULL);
+        if (PQresultStatus(p) != PGRES_COMMAND_OK) {
+            char esc[512];
+            log_write(LOG_ERROR, "prepare failed", "\"stmt\":\"%s\",\"detail\":\"%s\"", st->name,
+                      log_esc(PQresultErrorMessage(p), esc, sizeof esc));
+            return p;
+        }
+        PQclear(p);
+        c->prepared_reads[c->nprepared] = (unsigned char)only_reads(st->sql);
+        c->prepared[c->nprepared++] = st;
+    }
+    return PQexecPrepared(c->pg, st->name, st->nparams, q->vals, NULL, NULL, 0);
+}
+
+static int lost(db_conn_t *c, const PGresult *r)
+{
+    return PQresultStatus(r) == PGRES_FATAL_ERROR && (!c->pg || PQstatus(c->pg) != CONNECTION_OK);
+}
+
+static PGresult *lost_result(void)
+{
+    return PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
+}
+
+/* only_reads() of q: a named statement is judged once per connection, when it is
+ * prepared; SQL built per call is judged each time. */
+static int query_reads(db_conn_t *c, const query_t *q)
+{
+    if (q->st) {
+        int i = prepared_index(c, q->st);
+        if (i >= 0)
+            return c->prepared_reads[i];
+        return only_reads(q->st->sql);
+    }
+    return only_reads(q->sql);
 }
 
 /* Reconnects (the old connection is gone) and, when a transaction had been begun on it with
@@ -441,8 +457,7 @@ static PGresult *run(db_conn_t *c, const query_t *q, int is_begin)
     /* The connection died while the statement was on its way or running.  Safe to send
      * again: BEGIN; the first statement of a transaction (the server rolled back the
      * transaction with the connection); a read outside a transaction. */
-    int again = is_begin || before == TX_BEGUN ||
-                (before == TX_NONE && only_reads(q->st ? q->st->sql : q->sql));
+    int again = is_begin || before == TX_BEGUN || (before == TX_NONE && query_reads(c, q));
     if (!again)
         return r;
     char esc[256];
@@ -529,7 +544,7 @@ static int commit_known(db_conn_t *c, PGresult **err)
  * is known not to have committed. */
 static PGresult *run_alone(db_conn_t *c, const query_t *q)
 {
-    if (c->tx != TX_NONE || only_reads(q->st ? q->st->sql : q->sql))
+    if (c->tx != TX_NONE || query_reads(c, q))
         return run(c, q, 0);
     for (int attempt = 0;; attempt++) {
         const query_t begin = {NULL, begin_text(c, "BEGIN"), -1, NULL};
