@@ -660,8 +660,11 @@ static void post_import(req_t *r)
         db_import_job_finish(m.jobc, m.job, r->principal.org_id, &s, &js);
         free(js);
     }
-    if (m.jobc)
+    if (m.jobc) {
+        if (m.job[0])
+            db_import_job_unlock(m.jobc, m.job);
         db_release(m.jobc);
+    }
     csv_reader_free(m.rd);
     EVP_MD_CTX_free(m.sha);
     free(m.row);

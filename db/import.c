@@ -22,10 +22,17 @@
     "'created_by', j.created_by, 'started_at', rfc3339(j.started_at), 'finished_at', "             \
     "rfc3339(j.finished_at))::text"
 
+/* The importing connection holds a session advisory lock on its job from the INSERT until
+ * db_import_job_unlock: a job still 'running' whose lock anybody can take was left by a
+ * server that stopped (its session, and with it the lock, ended), and the janitor marks it
+ * failed (db_janitor_abandoned_imports).  The key is IMPORT_LOCK_KEY in db/import.h. */
 static const db_stmt_t job_start = {
     "import_job_start",
-    "INSERT INTO imports (org_id, kind, dry_run, created_by) VALUES ($1, $2, $3, $4) RETURNING id",
+    "WITH j AS (INSERT INTO imports (org_id, kind, dry_run, created_by) VALUES ($1, $2, $3, $4) "
+    "RETURNING id) SELECT j.id FROM j, pg_advisory_lock(" IMPORT_LOCK_KEY("j.id") ")",
     4};
+static const db_stmt_t job_unlock = {
+    "import_job_unlock", "SELECT pg_advisory_unlock(" IMPORT_LOCK_KEY("$1::uuid") ")", 1};
 static const db_stmt_t job_progress = {
     "import_job_progress",
     "UPDATE imports SET rows_read = $3, file_bytes = $4 WHERE id = $1 AND org_id = $2 AND "
@@ -66,6 +73,12 @@ int db_import_job_start(db_conn_t *c, const char *org, const char *kind, int dry
     snprintf(id, 40, "%s", s);
     free(s);
     return 0;
+}
+
+void db_import_job_unlock(db_conn_t *c, const char *id)
+{
+    const char *v[] = {id};
+    PQclear(db_exec(c, &job_unlock, v));
 }
 
 int db_import_job_progress(db_conn_t *c, const char *id, const char *org, long rows,

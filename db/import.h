@@ -11,6 +11,13 @@
 
 /* ---- the job row (its own connection, autocommit) ---- */
 /* Inserts a running job; id receives its uuid.  0 / -1. */
+/* The advisory-lock key of an import job (an SQL expression over the uuid expression id). */
+#define IMPORT_LOCK_KEY(id) "hashtextextended('deskd:import:' || " id "::text, 0)"
+
+/* Releases the lock db_import_job_start took on c for job id (see db/import.c).  Call it
+ * before c goes back to the pool, whatever happened to the job. */
+void db_import_job_unlock(db_conn_t *c, const char *id);
+
 int db_import_job_start(db_conn_t *c, const char *org, const char *kind, int dry_run,
                         const char *user, char id[40]);
 /* Progress: rows read and bytes received so far.  0 / -1. */

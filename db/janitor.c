@@ -1,5 +1,7 @@
-/* db/janitor.c — SQL that deletes rows nobody can use any more. */
+/* db/janitor.c — SQL that deletes rows nobody can use any more, and closes import jobs a
+ * stopped server left running. */
 #include "db/janitor.h"
+#include "db/import.h"
 
 #include <stdlib.h>
 
@@ -9,6 +11,25 @@ static const db_stmt_t purge_rt = {"janitor_rt",
 int db_janitor_refresh_tokens(db_conn_t *c)
 {
     PGresult *r = db_exec(c, &purge_rt, NULL);
+    int rc = db_ok(r) ? atoi(PQcmdTuples(r)) : -1;
+    PQclear(r);
+    return rc;
+}
+
+/* A job is abandoned when it is still 'running' a minute after it started and its lock is
+ * free: the session that held it has ended.  The import's own writes were one transaction
+ * that never committed, so nothing of it is in the database. */
+static const db_stmt_t abandoned = {
+    "janitor_imports",
+    "UPDATE imports SET status = 'failed', finished_at = clock_timestamp(), detail = 'the "
+    "server stopped before the import finished; nothing of it was written' WHERE status = "
+    "'running' AND started_at < now() - interval '1 minute' AND "
+    "pg_try_advisory_xact_lock(" IMPORT_LOCK_KEY("id") ")",
+    0};
+
+int db_janitor_abandoned_imports(db_conn_t *c)
+{
+    PGresult *r = db_exec(c, &abandoned, NULL);
     int rc = db_ok(r) ? atoi(PQcmdTuples(r)) : -1;
     PQclear(r);
     return rc;

@@ -8,4 +8,8 @@
  * a replay of an expired one is refused anyway).  Rows deleted, or -1. */
 int db_janitor_refresh_tokens(db_conn_t *c);
 
+/* Marks import jobs left 'running' by a server that stopped as failed (db/import.c explains
+ * how they are told from jobs still running).  Rows changed, or -1. */
+int db_janitor_abandoned_imports(db_conn_t *c);
+
 #endif

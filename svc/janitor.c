@@ -15,11 +15,15 @@ static int purge(db_conn_t *c)
 {
     int rt = db_janitor_refresh_tokens(c);
     int idem = db_idem_purge(c, IDEM_KEEP_HOURS);
+    int imp = db_janitor_abandoned_imports(c);
     if (rt > 0 || idem > 0)
         log_write(LOG_INFO, "janitor purged expired rows",
                   "\"refresh_tokens\":%d,\"idempotency_keys\":%d", rt < 0 ? 0 : rt,
                   idem < 0 ? 0 : idem);
-    if (rt < 0 || idem < 0) {
+    if (imp > 0)
+        log_write(LOG_WARN, "janitor marked import jobs of a stopped server failed",
+                  "\"imports\":%d", imp);
+    if (rt < 0 || idem < 0 || imp < 0) {
         log_write(LOG_WARN, "janitor: a purge failed; retrying next round", NULL);
         return -1;
     }

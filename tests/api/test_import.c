@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/lib/harness.h"
 
@@ -515,6 +516,69 @@ static void test_job_resource(void **state)
     th_free(r);
 }
 
+/* A job left 'running' by a server that stopped is marked failed by the janitor; a job whose
+ * importing session is alive (it holds the job's advisory lock) is left alone, and a
+ * finished import leaves no lock behind. */
+static void test_abandoned_job_is_failed(void **state)
+{
+    (void)state;
+    import_samples();
+    const char *last = count("SELECT id FROM imports WHERE status <> 'running' ORDER BY "
+                             "started_at DESC LIMIT 1");
+    assert_non_null(last);
+    char done[40];
+    snprintf(done, sizeof done, "%s", last);
+    const char *p1[] = {done};
+    assert_string_equal(th_sql1("SELECT pg_try_advisory_lock(hashtextextended('deskd:import:' || "
+                                "$1::text, 0))::text",
+                                p1, 1),
+                        "true");
+    assert_string_equal(th_sql1("SELECT pg_advisory_unlock(hashtextextended('deskd:import:' || "
+                                "$1::text, 0))::text",
+                                p1, 1),
+                        "true");
+    char dead[40], alive[40];
+    const char *ins = "INSERT INTO imports (org_id, kind, created_by, started_at) SELECT org_id, "
+                      "'units', id, now() - interval '2 minutes' FROM users WHERE username = "
+                      "'admin' RETURNING id";
+    snprintf(dead, sizeof dead, "%s", th_sql1(ins, NULL, 0));
+    snprintf(alive, sizeof alive, "%s", th_sql1(ins, NULL, 0));
+    const char *p2[] = {alive};
+    th_sql1("SELECT pg_advisory_lock(hashtextextended('deskd:import:' || $1::text, 0))::text", p2,
+            1);
+    const char *env[] = {"DESK_JANITOR_INTERVAL=1", NULL};
+    assert_int_equal(th_restart(env), 0);
+    const char *p3[] = {dead};
+    int failed = 0;
+    for (int i = 0; i < 150 && !failed; i++) { /* generous: the janitor runs every second */
+        usleep(100000);
+        failed = !strcmp(th_sql1("SELECT status FROM imports WHERE id = $1", p3, 1), "failed");
+    }
+    assert_true(failed);
+    th_resp_t *r = th_req("GET", "/v1/imports?limit=100", th_token("admin"), NULL, NULL);
+    assert_int_equal(r->status, 200);
+    int seen = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items"))
+    {
+        if (!strcmp(th_js(it, "id"), dead)) {
+            seen = 1;
+            assert_string_equal(th_js(it, "status"), "failed");
+            assert_non_null(strstr(th_js(it, "detail"), "server stopped"));
+            assert_false(th_jnull(it, "finished_at"));
+        }
+    }
+    assert_true(seen);
+    th_free(r);
+    assert_string_equal(th_sql1("SELECT status FROM imports WHERE id = $1", p2, 1), "running");
+    th_sql1("SELECT pg_advisory_unlock(hashtextextended('deskd:import:' || $1::text, 0))::text", p2,
+            1);
+    th_sql1("UPDATE imports SET status = 'failed', finished_at = now() WHERE id = $1 RETURNING "
+            "id",
+            p2, 1);
+    assert_int_equal(th_restart(NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_large_file_streams),
         cmocka_unit_test(test_scope_and_roles),
         cmocka_unit_test(test_job_resource),
+        cmocka_unit_test(test_abandoned_job_is_failed),
     };
     return cmocka_run_group_tests(tests, setup, th_group_stop);
 }
