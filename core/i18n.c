@@ -100,14 +100,14 @@ static const struct {
     {"not_found", "no such record in your scope", "您的权限范围内没有此记录"},
     {"not_found", "no such record in your scope (ids are UUIDs)",
      "您的权限范围内没有此记录（编号为 UUID）"},
-    {"not_found", "no %s with this id in your scope", "您的权限范围内没有此编号的%s"},
+    {"not_found", "no %n with this id in your scope", "您的权限范围内没有此编号的%s"},
     {"not_found", "no project with this id in your scope", "您的权限范围内没有此编号的项目"},
     {"not_found", NULL, "未找到该记录，或它不在您的权限范围内"},
     /* validation */
     {"missing_field", "'%s' is required", "缺少必填字段“%s”"},
     {"missing_field", NULL, "缺少必填字段"},
-    {"unknown_field", "'%s' is not a field of %s (%s)", "“%s”不是%s的字段（可用字段：%s）"},
-    {"unknown_field", "'%s' is not a field of %s", "“%s”不是%s的字段"},
+    {"unknown_field", "'%s' is not a field of %n (%s)", "“%s”不是%s的字段（可用字段：%s）"},
+    {"unknown_field", "'%s' is not a field of %n", "“%s”不是%s的字段"},
     {"invalid_field", "'%s' must be a non-empty string of at most %s bytes",
      "“%s”必须是非空字符串，且不超过 %s 字节"},
     {"invalid_field", "'%s' must be a UUID", "“%s”必须是 UUID"},
@@ -156,19 +156,20 @@ static const char *const nouns[][2] = {
 
 #define MAX_CAPS 4
 
-/* Matches detail s against pattern p ('%s' = any text, shortest first); caps get the
- * captured spans.  1 / 0. */
+/* Matches detail s against pattern p ('%s' = any text, shortest first; '%n' the same, a
+ * noun to translate); caps get the captured spans and whether each is a noun.  1 / 0. */
 static int match(const char *p, const char *s, const char *cs[MAX_CAPS], size_t cl[MAX_CAPS],
-                 int k)
+                 int noun[MAX_CAPS], int k)
 {
     while (*p) {
-        if (p[0] == '%' && p[1] == 's') {
+        if (p[0] == '%' && (p[1] == 's' || p[1] == 'n')) {
             if (k >= MAX_CAPS)
                 return 0;
+            noun[k] = p[1] == 'n';
             for (size_t n = 0;; n++) {
                 cs[k] = s;
                 cl[k] = n;
-                if (match(p + 2, s + n, cs, cl, k + 1))
+                if (match(p + 2, s + n, cs, cl, noun, k + 1))
                     return 1;
                 if (!s[n])
                     return 0;
@@ -190,7 +191,8 @@ int core_i18n_detail_zh(const char *code, const char *detail, char *out, size_t 
             continue;
         const char *cs[MAX_CAPS] = {0};
         size_t cl[MAX_CAPS] = {0};
-        if (table[i].en && !match(table[i].en, detail, cs, cl, 0))
+        int noun[MAX_CAPS] = {0};
+        if (table[i].en && !match(table[i].en, detail, cs, cl, noun, 0))
             continue;
         /* Writes the translation with the captures in order. */
         size_t o = 0;
@@ -198,8 +200,9 @@ int core_i18n_detail_zh(const char *code, const char *detail, char *out, size_t 
         for (const char *z = table[i].zh; *z && o + 1 < outlen; z++) {
             if (z[0] == '%' && z[1] == 's' && k < MAX_CAPS) {
                 const char *c = cs[k];
+                int is_noun = noun[k];
                 size_t n = cl[k++];
-                for (size_t j = 0; j < sizeof nouns / sizeof nouns[0]; j++)
+                for (size_t j = 0; is_noun && j < sizeof nouns / sizeof nouns[0]; j++)
                     if (c && strlen(nouns[j][0]) == n && !strncmp(nouns[j][0], c, n)) {
                         c = nouns[j][1];
                         n = strlen(c);

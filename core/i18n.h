@@ -22,8 +22,8 @@ const char *core_i18n_tag(lang_t lang);
 /*
  * The zh-CN translation of an English detail with problem code `code` into out (outlen
  * bytes).  An entry matches the code and the detail's pattern ('%s' matches any text,
- * which is carried into the translation in order; known English nouns such as "request"
- * are translated); without a matching pattern, the code's general translation when it has
+ * which is carried into the translation in order; a '%n' capture is a noun, translated when
+ * known: "request" → 请求); without a matching pattern, the code's general translation when it has
  * one.  Returns 1 when out holds a translation, 0 when the detail has none.
  */
 int core_i18n_detail_zh(const char *code, const char *detail, char *out, size_t outlen);
