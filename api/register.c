@@ -118,10 +118,10 @@ static void note_add_h(req_t *r)
     if (!c || api_request_lock(r, c, id, AZ_REGISTER_WRITE, &row) != 0)
         return;
     const char *vis = core_register_may_read(ROLE_RESIDENT, f) ? "public" : "internal";
-    PGresult *res = db_register_add(c, r->principal.org_id, id, row.last_seq + 1,
-                                    core_register_field_name(f), body, r->principal.user_id,
-                                    core_role_name(r->principal.role),
-                                    api_request_channel(r->principal.role), vis);
+    PGresult *res =
+        db_register_add(c, r->principal.org_id, id, row.last_seq + 1, core_register_field_name(f),
+                        body, r->principal.user_id, core_role_name(r->principal.role),
+                        api_request_channel(r->principal.role), vis);
     if (!db_ok(res) || PQntuples(res) != 1 || db_commit(c) != 0) {
         http_db_error(r, res);
         db_rollback(c);
@@ -223,8 +223,8 @@ static cJSON *form_row(register_form_t f, const cJSON *raw, const tz_rules_t *tz
         else if (!strcmp(k, "severity"))
             cJSON_AddStringToObject(o, k, sev ? sev : "一般");
         else if (!strcmp(k, "subject"))
-            cJSON_AddStringToObject(o, k, f == REGF_COMPLAINT_HANDLING ? str(raw, "description")
-                                                                       : subject);
+            cJSON_AddStringToObject(
+                o, k, f == REGF_COMPLAINT_HANDLING ? str(raw, "description") : subject);
         else if (!strcmp(k, "process")) {
             report_buf_t b = {0};
             process_text(&b, raw, tz);
@@ -358,8 +358,8 @@ static void export_h(req_t *r)
     char from[32], to[32];
     rfc3339_format(t0, from);
     rfc3339_format(t1, to);
-    char *raw = db_register_rows(c, r->principal.org_id, project, core_register_form_type(f), from,
-                                 to);
+    char *raw =
+        db_register_rows(c, r->principal.org_id, project, core_register_form_type(f), from, to);
     cJSON *a = raw ? cJSON_Parse(raw) : NULL;
     free(raw);
     if (!a) {
@@ -383,9 +383,8 @@ static void export_h(req_t *r)
             return;
         }
         char hdr[256];
-        snprintf(hdr, sizeof hdr,
-                 "Content-Disposition: attachment; filename=\"%s-%s-%s.csv\"\r\n", r->params[1],
-                 d0, d1);
+        snprintf(hdr, sizeof hdr, "Content-Disposition: attachment; filename=\"%s-%s-%s.csv\"\r\n",
+                 r->params[1], d0, d1);
         http_send_body(r, 200, "text/csv; charset=utf-8", body, len, hdr);
         free(body);
         return;

@@ -52,11 +52,9 @@ static void create_h(req_t *r)
     const char *unit = http_uuid_param(r, 0);
     if (!unit || http_authorize_role(r, AZ_TENANCY_WRITE) != 0 || http_json_body(r) != 0)
         return;
-    static const char *const known[] = {"owner_resident_id", "tenant_resident_id",
-                                        "tenant_name",       "tenant_phone",
-                                        "use",               "term_start",
-                                        "term_end",          "tenant_id_document",
-                                        "employer",          NULL};
+    static const char *const known[] = {
+        "owner_resident_id", "tenant_resident_id", "tenant_name",        "tenant_phone", "use",
+        "term_start",        "term_end",           "tenant_id_document", "employer",     NULL};
     if (http_known_fields(r, "a tenancy", known) != 0)
         return;
     api_err_t e;
@@ -67,12 +65,11 @@ static void create_h(req_t *r)
         api_opt_str(b, "tenant_name", 100, &t.tenant_name, &e) < 0 ||
         api_opt_str(b, "tenant_phone", 40, &t.tenant_phone, &e) < 0 ||
         api_opt_str(b, "employer", 200, &t.employer, &e) < 0 ||
-        api_opt_enum(b, "use", core_tenancy_use_from_string, core_tenancy_use_list, &t.use, &e) <
-            0)
+        api_opt_enum(b, "use", core_tenancy_use_from_string, core_tenancy_use_list, &t.use, &e) < 0)
         return (void)send_err(r, &e);
     if (!t.owner_resident) {
-        http_invalid(r, NULL, "owner_resident_id", "missing_field", "required",
-                     "'%s' is required", "owner_resident_id");
+        http_invalid(r, NULL, "owner_resident_id", "missing_field", "required", "'%s' is required",
+                     "owner_resident_id");
         return;
     }
     if (!t.use) {
@@ -186,7 +183,8 @@ static void list_h(req_t *r)
     az_target_t tg = {r->principal.org_id, project, unit, NULL, NULL};
     if (http_authorize(r, AZ_TENANCY_READ, &tg) != 0)
         return;
-    char *arr = db_tenancy_list(c, r->principal.org_id, unit, core_authz_sees_pii(r->principal.role));
+    char *arr =
+        db_tenancy_list(c, r->principal.org_id, unit, core_authz_sees_pii(r->principal.role));
     if (!arr)
         return (void)http_db_fail(r, NULL);
     http_send_items(r, arr);
@@ -266,10 +264,9 @@ static void termination_h(req_t *r)
             http_problem(r, v.status, v.code, "%s", v.detail);
         return;
     }
-    PGresult *res = db_tenancy_sign(c, r->principal.org_id, id,
-                                    side == TEN_SIDE_OWNER ? "owner" : "supervisor",
-                                    r->principal.user_id, end_text, reason, completes,
-                                    core_authz_sees_pii(r->principal.role));
+    PGresult *res = db_tenancy_sign(
+        c, r->principal.org_id, id, side == TEN_SIDE_OWNER ? "owner" : "supervisor",
+        r->principal.user_id, end_text, reason, completes, core_authz_sees_pii(r->principal.role));
     if (!db_ok(res) || PQntuples(res) != 1 || db_commit(c) != 0) {
         http_db_error(r, res);
         db_rollback(c);

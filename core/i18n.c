@@ -121,7 +121,8 @@ static const struct {
     {"malformed_json", NULL, "请求体不是有效的 JSON"},
     {"body_required", NULL, "缺少请求体"},
     {"invalid_query", NULL, "查询参数无效"},
-    {"constraint_violation", NULL, "数据违反了数据模型的规则：请检查引用的编号属于您的机构、取值在范围内"},
+    {"constraint_violation", NULL,
+     "数据违反了数据模型的规则：请检查引用的编号属于您的机构、取值在范围内"},
     /* conflicts and versions */
     {"stale_version", NULL, "记录已被他人修改：请重新读取后再提交（If-Match 版本不符）"},
     {"if_match_required", NULL, "需要 If-Match 请求头（记录的当前版本）"},
@@ -146,12 +147,14 @@ static const struct {
 };
 
 static const char *const nouns[][2] = {
-    {"request", "请求"},       {"project", "项目"},     {"building", "楼栋"},
-    {"unit", "房屋"},          {"resident", "住户"},    {"department", "部门"},
-    {"user", "用户"},          {"work order", "工作任务单"}, {"tenancy", "租赁登记"},
-    {"webhook", "Webhook"},    {"organisation", "机构"}, {"key set", "钥匙"},
-    {"a request", "请求"},     {"a tenancy", "租赁登记"}, {"a comment", "备注"},
-    {"a register note", "登记栏目"},
+    {"request", "请求"},      {"project", "项目"},
+    {"building", "楼栋"},     {"unit", "房屋"},
+    {"resident", "住户"},     {"department", "部门"},
+    {"user", "用户"},         {"work order", "工作任务单"},
+    {"tenancy", "租赁登记"},  {"webhook", "Webhook"},
+    {"organisation", "机构"}, {"key set", "钥匙"},
+    {"a request", "请求"},    {"a tenancy", "租赁登记"},
+    {"a comment", "备注"},    {"a register note", "登记栏目"},
 };
 
 #define MAX_CAPS 4

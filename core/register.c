@@ -5,8 +5,8 @@
 #include "core/register.h"
 
 const char *const core_register_field_names[REG__COUNT + 1] = {
-    "customer_wish", "receiving_opinion", "handling_opinion", "supervisor_assessment",
-    "owner_feedback", NULL};
+    "customer_wish",         "receiving_opinion", "handling_opinion",
+    "supervisor_assessment", "owner_feedback",    NULL};
 CORE_STRTAB_FUNCS(core_register_field, register_field_t, core_register_field_names, REG__COUNT)
 
 static const char *const field_labels[REG__COUNT] = {"客户希望/要求", "受理单位意见", "处理意见",
@@ -17,10 +17,10 @@ const char *core_register_field_label(register_field_t f)
     return (unsigned)f < REG__COUNT ? field_labels[f] : NULL;
 }
 
-#define R(x) (1u << (x))
-#define DESK (R(ROLE_AGENT) | R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR) | R(ROLE_GM))
+#define R(x)        (1u << (x))
+#define DESK        (R(ROLE_AGENT) | R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR) | R(ROLE_GM))
 #define ABOVE_AGENT (R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR) | R(ROLE_GM))
-#define READ_ALL (DESK | R(ROLE_SECURITY) | R(ROLE_TECHNICIAN) | R(ROLE_AUDITOR))
+#define READ_ALL    (DESK | R(ROLE_SECURITY) | R(ROLE_TECHNICIAN) | R(ROLE_AUDITOR))
 
 static const struct {
     unsigned write, read;

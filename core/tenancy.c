@@ -8,9 +8,13 @@ const char *const core_tenancy_use_names[TEN_USE__COUNT + 1] = {
     "residence", "office", "shop", "dormitory", "storage", "other", NULL};
 CORE_STRTAB_FUNCS(core_tenancy_use, tenancy_use_t, core_tenancy_use_names, TEN_USE__COUNT)
 
-const char *const core_tenancy_id_type_names[TEN_ID__COUNT + 1] = {
-    "resident_id_card",         "passport", "hk_macau_permit", "taiwan_permit",
-    "foreign_residence_permit", "other",    NULL};
+const char *const core_tenancy_id_type_names[TEN_ID__COUNT + 1] = {"resident_id_card",
+                                                                   "passport",
+                                                                   "hk_macau_permit",
+                                                                   "taiwan_permit",
+                                                                   "foreign_residence_permit",
+                                                                   "other",
+                                                                   NULL};
 CORE_STRTAB_FUNCS(core_tenancy_id_type, tenancy_id_type_t, core_tenancy_id_type_names,
                   TEN_ID__COUNT)
 
@@ -64,8 +68,8 @@ tenancy_verdict_t core_tenancy_sign(const tenancy_facts_t *t, role_t role, int i
                        "the other side registered a different end date; sign the same 'end_date'",
                        NULL);
     if (end_date < t->term_start || end_date > t->term_end)
-        return verdict(422, "invalid_end_date",
-                       "'end_date' must lie within the tenancy's term", "end_date");
+        return verdict(422, "invalid_end_date", "'end_date' must lie within the tenancy's term",
+                       "end_date");
     if (end_date - today < TENANCY_NOTICE_DAYS)
         return verdict(422, "notice_too_short",
                        "the end of a tenancy is registered at least 3 days before it "

@@ -52,7 +52,7 @@ typedef struct tenancy_facts {
 typedef struct tenancy_verdict {
     int status; /* 0 allowed; else 403 / 409 / 422 */
     const char *code;
-    const char *detail; /* English, static */
+    const char *detail;        /* English, static */
     const char *pointer_field; /* the body member a 422 is about, or NULL */
 } tenancy_verdict_t;
 

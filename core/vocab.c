@@ -96,26 +96,17 @@ static const char *v_tenancy_id_type(int i)
     return i < 0 ? NULL : core_tenancy_id_type_name((tenancy_id_type_t)i);
 }
 static const vocab_term_t t_request_type[] = {
-    {"complaint", "投诉", "Complaint"},
-    {"repair", "报修", "Repair"},
-    {"inquiry", "咨询", "Inquiry"},
-    {"suggestion", "建议", "Suggestion"},
-    {"praise", "表扬", "Praise"},
-    {"emergency", "突发事件", "Emergency"},
+    {"complaint", "投诉", "Complaint"}, {"repair", "报修", "Repair"},
+    {"inquiry", "咨询", "Inquiry"},     {"suggestion", "建议", "Suggestion"},
+    {"praise", "表扬", "Praise"},       {"emergency", "突发事件", "Emergency"},
 };
 static const vocab_term_t t_request_channel[] = {
-    {"phone", "电话", "Phone"},
-    {"visit", "来访", "Walk-in visit"},
-    {"letter", "信函", "Letter"},
-    {"fax", "传真", "Fax"},
-    {"app", "业主App", "Resident app"},
-    {"web", "网页", "Web"},
-    {"email", "电子邮件", "Email"},
-    {"night_desk", "夜间监控中心", "Night desk (control room)"},
-    {"patrol", "巡检", "Patrol"},
-    {"integration", "系统对接", "Integration"},
-    {"survey", "满意度调查", "Survey"},
-    {"other", "其他", "Other"},
+    {"phone", "电话", "Phone"},         {"visit", "来访", "Walk-in visit"},
+    {"letter", "信函", "Letter"},       {"fax", "传真", "Fax"},
+    {"app", "业主App", "Resident app"}, {"web", "网页", "Web"},
+    {"email", "电子邮件", "Email"},     {"night_desk", "夜间监控中心", "Night desk (control room)"},
+    {"patrol", "巡检", "Patrol"},       {"integration", "系统对接", "Integration"},
+    {"survey", "满意度调查", "Survey"}, {"other", "其他", "Other"},
 };
 static const vocab_term_t t_request_severity[] = {
     {"major", "严重", "Major"},
@@ -386,12 +377,9 @@ static const vocab_term_t t_register_form[] = {
     {"complaint-handling", "投诉处理记录表", "Complaint handling record"},
 };
 static const vocab_term_t t_tenancy_use[] = {
-    {"residence", "居住", "Residence"},
-    {"office", "办公", "Office"},
-    {"shop", "商铺", "Shop"},
-    {"dormitory", "员工宿舍", "Staff dormitory"},
-    {"storage", "仓储", "Storage"},
-    {"other", "其他", "Other"},
+    {"residence", "居住", "Residence"}, {"office", "办公", "Office"},
+    {"shop", "商铺", "Shop"},           {"dormitory", "员工宿舍", "Staff dormitory"},
+    {"storage", "仓储", "Storage"},     {"other", "其他", "Other"},
 };
 static const vocab_term_t t_tenancy_state[] = {
     {"upcoming", "未起租", "Not started"},

@@ -47,29 +47,34 @@ static const db_stmt_t rows_st = {
     "eu.id = w.assignee_id JOIN departments wd ON wd.id = w.department_id WHERE w.request_id = "
     "r.id AND w.accepted_at IS NOT NULL AND wd.kind = 'engineering' ORDER BY w.created_at DESC "
     "LIMIT 1), " LATEST("customer_wish") LATEST("receiving_opinion") LATEST("handling_opinion")
-        LATEST("supervisor_assessment") LATEST("owner_feedback") "'events', (SELECT "
-                                                                 "coalesce(json_agg(json_build_"
-                                                                 "object('action', e.action, "
-                                                                 "'at', floor(extract(epoch "
-                                                                 "FROM e.occurred_at))::bigint) "
-                                                                 "ORDER BY e.occurred_at, "
-                                                                 "e.seq), '[]') FROM "
-                                                                 "request_events e WHERE "
-                                                                 "e.request_id = r.id AND "
-                                                                 "e.action NOT IN ('create', "
-                                                                 "'comment', 'register_note'))) "
-                                                                 "ORDER BY r.received_at, "
-                                                                 "r.number), '[]')::text "
-    "FROM requests r LEFT JOIN units un ON un.id = r.unit_id LEFT JOIN buildings b ON b.id = "
-    "un.building_id LEFT JOIN users cu ON cu.id = r.created_by LEFT JOIN departments d ON d.id "
-    "= r.department_id LEFT JOIN users au ON au.id = r.assignee_id WHERE r.org_id = $1 AND "
-    "r.project_id = $2 AND r.type::text = $3 AND r.received_at >= $4::timestamptz AND "
-    "r.received_at < $5::timestamptz",
+        LATEST("supervisor_assessment")
+            LATEST("owner_feedback") "'events', (SELECT "
+                                     "coalesce(json_agg(json_build_"
+                                     "object('action', e.action, "
+                                     "'at', floor(extract(epoch "
+                                     "FROM e.occurred_at))::bigint) "
+                                     "ORDER BY e.occurred_at, "
+                                     "e.seq), '[]') FROM "
+                                     "request_events e WHERE "
+                                     "e.request_id = r.id AND "
+                                     "e.action NOT IN ('create', "
+                                     "'comment', 'register_note'))) "
+                                     "ORDER BY r.received_at, "
+                                     "r.number), '[]')::text "
+                                     "FROM requests r LEFT JOIN units un ON un.id = r.unit_id LEFT "
+                                     "JOIN buildings b ON b.id = "
+                                     "un.building_id LEFT JOIN users cu ON cu.id = r.created_by "
+                                     "LEFT JOIN departments d ON d.id "
+                                     "= r.department_id LEFT JOIN users au ON au.id = "
+                                     "r.assignee_id WHERE r.org_id = $1 AND "
+                                     "r.project_id = $2 AND r.type::text = $3 AND r.received_at >= "
+                                     "$4::timestamptz AND "
+                                     "r.received_at < $5::timestamptz",
     5};
 
 PGresult *db_register_add(db_conn_t *c, const char *org, const char *request_id, int seq,
-                          const char *field, const char *body, const char *author,
-                          const char *role, const char *channel, const char *visibility)
+                          const char *field, const char *body, const char *author, const char *role,
+                          const char *channel, const char *visibility)
 {
     char s[16];
     snprintf(s, sizeof s, "%d", seq);

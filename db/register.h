@@ -11,8 +11,8 @@
 /* Appends a note to column `field` of request_id with its timeline event (number seq,
  * action "register_note", details {field, note_id, visibility}).  One row: the note's JSON. */
 PGresult *db_register_add(db_conn_t *c, const char *org, const char *request_id, int seq,
-                          const char *field, const char *body, const char *author,
-                          const char *role, const char *channel, const char *visibility);
+                          const char *field, const char *body, const char *author, const char *role,
+                          const char *channel, const char *visibility);
 /* {"latest": {field: note | null, ...}, "history": [note, ...]} of the columns in
  * fields_lit (a text[] literal "{customer_wish,...}").  malloc'd text or NULL (error). */
 char *db_register_view(db_conn_t *c, const char *org, const char *request_id,

@@ -18,7 +18,7 @@
     "'state', CASE WHEN (now() AT TIME ZONE p.time_zone)::date > coalesce(t.ended_on, "            \
     "t.term_end) THEN 'ended' WHEN (now() AT TIME ZONE p.time_zone)::date < t.term_start THEN "    \
     "'upcoming' WHEN t.termination_date IS NOT NULL THEN 'ending' ELSE 'active' END, "             \
-    "'termination', CASE WHEN t.termination_date IS NOT NULL THEN json_build_object("             \
+    "'termination', CASE WHEN t.termination_date IS NOT NULL THEN json_build_object("              \
     "'end_date', t.termination_date::text, 'reason', t.termination_reason, 'owner_signed_by', "    \
     "t.owner_signed_by, 'owner_signed_at', rfc3339(t.owner_signed_at), 'supervisor_signed_by', "   \
     "t.supervisor_signed_by, 'supervisor_signed_at', rfc3339(t.supervisor_signed_at)) END, "       \
@@ -28,8 +28,8 @@
 #define TENANCY_FROM                                                                               \
     " JOIN projects p ON p.id = t.project_id JOIN residents o ON o.id = t.owner_resident_id "
 
-static const db_stmt_t unit_st = {
-    "tenancy_unit", "SELECT project_id FROM units WHERE id = $1 AND org_id = $2", 2};
+static const db_stmt_t unit_st = {"tenancy_unit",
+                                  "SELECT project_id FROM units WHERE id = $1 AND org_id = $2", 2};
 static const db_stmt_t owner_st = {
     "tenancy_is_owner",
     "SELECT EXISTS (SELECT 1 FROM resident_units WHERE unit_id = $1 AND resident_id = $2 AND "
@@ -52,15 +52,17 @@ static const db_stmt_t insert_st = {
 
 static const db_stmt_t get_st = {
     "tenancy_get",
-    "SELECT " TENANCY_JSON("$3::boolean") "::text, t.project_id, t.unit_id FROM tenancies t"
-    TENANCY_FROM "WHERE t.id = $1 AND t.org_id = $2",
+    "SELECT " TENANCY_JSON(
+        "$3::boolean") "::text, t.project_id, t.unit_id FROM tenancies t" TENANCY_FROM
+                       "WHERE t.id = $1 AND t.org_id = $2",
     3};
 
 static const db_stmt_t list_st = {
     "tenancy_list",
-    "SELECT coalesce(json_agg(" TENANCY_JSON("$3::boolean") " ORDER BY t.term_start DESC, "
-    "t.created_at DESC), '[]')::text FROM tenancies t" TENANCY_FROM
-    "WHERE t.unit_id = $1 AND t.org_id = $2",
+    "SELECT coalesce(json_agg(" TENANCY_JSON(
+        "$3::boolean") " ORDER BY t.term_start DESC, "
+                       "t.created_at DESC), '[]')::text FROM tenancies t" TENANCY_FROM
+                       "WHERE t.unit_id = $1 AND t.org_id = $2",
     3};
 
 static const db_stmt_t lock_st = {
@@ -110,10 +112,22 @@ int db_tenancy_is_owner(db_conn_t *c, const char *org, const char *unit, const c
 
 PGresult *db_tenancy_insert(db_conn_t *c, const tenancy_new_t *t, int pii)
 {
-    const char *v[] = {t->org,          t->project,    t->unit,       t->owner_resident,
-                       t->tenant_resident, t->tenant_name, t->tenant_phone, t->use,
-                       t->term_start,   t->term_end,   t->id_type,    t->id_hash,
-                       t->id_last4,     t->employer,   t->created_by, pii ? "true" : "false"};
+    const char *v[] = {t->org,
+                       t->project,
+                       t->unit,
+                       t->owner_resident,
+                       t->tenant_resident,
+                       t->tenant_name,
+                       t->tenant_phone,
+                       t->use,
+                       t->term_start,
+                       t->term_end,
+                       t->id_type,
+                       t->id_hash,
+                       t->id_last4,
+                       t->employer,
+                       t->created_by,
+                       pii ? "true" : "false"};
     return db_exec(c, &insert_st, v);
 }
 
@@ -163,10 +177,16 @@ int db_tenancy_lock(db_conn_t *c, const char *org, const char *id, const char *u
 }
 
 PGresult *db_tenancy_sign(db_conn_t *c, const char *org, const char *id, const char *side,
-                          const char *user, const char *end_date, const char *reason,
-                          int completes, int pii)
+                          const char *user, const char *end_date, const char *reason, int completes,
+                          int pii)
 {
-    const char *v[] = {id,     org,        side, user, end_date, reason,
-                       completes ? "true" : "false", pii ? "true" : "false"};
+    const char *v[] = {id,
+                       org,
+                       side,
+                       user,
+                       end_date,
+                       reason,
+                       completes ? "true" : "false",
+                       pii ? "true" : "false"};
     return db_exec(c, &sign_st, v);
 }

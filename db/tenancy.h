@@ -42,7 +42,7 @@ int db_tenancy_lock(db_conn_t *c, const char *org, const char *id, const char *u
 /* Records one side's signature ("owner" / "supervisor") of the end end_date (YYYY-MM-DD),
  * ending the term when completes.  One row: the tenancy JSON. */
 PGresult *db_tenancy_sign(db_conn_t *c, const char *org, const char *id, const char *side,
-                          const char *user, const char *end_date, const char *reason,
-                          int completes, int pii);
+                          const char *user, const char *end_date, const char *reason, int completes,
+                          int pii);
 
 #endif

@@ -66,16 +66,21 @@ static void expect_cols(register_form_t f, const char *title, const char *const 
 static void test_register_forms(void **state)
 {
     (void)state;
-    static const char *const repair[] = {"报修人姓名", "报修日期", "联系方式", "报修人地址",
-                                         "故障内容描述", "记录人员", "工程管理部相关人员签名",
+    static const char *const repair[] = {"报修人姓名",
+                                         "报修日期",
+                                         "联系方式",
+                                         "报修人地址",
+                                         "故障内容描述",
+                                         "记录人员",
+                                         "工程管理部相关人员签名",
                                          NULL};
-    static const char *const intake[] = {"投诉客户名称", "地址", "受理日期", "受理编号",
-                                         "投诉事由", "客户希望/要求", "投诉性质", "受理人",
-                                         "受理单位意见", "责任部门", NULL};
+    static const char *const intake[] = {"投诉客户名称", "地址",          "受理日期", "受理编号",
+                                         "投诉事由",     "客户希望/要求", "投诉性质", "受理人",
+                                         "受理单位意见", "责任部门",      NULL};
     static const char *const handling[] = {
-        "日期",     "业主姓名", "业主住址",     "业主联系方式", "接待人姓名",
-        "投诉处理部门", "投诉处理负责人", "投诉问题", "处理意见", "处理过程",
-        "业主反馈情况", "主管评估意见", "备注",     NULL};
+        "日期",           "业主姓名", "业主住址", "业主联系方式", "接待人姓名",   "投诉处理部门",
+        "投诉处理负责人", "投诉问题", "处理意见", "处理过程",     "业主反馈情况", "主管评估意见",
+        "备注",           NULL};
     expect_cols(REGF_REPAIR_INTAKE, "报修受理登记表", repair);
     expect_cols(REGF_COMPLAINT_INTAKE, "投诉受理登记表", intake);
     expect_cols(REGF_COMPLAINT_HANDLING, "投诉处理记录表", handling);
@@ -231,13 +236,13 @@ static void test_i18n_details(void **state)
 {
     (void)state;
     char out[256];
-    assert_int_equal(core_i18n_detail_zh("not_found", "no request with this id in your scope",
-                                         out, sizeof out),
-                     1);
+    assert_int_equal(
+        core_i18n_detail_zh("not_found", "no request with this id in your scope", out, sizeof out),
+        1);
     assert_string_equal(out, "您的权限范围内没有此编号的请求");
-    assert_int_equal(core_i18n_detail_zh("forbidden", "the role 'agent' may not perform 'x.y'",
-                                         out, sizeof out),
-                     1);
+    assert_int_equal(
+        core_i18n_detail_zh("forbidden", "the role 'agent' may not perform 'x.y'", out, sizeof out),
+        1);
     assert_string_equal(out, "角色“agent”无权执行“x.y”");
     assert_int_equal(core_i18n_detail_zh("missing_field", "'title' is required", out, sizeof out),
                      1);
@@ -245,9 +250,8 @@ static void test_i18n_details(void **state)
     /* a detail without a pattern falls back to the code's general translation */
     assert_int_equal(core_i18n_detail_zh("not_found", "something else", out, sizeof out), 1);
     assert_string_equal(out, "未找到该记录，或它不在您的权限范围内");
-    assert_int_equal(core_i18n_detail_zh("invalid_token", "the token is not valid yet", out,
-                                         sizeof out),
-                     1);
+    assert_int_equal(
+        core_i18n_detail_zh("invalid_token", "the token is not valid yet", out, sizeof out), 1);
     /* unknown codes stay English */
     assert_int_equal(core_i18n_detail_zh("no_such_code", "x", out, sizeof out), 0);
     /* a small buffer is cut, still terminated */
