@@ -203,6 +203,7 @@ static void test_note_roles_and_scope(void **state)
     EXPECT_PROBLEM(note("technician", id, "handling_opinion", "x"), 404, "not_found");
     /* the other organisation, an unknown column, an empty or oversized note, unknown fields */
     EXPECT_PROBLEM(note("other.supervisor", id, "supervisor_assessment", "x"), 404, "not_found");
+    EXPECT_PROBLEM(note("sup.p2", id, "supervisor_assessment", "x"), 404, "not_found");
     EXPECT_PROBLEM(note("agent", id, "opinion", "x"), 404, "not_found");
     EXPECT_PROBLEM(note("agent", id, "customer_wish", ""), 422, "invalid_field");
     EXPECT_PROBLEM(note("security", id, "customer_wish", "x"), 403, "forbidden");
