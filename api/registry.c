@@ -19,4 +19,7 @@ void api_register_all(void)
     api_import_register();
     api_custody_register();
     api_audit_register();
+    api_register_register();
+    api_tenancy_register();
+    api_vocabulary_register();
 }

@@ -4,6 +4,7 @@
  * shares; and the routes of the request resource.  Intake is in api/request_create.c,
  * workflow actions and field edits in api/request_action.c.
  */
+#include "api/register.h"
 #include "api/request.h"
 #include "api/codec.h"
 #include "core/request.h"
@@ -100,6 +101,7 @@ static int load_request(req_t *r, db_conn_t *c, const char *id, const void *arg,
         snprintf(f->dept_id, sizeof f->dept_id, "%s", sc.department_id);
         snprintf(f->owner_user, sizeof f->owner_user, "%s", sc.reporter_user_id);
         f->version = sc.version;
+        f->json = api_register_splice(r, c, id, f->json); /* the register columns' latest */
     }
     return found;
 }

@@ -5,6 +5,7 @@
  */
 #include "api/codec.h"
 #include "api/http.h"
+#include "core/i18n.h"
 #include "db/log.h"
 
 #include <civetweb.h>
@@ -148,8 +149,17 @@ static const char *entry_code(const char *code)
 static void problem_v(req_t *r, int status, const char *code, const char *extra,
                       const char *pointer, const char *err, const char *fmt, va_list ap)
 {
-    char detail[1024];
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    char en[1024], zh[1024];
+    vsnprintf(en, sizeof en, fmt, ap);
+    /* Accept-Language: zh-CN translates the detail (core/i18n.c); nothing else changes. */
+    const char *detail = en;
+    char hdrs[512];
+    if (r->conn && core_i18n_lang(mg_get_header(r->conn, "Accept-Language")) == LANG_ZH &&
+        core_i18n_detail_zh(code, en, zh, sizeof zh)) {
+        detail = zh;
+        snprintf(hdrs, sizeof hdrs, "%sContent-Language: zh-CN\r\n", extra ? extra : "");
+        extra = hdrs;
+    }
     cJSON *j = cJSON_CreateObject();
     char type[160];
     snprintf(type, sizeof type, "https://deskd.dev/problems/%s", code);

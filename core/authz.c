@@ -87,6 +87,19 @@ static const struct {
                           SC_PROJECT},
     /* RULES §3.13.4: the auditor (品管部), the administrator and the GM read; nobody writes. */
     [AZ_AUDIT_READ] = {"audit.read", R(ROLE_AUDITOR) | R(ROLE_ADMIN) | R(ROLE_GM), SC_ORG},
+    /* RULES §2 item 5: the register columns; which role writes which column is
+     * core/register.c's table (residents only 业主反馈情况 on their own units' requests). */
+    [AZ_REGISTER_WRITE] = {"register.write", STAFF_DESK | R(ROLE_TECHNICIAN) | R(ROLE_RESIDENT),
+                           SC_UNIT},
+    [AZ_REGISTER_EXPORT] = {"register.export", STAFF_DESK | R(ROLE_AUDITOR), SC_PROJECT},
+    /* RULES §2 item 12: the desk registers tenancies; owners and tenants read their units'
+     * ones; the owner and a supervisor (or above) sign an early end. */
+    [AZ_TENANCY_READ] = {"tenancy.read", STAFF_DESK | R(ROLE_RESIDENT) | R(ROLE_AUDITOR), SC_UNIT},
+    [AZ_TENANCY_WRITE] = {"tenancy.write", STAFF_DESK, SC_PROJECT},
+    [AZ_TENANCY_SIGN] = {"tenancy.sign",
+                         R(ROLE_RESIDENT) | R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) |
+                             R(ROLE_DIRECTOR) | R(ROLE_GM),
+                         SC_UNIT},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

@@ -19,10 +19,9 @@ static const db_stmt_t scope = {
     "SELECT CASE WHEN $2::uuid IS NULL THEN "
     "  coalesce((SELECT json_agg(project_id ORDER BY project_id) FROM user_projects WHERE "
     "user_id = $1), '[]') "
-    "ELSE coalesce((SELECT json_agg(DISTINCT u.project_id) FROM resident_units ru JOIN units u "
-    "ON u.id = ru.unit_id WHERE ru.resident_id = $2), '[]') END, "
-    "coalesce((SELECT json_agg(unit_id ORDER BY unit_id) FROM resident_units WHERE resident_id = "
-    "$2), '[]')",
+    "ELSE coalesce((SELECT json_agg(DISTINCT u.project_id) FROM resident_scope_units($2) s "
+    "JOIN units u ON u.id = s), '[]') END, "
+    "coalesce((SELECT json_agg(s ORDER BY s) FROM resident_scope_units($2) s), '[]')",
     2};
 static const db_stmt_t failed = {
     "auth_failed",

@@ -1,0 +1,11 @@
+/* api/register.h — what the request reads share with the register columns (api/register.c). */
+#ifndef API_REGISTER_H
+#define API_REGISTER_H
+
+#include "api/http.h"
+
+/* json (a request's JSON, malloc'd) with "register": the latest note of each column the
+ * caller may read, appended; json itself when there is nothing to add or on failure. */
+char *api_register_splice(req_t *r, db_conn_t *c, const char *request_id, char *json);
+
+#endif
