@@ -44,6 +44,9 @@ typedef enum {
     AZ_CUSTODY_READ,   /* custody registers and ledgers (keys, ...) */
     AZ_CUSTODY_WRITE,  /* append a ledger entry; core/custody.c then judges the entry */
     AZ_AUDIT_READ,     /* the audit log, its chain heads, verification, retention report */
+    AZ_CALLBACK_READ,  /* callback tasks, their attempts, the daily lists and the month's figures */
+    AZ_CALLBACK_WRITE, /* record attempts, assign, give up, ask for an on-demand callback */
+    AZ_CALLBACK_ANSWER, /* a resident answers their own callback in the app */
     AZ__COUNT
 } az_action_t;
 
