@@ -244,6 +244,7 @@ static const struct {
     {"very_satisfied", "非常满意", 1},
     {"satisfied", "满意", 1},
     {"average", "一般", 0},
+    {"neutral", "一般", 0}, /* the callback tasks' code (core/callback.h) */
     {"dissatisfied", "不满意", 0},
     {"very_dissatisfied", "极不满意", 0},
 };

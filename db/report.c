@@ -73,7 +73,7 @@ static const db_stmt_t aggregate = {
     "r.reopen_count, ev.first_staff_at, ev.cb_at, ev.cb_by, ev.cb, ev.declines, "
     "(SELECT count(*) FROM work_orders w WHERE w.request_id = r.id) AS wos, "
     "CASE WHEN ev.cb IS NULL THEN NULL WHEN ev.cb->>'rating' IN ('very_satisfied','satisfied',"
-    "'非常满意','满意') THEN true WHEN ev.cb->>'rating' IN ('average','dissatisfied',"
+    "'非常满意','满意') THEN true WHEN ev.cb->>'rating' IN ('average','neutral','dissatisfied',"
     "'very_dissatisfied','一般','不满意','极不满意') THEN false ELSE "
     "(ev.cb->>'satisfied')::boolean "
     "END AS cb_sat, "

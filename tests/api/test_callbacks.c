@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tests/lib/expect.h"
 #include "tests/lib/fixtures.h"
@@ -615,6 +616,50 @@ static void test_request_actions_keep_tasks(void **state)
                         "done/closed/neutral");
 }
 
+/* The overdue marker (svc/callback_worker.c): a task past due is marked once and its
+ * assignee notified; an unassigned one notifies the project's supervisors. */
+static void test_overdue_marker(void **state)
+{
+    (void)state;
+    const char *env[] = {"DESK_SWEEP_INTERVAL_MS=200", NULL};
+    assert_int_equal(th_restart(env), 0);
+    char a[40], b[40], ta[40], tb[40], path[160], body[120];
+    resolved_request("complaint", NULL, NULL, NULL, a);
+    resolved_request("complaint", NULL, NULL, NULL, b);
+    task_of(a, ta);
+    task_of(b, tb);
+    snprintf(path, sizeof path, "/v1/callbacks/%s/assign", ta);
+    snprintf(body, sizeof body, "{\"assignee_id\":\"%s\"}", uid_agent);
+    const char *h1[] = {"If-Match: \"1\"", NULL};
+    th_free(th_req("POST", path, th_token("supervisor"), body, h1));
+    assert_non_null(q1("UPDATE callback_tasks SET due_at = now() - interval '1 minute' WHERE id = "
+                       "$1 RETURNING id",
+                       ta));
+    assert_non_null(q1("UPDATE callback_tasks SET due_at = now() - interval '1 minute' WHERE id = "
+                       "$1 RETURNING id",
+                       tb));
+    /* Liveness only: the worker runs every 200 ms; allow it a generous 20 s. */
+    const char *sql =
+        "SELECT count(*) FROM callback_tasks WHERE id = $1 AND overdue_at IS NOT NULL";
+    for (int i = 0; i < 200 && (strcmp(q1(sql, ta), "1") || strcmp(q1(sql, tb), "1")); i++) {
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_string_equal(q1(sql, ta), "1");
+    assert_string_equal(q1(sql, tb), "1");
+    assert_string_equal(q1("SELECT string_agg(u.username, ',' ORDER BY u.username) FROM "
+                           "notifications n JOIN users u ON u.id = n.user_id WHERE n.request_id = "
+                           "$1 AND n.kind = 'callback_overdue'",
+                           a),
+                        "agent");
+    assert_string_equal(q1("SELECT string_agg(u.username, ',' ORDER BY u.username) FROM "
+                           "notifications n JOIN users u ON u.id = n.user_id WHERE n.request_id = "
+                           "$1 AND n.kind = 'callback_overdue'",
+                           b),
+                        "supervisor");
+    assert_int_equal(th_restart(NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_resident_answer),
         cmocka_unit_test(test_month_figures),
         cmocka_unit_test(test_request_actions_keep_tasks),
+        cmocka_unit_test(test_overdue_marker),
     };
     return cmocka_run_group_tests(tests, setup, th_group_stop);
 }
