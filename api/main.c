@@ -10,6 +10,7 @@
 #include "api/pii.h"
 #include "api/platform.h"
 #include "svc/report_worker.h"
+#include "svc/callback_worker.h"
 #include "api/webhook_worker.h"
 #include "db/db.h"
 #include "db/demo.h"
@@ -144,6 +145,7 @@ int main(int argc, char **argv)
     janitor_start(g_config.janitor_interval);
     webhook_worker_start();
     report_worker_start(g_config.janitor_interval);
+    callback_worker_start(g_config.sweep_interval_ms);
     audit_sealer_start(g_config.audit_seal_interval_ms);
     log_write(LOG_INFO, "serving",
               "\"listen\":\"%s\",\"threads\":%d,\"max_connections\":%d,\"pool\":%d",
@@ -155,6 +157,7 @@ int main(int argc, char **argv)
     janitor_stop();
     webhook_worker_stop();
     report_worker_stop();
+    callback_worker_stop();
     audit_sealer_stop();
     http_stop();
     db_pool_shutdown();

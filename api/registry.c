@@ -22,4 +22,5 @@ void api_register_all(void)
     api_register_register();
     api_tenancy_register();
     api_vocabulary_register();
+    api_callback_register();
 }

@@ -7,6 +7,7 @@
  * in one transaction, after the SLA clocks are recomputed.
  */
 #include "api/request.h"
+#include "api/callback.h"
 #include "api/codec.h"
 #include "svc/sla.h"
 #include "svc/sweeper.h"
@@ -53,7 +54,8 @@ static void finish_write(req_t *r, db_conn_t *c, PGresult *res, const char *id, 
         db_rollback(c);
         return;
     }
-    if (sla_refresh_request(c, r->principal.org_id, id, (int64_t)time(NULL), rematch) != 0) {
+    if (sla_refresh_request(c, r->principal.org_id, id, (int64_t)time(NULL), rematch) != 0 ||
+        api_callback_sync(c, r->principal.org_id, id, r->principal.user_id) != 0) {
         db_rollback(c);
         http_problem(r, 503, "sla_unavailable",
                      "the SLA clocks could not be recomputed; nothing was changed, retry");
@@ -254,9 +256,11 @@ static int required_args(req_t *r, const action_in_t *in, int64_t now)
                      "'resolution' (the answer given) is required");
         return -1;
     }
-    if (act == REQ_ACTION_CALLBACK_RESULT && !in->sat) {
-        http_invalid(r, b, "satisfied", "missing_field", "required",
-                     "'satisfied' is required for a callback result");
+    if (act == REQ_ACTION_CALLBACK_RESULT && !in->rating) {
+        http_invalid(r, b, "rating", "missing_field", "required",
+                     "'rating' (very_satisfied, satisfied, average, dissatisfied, "
+                     "very_dissatisfied or the zh label) is required: the outcome is derived "
+                     "from it");
         return -1;
     }
     if (act == REQ_ACTION_PEND && in->until && in->until <= now) {
@@ -640,6 +644,13 @@ static void decide_and_store(req_t *r, db_conn_t *c, const char *id, const reque
     request_facts_t f;
     signer_t s = {"", "", ""};
     load_facts(c, p, row, in, &f);
+    if (in->act == REQ_ACTION_CALLBACK_RESULT) { /* recorded on the callback task */
+        PGresult *res = NULL;
+        if (api_callback_legacy(r, c, id, row, in->body, in->occurred, &res) == 0)
+            finish_write(r, c, res, id, 0);
+        PQclear(res);
+        return;
+    }
     if (in->act == REQ_ACTION_SIGN_OFF && load_signer(r, c, row, in, &f, &s) != 0)
         return;
     if ((in->act == REQ_ACTION_DISPATCH || in->act == REQ_ACTION_REDISPATCH) &&

@@ -100,6 +100,11 @@ static const struct {
                          R(ROLE_RESIDENT) | R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) |
                              R(ROLE_DIRECTOR) | R(ROLE_GM),
                          SC_UNIT},
+    /* RULES §3.1.3: the customer-service desk calls back (core/callback.c then judges who
+     * may call which task); the auditor reads; residents answer their own in the app. */
+    [AZ_CALLBACK_READ] = {"callback.read", STAFF_DESK | R(ROLE_AUDITOR), SC_PROJECT},
+    [AZ_CALLBACK_WRITE] = {"callback.write", STAFF_DESK, SC_PROJECT},
+    [AZ_CALLBACK_ANSWER] = {"callback.answer", R(ROLE_RESIDENT), SC_UNIT},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

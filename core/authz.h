@@ -46,9 +46,12 @@ typedef enum {
     AZ_AUDIT_READ,     /* the audit log, its chain heads, verification, retention report */
     AZ_REGISTER_WRITE, /* write a request's register column; core/register.c judges the column */
     AZ_REGISTER_EXPORT, /* export the paper registers (报修受理登记表, 投诉受理/处理记录表) */
-    AZ_TENANCY_READ,  /* rental registrations (出租房屋登记表) */
-    AZ_TENANCY_WRITE, /* register a tenancy */
-    AZ_TENANCY_SIGN,  /* sign a tenancy's early end (owner or supervisor, core/tenancy.c) */
+    AZ_TENANCY_READ,   /* rental registrations (出租房屋登记表) */
+    AZ_TENANCY_WRITE,  /* register a tenancy */
+    AZ_TENANCY_SIGN,   /* sign a tenancy's early end (owner or supervisor, core/tenancy.c) */
+    AZ_CALLBACK_READ,  /* callback tasks, their attempts, the daily lists and the month's figures */
+    AZ_CALLBACK_WRITE, /* record attempts, assign, give up, ask for an on-demand callback */
+    AZ_CALLBACK_ANSWER, /* a resident answers their own callback in the app */
     AZ__COUNT
 } az_action_t;
 

@@ -400,6 +400,36 @@ static const vocab_term_t t_tenancy_side[] = {
     {"supervisor", "主管", "Supervisor"},
 };
 
+static const vocab_term_t t_callback_method[] = {
+    {"phone", "电话", "Phone"},
+    {"visit", "上门", "Visit"},
+    {"app", "业主App", "Resident app"},
+    {"sms", "短信", "SMS"},
+};
+static const vocab_term_t t_callback_task_state[] = {
+    {"open", "待回访", "Open"},
+    {"done", "已回访", "Called back"},
+    {"given_up", "放弃回访", "Given up"},
+    {"cancelled", "已取消", "Cancelled"},
+};
+static const vocab_term_t t_callback_outcome[] = {
+    {"closed", "关闭", "Closed"},
+    {"reopened", "重新处理", "Reopened"},
+    {"follow_up_complaint", "转投诉", "Follow-up complaint opened"},
+    {"given_up", "放弃回访", "Given up"},
+    {"cancelled", "已取消", "Cancelled"},
+};
+static const vocab_term_t t_callback_give_up_reason[] = {
+    {"unreachable", "联系不上", "Unreachable"},
+    {"refused", "拒绝回访", "Refused"},
+    {"moved_out", "已搬离", "Moved out"},
+    {"other", "其他", "Other"},
+};
+static const vocab_term_t t_callback_task_kind[] = {
+    {"repair", "维修回访", "Repair callback"},
+    {"complaint", "投诉回访", "Complaint callback"},
+    {"other", "其他回访", "Other callback"},
+};
 static const vocab_enum_t enums[] = {
     {"request_type", v_request_type, t_request_type, N(t_request_type)},
     {"request_channel", v_request_channel, t_request_channel, N(t_request_channel)},
@@ -414,6 +444,11 @@ static const vocab_enum_t enums[] = {
     {"signer_kind", NULL, t_signer_kind, N(t_signer_kind)},
     {"visibility", NULL, t_visibility, N(t_visibility)},
     {"callback_rating", NULL, t_callback_rating, N(t_callback_rating)},
+    {"callback_method", NULL, t_callback_method, N(t_callback_method)},
+    {"callback_task_state", NULL, t_callback_task_state, N(t_callback_task_state)},
+    {"callback_outcome", NULL, t_callback_outcome, N(t_callback_outcome)},
+    {"callback_give_up_reason", NULL, t_callback_give_up_reason, N(t_callback_give_up_reason)},
+    {"callback_task_kind", NULL, t_callback_task_kind, N(t_callback_task_kind)},
     {"role", v_role, t_role, N(t_role)},
     {"department_kind", v_dept_kind, t_department_kind, N(t_department_kind)},
     {"unit_status", NULL, t_unit_status, N(t_unit_status)},

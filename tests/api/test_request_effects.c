@@ -84,7 +84,9 @@ static th_resp_t *dissatisfied(const char *id, int v)
 {
     th_free(ACT(id, "resolve", v, "{\"resolution\":\"已解答\"}", "resolved"));
     th_free(ACT(id, "start_callback", v + 1, NULL, "callback"));
-    return ACT(id, "callback_result", v + 2, "{\"satisfied\":false}", "received");
+    /* The outcome is derived from the rating (RULES §3.1.5): a bare 'satisfied' is no
+     * longer enough. */
+    return ACT(id, "callback_result", v + 2, "{\"rating\":\"dissatisfied\"}", "received");
 }
 
 static void test_dissatisfied_callback_raises_and_notifies(void **state)

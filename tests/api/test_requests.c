@@ -365,8 +365,11 @@ static void test_phone_complaint_to_closed(void **state)
     EXPECT_PROBLEM(act("agent", id, "close", 3, NULL), 409, "callback_required");
     DO_ACT("agent", id, "start_callback", 3, NULL, "callback");
     EXPECT_PROBLEM(act("agent", id, "callback_result", 4, "{}"), 422, "missing_field");
-    r = OK_ACT("agent", id, "callback_result", 4, "{\"satisfied\":true,\"rating\":\"satisfied\"}",
-               "closed");
+    /* An important complaint is called back by a supervisor or above (RULES §3.1.3). */
+    EXPECT_PROBLEM(act("agent", id, "callback_result", 4, "{\"rating\":\"satisfied\"}"), 403,
+                   "supervisor_required");
+    r = OK_ACT("supervisor", id, "callback_result", 4,
+               "{\"satisfied\":true,\"rating\":\"satisfied\"}", "closed");
     time_t closed = th_parse_utc(th_js(r->json, "closed_at"));
     assert_true(closed >= resolved);
     assert_int_equal(th_parse_utc(th_js(r->json, "resolved_at")), resolved);
@@ -393,8 +396,9 @@ static void test_phone_complaint_to_closed(void **state)
         else
             assert_true(th_jnull(it, "from_state"));
         assert_string_equal(th_js(it, "to_state"), to[i]);
-        assert_string_equal(th_js(it, "actor_id"), uid_agent);
-        assert_string_equal(th_js(it, "actor_role"), "agent");
+        /* the important complaint's callback was the supervisor's */
+        assert_string_equal(th_js(it, "actor_id"), i == 4 ? uid_super : uid_agent);
+        assert_string_equal(th_js(it, "actor_role"), i == 4 ? "supervisor" : "agent");
         assert_string_equal(th_js(it, "channel"), "phone");
     }
     th_free(r);
@@ -1315,7 +1319,10 @@ static void test_pend_reject_reopen(void **state)
     th_free(r);
     DO_ACT("agent", c5, "resolve", 4, "{\"resolution\":\"经理上门沟通\"}", "resolved");
     DO_ACT("agent", c5, "start_callback", 5, NULL, "callback");
-    r = OK_ACT("agent", c5, "callback_result", 6, "{\"satisfied\":false}", "received");
+    /* The outcome is derived from the rating (RULES §3.1.5); 'satisfied' alone is not enough. */
+    EXPECT_PROBLEM(act("agent", c5, "callback_result", 6, "{\"satisfied\":false}"), 422,
+                   "missing_field");
+    r = OK_ACT("agent", c5, "callback_result", 6, "{\"rating\":\"极不满意\"}", "received");
     assert_int_equal(th_jn(r->json, "reopen_count"), 2);
     assert_int_equal(th_jn(r->json, "escalation_level"), 2);
     th_free(r);
