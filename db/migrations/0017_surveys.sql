@@ -143,7 +143,7 @@ CREATE TABLE visit_records (
     unit_id                uuid,
     client_name            text        CHECK (length(client_name) BETWEEN 1 AND 100),
     client_org             text        CHECK (length(client_org) BETWEEN 1 AND 200),
-    client_kind            text        CHECK (client_kind IN ('official','developer','owners_committee','influential_owner','other')),
+    client_kind            text        CHECK (client_kind IN ('official','developer','owners_committee','influential_owner')),
     visitors               uuid[]      NOT NULL CHECK (cardinality(visitors) BETWEEN 1 AND 20),
     topics                 text        NOT NULL CHECK (length(topics) BETWEEN 1 AND 2000),
     opinions               text        CHECK (length(opinions) BETWEEN 1 AND 4000),
