@@ -484,20 +484,20 @@ void api_survey_response_correct_h(req_t *r)
     snprintf(unit, sizeof unit, "%s", PQgetvalue(res, 0, 1));
     snprintf(campaign, sizeof campaign, "%s", PQgetvalue(res, 0, 2));
     int version = atoi(PQgetvalue(res, 0, 3)) + 1;
-    survey_state_t state = (survey_state_t)core_survey_state_from_string(PQgetvalue(res, 0, 4));
     snprintf(respondent, sizeof respondent, "%s", PQgetvalue(res, 0, 5));
     PQclear(res);
     az_target_t t = {r->principal.org_id, project, unit, NULL, NULL};
     if (http_authorize(r, AZ_SURVEY_RESPOND, &t) != 0)
         goto fail;
-    survey_verdict_t v = core_survey_check_respond(state, 1);
+    /* The campaign's state as of its lock: a report committed while this waited is seen. */
+    survey_campaign_row_t k;
+    if (api_survey_campaign_lock(r, c, campaign, SURVEY_LOCK_SHARE, AZ__COUNT, &k) != 0)
+        goto fail;
+    survey_verdict_t v = core_survey_check_respond(k.state, 1);
     if (v.status) {
         http_problem(r, v.status, v.code, "%s", v.detail);
         goto fail;
     }
-    survey_campaign_row_t k;
-    if (api_survey_campaign_lock(r, c, campaign, SURVEY_LOCK_SHARE, AZ__COUNT, &k) != 0)
-        goto fail;
     nitems = api_survey_items_load(c, r->principal.org_id, campaign, &items);
     form = calloc(1, sizeof *form);
     if (nitems < 0 || !form) {

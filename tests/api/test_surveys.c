@@ -626,6 +626,41 @@ static void test_form(void **state)
     EXPECT_PROBLEM(r, 403, NULL);
 }
 
+/* A resident's 不满意 in the app opens the complaint as the resident's own (reported by
+ * them, channel survey), and a pushed 不满意 opens one under the integration. */
+static void test_resident_and_pushed_complaints(void **state)
+{
+    (void)state;
+    char id[40], body[512], rid[40], path[200];
+    create("supervisor", p1, 10, id);
+    move(id, "open", NULL, "open");
+    snprintf(body, sizeof body,
+             "{\"unit_id\":\"%s\",\"overall_rating\":\"basically_satisfied\",\"answers\":[{"
+             "\"item_code\":\"A3\",\"rating\":\"dissatisfied\",\"text\":\"报修三次未修好\"}]}",
+             u2101);
+    th_resp_t *r = respond("resident2", id, body);
+    EXPECT_STATUS(r, 201);
+    snprintf(rid, sizeof rid, "%s", js(r->json, "followups.0.request_id"));
+    assert_string_equal(js(r->json, "followups.0.kind"), "complaint");
+    th_free(r);
+    snprintf(path, sizeof path, "/v1/requests/%s", rid);
+    r = th_req("GET", path, th_token("resident2"), NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    assert_string_equal(th_str(r, "channel"), "survey");
+    assert_string_equal(th_str(r, "department_id"), d_eng);
+    assert_non_null(strstr(r->body, "报修三次未修好"));
+    th_free(r);
+    snprintf(body, sizeof body,
+             "{\"unit_id\":\"%s\",\"overall_rating\":\"dissatisfied\",\"external_ref\":{"
+             "\"source\":\"wechat\",\"id\":\"F-0900\"}}",
+             u102);
+    r = respond("integration", id, body);
+    EXPECT_STATUS(r, 201);
+    assert_string_equal(js(r->json, "followups.0.kind"), "complaint");
+    assert_true(jnull(r->json, "followups.0.item_id"));
+    th_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -636,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_project_scope),
         cmocka_unit_test(test_integration_push_idempotent),
         cmocka_unit_test(test_form),
+        cmocka_unit_test(test_resident_and_pushed_complaints),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
