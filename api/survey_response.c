@@ -131,17 +131,19 @@ static int open_complaint(req_t *r, db_conn_t *c, const followup_ctx_t *x,
                           const survey_item_t *item, const char *text, char request_id[40])
 {
     cJSON *b = cJSON_CreateObject();
-    char buf[1200], ref[80];
+    /* Every part is bounded (title 200, group 100, item 500, answer 2000 bytes), so the
+     * description is never cut inside a UTF-8 sequence. */
+    char buf[4096], ref[80];
     cJSON_AddStringToObject(b, "type", "complaint");
     cJSON_AddStringToObject(b, "channel", "survey");
     cJSON_AddItemToObject(b, "location", cJSON_CreateObject());
     cJSON_AddStringToObject(cJSON_GetObjectItem(b, "location"), "unit_id", x->unit);
     snprintf(buf, sizeof buf, "满意度调查不满意: %s", item ? item->code : "总体评价");
     cJSON_AddStringToObject(b, "title", buf);
-    snprintf(buf, sizeof buf, "《%.255s》%s%s%s: 不满意 (survey response %s, version %d)%s%.600s",
-             x->campaign_title, item ? item->group : "客户总体评价", item ? " / " : "",
-             item ? item->text : "", x->response, x->version, text ? ". 业户意见: " : "",
-             text ? text : "");
+    snprintf(buf, sizeof buf, "《%s》%s%s%s: 不满意 (survey response %s, version %d)%s%s",
+             x->campaign_title, item ? (item->group ? item->group : "") : "客户总体评价",
+             item ? " / " : "", item && item->text ? item->text : "", x->response, x->version,
+             text ? ". 业户意见: " : "", text ? text : "");
     cJSON_AddStringToObject(b, "description", buf);
     if (item && item->dept[0])
         cJSON_AddStringToObject(b, "department_id", item->dept);
