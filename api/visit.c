@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_VISITORS        20
 #define IMPORTANT_PER_MONTH 1 /* 004 三.4: at least one important client a month */
@@ -152,6 +153,18 @@ static void visit_create_h(req_t *r)
     if (!is_date(in.date)) {
         http_invalid(r, NULL, "visited_on", "invalid_field", "invalid_format",
                      "'visited_on' must be a date YYYY-MM-DD");
+        return;
+    }
+    /* A paper record is never dated in the future (RULES, common rules): later than today
+     * anywhere (UTC+14) is refused. */
+    char latest[16];
+    time_t ahead = time(NULL) + 14 * 3600;
+    struct tm tm;
+    gmtime_r(&ahead, &tm);
+    strftime(latest, sizeof latest, "%Y-%m-%d", &tm);
+    if (strcmp(in.date, latest) > 0) {
+        http_invalid(r, NULL, "visited_on", "invalid_field", "out_of_range",
+                     "'visited_on' lies in the future");
         return;
     }
     if (!in.unit && !in.cname) {

@@ -166,6 +166,12 @@ static void test_visit_refusals(void **state)
     r = post("agent", body);
     EXPECT_PROBLEM(r, 422, "invalid_field");
     snprintf(body, sizeof body,
+             "{\"project_id\":\"%s\",\"visited_on\":\"2999-01-01\",\"unit_id\":\"%s\","
+             "\"visitors\":[\"%s\"],\"topics\":\"t\"}",
+             p1, u101, u_agent);
+    r = post("agent", body);
+    EXPECT_PROBLEM(r, 422, "invalid_field");
+    snprintf(body, sizeof body,
              "{\"project_id\":\"%s\",\"visited_on\":\"2026-10-12\",\"client\":{\"name\":\"x\","
              "\"kind\":\"vip\"},\"visitors\":[\"%s\"],\"topics\":\"t\"}",
              p1, u_agent);
