@@ -784,6 +784,21 @@ static void form_h(req_t *r)
     cJSON_Delete(out);
 }
 
+/* The campaigns open for answers in the caller's projects (what the app offers). */
+static void open_forms_h(req_t *r)
+{
+    if (http_authorize_role(r, AZ_SURVEY_PUBLIC) != 0)
+        return;
+    page_t pg;
+    db_conn_t *c = http_page_db(r, &pg);
+    if (!c)
+        return;
+    PGresult *res = db_survey_open_forms(c, r->principal.org_id, http_scope_projects(r),
+                                         pg.cursor_ts, pg.cursor_id, pg.limit + 1);
+    http_send_page(r, res, pg.limit);
+    PQclear(res);
+}
+
 void api_survey_register(void)
 {
     http_route("POST", "/v1/survey-campaigns", campaign_create_h, 0, NULL);
@@ -798,6 +813,7 @@ void api_survey_register(void)
                NULL);
     http_route("GET", "/v1/survey-campaigns/{id}/responses", api_survey_response_list_h, 0, NULL);
     http_route("GET", "/v1/survey-responses/{id}", api_survey_response_get_h, 0, NULL);
+    http_route("GET", "/v1/survey-forms", open_forms_h, 0, NULL);
     http_route("POST", "/v1/survey-responses/{id}/corrections", api_survey_response_correct_h, 0,
                NULL);
 }

@@ -117,6 +117,15 @@ static const db_stmt_t campaign_report = {"survey_campaign_report",
                                           "SELECT report::text FROM survey_campaigns WHERE "
                                           "org_id = $1 AND id = $2 AND report IS NOT NULL",
                                           2};
+static const db_stmt_t open_forms = {
+    "survey_open_forms",
+    "SELECT json_build_object('campaign_id', k.id, 'project_id', k.project_id, 'title', "
+    "k.title, 'kind', k.kind, 'period', json_build_object('start', k.period_start, 'end', "
+    "k.period_end), 'opened_at', rfc3339(k.opened_at))::text, rfc3339(k.created_at), k.id FROM "
+    "survey_campaigns k WHERE k.org_id = $1 AND ($2::uuid[] IS NULL OR k.project_id = "
+    "ANY($2::uuid[])) AND k.state = 'open' AND ($3::timestamptz IS NULL OR (k.created_at, k.id) "
+    "> ($3::timestamptz, $4::uuid)) ORDER BY k.created_at, k.id LIMIT $5::int",
+    5};
 static const db_stmt_t items = {
     "survey_items",
     "SELECT i.id, i.code, i.group_name, i.text, coalesce(i.department_id::text, ''), "
@@ -325,6 +334,15 @@ char *db_survey_campaign_report(db_conn_t *c, const char *org, const char *id)
 {
     const char *v[] = {org, id};
     return db_exec_text(c, &campaign_report, v);
+}
+
+PGresult *db_survey_open_forms(db_conn_t *c, const char *org, const char *projects,
+                               const char *after_ts, const char *after_id, int limit)
+{
+    char l[16];
+    snprintf(l, sizeof l, "%d", limit);
+    const char *v[] = {org, projects, after_ts, after_id, l};
+    return db_exec(c, &open_forms, v);
 }
 
 PGresult *db_survey_items(db_conn_t *c, const char *org, const char *campaign)

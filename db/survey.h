@@ -43,6 +43,10 @@ int db_survey_campaign_move(db_conn_t *c, const char *org, const char *id, const
 PGresult *db_survey_campaign_list(db_conn_t *c, const char *org, const char *projects,
                                   const char *project, const char *state, const char *after_ts,
                                   const char *after_id, int limit);
+/* A page of open campaigns (json: campaign_id, project_id, title, kind, period, opened_at;
+ * created_at, id) of the projects (NULL = all). */
+PGresult *db_survey_open_forms(db_conn_t *c, const char *org, const char *projects,
+                               const char *after_ts, const char *after_id, int limit);
 /* The frozen report of a reported campaign (JSON text), NULL when none. */
 char *db_survey_campaign_report(db_conn_t *c, const char *org, const char *id);
 /* The campaign's items in order: id, code, group_name, text, department_id ("" none),

@@ -612,7 +612,19 @@ static void test_form(void **state)
     snprintf(path, sizeof path, "/v1/survey-campaigns/%s/form", id);
     th_resp_t *r = th_req("GET", path, th_token("resident"), NULL, NULL);
     EXPECT_PROBLEM(r, 404, "not_found"); /* a draft is not published */
+    r = th_req("GET", "/v1/survey-forms?limit=200", th_token("resident"), NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    assert_null(strstr(r->body, id)); /* drafts are not offered */
+    th_free(r);
     move(id, "open", NULL, "open");
+    r = th_req("GET", "/v1/survey-forms?limit=200", th_token("resident"), NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    assert_non_null(strstr(r->body, id));
+    th_free(r);
+    r = th_req("GET", "/v1/survey-forms", th_token("other.resident"), NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    assert_null(strstr(r->body, id));
+    th_free(r);
     r = th_req("GET", path, th_token("resident"), NULL, NULL);
     EXPECT_STATUS(r, 200);
     assert_string_equal(js(r->json, "items.0.code"), "A1");
