@@ -41,6 +41,7 @@ int api_survey_campaign_lock(req_t *r, db_conn_t *c, const char *id, int mode, a
     k->copies = cp[0] ? atol(cp) : -1;
     k->nitems = atoi(PQgetvalue(res, 0, 4));
     snprintf(k->title, sizeof k->title, "%s", PQgetvalue(res, 0, 5));
+    k->version = atoi(PQgetvalue(res, 0, 6));
     PQclear(res);
     if (action == AZ__COUNT)
         return 0;
@@ -368,7 +369,9 @@ out:
 static void campaign_patch_h(req_t *r)
 {
     const char *id = http_uuid_param(r, 0);
-    if (!id || http_authorize_role(r, AZ_SURVEY_MANAGE) != 0 || http_json_body(r) != 0)
+    int expect;
+    if (!id || http_authorize_role(r, AZ_SURVEY_MANAGE) != 0 ||
+        http_if_match(r, "survey campaign", &expect) != 0 || http_json_body(r) != 0)
         return;
     campaign_in_t in;
     if (read_campaign(r, 0, &in) != 0)
@@ -383,6 +386,15 @@ static void campaign_patch_h(req_t *r)
     survey_campaign_row_t k;
     if (api_survey_campaign_lock(r, c, id, SURVEY_LOCK_UPDATE, AZ_SURVEY_MANAGE, &k) != 0)
         goto fail;
+    if (k.version != expect) {
+        char hdr[64];
+        http_etag(hdr, sizeof hdr, k.version);
+        http_problem_hdr(r, 412, hdr, "stale_version",
+                         "the survey campaign changed since you read it (now version %d); GET it "
+                         "again and retry",
+                         k.version);
+        goto fail;
+    }
     survey_verdict_t v = core_survey_check_editable(k.state);
     if (v.status) {
         http_problem(r, v.status, v.code, "%s", v.detail);

@@ -16,6 +16,7 @@ typedef struct survey_campaign_row {
     long copies; /* -1: not set */
     int nitems;
     int per_unit;
+    int version;
 } survey_campaign_row_t;
 
 /* Reads campaign id — locked FOR UPDATE or FOR SHARE inside the caller's transaction, or

@@ -27,7 +27,8 @@ int db_survey_items_replace(db_conn_t *c, const char *org, const char *campaign,
 char *db_survey_campaign_json(db_conn_t *c, const char *org, const char *id);
 /* Reads the campaign locked FOR UPDATE, FOR SHARE, or not at all (a read-only snapshot
  * may take no row locks).  Columns: project_id, state,
- * distribution, copies_distributed ("" none), item count, title.  0 rows when absent. */
+ * distribution, copies_distributed ("" none), item count, title, version.  0 rows when
+ * absent. */
 enum { SURVEY_LOCK_UPDATE, SURVEY_LOCK_SHARE, SURVEY_LOCK_NONE };
 PGresult *db_survey_campaign_lock(db_conn_t *c, const char *org, const char *id, int mode);
 /* Changes a draft's fields (NULL: keep).  0 / -1. */

@@ -139,6 +139,20 @@ static void create(const char *who, const char *project, long copies, char dst[4
     th_free(r);
 }
 
+/* PATCHes the campaign with If-Match naming the version `who` reads now (1 when `who` cannot
+ * read it). */
+static th_resp_t *patch(const char *who, const char *id, const char *body)
+{
+    char path[160], im[32];
+    snprintf(path, sizeof path, "/v1/survey-campaigns/%s", id);
+    th_resp_t *g = th_req("GET", path, th_token(who), NULL, NULL);
+    long v = g->status == 200 ? jn(g->json, "version") : 1;
+    th_free(g);
+    snprintf(im, sizeof im, "If-Match: \"%ld\"", v);
+    const char *const h[] = {im, NULL};
+    return th_req("PATCH", path, th_token(who), body, h);
+}
+
 static th_resp_t *act(const char *who, const char *id, const char *action, const char *body)
 {
     char path[160];
@@ -192,20 +206,25 @@ static void test_campaign_state_machine(void **state)
     create("supervisor", p1, 40, id);
     snprintf(path, sizeof path, "/v1/survey-campaigns/%s", id);
     /* items are editable in draft */
-    th_resp_t *r = th_req("PATCH", path, th_token("supervisor"),
-                          "{\"title\":\"第四季度满意度调查\",\"items\":[{\"code\":\"B1\",\"group\":"
-                          "\"清洁\",\"text\":\"公共区域清洁\"}]}",
-                          NULL);
+    th_resp_t *r = patch("supervisor", id,
+                         "{\"title\":\"第四季度满意度调查\",\"items\":[{\"code\":\"B1\",\"group\":"
+                         "\"清洁\",\"text\":\"公共区域清洁\"}]}");
     EXPECT_STATUS(r, 200);
     assert_string_equal(th_str(r, "title"), "第四季度满意度调查");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r->json, "items")), 1);
     assert_string_equal(js(r->json, "items.0.code"), "B1");
     th_free(r);
+    /* If-Match is required and must name the current version */
+    r = th_req("PATCH", path, th_token("supervisor"), "{\"title\":\"x\"}", NULL);
+    EXPECT_PROBLEM(r, 428, "if_match_required");
+    r = th_req("PATCH", path, th_token("supervisor"), "{\"title\":\"x\"}",
+               (const char *const[]){"If-Match: \"1\"", NULL});
+    EXPECT_PROBLEM(r, 412, "stale_version");
     /* a code used twice: 422 */
     snprintf(body, sizeof body,
              "{\"items\":[{\"code\":\"B1\",\"group\":\"g\",\"text\":\"t\"},{\"code\":\"B1\","
              "\"group\":\"g\",\"text\":\"t\"}]}");
-    r = th_req("PATCH", path, th_token("supervisor"), body, NULL);
+    r = patch("supervisor", id, body);
     EXPECT_PROBLEM(r, 422, "invalid_field");
     /* reporting or closing a draft: 409 */
     r = act("supervisor", id, "close", NULL);
@@ -219,10 +238,9 @@ static void test_campaign_state_machine(void **state)
                                  (const char *const[]){id}, 1),
                      1);
     /* no edits once open */
-    r = th_req("PATCH", path, th_token("supervisor"), "{\"title\":\"改名\"}", NULL);
+    r = patch("supervisor", id, "{\"title\":\"改名\"}");
     EXPECT_PROBLEM(r, 409, "campaign_not_draft");
-    r = th_req("PATCH", path, th_token("supervisor"),
-               "{\"items\":[{\"code\":\"Z\",\"group\":\"g\",\"text\":\"t\"}]}", NULL);
+    r = patch("supervisor", id, "{\"items\":[{\"code\":\"Z\",\"group\":\"g\",\"text\":\"t\"}]}");
     EXPECT_PROBLEM(r, 409, "campaign_not_draft");
     r = act("supervisor", id, "open", NULL);
     EXPECT_PROBLEM(r, 409, "invalid_transition");
@@ -250,10 +268,9 @@ static void test_campaign_state_machine(void **state)
     EXPECT_PROBLEM(r, 409, "campaign_incomplete");
     /* per_unit distribution counts the project's occupied units when it opens */
     snprintf(path, sizeof path, "/v1/survey-campaigns/%s", id2);
-    r = th_req("PATCH", path, th_token("manager"),
-               "{\"distribution\":\"per_unit\",\"items\":[{\"code\":\"C\",\"group\":\"g\","
-               "\"text\":\"t\"}]}",
-               NULL);
+    r = patch("manager", id2,
+              "{\"distribution\":\"per_unit\",\"items\":[{\"code\":\"C\",\"group\":\"g\","
+              "\"text\":\"t\"}]}");
     EXPECT_STATUS(r, 200);
     th_free(r);
     r = act("manager", id2, "open", NULL);
@@ -547,7 +564,7 @@ static void test_project_scope(void **state)
     th_free(r);
     r = act("supervisor", id, "open", NULL);
     EXPECT_PROBLEM(r, 404, "not_found");
-    r = th_req("PATCH", path, th_token("supervisor"), "{\"title\":\"x\"}", NULL);
+    r = patch("supervisor", id, "{\"title\":\"x\"}");
     EXPECT_PROBLEM(r, 404, "not_found");
     snprintf(path, sizeof path, "/v1/survey-campaigns/%s/report", id);
     r = th_req("GET", path, th_token("agent"), NULL, NULL);
