@@ -82,7 +82,8 @@ static const db_stmt_t campaign_get = {"survey_campaign_get",
     "'per_unit' AND k.state = 'draft' THEN (SELECT count(*) FROM units u WHERE u.org_id = "        \
     "k.org_id AND u.project_id = k.project_id AND u.status <> 'vacant')::int ELSE "                \
     "k.copies_distributed END::text, ''), (SELECT count(*) FROM survey_items i WHERE "             \
-    "i.campaign_id = k.id), k.title, k.version FROM survey_campaigns k WHERE k.org_id = $1 AND k.id = $2 "
+    "i.campaign_id = k.id), k.title, k.version FROM survey_campaigns k WHERE k.org_id = $1 AND "   \
+    "k.id = $2 "
 static const db_stmt_t campaign_lock = {"survey_campaign_lock", LOCK_COLS "FOR UPDATE OF k", 2};
 static const db_stmt_t campaign_share = {"survey_campaign_share", LOCK_COLS "FOR SHARE OF k", 2};
 static const db_stmt_t campaign_read = {"survey_campaign_read", LOCK_COLS, 2};
