@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "core/authz.h"
 #include "core/survey.h"
 
 static void test_scale(void **state)
@@ -178,13 +179,40 @@ static void test_summary_fixture(void **state)
     assert_int_equal(core_survey_return_rate(3, 0).percent_x100, -1);
 }
 
+/* Who may answer for which household, and whose campaigns a desk user sees (RULES §3.2.11). */
+static void test_scope(void **state)
+{
+    (void)state;
+    const char *org = "o", *p1 = "p1", *p2 = "p2";
+    const char *const projects[] = {p1}, *const units[] = {"u1"};
+    principal_t resident = {"r", org, ROLE_RESIDENT, 0, projects, 1, units, 1, NULL};
+    principal_t agent = {"a", org, ROLE_AGENT, 0, projects, 1, NULL, 0, NULL};
+    principal_t auditor = {"q", org, ROLE_AUDITOR, 1, NULL, 0, NULL, 0, NULL};
+    principal_t tech = {"t", org, ROLE_TECHNICIAN, 0, projects, 1, NULL, 0, "d"};
+    az_target_t own = {org, p1, "u1", NULL, NULL}, neighbour = {org, p1, "u2", NULL, NULL};
+    az_target_t other = {org, p2, "u9", NULL, NULL}, camp2 = {org, p2, NULL, NULL, NULL};
+    assert_int_equal(core_authz_check(&resident, AZ_SURVEY_RESPOND, &own), AZ_ALLOW);
+    assert_int_equal(core_authz_check(&resident, AZ_SURVEY_RESPOND, &neighbour), AZ_NOT_FOUND);
+    assert_int_equal(core_authz_check(&resident, AZ_SURVEY_RESPONSE_READ, &neighbour),
+                     AZ_NOT_FOUND);
+    assert_int_equal(core_authz_check(&resident, AZ_SURVEY_READ, &own), AZ_FORBIDDEN);
+    assert_int_equal(core_authz_check(&agent, AZ_SURVEY_RESPOND, &neighbour), AZ_ALLOW);
+    assert_int_equal(core_authz_check(&agent, AZ_SURVEY_RESPOND, &other), AZ_NOT_FOUND);
+    assert_int_equal(core_authz_check(&agent, AZ_SURVEY_READ, &camp2), AZ_NOT_FOUND);
+    assert_int_equal(core_authz_check(&agent, AZ_SURVEY_MANAGE, &own), AZ_FORBIDDEN);
+    assert_int_equal(core_authz_check(&auditor, AZ_SURVEY_READ, &camp2), AZ_ALLOW);
+    assert_int_equal(core_authz_check(&auditor, AZ_SURVEY_RESPOND, &own), AZ_FORBIDDEN);
+    assert_int_equal(core_authz_check(&tech, AZ_SURVEY_RESPOND, &own), AZ_FORBIDDEN);
+    assert_int_equal(core_authz_check(&agent, AZ_VISIT_WRITE, &camp2), AZ_NOT_FOUND);
+    assert_int_equal(core_authz_check(&auditor, AZ_VISIT_WRITE, &camp2), AZ_FORBIDDEN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scale),
-        cmocka_unit_test(test_transitions),
-        cmocka_unit_test(test_ratio),
-        cmocka_unit_test(test_summary_fixture),
+        cmocka_unit_test(test_scale), cmocka_unit_test(test_transitions),
+        cmocka_unit_test(test_ratio), cmocka_unit_test(test_summary_fixture),
+        cmocka_unit_test(test_scope),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
