@@ -22,6 +22,8 @@ void api_register_register(void); /* register columns and paper registers */
 void api_tenancy_register(void);
 void api_vocabulary_register(void);
 void api_callback_register(void);
+void api_survey_register(void);
+void api_visit_register(void);
 
 /* Calls every api_<resource>_register() (api/registry.c). */
 void api_register_all(void);

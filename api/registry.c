@@ -23,4 +23,6 @@ void api_register_all(void)
     api_tenancy_register();
     api_vocabulary_register();
     api_callback_register();
+    api_survey_register();
+    api_visit_register();
 }

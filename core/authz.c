@@ -105,6 +105,25 @@ static const struct {
     [AZ_CALLBACK_READ] = {"callback.read", STAFF_DESK | R(ROLE_AUDITOR), SC_PROJECT},
     [AZ_CALLBACK_WRITE] = {"callback.write", STAFF_DESK, SC_PROJECT},
     [AZ_CALLBACK_ANSWER] = {"callback.answer", R(ROLE_RESIDENT), SC_UNIT},
+    /* RULES §3.2.11: supervisors and managers (and above) run campaigns; agents enter paper
+     * responses; residents answer their own household's; integrations push; the auditor
+     * (品管部, who tracks the results) reads. */
+    [AZ_SURVEY_READ] = {"survey.read", STAFF_DESK | R(ROLE_AUDITOR), SC_PROJECT},
+    [AZ_SURVEY_MANAGE] = {"survey.manage",
+                          R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR) | R(ROLE_GM),
+                          SC_PROJECT},
+    [AZ_SURVEY_RESPOND] = {"survey.respond", STAFF_DESK | R(ROLE_RESIDENT) | R(ROLE_INTEGRATION),
+                           SC_UNIT},
+    [AZ_SURVEY_RESPONSE_READ] = {"survey.response.read",
+                                 STAFF_DESK | R(ROLE_AUDITOR) | R(ROLE_RESIDENT) |
+                                     R(ROLE_INTEGRATION),
+                                 SC_UNIT},
+    [AZ_SURVEY_PUBLIC] = {"survey.public",
+                          STAFF_DESK | R(ROLE_AUDITOR) | R(ROLE_RESIDENT) | R(ROLE_INTEGRATION),
+                          SC_PROJECT},
+    /* RULES §3.2.12: desk staff record visits; the auditor reads them. */
+    [AZ_VISIT_READ] = {"visit.read", STAFF_DESK | R(ROLE_AUDITOR), SC_PROJECT},
+    [AZ_VISIT_WRITE] = {"visit.write", STAFF_DESK, SC_PROJECT},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

@@ -52,6 +52,18 @@ typedef enum {
     AZ_CALLBACK_READ,  /* callback tasks, their attempts, the daily lists and the month's figures */
     AZ_CALLBACK_WRITE, /* record attempts, assign, give up, ask for an on-demand callback */
     AZ_CALLBACK_ANSWER, /* a resident answers their own callback in the app */
+    /* Surveys (RULES §3.2): campaigns, their responses and report (read); create, edit a
+     * draft, open, close, report (manage); enter a response or correction (respond;
+     * residents their own unit); one response with its versions (response read); a
+     * campaign's form and public summary without personal data (public). */
+    AZ_SURVEY_READ,
+    AZ_SURVEY_MANAGE,
+    AZ_SURVEY_RESPOND,
+    AZ_SURVEY_RESPONSE_READ,
+    AZ_SURVEY_PUBLIC,
+    /* Household visit records (走访业户记录表) and the important-client KPI. */
+    AZ_VISIT_READ,
+    AZ_VISIT_WRITE,
     AZ__COUNT
 } az_action_t;
 

@@ -430,6 +430,55 @@ static const vocab_term_t t_callback_task_kind[] = {
     {"complaint", "投诉回访", "Complaint callback"},
     {"other", "其他回访", "Other callback"},
 };
+static const vocab_term_t t_survey_rating[] = {
+    {"very_satisfied", "很满意", "Very satisfied"},
+    {"fairly_satisfied", "比较满意", "Fairly satisfied"},
+    {"basically_satisfied", "基本满意", "Basically satisfied"},
+    {"somewhat_dissatisfied", "不太满意", "Somewhat dissatisfied"},
+    {"dissatisfied", "不满意", "Dissatisfied"},
+};
+static const vocab_term_t t_survey_campaign_state[] = {
+    {"draft", "草稿", "Draft"},
+    {"open", "进行中", "Open"},
+    {"closed", "已结束", "Closed"},
+    {"reported", "已出报告", "Reported"},
+};
+static const vocab_term_t t_survey_campaign_kind[] = {
+    {"periodic", "定期调查", "Periodic"},
+    {"after_repair", "维修后调查", "After repair"},
+    {"visit", "走访调查", "Visit"},
+    {"special", "专项调查", "Special"},
+};
+static const vocab_term_t t_survey_cadence[] = {
+    {"quarterly", "每季度", "Quarterly"},
+    {"semi_annual", "每半年", "Half-yearly"},
+    {"yearly", "每年", "Yearly"},
+    {"once", "一次", "Once"},
+};
+static const vocab_term_t t_survey_distribution[] = {
+    {"count", "按份数", "By count"},
+    {"per_unit", "按户", "One per household"},
+};
+static const vocab_term_t t_survey_response_channel[] = {
+    {"paper", "纸质问卷", "Paper form"},
+    {"app", "业主App", "Resident app"},
+    {"visit", "走访", "Visit"},
+    {"integration", "系统对接", "Integration"},
+};
+static const vocab_term_t t_survey_followup_kind[] = {
+    {"complaint", "转投诉", "Complaint opened"},
+    {"callback", "回访", "Callback"},
+};
+static const vocab_term_t t_survey_followup_state[] = {
+    {"opened", "已发起", "Opened"},
+    {"pending", "待发起", "Pending"},
+};
+static const vocab_term_t t_visit_client_kind[] = {
+    {"official", "政府部门", "Government official"},
+    {"developer", "开发商", "Developer"},
+    {"owners_committee", "业主委员会", "Owners' committee"},
+    {"influential_owner", "有影响力的业主", "Influential owner"},
+};
 static const vocab_enum_t enums[] = {
     {"request_type", v_request_type, t_request_type, N(t_request_type)},
     {"request_channel", v_request_channel, t_request_channel, N(t_request_channel)},
@@ -449,6 +498,15 @@ static const vocab_enum_t enums[] = {
     {"callback_outcome", NULL, t_callback_outcome, N(t_callback_outcome)},
     {"callback_give_up_reason", NULL, t_callback_give_up_reason, N(t_callback_give_up_reason)},
     {"callback_task_kind", NULL, t_callback_task_kind, N(t_callback_task_kind)},
+    {"survey_rating", NULL, t_survey_rating, N(t_survey_rating)},
+    {"survey_campaign_state", NULL, t_survey_campaign_state, N(t_survey_campaign_state)},
+    {"survey_campaign_kind", NULL, t_survey_campaign_kind, N(t_survey_campaign_kind)},
+    {"survey_cadence", NULL, t_survey_cadence, N(t_survey_cadence)},
+    {"survey_distribution", NULL, t_survey_distribution, N(t_survey_distribution)},
+    {"survey_response_channel", NULL, t_survey_response_channel, N(t_survey_response_channel)},
+    {"survey_followup_kind", NULL, t_survey_followup_kind, N(t_survey_followup_kind)},
+    {"survey_followup_state", NULL, t_survey_followup_state, N(t_survey_followup_state)},
+    {"visit_client_kind", NULL, t_visit_client_kind, N(t_visit_client_kind)},
     {"role", v_role, t_role, N(t_role)},
     {"department_kind", v_dept_kind, t_department_kind, N(t_department_kind)},
     {"unit_status", NULL, t_unit_status, N(t_unit_status)},
