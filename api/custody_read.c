@@ -13,43 +13,46 @@
 /* ---- reading -------------------------------------------------------------------------- */
 
 /* Checks read scope of item id (no lock); 0 allowed, -1 sent. */
-static int read_scope(req_t *r, db_conn_t *c, const char *id, char project[40])
+static int read_scope(req_t *r, db_conn_t *c, const custody_area_ops_t *ops, const char *id)
 {
-    char *j = db_custody_item_json(c, r->principal.org_id, AREA, id);
+    char *j = db_custody_item_json(c, r->principal.org_id, ops->area, id);
     if (!j) {
-        http_problem(r, 404, "not_found", "no such key set in your scope");
+        http_problem(r, 404, "not_found", "no such %s in your scope", ops->noun);
         return -1;
     }
     cJSON *o = cJSON_Parse(j);
     free(j);
-    const char *p = api_custody_jstr(o, "project_id");
-    snprintf(project, 40, "%s", p ? p : "");
+    char project[40], unit[40];
+    const char *p = api_custody_jstr(o, "project_id"), *u = api_custody_jstr(o, "unit_id");
+    snprintf(project, sizeof project, "%s", p ? p : "");
+    snprintf(unit, sizeof unit, "%s", u ? u : "");
     cJSON_Delete(o);
-    az_target_t t = {r->principal.org_id, project, NULL, NULL, NULL};
-    return http_authorize(r, AZ_CUSTODY_READ, &t);
+    az_target_t t = {r->principal.org_id, project, unit[0] ? unit : NULL, NULL, NULL};
+    return http_authorize(r, ops->read_az, &t);
 }
 
 /* The opening of every read of one key set: its id from the path, the caller's role and
  * scope, a connection.  NULL (answered) when any of them fails. */
 static db_conn_t *open_item(req_t *r, const char **id)
 {
+    const custody_area_ops_t *ops = r->route_data;
     *id = http_uuid_param(r, 0);
-    if (!*id || http_authorize_role(r, AZ_CUSTODY_READ) != 0)
+    if (!*id || http_authorize_role(r, ops->read_az) != 0)
         return NULL;
     db_conn_t *c = http_db(r);
-    char project[40];
-    if (!c || read_scope(r, c, *id, project) != 0)
+    if (!c || read_scope(r, c, ops, *id) != 0)
         return NULL;
     return c;
 }
 
-void api_custody_key_get_h(req_t *r)
+void api_custody_item_get_h(req_t *r)
 {
+    const custody_area_ops_t *ops = r->route_data;
     const char *id;
     db_conn_t *c = open_item(r, &id);
     if (!c)
         return;
-    char *j = db_custody_item_json(c, r->principal.org_id, AREA, id);
+    char *j = db_custody_item_json(c, r->principal.org_id, ops->area, id);
     if (!j) {
         http_db_fail(r, NULL);
         return;
@@ -75,6 +78,7 @@ void api_custody_entries_h(req_t *r)
 
 void api_custody_verify_h(req_t *r)
 {
+    const custody_area_ops_t *ops = r->route_data;
     const char *id;
     db_conn_t *c = open_item(r, &id);
     if (!c)
@@ -86,7 +90,7 @@ void api_custody_verify_h(req_t *r)
         http_db_fail(r, NULL);
         return;
     }
-    char *item = db_custody_item_json(c, r->principal.org_id, AREA, id);
+    char *item = db_custody_item_json(c, r->principal.org_id, ops->area, id);
     cJSON *it = item ? cJSON_Parse(item) : NULL;
     free(item);
     char prev[65] = GENESIS, calc[65];
@@ -141,7 +145,9 @@ void api_custody_verify_h(req_t *r)
         broken_seq = expect;
     }
     cJSON *out = cJSON_CreateObject();
-    cJSON_AddStringToObject(out, "key_set_id", id);
+    char member[48];
+    snprintf(member, sizeof member, "%s_id", ops->member);
+    cJSON_AddStringToObject(out, member, id);
     cJSON_AddBoolToObject(out, "valid", problem == NULL);
     cJSON_AddNumberToObject(out, "entries_checked", (double)checked);
     cJSON_AddNumberToObject(out, "last_seq", last_seq);
@@ -189,7 +195,7 @@ void api_custody_key_list_h(req_t *r)
     db_conn_t *c = http_db(r);
     if (!c)
         return;
-    PGresult *res = db_custody_item_list(c, r->principal.org_id, AREA, http_scope_projects(r), fp,
+    PGresult *res = db_custody_item_list(c, r->principal.org_id, "keys", http_scope_projects(r), fp,
                                          fs, fk, pg.after_ts[0] ? pg.after_ts : NULL,
                                          pg.after_id[0] ? pg.after_id : NULL, pg.limit + 1);
     if (!db_ok(res))
