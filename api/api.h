@@ -17,6 +17,9 @@ void api_platform_register(void);
 void api_docs_register(void);
 void api_import_register(void);
 void api_custody_register(void);
+void api_custody_mail_register(void);
+void api_custody_lost_register(void);
+void api_custody_archive_register(void);
 void api_audit_register(void);
 
 /* Calls every api_<resource>_register() (api/registry.c). */

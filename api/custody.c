@@ -231,8 +231,15 @@ static void key_store(void *ctx, const custody_row_t *row, custody_outcome_t *o)
     }
 }
 
-static const custody_area_ops_t key_ops = {"keys",   "key set", "key_set", AZ_CUSTODY_READ,
-                                           key_load, key_check, key_store};
+static const custody_area_ops_t key_ops = {"keys",
+                                           "key set",
+                                           "key_set",
+                                           AZ_CUSTODY_READ,
+                                           key_load,
+                                           key_check,
+                                           key_store,
+                                           core_key_state_from_string,
+                                           core_key_kind_from_string};
 
 /* Appends the parsed entry to the locked key set (answers, ends the transaction). */
 static void key_append(req_t *r, db_conn_t *c, const custody_row_t *row, append_in_t *in)
@@ -421,4 +428,5 @@ void api_custody_register(void)
     http_route("GET", "/v1/keys/{id}/entries", api_custody_entries_h, 0, ops);
     http_route("POST", "/v1/keys/{id}/entries", entry_add_h, 0, ops);
     http_route("GET", "/v1/keys/{id}/verify", api_custody_verify_h, 0, ops);
+    http_route("GET", "/v1/custody/heads", api_custody_heads_h, 0, NULL);
 }

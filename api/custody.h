@@ -86,7 +86,18 @@ typedef struct custody_area_ops {
     custody_verdict_t (*check)(void *ctx, int64_t now);
     /* Describes the stored state after the allowed entry. */
     void (*store)(void *ctx, const custody_row_t *row, custody_outcome_t *o);
+    /* The area's state and kind names (list filters): *_from_string. */
+    int (*state_from)(const char *s);
+    int (*kind_from)(const char *s);
 } custody_area_ops_t;
+
+/* A daily list of an area (route data of api_custody_daily_h). */
+typedef struct custody_daily {
+    const custody_area_ops_t *ops;
+    const char *states;     /* comma-separated */
+    int with_discrepancies; /* also items with an open discrepancy */
+    int due_only;           /* only items past their due time */
+} custody_daily_t;
 
 /* The area-neutral parts of a posted entry (borrowed). */
 typedef struct custody_post {
@@ -129,6 +140,20 @@ void api_custody_item_get_h(req_t *r);
 void api_custody_entries_h(req_t *r);
 void api_custody_verify_h(req_t *r);
 void api_custody_key_list_h(req_t *r);
+/* GET of an area's register (filters project_id, state, kind; residents see their units). */
+void api_custody_area_list_h(req_t *r);
+/* GET /v1/custody/heads: the daily head hashes of every custody ledger. */
+void api_custody_heads_h(req_t *r);
+/* GET of a daily list (custody_daily_t). */
+void api_custody_daily_h(req_t *r);
+/* Registers an area's item routes under base ("/v1/mail"): GET base/{id}, GET/POST
+ * base/{id}/entries, GET base/{id}/verify. */
+void api_custody_item_routes(const char *base, const custody_area_ops_t *ops,
+                             handler_fn entry_post);
+/* A user holds archive files or keys on loan: 1, 0, -1 (sent).  For user deactivation. */
+int api_custody_user_has_loans(req_t *r, db_conn_t *c, const char *user);
+/* A whole-number setting from the environment within [lo, hi], or def. */
+int api_custody_env_days(const char *name, int def, int lo, int hi);
 void api_custody_on_loan_h(req_t *r);
 void api_custody_sealed_h(req_t *r);
 void api_custody_discrepancies_h(req_t *r);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- reading -------------------------------------------------------------------------- */
 
@@ -245,4 +246,168 @@ void api_custody_sealed_h(req_t *r)
 void api_custody_discrepancies_h(req_t *r)
 {
     daily_list(r, "discrepancies");
+}
+
+/* ---- every area's register, daily lists and item routes ------------------------------- */
+
+/* Residents see their own units' items; everybody else their projects'. */
+static void area_scope(req_t *r, const char **projects, const char **units)
+{
+    *projects = r->principal.role == ROLE_RESIDENT ? NULL : http_scope_projects(r);
+    *units = r->principal.role == ROLE_RESIDENT ? http_scope_units(r) : NULL;
+}
+
+void api_custody_area_list_h(req_t *r)
+{
+    const custody_area_ops_t *ops = r->route_data;
+    if (http_authorize_role(r, ops->read_az) != 0)
+        return;
+    char project[64], state[40], kind[40];
+    const char *fp = NULL, *fs = NULL, *fk = NULL;
+    if (http_query(r, "project_id", project, sizeof project) >= 0) {
+        if (!http_is_uuid(project))
+            goto bad;
+        fp = project;
+    }
+    if (http_query(r, "state", state, sizeof state) >= 0) {
+        if (ops->state_from(state) < 0)
+            goto bad;
+        fs = state;
+    }
+    if (http_query(r, "kind", kind, sizeof kind) >= 0) {
+        if (ops->kind_from(kind) < 0)
+            goto bad;
+        fk = kind;
+    }
+    page_t pg;
+    if (http_page_params(r, &pg) != 0)
+        return;
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    const char *projects, *units;
+    area_scope(r, &projects, &units);
+    PGresult *res = db_custody_area_list(c, r->principal.org_id, ops->area, projects, units, fp, fs,
+                                         fk, pg.after_ts[0] ? pg.after_ts : NULL,
+                                         pg.after_id[0] ? pg.after_id : NULL, pg.limit + 1);
+    if (!db_ok(res))
+        http_db_error(r, res);
+    else
+        http_send_page(r, res, pg.limit);
+    PQclear(res);
+    return;
+bad:
+    http_problem(r, 400, "invalid_query",
+                 "check project_id (a UUID), state (a %s state) and kind (a %s kind)", ops->noun,
+                 ops->noun);
+}
+
+void api_custody_daily_h(req_t *r)
+{
+    const custody_daily_t *d = r->route_data;
+    if (http_authorize_role(r, d->ops->read_az) != 0)
+        return;
+    char project[64];
+    const char *fp = NULL;
+    if (http_query(r, "project_id", project, sizeof project) >= 0) {
+        if (!http_is_uuid(project)) {
+            http_problem(r, 400, "invalid_query", "project_id must be a UUID");
+            return;
+        }
+        fp = project;
+    }
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    const char *projects, *units;
+    area_scope(r, &projects, &units);
+    char *j = db_custody_due_list(c, r->principal.org_id, d->ops->area, projects, units, fp,
+                                  d->states, d->with_discrepancies, d->due_only);
+    if (!j) {
+        http_db_fail(r, NULL);
+        return;
+    }
+    http_send_items(r, j);
+    free(j);
+}
+
+void api_custody_item_routes(const char *base, const custody_area_ops_t *ops, handler_fn entry_post)
+{
+    char p[4][96];
+    snprintf(p[0], sizeof p[0], "%s/{id}", base);
+    snprintf(p[1], sizeof p[1], "%s/{id}/entries", base);
+    snprintf(p[2], sizeof p[2], "%s/{id}/verify", base);
+    void *data = (void *)ops;
+    http_route("GET", p[0], api_custody_item_get_h, 0, data);
+    http_route("GET", p[1], api_custody_entries_h, 0, data);
+    http_route("POST", p[1], entry_post, 0, data);
+    http_route("GET", p[2], api_custody_verify_h, 0, data);
+}
+
+int api_custody_env_days(const char *name, int def, int lo, int hi)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return *end || n < lo || n > hi ? def : (int)n;
+}
+
+int api_custody_user_has_loans(req_t *r, db_conn_t *c, const char *user)
+{
+    int n = db_custody_open_loans(c, r->principal.org_id, user);
+    if (n < 0) {
+        http_db_fail(r, NULL);
+        return -1;
+    }
+    if (n > 0) {
+        http_problem(r, 409, "open_loans",
+                     "the user still holds %d archive file(s) or key set(s) on loan: everything "
+                     "borrowed is returned before the user is deactivated",
+                     n);
+        return 1;
+    }
+    return 0;
+}
+
+/* GET /v1/custody/heads?date=YYYY-MM-DD: per project, every custody ledger's head as recorded
+ * by the end of that day (project time zone) and one digest over them, to be exported and
+ * kept outside the database so a later truncation or rewrite is detected (RULES §3.13.3). */
+void api_custody_heads_h(req_t *r)
+{
+    if (http_authorize_role(r, AZ_CUSTODY_READ) != 0)
+        return;
+    char date[16], project[64];
+    const char *fp = NULL;
+    if (http_query(r, "date", date, sizeof date) < 0) {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(date, sizeof date, "%Y-%m-%d", &tm);
+    }
+    int y, mo, d;
+    char tail;
+    if (strlen(date) != 10 || sscanf(date, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || mo < 1 ||
+        mo > 12 || d < 1 || d > 31 || y < 2000 || y > 9999) {
+        http_problem(r, 400, "invalid_query", "date must be a calendar date YYYY-MM-DD");
+        return;
+    }
+    if (http_query(r, "project_id", project, sizeof project) >= 0) {
+        if (!http_is_uuid(project)) {
+            http_problem(r, 400, "invalid_query", "project_id must be a UUID");
+            return;
+        }
+        fp = project;
+    }
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return;
+    char *j = db_custody_heads(c, r->principal.org_id, http_scope_projects(r), date, fp);
+    if (!j) {
+        http_db_fail(r, NULL);
+        return;
+    }
+    http_send_items(r, j);
+    free(j);
 }

@@ -8,6 +8,7 @@
 #include "api/auth.h"
 #include "api/codec.h"
 #include "api/config.h"
+#include "api/custody.h"
 #include "api/http.h"
 #include "api/pii.h"
 #include "core/sla_policy.h"
@@ -372,6 +373,9 @@ static int user_hook(req_t *r, db_conn_t *c, const char *id)
     const cJSON *pw = cJSON_GetObjectItemCaseSensitive(r->json, "password");
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(r->json, "active");
     int updating = !strcmp(r->method, "PATCH");
+    /* RULES §3.5.8: a leaver returns everything borrowed first. */
+    if (updating && cJSON_IsFalse(act) && api_custody_user_has_loans(r, c, id) != 0)
+        return -1;
     if (updating && (pw || cJSON_IsFalse(act)) &&
         auth_revoke_sessions(c, id, cJSON_IsFalse(act)) != 0) {
         http_problem(r, 503, "database_unavailable", "could not end the user's sessions; retry");

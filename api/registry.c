@@ -18,5 +18,8 @@ void api_register_all(void)
     api_docs_register();
     api_import_register();
     api_custody_register();
+    api_custody_mail_register();
+    api_custody_lost_register();
+    api_custody_archive_register();
     api_audit_register();
 }

@@ -87,6 +87,16 @@ static const struct {
                           SC_PROJECT},
     /* RULES §3.13.4: the auditor (品管部), the administrator and the GM read; nobody writes. */
     [AZ_AUDIT_READ] = {"audit.read", R(ROLE_AUDITOR) | R(ROLE_ADMIN) | R(ROLE_GM), SC_ORG},
+    /* RULES §3.6.6: the desk (and the guards at the gate) keep the mail register; residents
+     * see their own units' items; auditors read. */
+    [AZ_MAIL_READ] = {"mail.read",
+                      STAFF_DESK | R(ROLE_SECURITY) | R(ROLE_CLERK) | R(ROLE_AUDITOR) |
+                          R(ROLE_ADMIN) | R(ROLE_RESIDENT),
+                      SC_UNIT},
+    [AZ_MAIL_PUSH] = {"mail.push", R(ROLE_INTEGRATION), SC_PROJECT},
+    /* RULES §3.5.16: nobody outside the desk reads the archive register. */
+    [AZ_ARCHIVE_READ] = {"archive.read",
+                         STAFF_DESK | R(ROLE_CLERK) | R(ROLE_AUDITOR) | R(ROLE_ADMIN), SC_PROJECT},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

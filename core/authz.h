@@ -44,6 +44,9 @@ typedef enum {
     AZ_CUSTODY_READ,   /* custody registers and ledgers (keys, ...) */
     AZ_CUSTODY_WRITE,  /* append a ledger entry; core/custody.c then judges the entry */
     AZ_AUDIT_READ,     /* the audit log, its chain heads, verification, retention report */
+    AZ_MAIL_READ,      /* the mail register: the desk, and residents their own units' items */
+    AZ_MAIL_PUSH,      /* courier-locker integrations push received items */
+    AZ_ARCHIVE_READ,   /* the archive register: the desk and the clerk only (and auditors) */
     AZ__COUNT
 } az_action_t;
 

@@ -26,6 +26,8 @@ PGresult *db_custody_item_lock(db_conn_t *c, const char *org, const char *area, 
 PGresult *db_custody_person(db_conn_t *c, const char *org, const char *user);
 /* 1 when the resident lives in the organisation's project, 0 when not, -1 on error. */
 int db_custody_resident_in(db_conn_t *c, const char *org, const char *project, const char *res);
+/* 1 when the unit lies in the organisation's project, 0 when not, -1 on error. */
+int db_custody_unit_in(db_conn_t *c, const char *org, const char *project, const char *unit);
 /* 1 when entry belongs to item, 0 when not, -1 on error. */
 int db_custody_entry_of(db_conn_t *c, const char *item, const char *entry);
 /* The canonical text of the entry and the recorded_at it gets: (recorded_at, canonical). */
@@ -56,5 +58,33 @@ PGresult *db_custody_verify_batch(db_conn_t *c, const char *item, int after_seq,
  * "discrepancies". */
 char *db_custody_key_list(db_conn_t *c, const char *org, const char *projects, const char *project,
                           const char *which);
+
+/* A new register item of an area after keys (state `registering` until its first entry). */
+typedef struct db_custody_new {
+    const char *org, *project, *area, *kind, *tag /* NULL: generated */, *description, *unit;
+    const char *location, *count, *external_ref, *ext, *created_by;
+} db_custody_new_t;
+/* Inserts it; (id), or 0 rows when the external reference is already in the area. */
+PGresult *db_custody_area_create(db_conn_t *c, const db_custody_new_t *n);
+/* (id) of the area's item with that external reference; 0 rows when none. */
+PGresult *db_custody_by_external_ref(db_conn_t *c, const char *org, const char *area,
+                                     const char *ref);
+/* Item list page of an area: (json, created_at, id); projects / units NULL = all. */
+PGresult *db_custody_area_list(db_conn_t *c, const char *org, const char *area,
+                               const char *projects, const char *units, const char *project,
+                               const char *state, const char *kind, const char *after_ts,
+                               const char *after_id, int limit);
+/* A daily list as JSON array text (malloc'd) or NULL: the area's items in one of the
+ * comma-separated states (or with an open discrepancy when with_discrepancies), only those
+ * past their due time when due_only. */
+char *db_custody_due_list(db_conn_t *c, const char *org, const char *area, const char *projects,
+                          const char *units, const char *project, const char *states,
+                          int with_discrepancies, int due_only);
+/* How many archive files and keys the user holds on loan; -1 on error. */
+int db_custody_open_loans(db_conn_t *c, const char *org, const char *user);
+/* Per project, the head (last seq and hash) of every custody ledger as recorded by the end
+ * of `date` in the project's time zone and a SHA-256 digest over them, as JSON array text. */
+char *db_custody_heads(db_conn_t *c, const char *org, const char *projects, const char *date,
+                       const char *project);
 
 #endif
