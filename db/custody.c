@@ -380,3 +380,35 @@ int db_custody_unit_in(db_conn_t *c, const char *org, const char *project, const
     const char *v[] = {org, project, unit};
     return count1(c, &unit_in, v);
 }
+
+static const db_stmt_t remind_due = {
+    "custody_remind_due",
+    "WITH due AS (SELECT i.id FROM custody_items i WHERE i.due_back <= now() AND NOT i.ext ? "
+    "'reminded_at' AND ((i.area = 'mail' AND i.state = 'in_custody') OR (i.area = "
+    "'lost_property' AND i.state IN ('found', 'held')) OR (i.area = 'archives' AND i.state IN "
+    "('loan_pending', 'on_loan', 'return_pending'))) ORDER BY i.due_back LIMIT 500 FOR UPDATE "
+    "SKIP LOCKED), marked AS (UPDATE custody_items i SET ext = i.ext || "
+    "jsonb_build_object('reminded_at', rfc3339(now())) FROM due WHERE i.id = due.id RETURNING "
+    "i.id, i.org_id, i.project_id, i.area, i.holder_id, i.due_back), sent AS (INSERT INTO "
+    "notifications (org_id, user_id, kind, payload) SELECT m.org_id, u.id, CASE m.area WHEN "
+    "'mail' THEN 'custody_mail_reminder' WHEN 'lost_property' THEN 'custody_lost_unclaimed' "
+    "ELSE 'custody_archive_overdue' END, jsonb_build_object('item_id', m.id, 'area', m.area, "
+    "'due', rfc3339(m.due_back)) FROM marked m JOIN users u ON u.org_id = m.org_id AND u.active "
+    "WHERE (m.area = 'archives' AND u.id = m.holder_id) OR (CASE m.area WHEN 'mail' THEN u.role "
+    "= 'agent' WHEN 'lost_property' THEN u.role IN ('supervisor', 'manager') ELSE u.role = "
+    "'clerk' END AND EXISTS (SELECT 1 FROM user_projects up WHERE up.user_id = u.id AND "
+    "up.project_id = m.project_id)) RETURNING 1) SELECT (SELECT count(*) FROM marked), (SELECT "
+    "count(*) FROM sent)",
+    0};
+
+int db_custody_remind_due(db_conn_t *c, int *notified)
+{
+    PGresult *r = db_exec(c, &remind_due, NULL);
+    int n = -1;
+    if (db_ok(r) && PQntuples(r) == 1) {
+        n = atoi(PQgetvalue(r, 0, 0));
+        *notified = atoi(PQgetvalue(r, 0, 1));
+    }
+    PQclear(r);
+    return n;
+}

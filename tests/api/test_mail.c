@@ -27,7 +27,8 @@ static char p1[40], p2[40], u101[40], u2101[40], u_p2[40], resident[40];
 static int setup(void **state)
 {
     (void)state;
-    static const char *const env[] = {"DESK_SWEEP_INTERVAL_MS=0", NULL};
+    /* the clocks run often, so the reminder of an old item comes within the test */
+    static const char *const env[] = {"DESK_SWEEP_INTERVAL_MS=200", NULL};
     if (th_start(env) != 0)
         return -1;
     if (th_fx_project("demo", p1) || th_fx_unit("demo", "1-101", u101) ||
@@ -390,6 +391,43 @@ static void test_tamper_detected(void **state)
     th_free(r);
 }
 
+/* The desk is reminded once of an item uncollected for two days: the project's agents get a
+ * notification, the item shows `reminded_at`; a fresh item is left alone. */
+static void test_reminder_task(void **state)
+{
+    (void)state;
+    char old[40], fresh[40];
+    receive("agent", p1, u101, "parcel", -2 * 86400 - 600, old);
+    receive("agent", p1, u101, "parcel", -600, fresh);
+    const char *v[] = {old};
+    long n = 0;
+    for (int i = 0; i < 300 && n == 0; i++) { /* liveness only: up to 30 s */
+        n = th_sql_long("SELECT count(*) FROM notifications n JOIN users u ON u.id = n.user_id "
+                        "WHERE n.kind = 'custody_mail_reminder' AND n.payload->>'item_id' = $1 "
+                        "AND u.username = 'agent'",
+                        v, 1);
+        if (n == 0)
+            nanosleep(&(struct timespec){0, 100000000}, NULL);
+    }
+    assert_int_equal(n, 1);
+    th_resp_t *r = get("agent", "/v1/mail/%s", old);
+    assert_false(th_jnull(r->json, "progress.reminded_at"));
+    th_free(r);
+    r = get("agent", "/v1/mail/%s", fresh);
+    assert_true(th_jnull(r->json, "progress.reminded_at"));
+    th_free(r);
+    /* once only, however many rounds pass */
+    nanosleep(&(struct timespec){0, 600000000}, NULL);
+    assert_int_equal(th_sql_long("SELECT count(*) FROM notifications n JOIN users u ON u.id = "
+                                 "n.user_id WHERE n.kind = 'custody_mail_reminder' AND "
+                                 "n.payload->>'item_id' = $1 AND u.username = 'agent'",
+                                 v, 1),
+                     1);
+    /* the reminder is not an entry: the ledger keeps only what people did */
+    assert_int_equal(th_sql_long("SELECT count(*) FROM custody_entries WHERE item_id = $1", v, 1),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_locker_push_idempotent),
         cmocka_unit_test(test_auditor_and_project_scope),
         cmocka_unit_test(test_tamper_detected),
+        cmocka_unit_test(test_reminder_task),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
