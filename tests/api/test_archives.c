@@ -327,6 +327,59 @@ static void test_roles_and_scope(void **state)
     EXPECT_PROBLEM(file("clerk", p1, "ordinary", "SC-1", 0), 409, NULL);
 }
 
+/* Each remaining rule's refusal through the API. */
+static void test_refusals(void **state)
+{
+    (void)state;
+    char id[40], conf[40], old[40], body[400];
+    reg(p1, "ordinary", "RF-1", 0, id);
+    reg(p1, "confidential", "RF-2", 0, conf);
+    reg(p1, "ordinary", "RF-3", -86400, old);
+    char clerk[40];
+    assert_int_equal(th_fx_user("clerk", clerk), 0);
+    EXPECT_PROBLEM(post("clerk", id, loan_body(clerk, 86400, 3)), 403, "self_loan");
+    EXPECT_PROBLEM(post("clerk", id, loan_body(u_agent, -60, 3)), 422, "due_back_required");
+    snprintf(body, sizeof body,
+             "{\"action\":\"loan\",\"counterparty\":{\"kind\":\"user\",\"user_id\":\"%s\"},"
+             "\"due_back\":\"2099-01-01T00:00:00Z\",\"count\":3}",
+             u_agent);
+    EXPECT_PROBLEM(post("clerk", id, body), 422, "purpose_required");
+    EXPECT_PROBLEM(post("agent", id, "{\"action\":\"loan_sign\",\"count\":3}"), 409,
+                   "nothing_to_sign");
+    EXPECT_PROBLEM(post("clerk", id, "{\"action\":\"return_sign\",\"count\":3}"), 409,
+                   "nothing_to_sign");
+    EXPECT_PROBLEM(post("agent", id, "{\"action\":\"return\",\"count\":3}"), 409, "not_on_loan");
+    EXPECT_PROBLEM(post("gm", id, "{\"action\":\"read_approve\"}"), 409, "no_approval_needed");
+    EXPECT_PROBLEM(post("gm", conf, "{\"action\":\"read_approve\"}"), 422, "reader_required");
+    EXPECT_PROBLEM(post("manager", id, "{\"action\":\"resolve_discrepancy\",\"purpose\":\"x\"}"),
+                   409, "no_discrepancy");
+    EXPECT_PROBLEM(post("clerk", id, "{\"action\":\"read_start\"}"), 422, "purpose_required");
+    EXPECT_PROBLEM(post("clerk", id, "{\"action\":\"read_end\"}"), 409, "not_reading");
+    EXPECT_PROBLEM(post("clerk", id, "{\"action\":\"copy\"}"), 422, "purpose_required");
+    EXPECT_PROBLEM(post("security", id, "{\"action\":\"inventory\",\"present\":true}"), 403,
+                   "forbidden_role");
+    EXPECT_PROBLEM(post("clerk", id, "{\"action\":\"loan\",\"count\":-1}"), 422, NULL);
+    /* a file out on loan is neither lent again nor destroyed */
+    ok("director", old, "{\"action\":\"destroy_approve\"}", "active");
+    ok("clerk", old, loan_body(u_agent, 86400, 1), "loan_pending");
+    EXPECT_PROBLEM(post("clerk", old, loan_body(u_supervisor, 86400, 1)), 409, "not_available");
+    EXPECT_PROBLEM(post("clerk", old, "{\"action\":\"destroy\",\"method\":\"tear\"}"), 409,
+                   "not_available");
+    ok("agent", old, "{\"action\":\"loan_sign\",\"count\":1}", "on_loan");
+    /* a loss is reported in writing and the managers are told */
+    EXPECT_PROBLEM(post("agent", old, "{\"action\":\"report_lost\"}"), 422, "account_required");
+    const char *v[] = {old};
+    long before = th_sql_long("SELECT count(*) FROM notifications WHERE kind = "
+                              "'custody_archive_lost' AND payload->>'archive_file_id' = $1",
+                              v, 1);
+    ok("agent", old, "{\"action\":\"report_lost\",\"purpose\":\"left on the bus\"}", "lost");
+    assert_true(th_sql_long("SELECT count(*) FROM notifications WHERE kind = "
+                            "'custody_archive_lost' AND payload->>'archive_file_id' = $1",
+                            v, 1) > before);
+    EXPECT_PROBLEM(post("agent", old, "{\"action\":\"report_lost\",\"purpose\":\"again\"}"), 409,
+                   "already_reported");
+}
+
 /* The daily head export: per project a digest over every ledger's head; a truncation
  * changes it. */
 static void test_daily_heads(void **state)
@@ -383,9 +436,13 @@ static void test_daily_heads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_classification_rules),  cmocka_unit_test(test_loan_two_signatures),
-        cmocka_unit_test(test_overdue_and_inventory), cmocka_unit_test(test_destruction),
-        cmocka_unit_test(test_roles_and_scope),       cmocka_unit_test(test_daily_heads),
+        cmocka_unit_test(test_classification_rules),
+        cmocka_unit_test(test_loan_two_signatures),
+        cmocka_unit_test(test_overdue_and_inventory),
+        cmocka_unit_test(test_destruction),
+        cmocka_unit_test(test_roles_and_scope),
+        cmocka_unit_test(test_daily_heads),
+        cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

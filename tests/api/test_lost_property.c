@@ -246,13 +246,87 @@ static void test_roles_and_scope(void **state)
     EXPECT_PROBLEM(post("agent", id, "{\"action\":\"claim\",\"station\":7}"), 422, NULL);
 }
 
+/* Each remaining rule's refusal through the API. */
+static void test_refusals(void **state)
+{
+    (void)state;
+    char find[40], dep[40], body[600];
+    found("agent", p1, -600, find);
+    snprintf(
+        body, sizeof body,
+        "{\"project_id\":\"%s\",\"kind\":\"valuable_deposit\",\"description\":\"表\","
+        "\"count\":1,\"receipt_number\":\"DEP-10\",\"counterparty\":{\"kind\":\"resident\","
+        "\"resident_id\":\"%s\",\"id_type\":\"id_card\",\"id_number\":\"440301198001014444\"}}",
+        p1, resident);
+    EXPECT_PROBLEM(th_req("POST", "/v1/lost-property", th_token("security"), body, NULL), 403,
+                   "forbidden_role");
+    th_resp_t *r = th_req("POST", "/v1/lost-property", th_token("agent"), body, NULL);
+    EXPECT_STATUS(r, 201);
+    snprintf(dep, sizeof dep, "%s", th_js(r->json, "lost_item.id"));
+    th_free(r);
+    snprintf(body, sizeof body,
+             "{\"project_id\":\"%s\",\"kind\":\"valuable_deposit\",\"description\":\"表\","
+             "\"count\":1,\"receipt_number\":\"DEP-11\"}",
+             p1);
+    EXPECT_PROBLEM(th_req("POST", "/v1/lost-property", th_token("agent"), body, NULL), 422,
+                   "depositor_required");
+    static const struct {
+        int deposit;
+        const char *who, *body;
+        long status;
+        const char *code;
+    } cases[] = {
+        {0, "agent", "{\"action\":\"return\"}", 409, "wrong_kind"},
+        {1, "manager", "{\"action\":\"receive\"}", 409, "wrong_kind"},
+        {1, "manager",
+         "{\"action\":\"hand_to_police\",\"station\":\"s\",\"officer\":\"o\","
+         "\"receipt_number\":\"r\"}",
+         409, "wrong_kind"},
+        {1, "agent", "{\"action\":\"return\",\"attachments\":[{\"name\":\"s.png\"}]}", 422,
+         "collector_required"},
+        {1, "agent",
+         "{\"action\":\"return\",\"counterparty\":{\"kind\":\"outsider\",\"name\":\"甲\","
+         "\"phone\":\"1\"},\"attachments\":[{\"name\":\"s.png\"}]}",
+         422, "id_required"},
+        {1, "agent",
+         "{\"action\":\"return\",\"counterparty\":{\"kind\":\"outsider\",\"name\":\"甲\","
+         "\"phone\":\"1\",\"id_type\":\"id_card\",\"id_number\":\"440301198001014444\"}}",
+         422, "signature_required"},
+        {1, "security",
+         "{\"action\":\"return\",\"counterparty\":{\"kind\":\"outsider\",\"name\":\"甲\","
+         "\"phone\":\"1\",\"id_type\":\"id_card\",\"id_number\":\"440301198001014444\"},"
+         "\"attachments\":[{\"name\":\"s.png\"}]}",
+         403, "forbidden_role"},
+        {0, "agent", "{\"action\":\"correction\",\"purpose\":\"x\"}", 422, "corrects_required"},
+        {0, "agent", "{\"action\":\"deposit\"}", 422, "invalid_field"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        r = post(cases[i].who, cases[i].deposit ? dep : find, cases[i].body);
+        if (r->status != cases[i].status)
+            fprintf(stderr, "case %zu: %ld %s\n", i, r->status, r->body);
+        EXPECT_PROBLEM(r, cases[i].status, cases[i].code);
+    }
+    /* held: a second receive, a claim without claimant or signature */
+    ok("supervisor", find, "{\"action\":\"receive\"}", "held");
+    EXPECT_PROBLEM(post("manager", find, "{\"action\":\"receive\"}"), 409, "not_found_state");
+    EXPECT_PROBLEM(post("agent", find,
+                        "{\"action\":\"claim\",\"lost_on\":\"2026-01-01T10:00:00Z\","
+                        "\"lost_at\":\"x\",\"description\":\"y\"}"),
+                   422, "claimant_required");
+    snprintf(body, sizeof body,
+             "{\"action\":\"claim\",\"counterparty\":{\"kind\":\"resident\",\"resident_id\":"
+             "\"%s\",\"id_type\":\"id_card\",\"id_number\":\"440301198001011111\"},\"lost_on\":"
+             "\"2026-01-01T10:00:00Z\",\"lost_at\":\"x\",\"description\":\"y\"}",
+             resident);
+    EXPECT_PROBLEM(post("agent", find, body), 422, "signature_required");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_found_and_claimed),
-        cmocka_unit_test(test_unclaimed_to_police),
-        cmocka_unit_test(test_valuables_deposit),
-        cmocka_unit_test(test_roles_and_scope),
+        cmocka_unit_test(test_found_and_claimed), cmocka_unit_test(test_unclaimed_to_police),
+        cmocka_unit_test(test_valuables_deposit), cmocka_unit_test(test_roles_and_scope),
+        cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

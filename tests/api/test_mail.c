@@ -391,6 +391,69 @@ static void test_tamper_detected(void **state)
     th_free(r);
 }
 
+/* Each remaining rule's refusal through the API, on one item in custody. */
+static void test_refusals(void **state)
+{
+    (void)state;
+    char id[40], other[40], body[400];
+    receive("agent", p1, u101, "parcel", -600, id);
+    receive("agent", p1, u101, "parcel", -600, other);
+    th_resp_t *r = post("agent", other, "{\"action\":\"note\",\"purpose\":\"x\"}");
+    char foreign[40];
+    snprintf(foreign, sizeof foreign, "%s", th_js(r->json, "entry.id"));
+    th_free(r);
+    char future[40];
+    iso(3600, future);
+    static const struct {
+        const char *who, *body;
+        long status;
+        const char *code;
+    } cases[] = {
+        {"agent", "{\"action\":\"hand_to_other\",\"purpose\":\"neighbour\"}", 422,
+         "counterparty_required"},
+        {"agent",
+         "{\"action\":\"hand_to_other\",\"purpose\":\"neighbour\",\"counterparty\":{\"kind\":"
+         "\"outsider\",\"name\":\"王\",\"phone\":\"1\"}}",
+         422, "id_required"},
+        {"agent",
+         "{\"action\":\"hand_to_other\",\"counterparty\":{\"kind\":\"outsider\",\"name\":"
+         "\"王\",\"phone\":\"1\",\"id_type\":\"id_card\",\"id_number\":\"123456\"}}",
+         422, "reason_required"},
+        {"agent", "{\"action\":\"correction\",\"purpose\":\"typo\"}", 422, "corrects_required"},
+        {"agent", "{\"action\":\"note\"}", 422, "purpose_required"},
+        {"technician", "{\"action\":\"call\",\"reached\":true}", 403, "forbidden_role"},
+        {"agent", "{\"action\":\"call\",\"reached\":\"yes\"}", 422, "invalid_field"},
+        {"agent",
+         "{\"action\":\"hand_over\",\"counterparty\":{\"kind\":\"outsider\",\"name\":\"王\","
+         "\"phone\":\"1\",\"id_number\":\"123456\"}}",
+         422, "missing_field"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        r = post(cases[i].who, id, cases[i].body);
+        if (r->status != cases[i].status)
+            fprintf(stderr, "case %zu: %ld %s\n", i, r->status, r->body);
+        EXPECT_PROBLEM(r, cases[i].status, cases[i].code);
+    }
+    snprintf(body, sizeof body, "{\"action\":\"call\",\"reached\":true,\"occurred_at\":\"%s\"}",
+             future);
+    EXPECT_PROBLEM(post("agent", id, body), 422, NULL);
+    snprintf(body, sizeof body,
+             "{\"action\":\"correction\",\"purpose\":\"typo\",\"corrects\":\"%s\"}", foreign);
+    EXPECT_PROBLEM(post("agent", id, body), 422, "invalid_field");
+    /* nothing of it was written */
+    const char *v[] = {id};
+    assert_int_equal(th_sql_long("SELECT count(*) FROM custody_entries WHERE item_id = $1", v, 1),
+                     1);
+    r = post("agent", id,
+             "{\"action\":\"hand_to_other\",\"purpose\":\"neighbour keeps it\",\"counterparty\":"
+             "{\"kind\":\"outsider\",\"name\":\"王\",\"phone\":\"1\",\"relation\":"
+             "\"neighbour\",\"id_type\":\"id_card\",\"id_number\":\"123456\"}}");
+    EXPECT_STATUS(r, 201);
+    assert_string_equal(th_js(r->json, "mail_item.state"), "handed_to_other");
+    assert_string_equal(th_js(r->json, "entry.counterparty.relation"), "neighbour");
+    th_free(r);
+}
+
 /* The desk is reminded once of an item uncollected for two days: the project's agents get a
  * notification, the item shows `reminded_at`; a fresh item is left alone. */
 static void test_reminder_task(void **state)
@@ -439,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_auditor_and_project_scope),
         cmocka_unit_test(test_tamper_detected),
         cmocka_unit_test(test_reminder_task),
+        cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
