@@ -54,6 +54,8 @@ CREATE TABLE projects (
     version         integer     NOT NULL DEFAULT 1,
     created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    mail_remind_days    integer CHECK (mail_remind_days BETWEEN 1 AND 60),
+    lost_unclaimed_days integer CHECK (lost_unclaimed_days BETWEEN 1 AND 3650),
     UNIQUE (org_id, code),
     UNIQUE (org_id, id)
 );

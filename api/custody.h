@@ -59,6 +59,7 @@ typedef struct custody_row {
     int key_count, open_discrepancy, last_seq, fresh;
     int64_t last_occurred_at;
     cJSON *ext;
+    int mail_remind_days, lost_unclaimed_days; /* the project's; 0: the server's default */
 } custody_row_t;
 
 /* What the area's store callback hands back for the shared path to write. */

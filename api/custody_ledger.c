@@ -60,6 +60,8 @@ int api_custody_lock(req_t *r, db_conn_t *c, const custody_area_ops_t *ops, cons
     row->last_occurred_at = strtoll(PQgetvalue(p, 0, 9), NULL, 10);
     row->head = PQgetvalue(p, 0, 10);
     row->due_back = PQgetvalue(p, 0, 11);
+    row->mail_remind_days = atoi(PQgetvalue(p, 0, 13));
+    row->lost_unclaimed_days = atoi(PQgetvalue(p, 0, 14));
     return 0;
 }
 

@@ -3,7 +3,8 @@
  * custody ledger.  A found item is registered (where, what, by whom), handed to the duty
  * manager who signs for it with their own call, then claimed (date, place and details of the
  * loss, signed with ID) or handed to the police (station, officer, receipt number); an item
- * not claimed DESK_LOST_UNCLAIMED_DAYS (30) days after it was found is listed for the police
+ * not claimed the project's `lost_unclaimed_days` (default DESK_LOST_UNCLAIMED_DAYS, 30)
+ * days after it was found is listed for the police
  * (GET /v1/lost-property/unclaimed).  A valuables deposit is taken against the depositor's
  * ID and handed back only against the same ID.
  */
@@ -60,7 +61,8 @@ static void lost_store(void *ctx, const custody_row_t *row, custody_outcome_t *o
     o->state = core_lost_state_name(l->next.state);
     int waiting = l->next.state == LOST_ST_FOUND || l->next.state == LOST_ST_HELD;
     if (l->e.action == LA_REGISTER) {
-        rfc3339_format(l->e.occurred_at + (int64_t)unclaimed_days() * DAY, o->buf);
+        int days = row->lost_unclaimed_days > 0 ? row->lost_unclaimed_days : unclaimed_days();
+        rfc3339_format(l->e.occurred_at + (int64_t)days * DAY, o->buf);
         o->due_back = o->buf;
     } else if (waiting && row->due_back[0]) {
         o->due_back = row->due_back;

@@ -4,9 +4,9 @@
  * (or pushed by a courier-locker integration, idempotently by its reference), handed over
  * against ID (a money order only against the ID card, its number kept as a keyed hash and
  * the last 4), returned or handed to someone else with a reason; every reminder call is an
- * entry.  An item not collected DESK_MAIL_REMIND_DAYS (2) days after receipt is due for a
- * reminder and shows in GET /v1/mail/uncollected?due=… (`overdue`).  Residents read their
- * own units' items.
+ * entry.  An item not collected the project's `mail_remind_days` (default
+ * DESK_MAIL_REMIND_DAYS, 2) days after receipt is due for a reminder and shows in GET
+ * /v1/mail/uncollected?due=… (`overdue`).  Residents read their own units' items.
  */
 #include "api/api.h"
 #include "api/codec.h"
@@ -72,7 +72,8 @@ static void mail_store(void *ctx, const custody_row_t *row, custody_outcome_t *o
     o->state = core_mail_state_name(m->next.state);
     if (m->next.state == MAIL_ST_IN_CUSTODY) {
         if (m->e.action == MA_RECEIVE) {
-            rfc3339_format(m->e.occurred_at + (int64_t)remind_days() * DAY, o->buf);
+            int days = row->mail_remind_days > 0 ? row->mail_remind_days : remind_days();
+            rfc3339_format(m->e.occurred_at + (int64_t)days * DAY, o->buf);
             o->due_back = o->buf;
         } else if (row->due_back[0]) {
             o->due_back = row->due_back;

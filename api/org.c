@@ -51,6 +51,9 @@ static const field_t project_fields[] = {
     {"business_hours", FT_HOURS, FF_UPDATABLE, 0, NULL, NULL, NULL, DEFAULT_HOURS},
     {"address", FT_TEXT, FF_UPDATABLE | FF_NULLABLE, 500, NULL, NULL, NULL, NULL},
     {"phone", FT_TEXT, FF_UPDATABLE | FF_NULLABLE, 40, NULL, NULL, NULL, NULL},
+    /* RULES §3.6.4, §3.7.3: the custody clocks of this project (NULL: the server's). */
+    {"mail_remind_days", FT_INT, FF_UPDATABLE | FF_NULLABLE, 60, NULL, NULL, NULL, NULL},
+    {"lost_unclaimed_days", FT_INT, FF_UPDATABLE | FF_NULLABLE, 3650, NULL, NULL, NULL, NULL},
 };
 static const field_t building_fields[] = {
     {"project_id", FT_UUID, FF_REQUIRED | FF_FILTER, 0, NULL, NULL, NULL, NULL},

@@ -36,9 +36,10 @@ static const db_stmt_t item_lock = {
     "custody_item_lock",
     "SELECT project_id, kind, state, coalesce(key_count, 0), coalesce(seal_number, ''), "
     "holder_id, open_discrepancy, ext::text, last_seq, coalesce(extract(epoch FROM "
-    "last_occurred_at)::bigint, 0), head_hash, coalesce(rfc3339(due_back), ''), unit_id FROM "
-    "custody_items WHERE org_id = $1 "
-    "AND area = $2 AND id = $3 FOR UPDATE",
+    "last_occurred_at)::bigint, 0), head_hash, coalesce(rfc3339(due_back), ''), unit_id, "
+    "(SELECT coalesce(p.mail_remind_days, 0) FROM projects p WHERE p.id = project_id), (SELECT "
+    "coalesce(p.lost_unclaimed_days, 0) FROM projects p WHERE p.id = project_id) FROM "
+    "custody_items WHERE org_id = $1 AND area = $2 AND id = $3 FOR UPDATE",
     3};
 static const db_stmt_t person = {
     "custody_person",

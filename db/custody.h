@@ -20,7 +20,8 @@ PGresult *db_custody_item_create(db_conn_t *c, const char *org, const char *proj
                                  const char *created_by);
 /* Locks an item of the area FOR UPDATE.  Columns: project_id, kind, state, key_count,
  * seal_number, holder_id, open_discrepancy, ext, last_seq, last_occurred_at (epoch s),
- * head_hash, due_back (RFC 3339, "" none), unit_id.  0 rows when absent. */
+ * head_hash, due_back (RFC 3339, "" none), unit_id, and the project's mail_remind_days and
+ * lost_unclaimed_days (0: the server's default).  0 rows when absent. */
 PGresult *db_custody_item_lock(db_conn_t *c, const char *org, const char *area, const char *id);
 /* The person behind a user id: role, department kind ("" none), active. 0 rows: none. */
 PGresult *db_custody_person(db_conn_t *c, const char *org, const char *user);

@@ -11,4 +11,12 @@ CREATE INDEX custody_items_due ON custody_items (project_id, area, due_back)
     WHERE due_back IS NOT NULL;
 CREATE INDEX custody_items_holder ON custody_items (holder_id) WHERE holder_id IS NOT NULL;
 
+-- Per project (NULL: the server's DESK_MAIL_REMIND_DAYS / DESK_LOST_UNCLAIMED_DAYS): days
+-- before an uncollected mail item is due for a reminder call, and before an unclaimed found
+-- item is listed for hand-over to the police.
+ALTER TABLE projects ADD COLUMN mail_remind_days integer
+    CHECK (mail_remind_days BETWEEN 1 AND 60);
+ALTER TABLE projects ADD COLUMN lost_unclaimed_days integer
+    CHECK (lost_unclaimed_days BETWEEN 1 AND 3650);
+
 INSERT INTO schema_version (version) VALUES (20);

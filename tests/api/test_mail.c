@@ -391,6 +391,42 @@ static void test_tamper_detected(void **state)
     th_free(r);
 }
 
+static long patch_project(const char *id, const char *body)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v1/projects/%s", id);
+    th_resp_t *g = th_req("GET", path, th_token("admin"), NULL, NULL);
+    assert_int_equal(g->status, 200);
+    char im[64];
+    snprintf(im, sizeof im, "If-Match: %s", th_header(g, "ETag"));
+    th_free(g);
+    const char *h[] = {im, NULL};
+    th_resp_t *r = th_req("PATCH", path, th_token("admin"), body, h);
+    long st = r->status;
+    th_free(r);
+    return st;
+}
+
+/* A project sets its own reminder delay; without it the server's (2 days) holds. */
+static void test_project_reminder_days(void **state)
+{
+    (void)state;
+    assert_int_equal(patch_project(p2, "{\"mail_remind_days\":0}"), 422);
+    assert_int_equal(patch_project(p2, "{\"mail_remind_days\":61}"), 422);
+    assert_int_equal(patch_project(p2, "{\"mail_remind_days\":5}"), 200);
+    char id[40];
+    receive("gm", p2, u_p2, "parcel", -60, id);
+    th_resp_t *r = get("gm", "/v1/mail/%s", id);
+    time_t due = th_parse_utc(th_js(r->json, "due_back"));
+    assert_true(due >= time(NULL) + 5 * 86400 - 200 && due <= time(NULL) + 5 * 86400);
+    th_free(r);
+    r = get("gm", "/v1/projects/%s", p2);
+    assert_int_equal(th_jn(r->json, "mail_remind_days"), 5);
+    assert_true(th_jnull(r->json, "lost_unclaimed_days"));
+    th_free(r);
+    assert_int_equal(patch_project(p2, "{\"mail_remind_days\":null}"), 200);
+}
+
 /* Each remaining rule's refusal through the API, on one item in custody. */
 static void test_refusals(void **state)
 {
@@ -503,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_tamper_detected),
         cmocka_unit_test(test_reminder_task),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_project_reminder_days),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
