@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,6 +381,61 @@ static void test_refusals(void **state)
                    "already_reported");
 }
 
+/* ---- concurrency: of simultaneous loans of one file exactly one wins ------------------- */
+
+#define RACERS 8
+static char race_id[40], race_body[400];
+static const char *race_token[RACERS];
+static long race_status[RACERS];
+
+static void *racer(void *arg)
+{
+    long i = (long)(intptr_t)arg;
+    char path[128];
+    snprintf(path, sizeof path, "/v1/archives/%s/entries", race_id);
+    th_resp_t *r = th_req_mt("POST", path, race_token[i], race_body, NULL);
+    race_status[i] = r->status;
+    th_free(r);
+    return NULL;
+}
+
+static void test_concurrent_loans(void **state)
+{
+    (void)state;
+    char tech[40];
+    assert_int_equal(th_fx_user("technician", tech), 0);
+    reg(p1, "ordinary", "RACE-1", 0, race_id);
+    snprintf(race_body, sizeof race_body, "%s", loan_body(tech, 86400, 3));
+    static const char *who[] = {"agent", "supervisor", "clerk", "manager"};
+    for (int i = 0; i < RACERS; i++)
+        race_token[i] = th_token(who[i % 4]);
+    pthread_t t[RACERS];
+    for (long i = 0; i < RACERS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, racer, (void *)(intptr_t)i), 0);
+    int won = 0, lost = 0;
+    for (int i = 0; i < RACERS; i++) {
+        pthread_join(t[i], NULL);
+        if (race_status[i] == 201)
+            won++;
+        else if (race_status[i] == 409)
+            lost++;
+        else
+            fprintf(stderr, "racer %d: %ld\n", i, race_status[i]);
+    }
+    assert_int_equal(won, 1);
+    assert_int_equal(lost, RACERS - 1);
+    const char *v[] = {race_id};
+    assert_int_equal(
+        th_sql_long("SELECT count(*) FROM custody_entries WHERE item_id = $1 AND action = 'loan'",
+                    v, 1),
+        1);
+    char path[128];
+    snprintf(path, sizeof path, "/v1/archives/%s/verify", race_id);
+    th_resp_t *r = th_req("GET", path, th_token("auditor"), NULL, NULL);
+    assert_true(th_jtrue(r->json, "valid"));
+    th_free(r);
+}
+
 /* The daily head export: per project a digest over every ledger's head; a truncation
  * changes it. */
 static void test_daily_heads(void **state)
@@ -443,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_roles_and_scope),
         cmocka_unit_test(test_daily_heads),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_concurrent_loans),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +327,52 @@ static void test_locker_push_idempotent(void **state)
     EXPECT_PROBLEM(th_req("GET", "/v1/mail", th_token("integration"), NULL, NULL), 403, NULL);
 }
 
+/* The same push from several locker connections at once: one item, one 201, the rest 200. */
+#define PUSHERS 8
+static char push_body[600];
+static const char *push_token;
+static long push_status[PUSHERS];
+static char push_id[PUSHERS][40];
+
+static void *pusher(void *arg)
+{
+    long i = (long)(intptr_t)arg;
+    th_resp_t *r = th_req_mt("POST", "/v1/mail", push_token, push_body, NULL);
+    push_status[i] = r->status;
+    snprintf(push_id[i], 40, "%s", th_js(r->json, "mail_item.id"));
+    th_free(r);
+    return NULL;
+}
+
+static void test_concurrent_pushes(void **state)
+{
+    (void)state;
+    snprintf(push_body, sizeof push_body,
+             "{\"project_id\":\"%s\",\"kind\":\"parcel\",\"unit_id\":\"%s\",\"recipient_name\":"
+             "\"张伟\",\"external_ref\":\"locker-race-1\"}",
+             p1, u101);
+    push_token = th_token("integration");
+    pthread_t t[PUSHERS];
+    for (long i = 0; i < PUSHERS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, pusher, (void *)(intptr_t)i), 0);
+    int created = 0, replayed = 0;
+    for (int i = 0; i < PUSHERS; i++) {
+        pthread_join(t[i], NULL);
+        if (push_status[i] == 201)
+            created++;
+        else if (push_status[i] == 200)
+            replayed++;
+        else
+            fprintf(stderr, "pusher %d: %ld\n", i, push_status[i]);
+        assert_string_equal(push_id[i], push_id[0]);
+    }
+    assert_int_equal(created, 1);
+    assert_int_equal(replayed, PUSHERS - 1);
+    const char *v[] = {"locker-race-1"};
+    assert_int_equal(
+        th_sql_long("SELECT count(*) FROM custody_items WHERE external_ref = $1", v, 1), 1);
+}
+
 static void test_auditor_and_project_scope(void **state)
 {
     (void)state;
@@ -535,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_reminder_calls),
         cmocka_unit_test(test_residents_see_their_units),
         cmocka_unit_test(test_locker_push_idempotent),
+        cmocka_unit_test(test_concurrent_pushes),
         cmocka_unit_test(test_auditor_and_project_scope),
         cmocka_unit_test(test_tamper_detected),
         cmocka_unit_test(test_reminder_task),
