@@ -82,6 +82,8 @@ static void arc_store(void *ctx, const custody_row_t *row, custody_outcome_t *o)
         cJSON_AddStringToObject(p, "signature_due_from",
                                 n->state == ARC_ST_LOAN_PENDING ? "borrower" : "clerk");
     }
+    if (a->e.action == AA_LOAN) /* a new loan gets its own overdue reminder */
+        cJSON_DeleteItemFromObjectCaseSensitive(o->ext, "reminded_at");
     set_str(o->ext, "read_approved_for", n->read_approval_for);
     set_str(o->ext, "destroy_approved_by", n->destroy_approved_by);
     if (a->e.action == AA_READ_APPROVE || a->e.action == AA_DESTROY_APPROVE) {

@@ -27,7 +27,8 @@ static char p1[40], p2[40], u_agent[40], u_supervisor[40];
 static int setup(void **state)
 {
     (void)state;
-    static const char *const env[] = {"DESK_SWEEP_INTERVAL_MS=0", NULL};
+    /* the custody clocks run often, so overdue reminders come within a test */
+    static const char *const env[] = {"DESK_SWEEP_INTERVAL_MS=200", NULL};
     if (th_start(env) != 0)
         return -1;
     if (th_fx_project("demo", p1) || th_fx_user("agent", u_agent) ||
@@ -328,6 +329,59 @@ static void test_roles_and_scope(void **state)
     EXPECT_PROBLEM(file("clerk", p1, "ordinary", "SC-1", 0), 409, NULL);
 }
 
+/* Waits (liveness only, up to 30 s) until the user has n overdue reminders for the file. */
+static long wait_reminders(const char *file, const char *user, long n)
+{
+    const char *v[] = {file, user};
+    long got = 0;
+    for (int i = 0; i < 300; i++) {
+        got = th_sql_long("SELECT count(*) FROM notifications WHERE kind = "
+                          "'custody_archive_overdue' AND payload->>'item_id' = $1 AND user_id = $2",
+                          v, 2);
+        if (got >= n)
+            break;
+        nanosleep(&(struct timespec){0, 100000000}, NULL);
+    }
+    return got;
+}
+
+static const char *at(const char *action, long delta, const char *extra)
+{
+    static char b[400];
+    char t[40];
+    iso(delta, t);
+    snprintf(b, sizeof b, "{\"action\":\"%s\",\"occurred_at\":\"%s\"%s}", action, t, extra);
+    return b;
+}
+
+/* An overdue loan is chased: the borrower is reminded once per loan, a later loan again. */
+static void test_overdue_loans_chased(void **state)
+{
+    (void)state;
+    char id[40], body[500], t[40], due[40];
+    reg(p1, "ordinary", "CH-1", 0, id);
+    iso(-4 * 86400, t);
+    iso(-3 * 86400, due);
+    snprintf(body, sizeof body,
+             "{\"action\":\"loan\",\"counterparty\":{\"kind\":\"user\",\"user_id\":\"%s\"},"
+             "\"purpose\":\"x\",\"due_back\":\"%s\",\"count\":1,\"occurred_at\":\"%s\"}",
+             u_supervisor, due, t);
+    ok("clerk", id, body, "loan_pending");
+    ok("supervisor", id, at("loan_sign", -4 * 86400 + 60, ",\"count\":1"), "on_loan");
+    assert_int_equal(wait_reminders(id, u_supervisor, 1), 1);
+    ok("supervisor", id, at("return", -4 * 86400 + 120, ",\"count\":1"), "return_pending");
+    ok("clerk", id, at("return_sign", -4 * 86400 + 180, ",\"count\":1"), "active");
+    iso(-4 * 86400 + 240, t);
+    iso(-2 * 86400, due);
+    snprintf(body, sizeof body,
+             "{\"action\":\"loan\",\"counterparty\":{\"kind\":\"user\",\"user_id\":\"%s\"},"
+             "\"purpose\":\"y\",\"due_back\":\"%s\",\"count\":1,\"occurred_at\":\"%s\"}",
+             u_supervisor, due, t);
+    ok("clerk", id, body, "loan_pending");
+    ok("supervisor", id, at("loan_sign", -4 * 86400 + 300, ",\"count\":1"), "on_loan");
+    assert_int_equal(wait_reminders(id, u_supervisor, 2), 2);
+}
+
 /* Each remaining rule's refusal through the API. */
 static void test_refusals(void **state)
 {
@@ -500,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_daily_heads),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_concurrent_loans),
+        cmocka_unit_test(test_overdue_loans_chased),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
