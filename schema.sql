@@ -54,6 +54,8 @@ CREATE TABLE projects (
     version         integer     NOT NULL DEFAULT 1,
     created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    mail_remind_days    integer CHECK (mail_remind_days BETWEEN 1 AND 60),
+    lost_unclaimed_days integer CHECK (lost_unclaimed_days BETWEEN 1 AND 3650),
     UNIQUE (org_id, code),
     UNIQUE (org_id, id)
 );
@@ -941,6 +943,7 @@ CREATE TABLE custody_items (
     created_by            uuid        NOT NULL,
     created_at            timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at            timestamptz NOT NULL DEFAULT clock_timestamp(),
+    external_ref          text        CHECK (length(external_ref) BETWEEN 1 AND 200),
     FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
     FOREIGN KEY (org_id, unit_id) REFERENCES units (org_id, id),
     FOREIGN KEY (org_id, keeper_department_id) REFERENCES departments (org_id, id),
@@ -951,6 +954,12 @@ CREATE TABLE custody_items (
 );
 CREATE INDEX custody_items_list ON custody_items (org_id, area, created_at, id);
 CREATE INDEX custody_items_state ON custody_items (project_id, area, state);
+-- 0020: courier-locker pushes are idempotent by their reference; daily lists by due time.
+CREATE UNIQUE INDEX custody_items_external_ref ON custody_items (org_id, area, external_ref)
+    WHERE external_ref IS NOT NULL;
+CREATE INDEX custody_items_due ON custody_items (project_id, area, due_back)
+    WHERE due_back IS NOT NULL;
+CREATE INDEX custody_items_holder ON custody_items (holder_id) WHERE holder_id IS NOT NULL;
 
 CREATE TABLE custody_entries (
     id            uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -1635,4 +1644,4 @@ END $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (23);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (20), (23);

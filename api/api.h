@@ -17,6 +17,9 @@ void api_platform_register(void);
 void api_docs_register(void);
 void api_import_register(void);
 void api_custody_register(void);
+void api_custody_mail_register(void);
+void api_custody_lost_register(void);
+void api_custody_archive_register(void);
 void api_audit_register(void);
 void api_register_register(void); /* register columns and paper registers */
 void api_tenancy_register(void);

@@ -44,22 +44,13 @@ int api_custody_chain_hash(const char *prev_hex, const char *canonical, char out
     return 0;
 }
 
-/* ---- loading the ledger state --------------------------------------------------------- */
+/* ---- the key area's callbacks on the shared append path ------------------------------ */
 
-typedef struct loaded {
-    PGresult *row; /* item_lock result, owns the strings */
-    custody_key_ledger_t led;
-    cJSON *ext;
-    int last_seq;
-    const char *project, *head;
-    const char *due_back; /* "" when none */
-} loaded_t;
-
-static void loaded_free(loaded_t *l)
-{
-    PQclear(l->row);
-    cJSON_Delete(l->ext);
-}
+typedef struct key_ctx {
+    append_in_t *in;
+    custody_key_ledger_t led, next;
+    custody_key_effect_t fx;
+} key_ctx_t;
 
 const char *api_custody_jstr(const cJSON *o, const char *name)
 {
@@ -67,55 +58,36 @@ const char *api_custody_jstr(const cJSON *o, const char *name)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* Loads item id locked; 404 (sent) when absent or outside the caller's scope. */
-static int load_locked(req_t *r, db_conn_t *c, const char *id, az_action_t az, loaded_t *l)
+static void key_load(void *ctx, const custody_row_t *row)
 {
-    memset(l, 0, sizeof *l);
-    l->row = db_custody_item_lock(c, r->principal.org_id, AREA, id);
-    if (!db_ok(l->row)) {
-        http_db_error(r, l->row);
-        return -1;
-    }
-    if (PQntuples(l->row) != 1) {
-        http_problem(r, 404, "not_found", "no such key set in your scope");
-        return -1;
-    }
-    PGresult *p = l->row;
-    l->project = PQgetvalue(p, 0, 0);
-    az_target_t t = {r->principal.org_id, l->project, NULL, NULL, NULL};
-    if (http_authorize(r, az, &t) != 0)
-        return -1;
-    custody_key_ledger_t *d = &l->led;
-    d->kind = (key_kind_t)core_key_kind_from_string(PQgetvalue(p, 0, 1));
-    const char *st = PQgetvalue(p, 0, 2);
-    d->fresh = !strcmp(st, "registering");
-    d->state = d->fresh ? KEY_ST_IN_CABINET : (key_state_t)core_key_state_from_string(st);
-    d->key_count = atoi(PQgetvalue(p, 0, 3));
-    d->seal_number = PQgetvalue(p, 0, 4);
-    d->holder_id = PQgetisnull(p, 0, 5) ? NULL : PQgetvalue(p, 0, 5);
-    d->open_discrepancy = PQgetvalue(p, 0, 6)[0] == 't';
-    l->ext = cJSON_Parse(PQgetvalue(p, 0, 7));
-    l->last_seq = atoi(PQgetvalue(p, 0, 8));
-    d->last_occurred_at = strtoll(PQgetvalue(p, 0, 9), NULL, 10);
-    l->head = PQgetvalue(p, 0, 10);
-    l->due_back = PQgetvalue(p, 0, 11);
+    key_ctx_t *k = ctx;
+    custody_key_ledger_t *d = &k->led;
+    memset(d, 0, sizeof *d);
+    d->kind = (key_kind_t)core_key_kind_from_string(row->kind);
+    d->fresh = row->fresh;
+    d->state = d->fresh ? KEY_ST_IN_CABINET : (key_state_t)core_key_state_from_string(row->state);
+    d->key_count = row->key_count;
+    d->seal_number = row->seal_number;
+    d->holder_id = row->holder_id;
+    d->open_discrepancy = row->open_discrepancy;
+    d->last_occurred_at = row->last_occurred_at;
     d->pending_action = -1;
-    const cJSON *pend = cJSON_GetObjectItemCaseSensitive(l->ext, "pending");
+    const cJSON *pend = cJSON_GetObjectItemCaseSensitive(row->ext, "pending");
     if (cJSON_IsObject(pend)) {
         d->pending_action = core_key_action_from_string(api_custody_jstr(pend, "action"));
         d->pending_by = api_custody_jstr(pend, "by");
         d->pending_counterparty = api_custody_jstr(pend, "counterparty");
     }
-    const cJSON *ap = cJSON_GetObjectItemCaseSensitive(l->ext, "approval");
+    const cJSON *ap = cJSON_GetObjectItemCaseSensitive(row->ext, "approval");
     if (cJSON_IsObject(ap)) {
         d->approval_by = api_custody_jstr(ap, "by");
         d->approval_for = api_custody_jstr(ap, "for");
     }
-    const cJSON *ep = cJSON_GetObjectItemCaseSensitive(l->ext, "episode");
+    const cJSON *ep = cJSON_GetObjectItemCaseSensitive(row->ext, "episode");
     if (cJSON_IsObject(ep)) {
-        int k = core_key_episode_kind_from_string(api_custody_jstr(ep, "kind"));
+        int kk = core_key_episode_kind_from_string(api_custody_jstr(ep, "kind"));
         int s = core_key_episode_stage_from_string(api_custody_jstr(ep, "stage"));
-        d->ep_kind = k < 0 ? EP_NONE : (key_episode_kind_t)k;
+        d->ep_kind = kk < 0 ? EP_NONE : (key_episode_kind_t)kk;
         d->ep_stage = s < 0 ? EPS_NONE : (key_episode_stage_t)s;
         d->ep_requested_by = api_custody_jstr(ep, "requested_by");
         d->ep_approved_by = api_custody_jstr(ep, "approved_by");
@@ -134,7 +106,12 @@ static int load_locked(req_t *r, db_conn_t *c, const char *id, az_action_t az, l
             pp->active = 1;
         }
     }
-    return 0;
+}
+
+static custody_verdict_t key_check(void *ctx, int64_t now)
+{
+    key_ctx_t *k = ctx;
+    return core_custody_key_check(&k->led, &k->in->e, now, &k->next, &k->fx);
 }
 
 /* Fills *p from the users table; 0 found, 1 absent, -1 error (sent). */
@@ -161,41 +138,7 @@ int api_custody_load_person(req_t *r, db_conn_t *c, const char *user, custody_pe
     return 0;
 }
 
-/* A connection with a transaction begun, or NULL (answered). */
-static db_conn_t *begin_tx(req_t *r)
-{
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return NULL;
-    if (db_begin(c) != 0) {
-        http_db_fail(r, NULL);
-        return NULL;
-    }
-    return c;
-}
-
 /* ---- appending ------------------------------------------------------------------------ */
-
-static char *print(const cJSON *j)
-{
-    return j ? cJSON_PrintUnformatted(j) : NULL;
-}
-
-/* Computes the hash of *e after prev and inserts it; returns the insert result. */
-static PGresult *append_one(db_conn_t *c, const db_custody_entry_t *e, const char *prev,
-                            char hash[65])
-{
-    PGresult *can = db_custody_canonical(c, e);
-    if (!db_ok(can) || PQntuples(can) != 1)
-        return can;
-    if (api_custody_chain_hash(prev, PQgetvalue(can, 0, 1), hash) != 0) {
-        PQclear(can);
-        return NULL; /* a stored head that is not 64 hex digits, or OpenSSL failed */
-    }
-    PGresult *ins = db_custody_entry_insert(c, e, PQgetvalue(can, 0, 0), prev, hash);
-    PQclear(can);
-    return ins;
-}
 
 static cJSON *ext_of(const custody_key_ledger_t *n)
 {
@@ -235,164 +178,81 @@ static cJSON *ext_of(const custody_key_ledger_t *n)
     return x;
 }
 
-static void problem_verdict(req_t *r, custody_verdict_t v)
+static void key_store(void *ctx, const custody_row_t *row, custody_outcome_t *o)
 {
-    if (v.status == 422) {
-        http_invalid(r, NULL, NULL, v.code, v.code, "%s", v.detail);
-        return;
-    }
-    http_problem(r, v.status, v.code, "%s", v.detail);
-}
-
-/* Decides and stores one posted entry against the locked item; answers the request and
- * ends the transaction either way. */
-static void append_and_answer(req_t *r, db_conn_t *c, const char *item_id, loaded_t *l,
-                              append_in_t *in)
-{
-    custody_key_ledger_t next;
-    custody_key_effect_t fx;
-    int64_t now = (int64_t)time(NULL);
-    custody_verdict_t v = core_custody_key_check(&l->led, &in->e, now, &next, &fx);
-    if (v.status) {
-        db_rollback(c);
-        problem_verdict(r, v);
-        return;
-    }
-    cJSON *approvals = cJSON_CreateArray();
-    cJSON *witnesses = cJSON_CreateArray();
-    char nowtxt[32];
-    rfc3339_format(now, nowtxt);
-    if (fx.record_approval) {
+    key_ctx_t *k = ctx;
+    const custody_key_ledger_t *l = &k->led;
+    custody_key_ledger_t *next = &k->next;
+    const custody_key_entry_t *e = &k->in->e;
+    o->approvals = cJSON_CreateArray();
+    o->witnesses = cJSON_CreateArray();
+    if (k->fx.record_approval) {
         cJSON *a = cJSON_CreateObject();
-        cJSON_AddStringToObject(a, "user_id", l->led.approval_by);
+        cJSON_AddStringToObject(a, "user_id", l->approval_by);
         cJSON_AddStringToObject(a, "decision", "approved");
-        cJSON_AddStringToObject(a, "for", l->led.approval_for);
-        cJSON_AddItemToArray(approvals, a);
+        cJSON_AddStringToObject(a, "for", l->approval_for);
+        cJSON_AddItemToArray(o->approvals, a);
     }
-    if (in->e.action == KA_UNSEAL_OPEN && l->led.ep_approved_by) {
+    if (e->action == KA_UNSEAL_OPEN && l->ep_approved_by) {
         cJSON *a = cJSON_CreateObject();
-        cJSON_AddStringToObject(a, "user_id", l->led.ep_approved_by);
-        cJSON_AddStringToObject(a, "role", l->led.ep_kind == EP_EMERGENCY ? "gm" : "manager");
+        cJSON_AddStringToObject(a, "user_id", l->ep_approved_by);
+        cJSON_AddStringToObject(a, "role", l->ep_kind == EP_EMERGENCY ? "gm" : "manager");
         cJSON_AddStringToObject(a, "decision", "approved");
-        cJSON_AddItemToArray(approvals, a);
+        cJSON_AddItemToArray(o->approvals, a);
     }
-    if (fx.record_witnesses) {
-        for (size_t i = 0; i < l->led.ep_nwitnesses; i++) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "user_id", l->led.ep_witnesses[i].user_id);
-            cJSON_AddStringToObject(o, "role", core_role_name(l->led.ep_witnesses[i].role));
-            cJSON_AddItemToArray(witnesses, o);
+    if (k->fx.record_witnesses) {
+        for (size_t i = 0; i < l->ep_nwitnesses; i++) {
+            cJSON *w = cJSON_CreateObject();
+            cJSON_AddStringToObject(w, "user_id", l->ep_witnesses[i].user_id);
+            cJSON_AddStringToObject(w, "role", core_role_name(l->ep_witnesses[i].role));
+            cJSON_AddItemToArray(o->witnesses, w);
         }
     }
-    char *cp = print(in->counterparty), *ap = print(approvals), *wp = print(witnesses),
-         *at = print(in->attachments), *dp = print(in->details);
-    db_custody_entry_t de = {
-        .org = r->principal.org_id,
-        .project = l->project,
-        .item = item_id,
-        .action = core_key_action_name(in->e.action),
-        .actor = r->principal.user_id,
-        .actor_role = core_role_name(r->principal.role),
-        .seq = l->last_seq + 1,
-        .counterparty = cp,
-        .purpose = in->e.purpose,
-        .occurred_at = in->occurred_text,
-        .approvals = ap,
-        .witnesses = wp,
-        .attachments = at,
-        .corrects = in->corrects,
-        .details = dp,
-    };
-    char hash[65], hash2[65];
-    PGresult *ins = append_one(c, &de, l->head, hash);
-    PGresult *ins2 = NULL;
-    int seq = de.seq;
-    const char *head = hash;
-    int ok = ins && db_ok(ins) && PQntuples(ins) == 1;
-    if (ok && fx.discrepancy) {
-        char det[160];
-        snprintf(det, sizeof det, "{\"expected\": %d, \"counted\": %d, \"entry_id\": \"%s\"}",
-                 l->led.key_count, in->e.count, PQgetvalue(ins, 0, 0));
-        db_custody_entry_t dd = de;
-        dd.action = core_key_action_name(KA_DISCREPANCY);
-        dd.seq = ++seq;
-        dd.counterparty = NULL;
-        dd.purpose = "count differs from the register";
-        dd.approvals = dd.witnesses = dd.attachments = "[]";
-        dd.corrects = NULL;
-        dd.details = det;
-        ins2 = append_one(c, &dd, hash, hash2);
-        ok = ins2 && db_ok(ins2) && PQntuples(ins2) == 1;
-        head = hash2;
-        next.open_discrepancy = 1;
+    if (k->fx.discrepancy) {
+        o->extra_action = core_key_action_name(KA_DISCREPANCY);
+        o->extra_purpose = "count differs from the register";
+        o->extra_details = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o->extra_details, "expected", l->key_count);
+        cJSON_AddNumberToObject(o->extra_details, "counted", e->count);
+        next->open_discrepancy = 1;
     }
-    char *ext = NULL;
-    if (ok) {
-        cJSON *x = ext_of(&next);
-        ext = print(x);
-        cJSON_Delete(x);
-        const char *due = in->e.action == KA_LOAN ? NULL : (l->due_back[0] ? l->due_back : NULL);
-        char duebuf[32];
-        if (in->e.action == KA_LOAN) {
-            rfc3339_format(in->e.due_back, duebuf);
-            due = duebuf;
-        } else if (next.state != KEY_ST_ON_LOAN) {
-            due = NULL;
-        }
-        ok = db_custody_item_store(c, r->principal.org_id, item_id, core_key_state_name(next.state),
-                                   next.seal_number, next.holder_id, due, next.open_discrepancy,
-                                   ext, seq, in->occurred_text, head) == 0;
+    if (k->fx.notify_manager)
+        o->notify_kind = k->fx.notify_kind;
+    o->ext = ext_of(next);
+    o->state = core_key_state_name(next->state);
+    o->seal_number = next->seal_number;
+    o->holder_id = next->holder_id;
+    o->open_discrepancy = next->open_discrepancy;
+    if (e->action == KA_LOAN) {
+        rfc3339_format(e->due_back, o->buf);
+        o->due_back = o->buf;
+    } else if (next->state == KEY_ST_ON_LOAN && row->due_back[0]) {
+        o->due_back = row->due_back;
     }
-    if (ok && fx.notify_manager) {
-        char payload[400];
-        snprintf(payload, sizeof payload,
-                 "{\"key_set_id\": \"%s\", \"entry_id\": \"%s\", \"action\": \"%s\"}", item_id,
-                 PQgetvalue(fx.discrepancy ? ins2 : ins, 0, 0),
-                 fx.discrepancy ? "discrepancy" : de.action);
-        ok = db_custody_notify_managers(c, r->principal.org_id, l->project, fx.notify_kind,
-                                        payload) == 0;
-    }
-    if (!ok || db_commit(c) != 0) {
-        PGresult *bad = ins && !db_ok(ins) ? ins : (ins2 && !db_ok(ins2)) ? ins2 : NULL;
-        if (bad)
-            http_db_error(r, bad);
-        else
-            http_db_fail(r, "nothing was changed");
-        db_rollback(c);
-    } else {
-        char *item = db_custody_item_json(c, r->principal.org_id, AREA, item_id);
-        cJSON *out = cJSON_CreateObject();
-        cJSON_AddRawToObject(out, "entry", PQgetvalue(ins, 0, 1));
-        if (ins2)
-            cJSON_AddRawToObject(out, "discrepancy", PQgetvalue(ins2, 0, 1));
-        else
-            cJSON_AddNullToObject(out, "discrepancy");
-        cJSON_AddRawToObject(out, "key_set", item ? item : "null");
-        http_send_cjson(r, 201, out, NULL);
-        cJSON_Delete(out);
-        free(item);
-    }
-    PQclear(ins);
-    PQclear(ins2);
-    free(cp);
-    free(ap);
-    free(wp);
-    free(at);
-    free(dp);
-    free(ext);
-    cJSON_Delete(approvals);
-    cJSON_Delete(witnesses);
 }
 
-static int load_actor(req_t *r, db_conn_t *c, custody_person_t *actor, PGresult **keep)
+static const custody_area_ops_t key_ops = {"keys",
+                                           "key set",
+                                           "key_set",
+                                           AZ_CUSTODY_READ,
+                                           key_load,
+                                           key_check,
+                                           key_store,
+                                           core_key_state_from_string,
+                                           core_key_kind_from_string};
+
+/* Appends the parsed entry to the locked key set (answers, ends the transaction). */
+static void key_append(req_t *r, db_conn_t *c, const custody_row_t *row, append_in_t *in)
 {
-    int rc = api_custody_load_person(r, c, r->principal.user_id, actor, keep);
-    if (rc > 0)
-        http_problem(r, 401, "invalid_token", "the token's user no longer exists");
-    if (rc)
-        return -1;
-    actor->role = r->principal.role; /* the token's role is the one that acts */
-    return 0;
+    key_ctx_t k = {.in = in};
+    custody_post_t p = {core_key_action_name(in->e.action),
+                        in->e.purpose,
+                        in->corrects,
+                        in->e.occurred_at,
+                        in->counterparty,
+                        in->attachments,
+                        in->details};
+    api_custody_append(r, c, &key_ops, row, &k, &p);
 }
 
 static void entry_add_h(req_t *r)
@@ -411,45 +271,25 @@ static void entry_add_h(req_t *r)
                      "discrepancy entries are written by the service)");
         return;
     }
-    db_conn_t *c = begin_tx(r);
+    db_conn_t *c = api_custody_begin(r);
     if (!c)
         return;
-    loaded_t l;
+    custody_row_t row;
     append_in_t in;
     memset(&in, 0, sizeof in);
     PGresult *k1 = NULL, *k2 = NULL;
     custody_person_t actor;
-    if (load_locked(r, c, id, AZ_CUSTODY_WRITE, &l) != 0 || load_actor(r, c, &actor, &k1) != 0 ||
-        api_custody_parse_entry(r, c, l.project, r->json, &in, &k2, &actor) != 0)
-        goto fail;
-    in.e.action = (key_action_t)action;
-    int64_t now = (int64_t)time(NULL);
-    if (!in.e.occurred_at)
-        in.e.occurred_at = now;
-    char occ[32];
-    snprintf(occ, sizeof occ, "%lld", (long long)in.e.occurred_at);
-    in.occurred_text = occ;
-    if (in.corrects) {
-        int of = db_custody_entry_of(c, id, in.corrects);
-        if (of < 0) {
-            http_db_fail(r, NULL);
-            goto fail;
-        }
-        if (!of) {
-            http_invalid(r, NULL, "corrects", "invalid_field", "not_found",
-                         "'corrects' names no entry of this key set's ledger");
-            goto fail;
-        }
+    if (api_custody_lock(r, c, &key_ops, id, AZ_CUSTODY_WRITE, &row) != 0 ||
+        api_custody_load_actor(r, c, &actor, &k1) != 0 ||
+        api_custody_parse_entry(r, c, row.project, r->json, &in, &k2, &actor) != 0) {
+        db_rollback(c);
+    } else {
+        in.e.action = (key_action_t)action;
+        if (!in.e.occurred_at)
+            in.e.occurred_at = (int64_t)time(NULL);
+        key_append(r, c, &row, &in);
     }
-    append_and_answer(r, c, id, &l, &in);
-    loaded_free(&l);
-    api_custody_append_in_free(&in);
-    PQclear(k1);
-    PQclear(k2);
-    return;
-fail:
-    db_rollback(c);
-    loaded_free(&l);
+    api_custody_row_free(&row);
     api_custody_append_in_free(&in);
     PQclear(k1);
     PQclear(k2);
@@ -530,17 +370,17 @@ static void key_create_h(req_t *r)
         e.occurred_at = occurred ? occurred : (int64_t)time(NULL);
         custody_verdict_t v = core_custody_key_check(&fresh, &e, (int64_t)time(NULL), &n, &fx);
         if (v.status) {
-            problem_verdict(r, v);
+            api_custody_problem(r, v);
             return;
         }
     }
-    db_conn_t *c = begin_tx(r);
+    db_conn_t *c = api_custody_begin(r);
     if (!c)
         return;
     char cnt[16];
     snprintf(cnt, sizeof cnt, "%d", count);
-    PGresult *res = db_custody_item_create(c, r->principal.org_id, project, AREA, kind, tag, desc,
-                                           unit, loc, dept, cnt, r->principal.user_id);
+    PGresult *res = db_custody_item_create(c, r->principal.org_id, project, key_ops.area, kind, tag,
+                                           desc, unit, loc, dept, cnt, r->principal.user_id);
     if (!db_ok(res) || PQntuples(res) != 1) {
         http_db_error(r, res);
         PQclear(res);
@@ -550,45 +390,43 @@ static void key_create_h(req_t *r)
     char id[40];
     snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
-    loaded_t l;
+    custody_row_t row;
     append_in_t in;
     memset(&in, 0, sizeof in);
     PGresult *k1 = NULL;
     custody_person_t actor;
-    if (load_locked(r, c, id, AZ_CUSTODY_WRITE, &l) != 0 || load_actor(r, c, &actor, &k1) != 0) {
+    if (api_custody_lock(r, c, &key_ops, id, AZ_CUSTODY_WRITE, &row) != 0 ||
+        api_custody_load_actor(r, c, &actor, &k1) != 0) {
         db_rollback(c);
-        loaded_free(&l);
-        PQclear(k1);
-        return;
+    } else {
+        in.e.action = KA_REGISTER;
+        in.e.actor = actor;
+        in.e.count = count;
+        in.e.purpose = purpose;
+        in.e.occurred_at = occurred ? occurred : (int64_t)time(NULL);
+        in.attachments = cJSON_CreateArray();
+        in.details = cJSON_CreateObject();
+        cJSON_AddStringToObject(in.details, "kind", kind);
+        cJSON_AddStringToObject(in.details, "tag", tag);
+        cJSON_AddNumberToObject(in.details, "key_count", count);
+        key_append(r, c, &row, &in);
     }
-    in.e.action = KA_REGISTER;
-    in.e.actor = actor;
-    in.e.count = count;
-    in.e.purpose = purpose;
-    in.e.occurred_at = occurred ? occurred : (int64_t)time(NULL);
-    char occ[32];
-    snprintf(occ, sizeof occ, "%lld", (long long)in.e.occurred_at);
-    in.occurred_text = occ;
-    in.attachments = cJSON_CreateArray();
-    in.details = cJSON_CreateObject();
-    cJSON_AddStringToObject(in.details, "kind", kind);
-    cJSON_AddStringToObject(in.details, "tag", tag);
-    cJSON_AddNumberToObject(in.details, "key_count", count);
-    append_and_answer(r, c, id, &l, &in);
-    loaded_free(&l);
+    api_custody_row_free(&row);
     api_custody_append_in_free(&in);
     PQclear(k1);
 }
 
 void api_custody_register(void)
 {
-    http_route("POST", "/v1/keys", key_create_h, 0, NULL);
-    http_route("GET", "/v1/keys", api_custody_key_list_h, 0, NULL);
-    http_route("GET", "/v1/keys/on-loan", api_custody_on_loan_h, 0, NULL);
-    http_route("GET", "/v1/keys/sealed", api_custody_sealed_h, 0, NULL);
-    http_route("GET", "/v1/keys/discrepancies", api_custody_discrepancies_h, 0, NULL);
-    http_route("GET", "/v1/keys/{id}", api_custody_key_get_h, 0, NULL);
-    http_route("GET", "/v1/keys/{id}/entries", api_custody_entries_h, 0, NULL);
-    http_route("POST", "/v1/keys/{id}/entries", entry_add_h, 0, NULL);
-    http_route("GET", "/v1/keys/{id}/verify", api_custody_verify_h, 0, NULL);
+    void *ops = (void *)&key_ops;
+    http_route("POST", "/v1/keys", key_create_h, 0, ops);
+    http_route("GET", "/v1/keys", api_custody_key_list_h, 0, ops);
+    http_route("GET", "/v1/keys/on-loan", api_custody_on_loan_h, 0, ops);
+    http_route("GET", "/v1/keys/sealed", api_custody_sealed_h, 0, ops);
+    http_route("GET", "/v1/keys/discrepancies", api_custody_discrepancies_h, 0, ops);
+    http_route("GET", "/v1/keys/{id}", api_custody_item_get_h, 0, ops);
+    http_route("GET", "/v1/keys/{id}/entries", api_custody_entries_h, 0, ops);
+    http_route("POST", "/v1/keys/{id}/entries", entry_add_h, 0, ops);
+    http_route("GET", "/v1/keys/{id}/verify", api_custody_verify_h, 0, ops);
+    http_route("GET", "/v1/custody/heads", api_custody_heads_h, 0, NULL);
 }

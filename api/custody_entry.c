@@ -85,12 +85,41 @@ int api_custody_opt_time(req_t *r, const cJSON *o, const char *name, int64_t *ou
     return 0;
 }
 
-/* The counterparty object, validated and normalised into *out (a new cJSON or NULL). */
-static int parse_counterparty(req_t *r, db_conn_t *c, const char *project, const cJSON *v,
-                              custody_key_entry_t *e, cJSON **out, PGresult **keep)
+/* Records a shown ID document in o: id_type, keyed hash, last 4.  -1 (sent). */
+static int add_id(req_t *r, const cJSON *v, cJSON *o, custody_party_t *p)
+{
+    const char *id_type, *id_number;
+    if (api_custody_opt_str(r, v, "id_type", 40, &id_type) ||
+        api_custody_opt_str(r, v, "id_number", 40, &id_number))
+        return -1;
+    if (!id_number && !id_type)
+        return 0;
+    if (!id_number || !id_type) {
+        http_invalid(r, v, id_number ? "id_type" : "id_number", "missing_field", "required",
+                     "an ID document is recorded with 'id_type' and 'id_number'");
+        return -1;
+    }
+    char h[PII_HASH_LEN];
+    if (pii_hash(id_number, h) != 0) {
+        http_problem(r, 503, "pii_key_missing",
+                     "ID numbers cannot be recorded: the personal-data key is not set");
+        return -1;
+    }
+    size_t n = strlen(id_number);
+    cJSON_AddStringToObject(o, "id_type", id_type);
+    cJSON_AddStringToObject(o, "id_hash", h);
+    cJSON_AddStringToObject(o, "id_last4", id_number + (n > 4 ? n - 4 : 0));
+    p->id_type = api_custody_jstr(o, "id_type");
+    p->id_hash = api_custody_jstr(o, "id_hash");
+    return 0;
+}
+
+int api_custody_parse_party(req_t *r, db_conn_t *c, const char *project, const cJSON *v,
+                            custody_party_t *p, cJSON **out, PGresult **keep)
 {
     *out = NULL;
-    e->party = CP_NONE;
+    memset(p, 0, sizeof *p);
+    p->kind = CP_NONE;
     if (!v || cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsObject(v)) {
@@ -98,8 +127,8 @@ static int parse_counterparty(req_t *r, db_conn_t *c, const char *project, const
                      "'counterparty' must be an object with 'kind'");
         return -1;
     }
-    static const char *const fields[] = {"kind",  "user_id", "resident_id", "name", "company",
-                                         "phone", "id_type", "id_number",   NULL};
+    static const char *const fields[] = {"kind",  "user_id", "resident_id", "name",     "company",
+                                         "phone", "id_type", "id_number",   "relation", NULL};
     const cJSON *m;
     cJSON_ArrayForEach(m, v)
     {
@@ -110,6 +139,9 @@ static int parse_counterparty(req_t *r, db_conn_t *c, const char *project, const
         }
     }
     const char *kind = api_custody_jstr(v, "kind");
+    const char *relation;
+    if (api_custody_opt_str(r, v, "relation", 40, &relation))
+        return -1;
     cJSON *o = cJSON_CreateObject();
     *out = o;
     if (kind && !strcmp(kind, "user")) {
@@ -119,7 +151,7 @@ static int parse_counterparty(req_t *r, db_conn_t *c, const char *project, const
                          "a user counterparty needs 'user_id' (a UUID)");
             return -1;
         }
-        int rc = api_custody_load_person(r, c, uid, &e->party_user, keep);
+        int rc = api_custody_load_person(r, c, uid, &p->user, keep);
         if (rc < 0)
             return -1;
         if (rc > 0) {
@@ -127,10 +159,10 @@ static int parse_counterparty(req_t *r, db_conn_t *c, const char *project, const
                          "no such user in your organisation");
             return -1;
         }
-        e->party = CP_USER;
+        p->kind = CP_USER;
         cJSON_AddStringToObject(o, "kind", "user");
         cJSON_AddStringToObject(o, "user_id", uid);
-        cJSON_AddStringToObject(o, "role", core_role_name(e->party_user.role));
+        cJSON_AddStringToObject(o, "role", core_role_name(p->user.role));
         return 0;
     }
     if (kind && !strcmp(kind, "resident")) {
@@ -147,51 +179,34 @@ static int parse_counterparty(req_t *r, db_conn_t *c, const char *project, const
         }
         if (!in) {
             http_invalid(r, v, "resident_id", "invalid_field", "not_found",
-                         "no such resident in the key set's project");
+                         "no such resident in the item's project");
             return -1;
         }
-        e->party = CP_RESIDENT;
+        p->kind = CP_RESIDENT;
         cJSON_AddStringToObject(o, "kind", "resident");
         cJSON_AddStringToObject(o, "resident_id", rid);
-        return 0;
+        return add_id(r, v, o, p);
     }
     if (kind && !strcmp(kind, "outsider")) {
-        const char *name, *company, *phone, *id_type, *id_number;
+        const char *name, *company, *phone;
         if (api_custody_opt_str(r, v, "name", 200, &name) ||
             api_custody_opt_str(r, v, "company", 200, &company) ||
-            api_custody_opt_str(r, v, "phone", 40, &phone) ||
-            api_custody_opt_str(r, v, "id_type", 40, &id_type) ||
-            api_custody_opt_str(r, v, "id_number", 40, &id_number))
+            api_custody_opt_str(r, v, "phone", 40, &phone))
             return -1;
         if (!name || !phone) {
             http_invalid(r, v, name ? "phone" : "name", "missing_field", "required",
                          "an outsider is recorded with 'name', 'company' and 'phone'");
             return -1;
         }
-        if (id_number && !id_type) {
-            http_invalid(r, v, "id_type", "missing_field", "required",
-                         "an ID number needs its 'id_type'");
-            return -1;
-        }
-        e->party = CP_OUTSIDER;
+        p->kind = CP_OUTSIDER;
         cJSON_AddStringToObject(o, "kind", "outsider");
         cJSON_AddStringToObject(o, "name", name);
         if (company)
             cJSON_AddStringToObject(o, "company", company);
         cJSON_AddStringToObject(o, "phone", phone);
-        if (id_number) {
-            char h[PII_HASH_LEN];
-            if (pii_hash(id_number, h) != 0) {
-                http_problem(r, 503, "pii_key_missing",
-                             "ID numbers cannot be recorded: the personal-data key is not set");
-                return -1;
-            }
-            size_t n = strlen(id_number);
-            cJSON_AddStringToObject(o, "id_type", id_type);
-            cJSON_AddStringToObject(o, "id_hash", h);
-            cJSON_AddStringToObject(o, "id_last4", id_number + (n > 4 ? n - 4 : 0));
-        }
-        return 0;
+        if (relation)
+            cJSON_AddStringToObject(o, "relation", relation);
+        return add_id(r, v, o, p);
     }
     http_invalid(r, v, "kind", "invalid_field", "invalid_enum",
                  "'kind' must be one of: user, resident, outsider");
@@ -199,7 +214,7 @@ static int parse_counterparty(req_t *r, db_conn_t *c, const char *project, const
 }
 
 /* attachments: [{name, content_type, size_bytes, sha256, stamped}] metadata only. */
-static int parse_attachments(req_t *r, const cJSON *v, int *n, cJSON **out)
+int api_custody_parse_attachments(req_t *r, const cJSON *v, int *n, cJSON **out)
 {
     *n = 0;
     *out = cJSON_CreateArray();
@@ -352,11 +367,15 @@ int api_custody_parse_entry(req_t *r, db_conn_t *c, const char *project, const c
     in->details = cJSON_CreateObject();
     if (parse_attempts(r, cJSON_GetObjectItemCaseSensitive(b, "contact_attempts"),
                        &e->contact_attempts, in->details) ||
-        parse_attachments(r, cJSON_GetObjectItemCaseSensitive(b, "attachments"), &e->attachments,
-                          &in->attachments) ||
-        parse_counterparty(r, c, project, cJSON_GetObjectItemCaseSensitive(b, "counterparty"), e,
-                           &in->counterparty, keep))
+        api_custody_parse_attachments(r, cJSON_GetObjectItemCaseSensitive(b, "attachments"),
+                                      &e->attachments, &in->attachments))
         return -1;
+    custody_party_t party;
+    if (api_custody_parse_party(r, c, project, cJSON_GetObjectItemCaseSensitive(b, "counterparty"),
+                                &party, &in->counterparty, keep))
+        return -1;
+    e->party = party.kind;
+    e->party_user = party.user;
     if (api_custody_opt_str(r, b, "corrects", 36, &in->corrects))
         return -1;
     if (in->corrects && !http_is_uuid(in->corrects)) {

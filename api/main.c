@@ -16,6 +16,7 @@
 #include "db/demo.h"
 #include "db/log.h"
 #include "svc/audit_sealer.h"
+#include "svc/custody_reminders.h"
 #include "svc/janitor.h"
 #include "svc/sla.h"
 #include "svc/sweeper.h"
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
         return 1;
     }
     sweeper_start(g_config.sweep_interval_ms);
+    custody_reminders_start(g_config.sweep_interval_ms);
     janitor_start(g_config.janitor_interval);
     webhook_worker_start();
     report_worker_start(g_config.janitor_interval);
@@ -154,6 +156,7 @@ int main(int argc, char **argv)
         pause();
     log_write(LOG_INFO, "stopping: finishing in-flight requests", NULL);
     sweeper_stop();
+    custody_reminders_stop();
     janitor_stop();
     webhook_worker_stop();
     report_worker_stop();

@@ -8,6 +8,7 @@
 #include "api/auth.h"
 #include "api/codec.h"
 #include "api/config.h"
+#include "api/custody.h"
 #include "api/http.h"
 #include "api/pii.h"
 #include "core/sla_policy.h"
@@ -50,6 +51,9 @@ static const field_t project_fields[] = {
     {"business_hours", FT_HOURS, FF_UPDATABLE, 0, NULL, NULL, NULL, DEFAULT_HOURS},
     {"address", FT_TEXT, FF_UPDATABLE | FF_NULLABLE, 500, NULL, NULL, NULL, NULL},
     {"phone", FT_TEXT, FF_UPDATABLE | FF_NULLABLE, 40, NULL, NULL, NULL, NULL},
+    /* RULES §3.6.4, §3.7.3: the custody clocks of this project (NULL: the server's). */
+    {"mail_remind_days", FT_INT, FF_UPDATABLE | FF_NULLABLE, 60, NULL, NULL, NULL, NULL},
+    {"lost_unclaimed_days", FT_INT, FF_UPDATABLE | FF_NULLABLE, 3650, NULL, NULL, NULL, NULL},
 };
 static const field_t building_fields[] = {
     {"project_id", FT_UUID, FF_REQUIRED | FF_FILTER, 0, NULL, NULL, NULL, NULL},
@@ -372,6 +376,9 @@ static int user_hook(req_t *r, db_conn_t *c, const char *id)
     const cJSON *pw = cJSON_GetObjectItemCaseSensitive(r->json, "password");
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(r->json, "active");
     int updating = !strcmp(r->method, "PATCH");
+    /* RULES §3.5.8: a leaver returns everything borrowed first. */
+    if (updating && cJSON_IsFalse(act) && api_custody_user_has_loans(r, c, id) != 0)
+        return -1;
     if (updating && (pw || cJSON_IsFalse(act)) &&
         auth_revoke_sessions(c, id, cJSON_IsFalse(act)) != 0) {
         http_problem(r, 503, "database_unavailable", "could not end the user's sessions; retry");

@@ -18,6 +18,9 @@ void api_register_all(void)
     api_docs_register();
     api_import_register();
     api_custody_register();
+    api_custody_mail_register();
+    api_custody_lost_register();
+    api_custody_archive_register();
     api_audit_register();
     api_register_register();
     api_tenancy_register();

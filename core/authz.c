@@ -124,6 +124,16 @@ static const struct {
     /* RULES §3.2.12: desk staff record visits; the auditor reads them. */
     [AZ_VISIT_READ] = {"visit.read", STAFF_DESK | R(ROLE_AUDITOR), SC_PROJECT},
     [AZ_VISIT_WRITE] = {"visit.write", STAFF_DESK, SC_PROJECT},
+    /* RULES §3.6.6: the desk (and the guards at the gate) keep the mail register; residents
+     * see their own units' items; auditors read. */
+    [AZ_MAIL_READ] = {"mail.read",
+                      STAFF_DESK | R(ROLE_SECURITY) | R(ROLE_CLERK) | R(ROLE_AUDITOR) |
+                          R(ROLE_ADMIN) | R(ROLE_RESIDENT),
+                      SC_UNIT},
+    [AZ_MAIL_PUSH] = {"mail.push", R(ROLE_INTEGRATION), SC_PROJECT},
+    /* RULES §3.5.16: nobody outside the desk reads the archive register. */
+    [AZ_ARCHIVE_READ] = {"archive.read",
+                         STAFF_DESK | R(ROLE_CLERK) | R(ROLE_AUDITOR) | R(ROLE_ADMIN), SC_PROJECT},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

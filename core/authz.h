@@ -64,6 +64,9 @@ typedef enum {
     /* Household visit records (走访业户记录表) and the important-client KPI. */
     AZ_VISIT_READ,
     AZ_VISIT_WRITE,
+    AZ_MAIL_READ,      /* the mail register: the desk, and residents their own units' items */
+    AZ_MAIL_PUSH,      /* courier-locker integrations push received items */
+    AZ_ARCHIVE_READ,   /* the archive register: the desk and the clerk only (and auditors) */
     AZ__COUNT
 } az_action_t;
 

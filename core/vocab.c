@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/custody.h"
+#include "core/custody_areas.h"
 #include "core/register.h"
 #include "core/request.h"
 #include "core/roles.h"
@@ -95,6 +96,47 @@ static const char *v_tenancy_id_type(int i)
 {
     return i < 0 ? NULL : core_tenancy_id_type_name((tenancy_id_type_t)i);
 }
+static const char *v_mail_kind(int i)
+{
+    return i < 0 ? NULL : core_mail_kind_name((mail_kind_t)i);
+}
+static const char *v_mail_state(int i)
+{
+    return i < 0 ? NULL : core_mail_state_name((mail_state_t)i);
+}
+static const char *v_mail_action(int i)
+{
+    return i < 0 ? NULL : core_mail_action_name((mail_action_t)i);
+}
+static const char *v_lost_kind(int i)
+{
+    return i < 0 ? NULL : core_lost_kind_name((lost_kind_t)i);
+}
+static const char *v_lost_state(int i)
+{
+    return i < 0 ? NULL : core_lost_state_name((lost_state_t)i);
+}
+static const char *v_lost_action(int i)
+{
+    return i < 0 ? NULL : core_lost_action_name((lost_action_t)i);
+}
+static const char *v_archive_class(int i)
+{
+    return i < 0 ? NULL : core_archive_class_name((archive_class_t)i);
+}
+static const char *v_archive_state(int i)
+{
+    return i < 0 ? NULL : core_archive_state_name((archive_state_t)i);
+}
+static const char *v_archive_action(int i)
+{
+    return i < 0 ? NULL : core_archive_action_name((archive_action_t)i);
+}
+static const char *v_destroy_method(int i)
+{
+    return i < 0 ? NULL : core_destroy_method_name((destroy_method_t)i);
+}
+
 static const vocab_term_t t_request_type[] = {
     {"complaint", "投诉", "Complaint"}, {"repair", "报修", "Repair"},
     {"inquiry", "咨询", "Inquiry"},     {"suggestion", "建议", "Suggestion"},
@@ -479,6 +521,87 @@ static const vocab_term_t t_visit_client_kind[] = {
     {"owners_committee", "业主委员会", "Owners' committee"},
     {"influential_owner", "有影响力的业主", "Influential owner"},
 };
+static const vocab_term_t t_mail_kind[] = {
+    {"registered_letter", "挂号信", "Registered letter"},
+    {"telegram", "电报", "Telegram"},
+    {"money_order", "汇款单", "Money order"},
+    {"parcel", "包裹", "Parcel"},
+    {"express", "快递", "Express parcel"},
+    {"magazine", "杂志", "Magazine"},
+    {"newspaper", "报纸", "Newspaper"},
+    {"other", "其他", "Other"},
+};
+static const vocab_term_t t_mail_state[] = {
+    {"in_custody", "代收保管中", "In custody"},
+    {"collected", "已领取", "Collected"},
+    {"returned_to_sender", "已退回", "Returned to sender"},
+    {"handed_to_other", "已转交", "Handed to someone else"},
+};
+static const vocab_term_t t_mail_action[] = {
+    {"receive", "代收", "Received"},
+    {"hand_over", "领取", "Handed over"},
+    {"call", "通知领取", "Reminder call"},
+    {"return_to_sender", "退回", "Returned to sender"},
+    {"hand_to_other", "转交", "Handed to someone else"},
+    {"correction", "更正", "Correction"},
+    {"note", "备注", "Note"},
+};
+static const vocab_term_t t_lost_kind[] = {
+    {"found_item", "拾遗物品", "Found item"},
+    {"valuable_deposit", "贵重物品寄存", "Valuables deposit"},
+};
+static const vocab_term_t t_lost_state[] = {
+    {"found", "已登记", "Found"},         {"held", "值班经理保管", "Held by the duty manager"},
+    {"claimed", "已认领", "Claimed"},     {"handed_to_police", "已交公安", "Handed to the police"},
+    {"deposited", "寄存中", "Deposited"}, {"returned", "已归还", "Returned"},
+};
+static const vocab_term_t t_lost_action[] = {
+    {"register", "登记", "Registered"},
+    {"deposit", "寄存", "Deposited"},
+    {"receive", "接收保管", "Received for safekeeping"},
+    {"claim", "认领", "Claimed"},
+    {"hand_to_police", "移交公安", "Handed to the police"},
+    {"return", "归还", "Returned"},
+    {"correction", "更正", "Correction"},
+    {"note", "备注", "Note"},
+};
+static const vocab_term_t t_archive_class[] = {
+    {"official", "公文", "Official document"},
+    {"ordinary", "一般档案", "Ordinary file"},
+    {"confidential", "机密档案", "Confidential file"},
+    {"personnel", "人事档案", "Personnel file"},
+};
+static const vocab_term_t t_archive_state[] = {
+    {"active", "在库", "In the archive"},
+    {"reading", "查阅中", "Being read"},
+    {"loan_pending", "借出待签", "Loan awaiting signature"},
+    {"on_loan", "借出", "On loan"},
+    {"return_pending", "归还待签", "Return awaiting signature"},
+    {"lost", "遗失", "Lost"},
+    {"destroyed", "已销毁", "Destroyed"},
+};
+static const vocab_term_t t_archive_action[] = {
+    {"register", "登记", "Registered"},
+    {"read_approve", "批准查阅", "Reading approved"},
+    {"read_start", "开始查阅", "Reading started"},
+    {"read_end", "查阅结束", "Reading ended"},
+    {"copy", "复印", "Copied"},
+    {"loan", "借出", "Lent"},
+    {"loan_sign", "借出签收", "Loan signed"},
+    {"return", "归还", "Returned"},
+    {"return_sign", "归还签收", "Return signed"},
+    {"inventory", "盘点", "Inventory"},
+    {"resolve_discrepancy", "差异处理", "Discrepancy resolved"},
+    {"destroy_approve", "批准销毁", "Destruction approved"},
+    {"destroy", "销毁", "Destroyed"},
+    {"report_lost", "报失", "Reported lost"},
+    {"correction", "更正", "Correction"},
+    {"note", "备注", "Note"},
+};
+static const vocab_term_t t_destroy_method[] = {
+    {"shred", "粉碎", "Shredded"},
+    {"tear", "撕毁", "Torn up"},
+};
 static const vocab_enum_t enums[] = {
     {"request_type", v_request_type, t_request_type, N(t_request_type)},
     {"request_channel", v_request_channel, t_request_channel, N(t_request_channel)},
@@ -530,6 +653,16 @@ static const vocab_enum_t enums[] = {
     {"counterparty_kind", NULL, t_counterparty_kind, N(t_counterparty_kind)},
     {"key_episode", NULL, t_key_episode, N(t_key_episode)},
     {"ledger_problem", NULL, t_ledger_problem, N(t_ledger_problem)},
+    {"mail_kind", v_mail_kind, t_mail_kind, N(t_mail_kind)},
+    {"mail_state", v_mail_state, t_mail_state, N(t_mail_state)},
+    {"mail_action", v_mail_action, t_mail_action, N(t_mail_action)},
+    {"lost_kind", v_lost_kind, t_lost_kind, N(t_lost_kind)},
+    {"lost_state", v_lost_state, t_lost_state, N(t_lost_state)},
+    {"lost_action", v_lost_action, t_lost_action, N(t_lost_action)},
+    {"archive_class", v_archive_class, t_archive_class, N(t_archive_class)},
+    {"archive_state", v_archive_state, t_archive_state, N(t_archive_state)},
+    {"archive_action", v_archive_action, t_archive_action, N(t_archive_action)},
+    {"destroy_method", v_destroy_method, t_destroy_method, N(t_destroy_method)},
     {"register_field", v_register_field, t_register_field, N(t_register_field)},
     {"register_form", v_register_form, t_register_form, N(t_register_form)},
     {"tenancy_use", v_tenancy_use, t_tenancy_use, N(t_tenancy_use)},

@@ -10,11 +10,13 @@
     "'tag', i.tag, 'description', i.description, 'unit_id', i.unit_id, 'location', i.location, "   \
     "'keeper_department_id', i.keeper_department_id, 'key_count', i.key_count, 'seal_number', "    \
     "i.seal_number, 'state', i.state, 'holder_id', i.holder_id, 'due_back', "                      \
-    "rfc3339(i.due_back), 'overdue', coalesce(i.state = 'on_loan' AND i.due_back < now(), "        \
+    "rfc3339(i.due_back), 'overdue', coalesce(i.due_back < now(), "                                \
     "false), 'open_discrepancy', i.open_discrepancy, 'episode', i.ext->'episode', "                \
-    "'pending_handover', i.ext->'pending', 'loan_approval', i.ext->'approval', 'last_seq', "       \
-    "i.last_seq, 'head_hash', i.head_hash, 'version', i.version, 'created_at', "                   \
-    "rfc3339(i.created_at), 'updated_at', rfc3339(i.updated_at))"
+    "'pending_handover', i.ext->'pending', 'loan_approval', i.ext->'approval', 'register', "       \
+    "i.ext->'register', 'progress', i.ext - 'register' - 'episode' - 'pending' - 'approval', "     \
+    "'external_ref', i.external_ref, 'last_seq', i.last_seq, 'head_hash', i.head_hash, "           \
+    "'version', i.version, 'created_at', rfc3339(i.created_at), 'updated_at', "                    \
+    "rfc3339(i.updated_at))"
 
 #define ENTRY_JSON                                                                                 \
     "json_build_object('id', e.id, 'item_id', e.item_id, 'seq', e.seq, 'action', e.action, "       \
@@ -34,8 +36,10 @@ static const db_stmt_t item_lock = {
     "custody_item_lock",
     "SELECT project_id, kind, state, coalesce(key_count, 0), coalesce(seal_number, ''), "
     "holder_id, open_discrepancy, ext::text, last_seq, coalesce(extract(epoch FROM "
-    "last_occurred_at)::bigint, 0), head_hash, due_back FROM custody_items WHERE org_id = $1 "
-    "AND area = $2 AND id = $3 FOR UPDATE",
+    "last_occurred_at)::bigint, 0), head_hash, coalesce(rfc3339(due_back), ''), unit_id, "
+    "(SELECT coalesce(p.mail_remind_days, 0) FROM projects p WHERE p.id = project_id), (SELECT "
+    "coalesce(p.lost_unclaimed_days, 0) FROM projects p WHERE p.id = project_id) FROM "
+    "custody_items WHERE org_id = $1 AND area = $2 AND id = $3 FOR UPDATE",
     3};
 static const db_stmt_t person = {
     "custody_person",
@@ -244,4 +248,168 @@ char *db_custody_key_list(db_conn_t *c, const char *org, const char *projects, c
 {
     const char *v[] = {org, projects, project, which};
     return db_exec_text(c, &key_list, v);
+}
+
+/* ---- the areas after keys ----------------------------------------------------------------- */
+
+static const db_stmt_t area_create = {
+    "custody_area_create",
+    "INSERT INTO custody_items (org_id, project_id, area, kind, tag, description, unit_id, "
+    "location, key_count, external_ref, ext, state, created_by) VALUES ($1, $2, $3, $4, "
+    "coalesce($5, upper(left(replace(gen_random_uuid()::text, '-', ''), 12))), $6, $7, $8, "
+    "$9::int, $10, $11::jsonb, 'registering', $12) ON CONFLICT (org_id, area, external_ref) "
+    "WHERE external_ref IS NOT NULL DO NOTHING RETURNING id",
+    12};
+static const db_stmt_t unit_in = {
+    "custody_unit_in",
+    "SELECT count(*) FROM units WHERE org_id = $1 AND project_id = $2 AND id = $3", 3};
+static const db_stmt_t by_external_ref = {
+    "custody_by_external_ref",
+    "SELECT id FROM custody_items WHERE org_id = $1 AND area = $2 AND external_ref = $3", 3};
+static const db_stmt_t area_list = {
+    "custody_area_list",
+    "SELECT " ITEM_JSON "::text, rfc3339(i.created_at), i.id FROM custody_items i WHERE "
+    "i.org_id = $1 AND i.area = $2 AND ($3::uuid[] IS NULL OR i.project_id = ANY($3::uuid[])) "
+    "AND ($4::uuid[] IS NULL OR i.unit_id = ANY($4::uuid[])) AND ($5::uuid IS NULL OR "
+    "i.project_id = $5) AND ($6::text IS NULL OR i.state = $6) AND ($7::text IS NULL OR i.kind "
+    "= $7) AND ($8::timestamptz IS NULL OR (i.created_at, i.id) > ($8::timestamptz, $9::uuid)) "
+    "AND i.state <> 'registering' ORDER BY i.created_at, i.id LIMIT $10::int",
+    10};
+static const db_stmt_t due_list = {
+    "custody_due_list",
+    "SELECT coalesce(json_agg(" ITEM_JSON " ORDER BY i.due_back NULLS LAST, i.created_at), "
+    "'[]')::text FROM custody_items i WHERE i.org_id = $1 AND i.area = $2 AND ($3::uuid[] IS "
+    "NULL OR i.project_id = ANY($3::uuid[])) AND ($4::uuid[] IS NULL OR i.unit_id = "
+    "ANY($4::uuid[])) AND ($5::uuid IS NULL OR i.project_id = $5) AND (i.state = "
+    "ANY(string_to_array($6, ',')) OR ($7::boolean AND i.open_discrepancy)) AND (NOT "
+    "$8::boolean OR i.due_back <= now())",
+    8};
+static const db_stmt_t open_loans = {
+    "custody_open_loans",
+    "SELECT count(*) FROM custody_items WHERE org_id = $1 AND holder_id = $2 AND ((area = "
+    "'archives' AND state IN ('loan_pending', 'on_loan', 'return_pending', 'reading')) OR "
+    "(area = 'keys' AND state = 'on_loan'))",
+    2};
+static const db_stmt_t heads = {
+    "custody_heads",
+    "WITH d AS (SELECT ($3::date + 1)::timestamp AT TIME ZONE coalesce(p.time_zone, 'UTC') AS "
+    "cut, p.id AS project_id, p.time_zone FROM projects p WHERE p.org_id = $1 AND ($2::uuid[] IS "
+    "NULL OR p.id = ANY($2::uuid[])) AND ($4::uuid IS NULL OR p.id = $4)), h AS (SELECT "
+    "d.project_id, i.area, i.id AS item_id, e.seq, e.hash FROM d JOIN custody_items i ON "
+    "i.project_id = d.project_id AND i.org_id = $1 JOIN LATERAL (SELECT x.seq, x.hash FROM "
+    "custody_entries x WHERE x.item_id = i.id AND x.recorded_at < d.cut ORDER BY x.seq DESC "
+    "LIMIT 1) e ON true) SELECT coalesce(json_agg(json_build_object('project_id', d.project_id, "
+    "'date', $3::date, 'time_zone', d.time_zone, 'cut_off', rfc3339(d.cut), 'items', "
+    "(SELECT count(*) FROM h WHERE h.project_id = d.project_id), 'entries', (SELECT "
+    "coalesce(sum(h.seq), 0) FROM h WHERE h.project_id = d.project_id), 'digest', "
+    "encode(sha256(convert_to(coalesce((SELECT string_agg(h.area || ':' || h.item_id || ':' || "
+    "h.seq || ':' || h.hash, E'\\n' ORDER BY h.area, h.item_id) FROM h WHERE h.project_id = "
+    "d.project_id), ''), 'UTF8')), 'hex'), 'heads', (SELECT coalesce(json_agg(json_build_object("
+    "'area', h.area, 'item_id', h.item_id, 'seq', h.seq, 'hash', h.hash) ORDER BY h.area, "
+    "h.item_id), '[]') FROM h WHERE h.project_id = d.project_id)) ORDER BY d.project_id), "
+    "'[]')::text FROM d",
+    4};
+
+PGresult *db_custody_area_create(db_conn_t *c, const db_custody_new_t *n)
+{
+    const char *v[] = {n->org,
+                       n->project,
+                       n->area,
+                       n->kind,
+                       n->tag,
+                       n->description,
+                       n->unit,
+                       n->location,
+                       n->count,
+                       n->external_ref,
+                       n->ext ? n->ext : "{}",
+                       n->created_by};
+    return db_exec(c, &area_create, v);
+}
+
+PGresult *db_custody_by_external_ref(db_conn_t *c, const char *org, const char *area,
+                                     const char *ref)
+{
+    const char *v[] = {org, area, ref};
+    return db_exec(c, &by_external_ref, v);
+}
+
+PGresult *db_custody_area_list(db_conn_t *c, const char *org, const char *area,
+                               const char *projects, const char *units, const char *project,
+                               const char *state, const char *kind, const char *after_ts,
+                               const char *after_id, int limit)
+{
+    char l[16];
+    snprintf(l, sizeof l, "%d", limit);
+    const char *v[] = {org, area, projects, units, project, state, kind, after_ts, after_id, l};
+    return db_exec(c, &area_list, v);
+}
+
+char *db_custody_due_list(db_conn_t *c, const char *org, const char *area, const char *projects,
+                          const char *units, const char *project, const char *states,
+                          int with_discrepancies, int due_only)
+{
+    const char *v[] = {org,
+                       area,
+                       projects,
+                       units,
+                       project,
+                       states,
+                       with_discrepancies ? "true" : "false",
+                       due_only ? "true" : "false"};
+    return db_exec_text(c, &due_list, v);
+}
+
+int db_custody_open_loans(db_conn_t *c, const char *org, const char *user)
+{
+    const char *v[] = {org, user};
+    PGresult *r = db_exec(c, &open_loans, v);
+    int n = db_ok(r) && PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    return n;
+}
+
+char *db_custody_heads(db_conn_t *c, const char *org, const char *projects, const char *date,
+                       const char *project)
+{
+    const char *v[] = {org, projects, date, project};
+    return db_exec_text(c, &heads, v);
+}
+
+int db_custody_unit_in(db_conn_t *c, const char *org, const char *project, const char *unit)
+{
+    const char *v[] = {org, project, unit};
+    return count1(c, &unit_in, v);
+}
+
+static const db_stmt_t remind_due = {
+    "custody_remind_due",
+    "WITH due AS (SELECT i.id FROM custody_items i WHERE i.due_back <= now() AND NOT i.ext ? "
+    "'reminded_at' AND ((i.area = 'mail' AND i.state = 'in_custody') OR (i.area = "
+    "'lost_property' AND i.state IN ('found', 'held')) OR (i.area = 'archives' AND i.state IN "
+    "('loan_pending', 'on_loan', 'return_pending'))) ORDER BY i.due_back LIMIT 500 FOR UPDATE "
+    "SKIP LOCKED), marked AS (UPDATE custody_items i SET ext = i.ext || "
+    "jsonb_build_object('reminded_at', rfc3339(now())) FROM due WHERE i.id = due.id RETURNING "
+    "i.id, i.org_id, i.project_id, i.area, i.holder_id, i.due_back), sent AS (INSERT INTO "
+    "notifications (org_id, user_id, kind, payload) SELECT m.org_id, u.id, CASE m.area WHEN "
+    "'mail' THEN 'custody_mail_reminder' WHEN 'lost_property' THEN 'custody_lost_unclaimed' "
+    "ELSE 'custody_archive_overdue' END, jsonb_build_object('item_id', m.id, 'area', m.area, "
+    "'due', rfc3339(m.due_back)) FROM marked m JOIN users u ON u.org_id = m.org_id AND u.active "
+    "WHERE (m.area = 'archives' AND u.id = m.holder_id) OR (CASE m.area WHEN 'mail' THEN u.role "
+    "= 'agent' WHEN 'lost_property' THEN u.role IN ('supervisor', 'manager') ELSE u.role = "
+    "'clerk' END AND EXISTS (SELECT 1 FROM user_projects up WHERE up.user_id = u.id AND "
+    "up.project_id = m.project_id)) RETURNING 1) SELECT (SELECT count(*) FROM marked), (SELECT "
+    "count(*) FROM sent)",
+    0};
+
+int db_custody_remind_due(db_conn_t *c, int *notified)
+{
+    PGresult *r = db_exec(c, &remind_due, NULL);
+    int n = -1;
+    if (db_ok(r) && PQntuples(r) == 1) {
+        n = atoi(PQgetvalue(r, 0, 0));
+        *notified = atoi(PQgetvalue(r, 0, 1));
+    }
+    PQclear(r);
+    return n;
 }
