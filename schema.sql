@@ -293,12 +293,26 @@ CREATE TABLE requests (
     -- a column, not an expression index, so an insert does not run a function per row
     -- inside index maintenance.
     search_terms          text[]      NOT NULL,
+    -- 首问负责制 (0022): who first received the matter (staff who registered it) and who
+    -- owns it now (the first receiver until it is handed on).  No foreign keys, as for
+    -- created_by.
+    first_receiver_id     uuid,
+    owner_id              uuid,
+    -- 返修 (0022): a repair of the same unit and category within 30 days of a previous
+    -- one closing (request_intake_flow()).
+    repeat_of             uuid,
+    is_repeat             boolean     NOT NULL DEFAULT false,
+    -- Telling the customer (0022): when someone will come, and the approximate deadline
+    -- (大致期限) given for a hard problem.
+    appointment_at        timestamptz,
+    promised_by           timestamptz,
     FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
     FOREIGN KEY (org_id, unit_id) REFERENCES units (org_id, id),
     FOREIGN KEY (org_id, reporter_resident_id) REFERENCES residents (org_id, id),
     FOREIGN KEY (org_id, reporter_user_id) REFERENCES users (org_id, id),
     FOREIGN KEY (org_id, department_id) REFERENCES departments (org_id, id),
     FOREIGN KEY (org_id, assignee_id) REFERENCES users (org_id, id),
+    FOREIGN KEY (org_id, repeat_of) REFERENCES requests (org_id, id),
     CHECK ((location_kind = 'unit') = (unit_id IS NOT NULL)),
     CHECK (location_kind = 'unit' OR common_area IS NOT NULL),
     CHECK (type = 'complaint' OR severity IS NULL),
@@ -324,6 +338,12 @@ CREATE INDEX requests_updated ON requests (org_id, updated_at DESC);
 CREATE INDEX requests_next_due ON requests (project_id, sla_next_due) WHERE sla_next_due IS NOT NULL;
 CREATE INDEX requests_next_check ON requests (sla_next_check) WHERE sla_next_check IS NOT NULL;
 CREATE INDEX requests_text ON requests USING gin (search_terms);
+-- 0022: the previous closed repair of a unit (repeat detection at intake), the repairs of a
+-- period (rework rate), and "my registrations still open".
+CREATE INDEX requests_repeat_lookup ON requests (unit_id, closed_at DESC) WHERE type = 'repair' AND state = 'closed';
+CREATE INDEX requests_repairs_received ON requests (project_id, received_at) INCLUDE (is_repeat) WHERE type = 'repair';
+CREATE INDEX requests_owner_created ON requests (owner_id, created_at DESC, id DESC) WHERE owner_id IS NOT NULL;
+CREATE INDEX requests_first_receiver_created ON requests (first_receiver_id, created_at DESC, id DESC) WHERE first_receiver_id IS NOT NULL;
 -- Free-text search finds Chinese substrings: words are two characters long (漏水, 电梯),
 -- below what trigrams can index, so a request's text ("title description number") is
 -- indexed by its character bigrams (requests.search_terms) and a LIKE rechecks
@@ -349,7 +369,7 @@ CREATE TABLE work_orders (
     number              text        NOT NULL,
     department_id       uuid        NOT NULL,
     assignee_id         uuid,
-    state               text        NOT NULL DEFAULT 'dispatched' CHECK (state IN ('dispatched','accepted','on_site','done_unsigned','signed_off','cancelled')),
+    state               text        NOT NULL DEFAULT 'dispatched' CONSTRAINT work_orders_state_check CHECK (state IN ('dispatched','accepted','on_site','done_unsigned','signed_off','cancelled','declined')),
     appointment_at      timestamptz,
     dispatched_at       timestamptz NOT NULL,
     accepted_at         timestamptz,
@@ -364,6 +384,11 @@ CREATE TABLE work_orders (
     version             integer     NOT NULL DEFAULT 1,
     created_at          timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at          timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- A refusal (拒绝接单, 0022): why, by whom, when.
+    decline_reason      text        CHECK (decline_reason IN ('not_ours','parts','no_access','other')),
+    decline_note        text        CHECK (length(decline_note) <= 4000),
+    declined_at         timestamptz,
+    declined_by         uuid,
     FOREIGN KEY (org_id, request_id) REFERENCES requests (org_id, id),
     FOREIGN KEY (org_id, department_id) REFERENCES departments (org_id, id),
     FOREIGN KEY (org_id, assignee_id) REFERENCES users (org_id, id),
@@ -375,6 +400,8 @@ CREATE TABLE work_orders (
 CREATE INDEX work_orders_request ON work_orders (request_id, created_at DESC);
 CREATE INDEX work_orders_dept ON work_orders (department_id, created_at DESC, id DESC);
 CREATE INDEX work_orders_assignee ON work_orders (assignee_id, created_at DESC, id DESC);
+-- Refusals of a period, counted per department and person (0022).
+CREATE INDEX work_orders_declined ON work_orders (project_id, declined_at) WHERE state = 'declined';
 
 -- The timeline: one row per change, never updated.
 CREATE TABLE request_events (
@@ -472,7 +499,9 @@ BEGIN
             'signed_at', rfc3339(w.signed_at),
             'signer', CASE WHEN w.signer_kind IS NOT NULL THEN json_build_object('kind', w.signer_kind,
                 'resident_id', w.signer_resident_id, 'user_id', w.signer_user_id,
-                'name', w.signer_name) END)
+                'name', w.signer_name) END,
+            'decline', CASE WHEN w.state = 'declined' THEN json_build_object('reason', w.decline_reason,
+                'note', w.decline_note, 'by', w.declined_by, 'at', rfc3339(w.declined_at)) END)
         INTO wo FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at DESC LIMIT 1;
     RETURN json_build_object(
     'id', r.id, 'organisation_id', r.org_id, 'project_id', r.project_id, 'number', r.number,
@@ -497,6 +526,9 @@ BEGIN
     'received_at', rfc3339(r.received_at), 'resolved_at', rfc3339(r.resolved_at),
     'closed_at', rfc3339(r.closed_at),
     'work_order', wo,
+    'first_receiver_id', r.first_receiver_id, 'owner_id', r.owner_id,
+    'repeat_of', r.repeat_of, 'is_repeat', r.is_repeat,
+    'appointment_at', rfc3339(r.appointment_at), 'promised_by', rfc3339(r.promised_by),
     'sla', json_build_object('next_due', rfc3339(r.sla_next_due),
         'overdue', r.sla_next_due IS NOT NULL AND r.sla_next_due < now(),
         'due', json_build_object('first_response', rfc3339(r.due_first_response),
@@ -505,6 +537,36 @@ BEGIN
             'callback', rfc3339(r.due_callback), 'gm_report', rfc3339(r.due_gm_report))),
     'version', r.version, 'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at));
 END $$;
+
+-- At intake (0022): the first receiver (首问负责制) is the staff member who registered the
+-- request — not a resident or another system — and owns it until it is handed on; a repair
+-- of a unit whose previous repair of the same category closed within the last 30 days
+-- (core_request_is_repeat(), CORE_REQUEST_REPEAT_WINDOW_S) is a repeat repair (返修)
+-- linked to that one.
+CREATE FUNCTION request_intake_flow() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    v uuid;
+BEGIN
+    IF NEW.first_receiver_id IS NULL THEN
+        SELECT u.id INTO v FROM users u WHERE u.id = NEW.created_by AND u.org_id = NEW.org_id
+            AND u.role NOT IN ('resident', 'integration');
+        NEW.first_receiver_id := v;
+    END IF;
+    NEW.owner_id := coalesce(NEW.owner_id, NEW.first_receiver_id);
+    IF NEW.repeat_of IS NULL AND NEW.type = 'repair' AND NEW.unit_id IS NOT NULL THEN
+        SELECT p.id INTO v FROM requests p
+            WHERE p.unit_id = NEW.unit_id AND p.type = 'repair' AND p.state = 'closed'
+              AND p.org_id = NEW.org_id AND p.category IS NOT DISTINCT FROM NEW.category
+              AND p.closed_at >= NEW.received_at - interval '30 days'
+              AND p.closed_at <= NEW.received_at
+            ORDER BY p.closed_at DESC LIMIT 1;
+        NEW.repeat_of := v;
+    END IF;
+    NEW.is_repeat := NEW.repeat_of IS NOT NULL;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER request_intake_flow BEFORE INSERT ON requests FOR EACH ROW EXECUTE FUNCTION request_intake_flow();
 
 -- SLA policies and calendars (versioned, immutable versions), alerts (warnings /
 -- escalations, each recorded once), the notification outbox, and deadline-extension
@@ -775,6 +837,10 @@ SELECT CASE p_action
     WHEN 'close' THEN 'request.closed'
     WHEN 'reopen' THEN 'request.reopened'
     WHEN 'handover' THEN 'request.handed_over'
+    WHEN 'decline' THEN 'request.declined'
+    WHEN 'set_appointment' THEN 'request.appointment_set'
+    WHEN 'set_deadline' THEN 'request.deadline_set'
+    WHEN 'hand_on' THEN 'request.handed_on'
     WHEN 'escalate' THEN 'request.escalated'
     WHEN 'sla_warning' THEN 'sla.warning'
     WHEN 'sla_reapplied' THEN 'sla.reapplied'
@@ -1253,4 +1319,4 @@ END $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (22);

@@ -18,6 +18,8 @@ void api_docs_register(void);
 void api_import_register(void);
 void api_custody_register(void);
 void api_audit_register(void);
+/* Workflow figures: work-order refusals and the rework rate (api/flow.c). */
+void api_flow_register(void);
 
 /* Calls every api_<resource>_register() (api/registry.c). */
 void api_register_all(void);

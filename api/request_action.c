@@ -214,13 +214,10 @@ static int staff_in_project(db_conn_t *c, const char *user_id, const char *role,
     return db_user_in_project(c, user_id, org, project);
 }
 
-static const char *const action_fields[] = {"occurred_at",   "department_id",
-                                            "assignee_id",   "appointment_at",
-                                            "result",        "signer",
-                                            "resolution",    "pending_reason",
-                                            "pending_until", "explanation",
-                                            "satisfied",     "rating",
-                                            "note",          NULL};
+static const char *const action_fields[] = {
+    "occurred_at", "department_id",  "assignee_id",   "appointment_at", "result",    "signer",
+    "resolution",  "pending_reason", "pending_until", "explanation",    "satisfied", "rating",
+    "note",        "reason",         "promised_by",   "to_user_id",     NULL};
 
 /* ---------------------------------------------------------------- actions */
 
@@ -229,7 +226,8 @@ typedef struct action_in {
     request_action_t act;
     const cJSON *body;
     const char *dept, *assignee, *result, *resolution, *reason, *explanation, *rating, *note;
-    int64_t occurred, appt, until;
+    const char *decline_reason, *to_user; /* decline, hand_on */
+    int64_t occurred, appt, until, promised;
     const cJSON *sat, *signer;
 } action_in_t;
 
@@ -259,6 +257,29 @@ static int required_args(req_t *r, const action_in_t *in, int64_t now)
                      "'satisfied' is required for a callback result");
         return -1;
     }
+    if (act == REQ_ACTION_DECLINE && !in->decline_reason) {
+        http_invalid(r, b, "reason", REQ_CODE_DECLINE_REASON_REQ, "required",
+                     "'reason' (not_ours, parts, no_access or other) is required to decline a "
+                     "work order");
+        return -1;
+    }
+    if (act == REQ_ACTION_SET_APPOINTMENT || act == REQ_ACTION_SET_DEADLINE) {
+        const char *field = act == REQ_ACTION_SET_APPOINTMENT ? "appointment_at" : "promised_by";
+        const char *code, *why;
+        if (core_request_check_promise_at(act == REQ_ACTION_SET_APPOINTMENT ? in->appt
+                                                                            : in->promised,
+                                          now, &code, &why) != 0) {
+            http_invalid(r, b, field, code,
+                         strcmp(code, REQ_CODE_PROMISE_REQUIRED) ? "out_of_range" : "required",
+                         "'%s': %s", field, why);
+            return -1;
+        }
+    }
+    if (act == REQ_ACTION_HAND_ON && !in->to_user) {
+        http_invalid(r, b, "to_user_id", REQ_CODE_HAND_ON_TARGET_REQ, "required",
+                     "'to_user_id' (the staff member who takes the matter on) is required");
+        return -1;
+    }
     if (act == REQ_ACTION_PEND && in->until && in->until <= now) {
         http_invalid(r, b, "pending_until", "pending_until_required", "out_of_range",
                      "'pending_until' must be in the future");
@@ -286,7 +307,11 @@ static int read_action(req_t *r, const cJSON *b, int64_t now, action_in_t *in)
         api_opt_time(b, "pending_until", &in->until, &e) < 0 ||
         api_opt_str(b, "explanation", 4000, &in->explanation, &e) < 0 ||
         api_opt_str(b, "rating", 32, &in->rating, &e) < 0 ||
-        api_opt_str(b, "note", 4000, &in->note, &e) < 0) {
+        api_opt_str(b, "note", 4000, &in->note, &e) < 0 ||
+        api_opt_enum(b, "reason", core_request_decline_reason_from_string,
+                     core_request_decline_reason_list, &in->decline_reason, &e) < 0 ||
+        api_opt_time(b, "promised_by", &in->promised, &e) < 0 ||
+        api_opt_uuid(b, "to_user_id", &in->to_user, &e) < 0) {
         api_err_send(r, &e);
         return -1;
     }
@@ -363,6 +388,10 @@ static void load_facts(db_conn_t *c, const principal_t *p, const request_row_t *
     f->pending_reason = in->reason ? core_request_pending_reason_from_string(in->reason) : -1;
     f->pending_until = in->until;
     f->callback_satisfied = cJSON_IsTrue(in->sat);
+    f->decline_reason =
+        in->decline_reason ? core_request_decline_reason_from_string(in->decline_reason) : -1;
+    f->decline_note = in->note;
+    f->promised_at = in->act == REQ_ACTION_SET_DEADLINE ? in->promised : in->appt;
     f->reporting_dept_kind = row->reporting_dept_kind[0]
                                  ? (dept_kind_t)core_dept_kind_from_string(row->reporting_dept_kind)
                                  : DEPT_CUSTOMER_SERVICE;
@@ -481,6 +510,39 @@ static int check_dispatch_target(req_t *r, db_conn_t *c, const request_row_t *ro
     return 0;
 }
 
+/* hand_on: whether the actor owns the matter (nobody owning it counts), and whether the
+ * person named takes it: an active staff member (not a resident or another system) who
+ * works on the request's project and does not own it already.  0, or -1 with the problem
+ * sent and the transaction rolled back. */
+static int load_hand_on(req_t *r, db_conn_t *c, const char *id, const request_row_t *row,
+                        const action_in_t *in, request_facts_t *f)
+{
+    const principal_t *p = &r->principal;
+    char owner[40] = "", role[20], did[40], dkind[20], nm[128];
+    int of = db_request_owner(c, id, p->org_id, owner);
+    int sf = of == 1 ? db_staff_lookup(c, in->to_user, p->org_id, role, did, dkind, nm) : -1;
+    int rl = sf == 1 ? core_role_from_string(role) : -1;
+    int inp = sf == 1 && rl >= 0 && rl != ROLE_INTEGRATION
+                  ? staff_in_project(c, in->to_user, role, p->org_id, row->sc.project_id)
+                  : 0;
+    if (of < 0 || sf < 0 || inp < 0) {
+        db_rollback(c);
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        return -1;
+    }
+    if (!inp || !strcmp(owner, in->to_user)) {
+        db_rollback(c);
+        http_invalid(r, in->body, "to_user_id", "invalid_field", "not_allowed",
+                     !inp ? "'to_user_id' must be an active staff member who works on the "
+                            "request's project"
+                          : "'to_user_id' already owns this matter");
+        return -1;
+    }
+    f->actor_is_owner = !owner[0] || !strcmp(owner, p->user_id);
+    f->has_hand_on_target = 1;
+    return 0;
+}
+
 /* 0 when w succeeded; else sends its error, rolls back and returns -1.  Clears w. */
 static int wo_done(req_t *r, db_conn_t *c, PGresult *w)
 {
@@ -513,6 +575,10 @@ static int store_work_order(req_t *r, db_conn_t *c, const char *id, const reques
                        db_workorder_insert(c, org, id, eff->wo_department, eff->wo_assignee,
                                            eff->wo_appointment_at ? ap : NULL, occ));
     }
+    case REQ_WO_DECLINE:
+        return wo_done(r, c,
+                       db_workorder_decline(c, row->wo_id, org, occ, eff->wo_declined_by,
+                                            eff->wo_decline_reason, eff->wo_decline_note));
     case REQ_WO_UPDATE:
         return wo_done(r, c,
                        db_workorder_update(
@@ -645,6 +711,8 @@ static void decide_and_store(req_t *r, db_conn_t *c, const char *id, const reque
     if ((in->act == REQ_ACTION_DISPATCH || in->act == REQ_ACTION_REDISPATCH) &&
         check_dispatch_target(r, c, row, in) != 0)
         return;
+    if (in->act == REQ_ACTION_HAND_ON && load_hand_on(r, c, id, row, in, &f) != 0)
+        return;
 
     request_args_t x = {
         .actor_user_id = p->user_id,
@@ -658,6 +726,7 @@ static void decide_and_store(req_t *r, db_conn_t *c, const char *id, const reque
         .signer_user_id = s.user[0] ? s.user : NULL,
         .signer_name = s.name[0] ? s.name : NULL,
         .pending_since = in->act == REQ_ACTION_RESUME ? db_request_last_pend(c, id, p->org_id) : 0,
+        .hand_on_to = in->to_user,
     };
     request_effect_t eff;
     if (core_request_effect(&f, in->act, &x, in->occurred, now, &eff) != 0) {
@@ -680,7 +749,8 @@ void api_request_action_h(req_t *r)
         http_problem(r, 404, "unknown_action",
                      "no action '%s'; use dispatch, accept, arrive, report_result, sign_off, "
                      "resolve, pend, resume, reject, close_not_responsible, start_callback, "
-                     "callback_result, close, reopen or handover (comments: POST .../comments)",
+                     "callback_result, close, reopen, handover, decline, set_appointment, "
+                     "set_deadline or hand_on (comments: POST .../comments)",
                      aname);
         return;
     }
