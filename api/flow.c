@@ -24,11 +24,11 @@ typedef struct flow_ctx {
 } flow_ctx_t;
 
 /* The period: from/to (RFC 3339, from inclusive, to exclusive); to defaults to now and
- * from to 30 days before to.  0, or -1 with a 400 sent. */
+ * from to 30 days before to.  Times are whole seconds.  0, or -1 with a 400 sent. */
 static int period(req_t *r, flow_ctx_t *x)
 {
     char f[64], t[64];
-    int64_t to = (int64_t)time(NULL), from;
+    int64_t to = (int64_t)time(NULL) + 1, from; /* by default up to and including now */
     int hf = http_query(r, "from", f, sizeof f) >= 0, ht = http_query(r, "to", t, sizeof t) >= 0;
     if ((ht && rfc3339_parse(t, &to) != 0) || (hf && rfc3339_parse(f, &from) != 0)) {
         http_problem(r, 400, "invalid_query", "'from' and 'to' must be RFC 3339 times");
