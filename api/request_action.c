@@ -9,6 +9,7 @@
 #include "api/request.h"
 #include "api/codec.h"
 #include "svc/sla.h"
+#include "svc/sla_config.h"
 #include "svc/sweeper.h"
 #include "db/org.h"
 #include "db/sla.h"
@@ -215,9 +216,10 @@ static int staff_in_project(db_conn_t *c, const char *user_id, const char *role,
 }
 
 static const char *const action_fields[] = {
-    "occurred_at", "department_id",  "assignee_id",   "appointment_at", "result",    "signer",
-    "resolution",  "pending_reason", "pending_until", "explanation",    "satisfied", "rating",
-    "note",        "reason",         "promised_by",   "to_user_id",     NULL};
+    "occurred_at", "department_id",    "assignee_id",    "appointment_at", "result",
+    "signer",      "resolution",       "pending_reason", "pending_until",  "explanation",
+    "satisfied",   "rating",           "note",           "reason",         "promised_by",
+    "to_user_id",  "to_department_id", "by_user_id",     "notified_at",    NULL};
 
 /* ---------------------------------------------------------------- actions */
 
@@ -227,7 +229,8 @@ typedef struct action_in {
     const cJSON *body;
     const char *dept, *assignee, *result, *resolution, *reason, *explanation, *rating, *note;
     const char *decline_reason, *to_user; /* decline, hand_on */
-    int64_t occurred, appt, until, promised;
+    const char *to_dept, *by_user;        /* record_notification */
+    int64_t occurred, appt, until, promised, notified;
     const cJSON *sat, *signer;
 } action_in_t;
 
@@ -275,6 +278,20 @@ static int required_args(req_t *r, const action_in_t *in, int64_t now)
             return -1;
         }
     }
+    if (act == REQ_ACTION_RECORD_NOTIFICATION && !in->to_dept && !in->to_user) {
+        http_invalid(r, b, "to_department_id", REQ_CODE_NOTICE_TARGET_REQ, "required",
+                     "name who was notified: 'to_department_id' or 'to_user_id'");
+        return -1;
+    }
+    if (act == REQ_ACTION_RECORD_NOTIFICATION && in->notified) {
+        /* Often before the desk heard of the matter (an emergency told to the department
+         * first), so never judged against the request's events; never in the future. */
+        const char *code, *why;
+        if (core_request_check_occurred_at(in->notified, 0, now, &code, &why) != 0) {
+            http_invalid(r, b, "notified_at", code, "out_of_range", "'notified_at': %s", why);
+            return -1;
+        }
+    }
     if (act == REQ_ACTION_HAND_ON && !in->to_user) {
         http_invalid(r, b, "to_user_id", REQ_CODE_HAND_ON_TARGET_REQ, "required",
                      "'to_user_id' (the staff member who takes the matter on) is required");
@@ -311,7 +328,10 @@ static int read_action(req_t *r, const cJSON *b, int64_t now, action_in_t *in)
         api_opt_enum(b, "reason", core_request_decline_reason_from_string,
                      core_request_decline_reason_list, &in->decline_reason, &e) < 0 ||
         api_opt_time(b, "promised_by", &in->promised, &e) < 0 ||
-        api_opt_uuid(b, "to_user_id", &in->to_user, &e) < 0) {
+        api_opt_uuid(b, "to_user_id", &in->to_user, &e) < 0 ||
+        api_opt_uuid(b, "to_department_id", &in->to_dept, &e) < 0 ||
+        api_opt_uuid(b, "by_user_id", &in->by_user, &e) < 0 ||
+        api_opt_time(b, "notified_at", &in->notified, &e) < 0) {
         api_err_send(r, &e);
         return -1;
     }
@@ -543,6 +563,76 @@ static int load_hand_on(req_t *r, db_conn_t *c, const char *id, const request_ro
     return 0;
 }
 
+/* Whether `now` lies outside the project's desk hours (its SLA calendar): 1, or 0 inside
+ * them — also when the project has no calendar or it cannot be read (the desk is then
+ * taken to be open, and dispatches). */
+static int out_of_hours(db_conn_t *c, const char *org, const char *project, int64_t now)
+{
+    sla_project_cfg_t cfg;
+    if (sla_project_config(c, org, project, &cfg) != 0 || !cfg.calendar[0])
+        return 0;
+    const sla_calendar_def_t *cal = sla_calendar_pin(c, cfg.calendar);
+    if (!cal)
+        return 0;
+    int open = core_calendar_business_between(&cal->cal, now, now + 1) > 0;
+    sla_calendar_unpin(cal);
+    return !open;
+}
+
+/* One staff member named by a notice: active, of the organisation, working on the project.
+ * 1 / 0 / -1. */
+static int notice_person(db_conn_t *c, const char *user, const char *org, const char *project)
+{
+    char role[20], did[40], dkind[20], nm[128];
+    int sf = db_staff_lookup(c, user, org, role, did, dkind, nm);
+    if (sf != 1)
+        return sf;
+    int rl = core_role_from_string(role);
+    if (rl < 0 || rl == ROLE_INTEGRATION)
+        return 0;
+    return staff_in_project(c, user, role, org, project);
+}
+
+/* record_notification: the department notified must be one of the project's, the people
+ * (who was notified, who notified) its staff.  0, or -1 with the problem sent and the
+ * transaction rolled back. */
+static int load_notice(req_t *r, db_conn_t *c, const request_row_t *row, const action_in_t *in,
+                       request_facts_t *f)
+{
+    const principal_t *p = &r->principal;
+    const char *bad = NULL;
+    int rc = 1;
+    if (in->to_dept) {
+        char dp[40];
+        rc = db_department_project(c, in->to_dept, p->org_id, dp);
+        if (rc == 1 && dp[0] && strcmp(dp, row->sc.project_id) != 0)
+            rc = 0;
+        if (rc == 0)
+            bad = "to_department_id";
+    }
+    if (rc == 1 && in->to_user &&
+        (rc = notice_person(c, in->to_user, p->org_id, row->sc.project_id)) == 0)
+        bad = "to_user_id";
+    if (rc == 1 && in->by_user &&
+        (rc = notice_person(c, in->by_user, p->org_id, row->sc.project_id)) == 0)
+        bad = "by_user_id";
+    if (rc < 0) {
+        db_rollback(c);
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        return -1;
+    }
+    if (bad) {
+        db_rollback(c);
+        http_invalid(r, in->body, bad, "invalid_field", "not_found",
+                     "'%s' is not a department or an active staff member of the request's "
+                     "project",
+                     bad);
+        return -1;
+    }
+    f->has_notice_target = in->to_dept || in->to_user;
+    return 0;
+}
+
 /* 0 when w succeeded; else sends its error, rolls back and returns -1.  Clears w. */
 static int wo_done(req_t *r, db_conn_t *c, PGresult *w)
 {
@@ -713,6 +803,10 @@ static void decide_and_store(req_t *r, db_conn_t *c, const char *id, const reque
         return;
     if (in->act == REQ_ACTION_HAND_ON && load_hand_on(r, c, id, row, in, &f) != 0)
         return;
+    if (in->act == REQ_ACTION_RECORD_NOTIFICATION && load_notice(r, c, row, in, &f) != 0)
+        return;
+    if (in->act == REQ_ACTION_DISPATCH && p->role == ROLE_SECURITY)
+        f.out_of_hours = out_of_hours(c, p->org_id, row->sc.project_id, now);
 
     request_args_t x = {
         .actor_user_id = p->user_id,
@@ -750,7 +844,8 @@ void api_request_action_h(req_t *r)
                      "no action '%s'; use dispatch, accept, arrive, report_result, sign_off, "
                      "resolve, pend, resume, reject, close_not_responsible, start_callback, "
                      "callback_result, close, reopen, handover, decline, set_appointment, "
-                     "set_deadline or hand_on (comments: POST .../comments)",
+                     "set_deadline, hand_on or record_notification (comments: POST "
+                     ".../comments)",
                      aname);
         return;
     }

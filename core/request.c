@@ -104,6 +104,7 @@ static const char *const action_names[REQ_ACTION__COUNT] = {
     [REQ_ACTION_SET_APPOINTMENT] = "set_appointment",
     [REQ_ACTION_SET_DEADLINE] = "set_deadline",
     [REQ_ACTION_HAND_ON] = "hand_on",
+    [REQ_ACTION_RECORD_NOTIFICATION] = "record_notification",
 };
 
 static const char *name_of(const char *const *names, int n, int v)
@@ -194,6 +195,8 @@ int core_request_code_http_status(const char *code)
         {REQ_CODE_PROMISE_IN_PAST, 422},
         {REQ_CODE_NOT_OWNER, 403},
         {REQ_CODE_HAND_ON_TARGET_REQ, 422},
+        {REQ_CODE_DESK_HOURS, 403},
+        {REQ_CODE_NOTICE_TARGET_REQ, 422},
     };
     if (!code)
         return 500;
@@ -261,6 +264,18 @@ int core_request_is_repeat(request_type_t type, location_kind_t location,
     return received_at - previous_closed_at <= CORE_REQUEST_REPEAT_WINDOW_S;
 }
 
+int core_request_severity_ladder_level(int severity)
+{
+    switch (severity) {
+    case REQ_SEVERITY_IMPORTANT:
+        return core_role_ladder_level(ROLE_DIRECTOR);
+    case REQ_SEVERITY_MAJOR:
+        return ROLE_LADDER_TOP;
+    default:
+        return -1;
+    }
+}
+
 int core_request_rework_permille(long long repairs, long long repeats)
 {
     if (repairs <= 0 || repeats <= 0)
@@ -279,8 +294,9 @@ int core_request_rework_permille(long long repairs, long long repeats)
 static const unsigned role_actions[ROLE__COUNT] = {
     [ROLE_RESIDENT] = A(SIGN_OFF) | A(COMMENT),
     [ROLE_AGENT] = ALL_ACTIONS,
-    [ROLE_TECHNICIAN] = A(ACCEPT) | A(ARRIVE) | A(REPORT_RESULT) | A(COMMENT) | A(DECLINE),
-    [ROLE_SECURITY] = A(HANDOVER) | A(SIGN_OFF) | A(COMMENT),
+    [ROLE_TECHNICIAN] =
+        A(ACCEPT) | A(ARRIVE) | A(REPORT_RESULT) | A(COMMENT) | A(DECLINE) | A(RECORD_NOTIFICATION),
+    [ROLE_SECURITY] = A(HANDOVER) | A(SIGN_OFF) | A(COMMENT) | A(DISPATCH) | A(RECORD_NOTIFICATION),
     [ROLE_SUPERVISOR] = ALL_ACTIONS,
     [ROLE_MANAGER] = ALL_ACTIONS,
     [ROLE_DIRECTOR] = ALL_ACTIONS,
@@ -440,6 +456,12 @@ static transition_t resolve(const request_facts_t *f)
  * Returns NULL when the actor may act, else the reason; *code gets the code. */
 static const char *actor_problem(const request_facts_t *f, request_action_t a, const char **code)
 {
+    /* 001: at night the control room registers and notifies the departments itself. */
+    if (f->actor_role == ROLE_SECURITY && a == REQ_ACTION_DISPATCH && !f->out_of_hours) {
+        *code = REQ_CODE_DESK_HOURS;
+        return "During the desk's hours the desk dispatches; the control room dispatches only "
+               "outside them.";
+    }
     if (f->actor_role != ROLE_TECHNICIAN ||
         (a != REQ_ACTION_ACCEPT && a != REQ_ACTION_ARRIVE && a != REQ_ACTION_REPORT_RESULT &&
          a != REQ_ACTION_DECLINE))
@@ -687,6 +709,20 @@ static transition_t check_hand_on(const request_facts_t *f)
     return allow(f->state, -1, 0);
 }
 
+/* Who notified whom, when: kept on the request as it happened (an emergency is told to the
+ * department first and to the desk afterwards). */
+static transition_t check_record_notification(const request_facts_t *f)
+{
+    if (core_request_is_final(f->state) && f->state != REQ_STATE_CLOSED)
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "A rejected request, or one closed as not responsible, records no more "
+                      "notifications.");
+    if (!f->has_notice_target)
+        return refuse(f, REQ_CODE_NOTICE_TARGET_REQ,
+                      "Name the department or the person who was notified.");
+    return allow(f->state, -1, 0);
+}
+
 static const action_check_t action_checks[REQ_ACTION__COUNT] = {
     [REQ_ACTION_DISPATCH] = check_dispatch,
     [REQ_ACTION_REDISPATCH] = check_redispatch,
@@ -709,6 +745,7 @@ static const action_check_t action_checks[REQ_ACTION__COUNT] = {
     [REQ_ACTION_SET_APPOINTMENT] = check_promise,
     [REQ_ACTION_SET_DEADLINE] = check_promise,
     [REQ_ACTION_HAND_ON] = check_hand_on,
+    [REQ_ACTION_RECORD_NOTIFICATION] = check_record_notification,
 };
 
 transition_t core_request_transition(const request_facts_t *f, request_action_t action)

@@ -138,10 +138,11 @@ typedef enum {
     REQ_ACTION_HANDOVER,
     REQ_ACTION_COMMENT,
     REQ_ACTION_REDISPATCH,
-    REQ_ACTION_DECLINE,         /* "decline": the work order is refused (拒绝接单) */
-    REQ_ACTION_SET_APPOINTMENT, /* "set_appointment": when someone will come */
-    REQ_ACTION_SET_DEADLINE,    /* "set_deadline": the approximate deadline (大致期限) */
-    REQ_ACTION_HAND_ON,         /* "hand_on": the owner (首问负责人) hands the matter on */
+    REQ_ACTION_DECLINE,             /* "decline": the work order is refused (拒绝接单) */
+    REQ_ACTION_SET_APPOINTMENT,     /* "set_appointment": when someone will come */
+    REQ_ACTION_SET_DEADLINE,        /* "set_deadline": the approximate deadline (大致期限) */
+    REQ_ACTION_HAND_ON,             /* "hand_on": the owner (首问负责人) hands the matter on */
+    REQ_ACTION_RECORD_NOTIFICATION, /* "record_notification": who notified whom, when */
     REQ_ACTION__COUNT
 } request_action_t;
 
@@ -186,6 +187,8 @@ typedef enum {
 #define REQ_CODE_PROMISE_IN_PAST      "promise_time_in_past"
 #define REQ_CODE_NOT_OWNER            "not_owner" /* hand_on by someone who does not own it */
 #define REQ_CODE_HAND_ON_TARGET_REQ   "hand_on_target_required"
+#define REQ_CODE_DESK_HOURS           "desk_hours" /* security dispatching in desk hours */
+#define REQ_CODE_NOTICE_TARGET_REQ    "notice_target_required"
 
 /* What the caller knows when it asks for a transition.  Strings are borrowed for the
  * duration of the call.  Zero-initialise, then fill every field that applies; note that
@@ -233,6 +236,8 @@ typedef struct request_facts {
     int64_t promised_at;      /* set_appointment, set_deadline: UTC seconds, 0 none */
     int actor_is_owner;       /* hand_on: the actor owns the matter (or nobody does) */
     int has_hand_on_target;   /* hand_on: a staff member of the project to hand it to */
+    int out_of_hours;         /* dispatch: outside the project's desk hours (SLA calendar) */
+    int has_notice_target;    /* record_notification: a department or person was notified */
 } request_facts_t;
 
 /* The verdict.  On refusal ok is 0, new_state is the current state, new_work_order_state
@@ -300,14 +305,23 @@ typedef struct transition {
  *                   supervisor or above) hands the matter to another staff member of the
  *                   project (has_hand_on_target); an agent who does not own it gets
  *                   not_owner.  Desk roles.
+ *   record_notification  no state change; any state but rejected and not_responsible.
+ *                   Records that someone notified a department or person (an emergency
+ *                   told to the department first and the desk afterwards, the control
+ *                   room's calls at night): needs has_notice_target.  Desk roles,
+ *                   technicians and security.
+ *
+ * Out of hours (out_of_hours) security — the control room (监控中心) — may also dispatch,
+ * which in the desk's hours answers desk_hours (403): the desk dispatches by day.
  *
  * Roles: resident → sign_off (as the signer: signer_kind must be resident) and comment;
- * technician → accept, arrive, report_result on work orders of their own department
- * (and, when the work order has a named assignee, only the assignee) and comment;
- * agent, supervisor, manager, director, gm → every action, including accept, arrive and
- * report_result recorded on the department's behalf from paper; security → handover,
- * sign_off (recording the signer) and comment; integration → comment; clerk, auditor,
- * admin → nothing.  `f` is borrowed; NULL yields invalid_facts.
+ * technician → accept, arrive, report_result and decline on work orders of their own
+ * department (and, when the work order has a named assignee, only the assignee),
+ * record_notification and comment; agent, supervisor, manager, director, gm → every
+ * action, including accept, arrive and report_result recorded on the department's behalf
+ * from paper; security → handover, sign_off (recording the signer), dispatch out of hours,
+ * record_notification and comment; integration → comment; clerk, auditor, admin →
+ * nothing.  `f` is borrowed; NULL yields invalid_facts.
  */
 transition_t core_request_transition(const request_facts_t *f, request_action_t action);
 
@@ -353,6 +367,12 @@ int core_request_check_promise_at(int64_t at, int64_t now, const char **code, co
 #define CORE_REQUEST_REPEAT_WINDOW_S (30 * 86400)
 int core_request_is_repeat(request_type_t type, location_kind_t location,
                            int64_t previous_closed_at, int64_t received_at);
+
+/* 重要投诉 / 重大投诉: the ladder level that hears of a complaint of this severity at once —
+ * important: 3 (the project director, 物业服务中心主任), major: ROLE_LADDER_TOP (the GM);
+ * general and anything else: -1.  The SQL trigger request_severity_routing() notifies
+ * level 3; a major complaint reaches the GM through its SLA policy and the sweeper. */
+int core_request_severity_ladder_level(int severity);
 
 /* The rework rate in per mille (repeat repairs per 1000 repairs, rounded half up);
  * 0 when there were no repairs. */

@@ -170,6 +170,7 @@ static void request_columns(const request_facts_t *f, request_action_t a, const 
     case REQ_ACTION_HAND_ON:
         set_text_given(e, REQ_FIELD_OWNER_ID, x->hand_on_to);
         break;
+
     default:
         break;
     }

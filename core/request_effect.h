@@ -153,6 +153,8 @@ typedef struct request_effect {
  *                         goes back to received without department or assignee.
  *   set_appointment       appointment_at; set_deadline: promised_by (both promised_at).
  *   hand_on               owner_id (args hand_on_to).
+ *   record_notification   only the state and last_event_at (the event says who notified
+ *                         whom, when).
  *   start_callback, comment  only the state and last_event_at.
  */
 int core_request_effect(const request_facts_t *f, request_action_t action,

@@ -105,6 +105,13 @@ BEGIN
     'first_receiver_id', r.first_receiver_id, 'owner_id', r.owner_id,
     'repeat_of', r.repeat_of, 'is_repeat', r.is_repeat,
     'appointment_at', rfc3339(r.appointment_at), 'promised_by', rfc3339(r.promised_by),
+    'notifications_made', (SELECT coalesce(json_agg(json_build_object(
+            'by_user_id', coalesce((e.details->>'by_user_id')::uuid, e.actor_id),
+            'to_department_id', e.details->>'to_department_id', 'to_user_id', e.details->>'to_user_id',
+            'at', rfc3339(coalesce((e.details->>'notified_at')::timestamptz, e.occurred_at)),
+            'recorded_by', e.actor_id, 'note', e.details->>'note')
+            ORDER BY coalesce((e.details->>'notified_at')::timestamptz, e.occurred_at), e.seq), '[]')
+        FROM request_events e WHERE e.request_id = r.id AND e.action = 'record_notification'),
     'sla', json_build_object('next_due', rfc3339(r.sla_next_due),
         'overdue', r.sla_next_due IS NOT NULL AND r.sla_next_due < now(),
         'due', json_build_object('first_response', rfc3339(r.due_first_response),
@@ -149,5 +156,26 @@ SELECT CASE p_action
     ELSE 'request.' || p_action
 END
 $$;
+
+-- 重要投诉 (0022): an important complaint reaches the project director (物业服务中心主任) at
+-- once, when it is registered so and when it is re-classified so: the people at ladder level
+-- 3 of its project are notified (core_request_severity_ladder_level()).  A major complaint
+-- reaches the GM through its SLA policy and the sweeper.
+CREATE FUNCTION request_severity_routing() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.type = 'complaint' AND NEW.severity = 'important'
+       AND (TG_OP = 'INSERT' OR OLD.severity IS DISTINCT FROM NEW.severity) THEN
+        INSERT INTO notifications (org_id, user_id, kind, request_id, payload)
+        SELECT NEW.org_id, u.id, 'important_complaint', NEW.id,
+               jsonb_build_object('reason', 'important complaint', 'number', NEW.number)
+        FROM users u WHERE u.org_id = NEW.org_id AND u.active AND u.role = ladder_role(3)
+            AND EXISTS (SELECT 1 FROM user_projects up WHERE up.user_id = u.id
+                        AND up.project_id = NEW.project_id);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER request_severity_routing AFTER INSERT OR UPDATE OF severity ON requests
+    FOR EACH ROW WHEN (NEW.severity = 'important') EXECUTE FUNCTION request_severity_routing();
 
 INSERT INTO schema_version (version) VALUES (22);

@@ -485,12 +485,212 @@ static void test_first_receiver_and_hand_on(void **state)
     assert_int_equal(list_count("agent", "first_receiver=me&open=false", id), 1);
 }
 
+/* Notices of kind `kind` about the request to users of `role` (other: to anyone else). */
+static long notices(const char *id, const char *kind, const char *role, int other)
+{
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM notifications n JOIN users u ON u.id = n.user_id WHERE "
+             "n.request_id = $1 AND n.kind = '%s' AND u.role %s '%s'",
+             kind, other ? "<>" : "=", role);
+    const char *p[] = {id};
+    const char *v = th_sql1(sql, p, 1);
+    if (!v)
+        fail_msg("query failed: %s", sql);
+    return atol(v);
+}
+
+static void new_complaint(const char *severity, char id[40])
+{
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"type\":\"complaint\",\"channel\":\"visit\",\"severity\":\"%s\","
+             "\"category\":\"attitude\",\"location\":{\"unit_id\":\"%s\"},"
+             "\"reporter\":{\"resident_id\":\"%s\"},\"description\":\"保安态度恶劣\"}",
+             severity, unit101, res_zw);
+    th_free(th_create_request_at(__LINE__, "agent", body, id));
+}
+
+/* 重要投诉 reaches the project director at once: registered so, or re-classified so. */
+static void test_important_complaint_reaches_director(void **state)
+{
+    (void)state;
+    char imp[40], gen[40];
+    new_complaint("important", imp);
+    assert_int_equal(notices(imp, "important_complaint", "director", 0), 1);
+    assert_int_equal(notices(imp, "important_complaint", "director", 1), 0);
+
+    new_complaint("general", gen);
+    assert_int_equal(notices(gen, "important_complaint", "director", 0), 0);
+    char path[120];
+    snprintf(path, sizeof path, "/v1/requests/%s", gen);
+    const char *h1[] = {"If-Match: \"1\"", NULL};
+    th_resp_t *r = th_req("PATCH", path, th_token("agent"), "{\"severity\":\"important\"}", h1);
+    EXPECT_STATUS(r, 200);
+    th_free(r);
+    assert_int_equal(notices(gen, "important_complaint", "director", 0), 1);
+    /* another edit does not notify again */
+    const char *h2[] = {"If-Match: \"2\"", NULL};
+    r = th_req("PATCH", path, th_token("agent"), "{\"title\":\"保安态度\"}", h2);
+    EXPECT_STATUS(r, 200);
+    th_free(r);
+    assert_int_equal(notices(gen, "important_complaint", "director", 0), 1);
+    /* the director sees it among their notifications */
+    r = th_req("GET", "/v1/notifications", th_token("director"), NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    int found = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items")) found +=
+        !strcmp(th_js(it, "kind"), "important_complaint");
+    assert_true(found >= 2);
+    th_free(r);
+}
+
+/* Who notified whom, when: an emergency told to the department first, the desk after. */
+static void test_record_notification(void **state)
+{
+    (void)state;
+    char id[40], body[512], t15[40], t10[40];
+    th_iso_utc(time(NULL) - 15 * 60, t15);
+    th_iso_utc(time(NULL) - 10 * 60, t10);
+    snprintf(body, sizeof body,
+             "{\"type\":\"emergency\",\"channel\":\"phone\",\"location\":{\"unit_id\":"
+             "\"%s\"},\"reporter\":{\"resident_id\":\"%s\"},\"description\":\"水管爆裂\"}",
+             unit101, res_zw);
+    th_free(th_create_request_at(__LINE__, "agent", body, id));
+
+    /* refusals: nobody named, a department or person outside the project, wrong role,
+     * another project or organisation */
+    EXPECT_INVALID(action("agent", id, "record_notification", 1, "{}"), "notice_target_required",
+                   "to_department_id");
+    char other_dept[40];
+    if (th_fx_dept("other", "engineering", other_dept))
+        fail();
+    snprintf(body, sizeof body, "{\"to_department_id\":\"%s\"}", other_dept);
+    EXPECT_INVALID(action("agent", id, "record_notification", 1, body), "invalid_field",
+                   "to_department_id");
+    snprintf(body, sizeof body, "{\"to_department_id\":\"%s\",\"by_user_id\":\"%s\"}", dept_eng,
+             u_other_agent);
+    EXPECT_INVALID(action("agent", id, "record_notification", 1, body), "invalid_field",
+                   "by_user_id");
+    snprintf(body, sizeof body, "{\"to_department_id\":\"%s\"}", dept_eng);
+    EXPECT_PROBLEM(action("resident", id, "record_notification", 1, body), 403, "forbidden_role");
+    EXPECT_PROBLEM(action("agent.p2", id, "record_notification", 1, body), 404, NULL);
+    EXPECT_PROBLEM(action("other.agent", id, "record_notification", 1, body), 404, NULL);
+
+    /* the technician called engineering 15 minutes ago, before the desk heard of it */
+    snprintf(body, sizeof body,
+             "{\"to_department_id\":\"%s\",\"by_user_id\":\"%s\",\"notified_at\":\"%s\","
+             "\"note\":\"先关总阀\"}",
+             dept_eng, u_tech, t15);
+    th_resp_t *r = ACT("agent", id, "record_notification", 1, body, "received");
+    const cJSON *made = cJSON_GetObjectItem(r->json, "notifications_made");
+    assert_int_equal(cJSON_GetArraySize(made), 1);
+    const cJSON *n0 = cJSON_GetArrayItem(made, 0);
+    assert_string_equal(th_js(n0, "by_user_id"), u_tech);
+    assert_string_equal(th_js(n0, "to_department_id"), dept_eng);
+    assert_string_equal(th_js(n0, "recorded_by"), u_agent);
+    assert_string_equal(th_js(n0, "note"), "先关总阀");
+    assert_int_equal(th_parse_utc(th_js(n0, "at")), th_parse_utc(t15));
+    th_free(r);
+    /* security (the control room) records its own call to the supervisor, now */
+    snprintf(body, sizeof body, "{\"to_user_id\":\"%s\"}", u_super);
+    r = ACT("security", id, "record_notification", 2, body, "received");
+    made = cJSON_GetObjectItem(r->json, "notifications_made");
+    assert_int_equal(cJSON_GetArraySize(made), 2);
+    const cJSON *n1 = cJSON_GetArrayItem(made, 1);
+    assert_string_equal(th_js(n1, "to_user_id"), u_super);
+    assert_true(th_jnull(n1, "to_department_id"));
+    th_free(r);
+    /* each is a timeline event, visible to the resident too */
+    r = th_get_timeline("resident", id);
+    EXPECT_STATUS(r, 200);
+    const cJSON *items = cJSON_GetObjectItem(r->json, "items");
+    assert_int_equal(cJSON_GetArraySize(items), 3);
+    assert_string_equal(th_js(cJSON_GetArrayItem(items, 1), "action"), "record_notification");
+    assert_string_equal(th_js(cJSON_GetArrayItem(items, 2), "action"), "record_notification");
+    th_free(r);
+    /* a time of notification in the future is refused */
+    char future[40];
+    th_iso_utc(time(NULL) + 3600, future);
+    snprintf(body, sizeof body, "{\"to_user_id\":\"%s\",\"notified_at\":\"%s\"}", u_super, future);
+    EXPECT_INVALID(action("agent", id, "record_notification", 3, body), "occurred_in_future",
+                   "notified_at");
+    (void)t10;
+}
+
+/* Puts the project's calendar (as the administrator). */
+static void put_calendar(const char *def)
+{
+    char path[120], im[48];
+    snprintf(path, sizeof path, "/v1/projects/%s/calendar", project);
+    th_resp_t *r = th_req("GET", path, th_token("admin"), NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    snprintf(im, sizeof im, "If-Match: %s", th_header(r, "ETag"));
+    th_free(r);
+    const char *h[] = {im, NULL};
+    r = th_req("PUT", path, th_token("admin"), def, h);
+    EXPECT_STATUS(r, 200);
+    th_free(r);
+}
+
+/* At night the control room (security) dispatches itself; in the desk's hours it may not. */
+static void test_night_dispatch_by_security(void **state)
+{
+    (void)state;
+    static const char *const days[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+    char id[40], body[200], cal[600];
+    new_repair("agent", unit101, id);
+    snprintf(body, sizeof body, "{\"department_id\":\"%s\"}", dept_eng);
+
+    put_calendar("{\"time_zone\":\"Asia/Shanghai\",\"weekly\":{\"mon\":[[\"00:00\",\"24:00\"]],"
+                 "\"tue\":[[\"00:00\",\"24:00\"]],\"wed\":[[\"00:00\",\"24:00\"]],\"thu\":[["
+                 "\"00:00\",\"24:00\"]],\"fri\":[[\"00:00\",\"24:00\"]],\"sat\":[[\"00:00\","
+                 "\"24:00\"]],\"sun\":[[\"00:00\",\"24:00\"]]}}");
+    EXPECT_PROBLEM(action("security", id, "dispatch", 1, body), 403, "desk_hours");
+
+    /* the desk is closed today and tomorrow (local time): night for the control room */
+    time_t now = time(NULL) + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    size_t n = (size_t)snprintf(cal, sizeof cal, "{\"time_zone\":\"Asia/Shanghai\",\"weekly\":{");
+    int first = 1;
+    for (int d = 0; d < 7; d++) {
+        if (d == tm.tm_wday || d == (tm.tm_wday + 1) % 7)
+            continue;
+        n += (size_t)snprintf(cal + n, sizeof cal - n, "%s\"%s\":[[\"09:00\",\"18:00\"]]",
+                              first ? "" : ",", days[d]);
+        first = 0;
+    }
+    snprintf(cal + n, sizeof cal - n, "}}");
+    put_calendar(cal);
+    EXPECT_PROBLEM(action("other.security", id, "dispatch", 1, body), 404, NULL);
+    th_resp_t *r = ACT("security", id, "dispatch", 1, body, "dispatched");
+    assert_string_equal(th_js(r->json, "work_order.state"), "dispatched");
+    assert_string_equal(th_js(r->json, "department_id"), dept_eng);
+    th_free(r);
+    r = th_get_timeline("agent", id);
+    const cJSON *items = cJSON_GetObjectItem(r->json, "items");
+    const cJSON *last = cJSON_GetArrayItem(items, cJSON_GetArraySize(items) - 1);
+    assert_string_equal(th_js(last, "action"), "dispatch");
+    assert_string_equal(th_js(last, "actor_role"), "security");
+    th_free(r);
+    /* security still may not re-dispatch */
+    EXPECT_PROBLEM(action("security", id, "redispatch", 2, body), 403, "forbidden_role");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decline_and_redispatch),     cmocka_unit_test(test_figures_refusals),
-        cmocka_unit_test(test_appointment_and_deadline),   cmocka_unit_test(test_repeat_repairs),
+        cmocka_unit_test(test_decline_and_redispatch),
+        cmocka_unit_test(test_figures_refusals),
+        cmocka_unit_test(test_appointment_and_deadline),
+        cmocka_unit_test(test_repeat_repairs),
         cmocka_unit_test(test_first_receiver_and_hand_on),
+        cmocka_unit_test(test_important_complaint_reaches_director),
+        cmocka_unit_test(test_record_notification),
+        /* last: it changes the project's calendar */
+        cmocka_unit_test(test_night_dispatch_by_security),
     };
     return cmocka_run_group_tests(tests, setup, th_group_stop);
 }

@@ -317,6 +317,80 @@ static void test_names(void **state)
     assert_null(core_request_decline_reason_name(DECLINE__COUNT));
 }
 
+/* 001: at night the control room (security) dispatches itself; by day the desk does. */
+static void test_security_dispatch_out_of_hours(void **state)
+{
+    (void)state;
+    request_facts_t f = facts(REQ_STATE_RECEIVED, -1, ROLE_SECURITY);
+    transition_t t = core_request_transition(&f, REQ_ACTION_DISPATCH);
+    assert_string_equal(t.code, REQ_CODE_DESK_HOURS);
+    assert_int_equal(core_request_code_http_status(t.code), 403);
+    f.out_of_hours = 1;
+    t = core_request_transition(&f, REQ_ACTION_DISPATCH);
+    assert_true(t.ok);
+    assert_int_equal(t.new_state, REQ_STATE_DISPATCHED);
+    /* the state rules still hold at night */
+    f.state = REQ_STATE_DISPATCHED;
+    f.has_active_work_order = 1;
+    assert_string_equal(core_request_transition(&f, REQ_ACTION_DISPATCH).code,
+                        REQ_CODE_INVALID_TRANSITION);
+    /* ... and security still may not re-dispatch or decline */
+    assert_string_equal(core_request_transition(&f, REQ_ACTION_REDISPATCH).code,
+                        REQ_CODE_FORBIDDEN_ROLE);
+    /* the desk dispatches whatever the hour */
+    f = facts(REQ_STATE_RECEIVED, -1, ROLE_AGENT);
+    assert_true(core_request_transition(&f, REQ_ACTION_DISPATCH).ok);
+}
+
+static void test_record_notification(void **state)
+{
+    (void)state;
+    const role_t may[] = {ROLE_AGENT, ROLE_TECHNICIAN, ROLE_SECURITY, ROLE_SUPERVISOR, ROLE_GM};
+    for (size_t i = 0; i < N(may); i++) {
+        request_facts_t f = facts(REQ_STATE_RECEIVED, -1, may[i]);
+        f.type = REQ_TYPE_EMERGENCY;
+        assert_string_equal(core_request_transition(&f, REQ_ACTION_RECORD_NOTIFICATION).code,
+                            REQ_CODE_NOTICE_TARGET_REQ);
+        f.has_notice_target = 1;
+        request_effect_t e;
+        assert_int_equal(
+            core_request_effect(&f, REQ_ACTION_RECORD_NOTIFICATION, NULL, T0 - 600, T0, &e), 0);
+        assert_int_equal(e.verdict.new_state, REQ_STATE_RECEIVED);
+        assert_int_equal(e.wo_op, REQ_WO_NONE);
+        assert_true(e.event_paper_record); /* entered from paper afterwards */
+        assert_int_equal(e.field[REQ_FIELD_LAST_EVENT_AT].op, REQ_FIELD_SET_TIME);
+    }
+    const role_t may_not[] = {ROLE_RESIDENT, ROLE_CLERK, ROLE_INTEGRATION, ROLE_AUDITOR};
+    for (size_t i = 0; i < N(may_not); i++) {
+        request_facts_t f = facts(REQ_STATE_RECEIVED, -1, may_not[i]);
+        f.has_notice_target = 1;
+        assert_string_equal(core_request_transition(&f, REQ_ACTION_RECORD_NOTIFICATION).code,
+                            REQ_CODE_FORBIDDEN_ROLE);
+    }
+    request_facts_t f = facts(REQ_STATE_REJECTED, -1, ROLE_AGENT);
+    f.has_notice_target = 1;
+    assert_string_equal(core_request_transition(&f, REQ_ACTION_RECORD_NOTIFICATION).code,
+                        REQ_CODE_INVALID_TRANSITION);
+    f.state = REQ_STATE_CLOSED;
+    assert_true(core_request_transition(&f, REQ_ACTION_RECORD_NOTIFICATION).ok);
+}
+
+static void test_severity_routing(void **state)
+{
+    (void)state;
+    assert_int_equal(core_request_severity_ladder_level(REQ_SEVERITY_IMPORTANT),
+                     core_role_ladder_level(ROLE_DIRECTOR));
+    assert_int_equal(
+        core_role_at_ladder_level(core_request_severity_ladder_level(REQ_SEVERITY_IMPORTANT)),
+        ROLE_DIRECTOR);
+    assert_int_equal(core_request_severity_ladder_level(REQ_SEVERITY_MAJOR), ROLE_LADDER_TOP);
+    assert_int_equal(
+        core_role_at_ladder_level(core_request_severity_ladder_level(REQ_SEVERITY_MAJOR)), ROLE_GM);
+    assert_int_equal(core_request_severity_ladder_level(REQ_SEVERITY_GENERAL), -1);
+    assert_int_equal(core_request_severity_ladder_level(-1), -1);
+    assert_int_equal(core_request_severity_ladder_level(REQ_SEVERITY__COUNT), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +404,9 @@ int main(void)
         cmocka_unit_test(test_repeat_window),
         cmocka_unit_test(test_rework_rate),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_security_dispatch_out_of_hours),
+        cmocka_unit_test(test_record_notification),
+        cmocka_unit_test(test_severity_routing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
