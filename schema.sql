@@ -403,6 +403,49 @@ CREATE INDEX work_orders_assignee ON work_orders (assignee_id, created_at DESC, 
 -- Refusals of a period, counted per department and person (0022).
 CREATE INDEX work_orders_declined ON work_orders (project_id, declined_at) WHERE state = 'declined';
 
+-- Responsibility zones (0022, 002 第15篇 4.2.4): a common area of a project, named as the
+-- desk writes it in a request's location, with the department and the person responsible
+-- for it.  A public-facility repair there is dispatched to them by default, else to the
+-- project's engineering department, whose technician on duty takes it.
+CREATE TABLE zones (
+    id                   uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    org_id               uuid        NOT NULL,
+    project_id           uuid        NOT NULL,
+    name                 text        NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    department_id        uuid        NOT NULL,
+    responsible_user_id  uuid,
+    version              integer     NOT NULL DEFAULT 1,
+    created_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
+    FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
+    FOREIGN KEY (org_id, department_id) REFERENCES departments (org_id, id),
+    FOREIGN KEY (org_id, responsible_user_id) REFERENCES users (org_id, id),
+    UNIQUE (project_id, name),
+    UNIQUE (org_id, id)
+);
+CREATE INDEX zones_department ON zones (department_id);
+
+-- A zone's department works on its project (or organisation-wide), and its responsible
+-- person is an active member of that department.
+CREATE FUNCTION zones_check() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM departments d WHERE d.id = NEW.department_id
+                   AND d.org_id = NEW.org_id
+                   AND (d.project_id IS NULL OR d.project_id = NEW.project_id)) THEN
+        RAISE EXCEPTION 'department_id is not a department of the zone''s project'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'zones_department_project';
+    END IF;
+    IF NEW.responsible_user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u
+            WHERE u.id = NEW.responsible_user_id AND u.org_id = NEW.org_id AND u.active
+              AND u.department_id = NEW.department_id) THEN
+        RAISE EXCEPTION 'responsible_user_id is not an active member of the zone''s department'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'zones_responsible_member';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER zones_check BEFORE INSERT OR UPDATE ON zones FOR EACH ROW EXECUTE FUNCTION zones_check();
+
 -- The timeline: one row per change, never updated.
 CREATE TABLE request_events (
     id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -1312,6 +1355,7 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON users FOR EACH ROW EXEC
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON user_projects FOR EACH ROW EXECUTE FUNCTION audit_row('user_project', 'user_id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON work_orders FOR EACH ROW EXECUTE FUNCTION audit_row('work_order', 'id');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON zones FOR EACH ROW EXECUTE FUNCTION audit_row('zone', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_comments FOR EACH ROW EXECUTE FUNCTION audit_row('comment', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_attachments FOR EACH ROW EXECUTE FUNCTION audit_row('attachment', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON sla_calendars FOR EACH ROW EXECUTE FUNCTION audit_row('sla_calendar', 'id');

@@ -11,6 +11,7 @@
 #include "svc/sla.h"
 #include "svc/sla_config.h"
 #include "svc/sweeper.h"
+#include "db/flow.h"
 #include "db/org.h"
 #include "db/sla.h"
 #include "core/request.h"
@@ -240,7 +241,9 @@ static int required_args(req_t *r, const action_in_t *in, int64_t now)
 {
     const request_action_t act = in->act;
     const cJSON *b = in->body;
-    if ((act == REQ_ACTION_DISPATCH || act == REQ_ACTION_REDISPATCH) && !in->dept) {
+    /* dispatch without a department: routed by zone or to the duty technician, or 422
+     * (route_dispatch) */
+    if (act == REQ_ACTION_REDISPATCH && !in->dept) {
         http_invalid(r, b, "department_id", "missing_field", "required",
                      "'department_id' is required to dispatch");
         return -1;
@@ -787,6 +790,60 @@ static void store_effect(req_t *r, db_conn_t *c, const char *id, const request_r
     PQclear(res);
 }
 
+/* Where a dispatch without a department goes (责任区): the zone named as the request's
+ * common area, else the project's engineering department for the technician on duty. */
+typedef struct route {
+    char zone[40], dept[40], person[40];
+    cJSON *body; /* the body with the department (and person) chosen; freed by the caller */
+} route_t;
+
+/* Fills *out as *in with the routed department and person (and a body that says so, for
+ * the timeline).  0, or -1 with the problem sent and the transaction rolled back. */
+static int route_dispatch(req_t *r, db_conn_t *c, const char *id, const request_row_t *row,
+                          const request_facts_t *f, const action_in_t *in, route_t *rt,
+                          action_in_t *out)
+{
+    const principal_t *p = &r->principal;
+    int zf = 0, df = 0;
+    if (core_request_dispatch_route(f->type, f->location_kind, 0, 1, 1) != REQ_ROUTE_NONE) {
+        zf = db_flow_zone_for(c, p->org_id, id, rt->zone, rt->dept, rt->person);
+        if (zf == 0)
+            df = db_flow_duty_department(c, p->org_id, row->sc.project_id, rt->dept);
+    }
+    if (zf < 0 || df < 0) {
+        db_rollback(c);
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        return -1;
+    }
+    request_route_t route =
+        core_request_dispatch_route(f->type, f->location_kind, 0, zf == 1, df == 1);
+    if (route == REQ_ROUTE_NONE) {
+        db_rollback(c);
+        http_invalid(r, in->body, "department_id", "missing_field", "required",
+                     "'department_id' is required to dispatch (only a repair or emergency of a "
+                     "common area goes by default to its zone or the duty technician)");
+        return -1;
+    }
+    *out = *in;
+    out->dept = rt->dept;
+    if (!in->assignee && route == REQ_ROUTE_ZONE && rt->person[0])
+        out->assignee = rt->person;
+    if (!(rt->body = cJSON_Duplicate(in->body, 1))) {
+        db_rollback(c);
+        http_problem(r, 503, "overloaded", "out of memory; retry");
+        return -1;
+    }
+    cJSON_AddStringToObject(rt->body, "department_id", rt->dept);
+    if (out->assignee && !in->assignee)
+        cJSON_AddStringToObject(rt->body, "assignee_id", out->assignee);
+    cJSON_AddStringToObject(rt->body, "routed_to",
+                            route == REQ_ROUTE_ZONE ? "zone" : "duty_technician");
+    if (route == REQ_ROUTE_ZONE)
+        cJSON_AddStringToObject(rt->body, "zone_id", rt->zone);
+    out->body = rt->body;
+    return 0;
+}
+
 /* Inside the transaction: loads the facts and the people the action names, asks core for
  * the effect, and stores it or answers the refusal. */
 static void decide_and_store(req_t *r, db_conn_t *c, const char *id, const request_row_t *row,
@@ -798,15 +855,29 @@ static void decide_and_store(req_t *r, db_conn_t *c, const char *id, const reque
     load_facts(c, p, row, in, &f);
     if (in->act == REQ_ACTION_SIGN_OFF && load_signer(r, c, row, in, &f, &s) != 0)
         return;
+    if (in->act == REQ_ACTION_DISPATCH && p->role == ROLE_SECURITY)
+        f.out_of_hours = out_of_hours(c, p->org_id, row->sc.project_id, now);
+    route_t rt = {"", "", "", NULL};
+    action_in_t routed;
+    if (in->act == REQ_ACTION_DISPATCH && !in->dept) {
+        /* who may dispatch and from which state first; then where it goes */
+        transition_t t = core_request_transition(&f, in->act);
+        if (!t.ok) {
+            db_rollback(c);
+            http_problem(r, core_request_code_http_status(t.code), t.code, "%s", t.reason);
+            return;
+        }
+        if (route_dispatch(r, c, id, row, &f, in, &rt, &routed) != 0)
+            return;
+        in = &routed;
+    }
     if ((in->act == REQ_ACTION_DISPATCH || in->act == REQ_ACTION_REDISPATCH) &&
         check_dispatch_target(r, c, row, in) != 0)
-        return;
+        goto out;
     if (in->act == REQ_ACTION_HAND_ON && load_hand_on(r, c, id, row, in, &f) != 0)
         return;
     if (in->act == REQ_ACTION_RECORD_NOTIFICATION && load_notice(r, c, row, in, &f) != 0)
         return;
-    if (in->act == REQ_ACTION_DISPATCH && p->role == ROLE_SECURITY)
-        f.out_of_hours = out_of_hours(c, p->org_id, row->sc.project_id, now);
 
     request_args_t x = {
         .actor_user_id = p->user_id,
@@ -827,9 +898,11 @@ static void decide_and_store(req_t *r, db_conn_t *c, const char *id, const reque
         db_rollback(c);
         int st = core_request_code_http_status(eff.verdict.code);
         http_problem(r, st == 200 ? 409 : st, eff.verdict.code, "%s", eff.verdict.reason);
-        return;
+        goto out;
     }
     store_effect(r, c, id, row, in, &eff);
+out:
+    cJSON_Delete(rt.body);
 }
 
 void api_request_action_h(req_t *r)

@@ -276,6 +276,19 @@ int core_request_severity_ladder_level(int severity)
     }
 }
 
+request_route_t core_request_dispatch_route(request_type_t type, location_kind_t location,
+                                            int department_given, int zone_found, int duty_found)
+{
+    if (department_given)
+        return REQ_ROUTE_GIVEN;
+    if ((type != REQ_TYPE_REPAIR && type != REQ_TYPE_EMERGENCY) ||
+        location != REQ_LOCATION_COMMON_AREA)
+        return REQ_ROUTE_NONE;
+    if (zone_found)
+        return REQ_ROUTE_ZONE;
+    return duty_found ? REQ_ROUTE_DUTY : REQ_ROUTE_NONE;
+}
+
 int core_request_rework_permille(long long repairs, long long repeats)
 {
     if (repairs <= 0 || repeats <= 0)

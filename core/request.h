@@ -374,6 +374,15 @@ int core_request_is_repeat(request_type_t type, location_kind_t location,
  * level 3; a major complaint reaches the GM through its SLA policy and the sweeper. */
 int core_request_severity_ladder_level(int severity);
 
+/* Where a dispatch goes (责任区, 002 第15篇 4.2.4): to the department the desk names
+ * (GIVEN); when it names none, a repair or emergency of a common area goes to the
+ * responsible department and person of the zone of that name (ZONE), else to the project's
+ * engineering department, whose technician on duty accepts it and becomes its assignee
+ * (DUTY); anything else, or when neither exists, needs a department (NONE). */
+typedef enum { REQ_ROUTE_GIVEN, REQ_ROUTE_ZONE, REQ_ROUTE_DUTY, REQ_ROUTE_NONE } request_route_t;
+request_route_t core_request_dispatch_route(request_type_t type, location_kind_t location,
+                                            int department_given, int zone_found, int duty_found);
+
 /* The rework rate in per mille (repeat repairs per 1000 repairs, rounded half up);
  * 0 when there were no repairs. */
 int core_request_rework_permille(long long repairs, long long repeats);

@@ -1,6 +1,7 @@
 /* db/flow.c — see db/flow.h. */
 #include "db/flow.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,46 @@ static const db_stmt_t rework_st = {
     "AND org_id = $1 AND type = 'repair' AND received_at >= $3::timestamptz AND received_at < "
     "$4::timestamptz",
     4};
+
+static const db_stmt_t zone_st = {
+    "flow_zone",
+    "SELECT z.id, z.department_id, coalesce(u.id::text, '') FROM requests r JOIN zones z ON "
+    "z.project_id = r.project_id AND z.name = r.common_area LEFT JOIN users u ON u.id = "
+    "z.responsible_user_id AND u.active AND u.department_id = z.department_id WHERE r.id = $2 "
+    "AND r.org_id = $1 AND z.org_id = $1",
+    2};
+
+static const db_stmt_t duty_st = {
+    "flow_duty_dept",
+    "SELECT id FROM departments WHERE org_id = $1 AND kind = 'engineering' AND (project_id = $2 "
+    "OR project_id IS NULL) ORDER BY project_id IS NULL, created_at, id LIMIT 1",
+    2};
+
+int db_flow_zone_for(db_conn_t *c, const char *org, const char *request, char zone[40],
+                     char dept[40], char person[40])
+{
+    const char *v[] = {org, request};
+    PGresult *r = db_exec(c, &zone_st, v);
+    int rc = db_ok(r) ? PQntuples(r) > 0 : -1;
+    if (rc == 1) {
+        snprintf(zone, 40, "%s", PQgetvalue(r, 0, 0));
+        snprintf(dept, 40, "%s", PQgetvalue(r, 0, 1));
+        snprintf(person, 40, "%s", PQgetvalue(r, 0, 2));
+    }
+    PQclear(r);
+    return rc;
+}
+
+int db_flow_duty_department(db_conn_t *c, const char *org, const char *project, char dept[40])
+{
+    const char *v[] = {org, project};
+    PGresult *r = db_exec(c, &duty_st, v);
+    int rc = db_ok(r) ? PQntuples(r) > 0 : -1;
+    if (rc == 1)
+        snprintf(dept, 40, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return rc;
+}
 
 int db_flow_project(db_conn_t *c, const char *org, const char *project)
 {

@@ -20,4 +20,13 @@ int db_flow_refusals(db_conn_t *c, const char *org, const char *project, const c
 int db_flow_rework(db_conn_t *c, const char *org, const char *project, const char *from,
                    const char *to, long long *repairs, long long *repeats);
 
+/* The zone of the request's project named as its common area: 1 with the zone's id,
+ * department and responsible person ("" when none, or no longer an active member of the
+ * department), 0 when none, -1 on error. */
+int db_flow_zone_for(db_conn_t *c, const char *org, const char *request, char zone[40],
+                     char dept[40], char person[40]);
+/* The project's engineering department (its own before an organisation-wide one, the
+ * oldest first): 1 with its id, 0 when none, -1 on error. */
+int db_flow_duty_department(db_conn_t *c, const char *org, const char *project, char dept[40]);
+
 #endif

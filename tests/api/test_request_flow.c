@@ -679,6 +679,111 @@ static void test_night_dispatch_by_security(void **state)
     EXPECT_PROBLEM(action("security", id, "redispatch", 2, body), 403, "forbidden_role");
 }
 
+static void new_common_repair(const char *area, char id[40])
+{
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"type\":\"repair\",\"channel\":\"patrol\",\"project_id\":\"%s\","
+             "\"location\":{\"common_area\":\"%s\"},\"reporter\":{\"name\":\"巡查员\"},"
+             "\"description\":\"路灯不亮\"}",
+             project, area);
+    th_free(th_create_request_at(__LINE__, "agent", body, id));
+}
+
+/* 责任区: a common area names its department and person; a public-facility repair there
+ * goes to them by default, else to the engineering department's technician on duty. */
+static void test_responsibility_zones(void **state)
+{
+    (void)state;
+    char body[512], zone[40], dept_sec[40], u_security[40], other_dept[40];
+    if (th_fx_dept("demo", "security", dept_sec) || th_fx_user("security", u_security) ||
+        th_fx_dept("other", "engineering", other_dept))
+        fail();
+    /* refusals: wrong role, another organisation, a department of another organisation, a
+     * person outside the department, a name twice */
+    snprintf(body, sizeof body,
+             "{\"project_id\":\"%s\",\"name\":\"南门岗亭\",\"department_id\":\"%s\","
+             "\"responsible_user_id\":\"%s\"}",
+             project, dept_sec, u_security);
+    EXPECT_PROBLEM(th_req("POST", "/v1/zones", th_token("agent"), body, NULL), 403, NULL);
+    EXPECT_PROBLEM(th_req("POST", "/v1/zones", th_token("other.director"), body, NULL), 404, NULL);
+    char bad[512];
+    snprintf(bad, sizeof bad,
+             "{\"project_id\":\"%s\",\"name\":\"南门岗亭\",\"department_id\":\"%s\"}", project,
+             other_dept);
+    EXPECT_PROBLEM(th_req("POST", "/v1/zones", th_token("director"), bad, NULL), 422, NULL);
+    snprintf(bad, sizeof bad,
+             "{\"project_id\":\"%s\",\"name\":\"南门岗亭\",\"department_id\":\"%s\","
+             "\"responsible_user_id\":\"%s\"}",
+             project, dept_sec, u_tech);
+    EXPECT_PROBLEM(th_req("POST", "/v1/zones", th_token("director"), bad, NULL), 422, NULL);
+    th_resp_t *r = th_req("POST", "/v1/zones", th_token("director"), body, NULL);
+    EXPECT_STATUS(r, 201);
+    snprintf(zone, sizeof zone, "%s", th_js(r->json, "id"));
+    assert_string_equal(th_js(r->json, "responsible_user_id"), u_security);
+    th_free(r);
+    EXPECT_PROBLEM(th_req("POST", "/v1/zones", th_token("director"), body, NULL), 409, NULL);
+    /* everyone on the project reads them; nobody outside */
+    char path[200];
+    snprintf(path, sizeof path, "/v1/zones?project_id=%s", project);
+    r = th_req("GET", path, th_token("technician"), NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r->json, "items")), 1);
+    th_free(r);
+    snprintf(path, sizeof path, "/v1/zones/%s", zone);
+    EXPECT_PROBLEM(th_req("GET", path, th_token("agent.p2"), NULL, NULL), 404, NULL);
+    EXPECT_PROBLEM(th_req("GET", path, th_token("other.agent"), NULL, NULL), 404, NULL);
+
+    /* a repair there goes to the zone's department and person */
+    char id[40];
+    new_common_repair("南门岗亭", id);
+    r = ACT("agent", id, "dispatch", 1, "{}", "dispatched");
+    assert_string_equal(th_js(r->json, "department_id"), dept_sec);
+    assert_string_equal(th_js(r->json, "assignee_id"), u_security);
+    assert_string_equal(th_js(r->json, "work_order.assignee_id"), u_security);
+    th_free(r);
+    r = th_get_timeline("agent", id);
+    const cJSON *items = cJSON_GetObjectItem(r->json, "items");
+    const cJSON *last = cJSON_GetArrayItem(items, cJSON_GetArraySize(items) - 1);
+    assert_string_equal(th_js(last, "details.routed_to"), "zone");
+    assert_string_equal(th_js(last, "details.zone_id"), zone);
+    th_free(r);
+
+    /* elsewhere: the engineering department, for its technician on duty, who takes it */
+    new_common_repair("3栋地下车库", id);
+    r = ACT("agent", id, "dispatch", 1, "{}", "dispatched");
+    assert_string_equal(th_js(r->json, "department_id"), dept_eng);
+    assert_true(th_jnull(r->json, "assignee_id"));
+    th_free(r);
+    r = ACT("technician", id, "accept", 2, NULL, "accepted");
+    assert_string_equal(th_js(r->json, "assignee_id"), u_tech);
+    th_free(r);
+
+    /* the desk's own choice wins; a unit's repair still needs a department */
+    new_common_repair("南门岗亭", id);
+    snprintf(body, sizeof body, "{\"department_id\":\"%s\"}", dept_eng);
+    r = ACT("agent", id, "dispatch", 1, body, "dispatched");
+    assert_string_equal(th_js(r->json, "department_id"), dept_eng);
+    assert_true(th_jnull(r->json, "assignee_id"));
+    th_free(r);
+    new_repair("agent", unit101, id);
+    EXPECT_INVALID(action("agent", id, "dispatch", 1, "{}"), "missing_field", "department_id");
+    /* ... and the state and role rules come first */
+    EXPECT_PROBLEM(action("technician", id, "dispatch", 1, "{}"), 404, NULL);
+
+    /* a zone without a person: its department alone */
+    snprintf(path, sizeof path, "/v1/zones/%s", zone);
+    const char *h[] = {"If-Match: \"1\"", NULL};
+    r = th_req("PATCH", path, th_token("director"), "{\"responsible_user_id\":null}", h);
+    EXPECT_STATUS(r, 200);
+    th_free(r);
+    new_common_repair("南门岗亭", id);
+    r = ACT("agent", id, "dispatch", 1, "{}", "dispatched");
+    assert_string_equal(th_js(r->json, "department_id"), dept_sec);
+    assert_true(th_jnull(r->json, "assignee_id"));
+    th_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -689,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_first_receiver_and_hand_on),
         cmocka_unit_test(test_important_complaint_reaches_director),
         cmocka_unit_test(test_record_notification),
+        cmocka_unit_test(test_responsibility_zones),
         /* last: it changes the project's calendar */
         cmocka_unit_test(test_night_dispatch_by_security),
     };

@@ -391,6 +391,32 @@ static void test_severity_routing(void **state)
     assert_int_equal(core_request_severity_ladder_level(REQ_SEVERITY__COUNT), -1);
 }
 
+static void test_dispatch_route(void **state)
+{
+    (void)state;
+    static const struct {
+        request_type_t type;
+        location_kind_t loc;
+        int given, zone, duty;
+        request_route_t want;
+    } rows[] = {
+        {REQ_TYPE_REPAIR, REQ_LOCATION_COMMON_AREA, 1, 1, 1, REQ_ROUTE_GIVEN},
+        {REQ_TYPE_REPAIR, REQ_LOCATION_UNIT, 1, 0, 0, REQ_ROUTE_GIVEN},
+        {REQ_TYPE_INQUIRY, REQ_LOCATION_UNIT, 1, 0, 0, REQ_ROUTE_GIVEN},
+        {REQ_TYPE_REPAIR, REQ_LOCATION_COMMON_AREA, 0, 1, 1, REQ_ROUTE_ZONE},
+        {REQ_TYPE_EMERGENCY, REQ_LOCATION_COMMON_AREA, 0, 1, 0, REQ_ROUTE_ZONE},
+        {REQ_TYPE_REPAIR, REQ_LOCATION_COMMON_AREA, 0, 0, 1, REQ_ROUTE_DUTY},
+        {REQ_TYPE_REPAIR, REQ_LOCATION_COMMON_AREA, 0, 0, 0, REQ_ROUTE_NONE},
+        {REQ_TYPE_REPAIR, REQ_LOCATION_UNIT, 0, 1, 1, REQ_ROUTE_NONE},
+        {REQ_TYPE_COMPLAINT, REQ_LOCATION_COMMON_AREA, 0, 1, 1, REQ_ROUTE_NONE},
+        {REQ_TYPE_INQUIRY, REQ_LOCATION_COMMON_AREA, 0, 1, 1, REQ_ROUTE_NONE},
+    };
+    for (size_t i = 0; i < N(rows); i++)
+        if (core_request_dispatch_route(rows[i].type, rows[i].loc, rows[i].given, rows[i].zone,
+                                        rows[i].duty) != rows[i].want)
+            fail_msg("route row %zu", i);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_security_dispatch_out_of_hours),
         cmocka_unit_test(test_record_notification),
         cmocka_unit_test(test_severity_routing),
+        cmocka_unit_test(test_dispatch_route),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
