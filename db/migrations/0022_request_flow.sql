@@ -146,6 +146,7 @@ SELECT CASE p_action
     WHEN 'set_appointment' THEN 'request.appointment_set'
     WHEN 'set_deadline' THEN 'request.deadline_set'
     WHEN 'hand_on' THEN 'request.handed_on'
+    WHEN 'record_notification' THEN 'request.notification_recorded'
     WHEN 'escalate' THEN 'request.escalated'
     WHEN 'sla_warning' THEN 'sla.warning'
     WHEN 'sla_reapplied' THEN 'sla.reapplied'
