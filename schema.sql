@@ -338,10 +338,9 @@ CREATE INDEX requests_updated ON requests (org_id, updated_at DESC);
 CREATE INDEX requests_next_due ON requests (project_id, sla_next_due) WHERE sla_next_due IS NOT NULL;
 CREATE INDEX requests_next_check ON requests (sla_next_check) WHERE sla_next_check IS NOT NULL;
 CREATE INDEX requests_text ON requests USING gin (search_terms);
--- 0022: the previous closed repair of a unit (repeat detection at intake), the repairs of a
--- period (rework rate), and "my registrations still open".
+-- 0022: the previous closed repair of a unit (repeat detection at intake) and "my
+-- registrations still open" (the repairs of a period use requests_project_received).
 CREATE INDEX requests_repeat_lookup ON requests (unit_id, closed_at DESC) WHERE type = 'repair' AND state = 'closed';
-CREATE INDEX requests_repairs_received ON requests (project_id, received_at) INCLUDE (is_repeat) WHERE type = 'repair';
 CREATE INDEX requests_owner_created ON requests (owner_id, created_at DESC, id DESC) WHERE owner_id IS NOT NULL;
 CREATE INDEX requests_first_receiver_created ON requests (first_receiver_id, created_at DESC, id DESC) WHERE first_receiver_id IS NOT NULL;
 -- Free-text search finds Chinese substrings: words are two characters long (漏水, 电梯),

@@ -28,8 +28,8 @@ static const db_stmt_t refusals_st = {
     "users u ON u.id = x.person))::text",
     4};
 
-/* requests_repairs_received (project_id, received_at) INCLUDE (is_repeat) WHERE type =
- * 'repair' answers it from the index. */
+/* requests_project_received (project_id, received_at), shared with the reports, finds the
+ * period's rows. */
 static const db_stmt_t rework_st = {
     "flow_rework",
     "SELECT count(*), count(*) FILTER (WHERE is_repeat) FROM requests WHERE project_id = $2 "

@@ -19,7 +19,6 @@ UPDATE requests r SET first_receiver_id = u.id, owner_id = u.id
     AND u.role NOT IN ('resident', 'integration');
 
 CREATE INDEX requests_repeat_lookup ON requests (unit_id, closed_at DESC) WHERE type = 'repair' AND state = 'closed';
-CREATE INDEX requests_repairs_received ON requests (project_id, received_at) INCLUDE (is_repeat) WHERE type = 'repair';
 CREATE INDEX requests_owner_created ON requests (owner_id, created_at DESC, id DESC) WHERE owner_id IS NOT NULL;
 CREATE INDEX requests_first_receiver_created ON requests (first_receiver_id, created_at DESC, id DESC) WHERE first_receiver_id IS NOT NULL;
 
