@@ -295,12 +295,26 @@ CREATE TABLE requests (
     -- a column, not an expression index, so an insert does not run a function per row
     -- inside index maintenance.
     search_terms          text[]      NOT NULL,
+    -- 首问负责制 (0022): who first received the matter (staff who registered it) and who
+    -- owns it now (the first receiver until it is handed on).  No foreign keys, as for
+    -- created_by.
+    first_receiver_id     uuid,
+    owner_id              uuid,
+    -- 返修 (0022): a repair of the same unit and category within 30 days of a previous
+    -- one closing (request_intake_flow()).
+    repeat_of             uuid,
+    is_repeat             boolean     NOT NULL DEFAULT false,
+    -- Telling the customer (0022): when someone will come, and the approximate deadline
+    -- (大致期限) given for a hard problem.
+    appointment_at        timestamptz,
+    promised_by           timestamptz,
     FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
     FOREIGN KEY (org_id, unit_id) REFERENCES units (org_id, id),
     FOREIGN KEY (org_id, reporter_resident_id) REFERENCES residents (org_id, id),
     FOREIGN KEY (org_id, reporter_user_id) REFERENCES users (org_id, id),
     FOREIGN KEY (org_id, department_id) REFERENCES departments (org_id, id),
     FOREIGN KEY (org_id, assignee_id) REFERENCES users (org_id, id),
+    FOREIGN KEY (org_id, repeat_of) REFERENCES requests (org_id, id),
     CHECK ((location_kind = 'unit') = (unit_id IS NOT NULL)),
     CHECK (location_kind = 'unit' OR common_area IS NOT NULL),
     CHECK (type = 'complaint' OR severity IS NULL),
@@ -326,6 +340,11 @@ CREATE INDEX requests_updated ON requests (org_id, updated_at DESC);
 CREATE INDEX requests_next_due ON requests (project_id, sla_next_due) WHERE sla_next_due IS NOT NULL;
 CREATE INDEX requests_next_check ON requests (sla_next_check) WHERE sla_next_check IS NOT NULL;
 CREATE INDEX requests_text ON requests USING gin (search_terms);
+-- 0022: the previous closed repair of a unit (repeat detection at intake) and "my
+-- registrations still open" (the repairs of a period use requests_project_received).
+CREATE INDEX requests_repeat_lookup ON requests (unit_id, closed_at DESC) WHERE type = 'repair' AND state = 'closed';
+CREATE INDEX requests_owner_created ON requests (owner_id, created_at DESC, id DESC) WHERE owner_id IS NOT NULL;
+CREATE INDEX requests_first_receiver_created ON requests (first_receiver_id, created_at DESC, id DESC) WHERE first_receiver_id IS NOT NULL;
 -- Free-text search finds Chinese substrings: words are two characters long (漏水, 电梯),
 -- below what trigrams can index, so a request's text ("title description number") is
 -- indexed by its character bigrams (requests.search_terms) and a LIKE rechecks
@@ -351,7 +370,7 @@ CREATE TABLE work_orders (
     number              text        NOT NULL,
     department_id       uuid        NOT NULL,
     assignee_id         uuid,
-    state               text        NOT NULL DEFAULT 'dispatched' CHECK (state IN ('dispatched','accepted','on_site','done_unsigned','signed_off','cancelled')),
+    state               text        NOT NULL DEFAULT 'dispatched' CONSTRAINT work_orders_state_check CHECK (state IN ('dispatched','accepted','on_site','done_unsigned','signed_off','cancelled','declined')),
     appointment_at      timestamptz,
     dispatched_at       timestamptz NOT NULL,
     accepted_at         timestamptz,
@@ -366,6 +385,11 @@ CREATE TABLE work_orders (
     version             integer     NOT NULL DEFAULT 1,
     created_at          timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at          timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- A refusal (拒绝接单, 0022): why, by whom, when.
+    decline_reason      text        CHECK (decline_reason IN ('not_ours','parts','no_access','other')),
+    decline_note        text        CHECK (length(decline_note) <= 4000),
+    declined_at         timestamptz,
+    declined_by         uuid,
     FOREIGN KEY (org_id, request_id) REFERENCES requests (org_id, id),
     FOREIGN KEY (org_id, department_id) REFERENCES departments (org_id, id),
     FOREIGN KEY (org_id, assignee_id) REFERENCES users (org_id, id),
@@ -377,6 +401,51 @@ CREATE TABLE work_orders (
 CREATE INDEX work_orders_request ON work_orders (request_id, created_at DESC);
 CREATE INDEX work_orders_dept ON work_orders (department_id, created_at DESC, id DESC);
 CREATE INDEX work_orders_assignee ON work_orders (assignee_id, created_at DESC, id DESC);
+-- Refusals of a period, counted per department and person (0022).
+CREATE INDEX work_orders_declined ON work_orders (project_id, declined_at) WHERE state = 'declined';
+
+-- Responsibility zones (0022, 002 第15篇 4.2.4): a common area of a project, named as the
+-- desk writes it in a request's location, with the department and the person responsible
+-- for it.  A public-facility repair there is dispatched to them by default, else to the
+-- project's engineering department, whose technician on duty takes it.
+CREATE TABLE zones (
+    id                   uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    org_id               uuid        NOT NULL,
+    project_id           uuid        NOT NULL,
+    name                 text        NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    department_id        uuid        NOT NULL,
+    responsible_user_id  uuid,
+    version              integer     NOT NULL DEFAULT 1,
+    created_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
+    FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
+    FOREIGN KEY (org_id, department_id) REFERENCES departments (org_id, id),
+    FOREIGN KEY (org_id, responsible_user_id) REFERENCES users (org_id, id),
+    UNIQUE (project_id, name),
+    UNIQUE (org_id, id)
+);
+CREATE INDEX zones_department ON zones (department_id);
+
+-- A zone's department works on its project (or organisation-wide), and its responsible
+-- person is an active member of that department.
+CREATE FUNCTION zones_check() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM departments d WHERE d.id = NEW.department_id
+                   AND d.org_id = NEW.org_id
+                   AND (d.project_id IS NULL OR d.project_id = NEW.project_id)) THEN
+        RAISE EXCEPTION 'department_id is not a department of the zone''s project'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'zones_department_project';
+    END IF;
+    IF NEW.responsible_user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u
+            WHERE u.id = NEW.responsible_user_id AND u.org_id = NEW.org_id AND u.active
+              AND u.department_id = NEW.department_id) THEN
+        RAISE EXCEPTION 'responsible_user_id is not an active member of the zone''s department'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'zones_responsible_member';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER zones_check BEFORE INSERT OR UPDATE ON zones FOR EACH ROW EXECUTE FUNCTION zones_check();
 
 -- The timeline: one row per change, never updated.
 CREATE TABLE request_events (
@@ -474,7 +543,9 @@ BEGIN
             'signed_at', rfc3339(w.signed_at),
             'signer', CASE WHEN w.signer_kind IS NOT NULL THEN json_build_object('kind', w.signer_kind,
                 'resident_id', w.signer_resident_id, 'user_id', w.signer_user_id,
-                'name', w.signer_name) END)
+                'name', w.signer_name) END,
+            'decline', CASE WHEN w.state = 'declined' THEN json_build_object('reason', w.decline_reason,
+                'note', w.decline_note, 'by', w.declined_by, 'at', rfc3339(w.declined_at)) END)
         INTO wo FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at DESC LIMIT 1;
     RETURN json_build_object(
     'id', r.id, 'organisation_id', r.org_id, 'project_id', r.project_id, 'number', r.number,
@@ -499,6 +570,16 @@ BEGIN
     'received_at', rfc3339(r.received_at), 'resolved_at', rfc3339(r.resolved_at),
     'closed_at', rfc3339(r.closed_at),
     'work_order', wo,
+    'first_receiver_id', r.first_receiver_id, 'owner_id', r.owner_id,
+    'repeat_of', r.repeat_of, 'is_repeat', r.is_repeat,
+    'appointment_at', rfc3339(r.appointment_at), 'promised_by', rfc3339(r.promised_by),
+    'notifications_made', (SELECT coalesce(json_agg(json_build_object(
+            'by_user_id', coalesce((e.details->>'by_user_id')::uuid, e.actor_id),
+            'to_department_id', e.details->>'to_department_id', 'to_user_id', e.details->>'to_user_id',
+            'at', rfc3339(coalesce((e.details->>'notified_at')::timestamptz, e.occurred_at)),
+            'recorded_by', e.actor_id, 'note', e.details->>'note')
+            ORDER BY coalesce((e.details->>'notified_at')::timestamptz, e.occurred_at), e.seq), '[]')
+        FROM request_events e WHERE e.request_id = r.id AND e.action = 'record_notification'),
     'sla', json_build_object('next_due', rfc3339(r.sla_next_due),
         'overdue', r.sla_next_due IS NOT NULL AND r.sla_next_due < now(),
         'due', json_build_object('first_response', rfc3339(r.due_first_response),
@@ -507,6 +588,36 @@ BEGIN
             'callback', rfc3339(r.due_callback), 'gm_report', rfc3339(r.due_gm_report))),
     'version', r.version, 'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at));
 END $$;
+
+-- At intake (0022): the first receiver (首问负责制) is the staff member who registered the
+-- request — not a resident or another system — and owns it until it is handed on; a repair
+-- of a unit whose previous repair of the same category closed within the last 30 days
+-- (core_request_is_repeat(), CORE_REQUEST_REPEAT_WINDOW_S) is a repeat repair (返修)
+-- linked to that one.
+CREATE FUNCTION request_intake_flow() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    v uuid;
+BEGIN
+    IF NEW.first_receiver_id IS NULL THEN
+        SELECT u.id INTO v FROM users u WHERE u.id = NEW.created_by AND u.org_id = NEW.org_id
+            AND u.role NOT IN ('resident', 'integration');
+        NEW.first_receiver_id := v;
+    END IF;
+    NEW.owner_id := coalesce(NEW.owner_id, NEW.first_receiver_id);
+    IF NEW.repeat_of IS NULL AND NEW.type = 'repair' AND NEW.unit_id IS NOT NULL THEN
+        SELECT p.id INTO v FROM requests p
+            WHERE p.unit_id = NEW.unit_id AND p.type = 'repair' AND p.state = 'closed'
+              AND p.org_id = NEW.org_id AND p.category IS NOT DISTINCT FROM NEW.category
+              AND p.closed_at >= NEW.received_at - interval '30 days'
+              AND p.closed_at <= NEW.received_at
+            ORDER BY p.closed_at DESC LIMIT 1;
+        NEW.repeat_of := v;
+    END IF;
+    NEW.is_repeat := NEW.repeat_of IS NOT NULL;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER request_intake_flow BEFORE INSERT ON requests FOR EACH ROW EXECUTE FUNCTION request_intake_flow();
 
 -- SLA policies and calendars (versioned, immutable versions), alerts (warnings /
 -- escalations, each recorded once), the notification outbox, and deadline-extension
@@ -650,6 +761,27 @@ LANGUAGE sql IMMUTABLE AS $$
 SELECT (ARRAY['agent','supervisor','manager','director','gm'])[p_level + 1]
 $$;
 
+-- 重要投诉 (0022): an important complaint reaches the project director (物业服务中心主任) at
+-- once, when it is registered so and when it is re-classified so: the people at ladder level
+-- 3 of its project are notified (core_request_severity_ladder_level()).  A major complaint
+-- reaches the GM through its SLA policy and the sweeper.
+CREATE FUNCTION request_severity_routing() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.type = 'complaint' AND NEW.severity = 'important'
+       AND (TG_OP = 'INSERT' OR OLD.severity IS DISTINCT FROM NEW.severity) THEN
+        INSERT INTO notifications (org_id, user_id, kind, request_id, payload)
+        SELECT NEW.org_id, u.id, 'important_complaint', NEW.id,
+               jsonb_build_object('reason', 'important complaint', 'number', NEW.number)
+        FROM users u WHERE u.org_id = NEW.org_id AND u.active AND u.role = ladder_role(3)
+            AND EXISTS (SELECT 1 FROM user_projects up WHERE up.user_id = u.id
+                        AND up.project_id = NEW.project_id);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER request_severity_routing AFTER INSERT OR UPDATE OF severity ON requests
+    FOR EACH ROW WHEN (NEW.severity = 'important') EXECUTE FUNCTION request_severity_routing();
+
 -- Webhooks (RULES §3.12): subscriptions, the outbox of events, one delivery per
 -- (subscription, event) and every attempt.  The events are written by a trigger on
 -- request_events that runs at COMMIT of the transaction that wrote the timeline row
@@ -777,6 +909,11 @@ SELECT CASE p_action
     WHEN 'close' THEN 'request.closed'
     WHEN 'reopen' THEN 'request.reopened'
     WHEN 'handover' THEN 'request.handed_over'
+    WHEN 'decline' THEN 'request.declined'
+    WHEN 'set_appointment' THEN 'request.appointment_set'
+    WHEN 'set_deadline' THEN 'request.deadline_set'
+    WHEN 'hand_on' THEN 'request.handed_on'
+    WHEN 'record_notification' THEN 'request.notification_recorded'
     WHEN 'escalate' THEN 'request.escalated'
     WHEN 'sla_warning' THEN 'sla.warning'
     WHEN 'sla_reapplied' THEN 'sla.reapplied'
@@ -1227,6 +1364,7 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON users FOR EACH ROW EXEC
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON user_projects FOR EACH ROW EXECUTE FUNCTION audit_row('user_project', 'user_id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON work_orders FOR EACH ROW EXECUTE FUNCTION audit_row('work_order', 'id');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON zones FOR EACH ROW EXECUTE FUNCTION audit_row('zone', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_comments FOR EACH ROW EXECUTE FUNCTION audit_row('comment', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_attachments FOR EACH ROW EXECUTE FUNCTION audit_row('attachment', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON sla_calendars FOR EACH ROW EXECUTE FUNCTION audit_row('sla_calendar', 'id');
@@ -1644,4 +1782,4 @@ END $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (20), (23);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (20), (22), (23);

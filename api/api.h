@@ -27,6 +27,8 @@ void api_vocabulary_register(void);
 void api_callback_register(void);
 void api_survey_register(void);
 void api_visit_register(void);
+/* Workflow figures: work-order refusals and the rework rate (api/flow.c). */
+void api_flow_register(void);
 
 /* Calls every api_<resource>_register() (api/registry.c). */
 void api_register_all(void);

@@ -75,6 +75,13 @@ static const field_t dept_fields[] = {
     {"name", FT_TEXT, FF_REQUIRED | FF_UPDATABLE, 200, NULL, NULL, NULL, NULL},
     {"phone", FT_TEXT, FF_UPDATABLE | FF_NULLABLE, 40, NULL, NULL, NULL, NULL},
 };
+/* Responsibility zones (责任区, 0022): a common area with its department and person. */
+static const field_t zone_fields[] = {
+    {"project_id", FT_UUID, FF_REQUIRED | FF_FILTER, 0, NULL, NULL, NULL, NULL},
+    {"name", FT_TEXT, FF_REQUIRED | FF_UPDATABLE, 200, NULL, NULL, NULL, NULL},
+    {"department_id", FT_UUID, FF_REQUIRED | FF_UPDATABLE | FF_FILTER, 0, NULL, NULL, NULL, NULL},
+    {"responsible_user_id", FT_UUID, FF_UPDATABLE | FF_NULLABLE, 0, NULL, NULL, NULL, NULL},
+};
 static const field_t resident_fields[] = {
     {"project_id", FT_UUID, FF_REQUIRED | FF_FILTER, 0, NULL, NULL, NULL, NULL},
     {"name", FT_TEXT, FF_REQUIRED | FF_UPDATABLE, 200, NULL, NULL, NULL, NULL},
@@ -122,6 +129,8 @@ static api_resource_t resources[] = {
      NULL},
     {RES("departments", "department", dept_fields, "t.project_id", NULL, 0), AZ_DEPT_READ,
      AZ_DEPT_WRITE, 1, NULL},
+    {RES("zones", "zone", zone_fields, "t.project_id", NULL, 0), AZ_PLACE_READ, AZ_PLACE_WRITE, 1,
+     NULL},
     {RES("residents", "resident", resident_fields, "t.project_id",
          "'has_id_number', t.id_number_hash IS NOT NULL", 0),
      AZ_RESIDENT_READ, AZ_RESIDENT_WRITE, 1, resident_hook},

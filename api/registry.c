@@ -28,4 +28,5 @@ void api_register_all(void)
     api_callback_register();
     api_survey_register();
     api_visit_register();
+    api_flow_register();
 }

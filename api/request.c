@@ -159,7 +159,7 @@ static void list_h(req_t *r)
     static const struct {
         const char *name;
         size_t off;
-        int kind; /* 0 text, 1 uuid, 2 time, 3 enum fn */
+        int kind; /* 0 text, 1 uuid, 2 time, 3 enum fn, 4 uuid or "me" */
         int (*from)(const char *);
     } qs[] = {
         {"project_id", offsetof(request_filter_t, project_id), 1, NULL},
@@ -178,6 +178,10 @@ static void list_h(req_t *r)
         {"updated_to", offsetof(request_filter_t, updated_to), 2, NULL},
         {"q", offsetof(request_filter_t, q), 0, NULL},
         {"overdue", offsetof(request_filter_t, overdue), 3, bool_from},
+        /* 首问负责制: "my registrations still open" is first_receiver=me&open=true */
+        {"owner", offsetof(request_filter_t, owner_id), 4, NULL},
+        {"first_receiver", offsetof(request_filter_t, first_receiver_id), 4, NULL},
+        {"open", offsetof(request_filter_t, open), 3, bool_from},
     };
     for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
         int n = http_query(r, qs[i].name, tq[i], sizeof tq[i]);
@@ -186,7 +190,8 @@ static void list_h(req_t *r)
         int64_t tv;
         if (n == 0 || (qs[i].kind == 1 && !http_is_uuid(tq[i])) ||
             (qs[i].kind == 2 && rfc3339_parse(tq[i], &tv) != 0) ||
-            (qs[i].kind == 3 && qs[i].from(tq[i]) < 0)) {
+            (qs[i].kind == 3 && qs[i].from(tq[i]) < 0) ||
+            (qs[i].kind == 4 && strcmp(tq[i], "me") && !http_is_uuid(tq[i]))) {
             http_problem(r, 400, "invalid_query", "query parameter '%s' has an invalid value",
                          qs[i].name);
             return;
@@ -200,7 +205,8 @@ static void list_h(req_t *r)
                 return;
             }
         }
-        *(const char **)((char *)&f + qs[i].off) = tq[i];
+        *(const char **)((char *)&f + qs[i].off) =
+            qs[i].kind == 4 && !strcmp(tq[i], "me") ? p->user_id : tq[i];
     }
     page_t pg;
     if (http_page_params(r, &pg) != 0)

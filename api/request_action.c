@@ -10,7 +10,9 @@
 #include "api/callback.h"
 #include "api/codec.h"
 #include "svc/sla.h"
+#include "svc/sla_config.h"
 #include "svc/sweeper.h"
+#include "db/flow.h"
 #include "db/org.h"
 #include "db/sla.h"
 #include "core/request.h"
@@ -216,13 +218,11 @@ static int staff_in_project(db_conn_t *c, const char *user_id, const char *role,
     return db_user_in_project(c, user_id, org, project);
 }
 
-static const char *const action_fields[] = {"occurred_at",   "department_id",
-                                            "assignee_id",   "appointment_at",
-                                            "result",        "signer",
-                                            "resolution",    "pending_reason",
-                                            "pending_until", "explanation",
-                                            "satisfied",     "rating",
-                                            "note",          NULL};
+static const char *const action_fields[] = {
+    "occurred_at", "department_id",    "assignee_id",    "appointment_at", "result",
+    "signer",      "resolution",       "pending_reason", "pending_until",  "explanation",
+    "satisfied",   "rating",           "note",           "reason",         "promised_by",
+    "to_user_id",  "to_department_id", "by_user_id",     "notified_at",    NULL};
 
 /* ---------------------------------------------------------------- actions */
 
@@ -231,7 +231,9 @@ typedef struct action_in {
     request_action_t act;
     const cJSON *body;
     const char *dept, *assignee, *result, *resolution, *reason, *explanation, *rating, *note;
-    int64_t occurred, appt, until;
+    const char *decline_reason, *to_user; /* decline, hand_on */
+    const char *to_dept, *by_user;        /* record_notification */
+    int64_t occurred, appt, until, promised, notified;
     const cJSON *sat, *signer;
 } action_in_t;
 
@@ -241,7 +243,9 @@ static int required_args(req_t *r, const action_in_t *in, int64_t now)
 {
     const request_action_t act = in->act;
     const cJSON *b = in->body;
-    if ((act == REQ_ACTION_DISPATCH || act == REQ_ACTION_REDISPATCH) && !in->dept) {
+    /* dispatch without a department: routed by zone or to the duty technician, or 422
+     * (route_dispatch) */
+    if (act == REQ_ACTION_REDISPATCH && !in->dept) {
         http_invalid(r, b, "department_id", "missing_field", "required",
                      "'department_id' is required to dispatch");
         return -1;
@@ -261,6 +265,43 @@ static int required_args(req_t *r, const action_in_t *in, int64_t now)
                      "'rating' (very_satisfied, satisfied, average, dissatisfied, "
                      "very_dissatisfied or the zh label) is required: the outcome is derived "
                      "from it");
+        return -1;
+    }
+    if (act == REQ_ACTION_DECLINE && !in->decline_reason) {
+        http_invalid(r, b, "reason", REQ_CODE_DECLINE_REASON_REQ, "required",
+                     "'reason' (not_ours, parts, no_access or other) is required to decline a "
+                     "work order");
+        return -1;
+    }
+    if (act == REQ_ACTION_SET_APPOINTMENT || act == REQ_ACTION_SET_DEADLINE) {
+        const char *field = act == REQ_ACTION_SET_APPOINTMENT ? "appointment_at" : "promised_by";
+        const char *code, *why;
+        if (core_request_check_promise_at(act == REQ_ACTION_SET_APPOINTMENT ? in->appt
+                                                                            : in->promised,
+                                          now, &code, &why) != 0) {
+            http_invalid(r, b, field, code,
+                         strcmp(code, REQ_CODE_PROMISE_REQUIRED) ? "out_of_range" : "required",
+                         "'%s': %s", field, why);
+            return -1;
+        }
+    }
+    if (act == REQ_ACTION_RECORD_NOTIFICATION && !in->to_dept && !in->to_user) {
+        http_invalid(r, b, "to_department_id", REQ_CODE_NOTICE_TARGET_REQ, "required",
+                     "name who was notified: 'to_department_id' or 'to_user_id'");
+        return -1;
+    }
+    if (act == REQ_ACTION_RECORD_NOTIFICATION && in->notified) {
+        /* Often before the desk heard of the matter (an emergency told to the department
+         * first), so never judged against the request's events; never in the future. */
+        const char *code, *why;
+        if (core_request_check_occurred_at(in->notified, 0, now, &code, &why) != 0) {
+            http_invalid(r, b, "notified_at", code, "out_of_range", "'notified_at': %s", why);
+            return -1;
+        }
+    }
+    if (act == REQ_ACTION_HAND_ON && !in->to_user) {
+        http_invalid(r, b, "to_user_id", REQ_CODE_HAND_ON_TARGET_REQ, "required",
+                     "'to_user_id' (the staff member who takes the matter on) is required");
         return -1;
     }
     if (act == REQ_ACTION_PEND && in->until && in->until <= now) {
@@ -290,7 +331,14 @@ static int read_action(req_t *r, const cJSON *b, int64_t now, action_in_t *in)
         api_opt_time(b, "pending_until", &in->until, &e) < 0 ||
         api_opt_str(b, "explanation", 4000, &in->explanation, &e) < 0 ||
         api_opt_str(b, "rating", 32, &in->rating, &e) < 0 ||
-        api_opt_str(b, "note", 4000, &in->note, &e) < 0) {
+        api_opt_str(b, "note", 4000, &in->note, &e) < 0 ||
+        api_opt_enum(b, "reason", core_request_decline_reason_from_string,
+                     core_request_decline_reason_list, &in->decline_reason, &e) < 0 ||
+        api_opt_time(b, "promised_by", &in->promised, &e) < 0 ||
+        api_opt_uuid(b, "to_user_id", &in->to_user, &e) < 0 ||
+        api_opt_uuid(b, "to_department_id", &in->to_dept, &e) < 0 ||
+        api_opt_uuid(b, "by_user_id", &in->by_user, &e) < 0 ||
+        api_opt_time(b, "notified_at", &in->notified, &e) < 0) {
         api_err_send(r, &e);
         return -1;
     }
@@ -367,6 +415,10 @@ static void load_facts(db_conn_t *c, const principal_t *p, const request_row_t *
     f->pending_reason = in->reason ? core_request_pending_reason_from_string(in->reason) : -1;
     f->pending_until = in->until;
     f->callback_satisfied = cJSON_IsTrue(in->sat);
+    f->decline_reason =
+        in->decline_reason ? core_request_decline_reason_from_string(in->decline_reason) : -1;
+    f->decline_note = in->note;
+    f->promised_at = in->act == REQ_ACTION_SET_DEADLINE ? in->promised : in->appt;
     f->reporting_dept_kind = row->reporting_dept_kind[0]
                                  ? (dept_kind_t)core_dept_kind_from_string(row->reporting_dept_kind)
                                  : DEPT_CUSTOMER_SERVICE;
@@ -485,6 +537,109 @@ static int check_dispatch_target(req_t *r, db_conn_t *c, const request_row_t *ro
     return 0;
 }
 
+/* hand_on: whether the actor owns the matter (nobody owning it counts), and whether the
+ * person named takes it: an active staff member (not a resident or another system) who
+ * works on the request's project and does not own it already.  0, or -1 with the problem
+ * sent and the transaction rolled back. */
+static int load_hand_on(req_t *r, db_conn_t *c, const char *id, const request_row_t *row,
+                        const action_in_t *in, request_facts_t *f)
+{
+    const principal_t *p = &r->principal;
+    char owner[40] = "", role[20], did[40], dkind[20], nm[128];
+    int of = db_request_owner(c, id, p->org_id, owner);
+    int sf = of == 1 ? db_staff_lookup(c, in->to_user, p->org_id, role, did, dkind, nm) : -1;
+    int rl = sf == 1 ? core_role_from_string(role) : -1;
+    int inp = sf == 1 && rl >= 0 && rl != ROLE_INTEGRATION
+                  ? staff_in_project(c, in->to_user, role, p->org_id, row->sc.project_id)
+                  : 0;
+    if (of < 0 || sf < 0 || inp < 0) {
+        db_rollback(c);
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        return -1;
+    }
+    if (!inp || !strcmp(owner, in->to_user)) {
+        db_rollback(c);
+        http_invalid(r, in->body, "to_user_id", "invalid_field", "not_allowed",
+                     !inp ? "'to_user_id' must be an active staff member who works on the "
+                            "request's project"
+                          : "'to_user_id' already owns this matter");
+        return -1;
+    }
+    f->actor_is_owner = !owner[0] || !strcmp(owner, p->user_id);
+    f->has_hand_on_target = 1;
+    return 0;
+}
+
+/* Whether `now` lies outside the project's desk hours (its SLA calendar): 1, or 0 inside
+ * them — also when the project has no calendar or it cannot be read (the desk is then
+ * taken to be open, and dispatches). */
+static int out_of_hours(db_conn_t *c, const char *org, const char *project, int64_t now)
+{
+    sla_project_cfg_t cfg;
+    if (sla_project_config(c, org, project, &cfg) != 0 || !cfg.calendar[0])
+        return 0;
+    const sla_calendar_def_t *cal = sla_calendar_pin(c, cfg.calendar);
+    if (!cal)
+        return 0;
+    int open = core_calendar_business_between(&cal->cal, now, now + 1) > 0;
+    sla_calendar_unpin(cal);
+    return !open;
+}
+
+/* One staff member named by a notice: active, of the organisation, working on the project.
+ * 1 / 0 / -1. */
+static int notice_person(db_conn_t *c, const char *user, const char *org, const char *project)
+{
+    char role[20], did[40], dkind[20], nm[128];
+    int sf = db_staff_lookup(c, user, org, role, did, dkind, nm);
+    if (sf != 1)
+        return sf;
+    int rl = core_role_from_string(role);
+    if (rl < 0 || rl == ROLE_INTEGRATION)
+        return 0;
+    return staff_in_project(c, user, role, org, project);
+}
+
+/* record_notification: the department notified must be one of the project's, the people
+ * (who was notified, who notified) its staff.  0, or -1 with the problem sent and the
+ * transaction rolled back. */
+static int load_notice(req_t *r, db_conn_t *c, const request_row_t *row, const action_in_t *in,
+                       request_facts_t *f)
+{
+    const principal_t *p = &r->principal;
+    const char *bad = NULL;
+    int rc = 1;
+    if (in->to_dept) {
+        char dp[40];
+        rc = db_department_project(c, in->to_dept, p->org_id, dp);
+        if (rc == 1 && dp[0] && strcmp(dp, row->sc.project_id) != 0)
+            rc = 0;
+        if (rc == 0)
+            bad = "to_department_id";
+    }
+    if (rc == 1 && in->to_user &&
+        (rc = notice_person(c, in->to_user, p->org_id, row->sc.project_id)) == 0)
+        bad = "to_user_id";
+    if (rc == 1 && in->by_user &&
+        (rc = notice_person(c, in->by_user, p->org_id, row->sc.project_id)) == 0)
+        bad = "by_user_id";
+    if (rc < 0) {
+        db_rollback(c);
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        return -1;
+    }
+    if (bad) {
+        db_rollback(c);
+        http_invalid(r, in->body, bad, "invalid_field", "not_found",
+                     "'%s' is not a department or an active staff member of the request's "
+                     "project",
+                     bad);
+        return -1;
+    }
+    f->has_notice_target = in->to_dept || in->to_user;
+    return 0;
+}
+
 /* 0 when w succeeded; else sends its error, rolls back and returns -1.  Clears w. */
 static int wo_done(req_t *r, db_conn_t *c, PGresult *w)
 {
@@ -517,6 +672,10 @@ static int store_work_order(req_t *r, db_conn_t *c, const char *id, const reques
                        db_workorder_insert(c, org, id, eff->wo_department, eff->wo_assignee,
                                            eff->wo_appointment_at ? ap : NULL, occ));
     }
+    case REQ_WO_DECLINE:
+        return wo_done(r, c,
+                       db_workorder_decline(c, row->wo_id, org, occ, eff->wo_declined_by,
+                                            eff->wo_decline_reason, eff->wo_decline_note));
     case REQ_WO_UPDATE:
         return wo_done(r, c,
                        db_workorder_update(
@@ -635,6 +794,60 @@ static void store_effect(req_t *r, db_conn_t *c, const char *id, const request_r
     PQclear(res);
 }
 
+/* Where a dispatch without a department goes (责任区): the zone named as the request's
+ * common area, else the project's engineering department for the technician on duty. */
+typedef struct route {
+    char zone[40], dept[40], person[40];
+    cJSON *body; /* the body with the department (and person) chosen; freed by the caller */
+} route_t;
+
+/* Fills *out as *in with the routed department and person (and a body that says so, for
+ * the timeline).  0, or -1 with the problem sent and the transaction rolled back. */
+static int route_dispatch(req_t *r, db_conn_t *c, const char *id, const request_row_t *row,
+                          const request_facts_t *f, const action_in_t *in, route_t *rt,
+                          action_in_t *out)
+{
+    const principal_t *p = &r->principal;
+    int zf = 0, df = 0;
+    if (core_request_dispatch_route(f->type, f->location_kind, 0, 1, 1) != REQ_ROUTE_NONE) {
+        zf = db_flow_zone_for(c, p->org_id, id, rt->zone, rt->dept, rt->person);
+        if (zf == 0)
+            df = db_flow_duty_department(c, p->org_id, row->sc.project_id, rt->dept);
+    }
+    if (zf < 0 || df < 0) {
+        db_rollback(c);
+        http_problem(r, 503, "database_unavailable", "retry shortly");
+        return -1;
+    }
+    request_route_t route =
+        core_request_dispatch_route(f->type, f->location_kind, 0, zf == 1, df == 1);
+    if (route == REQ_ROUTE_NONE) {
+        db_rollback(c);
+        http_invalid(r, in->body, "department_id", "missing_field", "required",
+                     "'department_id' is required to dispatch (only a repair or emergency of a "
+                     "common area goes by default to its zone or the duty technician)");
+        return -1;
+    }
+    *out = *in;
+    out->dept = rt->dept;
+    if (!in->assignee && route == REQ_ROUTE_ZONE && rt->person[0])
+        out->assignee = rt->person;
+    if (!(rt->body = cJSON_Duplicate(in->body, 1))) {
+        db_rollback(c);
+        http_problem(r, 503, "overloaded", "out of memory; retry");
+        return -1;
+    }
+    cJSON_AddStringToObject(rt->body, "department_id", rt->dept);
+    if (out->assignee && !in->assignee)
+        cJSON_AddStringToObject(rt->body, "assignee_id", out->assignee);
+    cJSON_AddStringToObject(rt->body, "routed_to",
+                            route == REQ_ROUTE_ZONE ? "zone" : "duty_technician");
+    if (route == REQ_ROUTE_ZONE)
+        cJSON_AddStringToObject(rt->body, "zone_id", rt->zone);
+    out->body = rt->body;
+    return 0;
+}
+
 /* Inside the transaction: loads the facts and the people the action names, asks core for
  * the effect, and stores it or answers the refusal. */
 static void decide_and_store(req_t *r, db_conn_t *c, const char *id, const request_row_t *row,
@@ -653,8 +866,28 @@ static void decide_and_store(req_t *r, db_conn_t *c, const char *id, const reque
     }
     if (in->act == REQ_ACTION_SIGN_OFF && load_signer(r, c, row, in, &f, &s) != 0)
         return;
+    if (in->act == REQ_ACTION_DISPATCH && p->role == ROLE_SECURITY)
+        f.out_of_hours = out_of_hours(c, p->org_id, row->sc.project_id, now);
+    route_t rt = {"", "", "", NULL};
+    action_in_t routed;
+    if (in->act == REQ_ACTION_DISPATCH && !in->dept) {
+        /* who may dispatch and from which state first; then where it goes */
+        transition_t t = core_request_transition(&f, in->act);
+        if (!t.ok) {
+            db_rollback(c);
+            http_problem(r, core_request_code_http_status(t.code), t.code, "%s", t.reason);
+            return;
+        }
+        if (route_dispatch(r, c, id, row, &f, in, &rt, &routed) != 0)
+            return;
+        in = &routed;
+    }
     if ((in->act == REQ_ACTION_DISPATCH || in->act == REQ_ACTION_REDISPATCH) &&
         check_dispatch_target(r, c, row, in) != 0)
+        goto out;
+    if (in->act == REQ_ACTION_HAND_ON && load_hand_on(r, c, id, row, in, &f) != 0)
+        return;
+    if (in->act == REQ_ACTION_RECORD_NOTIFICATION && load_notice(r, c, row, in, &f) != 0)
         return;
 
     request_args_t x = {
@@ -669,15 +902,18 @@ static void decide_and_store(req_t *r, db_conn_t *c, const char *id, const reque
         .signer_user_id = s.user[0] ? s.user : NULL,
         .signer_name = s.name[0] ? s.name : NULL,
         .pending_since = in->act == REQ_ACTION_RESUME ? db_request_last_pend(c, id, p->org_id) : 0,
+        .hand_on_to = in->to_user,
     };
     request_effect_t eff;
     if (core_request_effect(&f, in->act, &x, in->occurred, now, &eff) != 0) {
         db_rollback(c);
         int st = core_request_code_http_status(eff.verdict.code);
         http_problem(r, st == 200 ? 409 : st, eff.verdict.code, "%s", eff.verdict.reason);
-        return;
+        goto out;
     }
     store_effect(r, c, id, row, in, &eff);
+out:
+    cJSON_Delete(rt.body);
 }
 
 void api_request_action_h(req_t *r)
@@ -691,7 +927,9 @@ void api_request_action_h(req_t *r)
         http_problem(r, 404, "unknown_action",
                      "no action '%s'; use dispatch, accept, arrive, report_result, sign_off, "
                      "resolve, pend, resume, reject, close_not_responsible, start_callback, "
-                     "callback_result, close, reopen or handover (comments: POST .../comments)",
+                     "callback_result, close, reopen, handover, decline, set_appointment, "
+                     "set_deadline, hand_on or record_notification (comments: POST "
+                     ".../comments)",
                      aname);
         return;
     }

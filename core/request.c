@@ -66,6 +66,14 @@ static const char *const work_order_state_names[WO_STATE__COUNT] = {
     [WO_STATE_DISPATCHED] = "dispatched", [WO_STATE_ACCEPTED] = "accepted",
     [WO_STATE_ON_SITE] = "on_site",       [WO_STATE_DONE_UNSIGNED] = "done_unsigned",
     [WO_STATE_SIGNED_OFF] = "signed_off", [WO_STATE_CANCELLED] = "cancelled",
+    [WO_STATE_DECLINED] = "declined",
+};
+
+static const char *const decline_reason_names[DECLINE__COUNT] = {
+    [DECLINE_NOT_OURS] = "not_ours",
+    [DECLINE_PARTS] = "parts",
+    [DECLINE_NO_ACCESS] = "no_access",
+    [DECLINE_OTHER] = "other",
 };
 
 static const char *const signer_kind_names[SIGNER__COUNT] = {
@@ -92,6 +100,11 @@ static const char *const action_names[REQ_ACTION__COUNT] = {
     [REQ_ACTION_REOPEN] = "reopen",
     [REQ_ACTION_HANDOVER] = "handover",
     [REQ_ACTION_COMMENT] = "comment",
+    [REQ_ACTION_DECLINE] = "decline",
+    [REQ_ACTION_SET_APPOINTMENT] = "set_appointment",
+    [REQ_ACTION_SET_DEADLINE] = "set_deadline",
+    [REQ_ACTION_HAND_ON] = "hand_on",
+    [REQ_ACTION_RECORD_NOTIFICATION] = "record_notification",
 };
 
 static const char *name_of(const char *const *names, int n, int v)
@@ -114,6 +127,7 @@ STRING_TABLE(pending_reason, pending_reason_t, pending_reason_names, REQ_PENDING
 STRING_TABLE(work_order_state, work_order_state_t, work_order_state_names, WO_STATE__COUNT)
 STRING_TABLE(signer_kind, signer_kind_t, signer_kind_names, SIGNER__COUNT)
 STRING_TABLE(action, request_action_t, action_names, REQ_ACTION__COUNT)
+STRING_TABLE(decline_reason, decline_reason_t, decline_reason_names, DECLINE__COUNT)
 
 /* ---- simple predicates ------------------------------------------------------------ */
 
@@ -175,6 +189,14 @@ int core_request_code_http_status(const char *code)
         {REQ_CODE_OCCURRED_AT_INVALID, 422},
         {REQ_CODE_OCCURRED_IN_FUTURE, 422},
         {REQ_CODE_OCCURRED_BEFORE_PREV, 422},
+        {REQ_CODE_DECLINE_REASON_REQ, 422},
+        {REQ_CODE_DECLINE_NOTE_REQ, 422},
+        {REQ_CODE_PROMISE_REQUIRED, 422},
+        {REQ_CODE_PROMISE_IN_PAST, 422},
+        {REQ_CODE_NOT_OWNER, 403},
+        {REQ_CODE_HAND_ON_TARGET_REQ, 422},
+        {REQ_CODE_DESK_HOURS, 403},
+        {REQ_CODE_NOTICE_TARGET_REQ, 422},
     };
     if (!code)
         return 500;
@@ -213,6 +235,69 @@ int core_request_check_occurred_at(int64_t occurred_at, int64_t previous_event_a
     return rc;
 }
 
+int core_request_check_promise_at(int64_t at, int64_t now, const char **code, const char **reason)
+{
+    const char *c = REQ_CODE_OK, *r = "The time is acceptable.";
+    int rc = 0;
+    if (at <= 0) {
+        c = REQ_CODE_PROMISE_REQUIRED;
+        r = "Say when: give the time told to the customer.";
+        rc = -1;
+    } else if (at <= now) {
+        c = REQ_CODE_PROMISE_IN_PAST;
+        r = "The time told to the customer must lie in the future.";
+        rc = -1;
+    }
+    if (code)
+        *code = c;
+    if (reason)
+        *reason = r;
+    return rc;
+}
+
+int core_request_is_repeat(request_type_t type, location_kind_t location,
+                           int64_t previous_closed_at, int64_t received_at)
+{
+    if (type != REQ_TYPE_REPAIR || location != REQ_LOCATION_UNIT || previous_closed_at <= 0 ||
+        previous_closed_at > received_at)
+        return 0;
+    return received_at - previous_closed_at <= CORE_REQUEST_REPEAT_WINDOW_S;
+}
+
+int core_request_severity_ladder_level(int severity)
+{
+    switch (severity) {
+    case REQ_SEVERITY_IMPORTANT:
+        return core_role_ladder_level(ROLE_DIRECTOR);
+    case REQ_SEVERITY_MAJOR:
+        return ROLE_LADDER_TOP;
+    default:
+        return -1;
+    }
+}
+
+request_route_t core_request_dispatch_route(request_type_t type, location_kind_t location,
+                                            int department_given, int zone_found, int duty_found)
+{
+    if (department_given)
+        return REQ_ROUTE_GIVEN;
+    if ((type != REQ_TYPE_REPAIR && type != REQ_TYPE_EMERGENCY) ||
+        location != REQ_LOCATION_COMMON_AREA)
+        return REQ_ROUTE_NONE;
+    if (zone_found)
+        return REQ_ROUTE_ZONE;
+    return duty_found ? REQ_ROUTE_DUTY : REQ_ROUTE_NONE;
+}
+
+int core_request_rework_permille(long long repairs, long long repeats)
+{
+    if (repairs <= 0 || repeats <= 0)
+        return 0;
+    if (repeats > repairs)
+        repeats = repairs;
+    return (int)((repeats * 1000 * 2 + repairs) / (repairs * 2));
+}
+
 /* ---- the state machine ------------------------------------------------------------ */
 
 #define A(x)        (1u << (REQ_ACTION_##x))
@@ -222,8 +307,9 @@ int core_request_check_occurred_at(int64_t occurred_at, int64_t previous_event_a
 static const unsigned role_actions[ROLE__COUNT] = {
     [ROLE_RESIDENT] = A(SIGN_OFF) | A(COMMENT),
     [ROLE_AGENT] = ALL_ACTIONS,
-    [ROLE_TECHNICIAN] = A(ACCEPT) | A(ARRIVE) | A(REPORT_RESULT) | A(COMMENT),
-    [ROLE_SECURITY] = A(HANDOVER) | A(SIGN_OFF) | A(COMMENT),
+    [ROLE_TECHNICIAN] =
+        A(ACCEPT) | A(ARRIVE) | A(REPORT_RESULT) | A(COMMENT) | A(DECLINE) | A(RECORD_NOTIFICATION),
+    [ROLE_SECURITY] = A(HANDOVER) | A(SIGN_OFF) | A(COMMENT) | A(DISPATCH) | A(RECORD_NOTIFICATION),
     [ROLE_SUPERVISOR] = ALL_ACTIONS,
     [ROLE_MANAGER] = ALL_ACTIONS,
     [ROLE_DIRECTOR] = ALL_ACTIONS,
@@ -261,7 +347,7 @@ static int blank(const char *s)
 static int wo_open(const request_facts_t *f)
 {
     return f->has_active_work_order && f->work_order_state != WO_STATE_SIGNED_OFF &&
-           f->work_order_state != WO_STATE_CANCELLED;
+           f->work_order_state != WO_STATE_CANCELLED && f->work_order_state != WO_STATE_DECLINED;
 }
 
 /* States in which a request is being handled and has not been resolved yet. */
@@ -383,8 +469,15 @@ static transition_t resolve(const request_facts_t *f)
  * Returns NULL when the actor may act, else the reason; *code gets the code. */
 static const char *actor_problem(const request_facts_t *f, request_action_t a, const char **code)
 {
+    /* 001: at night the control room registers and notifies the departments itself. */
+    if (f->actor_role == ROLE_SECURITY && a == REQ_ACTION_DISPATCH && !f->out_of_hours) {
+        *code = REQ_CODE_DESK_HOURS;
+        return "During the desk's hours the desk dispatches; the control room dispatches only "
+               "outside them.";
+    }
     if (f->actor_role != ROLE_TECHNICIAN ||
-        (a != REQ_ACTION_ACCEPT && a != REQ_ACTION_ARRIVE && a != REQ_ACTION_REPORT_RESULT))
+        (a != REQ_ACTION_ACCEPT && a != REQ_ACTION_ARRIVE && a != REQ_ACTION_REPORT_RESULT &&
+         a != REQ_ACTION_DECLINE))
         return NULL;
     if (!f->actor_in_responsible_dept) {
         *code = REQ_CODE_NOT_RESPONSIBLE_DEPT;
@@ -575,6 +668,74 @@ static transition_t check_comment(const request_facts_t *f)
     return allow(f->state, -1, 0);
 }
 
+/* The department or technician refuses the work order (拒绝接单, a scored fault in seed
+ * 001): it goes back to the desk, which dispatches it again. */
+static transition_t check_decline(const request_facts_t *f)
+{
+    const request_state_t s = f->state;
+    if ((s != REQ_STATE_DISPATCHED && s != REQ_STATE_ACCEPTED && s != REQ_STATE_ON_SITE) ||
+        !wo_open(f) || f->work_order_state == WO_STATE_DONE_UNSIGNED)
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "Only a work order that is dispatched, accepted or on site and has not "
+                      "reported a result can be declined.");
+    if (f->decline_reason < 0 || f->decline_reason >= DECLINE__COUNT)
+        return refuse(f, REQ_CODE_DECLINE_REASON_REQ,
+                      "Say why the work order is declined: not_ours, parts, no_access or other.");
+    if (f->decline_reason == DECLINE_OTHER && blank(f->decline_note))
+        return refuse(f, REQ_CODE_DECLINE_NOTE_REQ,
+                      "A decline for another reason needs a note saying what it is.");
+    return allow(REQ_STATE_RECEIVED, WO_STATE_DECLINED, 0);
+}
+
+/* Open and not yet answered: the desk can still tell the customer when someone comes. */
+static int awaiting_service(request_state_t s)
+{
+    return in_progress(s) || s == REQ_STATE_PENDING;
+}
+
+static transition_t check_promise(const request_facts_t *f)
+{
+    if (!awaiting_service(f->state))
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "An appointment or a deadline is told only while the request is being "
+                      "handled.");
+    if (f->promised_at <= 0)
+        return refuse(f, REQ_CODE_PROMISE_REQUIRED,
+                      "Say when: give the time told to the customer.");
+    return allow(f->state, -1, 0);
+}
+
+/* 首问负责制: whoever first received the matter owns it until they hand it on; a
+ * supervisor or above may hand on a matter that someone else owns. */
+static transition_t check_hand_on(const request_facts_t *f)
+{
+    if (!awaiting_service(f->state))
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "Only a request that is being handled can be handed on.");
+    if (!f->actor_is_owner &&
+        core_role_ladder_level(f->actor_role) < core_role_ladder_level(ROLE_SUPERVISOR))
+        return refuse(f, REQ_CODE_NOT_OWNER,
+                      "Only the person who owns this matter (or a supervisor) can hand it on.");
+    if (!f->has_hand_on_target)
+        return refuse(f, REQ_CODE_HAND_ON_TARGET_REQ,
+                      "Name the staff member of the project who takes the matter on.");
+    return allow(f->state, -1, 0);
+}
+
+/* Who notified whom, when: kept on the request as it happened (an emergency is told to the
+ * department first and to the desk afterwards). */
+static transition_t check_record_notification(const request_facts_t *f)
+{
+    if (core_request_is_final(f->state) && f->state != REQ_STATE_CLOSED)
+        return refuse(f, REQ_CODE_INVALID_TRANSITION,
+                      "A rejected request, or one closed as not responsible, records no more "
+                      "notifications.");
+    if (!f->has_notice_target)
+        return refuse(f, REQ_CODE_NOTICE_TARGET_REQ,
+                      "Name the department or the person who was notified.");
+    return allow(f->state, -1, 0);
+}
+
 static const action_check_t action_checks[REQ_ACTION__COUNT] = {
     [REQ_ACTION_DISPATCH] = check_dispatch,
     [REQ_ACTION_REDISPATCH] = check_redispatch,
@@ -593,6 +754,11 @@ static const action_check_t action_checks[REQ_ACTION__COUNT] = {
     [REQ_ACTION_REOPEN] = check_reopen,
     [REQ_ACTION_HANDOVER] = check_handover,
     [REQ_ACTION_COMMENT] = check_comment,
+    [REQ_ACTION_DECLINE] = check_decline,
+    [REQ_ACTION_SET_APPOINTMENT] = check_promise,
+    [REQ_ACTION_SET_DEADLINE] = check_promise,
+    [REQ_ACTION_HAND_ON] = check_hand_on,
+    [REQ_ACTION_RECORD_NOTIFICATION] = check_record_notification,
 };
 
 transition_t core_request_transition(const request_facts_t *f, request_action_t action)

@@ -102,7 +102,7 @@ typedef enum {
 } pending_reason_t;
 
 /* Work order (工作任务单) states: "dispatched" "accepted" "on_site" "done_unsigned"
- * "signed_off" "cancelled".  Work is complete only when signed off (SPEC §3 step 4). */
+ * "signed_off" "cancelled" "declined".  Work is complete only when signed off (SPEC §3 step 4). */
 typedef enum {
     WO_STATE_DISPATCHED,
     WO_STATE_ACCEPTED,
@@ -110,6 +110,7 @@ typedef enum {
     WO_STATE_DONE_UNSIGNED,
     WO_STATE_SIGNED_OFF,
     WO_STATE_CANCELLED,
+    WO_STATE_DECLINED, /* "declined": refused by its department or technician (拒绝接单) */
     WO_STATE__COUNT
 } work_order_state_t;
 
@@ -137,8 +138,24 @@ typedef enum {
     REQ_ACTION_HANDOVER,
     REQ_ACTION_COMMENT,
     REQ_ACTION_REDISPATCH,
+    REQ_ACTION_DECLINE,             /* "decline": the work order is refused (拒绝接单) */
+    REQ_ACTION_SET_APPOINTMENT,     /* "set_appointment": when someone will come */
+    REQ_ACTION_SET_DEADLINE,        /* "set_deadline": the approximate deadline (大致期限) */
+    REQ_ACTION_HAND_ON,             /* "hand_on": the owner (首问负责人) hands the matter on */
+    REQ_ACTION_RECORD_NOTIFICATION, /* "record_notification": who notified whom, when */
     REQ_ACTION__COUNT
 } request_action_t;
+
+/* Why a work order is declined: "not_ours" (another department's or the owner's matter),
+ * "parts" (parts or materials missing), "no_access" (nobody lets the technician in),
+ * "other" (the note says what). */
+typedef enum {
+    DECLINE_NOT_OURS,
+    DECLINE_PARTS,
+    DECLINE_NO_ACCESS,
+    DECLINE_OTHER,
+    DECLINE__COUNT
+} decline_reason_t;
 
 /* Values of request_facts_t.is_valid_complaint (有效投诉 judged or not yet). */
 #define REQ_VALIDITY_UNKNOWN (-1)
@@ -164,6 +181,14 @@ typedef enum {
 #define REQ_CODE_OCCURRED_AT_INVALID  "occurred_at_invalid"
 #define REQ_CODE_OCCURRED_IN_FUTURE   "occurred_in_future"
 #define REQ_CODE_OCCURRED_BEFORE_PREV "occurred_before_previous_event"
+#define REQ_CODE_DECLINE_REASON_REQ   "decline_reason_required"
+#define REQ_CODE_DECLINE_NOTE_REQ     "decline_note_required" /* reason "other" needs a note */
+#define REQ_CODE_PROMISE_REQUIRED     "promise_time_required" /* appointment / deadline */
+#define REQ_CODE_PROMISE_IN_PAST      "promise_time_in_past"
+#define REQ_CODE_NOT_OWNER            "not_owner" /* hand_on by someone who does not own it */
+#define REQ_CODE_HAND_ON_TARGET_REQ   "hand_on_target_required"
+#define REQ_CODE_DESK_HOURS           "desk_hours" /* security dispatching in desk hours */
+#define REQ_CODE_NOTICE_TARGET_REQ    "notice_target_required"
 
 /* What the caller knows when it asks for a transition.  Strings are borrowed for the
  * duration of the call.  Zero-initialise, then fill every field that applies; note that
@@ -202,10 +227,17 @@ typedef struct request_facts {
     dept_kind_t reporting_dept_kind;      /* common areas: which department reported the issue */
 
     /* Action arguments. */
-    const char *explanation; /* reject, close_not_responsible, giving up a callback */
-    int pending_reason;      /* pend: a pending_reason_t, -1 none */
-    int64_t pending_until;   /* pend: UTC seconds, 0 none */
-    int callback_satisfied;  /* callback_result: rating satisfied or better */
+    const char *explanation;  /* reject, close_not_responsible, giving up a callback */
+    int pending_reason;       /* pend: a pending_reason_t, -1 none */
+    int64_t pending_until;    /* pend: UTC seconds, 0 none */
+    int callback_satisfied;   /* callback_result: rating satisfied or better */
+    int decline_reason;       /* decline: a decline_reason_t, -1 none */
+    const char *decline_note; /* decline: free text (required for "other") */
+    int64_t promised_at;      /* set_appointment, set_deadline: UTC seconds, 0 none */
+    int actor_is_owner;       /* hand_on: the actor owns the matter (or nobody does) */
+    int has_hand_on_target;   /* hand_on: a staff member of the project to hand it to */
+    int out_of_hours;         /* dispatch: outside the project's desk hours (SLA calendar) */
+    int has_notice_target;    /* record_notification: a department or person was notified */
 } request_facts_t;
 
 /* The verdict.  On refusal ok is 0, new_state is the current state, new_work_order_state
@@ -262,14 +294,34 @@ typedef struct transition {
  *                   sign-off) → dispatched: the caller cancels that work order and creates
  *                   a new one in "dispatched" (another department or technician, or the
  *                   work again after a refused sign-off).  Desk roles only.
+ *   decline         dispatched/accepted/on_site with a work order that has not reported a
+ *                   result → received; the work order → declined.  Needs decline_reason
+ *                   (and a non-blank decline_note for "other").  Technicians of the work
+ *                   order's department (its assignee when named) and desk roles.
+ *   set_appointment, set_deadline  no state change; any open state (not resolved, callback
+ *                   or final).  Need promised_at > 0; the caller checks it lies ahead
+ *                   (core_request_check_promise_at).  Desk roles.
+ *   hand_on         no state change; any open state.  The owner (or, over them, a
+ *                   supervisor or above) hands the matter to another staff member of the
+ *                   project (has_hand_on_target); an agent who does not own it gets
+ *                   not_owner.  Desk roles.
+ *   record_notification  no state change; any state but rejected and not_responsible.
+ *                   Records that someone notified a department or person (an emergency
+ *                   told to the department first and the desk afterwards, the control
+ *                   room's calls at night): needs has_notice_target.  Desk roles,
+ *                   technicians and security.
+ *
+ * Out of hours (out_of_hours) security — the control room (监控中心) — may also dispatch,
+ * which in the desk's hours answers desk_hours (403): the desk dispatches by day.
  *
  * Roles: resident → sign_off (as the signer: signer_kind must be resident) and comment;
- * technician → accept, arrive, report_result on work orders of their own department
- * (and, when the work order has a named assignee, only the assignee) and comment;
- * agent, supervisor, manager, director, gm → every action, including accept, arrive and
- * report_result recorded on the department's behalf from paper; security → handover,
- * sign_off (recording the signer) and comment; integration → comment; clerk, auditor,
- * admin → nothing.  `f` is borrowed; NULL yields invalid_facts.
+ * technician → accept, arrive, report_result and decline on work orders of their own
+ * department (and, when the work order has a named assignee, only the assignee),
+ * record_notification and comment; agent, supervisor, manager, director, gm → every
+ * action, including accept, arrive and report_result recorded on the department's behalf
+ * from paper; security → handover, sign_off (recording the signer), dispatch out of hours,
+ * record_notification and comment; integration → comment; clerk, auditor, admin →
+ * nothing.  `f` is borrowed; NULL yields invalid_facts.
  */
 transition_t core_request_transition(const request_facts_t *f, request_action_t action);
 
@@ -303,6 +355,38 @@ int core_request_code_http_status(const char *code);
 int core_request_check_occurred_at(int64_t occurred_at, int64_t previous_event_at, int64_t now,
                                    const char **code, const char **reason);
 
+/* Checks the time the desk tells a customer (an appointment, an approximate deadline):
+ * given (> 0) and after `now` (UTC seconds).  0 when acceptable, -1 otherwise; *code and
+ * *reason (each may be NULL) receive static strings either way. */
+int core_request_check_promise_at(int64_t at, int64_t now, const char **code, const char **reason);
+
+/* 返修 (RULES §2 #10): a repair is a repeat of a previous repair of the same unit and
+ * category when that one closed at most CORE_REQUEST_REPEAT_WINDOW_S before the new one
+ * was received (and not after it).  The SQL trigger request_intake_flow() applies the same
+ * rule at intake.  1 or 0. */
+#define CORE_REQUEST_REPEAT_WINDOW_S (30 * 86400)
+int core_request_is_repeat(request_type_t type, location_kind_t location,
+                           int64_t previous_closed_at, int64_t received_at);
+
+/* 重要投诉 / 重大投诉: the ladder level that hears of a complaint of this severity at once —
+ * important: 3 (the project director, 物业服务中心主任), major: ROLE_LADDER_TOP (the GM);
+ * general and anything else: -1.  The SQL trigger request_severity_routing() notifies
+ * level 3; a major complaint reaches the GM through its SLA policy and the sweeper. */
+int core_request_severity_ladder_level(int severity);
+
+/* Where a dispatch goes (责任区, 002 第15篇 4.2.4): to the department the desk names
+ * (GIVEN); when it names none, a repair or emergency of a common area goes to the
+ * responsible department and person of the zone of that name (ZONE), else to the project's
+ * engineering department, whose technician on duty accepts it and becomes its assignee
+ * (DUTY); anything else, or when neither exists, needs a department (NONE). */
+typedef enum { REQ_ROUTE_GIVEN, REQ_ROUTE_ZONE, REQ_ROUTE_DUTY, REQ_ROUTE_NONE } request_route_t;
+request_route_t core_request_dispatch_route(request_type_t type, location_kind_t location,
+                                            int department_given, int zone_found, int duty_found);
+
+/* The rework rate in per mille (repeat repairs per 1000 repairs, rounded half up);
+ * 0 when there were no repairs. */
+int core_request_rework_permille(long long repairs, long long repeats);
+
 /* core_request_<enum>_name(), _from_string() and _list() (see core/strtab.h). */
 CORE_STRTAB_DECLS(core_request_type, request_type_t)
 CORE_STRTAB_DECLS(core_request_channel, request_channel_t)
@@ -314,5 +398,6 @@ CORE_STRTAB_DECLS(core_request_pending_reason, pending_reason_t)
 CORE_STRTAB_DECLS(core_request_work_order_state, work_order_state_t)
 CORE_STRTAB_DECLS(core_request_signer_kind, signer_kind_t)
 CORE_STRTAB_DECLS(core_request_action, request_action_t)
+CORE_STRTAB_DECLS(core_request_decline_reason, decline_reason_t)
 
 #endif

@@ -23,6 +23,9 @@ static const char *const field_names[REQ_FIELD__COUNT] = {
     [REQ_FIELD_PENDING_REASON] = "pending_reason",
     [REQ_FIELD_PENDING_UNTIL] = "pending_until",
     [REQ_FIELD_HANDED_OVER_AT] = "handed_over_at",
+    [REQ_FIELD_APPOINTMENT_AT] = "appointment_at",
+    [REQ_FIELD_PROMISED_BY] = "promised_by",
+    [REQ_FIELD_OWNER_ID] = "owner_id",
 };
 
 const char *core_request_field_name(request_field_t field)
@@ -147,6 +150,27 @@ static void request_columns(const request_facts_t *f, request_action_t a, const 
     case REQ_ACTION_HANDOVER:
         set_time(e, REQ_FIELD_HANDED_OVER_AT, occurred);
         break;
+    case REQ_ACTION_DECLINE:
+        /* Back with the desk: nobody holds it until it is dispatched again. */
+        e->wo_op = REQ_WO_DECLINE;
+        e->wo_decline_reason =
+            core_request_decline_reason_name((decline_reason_t)f->decline_reason);
+        e->wo_decline_note = f->decline_note;
+        e->wo_declined_by = x->actor_user_id;
+        e->wo_result = NULL;
+        set_null(e, REQ_FIELD_DEPARTMENT_ID);
+        set_null(e, REQ_FIELD_ASSIGNEE_ID);
+        break;
+    case REQ_ACTION_SET_APPOINTMENT:
+        set_time(e, REQ_FIELD_APPOINTMENT_AT, f->promised_at);
+        break;
+    case REQ_ACTION_SET_DEADLINE:
+        set_time(e, REQ_FIELD_PROMISED_BY, f->promised_at);
+        break;
+    case REQ_ACTION_HAND_ON:
+        set_text_given(e, REQ_FIELD_OWNER_ID, x->hand_on_to);
+        break;
+
     default:
         break;
     }

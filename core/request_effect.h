@@ -29,6 +29,9 @@ typedef enum {
     REQ_FIELD_PENDING_REASON,
     REQ_FIELD_PENDING_UNTIL,
     REQ_FIELD_HANDED_OVER_AT,
+    REQ_FIELD_APPOINTMENT_AT, /* set_appointment */
+    REQ_FIELD_PROMISED_BY,    /* set_deadline */
+    REQ_FIELD_OWNER_ID,       /* hand_on */
     REQ_FIELD__COUNT
 } request_field_t;
 
@@ -52,6 +55,7 @@ typedef enum {
     REQ_WO_CREATE,  /* a new work order in "dispatched" (dispatch) */
     REQ_WO_REPLACE, /* the open one is cancelled, then a new one created (redispatch) */
     REQ_WO_UPDATE,  /* the current one moves to wo_state (and records what it names) */
+    REQ_WO_DECLINE, /* the current one is declined with wo_decline_* (decline) */
 } request_wo_op_t;
 
 /* What the effect stores besides the facts: the action's stored arguments and the ids
@@ -69,7 +73,8 @@ typedef struct request_args {
     const char *signer_resident_id;
     const char *signer_user_id;
     const char *signer_name;
-    int64_t pending_since; /* resume: when the request was put on hold, <= 0 unknown */
+    int64_t pending_since;  /* resume: when the request was put on hold, <= 0 unknown */
+    const char *hand_on_to; /* hand_on: the staff member who takes the matter on */
 } request_args_t;
 
 /* The whole effect of an allowed action.  Every pointer is borrowed from the facts or
@@ -97,6 +102,10 @@ typedef struct request_effect {
     const char *wo_signer_resident_id;
     const char *wo_signer_user_id;
     const char *wo_signer_name;
+    /* DECLINE: the reason (API name), the note (NULL none) and who declined. */
+    const char *wo_decline_reason;
+    const char *wo_decline_note;
+    const char *wo_declined_by;
 
     /* A notification to the escalation ladder: notify_level > 0 means the people of that
      * level hear of it, as notification `notify_kind` with the reason `notify_reason`. */
@@ -140,6 +149,12 @@ typedef struct request_effect {
  *                         ladder, raises one level, and that level hears of it.
  *   reopen                resolved_at and closed_at cleared, reopen count +1.
  *   handover              handed_over_at.
+ *   decline               the work order is declined (reason, note, who); the request
+ *                         goes back to received without department or assignee.
+ *   set_appointment       appointment_at; set_deadline: promised_by (both promised_at).
+ *   hand_on               owner_id (args hand_on_to).
+ *   record_notification   only the state and last_event_at (the event says who notified
+ *                         whom, when).
  *   start_callback, comment  only the state and last_event_at.
  */
 int core_request_effect(const request_facts_t *f, request_action_t action,

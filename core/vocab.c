@@ -137,6 +137,11 @@ static const char *v_destroy_method(int i)
     return i < 0 ? NULL : core_destroy_method_name((destroy_method_t)i);
 }
 
+static const char *v_decline_reason(int i)
+{
+    return i < 0 ? NULL : core_request_decline_reason_name((decline_reason_t)i);
+}
+
 static const vocab_term_t t_request_type[] = {
     {"complaint", "投诉", "Complaint"}, {"repair", "报修", "Repair"},
     {"inquiry", "咨询", "Inquiry"},     {"suggestion", "建议", "Suggestion"},
@@ -207,6 +212,10 @@ static const vocab_term_t t_request_action[] = {
     {"handover", "转交客服", "Hand over"},
     {"comment", "备注", "Comment"},
     {"decline", "拒单", "Decline"},
+    {"set_appointment", "预约上门时间", "Set appointment"},
+    {"set_deadline", "告知大致期限", "Set approximate deadline"},
+    {"hand_on", "移交跟进", "Hand on"},
+    {"record_notification", "记录通知", "Record notification"},
 };
 static const vocab_term_t t_location_kind[] = {
     {"unit", "房屋", "Unit"},
@@ -219,6 +228,13 @@ static const vocab_term_t t_work_order_state[] = {
     {"done_unsigned", "已完工待签字", "Done, not signed"},
     {"signed_off", "已签字确认", "Signed off"},
     {"cancelled", "已取消", "Cancelled"},
+    {"declined", "已拒单", "Declined"},
+};
+static const vocab_term_t t_decline_reason[] = {
+    {"not_ours", "非本部门职责", "Not ours"},
+    {"parts", "缺少配件", "Parts needed"},
+    {"no_access", "无法入户", "No access"},
+    {"other", "其他", "Other"},
 };
 static const vocab_term_t t_signer_kind[] = {
     {"resident", "业主/住户", "Resident"},
@@ -613,6 +629,7 @@ static const vocab_enum_t enums[] = {
     {"request_action", v_request_action, t_request_action, N(t_request_action)},
     {"location_kind", v_request_location_kind, t_location_kind, N(t_location_kind)},
     {"work_order_state", v_request_work_order_state, t_work_order_state, N(t_work_order_state)},
+    {"decline_reason", v_decline_reason, t_decline_reason, N(t_decline_reason)},
     {"signer_kind", NULL, t_signer_kind, N(t_signer_kind)},
     {"visibility", NULL, t_visibility, N(t_visibility)},
     {"callback_rating", NULL, t_callback_rating, N(t_callback_rating)},

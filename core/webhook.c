@@ -10,8 +10,10 @@ const char *const core_webhook_event_types[] = {
     "request.arrived", "request.result_reported", "request.signed_off", "request.resolved",
     "request.pending", "request.resumed", "request.rejected", "request.not_responsible",
     "request.callback_done", "request.closed", "request.reopened", "request.handed_over",
-    "request.commented", "request.escalated", "sla.warning", "sla.breached", "sla.reapplied",
-    "sla.extension_requested", "sla.extension_approved", "sla.extension_rejected", "callback.due",
+    "request.declined", "request.appointment_set", "request.deadline_set", "request.handed_on",
+    "request.notification_recorded", "request.commented", "request.escalated", "sla.warning",
+    "sla.breached", "sla.reapplied", "sla.extension_requested", "sla.extension_approved",
+    "sla.extension_rejected", "callback.due",
     /* custody, duty and report events: announced as those ledgers land */
     "key.loaned", "key.overdue", "sealed_key.unsealed", "mail.received", "mail.reminder",
     "mail.collected", "handover.refused", "incident.submitted", "report.submitted", "capa.opened",

@@ -74,22 +74,25 @@ static const db_stmt_t apply_st = {
         pending_reason, "text") SETC(pending_until, "timestamptz")
         SETC(handed_over_at, "timestamptz") SETC(explanation, "text") SETC(resolution, "text") SETC(
             resolved_at, "timestamptz") SETC(closed_at, "timestamptz") SETC(department_id, "uuid")
-            SETC(assignee_id, "uuid") SETC(last_event_at, "timestamptz") SETC(title, "text") SETC(
-                description, "text") SETC(category, "text") SETC(severity, "text")
-                SETC(validity, "text") SETC(customer_deadline, "timestamptz") SETC(
-                    reporting_dept_kind,
-                    "text") "search_terms = CASE WHEN $3::jsonb ?| '{title,description}' THEN "
-                            "search_bigrams(CASE WHEN $3::jsonb ? 'title' THEN "
-                            "coalesce($3::jsonb->>"
-                            "'title', '') ELSE coalesce(r.title, '') END || ' ' || CASE WHEN "
-                            "$3::jsonb ? 'description' THEN $3::jsonb->>'description' ELSE "
-                            "r.description END || ' ' || r.number) ELSE r.search_terms END, "
-                            "reopen_count = r.reopen_count + "
-                            "coalesce(($3::jsonb->>'reopen_inc')::int, 0), "
-                            "escalation_level = r.escalation_level + "
-                            "coalesce(($3::jsonb->>'escalation_inc')::int, 0), "
-                            "version = r.version + 1, updated_at = clock_timestamp() "
-                            "WHERE r.id = $1 AND r.org_id = $2 RETURNING request_json(r, $4)::text",
+            SETC(assignee_id, "uuid") SETC(last_event_at, "timestamptz") SETC(title, "text")
+                SETC(description, "text") SETC(category, "text") SETC(severity, "text") SETC(
+                    validity, "text") SETC(customer_deadline, "timestamptz") SETC(appointment_at,
+                                                                                  "timestamptz")
+                    SETC(promised_by, "timestamptz") SETC(owner_id, "uuid") SETC(
+                        reporting_dept_kind,
+                        "text") "search_terms = CASE WHEN $3::jsonb ?| '{title,description}' THEN "
+                                "search_bigrams(CASE WHEN $3::jsonb ? 'title' THEN "
+                                "coalesce($3::jsonb->>"
+                                "'title', '') ELSE coalesce(r.title, '') END || ' ' || CASE WHEN "
+                                "$3::jsonb ? 'description' THEN $3::jsonb->>'description' ELSE "
+                                "r.description END || ' ' || r.number) ELSE r.search_terms END, "
+                                "reopen_count = r.reopen_count + "
+                                "coalesce(($3::jsonb->>'reopen_inc')::int, 0), "
+                                "escalation_level = r.escalation_level + "
+                                "coalesce(($3::jsonb->>'escalation_inc')::int, 0), "
+                                "version = r.version + 1, updated_at = clock_timestamp() "
+                                "WHERE r.id = $1 AND r.org_id = $2 RETURNING request_json(r, "
+                                "$4)::text",
     4};
 #undef SETC
 
@@ -115,6 +118,13 @@ static const db_stmt_t wo_update = {
     "signer_name = coalesce($10, signer_name), version = version + 1, updated_at = "
     "clock_timestamp() WHERE id = $1 AND org_id = $2",
     10};
+
+static const db_stmt_t wo_decline = {
+    "wo_decline",
+    "UPDATE work_orders SET state = 'declined', declined_at = $3::timestamptz, declined_by = $4, "
+    "decline_reason = $5, decline_note = $6, version = version + 1, updated_at = "
+    "clock_timestamp() WHERE id = $1 AND org_id = $2",
+    6};
 
 static const db_stmt_t event_st = {
     "req_event",
@@ -153,6 +163,9 @@ static const db_stmt_t last_pend = {
     "req_last_pend",
     "SELECT floor(extract(epoch FROM occurred_at))::bigint FROM request_events WHERE request_id "
     "= $1 AND org_id = $2 AND action = 'pend' ORDER BY seq DESC LIMIT 1",
+    2};
+static const db_stmt_t req_owner = {
+    "req_owner", "SELECT coalesce(owner_id::text, '') FROM requests WHERE id = $1 AND org_id = $2",
     2};
 static const db_stmt_t unit_proj = {
     "unit_project", "SELECT project_id FROM units WHERE id = $1 AND org_id = $2", 2};
@@ -344,6 +357,13 @@ PGresult *db_workorder_update(db_conn_t *c, const char *wo_id, const char *org, 
     return db_exec(c, &wo_update, v);
 }
 
+PGresult *db_workorder_decline(db_conn_t *c, const char *wo_id, const char *org, const char *at,
+                               const char *by, const char *reason, const char *note)
+{
+    const char *v[] = {wo_id, org, at, by, reason, note};
+    return db_exec(c, &wo_decline, v);
+}
+
 PGresult *db_request_event(db_conn_t *c, const char *org, const char *request_id, int seq,
                            const char *actor_id, const char *actor_role, const char *action,
                            const char *from_state, const char *to_state, const char *channel,
@@ -410,6 +430,12 @@ int db_user_resident(db_conn_t *c, const char *user_id, const char *org, char re
 {
     const char *v[] = {user_id, org};
     return one_text(c, &user_res, v, resident_id, 40);
+}
+
+int db_request_owner(db_conn_t *c, const char *id, const char *org, char owner[40])
+{
+    const char *v[] = {id, org};
+    return one_text(c, &req_owner, v, owner, 40);
 }
 
 int db_unit_project(db_conn_t *c, const char *unit_id, const char *org, char project[40])
@@ -482,6 +508,8 @@ int db_request_list_sql(const request_filter_t *f, char **sql, const char **vals
         {offsetof(request_filter_t, channel), "r.channel = $%d"},
         {offsetof(request_filter_t, unit_id), "r.unit_id = $%d::uuid"},
         {offsetof(request_filter_t, external_source), "r.external_source = $%d"},
+        {offsetof(request_filter_t, owner_id), "r.owner_id = $%d::uuid"},
+        {offsetof(request_filter_t, first_receiver_id), "r.first_receiver_id = $%d::uuid"},
         {offsetof(request_filter_t, created_from), "r.created_at >= $%d::timestamptz"},
         {offsetof(request_filter_t, created_to), "r.created_at < $%d::timestamptz"},
         {offsetof(request_filter_t, updated_from), "r.updated_at >= $%d::timestamptz"},
@@ -499,6 +527,10 @@ int db_request_list_sql(const request_filter_t *f, char **sql, const char **vals
         ADD(!strcmp(f->overdue, "true")
                 ? " AND r.sla_next_due < now()"
                 : " AND (r.sla_next_due IS NULL OR r.sla_next_due >= now())");
+    if (f->open) /* a literal choice between two fixed fragments, no value pasted */
+        ADD(!strcmp(f->open, "true")
+                ? " AND r.state NOT IN ('closed', 'rejected', 'not_responsible')"
+                : " AND r.state IN ('closed', 'rejected', 'not_responsible')");
     if (f->q) {
         vals[p] = f->q;
         a = ++p;

@@ -64,8 +64,9 @@ long long db_request_last_pend(db_conn_t *c, const char *id, const char *org);
  * columns to set (JSON null clears): state, state_before_pending, pending_reason,
  * pending_until, handed_over_at, explanation, resolution, resolved_at, closed_at,
  * department_id, assignee_id, last_event_at, title, description, category, severity,
- * validity, customer_deadline, reporting_dept_kind; plus the increments reopen_inc and
- * escalation_inc.  Bumps the version.  Returns (json) of the updated request. */
+ * validity, customer_deadline, reporting_dept_kind, appointment_at, promised_by, owner_id; plus the
+ * increments reopen_inc and escalation_inc.  Bumps the version.  Returns (json) of the updated
+ * request. */
 PGresult *db_request_apply(db_conn_t *c, const char *id, const char *org, int pii,
                            const char *changes);
 
@@ -78,6 +79,10 @@ PGresult *db_workorder_update(db_conn_t *c, const char *wo_id, const char *org, 
                               const char *at, const char *assignee_id, const char *result,
                               const char *signer_kind, const char *signer_resident,
                               const char *signer_user, const char *signer_name);
+
+/* Declines the work order: state declined, when, by whom, reason, note (may be NULL). */
+PGresult *db_workorder_decline(db_conn_t *c, const char *wo_id, const char *org, const char *at,
+                               const char *by, const char *reason, const char *note);
 
 /* Appends an event (seq must be the previous seq + 1).  details is a JSON object text. */
 PGresult *db_request_event(db_conn_t *c, const char *org, const char *request_id, int seq,
@@ -97,6 +102,8 @@ int db_resident_in_unit(db_conn_t *c, const char *resident_id, const char *unit_
 int db_staff_lookup(db_conn_t *c, const char *user_id, const char *org, char role[20],
                     char dept_id[40], char dept_kind[20], char name[128]);
 int db_user_resident(db_conn_t *c, const char *user_id, const char *org, char resident_id[40]);
+/* The request's owner (首问负责制; "" when nobody owns it).  1 / 0 / -1. */
+int db_request_owner(db_conn_t *c, const char *id, const char *org, char owner[40]);
 /* Unit → project and whether it exists in the org.  1 / 0 / -1. */
 int db_unit_project(db_conn_t *c, const char *unit_id, const char *org, char project[40]);
 /* Resident → project, when the resident exists in the org.  1 / 0 / -1. */
@@ -116,7 +123,9 @@ typedef struct request_filter {
     const char *project_id, *state, *type, *severity, *category, *department_id, *assignee_id;
     const char *channel, *created_from, *created_to, *updated_from, *updated_to, *q, *unit_id;
     const char *external_source;
-    const char *overdue; /* "true" / "false" */
+    const char *overdue;                      /* "true" / "false" */
+    const char *owner_id, *first_receiver_id; /* 首问负责制: owner now, first receiver */
+    const char *open;                         /* "true": not final; "false": final */
     const char *after_ts, *after_id;
     int limit;
     int pii;

@@ -15,7 +15,9 @@
     "rfc3339(w.arrived_at), 'reported_at', rfc3339(w.reported_at), 'result', w.result, "           \
     "'signed_at', rfc3339(w.signed_at), 'signer', CASE WHEN w.signer_kind IS NOT NULL THEN "       \
     "json_build_object('kind', w.signer_kind, 'resident_id', w.signer_resident_id, 'user_id', "    \
-    "w.signer_user_id, 'name', w.signer_name) END, 'version', w.version, 'created_at', "           \
+    "w.signer_user_id, 'name', w.signer_name) END, 'decline', CASE WHEN w.state = 'declined' "     \
+    "THEN json_build_object('reason', w.decline_reason, 'note', w.decline_note, 'by', "            \
+    "w.declined_by, 'at', rfc3339(w.declined_at)) END, 'version', w.version, 'created_at', "       \
     "rfc3339(w.created_at), 'updated_at', rfc3339(w.updated_at))"
 
 static const db_stmt_t wo_get = {

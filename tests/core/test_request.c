@@ -70,6 +70,13 @@ static request_facts_t base_facts(request_type_t type)
     f.pending_reason = REQ_PENDING_APPOINTMENT;
     f.pending_until = 1700003600;
     f.callback_satisfied = 1;
+    f.decline_reason = DECLINE_PARTS;
+    f.decline_note = "The valve is out of stock.";
+    f.promised_at = 1700090000;
+    f.actor_is_owner = 1;
+    f.has_hand_on_target = 1;
+    f.out_of_hours = 1;
+    f.has_notice_target = 1;
     return f;
 }
 
@@ -170,7 +177,7 @@ static transition_t judge(const request_facts_t *f, request_action_t a)
  * One row per fixture, one column per action in enum order:
  *   dispatch accept arrive report_result sign_off resolve pend resume reject
  *   close_not_responsible start_callback callback_result close reopen handover comment
- *   redispatch
+ *   redispatch decline set_appointment set_deadline hand_on record_notification
  * Allowed: the new state — R received, D dispatched, A accepted, O on_site, P pending,
  *   V resolved, C callback, X closed, J rejected, N not_responsible, = unchanged.
  * Refused: . invalid_transition, s signoff_required, w work_not_reported,
@@ -179,33 +186,33 @@ static transition_t judge(const request_facts_t *f, request_action_t a)
 typedef const char *matrix_t[FX__COUNT];
 
 static const matrix_t repair_matrix = {
-    /*            dAarSrpuRnscCohmD */
-    [FX_RECEIVED] = "D....sP.JN....==.",        [FX_DISPATCHED] = ".A...sP..N....==D",
-    [FX_ACCEPTED] = "..O..sP..N....==D",        [FX_ON_SITE] = "...=wsP..N....==D",
-    [FX_ON_SITE_DONE] = "....VsP..N....==D",    [FX_PENDING] = ".......D.N....==.",
-    [FX_RESOLVED] = "..........C.cR==.",        [FX_CALLBACK] = "...........XXR==.",
-    [FX_CLOSED] = ".............R==.",          [FX_REJECTED] = ".................",
-    [FX_NOT_RESPONSIBLE] = ".................",
+    /*            dAarSrpuRnscCohmDKTLHN */
+    [FX_RECEIVED] = "D....sP.JN....==..====",        [FX_DISPATCHED] = ".A...sP..N....==DR====",
+    [FX_ACCEPTED] = "..O..sP..N....==DR====",        [FX_ON_SITE] = "...=wsP..N....==DR====",
+    [FX_ON_SITE_DONE] = "....VsP..N....==D.====",    [FX_PENDING] = ".......D.N....==..====",
+    [FX_RESOLVED] = "..........C.cR==.....=",        [FX_CALLBACK] = "...........XXR==.....=",
+    [FX_CLOSED] = ".............R==.....=",          [FX_REJECTED] = "......................",
+    [FX_NOT_RESPONSIBLE] = "......................",
 };
 
 /* Inquiries, suggestions and praise: resolved directly, closed without callback. */
 static const matrix_t inquiry_matrix = {
-    [FX_RECEIVED] = "D....VP.JN....==.",        [FX_DISPATCHED] = ".A...VP..N....==D",
-    [FX_ACCEPTED] = "..O..VP..N....==D",        [FX_ON_SITE] = "...=wVP..N....==D",
-    [FX_ON_SITE_DONE] = "....VVP..N....==D",    [FX_PENDING] = ".......D.N....==.",
-    [FX_RESOLVED] = "..........C.XR==.",        [FX_CALLBACK] = "...........XXR==.",
-    [FX_CLOSED] = ".............R==.",          [FX_REJECTED] = ".................",
-    [FX_NOT_RESPONSIBLE] = ".................",
+    [FX_RECEIVED] = "D....VP.JN....==..====",        [FX_DISPATCHED] = ".A...VP..N....==DR====",
+    [FX_ACCEPTED] = "..O..VP..N....==DR====",        [FX_ON_SITE] = "...=wVP..N....==DR====",
+    [FX_ON_SITE_DONE] = "....VVP..N....==D.====",    [FX_PENDING] = ".......D.N....==..====",
+    [FX_RESOLVED] = "..........C.XR==.....=",        [FX_CALLBACK] = "...........XXR==.....=",
+    [FX_CLOSED] = ".............R==.....=",          [FX_REJECTED] = "......................",
+    [FX_NOT_RESPONSIBLE] = "......................",
 };
 
 /* Complaints of unknown validity: resolved directly only before dispatch; callback due. */
 static const matrix_t complaint_matrix = {
-    [FX_RECEIVED] = "D....VP.JN....==.",        [FX_DISPATCHED] = ".A...sP..N....==D",
-    [FX_ACCEPTED] = "..O..sP..N....==D",        [FX_ON_SITE] = "...=wsP..N....==D",
-    [FX_ON_SITE_DONE] = "....VsP..N....==D",    [FX_PENDING] = ".......D.N....==.",
-    [FX_RESOLVED] = "..........C.cR==.",        [FX_CALLBACK] = "...........XXR==.",
-    [FX_CLOSED] = ".............R==.",          [FX_REJECTED] = ".................",
-    [FX_NOT_RESPONSIBLE] = ".................",
+    [FX_RECEIVED] = "D....VP.JN....==..====",        [FX_DISPATCHED] = ".A...sP..N....==DR====",
+    [FX_ACCEPTED] = "..O..sP..N....==DR====",        [FX_ON_SITE] = "...=wsP..N....==DR====",
+    [FX_ON_SITE_DONE] = "....VsP..N....==D.====",    [FX_PENDING] = ".......D.N....==..====",
+    [FX_RESOLVED] = "..........C.cR==.....=",        [FX_CALLBACK] = "...........XXR==.....=",
+    [FX_CLOSED] = ".............R==.....=",          [FX_REJECTED] = "......................",
+    [FX_NOT_RESPONSIBLE] = "......................",
 };
 
 static const struct {
@@ -213,9 +220,9 @@ static const struct {
     const matrix_t *matrix;
     int allowed; /* cells that must come out allowed */
 } type_matrices[] = {
-    {REQ_TYPE_COMPLAINT, &complaint_matrix, 47}, {REQ_TYPE_REPAIR, &repair_matrix, 46},
-    {REQ_TYPE_INQUIRY, &inquiry_matrix, 52},     {REQ_TYPE_SUGGESTION, &inquiry_matrix, 52},
-    {REQ_TYPE_PRAISE, &inquiry_matrix, 52},      {REQ_TYPE_EMERGENCY, &repair_matrix, 46},
+    {REQ_TYPE_COMPLAINT, &complaint_matrix, 77}, {REQ_TYPE_REPAIR, &repair_matrix, 76},
+    {REQ_TYPE_INQUIRY, &inquiry_matrix, 82},     {REQ_TYPE_SUGGESTION, &inquiry_matrix, 82},
+    {REQ_TYPE_PRAISE, &inquiry_matrix, 82},      {REQ_TYPE_EMERGENCY, &repair_matrix, 76},
 };
 
 static int state_of_letter(char c)
@@ -309,7 +316,7 @@ static void test_matrix_every_state_action_for_desk_roles(void **state)
         }
     }
     assert_int_equal(cells, 5 * 6 * FX__COUNT * REQ_ACTION__COUNT);
-    assert_int_equal(total_allowed, 5 * (47 + 46 + 52 + 52 + 52 + 46));
+    assert_int_equal(total_allowed, 5 * (77 + 76 + 82 + 82 + 82 + 76));
 }
 
 /* A complaint judged not valid needs no callback, so it closes straight from resolved. */
@@ -357,17 +364,22 @@ static const struct {
     [REQ_ACTION_HANDOVER] = {REQ_TYPE_REPAIR, FX_RECEIVED},
     [REQ_ACTION_COMMENT] = {REQ_TYPE_REPAIR, FX_RECEIVED},
     [REQ_ACTION_REDISPATCH] = {REQ_TYPE_REPAIR, FX_DISPATCHED},
+    [REQ_ACTION_DECLINE] = {REQ_TYPE_REPAIR, FX_DISPATCHED},
+    [REQ_ACTION_SET_APPOINTMENT] = {REQ_TYPE_REPAIR, FX_RECEIVED},
+    [REQ_ACTION_SET_DEADLINE] = {REQ_TYPE_REPAIR, FX_RECEIVED},
+    [REQ_ACTION_HAND_ON] = {REQ_TYPE_REPAIR, FX_RECEIVED},
+    [REQ_ACTION_RECORD_NOTIFICATION] = {REQ_TYPE_REPAIR, FX_RECEIVED},
 };
 
 /* Columns as in the state matrices; y allowed, - forbidden_role. */
 static const char *const role_rows[ROLE__COUNT] = {
-    /*                 dAarSrpuRnscCohmD */
-    [ROLE_RESIDENT] = "----y----------y-",   [ROLE_AGENT] = "yyyyyyyyyyyyyyyyy",
-    [ROLE_TECHNICIAN] = "-yyy-----------y-", [ROLE_SECURITY] = "----y---------yy-",
-    [ROLE_SUPERVISOR] = "yyyyyyyyyyyyyyyyy", [ROLE_MANAGER] = "yyyyyyyyyyyyyyyyy",
-    [ROLE_DIRECTOR] = "yyyyyyyyyyyyyyyyy",   [ROLE_GM] = "yyyyyyyyyyyyyyyyy",
-    [ROLE_CLERK] = "-----------------",      [ROLE_INTEGRATION] = "---------------y-",
-    [ROLE_AUDITOR] = "-----------------",    [ROLE_ADMIN] = "-----------------",
+    /*                 dAarSrpuRnscCohmDKTLHN */
+    [ROLE_RESIDENT] = "----y----------y------",   [ROLE_AGENT] = "yyyyyyyyyyyyyyyyyyyyyy",
+    [ROLE_TECHNICIAN] = "-yyy-----------y-y---y", [ROLE_SECURITY] = "y---y---------yy-----y",
+    [ROLE_SUPERVISOR] = "yyyyyyyyyyyyyyyyyyyyyy", [ROLE_MANAGER] = "yyyyyyyyyyyyyyyyyyyyyy",
+    [ROLE_DIRECTOR] = "yyyyyyyyyyyyyyyyyyyyyy",   [ROLE_GM] = "yyyyyyyyyyyyyyyyyyyyyy",
+    [ROLE_CLERK] = "----------------------",      [ROLE_INTEGRATION] = "---------------y------",
+    [ROLE_AUDITOR] = "----------------------",    [ROLE_ADMIN] = "----------------------",
 };
 
 static void test_roles_every_role_every_action(void **state)
@@ -394,8 +406,8 @@ static void test_roles_every_role_every_action(void **state)
             }
         }
     }
-    /* resident 2 + technician 4 + security 3 + integration 1 + five desk roles × 16 */
-    assert_int_equal(allowed, 2 + 4 + 3 + 1 + 5 * REQ_ACTION__COUNT);
+    /* resident 2 + technician 6 + security 5 + integration 1 + five desk roles × all */
+    assert_int_equal(allowed, 2 + 6 + 5 + 1 + 5 * REQ_ACTION__COUNT);
 }
 
 /* The role check comes before the state check: a forbidden role learns nothing more. */
@@ -845,11 +857,16 @@ static void test_invalid_facts(void **state)
 
     static const struct {
         int field, value;
-    } rows[] = {{0, -1}, {0, REQ_STATE__COUNT},
-                {1, -1}, {1, REQ_TYPE__COUNT},
-                {2, 99}, {3, 2},
-                {4, -1}, {4, ROLE__COUNT},
-                {5, 6},  {5, -1}};
+    } rows[] = {{0, -1},
+                {0, REQ_STATE__COUNT},
+                {1, -1},
+                {1, REQ_TYPE__COUNT},
+                {2, 99},
+                {3, 2},
+                {4, -1},
+                {4, ROLE__COUNT},
+                {5, WO_STATE__COUNT},
+                {5, -1}};
     for (size_t i = 0; i < N(rows); i++) {
         f = fixture(REQ_TYPE_REPAIR, FX_DISPATCHED);
         switch (rows[i].field) {
@@ -1108,20 +1125,23 @@ static void test_string_tables(void **state)
     CHECK_TABLE(core_request_pending_reason, pending_reason_t, REQ_PENDING__COUNT, "customer",
                 "appointment", "parts", "developer", "other");
     CHECK_TABLE(core_request_work_order_state, work_order_state_t, WO_STATE__COUNT, "dispatched",
-                "accepted", "on_site", "done_unsigned", "signed_off", "cancelled");
+                "accepted", "on_site", "done_unsigned", "signed_off", "cancelled", "declined");
     CHECK_TABLE(core_request_signer_kind, signer_kind_t, SIGNER__COUNT, "none", "resident",
                 "staff");
     CHECK_TABLE(core_request_action, request_action_t, REQ_ACTION__COUNT, "dispatch", "accept",
                 "arrive", "report_result", "sign_off", "resolve", "pend", "resume", "reject",
                 "close_not_responsible", "start_callback", "callback_result", "close", "reopen",
-                "handover", "comment", "redispatch");
+                "handover", "comment", "redispatch", "decline", "set_appointment", "set_deadline",
+                "hand_on", "record_notification");
+    CHECK_TABLE(core_request_decline_reason, decline_reason_t, DECLINE__COUNT, "not_ours", "parts",
+                "no_access", "other");
     CHECK_TABLE(core_role, role_t, ROLE__COUNT, "resident", "agent", "technician", "security",
                 "supervisor", "manager", "director", "gm", "clerk", "integration", "auditor",
                 "admin");
     CHECK_TABLE(core_dept_kind, dept_kind_t, DEPT__COUNT, "customer_service", "engineering",
                 "security", "cleaning", "greenery", "finance", "supplier", "other");
-    assert_int_equal(tables, 12);
-    assert_int_equal(strings, 6 + 12 + 3 + 7 + 2 + 10 + 5 + 6 + 3 + 17 + 12 + 8);
+    assert_int_equal(tables, 13);
+    assert_int_equal(strings, 6 + 12 + 3 + 7 + 2 + 10 + 5 + 7 + 3 + 22 + 4 + 12 + 8);
     /* Case matters: the API strings are lower case. */
     assert_int_equal(core_request_type_from_string("Repair"), -1);
 }
