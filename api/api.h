@@ -18,6 +18,7 @@ void api_docs_register(void);
 void api_import_register(void);
 void api_custody_register(void);
 void api_audit_register(void);
+void api_duty_register(void); /* duty, handovers (api/handover.c), incidents (api/incident.c) */
 
 /* Calls every api_<resource>_register() (api/registry.c). */
 void api_register_all(void);

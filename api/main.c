@@ -10,6 +10,7 @@
 #include "api/pii.h"
 #include "api/platform.h"
 #include "svc/report_worker.h"
+#include "svc/duty_check.h"
 #include "api/webhook_worker.h"
 #include "db/db.h"
 #include "db/demo.h"
@@ -145,6 +146,7 @@ int main(int argc, char **argv)
     webhook_worker_start();
     report_worker_start(g_config.janitor_interval);
     audit_sealer_start(g_config.audit_seal_interval_ms);
+    duty_check_start(g_config.sweep_interval_ms);
     log_write(LOG_INFO, "serving",
               "\"listen\":\"%s\",\"threads\":%d,\"max_connections\":%d,\"pool\":%d",
               g_config.listen, g_config.threads, g_config.max_connections, g_config.pool_size);
@@ -156,6 +158,7 @@ int main(int argc, char **argv)
     webhook_worker_stop();
     report_worker_stop();
     audit_sealer_stop();
+    duty_check_stop();
     http_stop();
     db_pool_shutdown();
     log_write(LOG_INFO, "stopped", NULL);

@@ -19,4 +19,5 @@ void api_register_all(void)
     api_import_register();
     api_custody_register();
     api_audit_register();
+    api_duty_register();
 }

@@ -87,6 +87,14 @@ static const struct {
                           SC_PROJECT},
     /* RULES §3.13.4: the auditor (品管部), the administrator and the GM read; nobody writes. */
     [AZ_AUDIT_READ] = {"audit.read", R(ROLE_AUDITOR) | R(ROLE_ADMIN) | R(ROLE_GM), SC_ORG},
+    /* RULES §3.8, §3.9: every member of staff reads the project's duty records (the auditor
+     * too); the desk, the control room (security) and the office (clerk) keep a duty; the
+     * supervisor and above plan shifts, review the day's log and acknowledge reports. */
+    [AZ_DUTY_READ] = {"duty.read", ALL_STAFF, SC_PROJECT},
+    [AZ_DUTY_WRITE] = {"duty.write", STAFF_DESK | R(ROLE_SECURITY) | R(ROLE_CLERK), SC_PROJECT},
+    [AZ_DUTY_SUPERVISE] = {"duty.supervise",
+                           R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR) | R(ROLE_GM),
+                           SC_PROJECT},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

@@ -44,6 +44,9 @@ typedef enum {
     AZ_CUSTODY_READ,   /* custody registers and ledgers (keys, ...) */
     AZ_CUSTODY_WRITE,  /* append a ledger entry; core/custody.c then judges the entry */
     AZ_AUDIT_READ,     /* the audit log, its chain heads, verification, retention report */
+    AZ_DUTY_READ,      /* duty shifts, logs, handovers, incident reports of a project */
+    AZ_DUTY_WRITE,     /* keep a duty: log entries, handovers, incident reports */
+    AZ_DUTY_SUPERVISE, /* plan shifts, review a day's log, acknowledge reports, settings */
     AZ__COUNT
 } az_action_t;
 
