@@ -9,24 +9,24 @@
 
 #define TS(x) "rfc3339(" x ")"
 
-#define SHIFT_JSON                                                                                                          \
-    "json_build_object('id', s.id, 'project_id', s.project_id, 'post', s.post, 'user_ids', "                                \
-    "to_json(s.user_ids), 'planned_start', " TS("s.planned_start") ", 'planned_end', " TS("s."                              \
-                                                                                          "planne"                          \
-                                                                                          "d_end") ", 'actual_start', " TS( \
-        "s.actual_start") ", 'actual_end', " TS("s.actual_end") ", 'on_duty', (s.actual_start IS "                          \
-                                                                "NOT NULL AND s.actual_end IS "                             \
-                                                                "NULL), "                                                   \
-                                                                "'equipment_transition', "                                  \
-                                                                "s.equipment_transition, "                                  \
-                                                                "'equipment_note', "                                        \
-                                                                "s.equipment_note, "                                        \
-                                                                "'handover_id', (SELECT h.id "                              \
-                                                                "FROM handovers h WHERE "                                   \
-                                                                "h.from_shift_id = s.id), "                                 \
-                                                                "'version', "                                               \
-                                                                "s.version, 'created_at', " TS(                             \
-                                                                    "s.created_at") ")"
+#define SHIFT_JSON                                                                                                                  \
+    "json_build_object('id', s.id, 'project_id', s.project_id, 'post', s.post, 'user_ids', "                                        \
+    "to_json(s.user_ids), 'planned_start', " TS("s.planned_start") ", 'planned_end', " TS(                                          \
+        "s."                                                                                                                        \
+        "planne"                                                                                                                    \
+        "d_end") ", 'actual_start', " TS("s.actual_start") ", 'actual_end', " TS("s.actual_end") ", 'on_duty', (s.actual_start IS " \
+                                                                                                 "NOT NULL AND s.actual_end IS "    \
+                                                                                                 "NULL), "                          \
+                                                                                                 "'equipment_transition', "         \
+                                                                                                 "s.equipment_transition, "         \
+                                                                                                 "'equipment_note', "               \
+                                                                                                 "s.equipment_note, "               \
+                                                                                                 "'handover_id', (SELECT h.id "     \
+                                                                                                 "FROM handovers h WHERE "          \
+                                                                                                 "h.from_shift_id = s.id), "        \
+                                                                                                 "'version', "                      \
+                                                                                                 "s.version, 'created_at', " TS(    \
+                                                                                                     "s.created_at") ")"
 
 #define LOG_JSON                                                                                   \
     "json_build_object('id', e.id, 'shift_id', e.shift_id, 'project_id', e.project_id, 'kind', "   \
@@ -39,78 +39,89 @@
                 "e.author_id, "                                                                    \
                 "'author_role', e.author_role, 'recorded_at', " TS("e.recorded_at") ")"
 
-#define HANDOVER_JSON                                                                                                                                                                   \
-    "json_build_object('id', h.id, 'project_id', h.project_id, 'from_shift_id', "                                                                                                       \
-    "h.from_shift_id, 'to_shift_id', h.to_shift_id, 'outgoing_user_id', h.outgoing_user_id, "                                                                                           \
-    "'incoming_user_id', h.incoming_user_id, 'planned_at', " TS(                                                                                                                        \
-        "h.planned_at") ", 'state', "                                                                                                                                                   \
-                        "h.state, 'prefill', h.prefill, 'sections', h.sections, 'unfinished', "                                                                                         \
-                        "h.unfinished, "                                                                                                                                                \
-                        "'instructions', h.instructions, 'major_issues', h.major_issues, "                                                                                              \
-                        "'equipment_status', "                                                                                                                                          \
-                        "h.equipment_status, 'staffing_changes', h.staffing_changes, "                                                                                                  \
-                        "'incoming_unfit', "                                                                                                                                            \
-                        "h.incoming_unfit, 'unfit_note', h.unfit_note, 'replacement_user_id', "                                                                                         \
-                        "h.replacement_user_id, 'grace_minutes', h.grace_minutes, "                                                                                                     \
-                        "'submitted_by', h.submitted_by, "                                                                                                                              \
-                        "'submitted_at', " TS(                                                                                                                                          \
-                            "h.submitted_at") ", 'accepted_by', h.accepted_by, "                                                                                                        \
-                                              "'accepted_at', " TS("h.accepted_at") ", "                                                                                                \
-                                                                                    "'late_"                                                                                            \
-                                                                                    "notified_at'"                                                                                      \
-                                                                                    ", " TS("h."                                                                                        \
-                                                                                            "late"                                                                                      \
-                                                                                            "_not"                                                                                      \
-                                                                                            "ifie"                                                                                      \
-                                                                                            "d_"                                                                                        \
-                                                                                            "at") ", "                                                                                  \
-                                                                                                  "'outgoing_on_duty', h.state <> 'accepted', 'version', h.version, 'created_at', " TS( \
-                                                                                                      "h.created_at") ")"
+#define HANDOVER_JSON                                                                              \
+    "json_build_object('id', h.id, 'project_id', h.project_id, 'from_shift_id', "                  \
+    "h.from_shift_id, 'to_shift_id', h.to_shift_id, 'outgoing_user_id', h.outgoing_user_id, "      \
+    "'incoming_user_id', h.incoming_user_id, 'planned_at', " TS(                                   \
+        "h.planned_at") ", 'state', "                                                              \
+                        "h.state, 'prefill', h.prefill, 'sections', h.sections, 'unfinished', "    \
+                        "h.unfinished, "                                                           \
+                        "'instructions', h.instructions, 'major_issues', h.major_issues, "         \
+                        "'equipment_status', "                                                     \
+                        "h.equipment_status, 'staffing_changes', h.staffing_changes, "             \
+                        "'incoming_unfit', "                                                       \
+                        "h.incoming_unfit, 'unfit_note', h.unfit_note, 'replacement_user_id', "    \
+                        "h.replacement_user_id, 'grace_minutes', h.grace_minutes, "                \
+                        "'submitted_by', h.submitted_by, "                                         \
+                        "'submitted_at', " TS(                                                     \
+                            "h.submitted_at") ", 'accepted_by', h.accepted_by, "                   \
+                                              "'accepted_at', " TS(                                \
+                                                  "h.accepted_at") ", "                            \
+                                                                   "'late_"                        \
+                                                                   "notified_at'"                  \
+                                                                   ", " TS(                        \
+                                                                       "h."                        \
+                                                                       "late"                      \
+                                                                       "_not"                      \
+                                                                       "ifie"                      \
+                                                                       "d_"                        \
+                                                                       "at") ", "                  \
+                                                                             "'outgoing_on_"       \
+                                                                             "duty', h.state "     \
+                                                                             "<> 'accepted', "     \
+                                                                             "'version', "         \
+                                                                             "h.version, "         \
+                                                                             "'created_at',"       \
+                                                                             " " TS("h.created_"   \
+                                                                                    "at") ")"
 
-#define INCIDENT_JSON                                                                                                                            \
-    "json_build_object('id', i.id, 'project_id', i.project_id, 'kind', i.kind, 'request_ids', "                                                  \
-    "to_json(i.request_ids), 'occurred_at', " TS("i.occurred_at") ", 'ended_at', " TS(                                                           \
-        "i.ended_at") ", 'place', i.place, 'discovered_by', i.discovered_by, 'actions', "                                                        \
-                      "i.actions, 'services', to_json(i.services), 'police', i.police, "                                                         \
-                      "'lift_company', "                                                                                                         \
-                      "i.lift_company, 'affected_units', to_json(i.affected_units), "                                                            \
-                      "'owners_notified', "                                                                                                      \
-                      "i.owners_notified, 'forced_entry', i.forced_entry, 'damage', i.damage, "                                                  \
-                      "'state', i.state, "                                                                                                       \
-                      "'due_at', " TS(                                                                                                           \
-                          "i.due_at") ", 'overdue', (i.state = 'draft' AND i.due_at < "                                                          \
-                                      "clock_timestamp()), 'to_gm', i.kind IN "                                                                  \
-                                      "('fire','theft_robbery'), 'written_by', "                                                                 \
-                                      "i.written_by, 'submitted_by', i.submitted_by, "                                                           \
-                                      "'submitted_at', " TS("i.submitted_at") ", "                                                               \
-                                                                              "'acknowledged_by',"                                               \
-                                                                              " i.acknowledged_"                                                 \
-                                                                              "by, "                                                             \
-                                                                              "'acknowledged_at',"                                               \
-                                                                              " " TS(                                                            \
-                                                                                  "i."                                                           \
-                                                                                  "acknowledged_"                                                \
-                                                                                  "at") ", "                                                     \
-                                                                                        "'escalat"                                               \
-                                                                                        "ed_at',"                                                \
-                                                                                        " " TS("i"                                               \
-                                                                                               "."                                               \
-                                                                                               "e"                                               \
-                                                                                               "s"                                               \
-                                                                                               "c"                                               \
-                                                                                               "a"                                               \
-                                                                                               "l"                                               \
-                                                                                               "a"                                               \
-                                                                                               "t"                                               \
-                                                                                               "e"                                               \
-                                                                                               "d"                                               \
-                                                                                               "_"                                               \
-                                                                                               "a"                                               \
-                                                                                               "t") ", 'version', i.version, 'created_at', " TS( \
-                                                                                            "i."                                                 \
-                                                                                            "crea"                                               \
-                                                                                            "ted_"                                               \
-                                                                                            "at") ")"
+#define INCIDENT_JSON                                                                              \
+    "json_build_object('id', i.id, 'project_id', i.project_id, 'kind', i.kind, 'request_ids', "    \
+    "to_json(i.request_ids), 'occurred_at', " TS("i.occurred_at") ", 'ended_at', " TS(             \
+        "i.ended_at") ", 'place', i.place, 'discovered_by', i.discovered_by, 'actions', "          \
+                      "i.actions, 'services', to_json(i.services), 'police', i.police, "           \
+                      "'lift_company', "                                                           \
+                      "i.lift_company, 'affected_units', to_json(i.affected_units), "              \
+                      "'owners_notified', "                                                        \
+                      "i.owners_notified, 'forced_entry', i.forced_entry, 'damage', i.damage, "    \
+                      "'state', i.state, "                                                         \
+                      "'due_at', " TS(                                                             \
+                          "i.due_at") ", 'overdue', (i.state = 'draft' AND i.due_at < "            \
+                                      "clock_timestamp()), 'to_gm', i.kind IN "                    \
+                                      "('fire','theft_robbery'), 'written_by', "                   \
+                                      "i.written_by, 'submitted_by', i.submitted_by, "             \
+                                      "'submitted_at', " TS(                                       \
+                                          "i.submitted_at") ", "                                   \
+                                                            "'acknowledged_by',"                   \
+                                                            " i.acknowledged_"                     \
+                                                            "by, "                                 \
+                                                            "'acknowledged_at',"                   \
+                                                            " " TS(                                \
+                                                                "i."                               \
+                                                                "acknowledged_"                    \
+                                                                "at") ", "                         \
+                                                                      "'escalat"                   \
+                                                                      "ed_at',"                    \
+                                                                      " " TS("i"                   \
+                                                                             "."                   \
+                                                                             "e"                   \
+                                                                             "s"                   \
+                                                                             "c"                   \
+                                                                             "a"                   \
+                                                                             "l"                   \
+                                                                             "a"                   \
+                                                                             "t"                   \
+                                                                             "e"                   \
+                                                                             "d"                   \
+                                                                             "_"                   \
+                                                                             "a"                   \
+                                                                             "t") ", 'version', "  \
+                                                                                  "i.version, "    \
+                                                                                  "'created_at',"  \
+                                                                                  " " TS("i."      \
+                                                                                         "crea"    \
+                                                                                         "ted_"    \
+                                                                                         "at") ")"
 
 #define OPEN_REQ "('received','dispatched','accepted','on_site','pending')"
 #define LIVE_REQ "('received','dispatched','accepted','on_site')"
