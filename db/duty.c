@@ -286,6 +286,7 @@ static const db_stmt_t stmts[DQ__COUNT] = {
          "SELECT h.id, h.org_id, h.project_id, extract(epoch FROM h.planned_at)::bigint, "
          "h.grace_minutes, h.incoming_user_id, rfc3339(h.planned_at) FROM handovers h WHERE "
          "h.state <> 'accepted' AND h.late_notified_at IS NULL AND h.planned_at <= "
+         "to_timestamp($1::bigint) AND h.planned_at + make_interval(mins => h.grace_minutes) <= "
          "to_timestamp($1::bigint) AND ($2::uuid IS NULL OR h.org_id = $2) ORDER BY h.planned_at "
          "LIMIT 200 FOR UPDATE SKIP LOCKED",
          2},
