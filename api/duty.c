@@ -562,8 +562,20 @@ static void day_h(req_t *r)
         return;
     const char *v[] = {r->principal.org_id, r->params[0], r->params[1]};
     PGresult *res = api_duty_run(r, c, DQ_DAY, v);
-    if (res)
-        api_duty_send_one(r, 200, res, "project");
+    if (!res)
+        return;
+    cJSON *day = PQntuples(res) == 1 ? cJSON_Parse(PQgetvalue(res, 0, 0)) : NULL;
+    PQclear(res);
+    if (!day) {
+        http_problem(r, 404, "not_found", "no project with this id in your scope");
+        return;
+    }
+    int64_t now = (int64_t)time(NULL);
+    cJSON *h;
+    cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(day, "handovers"))
+        api_handover_annotate(h, now);
+    http_send_cjson(r, 200, day, NULL);
+    cJSON_Delete(day);
 }
 
 static const char *const review_fields[] = {"note", NULL};

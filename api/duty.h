@@ -40,6 +40,9 @@ extern const char *const api_duty_default_checklist;
 void api_duty_problem(req_t *r, int status, const char *code, const char *pointer, const char *err,
                       const char *detail, const char *extra_name, cJSON *extra);
 
+/* Adds `late_minutes` and `late` (core_handover_late_minutes) to one handover object. */
+void api_handover_annotate(cJSON *h, int64_t now);
+
 void api_handover_routes(void);
 void api_incident_routes(void);
 

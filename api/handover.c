@@ -21,8 +21,7 @@
 #define MAX_UNFINISHED 500
 #define MAX_OPEN       2000
 
-/* Adds late_minutes and late to one handover object. */
-static void annotate(cJSON *h, int64_t now)
+void api_handover_annotate(cJSON *h, int64_t now)
 {
     int64_t planned = 0, accepted = 0;
     const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "planned_at"));
@@ -52,7 +51,7 @@ static void send_handover(req_t *r, int status, PGresult *res)
         http_problem(r, 500, "internal", "a stored handover could not be read");
         return;
     }
-    annotate(h, (int64_t)time(NULL));
+    api_handover_annotate(h, (int64_t)time(NULL));
     http_send_cjson(r, status, h, NULL);
     cJSON_Delete(h);
 }
@@ -350,7 +349,7 @@ static void list_h(req_t *r)
     PQclear(res);
     int64_t now = (int64_t)time(NULL);
     cJSON *it;
-    cJSON_ArrayForEach(it, a) annotate(it, now);
+    cJSON_ArrayForEach(it, a) api_handover_annotate(it, now);
     cJSON *out = cJSON_CreateObject();
     cJSON_AddItemToObject(out, "items", a ? a : cJSON_CreateArray());
     http_send_cjson(r, 200, out, NULL);

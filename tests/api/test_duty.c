@@ -703,6 +703,21 @@ static void test_handover_late_and_faults(void **state)
                         "handover-faults?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z",
                         NULL),
                    404, "not_found");
+    /* The supervisor's daily view shows it late too. */
+    const char *hv[] = {h};
+    char day[11];
+    snprintf(day, sizeof day, "%s",
+             th_sql1("SELECT ((planned_at AT TIME ZONE 'Asia/Shanghai')::date)::text FROM "
+                     "handovers WHERE id = $1",
+                     hv, 1));
+    snprintf(path, sizeof path, "/v1/projects/%s/duty/days/%s", p1, day);
+    r = call("GET", "supervisor", path, NULL);
+    EXPECT(r, 200);
+    int late_seen = 0;
+    cJSON_ArrayForEach(it, th_jpath(r->json, "handovers")) late_seen |=
+        !strcmp(th_js(it, "id"), h) && th_jtrue(it, "late");
+    assert_true(late_seen);
+    th_free(r);
     /* The list shows it among the project's handovers. */
     r = callf("GET", "supervisor", NULL, "/v1/handovers?project_id=%s&state=draft", p1);
     EXPECT(r, 200);
