@@ -222,7 +222,9 @@ static const db_stmt_t stmts[DQ__COUNT] = {
          "'[]') FROM incident_reports r WHERE r.org_id = $1 AND r.project_id = $2 AND r.state = "
          "'draft'), 'night_desk_requests', (SELECT coalesce(json_agg(json_build_object('id', q.id, "
          "'number', q.number, 'type', q.type, 'state', q.state, 'received_at', "
-         "rfc3339(q.received_at), 'title', q.title) ORDER BY q.received_at, q.id), '[]') FROM "
+         "rfc3339(q.received_at), 'title', q.title, 'handover_due', rfc3339(q.due_handover), "
+         "'handover_overdue', coalesce(q.due_handover < clock_timestamp(), false)) ORDER BY "
+         "q.received_at, q.id), '[]') FROM "
          "requests q WHERE q.org_id = $1 AND q.project_id = $2 AND q.channel = 'night_desk' AND "
          "q.handed_over_at IS NULL AND q.state NOT IN "
          "('closed','rejected','not_responsible')))::text",

@@ -427,8 +427,14 @@ static void test_handover_refusals_and_accept(void **state)
     assert_int_equal(cJSON_GetArraySize(th_jpath(d->json, "sections")), 4);
     int saw_night = 0, saw_emerg = 0;
     const cJSON *it;
-    cJSON_ArrayForEach(it, th_jpath(d->json, "prefill.night_desk_requests")) saw_night |=
-        !strcmp(th_js(it, "id"), night);
+    cJSON_ArrayForEach(it, th_jpath(d->json, "prefill.night_desk_requests"))
+    {
+        if (strcmp(th_js(it, "id"), night))
+            continue;
+        saw_night = 1;
+        /* The night desk's 09:00 hand-over clock (the request's SLA) comes with it. */
+        assert_true(th_parse_utc(th_js(it, "handover_due")) > 0);
+    }
     cJSON_ArrayForEach(it, th_jpath(d->json, "prefill.open_requests")) saw_emerg |=
         !strcmp(th_js(it, "id"), emerg);
     assert_true(saw_night);
