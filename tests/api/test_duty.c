@@ -553,6 +553,10 @@ static void test_handover_refusals_and_accept(void **state)
     EXPECT_PROBLEM(callf("POST", "supervisor", NULL, "/v1/handovers/%s/accept", h), 403,
                    "not_incoming");
     EXPECT_PROBLEM(callf("POST", "agent", NULL, "/v1/handovers/%s/accept", h), 403, "not_incoming");
+    EXPECT_PROBLEM(callf("POST", "auditor", NULL, "/v1/handovers/%s/accept", h), 403, NULL);
+    EXPECT_PROBLEM(callf("POST", "resident", NULL, "/v1/handovers/%s/accept", h), 403, NULL);
+    EXPECT_PROBLEM(callf("POST", "other.agent", NULL, "/v1/handovers/%s/accept", h), 404,
+                   "not_found");
     /* A new emergency before acceptance refuses it again. */
     char emerg2[40];
     request("emergency", "", emerg2);
