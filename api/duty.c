@@ -38,6 +38,29 @@ void api_duty_send_one(req_t *r, int status, PGresult *res, const char *what)
     PQclear(res);
 }
 
+const char *api_duty_etag(const cJSON *o, char *buf)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
+    buf[0] = 0;
+    if (cJSON_IsNumber(v))
+        http_etag(buf, 64, v->valueint);
+    return buf;
+}
+
+void api_duty_send_versioned(req_t *r, int status, PGresult *res, const char *what)
+{
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        http_problem(r, 404, "not_found", "no %s with this id in your scope", what);
+        return;
+    }
+    cJSON *o = cJSON_Parse(PQgetvalue(res, 0, 0));
+    char etag[64];
+    http_send_json(r, status, PQgetvalue(res, 0, 0), api_duty_etag(o, etag)[0] ? etag : NULL);
+    cJSON_Delete(o);
+    PQclear(res);
+}
+
 int api_duty_project(req_t *r, db_conn_t *c, const char *project, az_action_t az, char *tz,
                      char *today)
 {

@@ -17,6 +17,10 @@ PGresult *api_duty_run(req_t *r, db_conn_t *c, duty_q_t q, const char *const *va
 /* Answers 200 (or status) with the one text value of a one-row result, or 404 "no <what>
  * with this id in your scope" when there is no row; PQclears res. */
 void api_duty_send_one(req_t *r, int status, PGresult *res, const char *what);
+/* As api_duty_send_one, with the ETag of the JSON's `version` member. */
+void api_duty_send_versioned(req_t *r, int status, PGresult *res, const char *what);
+/* The ETag header line of a JSON object's `version` member into buf (64 bytes; "" without one). */
+const char *api_duty_etag(const cJSON *o, char *buf);
 /* Project `project` of the caller's organisation authorised for `az`: 0, or -1 with 404/403
  * sent.  tz (64 bytes) and today (16 bytes, local YYYY-MM-DD) may be NULL. */
 int api_duty_project(req_t *r, db_conn_t *c, const char *project, az_action_t az, char *tz,

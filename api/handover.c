@@ -52,7 +52,8 @@ static void send_handover(req_t *r, int status, PGresult *res)
         return;
     }
     api_handover_annotate(h, (int64_t)time(NULL));
-    http_send_cjson(r, status, h, NULL);
+    char etag[64];
+    http_send_cjson(r, status, h, api_duty_etag(h, etag)[0] ? etag : NULL);
     cJSON_Delete(h);
 }
 

@@ -286,7 +286,7 @@ static void create_h(req_t *r)
         http_db_fail(r, "nothing was changed");
         goto fail;
     }
-    api_duty_send_one(r, 201, res, "report");
+    api_duty_send_versioned(r, 201, res, "incident report");
     res = NULL;
     goto out;
 fail:
@@ -296,7 +296,7 @@ out:
     inc_free(&in);
 }
 
-enum { I_JSON, I_PROJECT, I_STATE, I_KIND };
+enum { I_JSON, I_PROJECT, I_STATE, I_KIND, I_VERSION };
 
 static PGresult *load(req_t *r, db_conn_t *c, az_action_t az, int lock)
 {
@@ -327,7 +327,7 @@ static void get_h(req_t *r)
     db_conn_t *c = http_db(r);
     PGresult *res = c ? load(r, c, AZ_DUTY_READ, 0) : NULL;
     if (res)
-        api_duty_send_one(r, 200, res, "incident report");
+        api_duty_send_versioned(r, 200, res, "incident report");
 }
 
 static void list_h(req_t *r)
@@ -373,7 +373,9 @@ static const char *const patch_fields[] = {
 
 static void patch_h(req_t *r)
 {
-    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_json_body(r) != 0)
+    int expect;
+    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_json_body(r) != 0 ||
+        http_if_match(r, "incident report", &expect) != 0)
         return;
     api_err_t e;
     if (api_only_known(r->json, patch_fields, "an incident report's changes", &e) < 0) {
@@ -391,6 +393,14 @@ static void patch_h(req_t *r)
     if (strcmp(PQgetvalue(row, 0, I_STATE), "draft")) {
         http_problem(r, 409, "invalid_state", "a %s report is no longer changed",
                      PQgetvalue(row, 0, I_STATE));
+        goto fail;
+    }
+    if (atoi(PQgetvalue(row, 0, I_VERSION)) != expect) {
+        char hdr[64];
+        http_etag(hdr, sizeof hdr, atoi(PQgetvalue(row, 0, I_VERSION)));
+        http_problem_hdr(r, 412, hdr, "stale_version",
+                         "the report changed since you read it (now version %s)",
+                         PQgetvalue(row, 0, I_VERSION));
         goto fail;
     }
     /* The stored report with the body's members over it becomes the body judged, so the
@@ -446,7 +456,7 @@ static void patch_h(req_t *r)
         http_db_fail(r, "nothing was changed");
         goto fail;
     }
-    api_duty_send_one(r, 200, res, "incident report");
+    api_duty_send_versioned(r, 200, res, "incident report");
     res = NULL;
     goto out;
 fail:
@@ -535,7 +545,7 @@ static void submit_h(req_t *r)
         http_db_fail(r, "nothing was changed");
         goto fail;
     }
-    api_duty_send_one(r, 200, res, "incident report");
+    api_duty_send_versioned(r, 200, res, "incident report");
     res = NULL;
     goto out;
 fail:
@@ -570,7 +580,7 @@ static void acknowledge_h(req_t *r)
         goto fail;
     }
     PQclear(row);
-    api_duty_send_one(r, 200, res, "incident report");
+    api_duty_send_versioned(r, 200, res, "incident report");
     return;
 fail:
     db_rollback(c);

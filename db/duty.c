@@ -67,7 +67,8 @@
     "WHERE h.org_id = $1 AND h.id = $2"
 
 #define INC_COLS                                                                                   \
-    "SELECT " INCIDENT_JSON "::text, i.project_id, i.state, i.kind FROM incident_reports i WHERE " \
+    "SELECT " INCIDENT_JSON                                                                        \
+    "::text, i.project_id, i.state, i.kind, i.version FROM incident_reports i WHERE "              \
     "i.org_id = $1 AND i.id = $2"
 
 #define INC_VALUES                                                                                 \

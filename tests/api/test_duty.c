@@ -193,6 +193,20 @@ static void draft(const char *who, const char *from, const char *to, const char 
     *out = r;
 }
 
+/* PATCH /v1/incidents/{id} with the If-Match of a fresh GET. */
+static th_resp_t *patch_inc(const char *who, const char *body, const char *id)
+{
+    char path[128], etag[64], im[96];
+    snprintf(path, sizeof path, "/v1/incidents/%s", id);
+    th_resp_t *g = th_req("GET", path, th_token(who), NULL, NULL);
+    const char *e = th_header(g, "ETag");
+    snprintf(etag, sizeof etag, "%s", e ? e : "");
+    th_free(g);
+    snprintf(im, sizeof im, "If-Match: %s", etag);
+    const char *const hdrs[] = {im, NULL};
+    return th_req("PATCH", path, th_token(who), body, hdrs);
+}
+
 /* ---- shifts and the duty log ------------------------------------------------------------ */
 
 static void test_shift_and_log(void **state)
@@ -526,7 +540,7 @@ static void test_handover_refusals_and_accept(void **state)
     EXPECT(r, 409);
     assert_true(has_reason(r, "open_incident"));
     th_free(r);
-    r = callf("PATCH", "agent", "{\"actions\":\"关闭阀门，抽水\"}", "/v1/incidents/%s", inc);
+    r = patch_inc("agent", "{\"actions\":\"关闭阀门，抽水\"}", inc);
     EXPECT(r, 200);
     th_free(r);
     r = callf("POST", "agent", NULL, "/v1/incidents/%s/submit", inc);
@@ -742,7 +756,7 @@ static void test_handover_late_and_faults(void **state)
 static void test_incident_reports(void **state)
 {
     (void)state;
-    char emerg[40], rep[40], fire[40], body[1200], at[40];
+    char emerg[40], rep[40], fire[40], body[1200], at[40], path[128];
     request("emergency", "", emerg);
     long opened = notes(u_manager, "incident_opened");
     iso(-2 * 3600, at);
@@ -794,7 +808,11 @@ static void test_incident_reports(void **state)
              "{\"lift_company\":{\"company\":\"迅达\",\"contact\":\"王师傅\",\"phone\":"
              "\"13800000000\",\"arrived_at\":\"%s\"}}",
              arr);
-    r = callf("PATCH", "agent", body, "/v1/incidents/%s", rep);
+    snprintf(path, sizeof path, "/v1/incidents/%s", rep);
+    EXPECT_PROBLEM(th_req("PATCH", path, th_token("agent"), body, NULL), 428, "if_match_required");
+    const char *const stale[] = {"If-Match: \"99\"", NULL};
+    EXPECT_PROBLEM(th_req("PATCH", path, th_token("agent"), body, stale), 412, "stale_version");
+    r = patch_inc("agent", body, rep);
     EXPECT(r, 200);
     assert_string_equal(th_js(r->json, "lift_company.contact"), "王师傅");
     assert_string_equal(th_str(r, "place"), "3 栋 2 号电梯");
@@ -804,12 +822,10 @@ static void test_incident_reports(void **state)
     assert_string_equal(th_js(cJSON_GetArrayItem(th_jpath(r->json, "errors"), 0), "pointer"),
                         "/owners_notified");
     th_free(r);
-    r = callf("PATCH", "agent", "{\"owners_notified\":true,\"damage\":\"无\"}", "/v1/incidents/%s",
-              rep);
+    r = patch_inc("agent", "{\"owners_notified\":true,\"damage\":\"无\"}", rep);
     EXPECT(r, 200);
     th_free(r);
-    r = callf("PATCH", "agent", "{\"lift_company\":{\"arrived_at\":\"yesterday\"}}",
-              "/v1/incidents/%s", rep);
+    r = patch_inc("agent", "{\"lift_company\":{\"arrived_at\":\"yesterday\"}}", rep);
     EXPECT(r, 422);
     assert_string_equal(th_js(cJSON_GetArrayItem(th_jpath(r->json, "errors"), 0), "pointer"),
                         "/lift_company/arrived_at");
@@ -822,8 +838,7 @@ static void test_incident_reports(void **state)
     th_free(r);
     assert_int_equal(notes(u_supervisor, "incident_report_submitted"), sup + 1);
     assert_int_equal(notes(u_gm, "incident_report_gm"), gm); /* not a fire or robbery */
-    EXPECT_PROBLEM(callf("PATCH", "agent", "{\"damage\":\"x\"}", "/v1/incidents/%s", rep), 409,
-                   "invalid_state");
+    EXPECT_PROBLEM(patch_inc("agent", "{\"damage\":\"x\"}", rep), 409, "invalid_state");
     EXPECT_PROBLEM(callf("POST", "agent", NULL, "/v1/incidents/%s/acknowledge", rep), 403, NULL);
     r = callf("POST", "supervisor", NULL, "/v1/incidents/%s/acknowledge", rep);
     EXPECT(r, 200);
@@ -848,10 +863,10 @@ static void test_incident_reports(void **state)
     assert_string_equal(th_js(cJSON_GetArrayItem(th_jpath(r->json, "errors"), 0), "pointer"),
                         "/police/case_number");
     th_free(r);
-    r = callf("PATCH", "security",
-              "{\"police\":{\"officer_rank\":\"警司\",\"officer_number\":\"012345\","
-              "\"case_number\":\"SZ2026-1127\"}}",
-              "/v1/incidents/%s", fire);
+    r = patch_inc("security",
+                  "{\"police\":{\"officer_rank\":\"警司\",\"officer_number\":\"012345\","
+                  "\"case_number\":\"SZ2026-1127\"}}",
+                  fire);
     EXPECT(r, 200);
     th_free(r);
     r = callf("POST", "security", NULL, "/v1/incidents/%s/submit", fire);
