@@ -391,6 +391,8 @@ static void test_daily_review(void **state)
     cJSON_ArrayForEach(it, th_jpath(r->json, "items")) found |= !strcmp(th_js(it, "day"), day);
     assert_false(found);
     th_free(r);
+    snprintf(path, sizeof path, "/v1/projects/%s/duty/days/2026-02-30", p1);
+    EXPECT_PROBLEM(call("GET", "supervisor", path, NULL), 404, "not_found");
     snprintf(path, sizeof path, "/v1/projects/%s/duty/days/2999-01-01/review", p1);
     EXPECT_PROBLEM(call("POST", "supervisor", path, NULL), 422, "day_in_future");
     snprintf(path, sizeof path, "/v1/projects/%s/duty/days/%s", p1, day);
