@@ -311,6 +311,18 @@ static void test_shift_and_log(void **state)
     PGresult *res = PQexec(th_db(), sql);
     assert_int_not_equal(PQresultStatus(res), PGRES_COMMAND_OK);
     PQclear(res);
+    /* The service's role may only read and append; every entry is audited with its author. */
+    assert_string_equal(th_sql1("SELECT has_table_privilege('deskd_app', 'duty_log_entries', "
+                                "'INSERT') AND NOT has_table_privilege('deskd_app', "
+                                "'duty_log_entries', 'UPDATE') AND NOT "
+                                "has_table_privilege('deskd_app', 'duty_log_entries', 'DELETE')",
+                                NULL, 0),
+                        "t");
+    const char *ev[] = {e1, u_agent};
+    assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE resource_type = "
+                                 "'duty_log_entry' AND resource_id = $1 AND actor_user_id = $2",
+                                 ev, 2),
+                     1);
     /* Scope: another organisation sees nothing; a resident is refused. */
     EXPECT_PROBLEM(callf("GET", "other.supervisor", NULL, "/v1/duty/shifts/%s", s1), 404,
                    "not_found");
