@@ -140,6 +140,11 @@ static void test_incident_due(void **state)
     /* Just before: 23:59 local on the 23rd → still due at the end of the 24th. */
     assert_int_equal(core_incident_due_at(tz, 1795449600 - 60), 1795536000);
     core_tz_free(tz);
+    /* Across a DST change: 2026-03-07 12:00 EST (17:00Z); the next day (the 8th) is 23 hours
+     * long, so the due instant is 2026-03-09 00:00 EDT = 04:00Z, not 48 hours later. */
+    assert_int_equal(core_tz_parse_posix("EST5EDT,M3.2.0,M11.1.0", &tz), 0);
+    assert_int_equal(core_incident_due_at(tz, 1772902800), 1773028800);
+    core_tz_free(tz);
     assert_true(core_incident_to_gm(INC_FIRE));
     assert_true(core_incident_to_gm(INC_THEFT_ROBBERY));
     assert_false(core_incident_to_gm(INC_FLOOD));
