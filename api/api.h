@@ -29,6 +29,7 @@ void api_survey_register(void);
 void api_visit_register(void);
 /* Workflow figures: work-order refusals and the rework rate (api/flow.c). */
 void api_flow_register(void);
+void api_duty_register(void); /* duty, handovers (api/handover.c), incidents (api/incident.c) */
 
 /* Calls every api_<resource>_register() (api/registry.c). */
 void api_register_all(void);

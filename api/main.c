@@ -11,6 +11,7 @@
 #include "api/platform.h"
 #include "svc/report_worker.h"
 #include "svc/callback_worker.h"
+#include "svc/duty_check.h"
 #include "api/webhook_worker.h"
 #include "db/db.h"
 #include "db/demo.h"
@@ -149,6 +150,7 @@ int main(int argc, char **argv)
     report_worker_start(g_config.janitor_interval);
     callback_worker_start(g_config.sweep_interval_ms);
     audit_sealer_start(g_config.audit_seal_interval_ms);
+    duty_check_start(g_config.sweep_interval_ms);
     log_write(LOG_INFO, "serving",
               "\"listen\":\"%s\",\"threads\":%d,\"max_connections\":%d,\"pool\":%d",
               g_config.listen, g_config.threads, g_config.max_connections, g_config.pool_size);
@@ -162,6 +164,7 @@ int main(int argc, char **argv)
     report_worker_stop();
     callback_worker_stop();
     audit_sealer_stop();
+    duty_check_stop();
     http_stop();
     db_pool_shutdown();
     log_write(LOG_INFO, "stopped", NULL);

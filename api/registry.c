@@ -29,4 +29,5 @@ void api_register_all(void)
     api_survey_register();
     api_visit_register();
     api_flow_register();
+    api_duty_register();
 }

@@ -134,6 +134,14 @@ static const struct {
     /* RULES §3.5.16: nobody outside the desk reads the archive register. */
     [AZ_ARCHIVE_READ] = {"archive.read",
                          STAFF_DESK | R(ROLE_CLERK) | R(ROLE_AUDITOR) | R(ROLE_ADMIN), SC_PROJECT},
+    /* RULES §3.8, §3.9: every member of staff reads the project's duty records (the auditor
+     * too); the desk, the control room (security) and the office (clerk) keep a duty; the
+     * supervisor and above plan shifts, review the day's log and acknowledge reports. */
+    [AZ_DUTY_READ] = {"duty.read", ALL_STAFF, SC_PROJECT},
+    [AZ_DUTY_WRITE] = {"duty.write", STAFF_DESK | R(ROLE_SECURITY) | R(ROLE_CLERK), SC_PROJECT},
+    [AZ_DUTY_SUPERVISE] = {"duty.supervise",
+                           R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR) | R(ROLE_GM),
+                           SC_PROJECT},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

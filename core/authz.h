@@ -67,6 +67,9 @@ typedef enum {
     AZ_MAIL_READ,      /* the mail register: the desk, and residents their own units' items */
     AZ_MAIL_PUSH,      /* courier-locker integrations push received items */
     AZ_ARCHIVE_READ,   /* the archive register: the desk and the clerk only (and auditors) */
+    AZ_DUTY_READ,      /* duty shifts, logs, handovers, incident reports of a project */
+    AZ_DUTY_WRITE,     /* keep a duty: log entries, handovers, incident reports */
+    AZ_DUTY_SUPERVISE, /* plan shifts, review a day's log, acknowledge reports, settings */
     AZ__COUNT
 } az_action_t;
 

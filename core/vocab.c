@@ -8,6 +8,7 @@
 
 #include "core/custody.h"
 #include "core/custody_areas.h"
+#include "core/duty.h"
 #include "core/register.h"
 #include "core/request.h"
 #include "core/roles.h"
@@ -140,6 +141,23 @@ static const char *v_destroy_method(int i)
 static const char *v_decline_reason(int i)
 {
     return i < 0 ? NULL : core_request_decline_reason_name((decline_reason_t)i);
+}
+
+static const char *v_duty_post(int i)
+{
+    return i < 0 ? NULL : core_duty_post_name((duty_post_t)i);
+}
+static const char *v_duty_log_kind(int i)
+{
+    return i < 0 ? NULL : core_duty_log_kind_name((duty_log_kind_t)i);
+}
+static const char *v_incident_kind(int i)
+{
+    return i < 0 ? NULL : core_incident_kind_name((incident_kind_t)i);
+}
+static const char *v_handover_refusal(int i)
+{
+    return i < 0 ? NULL : core_handover_reason_name((handover_reason_t)i);
 }
 
 static const vocab_term_t t_request_type[] = {
@@ -618,6 +636,67 @@ static const vocab_term_t t_destroy_method[] = {
     {"shred", "粉碎", "Shredded"},
     {"tear", "撕毁", "Torn up"},
 };
+static const vocab_term_t t_duty_post[] = {
+    {"front_desk", "前台", "Front desk"},
+    {"office", "办公室", "Office"},
+    {"control_room", "监控中心", "Control room"},
+};
+static const vocab_term_t t_duty_log_kind[] = {
+    {"event", "事件", "Event"},
+    {"phone_record", "电话记录", "Phone record"},
+    {"inspection", "巡查", "Inspection"},
+    {"lighting", "开关灯", "Lighting"},
+    {"instruction", "指示", "Instruction"},
+    {"incident", "突发事件", "Incident"},
+    {"note", "备注", "Note"},
+};
+static const vocab_term_t t_incident_kind[] = {
+    {"fire", "火警", "Fire"},
+    {"flood", "水浸", "Flood"},
+    {"lift_entrapment", "电梯困人", "Lift entrapment"},
+    {"gas", "燃气泄漏", "Gas"},
+    {"theft_robbery", "盗窃/抢劫", "Theft or robbery"},
+    {"fight", "打架斗殴", "Fight"},
+    {"injury_illness", "受伤/急病", "Injury or illness"},
+    {"power_water_cut", "停电/停水", "Power or water cut"},
+    {"forced_entry", "强行入户", "Forced entry"},
+    {"other", "其他", "Other"},
+};
+static const vocab_term_t t_handover_refusal[] = {
+    {"open_emergency", "突发事件未处理完毕", "An emergency is still open"},
+    {"open_major_complaint", "重大投诉未处理完毕", "A major complaint is still open"},
+    {"open_incident", "特别事件报告未提交", "An incident report is still open"},
+    {"equipment_transition", "重要设备正在启停", "Major equipment starting or stopping"},
+    {"section_unconfirmed", "交接项目未确认", "A required section is unconfirmed"},
+    {"incoming_unfit", "接班人员不宜上岗", "The incoming person is unfit"},
+};
+static const vocab_term_t t_handover_state[] = {
+    {"draft", "草稿", "Draft"},
+    {"submitted", "交班已签", "Submitted"},
+    {"accepted", "接班已签", "Accepted"},
+};
+static const vocab_term_t t_handover_item_ref[] = {
+    {"request", "服务请求", "Request"},
+    {"work_order", "工单", "Work order"},
+    {"incident", "特别事件", "Incident"},
+    {"other", "其他", "Other"},
+};
+static const vocab_term_t t_handover_fault[] = {
+    {"missing", "未交接", "Missing"},
+    {"not_accepted", "未接班签字", "Not accepted"},
+    {"late", "交接延误", "Late"},
+};
+static const vocab_term_t t_incident_state[] = {
+    {"draft", "草稿", "Draft"},
+    {"submitted", "已提交", "Submitted"},
+    {"acknowledged", "已确认", "Acknowledged"},
+};
+static const vocab_term_t t_incident_service[] = {
+    {"110", "110 报警", "Police (110)"},
+    {"119", "119 火警", "Fire service (119)"},
+    {"120", "120 急救", "Ambulance (120)"},
+    {"lift_company", "电梯公司", "Lift company"},
+};
 static const vocab_enum_t enums[] = {
     {"request_type", v_request_type, t_request_type, N(t_request_type)},
     {"request_channel", v_request_channel, t_request_channel, N(t_request_channel)},
@@ -670,6 +749,15 @@ static const vocab_enum_t enums[] = {
     {"counterparty_kind", NULL, t_counterparty_kind, N(t_counterparty_kind)},
     {"key_episode", NULL, t_key_episode, N(t_key_episode)},
     {"ledger_problem", NULL, t_ledger_problem, N(t_ledger_problem)},
+    {"duty_post", v_duty_post, t_duty_post, N(t_duty_post)},
+    {"duty_log_kind", v_duty_log_kind, t_duty_log_kind, N(t_duty_log_kind)},
+    {"incident_kind", v_incident_kind, t_incident_kind, N(t_incident_kind)},
+    {"handover_refusal", v_handover_refusal, t_handover_refusal, N(t_handover_refusal)},
+    {"handover_state", NULL, t_handover_state, N(t_handover_state)},
+    {"handover_item_ref", NULL, t_handover_item_ref, N(t_handover_item_ref)},
+    {"handover_fault", NULL, t_handover_fault, N(t_handover_fault)},
+    {"incident_state", NULL, t_incident_state, N(t_incident_state)},
+    {"incident_service", NULL, t_incident_service, N(t_incident_service)},
     {"mail_kind", v_mail_kind, t_mail_kind, N(t_mail_kind)},
     {"mail_state", v_mail_state, t_mail_state, N(t_mail_state)},
     {"mail_action", v_mail_action, t_mail_action, N(t_mail_action)},
