@@ -44,6 +44,12 @@ typedef enum {
     AZ_CUSTODY_READ,   /* custody registers and ledgers (keys, ...) */
     AZ_CUSTODY_WRITE,  /* append a ledger entry; core/custody.c then judges the entry */
     AZ_AUDIT_READ,     /* the audit log, its chain heads, verification, retention report */
+    AZ_CAPA_READ,      /* corrective/preventive actions and rectifications */
+    AZ_CAPA_CREATE,    /* open one (and the "department below target" trigger) */
+    AZ_CAPA_ACT,       /* an action on one; core/capa.c then judges who may do which */
+    AZ_PATROL_READ,    /* patrol plans, rounds, findings and the daily view */
+    AZ_PATROL_WRITE,   /* run rounds, record and dispose findings */
+    AZ_PATROL_PLAN,    /* a project's patrol plan (planned times, grace) */
     AZ__COUNT
 } az_action_t;
 
