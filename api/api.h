@@ -18,6 +18,8 @@ void api_docs_register(void);
 void api_import_register(void);
 void api_custody_register(void);
 void api_audit_register(void);
+void api_capa_register(void);
+void api_patrol_register(void);
 
 /* Calls every api_<resource>_register() (api/registry.c). */
 void api_register_all(void);

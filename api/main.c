@@ -15,6 +15,7 @@
 #include "db/demo.h"
 #include "db/log.h"
 #include "svc/audit_sealer.h"
+#include "svc/capa_worker.h"
 #include "svc/janitor.h"
 #include "svc/sla.h"
 #include "svc/sweeper.h"
@@ -145,6 +146,7 @@ int main(int argc, char **argv)
     webhook_worker_start();
     report_worker_start(g_config.janitor_interval);
     audit_sealer_start(g_config.audit_seal_interval_ms);
+    capa_worker_start(g_config.capa_interval_ms);
     log_write(LOG_INFO, "serving",
               "\"listen\":\"%s\",\"threads\":%d,\"max_connections\":%d,\"pool\":%d",
               g_config.listen, g_config.threads, g_config.max_connections, g_config.pool_size);
@@ -156,6 +158,7 @@ int main(int argc, char **argv)
     webhook_worker_stop();
     report_worker_stop();
     audit_sealer_stop();
+    capa_worker_stop();
     http_stop();
     db_pool_shutdown();
     log_write(LOG_INFO, "stopped", NULL);

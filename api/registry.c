@@ -19,4 +19,6 @@ void api_register_all(void)
     api_import_register();
     api_custody_register();
     api_audit_register();
+    api_capa_register();
+    api_patrol_register();
 }
