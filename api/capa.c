@@ -129,7 +129,11 @@ int api_capa_create_in(req_t *r, db_conn_t *c, const cJSON *o, const char *proje
         return -1;
     }
     if (bad[0]) {
-        api_err_at(e, o, bad, "not_found", "invalid_field",
+        /* e keeps the member's name: a static one, not the result's */
+        static const char *const names[] = {"department_id", "responsible_id", "other_departments",
+                                            NULL};
+        int k = core_strtab_index(names, -1, bad);
+        api_err_at(e, o, names[k < 0 ? 0 : k], "not_found", "invalid_field",
                    "'%s' names no active department or staff member of the project", bad);
         free(bad);
         free(others);
