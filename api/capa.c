@@ -582,6 +582,14 @@ static void action_h(req_t *r)
         free(bad);
     }
     if (a == CAPA_ACT_REVIEW) {
+        int ok = db_capa_staff(c, r->principal.org_id, project, others);
+        if (ok < 0)
+            goto dbfail;
+        if (!ok) {
+            http_invalid(r, NULL, "attendees", "invalid_field", "not_found",
+                         "'attendees' names someone who is not active staff of the project");
+            goto fail;
+        }
         cJSON *rv = cJSON_GetObjectItem(patch, "review");
         cJSON_AddStringToObject(rv, "convened_by", r->principal.user_id);
         cJSON_AddStringToObject(rv, "convener_role", core_role_name(r->principal.role));

@@ -39,6 +39,14 @@ static const db_stmt_t people = {
     "$2))) THEN 'other_departments' ELSE '' END",
     5};
 
+static const db_stmt_t staff = {
+    "capa_staff",
+    "SELECT NOT EXISTS (SELECT 1 FROM unnest($3::uuid[]) x WHERE NOT EXISTS (SELECT 1 FROM users "
+    "u WHERE u.org_id = $1 AND u.id = x AND u.active AND u.role NOT IN ('resident', "
+    "'integration') AND (u.role IN ('admin', 'gm', 'auditor') OR EXISTS (SELECT 1 FROM "
+    "user_projects up WHERE up.user_id = u.id AND up.project_id = $2))))",
+    3};
+
 static const db_stmt_t get = {"capa_get",
                               "SELECT capa_json(a)::text FROM corrective_actions a WHERE "
                               "a.org_id = $1 AND a.id = $2",
@@ -167,6 +175,15 @@ char *db_capa_check_people(db_conn_t *c, const char *org, const char *project, c
 {
     const char *v[] = {org, project, dept, responsible, others};
     return db_exec_text(c, &people, v);
+}
+
+int db_capa_staff(db_conn_t *c, const char *org, const char *project, const char *users)
+{
+    const char *v[] = {org, project, users};
+    char *t = db_exec_text(c, &staff, v);
+    int rc = t ? t[0] == 't' : -1;
+    free(t);
+    return rc;
 }
 
 char *db_capa_json(db_conn_t *c, const char *org, const char *id)

@@ -31,6 +31,10 @@ char *db_capa_create(db_conn_t *c, const db_capa_new_t *n);
 char *db_capa_check_people(db_conn_t *c, const char *org, const char *project, const char *dept,
                            const char *responsible, const char *others);
 
+/* 1 when every user of `users` (a uuid[] literal) is active staff of the project (the
+ * organisation-wide gm, auditor and admin included), 0 when not, -1 on error. */
+int db_capa_staff(db_conn_t *c, const char *org, const char *project, const char *users);
+
 /* The action's JSON (malloc'd), NULL when absent in org. */
 char *db_capa_json(db_conn_t *c, const char *org, const char *id);
 

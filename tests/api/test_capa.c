@@ -233,6 +233,12 @@ static void test_major_needs_gm_review(void **state)
              held, u_manager, u_tech);
     act_refused("supervisor", id, "review", body, 403, "convener_required");
     act_refused("manager", id, "review", "{\"conclusion\":\"x\"}", 422, "missing_field");
+    char other_user[40];
+    assert_int_equal(th_fx_user("other.manager", other_user), 0);
+    char bad[512];
+    snprintf(bad, sizeof bad, "{\"held_at\":\"%s\",\"attendees\":[\"%s\"],\"conclusion\":\"x\"}",
+             held, other_user);
+    act_refused("manager", id, "review", bad, 422, "invalid_field");
     act_ok("manager", id, "review", body, "measures_proposed");
     act_refused("manager", id, "approve", NULL, 409, "gm_review_required");
     act_ok("gm", id, "review", body, "measures_proposed");
