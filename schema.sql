@@ -1942,6 +1942,150 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON survey_response_version
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON survey_answers FOR EACH ROW EXECUTE FUNCTION audit_row('survey_answer', 'version_id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON survey_followups FOR EACH ROW EXECUTE FUNCTION audit_row('survey_followup', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON visit_records FOR EACH ROW EXECUTE FUNCTION audit_row('visit_record', 'id');
+-- 0018: corrective and preventive actions (纠正措施 / 预防措施, RULES §3.3) and the
+-- rectifications of patrol findings (§3.10): the record, its sources, an append-only event
+-- per change, a per-organisation yearly counter for the CA-<year>-<6> numbers, and the
+-- overdue alerts (each recorded once per due time).
+
+-- CA numbers: one counter row per (organisation, year), taken with the creation's
+-- transaction (INSERT … ON CONFLICT DO UPDATE locks the row until commit), so concurrent
+-- creations get consecutive numbers and a rolled-back creation gives its number back.
+CREATE TABLE capa_counters (
+    org_id  uuid     NOT NULL REFERENCES organisations(id),
+    year    integer  NOT NULL CHECK (year BETWEEN 2000 AND 9999),
+    last    integer  NOT NULL CHECK (last BETWEEN 1 AND 999999),
+    PRIMARY KEY (org_id, year)
+);
+
+CREATE FUNCTION capa_next_number(p_org uuid, p_year integer) RETURNS text
+LANGUAGE sql AS $$
+    INSERT INTO capa_counters AS k (org_id, year, last) VALUES (p_org, p_year, 1)
+    ON CONFLICT (org_id, year) DO UPDATE SET last = k.last + 1
+    RETURNING 'CA-' || k.year || '-' || lpad(k.last::text, 6, '0')
+$$;
+
+CREATE TABLE corrective_actions (
+    id                     uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    org_id                 uuid        NOT NULL,
+    project_id             uuid        NOT NULL,
+    number                 text        NOT NULL CHECK (number ~ '^CA-[0-9]{4}-[0-9]{6}$'),
+    kind                   text        NOT NULL CHECK (kind IN ('corrective','preventive','rectification')),
+    state                  text        NOT NULL DEFAULT 'open' CHECK (state IN ('open','measures_proposed','approved','implementing','implemented','verified','ineffective','cancelled')),
+    title                  text        NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+    problem                text        CHECK (length(problem) <= 4000),
+    major                  boolean     NOT NULL DEFAULT false,
+    department_id          uuid,
+    responsible_id         uuid,
+    other_departments      uuid[]      NOT NULL DEFAULT '{}' CHECK (cardinality(other_departments) <= 20),
+    cause_analysis         text        CHECK (length(cause_analysis) <= 4000),
+    responsibility         text        CHECK (length(responsibility) <= 4000),
+    remedial_action        text        CHECK (length(remedial_action) <= 4000),
+    measures               text        CHECK (length(measures) <= 4000),
+    due_at                 timestamptz,
+    approved_by            uuid,
+    approved_at            timestamptz,
+    implementation_notes   text        CHECK (length(implementation_notes) <= 4000),
+    implemented_at         timestamptz,
+    verification           text        CHECK (length(verification) <= 4000),
+    verified_by            uuid,
+    verified_at            timestamptz,
+    customer_confirmation  text        CHECK (length(customer_confirmation) <= 4000),
+    customer_confirmed     boolean,
+    customer_confirmed_at  timestamptz,
+    cancel_reason          text        CHECK (length(cancel_reason) <= 2000),
+    reviews                jsonb       NOT NULL DEFAULT '[]',
+    created_by             uuid,
+    created_at             timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at             timestamptz NOT NULL DEFAULT clock_timestamp(),
+    version                integer     NOT NULL DEFAULT 1,
+    FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
+    FOREIGN KEY (org_id, department_id) REFERENCES departments (org_id, id),
+    FOREIGN KEY (org_id, responsible_id) REFERENCES users (org_id, id),
+    FOREIGN KEY (org_id, created_by) REFERENCES users (org_id, id),
+    CHECK (state <> 'cancelled' OR cancel_reason IS NOT NULL),
+    UNIQUE (org_id, number),
+    UNIQUE (org_id, id)
+);
+CREATE INDEX corrective_actions_list ON corrective_actions (project_id, created_at, id);
+CREATE INDEX corrective_actions_responsible ON corrective_actions (responsible_id, state);
+-- The overdue clock's work queue: only actions whose deadline still runs.
+CREATE INDEX corrective_actions_due ON corrective_actions (due_at)
+    WHERE state IN ('open','measures_proposed','approved','implementing','ineffective') AND due_at IS NOT NULL;
+
+-- Where an action comes from: a generic (kind, ref) list — request ids, survey items
+-- ("<campaign>/<item>"), a department below target ("<department>/<period>"), visit
+-- records, patrol findings.  One action per department and period below target.
+CREATE TABLE corrective_action_sources (
+    org_id      uuid  NOT NULL,
+    action_id   uuid  NOT NULL,
+    source_kind text  NOT NULL CHECK (source_kind IN ('request','survey_item','department_below_target','visit','patrol_finding','other')),
+    source_id   text  NOT NULL CHECK (length(source_id) BETWEEN 1 AND 200),
+    FOREIGN KEY (org_id, action_id) REFERENCES corrective_actions (org_id, id),
+    PRIMARY KEY (action_id, source_kind, source_id)
+);
+CREATE INDEX corrective_action_sources_ref ON corrective_action_sources (org_id, source_kind, source_id);
+CREATE UNIQUE INDEX corrective_action_sources_dept_period ON corrective_action_sources (org_id, source_id)
+    WHERE source_kind = 'department_below_target';
+
+-- Every change, with its actor and time; append-only (audit_append_only, 0015).
+CREATE TABLE corrective_action_events (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id      uuid        NOT NULL,
+    action_id   uuid        NOT NULL,
+    seq         integer     NOT NULL CHECK (seq >= 1),
+    action      text        NOT NULL CHECK (length(action) BETWEEN 1 AND 64),
+    from_state  text,
+    to_state    text        NOT NULL,
+    actor_id    uuid,
+    actor_role  text,
+    at          timestamptz NOT NULL DEFAULT clock_timestamp(),
+    details     jsonb       NOT NULL DEFAULT '{}',
+    FOREIGN KEY (org_id, action_id) REFERENCES corrective_actions (org_id, id),
+    FOREIGN KEY (org_id, actor_id) REFERENCES users (org_id, id),
+    UNIQUE (action_id, seq)
+);
+CREATE TRIGGER corrective_action_events_append_only BEFORE UPDATE OR DELETE ON corrective_action_events
+    FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER corrective_action_events_no_truncate BEFORE TRUNCATE ON corrective_action_events
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+
+-- Overdue warnings and escalations, each once per (action, kind, due time).
+CREATE TABLE capa_alerts (
+    org_id      uuid        NOT NULL,
+    action_id   uuid        NOT NULL,
+    kind        text        NOT NULL CHECK (kind IN ('warning','escalation')),
+    due_at      timestamptz NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    FOREIGN KEY (org_id, action_id) REFERENCES corrective_actions (org_id, id),
+    PRIMARY KEY (action_id, kind, due_at)
+);
+
+-- The JSON of an action as the API returns it.
+CREATE FUNCTION capa_json(a corrective_actions) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('id', a.id, 'number', a.number, 'project_id', a.project_id,
+        'kind', a.kind, 'state', a.state, 'title', a.title, 'problem', a.problem,
+        'major', a.major, 'department_id', a.department_id, 'responsible_id', a.responsible_id,
+        'other_departments', to_json(a.other_departments),
+        'sources', (SELECT coalesce(json_agg(json_build_object('kind', s.source_kind, 'id', s.source_id)
+                    ORDER BY s.source_kind, s.source_id), '[]') FROM corrective_action_sources s
+                    WHERE s.action_id = a.id),
+        'cause_analysis', a.cause_analysis, 'responsibility', a.responsibility,
+        'remedial_action', a.remedial_action, 'measures', a.measures,
+        'due_at', rfc3339(a.due_at),
+        'overdue', a.due_at IS NOT NULL AND a.due_at < clock_timestamp()
+                   AND a.state IN ('open','measures_proposed','approved','implementing','ineffective'),
+        'approved_by', a.approved_by, 'approved_at', rfc3339(a.approved_at),
+        'implementation_notes', a.implementation_notes, 'implemented_at', rfc3339(a.implemented_at),
+        'verification', a.verification, 'verified_by', a.verified_by, 'verified_at', rfc3339(a.verified_at),
+        'customer_confirmation', a.customer_confirmation, 'customer_confirmed', a.customer_confirmed,
+        'customer_confirmed_at', rfc3339(a.customer_confirmed_at),
+        'cancel_reason', a.cancel_reason, 'reviews', a.reviews, 'created_by', a.created_by,
+        'created_at', rfc3339(a.created_at), 'updated_at', rfc3339(a.updated_at), 'version', a.version)
+$$;
+
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON corrective_actions FOR EACH ROW EXECUTE FUNCTION audit_row('corrective_action', 'id');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON corrective_action_sources FOR EACH ROW EXECUTE FUNCTION audit_row('corrective_action_source', 'action_id');
 
 DO $$
 BEGIN
@@ -1955,6 +2099,167 @@ EXCEPTION WHEN insufficient_privilege THEN
     RAISE NOTICE 'deskd_app not granted the survey tables (%): run this migration''s DO block as a user with the right to grant', SQLERRM;
 END $$;
 
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'deskd_app') THEN
+        GRANT SELECT, INSERT, UPDATE, DELETE ON capa_counters, corrective_actions,
+            corrective_action_sources, capa_alerts TO deskd_app;
+        GRANT SELECT, INSERT ON corrective_action_events TO deskd_app;
+        REVOKE UPDATE, DELETE, TRUNCATE ON corrective_action_events FROM deskd_app;
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'deskd_app not granted (%)', SQLERRM;
+END $$;
+
+-- 0019: patrols (巡检, RULES §3.10, seed 004 一.3): a plan per project and kind with its
+-- planned local times (twice a day) and grace, rounds (actual start and end, participants,
+-- coverage, the checklist answers), findings with their disposition — fixed on the spot,
+-- a rectification (a corrective action of kind rectification) or a service request
+-- (channel patrol) — and the missed slots, each notified once.
+CREATE TABLE patrol_plans (
+    id             uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    org_id         uuid        NOT NULL,
+    project_id     uuid        NOT NULL,
+    kind           text        NOT NULL CHECK (kind IN ('quality','building','vacant_units','night')),
+    times          text[]      NOT NULL CHECK (cardinality(times) BETWEEN 1 AND 12),
+    grace_minutes  integer     NOT NULL DEFAULT 30 CHECK (grace_minutes BETWEEN 0 AND 720),
+    active         boolean     NOT NULL DEFAULT true,
+    version        integer     NOT NULL DEFAULT 1,
+    created_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
+    UNIQUE (project_id, kind),
+    UNIQUE (org_id, id)
+);
+
+CREATE TABLE patrol_rounds (
+    id             uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    org_id         uuid        NOT NULL,
+    project_id     uuid        NOT NULL,
+    kind           text        NOT NULL CHECK (kind IN ('quality','building','vacant_units','night')),
+    plan_id        uuid,
+    planned_at     timestamptz,
+    state          text        NOT NULL DEFAULT 'in_progress' CHECK (state IN ('in_progress','finished')),
+    started_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    ended_at       timestamptz,
+    started_by     uuid        NOT NULL,
+    finished_by    uuid,
+    participants   uuid[]      NOT NULL DEFAULT '{}' CHECK (cardinality(participants) <= 20),
+    coverage       text        NOT NULL DEFAULT 'whole' CHECK (coverage IN ('whole','sampled')),
+    coverage_note  text        CHECK (length(coverage_note) <= 1000),
+    checks         jsonb       NOT NULL DEFAULT '{}',
+    short_reason   text        CHECK (length(short_reason) <= 1000),
+    version        integer     NOT NULL DEFAULT 1,
+    created_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
+    FOREIGN KEY (org_id, plan_id) REFERENCES patrol_plans (org_id, id),
+    FOREIGN KEY (org_id, started_by) REFERENCES users (org_id, id),
+    FOREIGN KEY (org_id, finished_by) REFERENCES users (org_id, id),
+    CHECK ((state = 'finished') = (ended_at IS NOT NULL)),
+    UNIQUE (plan_id, planned_at),
+    UNIQUE (org_id, id)
+);
+CREATE INDEX patrol_rounds_project ON patrol_rounds (project_id, started_at, id);
+
+CREATE TABLE patrol_findings (
+    id                uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    org_id            uuid        NOT NULL,
+    project_id        uuid        NOT NULL,
+    round_id          uuid        NOT NULL,
+    point             text        NOT NULL CHECK (length(point) BETWEEN 1 AND 64),
+    description       text        NOT NULL CHECK (length(description) BETWEEN 1 AND 2000),
+    location          text        NOT NULL CHECK (length(location) BETWEEN 1 AND 200),
+    photo_id          uuid,
+    owner_related     boolean     NOT NULL DEFAULT false,
+    follow_up_id      uuid,
+    reply_due         timestamptz,
+    responsible_id    uuid,
+    disposition       text        CHECK (disposition IN ('fixed_on_spot','rectification','request')),
+    disposition_note  text        CHECK (length(disposition_note) <= 2000),
+    disposed_by       uuid,
+    disposed_at       timestamptz,
+    capa_id           uuid,
+    request_id        uuid,
+    created_by        uuid        NOT NULL,
+    created_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
+    version           integer     NOT NULL DEFAULT 1,
+    FOREIGN KEY (org_id, round_id) REFERENCES patrol_rounds (org_id, id),
+    FOREIGN KEY (org_id, follow_up_id) REFERENCES users (org_id, id),
+    FOREIGN KEY (org_id, responsible_id) REFERENCES users (org_id, id),
+    FOREIGN KEY (org_id, disposed_by) REFERENCES users (org_id, id),
+    FOREIGN KEY (org_id, created_by) REFERENCES users (org_id, id),
+    FOREIGN KEY (org_id, capa_id) REFERENCES corrective_actions (org_id, id),
+    FOREIGN KEY (org_id, request_id) REFERENCES requests (org_id, id),
+    CHECK (NOT owner_related OR (follow_up_id IS NOT NULL AND reply_due IS NOT NULL)),
+    CHECK ((disposition = 'rectification') = (capa_id IS NOT NULL)),
+    CHECK ((disposition = 'request') = (request_id IS NOT NULL)),
+    UNIQUE (org_id, id)
+);
+CREATE INDEX patrol_findings_round ON patrol_findings (round_id, created_at, id);
+CREATE INDEX patrol_findings_open ON patrol_findings (project_id, created_at) WHERE disposition IS NULL;
+
+-- Slots of a plan with no round started by planned time + grace, notified once.
+CREATE TABLE patrol_missed (
+    org_id       uuid        NOT NULL,
+    project_id   uuid        NOT NULL,
+    plan_id      uuid        NOT NULL,
+    planned_at   timestamptz NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    FOREIGN KEY (org_id, plan_id) REFERENCES patrol_plans (org_id, id),
+    PRIMARY KEY (plan_id, planned_at)
+);
+
+-- The planned slots of a project's active plans on local day p_day (the project's zone).
+CREATE FUNCTION patrol_slots(p_project uuid, p_day date)
+RETURNS TABLE (plan_id uuid, kind text, planned_at timestamptz, grace_minutes integer)
+LANGUAGE sql STABLE AS $$
+    SELECT pl.id, pl.kind, (p_day + t::time) AT TIME ZONE pr.time_zone, pl.grace_minutes
+    FROM patrol_plans pl JOIN projects pr ON pr.id = pl.project_id, unnest(pl.times) AS t
+    WHERE pl.project_id = p_project AND pl.active
+$$;
+
+CREATE FUNCTION patrol_round_json(r patrol_rounds) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('id', r.id, 'project_id', r.project_id, 'kind', r.kind,
+        'plan_id', r.plan_id, 'planned_at', rfc3339(r.planned_at), 'state', r.state,
+        'started_at', rfc3339(r.started_at), 'ended_at', rfc3339(r.ended_at),
+        'started_by', r.started_by, 'finished_by', r.finished_by,
+        'participants', to_json(r.participants), 'coverage', r.coverage,
+        'coverage_note', r.coverage_note, 'checks', r.checks, 'short_reason', r.short_reason,
+        'finding_count', (SELECT count(*) FROM patrol_findings f WHERE f.round_id = r.id),
+        'open_finding_count', (SELECT count(*) FROM patrol_findings f WHERE f.round_id = r.id
+                          AND f.disposition IS NULL),
+        'version', r.version, 'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at))
+$$;
+
+CREATE FUNCTION patrol_finding_json(f patrol_findings) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('id', f.id, 'project_id', f.project_id, 'round_id', f.round_id,
+        'point', f.point, 'description', f.description, 'location', f.location,
+        'photo_id', f.photo_id, 'owner_related', f.owner_related, 'follow_up_id', f.follow_up_id,
+        'reply_due', rfc3339(f.reply_due), 'responsible_id', f.responsible_id,
+        'disposition', f.disposition, 'disposition_note', f.disposition_note,
+        'disposed_by', f.disposed_by, 'disposed_at', rfc3339(f.disposed_at),
+        'corrective_action_id', f.capa_id, 'request_id', f.request_id,
+        'created_by', f.created_by, 'created_at', rfc3339(f.created_at), 'version', f.version)
+$$;
+
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON patrol_plans FOR EACH ROW EXECUTE FUNCTION audit_row('patrol_plan', 'id');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON patrol_rounds FOR EACH ROW EXECUTE FUNCTION audit_row('patrol_round', 'id');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON patrol_findings FOR EACH ROW EXECUTE FUNCTION audit_row('patrol_finding', 'id');
+
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'deskd_app') THEN
+        GRANT SELECT, INSERT, UPDATE, DELETE ON patrol_plans, patrol_rounds, patrol_findings,
+            patrol_missed TO deskd_app;
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'deskd_app not granted (%)', SQLERRM;
+END $$;
+
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (20), (21), (22), (23);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23);

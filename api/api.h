@@ -30,6 +30,8 @@ void api_visit_register(void);
 /* Workflow figures: work-order refusals and the rework rate (api/flow.c). */
 void api_flow_register(void);
 void api_duty_register(void); /* duty, handovers (api/handover.c), incidents (api/incident.c) */
+void api_capa_register(void);
+void api_patrol_register(void);
 
 /* Calls every api_<resource>_register() (api/registry.c). */
 void api_register_all(void);

@@ -61,6 +61,9 @@ static const struct opt {
     S("--tls-cert", "DESK_TLS_CERT", tls_cert, "PEM file with certificate and key: serve HTTPS"),
     I("--sweep-interval-ms", "DESK_SWEEP_INTERVAL_MS", sweep_interval_ms,
       "SLA sweeper interval; 0 disables the background sweeper (10000)"),
+    I("--capa-interval-ms", "DESK_CAPA_INTERVAL_MS", capa_interval_ms,
+      "corrective-action deadlines and missed patrol rounds: wait between checks; 0 disables "
+      "(60000)"),
     I("--audit-seal-interval-ms", "DESK_AUDIT_SEAL_INTERVAL_MS", audit_seal_interval_ms,
       "audit sealer: wait between seals of new audit rows into the chains; 0: another server "
       "seals (1000)"),
@@ -231,6 +234,7 @@ static void set_defaults(config_t *c)
     c->import_max_body = (size_t)64 << 20;
     c->import_timeout_s = 600;
     c->sweep_interval_ms = 10000;
+    c->capa_interval_ms = 60000;
     c->audit_seal_interval_ms = 1000;
     c->janitor_interval = 300;
     c->webhook_poll_ms = 1000;

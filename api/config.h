@@ -34,6 +34,7 @@ typedef struct config {
     int import_timeout_s;
     char tls_cert[512];
     int sweep_interval_ms;
+    int capa_interval_ms;       /* corrective-action and patrol clocks; 0: off */
     int audit_seal_interval_ms; /* 0: this server does not seal audit rows */
     int janitor_interval;       /* seconds between purges of expired rows */
     int webhook_poll_ms;        /* 0: no webhook delivery from this server */

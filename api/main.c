@@ -18,6 +18,7 @@
 #include "db/log.h"
 #include "svc/audit_sealer.h"
 #include "svc/custody_reminders.h"
+#include "svc/capa_worker.h"
 #include "svc/janitor.h"
 #include "svc/sla.h"
 #include "svc/sweeper.h"
@@ -151,6 +152,7 @@ int main(int argc, char **argv)
     callback_worker_start(g_config.sweep_interval_ms);
     audit_sealer_start(g_config.audit_seal_interval_ms);
     duty_check_start(g_config.sweep_interval_ms);
+    capa_worker_start(g_config.capa_interval_ms);
     log_write(LOG_INFO, "serving",
               "\"listen\":\"%s\",\"threads\":%d,\"max_connections\":%d,\"pool\":%d",
               g_config.listen, g_config.threads, g_config.max_connections, g_config.pool_size);
@@ -165,6 +167,7 @@ int main(int argc, char **argv)
     callback_worker_stop();
     audit_sealer_stop();
     duty_check_stop();
+    capa_worker_stop();
     http_stop();
     db_pool_shutdown();
     log_write(LOG_INFO, "stopped", NULL);

@@ -30,4 +30,6 @@ void api_register_all(void)
     api_visit_register();
     api_flow_register();
     api_duty_register();
+    api_capa_register();
+    api_patrol_register();
 }

@@ -142,6 +142,29 @@ static const struct {
     [AZ_DUTY_SUPERVISE] = {"duty.supervise",
                            R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR) | R(ROLE_GM),
                            SC_PROJECT},
+    /* RULES §3.3.8: supervisor+ open; the responsible department (technicians, security
+     * included) proposes and implements; manager approves; the auditor verifies and reads.
+     * Which action each may take is core/capa.c's judgement. */
+    [AZ_CAPA_READ] = {"capa.read",
+                      STAFF_DESK | R(ROLE_TECHNICIAN) | R(ROLE_SECURITY) | R(ROLE_AUDITOR),
+                      SC_PROJECT},
+    [AZ_CAPA_CREATE] = {"capa.create",
+                        R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR) | R(ROLE_GM) |
+                            R(ROLE_AUDITOR),
+                        SC_PROJECT},
+    [AZ_CAPA_ACT] = {"capa.act",
+                     STAFF_DESK | R(ROLE_TECHNICIAN) | R(ROLE_SECURITY) | R(ROLE_AUDITOR),
+                     SC_PROJECT},
+    /* RULES §3.10: the desk runs the rounds with security and engineering; the supervisor
+     * (and above) plans them; QA reads the records. */
+    [AZ_PATROL_READ] = {"patrol.read",
+                        STAFF_DESK | R(ROLE_TECHNICIAN) | R(ROLE_SECURITY) | R(ROLE_AUDITOR),
+                        SC_PROJECT},
+    [AZ_PATROL_WRITE] = {"patrol.write", STAFF_DESK | R(ROLE_TECHNICIAN) | R(ROLE_SECURITY),
+                         SC_PROJECT},
+    [AZ_PATROL_PLAN] = {"patrol.plan",
+                        R(ROLE_SUPERVISOR) | R(ROLE_MANAGER) | R(ROLE_DIRECTOR) | R(ROLE_GM),
+                        SC_PROJECT},
 };
 
 az_result_t core_authz_role(role_t role, az_action_t action)

@@ -70,6 +70,12 @@ typedef enum {
     AZ_DUTY_READ,      /* duty shifts, logs, handovers, incident reports of a project */
     AZ_DUTY_WRITE,     /* keep a duty: log entries, handovers, incident reports */
     AZ_DUTY_SUPERVISE, /* plan shifts, review a day's log, acknowledge reports, settings */
+    AZ_CAPA_READ,      /* corrective/preventive actions and rectifications */
+    AZ_CAPA_CREATE,    /* open one (and the "department below target" trigger) */
+    AZ_CAPA_ACT,       /* an action on one; core/capa.c then judges who may do which */
+    AZ_PATROL_READ,    /* patrol plans, rounds, findings and the daily view */
+    AZ_PATROL_WRITE,   /* run rounds, record and dispose findings */
+    AZ_PATROL_PLAN,    /* a project's patrol plan (planned times, grace) */
     AZ__COUNT
 } az_action_t;
 

@@ -8,7 +8,9 @@
 
 #include "core/custody.h"
 #include "core/custody_areas.h"
+#include "core/capa.h"
 #include "core/duty.h"
+#include "core/patrol.h"
 #include "core/register.h"
 #include "core/request.h"
 #include "core/roles.h"
@@ -158,6 +160,36 @@ static const char *v_incident_kind(int i)
 static const char *v_handover_refusal(int i)
 {
     return i < 0 ? NULL : core_handover_reason_name((handover_reason_t)i);
+}
+
+static const char *v_capa_kind(int i)
+{
+    return i < 0 ? NULL : core_capa_kind_name((capa_kind_t)i);
+}
+static const char *v_capa_state(int i)
+{
+    return i < 0 ? NULL : core_capa_state_name((capa_state_t)i);
+}
+static const char *v_capa_action(int i)
+{
+    return i < 0 ? NULL : core_capa_action_name((capa_action_t)i);
+}
+static const char *v_patrol_kind(int i)
+{
+    return i < 0 ? NULL : core_patrol_kind_name((patrol_kind_t)i);
+}
+static const char *v_patrol_disposition(int i)
+{
+    return i < 0 ? NULL : core_patrol_disposition_name((patrol_disposition_t)i);
+}
+static const char *v_patrol_slot(int i)
+{
+    return i < 0 ? NULL : core_patrol_slot_name((patrol_slot_t)i);
+}
+
+static const char *v_patrol_point(int i)
+{
+    return i < 0 ? NULL : core_patrol_points[i];
 }
 
 static const vocab_term_t t_request_type[] = {
@@ -697,6 +729,89 @@ static const vocab_term_t t_incident_service[] = {
     {"120", "120 急救", "Ambulance (120)"},
     {"lift_company", "电梯公司", "Lift company"},
 };
+static const vocab_term_t t_capa_kind[] = {
+    {"corrective", "纠正措施", "Corrective action"},
+    {"preventive", "预防措施", "Preventive action"},
+    {"rectification", "整改", "Rectification"},
+};
+static const vocab_term_t t_capa_state[] = {
+    {"open", "待分析", "Open"},
+    {"measures_proposed", "措施已提出", "Measures proposed"},
+    {"approved", "措施已批准", "Approved"},
+    {"implementing", "实施中", "Implementing"},
+    {"implemented", "已实施", "Implemented"},
+    {"verified", "已验证有效", "Verified"},
+    {"ineffective", "验证无效", "Ineffective"},
+    {"cancelled", "已取消", "Cancelled"},
+};
+static const vocab_term_t t_capa_action[] = {
+    {"propose", "提出措施", "Propose measures"},
+    {"approve", "批准", "Approve"},
+    {"start", "开始实施", "Start"},
+    {"implement", "实施完成", "Implemented"},
+    {"verify", "验证", "Verify"},
+    {"cancel", "取消", "Cancel"},
+    {"confirm", "客户确认", "Customer confirmation"},
+    {"review", "会审", "Joint review"},
+};
+static const vocab_term_t t_patrol_kind[] = {
+    {"quality", "品质巡检", "Quality"},
+    {"building", "楼宇巡检", "Building"},
+    {"vacant_units", "空置房巡检", "Vacant units"},
+    {"night", "夜间巡检", "Night"},
+};
+static const vocab_term_t t_patrol_disposition[] = {
+    {"fixed_on_spot", "现场整改", "Fixed on the spot"},
+    {"rectification", "限期整改", "Rectification"},
+    {"request", "转服务请求", "Service request"},
+};
+static const vocab_term_t t_patrol_slot[] = {
+    {"upcoming", "未到时间", "Upcoming"},
+    {"due", "应开始", "Due"},
+    {"in_progress", "进行中", "In progress"},
+    {"done", "已完成", "Done"},
+    {"missed", "漏巡", "Missed"},
+};
+static const vocab_term_t t_capa_source_kind[] = {
+    {"request", "服务请求", "Request"},
+    {"survey_item", "调查项目", "Survey item"},
+    {"department_below_target", "部门未达标", "Department below target"},
+    {"visit", "走访记录", "Visit"},
+    {"patrol_finding", "巡检发现", "Patrol finding"},
+    {"other", "其他", "Other"},
+};
+static const vocab_term_t t_patrol_point[] = {
+    {"cleaning.entrances", "清洁：出入口", "Cleaning: entrances"},
+    {"cleaning.roads", "清洁：道路", "Cleaning: roads"},
+    {"cleaning.corridors", "清洁：楼道", "Cleaning: corridors"},
+    {"cleaning.car_parks", "清洁：停车场", "Cleaning: car parks"},
+    {"cleaning.water_features", "清洁：水景", "Cleaning: water features"},
+    {"cleaning.greenery", "绿化", "Greenery"},
+    {"order.people_vehicles_goods", "秩序：人员车辆物品", "Order: people, vehicles, goods"},
+    {"order.public_facilities", "秩序：公共设施使用", "Order: use of public facilities"},
+    {"order.decoration", "秩序：装修", "Order: decoration"},
+    {"order.illegal_building", "秩序：违章搭建", "Order: illegal building"},
+    {"equipment.power", "公共设备：供电", "Equipment: power"},
+    {"equipment.water", "公共设备：供水", "Equipment: water"},
+    {"equipment.fire_linkage", "公共设备：消防联动", "Equipment: fire linkage"},
+    {"vacant_units.safety", "空置单元：安全", "Vacant units: safety"},
+    {"vacant_units.cleanliness", "空置单元：清洁", "Vacant units: cleanliness"},
+    {"staff.appearance", "在岗人员：仪容仪表", "Staff: appearance"},
+    {"staff.attitude", "在岗人员：服务态度", "Staff: attitude"},
+    {"staff.discipline", "在岗人员：劳动纪律", "Staff: discipline"},
+};
+static const vocab_term_t t_patrol_round_state[] = {
+    {"in_progress", "巡检中", "In progress"},
+    {"finished", "已完成", "Finished"},
+};
+static const vocab_term_t t_patrol_coverage[] = {
+    {"whole", "全面巡检", "Whole"},
+    {"sampled", "抽查", "Sampled"},
+};
+static const vocab_term_t t_patrol_check_result[] = {
+    {"ok", "正常", "OK"},
+    {"finding", "有问题", "Finding"},
+};
 static const vocab_enum_t enums[] = {
     {"request_type", v_request_type, t_request_type, N(t_request_type)},
     {"request_channel", v_request_channel, t_request_channel, N(t_request_channel)},
@@ -749,6 +864,17 @@ static const vocab_enum_t enums[] = {
     {"counterparty_kind", NULL, t_counterparty_kind, N(t_counterparty_kind)},
     {"key_episode", NULL, t_key_episode, N(t_key_episode)},
     {"ledger_problem", NULL, t_ledger_problem, N(t_ledger_problem)},
+    {"patrol_round_state", NULL, t_patrol_round_state, N(t_patrol_round_state)},
+    {"patrol_coverage", NULL, t_patrol_coverage, N(t_patrol_coverage)},
+    {"patrol_check_result", NULL, t_patrol_check_result, N(t_patrol_check_result)},
+    {"patrol_point", v_patrol_point, t_patrol_point, N(t_patrol_point)},
+    {"capa_kind", v_capa_kind, t_capa_kind, N(t_capa_kind)},
+    {"capa_state", v_capa_state, t_capa_state, N(t_capa_state)},
+    {"capa_action", v_capa_action, t_capa_action, N(t_capa_action)},
+    {"patrol_kind", v_patrol_kind, t_patrol_kind, N(t_patrol_kind)},
+    {"patrol_disposition", v_patrol_disposition, t_patrol_disposition, N(t_patrol_disposition)},
+    {"patrol_slot", v_patrol_slot, t_patrol_slot, N(t_patrol_slot)},
+    {"capa_source_kind", NULL, t_capa_source_kind, N(t_capa_source_kind)},
     {"duty_post", v_duty_post, t_duty_post, N(t_duty_post)},
     {"duty_log_kind", v_duty_log_kind, t_duty_log_kind, N(t_duty_log_kind)},
     {"incident_kind", v_incident_kind, t_incident_kind, N(t_incident_kind)},
