@@ -1032,8 +1032,8 @@ CREATE TABLE audit_log (
     seq            bigint,
     prev_hash      text,
     hash           text
-);
-CREATE UNIQUE INDEX audit_log_chain ON audit_log (coalesce(org_id, '00000000-0000-0000-0000-000000000000'::uuid), seq);
+) WITH (fillfactor = 50); -- room for the seal's row version on the same page (0024)
+CREATE UNIQUE INDEX audit_log_chain ON audit_log (coalesce(org_id, '00000000-0000-0000-0000-000000000000'::uuid), seq) WHERE seq IS NOT NULL;
 CREATE INDEX audit_log_list ON audit_log (org_id, at, id);
 CREATE INDEX audit_log_resource ON audit_log (org_id, resource_type, resource_id, id);
 -- The rows still to be sealed (few: the sealer keeps up), in id order.
@@ -1074,12 +1074,16 @@ $$ SELECT coalesce(jsonb_object_agg(k, CASE WHEN k ~ 'phone' AND jsonb_typeof(v)
       AND k <> ALL (skip || '{updated_at,version}'::text[]) $$;
 
 -- The row trigger of every audited table.  TG_ARGV: [0] resource type, [1] the column that
--- names the resource, [2..] columns left out of the diff.  An UPDATE that changes nothing
--- kept (a login resetting failed_logins) writes no row.
+-- names the resource, [2..] columns left out of the diff ('~name': left out of a create's
+-- image only, derived from kept columns).  An UPDATE that changes nothing kept (a login
+-- resetting failed_logins) writes no row.  A create's diff is {"after": the non-null kept
+-- columns but the resource id and org_id, "digest": SHA-256 of the full cleaned image}.
 CREATE FUNCTION audit_row() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    skip text[] := coalesce(TG_ARGV[2:], '{}');
+    args text[] := coalesce(TG_ARGV[2:], '{}');
+    skip text[] := ARRAY(SELECT x FROM unnest(args) x WHERE x NOT LIKE '~%');
+    derived text[] := ARRAY(SELECT substr(x, 2) FROM unnest(args) x WHERE x LIKE '~%');
     o jsonb;
     n jsonb;
     d jsonb;
@@ -1099,7 +1103,8 @@ BEGIN
             RETURN NULL;
         END IF;
     ELSIF TG_OP = 'INSERT' THEN
-        d := jsonb_build_object('after', n);
+        d := jsonb_build_object('after', jsonb_strip_nulls(n) - (derived || ARRAY[TG_ARGV[1], 'org_id']),
+                                'digest', encode(sha256(convert_to(n::text, 'UTF8')), 'hex'));
     ELSE
         d := jsonb_build_object('before', o);
     END IF;
@@ -1216,7 +1221,7 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON residents FOR EACH ROW 
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON resident_units FOR EACH ROW EXECUTE FUNCTION audit_row('resident_unit', 'resident_id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION audit_row('user', 'id', 'failed_logins', 'locked_until');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON user_projects FOR EACH ROW EXECUTE FUNCTION audit_row('user_project', 'user_id');
-CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due', '~created_at', '~last_event_at', '~due_first_response', '~due_resolution', '~due_answer', '~due_on_site', '~due_callback', '~due_handover', '~due_gm_report');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON work_orders FOR EACH ROW EXECUTE FUNCTION audit_row('work_order', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_comments FOR EACH ROW EXECUTE FUNCTION audit_row('comment', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_attachments FOR EACH ROW EXECUTE FUNCTION audit_row('attachment', 'id');
@@ -1253,4 +1258,4 @@ END $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (24);
