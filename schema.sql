@@ -726,6 +726,8 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHER
 CREATE INDEX webhook_deliveries_order ON webhook_deliveries (webhook_id, request_id, seq)
     WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_list ON webhook_deliveries (webhook_id, created_at DESC, id DESC);
+-- Retention (0024): the janitor deletes delivered deliveries DESK_WEBHOOK_RETENTION_DAYS old.
+CREATE INDEX webhook_deliveries_delivered ON webhook_deliveries (delivered_at) WHERE state = 'delivered';
 
 -- Every attempt, once: (delivery, attempt) is unique, so two servers can never both record
 -- the same attempt.

@@ -1,4 +1,5 @@
--- 0024: fewer WAL bytes per write and one audit row per logical write (issue 14) — the audit row of a create was the full row
+-- 0024: fewer WAL bytes per write, one audit row per logical write (issue 14), webhook
+-- delivery retention (issue 12).  The audit row of a create was the full row
 -- image (for a request ~1.5 kB of JSON, half of it nulls and server-derived times), written
 -- once by the trigger and a second time when the sealer sets its hash: ~5 kB of an 8–10 kB
 -- create.  Measured by bench/bench_wal.sh (WAL bytes do not depend on the machine's load).
@@ -141,5 +142,9 @@ CREATE UNIQUE INDEX audit_log_chain ON audit_log (coalesce(org_id, '00000000-000
 -- differ from the old one (the seal: ~150 bytes) instead of the whole row (~1 kB): half of
 -- each page is left free for that.
 ALTER TABLE audit_log SET (fillfactor = 50);
+
+-- Webhook retention (issue 12): the janitor deletes deliveries delivered more than
+-- DESK_WEBHOOK_RETENTION_DAYS (30) days ago, with their attempts, finding them here.
+CREATE INDEX webhook_deliveries_delivered ON webhook_deliveries (delivered_at) WHERE state = 'delivered';
 
 INSERT INTO schema_version (version) VALUES (24);
