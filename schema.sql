@@ -860,6 +860,8 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHER
 CREATE INDEX webhook_deliveries_order ON webhook_deliveries (webhook_id, request_id, seq)
     WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_list ON webhook_deliveries (webhook_id, created_at DESC, id DESC);
+-- Retention (0024): the janitor deletes delivered deliveries DESK_WEBHOOK_RETENTION_DAYS old.
+CREATE INDEX webhook_deliveries_delivered ON webhook_deliveries (delivered_at) WHERE state = 'delivered';
 
 -- Every attempt, once: (delivery, attempt) is unique, so two servers can never both record
 -- the same attempt.
@@ -1178,8 +1180,8 @@ CREATE TABLE audit_log (
     seq            bigint,
     prev_hash      text,
     hash           text
-);
-CREATE UNIQUE INDEX audit_log_chain ON audit_log (coalesce(org_id, '00000000-0000-0000-0000-000000000000'::uuid), seq);
+) WITH (fillfactor = 50); -- room for the seal's row version on the same page (0024)
+CREATE UNIQUE INDEX audit_log_chain ON audit_log (coalesce(org_id, '00000000-0000-0000-0000-000000000000'::uuid), seq) WHERE seq IS NOT NULL;
 CREATE INDEX audit_log_list ON audit_log (org_id, at, id);
 CREATE INDEX audit_log_resource ON audit_log (org_id, resource_type, resource_id, id);
 -- The rows still to be sealed (few: the sealer keeps up), in id order.
@@ -1220,17 +1222,26 @@ $$ SELECT coalesce(jsonb_object_agg(k, CASE WHEN k ~ 'phone' AND jsonb_typeof(v)
       AND k <> ALL (skip || '{updated_at,version}'::text[]) $$;
 
 -- The row trigger of every audited table.  TG_ARGV: [0] resource type, [1] the column that
--- names the resource, [2..] columns left out of the diff.  An UPDATE that changes nothing
--- kept (a login resetting failed_logins) writes no row.
+-- names the resource, [2..] columns left out of the diff ('~name': left out of a create's
+-- image only, derived from kept columns).  An UPDATE that changes nothing kept (a login
+-- resetting failed_logins) writes no row.  A create's diff is {"after": the non-null kept
+-- columns but the resource id and org_id, "digest": SHA-256 of the full cleaned image}.
 CREATE FUNCTION audit_row() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    skip text[] := coalesce(TG_ARGV[2:], '{}');
+    args text[] := coalesce(TG_ARGV[2:], '{}');
+    skip text[] := ARRAY(SELECT x FROM unnest(args) x WHERE x NOT LIKE '~%');
+    derived text[] := ARRAY(SELECT substr(x, 2) FROM unnest(args) x WHERE x LIKE '~%');
     o jsonb;
     n jsonb;
     d jsonb;
     r jsonb;
     a jsonb := coalesce(nullif(current_setting('deskd.actor', true), '')::jsonb, '{}');
+    rkey text;
+    prev_key text[];
+    p audit_log;
+    b jsonb;
+    newid bigint;
 BEGIN
     IF TG_OP <> 'INSERT' THEN
         o := audit_clean(to_jsonb(OLD), skip);
@@ -1245,11 +1256,36 @@ BEGIN
             RETURN NULL;
         END IF;
     ELSIF TG_OP = 'INSERT' THEN
-        d := jsonb_build_object('after', n);
+        d := jsonb_build_object('after', jsonb_strip_nulls(n) - (derived || ARRAY[TG_ARGV[1], 'org_id']),
+                                'digest', encode(sha256(convert_to(n::text, 'UTF8')), 'hex'));
     ELSE
         d := jsonb_build_object('before', o);
     END IF;
     r := coalesce(to_jsonb(NEW), to_jsonb(OLD));
+    -- One row per resource per run of writes in a transaction: an UPDATE following a write
+    -- of the same resource in the same transaction (deskd.audit_last, transaction-local:
+    -- {resource, id, audit row}) is merged into that write's row — into a create's image
+    -- (then the final one), or an update's before (the first) / after (the last).
+    rkey := TG_ARGV[0] || ':' || coalesce(r ->> TG_ARGV[1], '');
+    prev_key := string_to_array(nullif(current_setting('deskd.audit_last', true), ''), '|');
+    IF TG_OP = 'UPDATE' AND prev_key[1] = rkey THEN
+        SELECT * INTO p FROM audit_log WHERE audit_log.id = prev_key[2]::bigint;
+        IF p.action = TG_ARGV[0] || '.create' THEN
+            d := jsonb_build_object('after', jsonb_strip_nulls(n) - (derived || ARRAY[TG_ARGV[1], 'org_id']),
+                                    'digest', encode(sha256(convert_to(n::text, 'UTF8')), 'hex'));
+        ELSIF p.action = TG_ARGV[0] || '.update' THEN
+            b := (d -> 'before') || coalesce(p.diff -> 'before', '{}');
+            SELECT jsonb_build_object('before', coalesce(jsonb_object_agg(e.k, b -> e.k), '{}'),
+                                      'after', coalesce(jsonb_object_agg(e.k, e.v), '{}'))
+              INTO d FROM jsonb_each(coalesce(p.diff -> 'after', '{}') || (d -> 'after')) AS e(k, v)
+             WHERE (b -> e.k) IS DISTINCT FROM e.v;
+        ELSE
+            p := NULL;
+        END IF;
+        IF p.id IS NOT NULL AND audit_merge(p.id, d) THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     INSERT INTO audit_log (org_id, actor_user_id, actor_role, actor_system, request_id,
                            client_addr, action, resource_type, resource_id, diff)
     VALUES ((r ->> 'org_id')::uuid, (a ->> 'u')::uuid, a ->> 'r',
@@ -1260,7 +1296,9 @@ BEGIN
             a ->> 'q', a ->> 'a',
             TG_ARGV[0] || '.' || CASE TG_OP WHEN 'INSERT' THEN 'create'
                                              WHEN 'UPDATE' THEN 'update' ELSE 'delete' END,
-            TG_ARGV[0], r ->> TG_ARGV[1], d);
+            TG_ARGV[0], r ->> TG_ARGV[1], d)
+    RETURNING audit_log.id INTO newid;
+    PERFORM set_config('deskd.audit_last', rkey || '|' || newid, true);
     RETURN NULL;
 END $$;
 
@@ -1325,15 +1363,41 @@ BEGIN
     RETURN n;
 END $$;
 
+-- 1 when a row with this xmin was written by the current transaction (or one of its
+-- subtransactions): the row is visible and its writer still in progress — another
+-- transaction's uncommitted rows are never visible.  xmin is 32-bit: its epoch is the
+-- current transaction's (or the one before, when the counter wrapped since).
+CREATE FUNCTION audit_row_is_own(x xid) RETURNS boolean
+LANGUAGE sql VOLATILE AS $$
+    SELECT pg_xact_status((((c >> 32) - CASE WHEN x::text::bigint > (c & 4294967295) THEN 1 ELSE 0 END) << 32
+                           | x::text::bigint)::text::xid8) = 'in progress'
+      FROM (SELECT pg_current_xact_id()::text::bigint AS c) s $$;
+
+-- Replaces the diff of an audit row the current transaction wrote and nobody has seen (one
+-- logical write = one row: audit_row() merges a second update of the same resource into the
+-- first).  SECURITY DEFINER: the service's role has no UPDATE on audit_log; the append-only
+-- trigger lets this one change through for unsealed rows of the current transaction only.
+CREATE FUNCTION audit_merge(p_id bigint, p_diff jsonb) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    UPDATE audit_log SET diff = p_diff WHERE id = p_id AND hash IS NULL AND audit_row_is_own(xmin);
+    RETURN FOUND;
+END $$;
+
 -- Append-only, whoever asks (the owner too): UPDATE, DELETE and TRUNCATE are refused; the
--- one UPDATE let through on audit_log is the seal of a row not yet sealed, changing
--- nothing but seq and the hashes.
+-- UPDATEs let through on audit_log are the seal of a row not yet sealed, changing nothing
+-- but seq and the hashes, and audit_merge()'s new diff of a row of the current transaction.
 CREATE FUNCTION audit_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'audit_log' THEN
         IF OLD.hash IS NULL AND NEW.hash IS NOT NULL
            AND to_jsonb(OLD) - '{seq,prev_hash,hash}'::text[] = to_jsonb(NEW) - '{seq,prev_hash,hash}'::text[] THEN
+            RETURN NEW;
+        END IF;
+        -- audit_merge(): the diff of a row of this very transaction, not yet committed.
+        IF OLD.hash IS NULL AND NEW.hash IS NULL AND to_jsonb(OLD) - 'diff' = to_jsonb(NEW) - 'diff'
+           AND (SELECT audit_row_is_own(l.xmin) FROM audit_log l WHERE l.id = OLD.id) THEN
             RETURN NEW;
         END IF;
     END IF;
@@ -1362,7 +1426,7 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON residents FOR EACH ROW 
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON resident_units FOR EACH ROW EXECUTE FUNCTION audit_row('resident_unit', 'resident_id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION audit_row('user', 'id', 'failed_logins', 'locked_until');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON user_projects FOR EACH ROW EXECUTE FUNCTION audit_row('user_project', 'user_id');
-CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due', '~created_at', '~last_event_at', '~due_first_response', '~due_resolution', '~due_answer', '~due_on_site', '~due_callback', '~due_handover', '~due_gm_report');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON work_orders FOR EACH ROW EXECUTE FUNCTION audit_row('work_order', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON zones FOR EACH ROW EXECUTE FUNCTION audit_row('zone', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_comments FOR EACH ROW EXECUTE FUNCTION audit_row('comment', 'id');
@@ -2262,4 +2326,4 @@ END $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24);

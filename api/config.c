@@ -76,6 +76,12 @@ static const struct opt {
       "first retry delay; later ones are 4, 15, 60 ... 1440 times it (60000: 1 min ... 24 h)"),
     I("--webhook-allow-http", "DESK_WEBHOOK_ALLOW_HTTP", webhook_allow_http,
       "1: accept plain http:// webhook URLs to 127.0.0.1/localhost/[::1] (tests) (0)"),
+    I("--webhook-allow-private", "DESK_WEBHOOK_ALLOW_PRIVATE", webhook_allow_private,
+      "1: deliver webhooks to addresses of this host and private, link-local networks; 0 "
+      "refuses them when connecting, whatever the URL's name resolves to (0)"),
+    I("--webhook-retention-days", "DESK_WEBHOOK_RETENTION_DAYS", webhook_retention_days,
+      "delivered webhook deliveries and their attempts are deleted this many days after "
+      "delivery (30)"),
     I("--janitor-interval", "DESK_JANITOR_INTERVAL", janitor_interval,
       "seconds between purges of expired refresh tokens and idempotency keys (300)"),
     S("--trusted-proxies", "DESK_TRUSTED_PROXIES", trusted_proxies,
@@ -237,6 +243,7 @@ static void set_defaults(config_t *c)
     c->capa_interval_ms = 60000;
     c->audit_seal_interval_ms = 1000;
     c->janitor_interval = 300;
+    c->webhook_retention_days = 30;
     c->webhook_poll_ms = 1000;
     c->webhook_workers = 2;
     c->webhook_timeout_ms = 10000;
@@ -325,15 +332,20 @@ static int check_settings(config_t *c)
         fprintf(stderr, "deskd: --pbkdf2-iterations must be at least 1000\n");
         return -1;
     }
+    if (c->webhook_retention_days < 1 || c->webhook_retention_days > 36500) {
+        fprintf(stderr, "deskd: --webhook-retention-days must be 1 to 36500\n");
+        return -1;
+    }
     if (c->janitor_interval < 1) {
         fprintf(stderr, "deskd: --janitor-interval must be at least 1 second\n");
         return -1;
     }
     if (c->webhook_workers < 1 || c->webhook_workers > 64 || c->webhook_timeout_ms < 100 ||
-        c->webhook_timeout_ms > 600000 || c->webhook_allow_http > 1 ||
+        c->webhook_timeout_ms > 600000 || c->webhook_allow_http > 1 || c->webhook_allow_http < 0 ||
+        c->webhook_allow_private > 1 || c->webhook_allow_private < 0 ||
         c->webhook_backoff_ms > 86400000) {
         fprintf(stderr, "deskd: webhook settings: workers 1-64, timeout 100-600000 ms, back-off "
-                        "at most 86400000 ms, allow-http 0 or 1\n");
+                        "at most 86400000 ms, allow-http and allow-private 0 or 1\n");
         return -1;
     }
     if (c->create_org[0] && !c->admin_username[0]) {

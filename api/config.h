@@ -42,6 +42,8 @@ typedef struct config {
     int webhook_timeout_ms;
     int webhook_backoff_ms;     /* first retry delay (the schedule's unit) */
     int webhook_allow_http;     /* 1: http:// to loopback receivers accepted */
+    int webhook_allow_private;  /* 1: deliver to private/loopback/link-local addresses */
+    int webhook_retention_days; /* delivered deliveries (and attempts) kept this long */
     char trusted_proxies[1024]; /* peers whose X-Forwarded-For is believed */
     int login_concurrency;      /* password hashes computed at once */
     char *pii_key; /* keys personal-data hashes (ID numbers); NULL when not configured */

@@ -146,6 +146,7 @@ int main(int argc, char **argv)
     }
     sweeper_start(g_config.sweep_interval_ms);
     custody_reminders_start(g_config.sweep_interval_ms);
+    janitor_set_webhook_retention(g_config.webhook_retention_days);
     janitor_start(g_config.janitor_interval);
     webhook_worker_start();
     report_worker_start(g_config.janitor_interval);

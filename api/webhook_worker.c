@@ -2,11 +2,14 @@
 #include "api/webhook_worker.h"
 #include "core/hex.h"
 #include "api/config.h"
+#include "core/netaddr.h"
 #include "core/webhook.h"
 #include "db/log.h"
 #include "db/webhook.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <pthread.h>
@@ -68,6 +71,37 @@ static size_t discard(char *p, size_t sz, size_t n, void *u)
 }
 
 /* One HTTP attempt.  Returns the status (0 when none came) and fills err on failure. */
+/* The address curl is about to connect to, when refused (SSRF): set by open_socket. */
+typedef struct {
+    char refused[INET6_ADDRSTRLEN];
+} guard_t;
+
+/* curl's socket opener: refuses private, loopback and link-local addresses (whatever name
+ * led there: checked on the resolved address, so a DNS answer cannot smuggle one in) unless
+ * DESK_WEBHOOK_ALLOW_PRIVATE=1. */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    guard_t *g = clientp;
+    (void)purpose;
+    if (!g_config.webhook_allow_private) {
+        int bad = 1;
+        const void *bytes = NULL;
+        if (a->family == AF_INET && a->addrlen >= sizeof(struct sockaddr_in)) {
+            bytes = &((const struct sockaddr_in *)(const void *)&a->addr)->sin_addr;
+            bad = core_addr_is_private(4, bytes);
+        } else if (a->family == AF_INET6 && a->addrlen >= sizeof(struct sockaddr_in6)) {
+            bytes = &((const struct sockaddr_in6 *)(const void *)&a->addr)->sin6_addr;
+            bad = core_addr_is_private(6, bytes);
+        }
+        if (bad) {
+            if (!bytes || !inet_ntop(a->family, bytes, g->refused, sizeof g->refused))
+                snprintf(g->refused, sizeof g->refused, "family %d", a->family);
+            return CURL_SOCKET_BAD;
+        }
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
 static long post(CURL *h, const wh_claim_t *w, char *err, size_t errcap)
 {
     int64_t ts = (int64_t)time(NULL);
@@ -115,10 +149,20 @@ static long post(CURL *h, const wh_claim_t *w, char *err, size_t errcap)
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &got);
+    guard_t guard = {""};
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &guard);
     CURLcode rc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(hs);
+    if (rc != CURLE_OK && guard.refused[0]) {
+        snprintf(err, errcap,
+                 "refused: the URL's host is a private, loopback or link-local address (%s); "
+                 "DESK_WEBHOOK_ALLOW_PRIVATE=1 allows it",
+                 guard.refused);
+        return 0;
+    }
     if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && status > 0)) {
         snprintf(err, errcap, "%s", ebuf[0] ? ebuf : curl_easy_strerror(rc));
         return 0;

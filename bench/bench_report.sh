@@ -17,7 +17,8 @@
 # the rows satisfy them by construction), then ANALYZE.
 #
 # Knobs: NREQ (100000), RUNS (21 per format; median and p99 (nearest rank) reported),
-#        MONTH (YYYY-MM; default the previous month), DESK_POOL_SIZE, DESK_THREADS.
+#        MONTH (YYYY-MM; default the previous month), DESK_POOL_SIZE, DESK_THREADS,
+#        EXPLAIN=1 (log the plans of statements over 100 ms with auto_explain and print them).
 source "$(dirname "$0")/lib.sh"
 
 NREQ="${NREQ:-100000}"
@@ -128,6 +129,15 @@ N_COMPLAINTS="$(bench_psql deskd -tAc "SELECT count(*) FROM requests WHERE numbe
 [ "$N_MONTH" -ge "$NREQ" ] || die "only $N_MONTH requests in $MONTH"
 log "loaded in ${LOAD_S}s: $N_MONTH requests in $MONTH ($N_COMPLAINTS complaints: the form's rows)"
 
+# EXPLAIN=1: every statement of the report taking over 100 ms is logged with its
+# EXPLAIN (ANALYZE, BUFFERS) plan (auto_explain), printed at the end.
+if [ "${EXPLAIN:-0}" = 1 ]; then
+  bench_pg_set session_preload_libraries auto_explain
+  bench_pg_set auto_explain.log_min_duration 100
+  bench_pg_set auto_explain.log_analyze on
+  bench_pg_set auto_explain.log_buffers on
+  bench_pg_set auto_explain.log_timing on
+fi
 bench_server_start
 TOKEN="$(bench_login manager)"
 URL="$BENCH_URL/v1/projects/$PROJECT/reports/monthly/$MONTH"
@@ -175,3 +185,5 @@ load average   : $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end
 wall time      : $((SECONDS - T_BEGIN)) s
 =========================================================
 EOF
+[ "${EXPLAIN:-0}" = 1 ] && { echo "---- plans (auto_explain, > 100 ms)"; grep -A150 'plan:' "$BENCH_PGDATA/server.log" | head -600; }
+true

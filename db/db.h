@@ -79,8 +79,12 @@ void db_set_actor(db_conn_t *c, const db_actor_t *a);
  *   - Inside a transaction past its first statement nothing is retried: the statement
  *     fails, the caller rolls back and answers 503 (the transaction is known not to have
  *     committed: the client may retry).
- *   - db_commit never sends COMMIT twice.  It reads the transaction id before COMMIT; when
- *     the connection dies during COMMIT it asks a new connection pg_xact_status() and
+ *   - db_commit never sends COMMIT twice.  It knows the transaction id before COMMIT is
+ *     sent: every statement with parameters in a transaction whose id is not known yet goes
+ *     with "SELECT pg_current_xact_id_if_assigned()" in the same round trip (libpq pipeline
+ *     mode), so COMMIT is one round trip; only when something else ran in the transaction (a
+ *     script, COPY through db_pg) is the id read in a round trip before COMMIT.  When the
+ *     connection dies during COMMIT it asks a new connection pg_xact_status() and
  *     returns 0 when the transaction committed, -1 when it did not or when the outcome
  *     cannot be learnt (logged at error level as "outcome unknown").
  *

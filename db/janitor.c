@@ -3,10 +3,32 @@
 #include "db/janitor.h"
 #include "db/import.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static const db_stmt_t purge_rt = {"janitor_rt",
                                    "DELETE FROM refresh_tokens WHERE expires_at < now()", 0};
+
+/* At most 5,000 deliveries a statement (the janitor calls it until fewer are left), their
+ * attempts with them; the partial index webhook_deliveries_delivered finds them. */
+static const db_stmt_t purge_wh = {
+    "janitor_webhooks",
+    "WITH d AS (SELECT id FROM webhook_deliveries WHERE state = 'delivered' AND delivered_at < "
+    "now() - make_interval(days => $1::int) ORDER BY delivered_at LIMIT 5000), "
+    "a AS (DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM d)) "
+    "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM d)",
+    1};
+
+int db_janitor_webhook_deliveries(db_conn_t *c, int days)
+{
+    char d[16];
+    snprintf(d, sizeof d, "%d", days);
+    const char *v[] = {d};
+    PGresult *r = db_exec(c, &purge_wh, v);
+    int rc = db_ok(r) ? atoi(PQcmdTuples(r)) : -1;
+    PQclear(r);
+    return rc;
+}
 
 int db_janitor_refresh_tokens(db_conn_t *c)
 {

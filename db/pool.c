@@ -32,6 +32,12 @@ struct db_conn {
     /* The text that began the current transaction (BEGIN [mode] and the actor): sent again
      * when the connection is reopened before anything else ran in it. */
     char begin_sql[DB_ACTOR_MAX + 128];
+    /* The current transaction's id, learnt in the round trip of the statement that wrote
+     * first (send_with_xid: "" while none is known), so that COMMIT needs no round trip of
+     * its own to read it; xid_unsure: a statement ran in this transaction without that
+     * check (a script, direct libpq use), so it may have an id not known here. */
+    char xid[32];
+    int xid_unsure;
 };
 
 enum { TX_NONE, TX_BEGUN, TX_WORK };
@@ -258,6 +264,7 @@ void db_release(db_conn_t *c)
 
 PGconn *db_pg(db_conn_t *c)
 {
+    c->xid_unsure = 1; /* the caller may write through it (COPY) */
     return c->pg;
 }
 
@@ -402,6 +409,102 @@ static PGresult *lost_result(void)
     return PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
 }
 
+/* Runs q (parameters: extended protocol) inside a transaction whose id is not known yet and,
+ * in the same round trip (libpq pipeline mode), "SELECT pg_current_xact_id_if_assigned()":
+ * the id the transaction has once q wrote, kept in c->xid for commit_known().  Returns q's
+ * result (a connection-failure result when the connection died before it arrived). */
+static PGresult *send_with_xid(db_conn_t *c, const query_t *q)
+{
+    const char *name = NULL;
+    if (q->st) {
+        const db_stmt_t *st = q->st;
+        if (prepared_index(c, st) < 0 && c->nprepared < MAX_PREPARED) {
+            PGresult *p = PQprepare(c->pg, st->name, st->sql, st->nparams, NULL);
+            if (PQresultStatus(p) != PGRES_COMMAND_OK) {
+                char esc[512];
+                log_write(LOG_ERROR, "prepare failed", "\"stmt\":\"%s\",\"detail\":\"%s\"",
+                          st->name, log_esc(PQresultErrorMessage(p), esc, sizeof esc));
+                return p;
+            }
+            PQclear(p);
+            c->prepared_reads[c->nprepared] = (unsigned char)only_reads(st->sql);
+            c->prepared[c->nprepared++] = st;
+        }
+        if (prepared_index(c, st) >= 0)
+            name = st->name;
+    }
+    const char *sql = q->st ? q->st->sql : q->sql;
+    int nparams = q->st ? q->st->nparams : q->params;
+    if (PQenterPipelineMode(c->pg) != 1) {
+        c->xid_unsure = 1;
+        return send_once(c, q);
+    }
+    int sent = name ? PQsendQueryPrepared(c->pg, name, nparams, q->vals, NULL, NULL, 0)
+                    : PQsendQueryParams(c->pg, sql, nparams, NULL, q->vals, NULL, NULL, 0);
+    sent = sent && PQsendQueryParams(c->pg, "SELECT pg_current_xact_id_if_assigned()", 0, NULL,
+                                     NULL, NULL, NULL, 0);
+    sent = sent && PQpipelineSync(c->pg);
+    PGresult *r = NULL, *x;
+    /* q's result(s), then NULL; the id's result, then NULL; then the sync.  A dead
+     * connection ends the reading wherever it is. */
+    for (int stage = 0; sent && stage < 3;) {
+        x = PQgetResult(c->pg);
+        if (!x) {
+            if (PQstatus(c->pg) != CONNECTION_OK)
+                break;
+            stage++;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(x);
+        if (stage == 0) {
+            PQclear(r);
+            r = x;
+            if (st == PGRES_FATAL_ERROR && PQstatus(c->pg) != CONNECTION_OK)
+                break;
+            continue;
+        }
+        if (stage == 1 && st == PGRES_TUPLES_OK && PQntuples(x) == 1 && !PQgetisnull(x, 0, 0))
+            snprintf(c->xid, sizeof c->xid, "%s", PQgetvalue(x, 0, 0));
+        int done = st == PGRES_PIPELINE_SYNC;
+        int dead = st == PGRES_FATAL_ERROR && PQstatus(c->pg) != CONNECTION_OK;
+        PQclear(x);
+        if (done || dead)
+            break;
+    }
+    if (PQstatus(c->pg) == CONNECTION_OK)
+        PQexitPipelineMode(c->pg);
+    if (!r || !sent || PQstatus(c->pg) != CONNECTION_OK) {
+        if (r && PQresultStatus(r) != PGRES_FATAL_ERROR)
+            PQclear(r), r = NULL;
+        return r ? r : lost_result();
+    }
+    return r;
+}
+
+/* send_once, learning the transaction's id on the way while it is not known: every
+ * statement with parameters inside a transaction goes with the id's SELECT (send_with_xid)
+ * until the id is known; a script inside one (SAVEPOINT ...) leaves it unsure.  BEGIN
+ * forgets the previous transaction's (the actor's set_config in its text writes nothing). */
+static PGresult *send_tracked(db_conn_t *c, const query_t *q, int is_begin)
+{
+    if (is_begin) {
+        c->xid[0] = 0;
+        c->xid_unsure = 0;
+        return send_once(c, q);
+    }
+    if (q->params < 0 && !q->st) {
+        /* Plain text may begin a transaction and write in it; savepoints write nothing. */
+        if (strncasecmp(q->sql, "SAVEPOINT ", 10) &&
+            strncasecmp(q->sql, "RELEASE SAVEPOINT ", 18) &&
+            strncasecmp(q->sql, "ROLLBACK TO SAVEPOINT ", 22))
+            c->xid_unsure = 1;
+        return send_once(c, q);
+    }
+    if (c->tx == TX_NONE || c->xid[0] || PQtransactionStatus(c->pg) != PQTRANS_INTRANS)
+        return send_once(c, q);
+    return send_with_xid(c, q);
+}
+
 /* only_reads() of q: a named statement is judged once per connection, when it is
  * prepared; SQL built per call is judged each time. */
 static int query_reads(db_conn_t *c, const query_t *q)
@@ -427,6 +530,8 @@ static int reopen(db_conn_t *c, int rebegin)
     int ok = db_ok(r);
     PQclear(r);
     c->tx = ok ? TX_BEGUN : TX_NONE;
+    c->xid[0] = 0;
+    c->xid_unsure = 0;
     return ok ? 0 : -1;
 }
 
@@ -451,7 +556,7 @@ static PGresult *run(db_conn_t *c, const query_t *q, int is_begin)
             return lost_result();
     }
     int before = c->tx;
-    PGresult *r = send_once(c, q);
+    PGresult *r = send_tracked(c, q, is_begin);
     if (!lost(c, r))
         return track_tx(c, is_begin), r;
     /* The connection died while the statement was on its way or running.  Safe to send
@@ -467,7 +572,7 @@ static PGresult *run(db_conn_t *c, const query_t *q, int is_begin)
     PQclear(r);
     if (reopen(c, before == TX_BEGUN && !is_begin) != 0)
         return lost_result();
-    r = send_once(c, q);
+    r = send_tracked(c, q, is_begin);
     track_tx(c, is_begin);
     return r;
 }
@@ -492,7 +597,11 @@ static int commit_known(db_conn_t *c, PGresult **err)
         return C_OK;
     }
     char xid[32] = "";
-    if (had != TX_BEGUN) {
+    snprintf(xid, sizeof xid, "%s", c->xid);
+    /* Usually known by now (send_tracked); asked in a round trip of its own only when a
+     * statement of this transaction ran without that check. */
+    if (had != TX_BEGUN && !xid[0] && c->xid_unsure &&
+        PQtransactionStatus(c->pg) == PQTRANS_INTRANS) {
         PGresult *r = PQexec(c->pg, "SELECT pg_current_xact_id_if_assigned()");
         if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
             snprintf(xid, sizeof xid, "%s", PQgetvalue(r, 0, 0));
@@ -503,6 +612,7 @@ static int commit_known(db_conn_t *c, PGresult **err)
             return C_NOT_COMMITTED; /* COMMIT never sent */
         }
     }
+    int failed = PQtransactionStatus(c->pg) == PQTRANS_INERROR;
     PGresult *r = PQexec(c->pg, "COMMIT");
     c->tx = TX_NONE;
     if (!lost(c, r)) {
@@ -520,6 +630,8 @@ static int commit_known(db_conn_t *c, PGresult **err)
     char esc[256];
     log_esc(PQresultErrorMessage(r), esc, sizeof esc);
     PQclear(r);
+    if (failed)
+        return C_NOT_COMMITTED; /* a failed transaction only rolls back */
     if (!xid[0])
         return C_OK; /* nothing was written: nothing to lose */
     const char *status = "unknown";

@@ -10,20 +10,32 @@
 /* Idempotency keys are kept 48 h: at least the promised 24 h. */
 #define IDEM_KEEP_HOURS 48
 
+static int webhook_days = 30;
+
+void janitor_set_webhook_retention(int days)
+{
+    webhook_days = days;
+}
+
 /* One pass on connection c: 0, or -1 when a purge failed (logged). */
 static int purge(db_conn_t *c)
 {
     int rt = db_janitor_refresh_tokens(c);
     int idem = db_idem_purge(c, IDEM_KEEP_HOURS);
     int imp = db_janitor_abandoned_imports(c);
-    if (rt > 0 || idem > 0)
+    int wh = 0, n;
+    do { /* in bounded statements: each one short */
+        n = db_janitor_webhook_deliveries(c, webhook_days);
+        wh = n < 0 ? -1 : wh + n;
+    } while (n >= 5000);
+    if (rt > 0 || idem > 0 || wh > 0)
         log_write(LOG_INFO, "janitor purged expired rows",
-                  "\"refresh_tokens\":%d,\"idempotency_keys\":%d", rt < 0 ? 0 : rt,
-                  idem < 0 ? 0 : idem);
+                  "\"refresh_tokens\":%d,\"idempotency_keys\":%d,\"webhook_deliveries\":%d",
+                  rt < 0 ? 0 : rt, idem < 0 ? 0 : idem, wh < 0 ? 0 : wh);
     if (imp > 0)
         log_write(LOG_WARN, "janitor marked import jobs of a stopped server failed",
                   "\"imports\":%d", imp);
-    if (rt < 0 || idem < 0 || imp < 0) {
+    if (rt < 0 || idem < 0 || wh < 0 || imp < 0) {
         log_write(LOG_WARN, "janitor: a purge failed; retrying next round", NULL);
         return -1;
     }

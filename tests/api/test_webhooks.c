@@ -34,8 +34,9 @@
 #include "tests/lib/fixtures.h"
 #include "tests/lib/harness.h"
 
-static const char *const ENV[] = {"DESK_WEBHOOK_ALLOW_HTTP=1", "DESK_WEBHOOK_BACKOFF_MS=50",
-                                  "DESK_WEBHOOK_TIMEOUT_MS=500", "DESK_WEBHOOK_POLL_MS=50", NULL};
+static const char *const ENV[] = {"DESK_WEBHOOK_ALLOW_HTTP=1",  "DESK_WEBHOOK_ALLOW_PRIVATE=1",
+                                  "DESK_WEBHOOK_BACKOFF_MS=50", "DESK_WEBHOOK_TIMEOUT_MS=500",
+                                  "DESK_WEBHOOK_POLL_MS=50",    NULL};
 #define SECRET      "s3cret-current-0123456789"
 #define SECRET_NEW  "s3cret-rotated-9876543210"
 #define SECRET_GONE "s3cret-for-gone-receiver"

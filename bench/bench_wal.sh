@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# bench/bench_wal.sh — WAL bytes per request create (POST /v1/requests), broken down by
+# relation and by record type.  WAL volume is a property of the statements, not of the
+# machine's load: the figures are the same on a busy and on a quiet machine (unlike the
+# throughput benchmarks), so this runs sequentially with one client.
+#
+#   bench/bench_wal.sh                      # N=2000 creates
+#   N=500 BENCH_DESKD=build-dev/deskd bench/bench_wal.sh   # a prebuilt binary, fewer creates
+#
+# Steps: throwaway cluster, migrate + demo seed, UNITS units, WARM creates (so every page
+# the creates touch exists), CHECKPOINT, then N creates over one keep-alive connection
+# (curl), measuring pg_current_wal_insert_lsn() before and after.  The range is then read
+# with pg_walinspect: bytes per relation (record length split evenly over a record's block
+# references; full-page images counted to the relation they image) and per resource
+# manager / record type.  Two figures are printed: WAL per create right after a checkpoint
+# (what the throughput benchmarks see) and the same without full-page images (the
+# statements' own bytes; full-page images fall with checkpoint_timeout/max_wal_size).
+source "$(dirname "$0")/lib.sh"
+
+N="${N:-2000}"
+UNITS="${UNITS:-1000}"
+WARM="${WARM:-200}"
+UUID_PREFIX="00000000-0000-4000-8000-"
+export DESK_LOG_LEVEL="${DESK_LOG_LEVEL:-warn}"
+export DESK_SWEEP_INTERVAL_MS="${DESK_SWEEP_INTERVAL_MS:-0}"
+
+bench_init
+bench_build
+PG_FSYNC=off bench_pg_start
+bench_pg_set wal_keep_size 4GB # the measured range stays readable
+bench_migrate_seed
+bench_psql deskd -q <<SQL
+INSERT INTO units (id, org_id, project_id, building_id, code, floor, area_m2, status)
+SELECT ('$UUID_PREFIX' || lpad(g::text, 12, '0'))::uuid, b.org_id, b.project_id, b.id,
+       'BX-' || g, 1 + g % 30, 40 + (g % 120) + 0.5, 'occupied'
+FROM buildings b JOIN organisations o ON o.id = b.org_id, generate_series(1, $UNITS) g
+WHERE o.code = 'demo' AND b.code = 'B1';
+CREATE EXTENSION IF NOT EXISTS pg_walinspect;
+SQL
+bench_psql deskd -qc "VACUUM ANALYZE" >/dev/null
+bench_server_start
+TOKEN="$(bench_login agent)"
+
+# IDEMPOTENCY=1: every create carries an Idempotency-Key (one more row per create).
+idem() { [ "${IDEMPOTENCY:-0}" = 1 ] && printf 'header = "Idempotency-Key: wal-%d"\\n' "$1"; true; }
+
+# creates FROM COUNT — a curl config of COUNT POSTs (one connection), prints the status
+# codes that were not 201.
+creates() {
+  local from="$1" count="$2" cfg="$BENCH_TMP/creates.cfg" i n
+  : >"$cfg"
+  for ((i = from; i < from + count; i++)); do
+    n=$((1 + i % UNITS))
+    [ "$i" = "$from" ] || echo next >>"$cfg"
+    printf 'url = "%s/v1/requests"\nrequest = "POST"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nheader = "Authorization: Bearer %s"\nheader = "Content-Type: application/json"\n%sdata = "{\\"type\\":\\"repair\\",\\"channel\\":\\"phone\\",\\"location\\":{\\"unit_id\\":\\"%s%012d\\"},\\"reporter\\":{\\"name\\":\\"王先生\\",\\"phone\\":\\"13800000000\\"},\\"description\\":\\"厨房漏水，水从楼上天花板滴下，请尽快派师傅上门查看（%d）\\"}"\n' \
+      "$BENCH_URL" "$TOKEN" "$(idem "$i")" "$UUID_PREFIX" "$n" "$i" >>"$cfg"
+  done
+  curl -sS -K "$cfg" | grep -v '^201$' | sort | uniq -c || true
+}
+
+log "warm-up: $WARM creates"
+bad="$(creates 0 "$WARM")"
+[ -z "$bad" ] || die "warm-up creates answered: $bad"
+# seal_all — seals every audit row now (deskd's sealer does it every second), so the
+# measured range holds the seals of the measured creates and of nothing else.
+seal_all() {
+  local left
+  for _ in $(seq 1 200); do
+    left="$(bench_psql deskd -tAc "SELECT audit_seal_pending(1000000), count(*) FROM audit_log WHERE hash IS NULL" | cut -d'|' -f2)"
+    [ "$left" = 0 ] && return 0
+    sleep 0.1
+  done
+  die "audit rows still unsealed"
+}
+seal_all
+bench_psql deskd -qc "CHECKPOINT" >/dev/null
+L0="$(bench_psql deskd -tAc "SELECT pg_current_wal_insert_lsn()")"
+log "measured: $N creates"
+bad="$(creates "$WARM" "$N")"
+seal_all
+L1="$(bench_psql deskd -tAc "SELECT pg_current_wal_insert_lsn()")"
+[ -z "$bad" ] || die "creates answered: $bad"
+bench_psql deskd -qtAc "SELECT pg_switch_wal()" >/dev/null # flushes the range for pg_walinspect
+got="$(bench_psql deskd -tAc "SELECT count(*) FROM requests")"
+log "requests in the database: $got"
+
+bench_psql deskd <<SQL
+\pset footer off
+SELECT '$L0'::pg_lsn AS start_lsn, '$L1'::pg_lsn AS end_lsn, $N AS creates,
+       round(pg_wal_lsn_diff('$L1', '$L0') / $N) AS wal_bytes_per_create,
+       round(sum(fpi_length) / $N) AS fpi_bytes_per_create,
+       round((pg_wal_lsn_diff('$L1', '$L0') - sum(fpi_length)) / $N) AS without_fpi_per_create,
+       round(count(*)::numeric / $N, 1) AS records_per_create
+  FROM pg_get_wal_records_info('$L0', '$L1');
+
+-- Per relation: each record's length shared evenly among its block references.
+WITH r AS (
+  SELECT record_length, fpi_length,
+         regexp_matches(block_ref, 'rel \\d+/\\d+/(\\d+)(?: fork (\\w+))? blk \\d+( FPW)?', 'g') AS m,
+         cardinality(regexp_split_to_array(block_ref, 'blkref #')) - 1 AS nref
+    FROM pg_get_wal_records_info('$L0', '$L1')
+   WHERE block_ref IS NOT NULL AND block_ref <> '')
+SELECT coalesce(pg_filenode_relation(0, m[1]::oid)::text, 'filenode ' || m[1]) ||
+         coalesce(' (' || m[2] || ')', '') AS relation,
+       round(sum(record_length::numeric / greatest(nref, 1)) / $N) AS bytes_per_create,
+       round(sum(CASE WHEN m[3] IS NOT NULL THEN fpi_length::numeric / greatest(nref, 1) ELSE 0 END) / $N) AS of_which_fpi
+  FROM r GROUP BY 1 ORDER BY 2 DESC LIMIT 40;
+
+SELECT "resource_manager/record_type" AS record, count AS records,
+       round(count::numeric / $N, 2) AS per_create,
+       round(combined_size::numeric / $N) AS bytes_per_create,
+       round(fpi_size::numeric / $N) AS of_which_fpi
+  FROM pg_get_wal_stats('$L0', '$L1', true) WHERE count > 0
+ ORDER BY combined_size DESC LIMIT 25;
+SQL
+
+# The audit rows the creates wrote: how wide they are (the full row image of a create is
+# most of a create's WAL before migration 0024).
+bench_psql deskd <<SQL
+\pset footer off
+SELECT action, count(*) AS rows, round(avg(pg_column_size(a.*))) AS avg_row_bytes,
+       round(avg(pg_column_size(a.diff))) AS avg_diff_bytes
+  FROM audit_log a WHERE id > (SELECT max(id) - $N * 3 FROM audit_log)
+ GROUP BY 1 ORDER BY 2 DESC;
+SQL
+[ "${SHOW_AUDIT:-0}" = 1 ] && bench_psql deskd -c "SELECT diff FROM audit_log WHERE action = 'request.create' ORDER BY id DESC LIMIT 1"
+true
