@@ -40,6 +40,11 @@ static const struct opt {
       "an idle kept-alive connection is closed after it (5000)"),
     S("--database-url", "DATABASE_URL", database_url, "libpq connection string or URL"),
     I("--pool-size", "DESK_POOL_SIZE", pool_size, "database connections (8)"),
+    S("--database-read-url", "DATABASE_READ_URL", database_read_url,
+      "a streaming replica for lists, reports and search, with read-your-writes through "
+      "X-Desk-LSN (none: every read on DATABASE_URL)"),
+    I("--read-pool-size", "DESK_READ_POOL_SIZE", read_pool_size,
+      "connections to DATABASE_READ_URL (the pool size)"),
     I("--pool-timeout-ms", "DESK_POOL_TIMEOUT_MS", pool_timeout_ms,
       "wait for a free connection before answering 503 (2000)"),
     S("--jwt-alg", "DESK_JWT_ALG", jwt_alg, "HS256 (default), HS384, HS512, RS256, ES256"),

@@ -15,6 +15,8 @@ typedef struct config {
     int keepalive_timeout_ms;
     char database_url[1024];
     int pool_size;
+    char database_read_url[1024]; /* "": every read on the primary */
+    int read_pool_size;
     int pool_timeout_ms;
     char jwt_alg[16];
     char *jwt_secret; /* HS*: secret bytes */

@@ -188,7 +188,9 @@ void http_set_actor(req_t *r, db_conn_t *c)
 db_conn_t *http_db(req_t *r)
 {
     if (!r->db) {
-        r->db = db_acquire();
+        r->db = (r->route_flags & ROUTE_REPLICA)
+                    ? db_acquire_for_read(mg_get_header(r->conn, "X-Desk-LSN"))
+                    : db_acquire();
         if (r->db)
             http_set_actor(r, r->db);
     }
@@ -490,6 +492,7 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
         }
     }
     unsigned flags = found ? found->flags : 0;
+    r.route_flags = flags;
     if (!found) {
         if (path_known) {
             char hdr[160];
@@ -511,6 +514,13 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
         !(found->flags & ROUTE_STREAM)) {
         if (read_body(&r) != 0)
             goto done;
+    }
+    const char *lsn = mg_get_header(conn, "X-Desk-LSN");
+    if (lsn && !db_lsn_valid(lsn)) {
+        http_problem(&r, 400, "invalid_lsn",
+                     "X-Desk-LSN must be the value of the X-Desk-LSN header of an earlier "
+                     "answer (like 0/16B3748)");
+        goto done;
     }
     if (!(found->flags & ROUTE_PUBLIC) && auth_authenticate(&r) != 0)
         goto done;

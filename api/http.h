@@ -39,8 +39,9 @@ typedef struct req {
     const char *proj_ptrs[MAX_CLAIM_IDS];
     const char *unit_ptrs[MAX_CLAIM_IDS];
     db_conn_t *db;
-    char *scope_lit[2]; /* cached "{uuid,...}" literals of projects and units */
-    int stream_open;    /* ROUTE_STREAM: body not read to its end; answers close the connection */
+    char *scope_lit[2];   /* cached "{uuid,...}" literals of projects and units */
+    int stream_open;      /* ROUTE_STREAM: body not read to its end; answers close the connection */
+    unsigned route_flags; /* the matched route's ROUTE_* flags */
 } req_t;
 
 typedef void (*handler_fn)(req_t *r);
@@ -52,6 +53,11 @@ typedef void (*handler_fn)(req_t *r);
 #define ROUTE_STREAM                                                                               \
     8u /* the body is not read before the handler: it reads it in chunks                           \
         * with http_body_read (after authentication) */
+/* A read that may be slightly stale (lists, reports, search): http_db gives it a connection
+ * to the read replica (DATABASE_READ_URL) when there is one, unless the client's X-Desk-LSN
+ * (from its last write) is past what the replica has replayed.  Only for handlers that
+ * never write. */
+#define ROUTE_REPLICA 16u
 
 /* Registers METHOD + pattern ("/v1/units/{id}").  Call only before http_start(). */
 void http_route(const char *method, const char *pattern, handler_fn fn, unsigned flags, void *data);
@@ -140,7 +146,9 @@ int http_json_body(req_t *r);
  * else sends 400 body_not_allowed and returns -1. */
 int http_no_body(req_t *r);
 /* Gets a pooled DB connection for this request (released automatically); sends 503
- * itself and returns NULL when none can be had. */
+ * itself and returns NULL when none can be had.  ROUTE_REPLICA routes: see there.  With a
+ * read replica, a successful answer to a write (not GET/HEAD) that used the primary carries
+ * "X-Desk-LSN: <the primary's WAL position>" (read-your-writes, see db_acquire_for_read). */
 db_conn_t *http_db(req_t *r);
 /* Makes r the audit actor of c's transactions (RULES §3.13): the authenticated user and role
  * (none before authentication: login), the request id and the client's address.  http_db

@@ -101,6 +101,11 @@ int main(int argc, char **argv)
         return 0;
     }
     db_pool_init(g_config.database_url, g_config.pool_size, g_config.pool_timeout_ms);
+    if (g_config.database_read_url[0])
+        db_pool_init_read(g_config.database_read_url,
+                          g_config.read_pool_size > 0 ? g_config.read_pool_size
+                                                      : g_config.pool_size,
+                          g_config.pool_timeout_ms);
     if (prepare_database() != 0)
         return 1;
     if (platform_cli_wanted()) {
@@ -155,8 +160,10 @@ int main(int argc, char **argv)
     duty_check_start(g_config.sweep_interval_ms);
     capa_worker_start(g_config.capa_interval_ms);
     log_write(LOG_INFO, "serving",
-              "\"listen\":\"%s\",\"threads\":%d,\"max_connections\":%d,\"pool\":%d",
-              g_config.listen, g_config.threads, g_config.max_connections, g_config.pool_size);
+              "\"listen\":\"%s\",\"threads\":%d,\"max_connections\":%d,\"pool\":%d,"
+              "\"read_replica\":%s",
+              g_config.listen, g_config.threads, g_config.max_connections, g_config.pool_size,
+              db_read_pool_enabled() ? "true" : "false");
     while (!stop)
         pause();
     log_write(LOG_INFO, "stopping: finishing in-flight requests", NULL);

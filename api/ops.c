@@ -149,6 +149,25 @@ static void metrics(req_t *r)
                           "deskd_db_reconnects_total %lld\n",
                           ps.in_use, ps.idle, ps.waiting, ps.size, ps.acquire_timeouts,
                           ps.reconnects);
+    long long reads[DB_READ_TARGETS];
+    db_pool_stats_t rs;
+    int has_read = db_read_pool_stats(&rs, reads) == 0;
+    o += (size_t)snprintf(out + o, cap - o,
+                          "# HELP deskd_db_reads_total Reads that may go to the read replica "
+                          "(DATABASE_READ_URL), by where they went.\n"
+                          "# TYPE deskd_db_reads_total counter\n"
+                          "deskd_db_reads_total{target=\"replica\"} %lld\n"
+                          "deskd_db_reads_total{target=\"primary_replica_behind\"} %lld\n"
+                          "deskd_db_reads_total{target=\"primary_replica_unreachable\"} %lld\n",
+                          reads[DB_READ_REPLICA], reads[DB_READ_PRIMARY_BEHIND],
+                          reads[DB_READ_PRIMARY_FALLBACK]);
+    if (has_read)
+        o += (size_t)snprintf(out + o, cap - o,
+                              "# TYPE deskd_db_read_pool_connections gauge\n"
+                              "deskd_db_read_pool_connections{state=\"in_use\"} %d\n"
+                              "deskd_db_read_pool_connections{state=\"idle\"} %d\n"
+                              "deskd_db_read_pool_size %d\n",
+                              rs.in_use, rs.idle, rs.size);
     http_send_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", out);
     free(out);
 }

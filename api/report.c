@@ -604,7 +604,7 @@ static void check_h(req_t *r)
 
 void api_report_register(void)
 {
-    http_route("GET", "/v1/projects/{id}/reports/monthly/{month}", monthly_h, 0, NULL);
+    http_route("GET", "/v1/projects/{id}/reports/monthly/{month}", monthly_h, ROUTE_REPLICA, NULL);
     http_route("GET", "/v1/projects/{id}/reports/monthly/{month}/versions", versions_list_h, 0,
                NULL);
     http_route("POST", "/v1/projects/{id}/reports/monthly/{month}/versions", version_create_h, 0,
@@ -613,7 +613,7 @@ void api_report_register(void)
                0, NULL);
     http_route("POST", "/v1/projects/{id}/reports/monthly/{month}/versions/{version}/submit",
                version_submit_h, 0, NULL);
-    http_route("GET", "/v1/projects/{id}/reports/daily", daily_h, 0, NULL);
-    http_route("GET", "/v1/projects/{id}/reports/weekly", weekly_h, 0, NULL);
+    http_route("GET", "/v1/projects/{id}/reports/daily", daily_h, ROUTE_REPLICA, NULL);
+    http_route("GET", "/v1/projects/{id}/reports/weekly", weekly_h, ROUTE_REPLICA, NULL);
     http_route("POST", "/v1/admin/reports/check", check_h, 0, NULL);
 }

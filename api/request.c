@@ -229,7 +229,7 @@ static void list_h(req_t *r)
 void api_request_register(void)
 {
     http_route("POST", "/v1/requests", api_request_create_h, 0, NULL);
-    http_route("GET", "/v1/requests", list_h, 0, NULL);
+    http_route("GET", "/v1/requests", list_h, ROUTE_REPLICA, NULL);
     http_route("GET", "/v1/requests/{id}", get_h, 0, NULL);
     http_route("PATCH", "/v1/requests/{id}", api_request_patch_h, 0, NULL);
     http_route("GET", "/v1/requests/{id}/timeline", timeline_h, 0, NULL);

@@ -15,12 +15,27 @@
 #include <string.h>
 /* ---------------------------------------------------------------- responses */
 
+/* "X-Desk-LSN: ...\r\n" after extra into buf when the answer is a successful write on
+ * the primary and there is a read replica (read-your-writes), else extra alone. */
+static const char *with_lsn(req_t *r, int status, const char *extra, char *buf, size_t len)
+{
+    char lsn[32];
+    if (status >= 400 || !r->db || !db_read_pool_enabled() || !strcmp(r->method, "GET") ||
+        !strcmp(r->method, "HEAD") || db_write_lsn(r->db, lsn, sizeof lsn) != 0)
+        return extra;
+    snprintf(buf, len, "%sX-Desk-LSN: %s\r\n", extra ? extra : "", lsn);
+    return buf;
+}
+
 /* Headers and body go out in one write: with Nagle off (tcp_nodelay) that is one
  * packet for a small response instead of two. */
 static void send_raw(req_t *r, int status, const char *ctype, const char *body, size_t len,
                      const char *extra)
 {
     r->status = status;
+    char extra_lsn[512];
+    if (!extra || strlen(extra) < sizeof extra_lsn - 64)
+        extra = with_lsn(r, status, extra, extra_lsn, sizeof extra_lsn);
     char head[1024];
     int hl = snprintf(head, sizeof head,
                       "HTTP/1.1 %d %s\r\n"
@@ -84,6 +99,9 @@ void http_send_items(req_t *r, const char *array_json)
 void http_send_empty(req_t *r, int status, const char *extra)
 {
     r->status = status;
+    char extra_lsn[512];
+    if (!extra || strlen(extra) < sizeof extra_lsn - 64)
+        extra = with_lsn(r, status, extra, extra_lsn, sizeof extra_lsn);
     mg_printf(r->conn,
               "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nX-Request-Id: %s\r\nCache-Control: "
               "no-store\r\nX-Content-Type-Options: nosniff\r\n%s\r\n",

@@ -74,6 +74,6 @@ bad:
 
 void api_work_order_register(void)
 {
-    http_route("GET", "/v1/work-orders", wo_list_h, 0, NULL);
+    http_route("GET", "/v1/work-orders", wo_list_h, ROUTE_REPLICA, NULL);
     http_route("GET", "/v1/work-orders/{id}", wo_get_h, 0, NULL);
 }

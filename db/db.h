@@ -43,6 +43,35 @@ db_conn_t *db_acquire(void);
 void db_release(db_conn_t *c);
 PGconn *db_pg(db_conn_t *c);
 
+/*
+ * The read replica (DATABASE_READ_URL): a second pool, for reads that may be slightly stale
+ * and that the caller chose explicitly (api/http.h ROUTE_REPLICA).  Everything else —
+ * writes, reads inside a write, background work — uses db_acquire (the primary).
+ * db_pool_init_read opens nothing yet, like db_pool_init; without it db_acquire_for_read is
+ * db_acquire.
+ */
+int db_pool_init_read(const char *conninfo, int size, int checkout_timeout_ms);
+int db_read_pool_enabled(void);
+/* A connection for a read: the replica's, unless
+ *   - min_lsn (the X-Desk-LSN a client got with its last write; NULL: none) is past what
+ *     the replica has replayed (pg_last_wal_replay_lsn): read-your-writes, the primary;
+ *   - the replica is unreachable (or refused the check): logged, the primary, and the
+ *     replica is skipped for a few seconds.
+ * NULL only when the primary too has no connection to give (the caller answers 503).  Only
+ * statements that read may run on it: the replica refuses the rest (SQLSTATE 25006). */
+db_conn_t *db_acquire_for_read(const char *min_lsn);
+int db_conn_is_replica(const db_conn_t *c);
+/* The primary's WAL insert position ("16/B374D848") after c's last commit: a client that
+ * presents it to db_acquire_for_read sees that commit.  -1 when c is a replica's, is in a
+ * transaction, or the query failed. */
+int db_write_lsn(db_conn_t *c, char *out, size_t len);
+/* 1 when s is the text of a pg_lsn ("X/Y", 1-8 hex digits each). */
+int db_lsn_valid(const char *s);
+/* Where db_acquire_for_read sent reads, for /metrics. */
+enum { DB_READ_REPLICA, DB_READ_PRIMARY_BEHIND, DB_READ_PRIMARY_FALLBACK, DB_READ_TARGETS };
+/* The read pool's stats and the read counts; -1 (counts still filled) without a read pool. */
+int db_read_pool_stats(db_pool_stats_t *out, long long counts[DB_READ_TARGETS]);
+
 /* The audit actor of a checkout (RULES §3.13): every transaction begun on c until it is
  * released — db_begin's and the implicit one of a lone data-changing statement — sends
  * "BEGIN; SELECT set_config('deskd.actor', <json>, true)" in one round trip, and the audit

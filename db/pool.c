@@ -19,7 +19,10 @@
 
 #define MAX_PREPARED 512
 
+typedef struct pool pool_t;
+
 struct db_conn {
+    pool_t *pool; /* the pool it belongs to: the primary's or the read replica's */
     PGconn *pg;
     int in_use;
     const db_stmt_t *prepared[MAX_PREPARED];
@@ -42,9 +45,10 @@ struct db_conn {
 
 enum { TX_NONE, TX_BEGUN, TX_WORK };
 
-static struct {
+struct pool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    const char *name; /* "primary" / "read": logs and fallback_application_name */
     char *conninfo;
     db_conn_t *conns;
     int size;
@@ -53,46 +57,94 @@ static struct {
     int timeout_ms;
     long long timeouts;
     long long reconnects;
-} pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    /* read pool only: a failed connection attempt sends reads to the primary until then */
+    long long down_until_ms;
+};
+
+/* The primary (every write, and reads by default) and, with DATABASE_READ_URL, the read
+ * replica's pool (db_acquire_for_read). */
+static pool_t pool = {
+    .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .name = "primary"};
+static pool_t rpool = {
+    .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .name = "read"};
+static long long read_counts[DB_READ_TARGETS];
+
+static int pool_setup(pool_t *p, const char *conninfo, int size, int checkout_timeout_ms)
+{
+    p->conninfo = strdup(conninfo);
+    p->size = size > 0 ? size : 1;
+    p->conns = calloc((size_t)p->size, sizeof(db_conn_t));
+    p->timeout_ms = checkout_timeout_ms;
+    for (int i = 0; p->conns && i < p->size; i++)
+        p->conns[i].pool = p;
+    return p->conninfo && p->conns ? 0 : -1;
+}
 
 int db_pool_init(const char *conninfo, int size, int checkout_timeout_ms)
 {
-    pool.conninfo = strdup(conninfo);
-    pool.size = size > 0 ? size : 1;
-    pool.conns = calloc((size_t)pool.size, sizeof(db_conn_t));
-    pool.timeout_ms = checkout_timeout_ms;
-    return pool.conninfo && pool.conns ? 0 : -1;
+    return pool_setup(&pool, conninfo, size, checkout_timeout_ms);
+}
+
+int db_pool_init_read(const char *conninfo, int size, int checkout_timeout_ms)
+{
+    return pool_setup(&rpool, conninfo, size, checkout_timeout_ms);
+}
+
+int db_read_pool_enabled(void)
+{
+    return rpool.conns != NULL;
+}
+
+static void pool_close(pool_t *p)
+{
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; p->conns && i < p->size; i++) {
+        if (p->conns[i].pg)
+            PQfinish(p->conns[i].pg);
+        p->conns[i].pg = NULL;
+    }
+    pthread_mutex_unlock(&p->mu);
+    free(p->conns);
+    free(p->conninfo);
+    p->conns = NULL;
+    p->conninfo = NULL;
 }
 
 void db_pool_shutdown(void)
 {
-    pthread_mutex_lock(&pool.mu);
-    for (int i = 0; i < pool.size; i++) {
-        if (pool.conns[i].pg)
-            PQfinish(pool.conns[i].pg);
-        pool.conns[i].pg = NULL;
-    }
-    pthread_mutex_unlock(&pool.mu);
-    free(pool.conns);
-    free(pool.conninfo);
-    pool.conns = NULL;
-    pool.conninfo = NULL;
+    pool_close(&pool);
+    pool_close(&rpool);
+}
+
+static void pool_stats(pool_t *p, db_pool_stats_t *out)
+{
+    pthread_mutex_lock(&p->mu);
+    out->size = p->size;
+    out->in_use = p->in_use;
+    out->waiting = p->waiting;
+    int open = 0;
+    for (int i = 0; p->conns && i < p->size; i++)
+        if (p->conns[i].pg && !p->conns[i].in_use)
+            open++;
+    out->idle = open;
+    out->acquire_timeouts = p->timeouts;
+    out->reconnects = p->reconnects;
+    pthread_mutex_unlock(&p->mu);
 }
 
 void db_pool_stats(db_pool_stats_t *out)
 {
-    pthread_mutex_lock(&pool.mu);
-    out->size = pool.size;
-    out->in_use = pool.in_use;
-    out->waiting = pool.waiting;
-    int open = 0;
-    for (int i = 0; i < pool.size; i++)
-        if (pool.conns[i].pg && !pool.conns[i].in_use)
-            open++;
-    out->idle = open;
-    out->acquire_timeouts = pool.timeouts;
-    out->reconnects = pool.reconnects;
-    pthread_mutex_unlock(&pool.mu);
+    pool_stats(&pool, out);
+}
+
+int db_read_pool_stats(db_pool_stats_t *out, long long counts[DB_READ_TARGETS])
+{
+    for (int i = 0; i < DB_READ_TARGETS; i++)
+        counts[i] = __atomic_load_n(&read_counts[i], __ATOMIC_RELAXED);
+    if (!db_read_pool_enabled())
+        return -1;
+    pool_stats(&rpool, out);
+    return 0;
 }
 
 static void conn_close(db_conn_t *c)
@@ -120,22 +172,31 @@ static long long now_ms(void)
 
 /* Opens a fresh connection.  A server that is restarting refuses connections for a moment
  * ("the database system is starting up", or no socket at all): keep trying, with a short
- * back-off, for up to the checkout timeout, so that a sub-second restart is latency. */
+ * back-off, for up to the checkout timeout, so that a sub-second restart is latency.  The
+ * read pool tries once: its reads go to the primary instead of waiting.  Connections are
+ * named "deskd" / "deskd-read" (application_name) unless the connection string names them. */
 static int conn_open(db_conn_t *c)
 {
     conn_close(c);
-    long long deadline = now_ms() + (pool.timeout_ms > 0 ? pool.timeout_ms : 0);
+    pool_t *p = c->pool;
+    int is_read = p == &rpool;
+    long long deadline = now_ms() + (!is_read && p->timeout_ms > 0 ? p->timeout_ms : 0);
     int pause_ms = 25, tries = 0;
+    /* Keywords before "dbname" are overridden by what the expanded connection string says. */
+    const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
+    const char *const vals[] = {is_read ? "2" : NULL, is_read ? "deskd-read" : "deskd", p->conninfo,
+                                NULL};
     for (;;) {
-        c->pg = PQconnectdb(pool.conninfo);
-        __atomic_add_fetch(&pool.reconnects, 1, __ATOMIC_RELAXED);
+        c->pg = PQconnectdbParams(keys, vals, 1);
+        __atomic_add_fetch(&p->reconnects, 1, __ATOMIC_RELAXED);
         tries++;
         if (PQstatus(c->pg) == CONNECTION_OK)
             break;
         if (now_ms() + pause_ms > deadline) {
             char esc[512];
-            log_write(LOG_ERROR, "database connection failed", "\"attempts\":%d,\"detail\":\"%s\"",
-                      tries, log_esc(PQerrorMessage(c->pg), esc, sizeof esc));
+            log_write(is_read ? LOG_WARN : LOG_ERROR, "database connection failed",
+                      "\"pool\":\"%s\",\"attempts\":%d,\"detail\":\"%s\"", p->name, tries,
+                      log_esc(PQerrorMessage(c->pg), esc, sizeof esc));
             conn_close(c);
             return -1;
         }
@@ -198,44 +259,138 @@ static int conn_check(db_conn_t *c)
     return conn_open(c); /* dead, active or unknown: start afresh */
 }
 
-db_conn_t *db_acquire(void)
+static db_conn_t *acquire_from(pool_t *p)
 {
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += pool.timeout_ms / 1000;
-    deadline.tv_nsec += (long)(pool.timeout_ms % 1000) * 1000000L;
+    deadline.tv_sec += p->timeout_ms / 1000;
+    deadline.tv_nsec += (long)(p->timeout_ms % 1000) * 1000000L;
     if (deadline.tv_nsec >= 1000000000L) {
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000L;
     }
     db_conn_t *c = NULL;
-    pthread_mutex_lock(&pool.mu);
-    while (pool.in_use >= pool.size) {
-        pool.waiting++;
-        int rc = pthread_cond_timedwait(&pool.cv, &pool.mu, &deadline);
-        pool.waiting--;
-        if (rc == ETIMEDOUT && pool.in_use >= pool.size) {
-            pool.timeouts++;
-            pthread_mutex_unlock(&pool.mu);
+    pthread_mutex_lock(&p->mu);
+    while (p->in_use >= p->size) {
+        p->waiting++;
+        int rc = pthread_cond_timedwait(&p->cv, &p->mu, &deadline);
+        p->waiting--;
+        if (rc == ETIMEDOUT && p->in_use >= p->size) {
+            p->timeouts++;
+            pthread_mutex_unlock(&p->mu);
             return NULL;
         }
     }
     /* Prefer a connection that is already open. */
-    for (int i = 0; i < pool.size && !c; i++)
-        if (!pool.conns[i].in_use && pool.conns[i].pg)
-            c = &pool.conns[i];
-    for (int i = 0; i < pool.size && !c; i++)
-        if (!pool.conns[i].in_use)
-            c = &pool.conns[i];
+    for (int i = 0; i < p->size && !c; i++)
+        if (!p->conns[i].in_use && p->conns[i].pg)
+            c = &p->conns[i];
+    for (int i = 0; i < p->size && !c; i++)
+        if (!p->conns[i].in_use)
+            c = &p->conns[i];
     c->in_use = 1;
-    pool.in_use++;
-    pthread_mutex_unlock(&pool.mu);
+    p->in_use++;
+    pthread_mutex_unlock(&p->mu);
 
     if (conn_check(c) != 0) {
         db_release(c);
         return NULL;
     }
     return c;
+}
+
+db_conn_t *db_acquire(void)
+{
+    return acquire_from(&pool);
+}
+
+/* How long reads skip a read replica that could not be reached (or answered the LSN check
+ * with an error) before it is tried again. */
+#define READ_RETRY_MS 5000
+
+/* "X/Y", each 1..8 hex digits: the text form of pg_lsn. */
+int db_lsn_valid(const char *s)
+{
+    if (!s)
+        return 0;
+    for (int part = 0; part < 2; part++) {
+        int n = 0;
+        while (isxdigit((unsigned char)s[n]))
+            n++;
+        if (n < 1 || n > 8)
+            return 0;
+        s += n;
+        if (part == 0 && *s++ != '/')
+            return 0;
+    }
+    return *s == 0;
+}
+
+static void read_count(int target)
+{
+    __atomic_add_fetch(&read_counts[target], 1, __ATOMIC_RELAXED);
+}
+
+db_conn_t *db_acquire_for_read(const char *min_lsn)
+{
+    if (!db_read_pool_enabled())
+        return db_acquire();
+    long long now = now_ms();
+    if (__atomic_load_n(&rpool.down_until_ms, __ATOMIC_RELAXED) > now) {
+        read_count(DB_READ_PRIMARY_FALLBACK);
+        return db_acquire();
+    }
+    db_conn_t *c = acquire_from(&rpool);
+    if (c && min_lsn && db_lsn_valid(min_lsn)) {
+        /* A standby that has replayed the client's last write, or a server that is not a
+         * standby (every committed write is there). */
+        const char *v[] = {min_lsn};
+        PGresult *r = PQexecParams(
+            c->pg,
+            "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, NOT pg_is_in_recovery())", 1,
+            NULL, v, NULL, NULL, 0);
+        int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+        int caught_up = ok && !strcmp(PQgetvalue(r, 0, 0), "t");
+        PQclear(r);
+        if (!ok) {
+            db_release(c);
+            c = NULL; /* counted as unreachable below */
+        } else if (!caught_up) {
+            db_release(c);
+            read_count(DB_READ_PRIMARY_BEHIND);
+            return db_acquire();
+        }
+    }
+    if (!c) {
+        __atomic_store_n(&rpool.down_until_ms, now + READ_RETRY_MS, __ATOMIC_RELAXED);
+        log_write(LOG_WARN, "read replica unreachable; reading from the primary",
+                  "\"retry_in_ms\":%d", READ_RETRY_MS);
+        read_count(DB_READ_PRIMARY_FALLBACK);
+        return db_acquire();
+    }
+    read_count(DB_READ_REPLICA);
+    return c;
+}
+
+int db_conn_is_replica(const db_conn_t *c)
+{
+    return c && c->pool == &rpool;
+}
+
+int db_write_lsn(db_conn_t *c, char *out, size_t len)
+{
+    if (!c || db_conn_is_replica(c) || !c->pg || PQstatus(c->pg) != CONNECTION_OK ||
+        PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        return -1;
+    /* The insert position: past the commit record of everything committed on this server,
+     * whether or not the commit waited for its flush (synchronous_commit = off). */
+    PGresult *r = PQexec(c->pg, "SELECT pg_current_wal_insert_lsn()");
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+             db_lsn_valid(PQgetvalue(r, 0, 0));
+    if (ok)
+        snprintf(out, len, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return ok ? 0 : -1;
 }
 
 void db_release(db_conn_t *c)
@@ -255,11 +410,12 @@ void db_release(db_conn_t *c)
     }
     c->tx = TX_NONE;
     c->actor_sql[0] = 0;
-    pthread_mutex_lock(&pool.mu);
+    pool_t *p = c->pool;
+    pthread_mutex_lock(&p->mu);
     c->in_use = 0;
-    pool.in_use--;
-    pthread_cond_signal(&pool.cv);
-    pthread_mutex_unlock(&pool.mu);
+    p->in_use--;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
 }
 
 PGconn *db_pg(db_conn_t *c)

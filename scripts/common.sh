@@ -8,7 +8,7 @@ PG_BIN="/usr/lib/postgresql/15/bin"
 DEB_PACKAGES=(build-essential cmake pkg-config libcivetweb-dev libpq-dev libcjson-dev libjwt-dev
   libssl-dev libcmocka-dev libcurl4-openssl-dev postgresql-15 postgresql-client-15
   postgresql-contrib tzdata ca-certificates wrk clang-format clang libclang-rt-14-dev nodejs npm
-  chromium fonts-noto-cjk)
+  chromium fonts-noto-cjk nginx)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
