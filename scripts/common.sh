@@ -23,7 +23,18 @@ install_deps() {
   if [ ${#missing[@]} -gt 0 ]; then
     echo "==> installing: ${missing[*]}"
     as_root apt-get update -q
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+    # Packages with a service (nginx, postgresql) must not start it on install: the tests
+    # run their own instances on free ports, and a service that cannot bind port 80 would
+    # fail the install.  policy-rc.d 101 = "action forbidden" (Debian's invoke-rc.d policy).
+    local guard=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      guard=/usr/sbin/policy-rc.d
+      printf '#!/bin/sh\nexit 101\n' | as_root tee "$guard" >/dev/null && as_root chmod +x "$guard"
+    fi
+    local rc=0
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?
+    [ -n "$guard" ] && as_root rm -f "$guard"
+    [ "$rc" -eq 0 ] || return "$rc"
   fi
 }
 
