@@ -2324,6 +2324,9 @@ EXCEPTION WHEN insufficient_privilege THEN
     RAISE NOTICE 'deskd_app not granted (%)', SQLERRM;
 END $$;
 
+-- 0027: what the morning handover did with each night-desk request it listed.
+ALTER TABLE handovers ADD COLUMN night_desk_actions jsonb NOT NULL DEFAULT '[]';
+
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (27);

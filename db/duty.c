@@ -34,8 +34,9 @@
     "h.unfit_note, 'replacement_user_id', h.replacement_user_id, 'grace_minutes', "                \
     "h.grace_minutes, 'submitted_by', h.submitted_by, 'submitted_at', rfc3339(h.submitted_at), "   \
     "'accepted_by', h.accepted_by, 'accepted_at', rfc3339(h.accepted_at), 'late_notified_at', "    \
-    "rfc3339(h.late_notified_at), 'outgoing_on_duty', h.state <> 'accepted', 'version', "          \
-    "h.version, 'created_at', rfc3339(h.created_at))"
+    "rfc3339(h.late_notified_at), 'outgoing_on_duty', h.state <> 'accepted', "                     \
+    "'night_desk_actions', h.night_desk_actions, 'version', h.version, 'created_at', "             \
+    "rfc3339(h.created_at))"
 
 #define INCIDENT_JSON                                                                              \
     "json_build_object('id', i.id, 'project_id', i.project_id, 'kind', i.kind, 'request_ids', "    \
@@ -226,7 +227,8 @@ static const db_stmt_t stmts[DQ__COUNT] = {
          "rfc3339(q.received_at), 'title', q.title, 'handover_due', rfc3339(q.due_handover), "
          "'handover_overdue', coalesce(q.due_handover < clock_timestamp(), false)) ORDER BY "
          "q.received_at, q.id), '[]') FROM "
-         "requests q WHERE q.org_id = $1 AND q.project_id = $2 AND q.channel = 'night_desk' AND "
+         "requests q WHERE q.org_id = $1 AND q.project_id = $2 AND (q.channel = 'night_desk' OR "
+         "q.night_desk) AND "
          "q.handed_over_at IS NULL AND q.state NOT IN "
          "('closed','rejected','not_responsible')))::text",
          2},
@@ -277,6 +279,11 @@ static const db_stmt_t stmts[DQ__COUNT] = {
          "WITH h AS (UPDATE handovers SET state = 'accepted', accepted_by = $3, accepted_at = "
          "clock_timestamp(), updated_at = clock_timestamp(), version = version + 1 WHERE org_id = "
          "$1 AND id = $2 RETURNING *) SELECT " HANDOVER_JSON "::text FROM h",
+         3},
+    [DQ_HANDOVER_NIGHT_DESK] =
+        {"duty_handover_night_desk",
+         "WITH h AS (UPDATE handovers SET night_desk_actions = $3::jsonb WHERE org_id = $1 AND id "
+         "= $2 RETURNING *) SELECT " HANDOVER_JSON "::text FROM h",
          3},
     [DQ_HANDOVER_FITNESS] =
         {"duty_handover_fitness",

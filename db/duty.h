@@ -62,6 +62,7 @@ typedef enum {
     DQ_NOTIFY_ROLE,   /* org, project, role, kind, payload → the project's users of the role
                          (a GM: the organisation's) */
     DQ_NOTIFY_USER,   /* org, user, kind, payload */
+    DQ_HANDOVER_NIGHT_DESK, /* org, id, night_desk_actions (JSON array) → json */
     DQ__COUNT
 } duty_q_t;
 
