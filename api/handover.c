@@ -486,7 +486,9 @@ static int read_unfinished(req_t *r, handover_unfinished_t *items, size_t *n)
 
 static void submit_h(req_t *r)
 {
-    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_json_body(r) != 0)
+    int expect;
+    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_json_body(r) != 0 ||
+        http_if_match(r, "handover", &expect) != 0)
         return;
     api_err_t e;
     const char *texts[4] = {NULL, NULL, NULL, NULL};
@@ -512,7 +514,7 @@ static void submit_h(req_t *r)
     cJSON *sections = NULL;
     PGresult *h = load(r, c, AZ_DUTY_WRITE, 1), *res = NULL;
     const char **open = NULL;
-    if (!h)
+    if (!h || api_duty_fresh(r, h, expect, "handover") != 0)
         goto fail;
     if (strcmp(PQgetvalue(h, 0, H_STATE), "draft")) {
         http_problem(r, 409, "invalid_state", "this handover is already %s",
@@ -665,14 +667,16 @@ static int hand_over_night_desk(req_t *r, db_conn_t *c, PGresult *h, cJSON **out
 
 static void accept_h(req_t *r)
 {
-    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_no_body(r) != 0)
+    int expect;
+    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_no_body(r) != 0 ||
+        http_if_match(r, "handover", &expect) != 0)
         return;
     db_conn_t *c = api_duty_begin(r);
     if (!c)
         return;
     cJSON *sections = NULL;
     PGresult *h = load(r, c, AZ_DUTY_WRITE, 1), *res = NULL;
-    if (!h)
+    if (!h || api_duty_fresh(r, h, expect, "handover") != 0)
         goto fail;
     const char *me = r->principal.user_id;
     const char *incoming = PQgetvalue(h, 0, H_INCOMING), *repl = col(h, H_REPLACEMENT);
@@ -749,7 +753,9 @@ static const char *const fitness_fields[] = {"unfit", "note", "replacement_user_
 
 static void fitness_h(req_t *r)
 {
-    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_json_body(r) != 0)
+    int expect;
+    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_json_body(r) != 0 ||
+        http_if_match(r, "handover", &expect) != 0)
         return;
     api_err_t e;
     const char *note = NULL, *repl = NULL;
@@ -774,7 +780,7 @@ static void fitness_h(req_t *r)
     if (!c)
         return;
     PGresult *h = load(r, c, AZ_DUTY_WRITE, 1), *res = NULL;
-    if (!h)
+    if (!h || api_duty_fresh(r, h, expect, "handover") != 0)
         goto fail;
     const char *project = PQgetvalue(h, 0, H_PROJECT);
     if (PQgetvalue(h, 0, H_OUTGOING)[0] != 't' && !api_duty_supervises(r, project)) {

@@ -278,10 +278,70 @@ static void test_morning_handover_hands_over(void **state)
     th_free(r);
 }
 
+/* Submit, accept, fitness and the shift's start and equipment flag take If-Match: 428
+ * without, 412 with a stale version (the current ETag with it), nothing changed. */
+static void test_if_match(void **state)
+{
+    (void)state;
+    char s1[40], h[40], path[160], body[400];
+    shift("front_desk", u_clerk, s1);
+    snprintf(path, sizeof path, "/v1/duty/shifts/%s/start", s1);
+    EXPECT_PROBLEM(th_req("POST", path, th_token("clerk"), NULL, NULL), 428, "if_match_required");
+    const char *const stale[] = {"If-Match: \"999\"", NULL};
+    th_resp_t *r = th_req("POST", path, th_token("clerk"), NULL, stale);
+    EXPECT(r, 412);
+    assert_string_equal(th_str(r, "code"), "stale_version");
+    assert_non_null(th_header(r, "ETag"));
+    th_free(r);
+    snprintf(path, sizeof path, "/v1/duty/shifts/%s/equipment", s1);
+    EXPECT_PROBLEM(th_req("POST", path, th_token("clerk"), "{\"transition\":false}", NULL), 428,
+                   "if_match_required");
+    EXPECT_PROBLEM(th_req("POST", path, th_token("clerk"), "{\"transition\":false}", stale), 412,
+                   "stale_version");
+    char get[128];
+    snprintf(get, sizeof get, "/v1/duty/shifts/%s", s1);
+    r = th_req("GET", get, th_token("clerk"), NULL, NULL);
+    assert_true(th_jnull(r->json, "actual_start"));
+    th_free(r);
+    r = post_if_match("clerk", get, path, "{\"transition\":false}");
+    EXPECT(r, 200);
+    th_free(r);
+
+    snprintf(body, sizeof body, "{\"from_shift_id\":\"%s\",\"incoming_user_id\":\"%s\"}", s1,
+             u_agent);
+    r = th_req("POST", "/v1/handovers", th_token("clerk"), body, NULL);
+    EXPECT(r, 201);
+    snprintf(h, sizeof h, "%s", th_str(r, "id"));
+    char etag[64];
+    snprintf(etag, sizeof etag, "If-Match: %s", th_header(r, "ETag"));
+    th_free(r);
+    const char *const first[] = {etag, NULL};
+    static const char *const ops[] = {"submit", "accept", "fitness"};
+    static const char *const bodies[] = {"{}", NULL, "{\"unfit\":false}"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "/v1/handovers/%s/%s", h, ops[i]);
+        EXPECT_PROBLEM(th_req("POST", path, th_token(i == 1 ? "agent" : "clerk"), bodies[i], NULL),
+                       428, "if_match_required");
+        EXPECT_PROBLEM(th_req("POST", path, th_token(i == 1 ? "agent" : "clerk"), bodies[i], stale),
+                       412, "stale_version");
+    }
+    /* The fitness flag bumps the version: the draft's ETag is stale for the submission. */
+    r = handover_op("clerk", h, "fitness", "{\"unfit\":false}");
+    EXPECT(r, 200);
+    th_free(r);
+    snprintf(path, sizeof path, "/v1/handovers/%s/submit", h);
+    EXPECT_PROBLEM(th_req("POST", path, th_token("clerk"), "{}", first), 412, "stale_version");
+    snprintf(get, sizeof get, "/v1/handovers/%s", h);
+    r = th_req("GET", get, th_token("clerk"), NULL, NULL);
+    assert_string_equal(th_str(r, "state"), "draft");
+    th_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_morning_handover_hands_over),
+        cmocka_unit_test(test_if_match),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
