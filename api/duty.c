@@ -47,6 +47,11 @@ const char *api_duty_etag(const cJSON *o, char *buf)
     return buf;
 }
 
+void api_duty_send_empty_page(req_t *r)
+{
+    http_send_json(r, 200, "{\"items\":[],\"next_cursor\":null}", NULL);
+}
+
 int api_duty_fresh(req_t *r, PGresult *res, int expect, const char *what)
 {
     cJSON *o = cJSON_Parse(PQgetvalue(res, 0, 0));
@@ -326,18 +331,22 @@ static void shift_list_h(req_t *r)
     if (query_project(r, pb, &project) || query_time(r, "from", fb, &from) ||
         query_time(r, "to", tb, &to))
         return;
+    page_t pg;
+    if (http_page_params(r, &pg) != 0)
+        return;
     if (project && !core_authz_in_project(&r->principal, project)) {
-        http_send_items(r, "[]");
+        api_duty_send_empty_page(r);
         return;
     }
     db_conn_t *c = http_db(r);
     if (!c)
         return;
-    const char *v[] = {r->principal.org_id, http_scope_projects(r), project, from, to};
-    PGresult *res = api_duty_run(r, c, DQ_SHIFT_LIST, v);
-    if (!res)
-        return;
-    http_send_items(r, PQgetvalue(res, 0, 0));
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", pg.limit + 1);
+    const char *v[] = {r->principal.org_id, http_scope_projects(r), project, from, to,
+                       pg.cursor_ts,        pg.cursor_id,           lim};
+    PGresult *res = db_duty(c, DQ_SHIFT_LIST, v);
+    http_send_page(r, res, pg.limit);
     PQclear(res);
 }
 

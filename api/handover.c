@@ -8,6 +8,7 @@
  * core_handover_late_minutes on every answer.
  */
 #include "api/api.h"
+#include "api/codec.h"
 #include "api/duty.h"
 #include "api/request.h"
 #include "api/validate.h"
@@ -336,24 +337,44 @@ static void list_h(req_t *r)
         }
         state = sb;
     }
+    page_t pg;
+    if (http_page_params(r, &pg) != 0)
+        return;
     if (project && !core_authz_in_project(&r->principal, project)) {
-        http_send_items(r, "[]");
+        api_duty_send_empty_page(r);
         return;
     }
     db_conn_t *c = http_db(r);
     if (!c)
         return;
-    const char *v[] = {r->principal.org_id, http_scope_projects(r), project, from, to, state};
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", pg.limit + 1);
+    const char *v[] = {r->principal.org_id, http_scope_projects(r), project, from, to, state,
+                       pg.cursor_ts,        pg.cursor_id,           lim};
     PGresult *res = api_duty_run(r, c, DQ_HANDOVER_LIST, v);
     if (!res)
         return;
-    cJSON *a = cJSON_Parse(PQgetvalue(res, 0, 0));
-    PQclear(res);
+    /* As http_send_page, each item annotated with its lateness. */
+    int n = PQntuples(res), shown = n > pg.limit ? pg.limit : n;
     int64_t now = (int64_t)time(NULL);
-    cJSON *it;
-    cJSON_ArrayForEach(it, a) api_handover_annotate(it, now);
-    cJSON *out = cJSON_CreateObject();
-    cJSON_AddItemToObject(out, "items", a ? a : cJSON_CreateArray());
+    cJSON *out = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(out, "items");
+    for (int i = 0; i < shown; i++) {
+        cJSON *it = cJSON_Parse(PQgetvalue(res, i, 0));
+        if (it) {
+            api_handover_annotate(it, now);
+            cJSON_AddItemToArray(a, it);
+        }
+    }
+    if (n > pg.limit) {
+        char raw[128], enc[200];
+        int rl = snprintf(raw, sizeof raw, "%s|%s", PQgetvalue(res, shown - 1, 1),
+                          PQgetvalue(res, shown - 1, 2));
+        b64url_encode((unsigned char *)raw, (size_t)rl, enc);
+        cJSON_AddStringToObject(out, "next_cursor", enc);
+    } else {
+        cJSON_AddNullToObject(out, "next_cursor");
+    }
+    PQclear(res);
     http_send_cjson(r, 200, out, NULL);
     cJSON_Delete(out);
 }

@@ -337,11 +337,84 @@ static void test_if_match(void **state)
     th_free(r);
 }
 
+/* Walks GET path (with a query) page by page, `limit` at a time: every page at most limit
+ * items, no item twice, next_cursor null on the last; the items seen, in order, as the one
+ * page of limit 200 lists them. */
+static void walk(const char *path, int limit, int min_total)
+{
+    char url[512], all_url[512];
+    snprintf(all_url, sizeof all_url, "%s&limit=200", path);
+    th_resp_t *all = th_req("GET", all_url, th_token("supervisor"), NULL, NULL);
+    EXPECT(all, 200);
+    assert_true(th_jnull(all->json, "next_cursor"));
+    int total = cJSON_GetArraySize(th_jpath(all->json, "items"));
+    assert_true(total >= min_total);
+    char cursor[256] = "";
+    int seen = 0, pages = 0;
+    for (;;) {
+        if (cursor[0])
+            snprintf(url, sizeof url, "%s&limit=%d&cursor=%s", path, limit, cursor);
+        else
+            snprintf(url, sizeof url, "%s&limit=%d", path, limit);
+        th_resp_t *r = th_req("GET", url, th_token("supervisor"), NULL, NULL);
+        EXPECT(r, 200);
+        const cJSON *items = th_jpath(r->json, "items"), *it;
+        assert_true(cJSON_GetArraySize(items) <= limit);
+        cJSON_ArrayForEach(it, items)
+        {
+            const cJSON *want = cJSON_GetArrayItem(th_jpath(all->json, "items"), seen);
+            assert_non_null(want);
+            assert_string_equal(th_js(it, "id"), th_js(want, "id"));
+            seen++;
+        }
+        pages++;
+        int last = th_jnull(r->json, "next_cursor");
+        if (!last)
+            snprintf(cursor, sizeof cursor, "%s", th_str(r, "next_cursor"));
+        th_free(r);
+        if (last)
+            break;
+        assert_true(pages <= total);
+    }
+    assert_int_equal(seen, total);
+    assert_true(pages >= (total + limit - 1) / limit);
+    th_free(all);
+}
+
+/* Shifts, handovers and incident reports are listed in keyset pages (limit, next_cursor). */
+static void test_lists_paged(void **state)
+{
+    (void)state;
+    char id[40], path[256], body[400], at[40];
+    for (int i = 0; i < 3; i++)
+        shift("office", u_clerk, id);
+    for (int i = 0; i < 3; i++) {
+        th_iso_utc(time(NULL) - 3600 * (i + 1), at);
+        snprintf(body, sizeof body,
+                 "{\"project_id\":\"%s\",\"kind\":\"other\",\"occurred_at\":\"%s\"}", p1, at);
+        th_resp_t *r = th_req("POST", "/v1/incidents", th_token("agent"), body, NULL);
+        EXPECT(r, 201);
+        th_free(r);
+    }
+    snprintf(path, sizeof path, "/v1/duty/shifts?project_id=%s", p1);
+    walk(path, 2, 3);
+    snprintf(path, sizeof path, "/v1/handovers?project_id=%s", p1);
+    walk(path, 1, 3);
+    snprintf(path, sizeof path, "/v1/incidents?project_id=%s", p1);
+    walk(path, 2, 3);
+    /* A bad limit or cursor is 400. */
+    snprintf(path, sizeof path, "/v1/handovers?project_id=%s&limit=0", p1);
+    EXPECT_PROBLEM(th_req("GET", path, th_token("supervisor"), NULL, NULL), 400, "invalid_query");
+    snprintf(path, sizeof path, "/v1/incidents?cursor=bm9wZQ");
+    EXPECT_PROBLEM(th_req("GET", path, th_token("supervisor"), NULL, NULL), 400, "invalid_cursor");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_morning_handover_hands_over),
         cmocka_unit_test(test_if_match),
+        cmocka_unit_test(test_lists_paged),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
