@@ -255,6 +255,47 @@ char *db_patrol_finding_create(db_conn_t *c, const db_finding_new_t *n)
     return db_exec_text(c, &finding_create, v);
 }
 
+#define PHOTO_JSON                                                                                 \
+    "json_build_object('id', p.id, 'project_id', p.project_id, 'round_id', p.round_id, "           \
+    "'filename', p.filename, 'content_type', p.content_type, 'size_bytes', p.size_bytes, "         \
+    "'storage_key', p.storage_key, 'url', p.url, 'sha256', p.sha256, 'created_by', "               \
+    "p.created_by, 'created_at', rfc3339(p.created_at))::text"
+static const db_stmt_t photo_add = {
+    "patrol_photo_add",
+    "WITH p AS (INSERT INTO patrol_photos (org_id, project_id, round_id, filename, "
+    "content_type, size_bytes, storage_key, url, sha256, created_by) VALUES ($1, $2, $3, $4, $5, "
+    "$6::bigint, $7, $8, $9, $10) RETURNING *) SELECT " PHOTO_JSON " FROM p",
+    10};
+static const db_stmt_t photo_get = {
+    "patrol_photo_get",
+    "SELECT " PHOTO_JSON " FROM patrol_photos p WHERE p.org_id = $1 AND p.id = $2", 2};
+static const db_stmt_t photo_of_round = {
+    "patrol_photo_of_round",
+    "SELECT 1 FROM patrol_photos WHERE org_id = $1 AND round_id = $2 AND id = $3", 3};
+
+char *db_patrol_photo_add(db_conn_t *c, const char *org, const char *project, const char *round,
+                          const char *const *vals, const char *by)
+{
+    const char *v[] = {org,     project, round,   vals[0], vals[1],
+                       vals[2], vals[3], vals[4], vals[5], by};
+    return db_exec_text(c, &photo_add, v);
+}
+
+char *db_patrol_photo_json(db_conn_t *c, const char *org, const char *id)
+{
+    const char *v[] = {org, id};
+    return db_exec_text(c, &photo_get, v);
+}
+
+int db_patrol_photo_of_round(db_conn_t *c, const char *org, const char *round, const char *photo)
+{
+    const char *v[] = {org, round, photo};
+    PGresult *r = db_exec(c, &photo_of_round, v);
+    int rc = db_ok(r) ? PQntuples(r) == 1 : -1;
+    PQclear(r);
+    return rc;
+}
+
 char *db_patrol_finding_json(db_conn_t *c, const char *org, const char *id)
 {
     const char *v[] = {org, id};
