@@ -77,9 +77,10 @@ char *db_patrol_day_rest(db_conn_t *c, const char *org, const char *project, con
 /* The project's local date today ("YYYY-MM-DD"), NULL when no such project in org. */
 char *db_patrol_today(db_conn_t *c, const char *org, const char *project);
 
-/* Missed slots up to now (no round started by planned time + grace, within the last 24 h,
- * after the plan was made): each recorded once and notified to the project's supervisors
- * (notification patrol_missed).  Returns the slots newly recorded, -1 on error. */
+/* Missed slots up to now (within the last 24 h, after the plan was made), judged by
+ * core_patrol_slot_status() on each candidate slot and its earliest round start (no round
+ * started by planned time + grace): each recorded once and notified to the project's
+ * supervisors (notification patrol_missed).  Returns the slots newly recorded, -1 on error. */
 int db_patrol_missed_run(db_conn_t *c, int64_t now);
 
 #endif
