@@ -72,10 +72,11 @@ static th_resp_t *add_finding(const char *who, const char *round, const char *ph
 {
     char path[128], body[512];
     snprintf(path, sizeof path, "/v1/patrol-rounds/%s/findings", round);
-    snprintf(body, sizeof body,
-             "{\"point\":\"equipment.water\",\"description\":\"B2 车库消防管滴水\",\"location\":\"B2\","
-             "\"photo_id\":\"%s\"}",
-             photo);
+    snprintf(
+        body, sizeof body,
+        "{\"point\":\"equipment.water\",\"description\":\"B2 车库消防管滴水\",\"location\":\"B2\","
+        "\"photo_id\":\"%s\"}",
+        photo);
     return th_req("POST", path, th_token(who), body, NULL);
 }
 
