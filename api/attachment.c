@@ -3,6 +3,7 @@
  * storage; the service records its name, type, size, storage key, URL and digest).
  */
 #include "api/api.h"
+#include "api/attachment.h"
 #include "api/request.h"
 #include "db/attachment.h"
 
@@ -17,26 +18,29 @@ static PGresult *add_attachment(req_t *r, const api_append_t *a, void *ud)
                              (const char *const *)ud, a->channel);
 }
 
-static void attachment_add_h(req_t *r)
+int api_attachment_fields(req_t *r, const char *const *extra, const char *vals[6], char size[32])
 {
-    const char *id = http_uuid_param(r, 0);
-    if (!id || http_authorize_role(r, AZ_REQUEST_COMMENT) != 0 || http_json_body(r) != 0)
-        return;
-    static const char *const names[] = {"filename", "content_type", "size_bytes", "storage_key",
-                                        "url",      "sha256",       "visibility", NULL};
-    static const int maxlen[] = {255, 127, 0, 1024, 2048, 64, 0};
-    if (http_known_fields(r, "an attachment", names) != 0)
-        return;
-    const char *vals[7] = {0};
-    char size[32];
+    static const char *const names[] = {"filename",    "content_type", "size_bytes",
+                                        "storage_key", "url",          "sha256"};
+    static const int maxlen[] = {255, 127, 0, 1024, 2048, 64};
+    const char *known[16];
+    size_t nk = 0;
+    for (size_t i = 0; i < 6; i++)
+        known[nk++] = names[i];
+    for (size_t i = 0; extra && extra[i] && nk < 15; i++)
+        known[nk++] = extra[i];
+    known[nk] = NULL;
+    if (http_known_fields(r, "an attachment", (const char *const *)known) != 0)
+        return -1;
     for (int i = 0; i < 6; i++) {
+        vals[i] = NULL;
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, names[i]);
         int required = i < 4;
         if (!v || cJSON_IsNull(v)) {
             if (required) {
                 http_invalid(r, NULL, names[i], "missing_field", "required", "'%s' is required",
                              names[i]);
-                return;
+                return -1;
             }
             continue;
         }
@@ -46,9 +50,9 @@ static void attachment_add_h(req_t *r)
                 http_invalid(r, NULL, "size_bytes", "invalid_field",
                              cJSON_IsNumber(v) ? "out_of_range" : "invalid_type",
                              "'size_bytes' must be a whole number >= 0");
-                return;
+                return -1;
             }
-            snprintf(size, sizeof size, "%lld", (long long)v->valuedouble);
+            snprintf(size, 32, "%lld", (long long)v->valuedouble);
             vals[i] = size;
             continue;
         }
@@ -56,7 +60,7 @@ static void attachment_add_h(req_t *r)
             strlen(v->valuestring) > (size_t)maxlen[i]) {
             http_invalid(r, NULL, names[i], "invalid_field", http_str_err(v, (size_t)maxlen[i]),
                          "'%s' must be text of 1 to %d bytes", names[i], maxlen[i]);
-            return;
+            return -1;
         }
         vals[i] = v->valuestring;
     }
@@ -68,9 +72,22 @@ static void attachment_add_h(req_t *r)
         if (!ok) {
             http_invalid(r, NULL, "sha256", "invalid_field", "invalid_format",
                          "'sha256' must be 64 lower-case hex digits");
-            return;
+            return -1;
         }
     }
+    return 0;
+}
+
+static void attachment_add_h(req_t *r)
+{
+    const char *id = http_uuid_param(r, 0);
+    if (!id || http_authorize_role(r, AZ_REQUEST_COMMENT) != 0 || http_json_body(r) != 0)
+        return;
+    static const char *const extra[] = {"visibility", NULL};
+    const char *vals[7] = {0};
+    char size[32];
+    if (api_attachment_fields(r, extra, vals, size) != 0)
+        return;
     if (api_request_visibility(r, cJSON_GetObjectItemCaseSensitive(r->json, "visibility"),
                                &vals[6]) != 0)
         return;

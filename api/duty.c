@@ -47,6 +47,27 @@ const char *api_duty_etag(const cJSON *o, char *buf)
     return buf;
 }
 
+void api_duty_send_empty_page(req_t *r)
+{
+    http_send_json(r, 200, "{\"items\":[],\"next_cursor\":null}", NULL);
+}
+
+int api_duty_fresh(req_t *r, PGresult *res, int expect, const char *what)
+{
+    cJSON *o = cJSON_Parse(PQgetvalue(res, 0, 0));
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
+    int now = cJSON_IsNumber(v) ? v->valueint : -1;
+    cJSON_Delete(o);
+    if (now == expect)
+        return 0;
+    char hdr[64];
+    http_etag(hdr, sizeof hdr, now);
+    http_problem_hdr(r, 412, hdr, "stale_version",
+                     "the %s changed since you read it (now version %d); GET it again and retry",
+                     what, now);
+    return -1;
+}
+
 void api_duty_send_versioned(req_t *r, int status, PGresult *res, const char *what)
 {
     if (PQntuples(res) != 1) {
@@ -298,7 +319,7 @@ static void shift_create_h(req_t *r)
     res = api_duty_run(r, c, DQ_SHIFT_INSERT, v);
     free(users);
     if (res)
-        api_duty_send_one(r, 201, res, "shift");
+        api_duty_send_versioned(r, 201, res, "shift");
 }
 
 static void shift_list_h(req_t *r)
@@ -310,18 +331,22 @@ static void shift_list_h(req_t *r)
     if (query_project(r, pb, &project) || query_time(r, "from", fb, &from) ||
         query_time(r, "to", tb, &to))
         return;
+    page_t pg;
+    if (http_page_params(r, &pg) != 0)
+        return;
     if (project && !core_authz_in_project(&r->principal, project)) {
-        http_send_items(r, "[]");
+        api_duty_send_empty_page(r);
         return;
     }
     db_conn_t *c = http_db(r);
     if (!c)
         return;
-    const char *v[] = {r->principal.org_id, http_scope_projects(r), project, from, to};
-    PGresult *res = api_duty_run(r, c, DQ_SHIFT_LIST, v);
-    if (!res)
-        return;
-    http_send_items(r, PQgetvalue(res, 0, 0));
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", pg.limit + 1);
+    const char *v[] = {r->principal.org_id, http_scope_projects(r), project, from, to,
+                       pg.cursor_ts,        pg.cursor_id,           lim};
+    PGresult *res = db_duty(c, DQ_SHIFT_LIST, v);
+    http_send_page(r, res, pg.limit);
     PQclear(res);
 }
 
@@ -355,7 +380,7 @@ static void shift_get_h(req_t *r)
     db_conn_t *c = http_db(r);
     PGresult *res = c ? shift_load(r, c, AZ_DUTY_READ, 0) : NULL;
     if (res)
-        api_duty_send_one(r, 200, res, "shift");
+        api_duty_send_versioned(r, 200, res, "shift");
 }
 
 /* The caller keeps this shift's duty (or supervises the project): 0, or 403 sent. */
@@ -369,13 +394,15 @@ static int on_shift(req_t *r, PGresult *shift)
 
 static void shift_start_h(req_t *r)
 {
-    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_no_body(r) != 0)
+    int expect;
+    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_no_body(r) != 0 ||
+        http_if_match(r, "shift", &expect) != 0)
         return;
     db_conn_t *c = api_duty_begin(r);
     if (!c)
         return;
     PGresult *res = shift_load(r, c, AZ_DUTY_WRITE, 1);
-    if (!res || on_shift(r, res) != 0)
+    if (!res || on_shift(r, res) != 0 || api_duty_fresh(r, res, expect, "shift") != 0)
         goto fail;
     if (PQgetvalue(res, 0, 4)[0] == 't') {
         http_problem(r, 409, "shift_ended", "this shift has already been handed over");
@@ -389,7 +416,7 @@ static void shift_start_h(req_t *r)
             http_db_fail(r, "nothing was changed");
         goto fail;
     }
-    api_duty_send_one(r, 200, res, "shift");
+    api_duty_send_versioned(r, 200, res, "shift");
     return;
 fail:
     PQclear(res);
@@ -400,7 +427,9 @@ static const char *const equip_fields[] = {"transition", "note", NULL};
 
 static void shift_equipment_h(req_t *r)
 {
-    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_json_body(r) != 0)
+    int expect;
+    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_json_body(r) != 0 ||
+        http_if_match(r, "shift", &expect) != 0)
         return;
     api_err_t e;
     const char *note = NULL;
@@ -421,7 +450,7 @@ static void shift_equipment_h(req_t *r)
     if (!c)
         return;
     PGresult *res = shift_load(r, c, AZ_DUTY_WRITE, 1);
-    if (!res)
+    if (!res || api_duty_fresh(r, res, expect, "shift") != 0)
         goto fail;
     PQclear(res);
     const char *v[] = {r->principal.org_id, http_uuid_param(r, 0),
@@ -432,7 +461,7 @@ static void shift_equipment_h(req_t *r)
             http_db_fail(r, "nothing was changed");
         goto fail;
     }
-    api_duty_send_one(r, 200, res, "shift");
+    api_duty_send_versioned(r, 200, res, "shift");
     return;
 fail:
     PQclear(res);

@@ -21,6 +21,12 @@ void api_duty_send_one(req_t *r, int status, PGresult *res, const char *what);
 void api_duty_send_versioned(req_t *r, int status, PGresult *res, const char *what);
 /* The ETag header line of a JSON object's `version` member into buf (64 bytes; "" without one). */
 const char *api_duty_etag(const cJSON *o, char *buf);
+/* Answers the empty page {"items":[],"next_cursor":null}. */
+void api_duty_send_empty_page(req_t *r);
+/* If-Match (http_if_match's `expect`) against the `version` of the JSON object in column 0
+ * of the locked row res: 0 when they match, else -1 with 412 stale_version sent (the
+ * current ETag with it). */
+int api_duty_fresh(req_t *r, PGresult *res, int expect, const char *what);
 /* Project `project` of the caller's organisation authorised for `az`: 0, or -1 with 404/403
  * sent.  tz (64 bytes) and today (16 bytes, local YYYY-MM-DD) may be NULL. */
 int api_duty_project(req_t *r, db_conn_t *c, const char *project, az_action_t az, char *tz,

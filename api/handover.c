@@ -8,7 +8,9 @@
  * core_handover_late_minutes on every answer.
  */
 #include "api/api.h"
+#include "api/codec.h"
 #include "api/duty.h"
+#include "api/request.h"
 #include "api/validate.h"
 #include "core/duty.h"
 #include "core/rfc3339.h"
@@ -335,24 +337,44 @@ static void list_h(req_t *r)
         }
         state = sb;
     }
+    page_t pg;
+    if (http_page_params(r, &pg) != 0)
+        return;
     if (project && !core_authz_in_project(&r->principal, project)) {
-        http_send_items(r, "[]");
+        api_duty_send_empty_page(r);
         return;
     }
     db_conn_t *c = http_db(r);
     if (!c)
         return;
-    const char *v[] = {r->principal.org_id, http_scope_projects(r), project, from, to, state};
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", pg.limit + 1);
+    const char *v[] = {r->principal.org_id, http_scope_projects(r), project, from, to, state,
+                       pg.cursor_ts,        pg.cursor_id,           lim};
     PGresult *res = api_duty_run(r, c, DQ_HANDOVER_LIST, v);
     if (!res)
         return;
-    cJSON *a = cJSON_Parse(PQgetvalue(res, 0, 0));
-    PQclear(res);
+    /* As http_send_page, each item annotated with its lateness. */
+    int n = PQntuples(res), shown = n > pg.limit ? pg.limit : n;
     int64_t now = (int64_t)time(NULL);
-    cJSON *it;
-    cJSON_ArrayForEach(it, a) api_handover_annotate(it, now);
-    cJSON *out = cJSON_CreateObject();
-    cJSON_AddItemToObject(out, "items", a ? a : cJSON_CreateArray());
+    cJSON *out = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(out, "items");
+    for (int i = 0; i < shown; i++) {
+        cJSON *it = cJSON_Parse(PQgetvalue(res, i, 0));
+        if (it) {
+            api_handover_annotate(it, now);
+            cJSON_AddItemToArray(a, it);
+        }
+    }
+    if (n > pg.limit) {
+        char raw[128], enc[200];
+        int rl = snprintf(raw, sizeof raw, "%s|%s", PQgetvalue(res, shown - 1, 1),
+                          PQgetvalue(res, shown - 1, 2));
+        b64url_encode((unsigned char *)raw, (size_t)rl, enc);
+        cJSON_AddStringToObject(out, "next_cursor", enc);
+    } else {
+        cJSON_AddNullToObject(out, "next_cursor");
+    }
+    PQclear(res);
     http_send_cjson(r, 200, out, NULL);
     cJSON_Delete(out);
 }
@@ -485,7 +507,9 @@ static int read_unfinished(req_t *r, handover_unfinished_t *items, size_t *n)
 
 static void submit_h(req_t *r)
 {
-    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_json_body(r) != 0)
+    int expect;
+    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_json_body(r) != 0 ||
+        http_if_match(r, "handover", &expect) != 0)
         return;
     api_err_t e;
     const char *texts[4] = {NULL, NULL, NULL, NULL};
@@ -511,7 +535,7 @@ static void submit_h(req_t *r)
     cJSON *sections = NULL;
     PGresult *h = load(r, c, AZ_DUTY_WRITE, 1), *res = NULL;
     const char **open = NULL;
-    if (!h)
+    if (!h || api_duty_fresh(r, h, expect, "handover") != 0)
         goto fail;
     if (strcmp(PQgetvalue(h, 0, H_STATE), "draft")) {
         http_problem(r, 409, "invalid_state", "this handover is already %s",
@@ -592,16 +616,88 @@ done:
 
 /* ---- accept --------------------------------------------------------------------------- */
 
+static cJSON *night_outcome(const cJSON *item, const char *outcome, const char *code,
+                            const char *reason)
+{
+    cJSON *o = cJSON_CreateObject();
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+    const cJSON *num = cJSON_GetObjectItemCaseSensitive(item, "number");
+    cJSON_AddStringToObject(o, "request_id", cJSON_IsString(id) ? id->valuestring : "");
+    if (cJSON_IsString(num))
+        cJSON_AddStringToObject(o, "number", num->valuestring);
+    cJSON_AddStringToObject(o, "outcome", outcome);
+    if (code) {
+        cJSON_AddStringToObject(o, "code", code);
+        cJSON_AddStringToObject(o, "reason", reason);
+    }
+    return o;
+}
+
+/* The morning handover (RULES §3.8.13): inside the acceptance's transaction, the accepting
+ * user takes the `handover` action of each night-desk request the handover lists (its
+ * prefill) for which it is the morning handover (core_handover_takes_night_request), through
+ * the request action path (timeline event, hand-over clock stopped).  A request that cannot
+ * be handed over any more (already handed over, closed as rejected, out of scope, gone) is
+ * skipped with the state machine's code and reason.  *out gets the outcomes (the caller
+ * deletes it).  0, or -1 with the problem sent and the transaction rolled back. */
+static int hand_over_night_desk(req_t *r, db_conn_t *c, PGresult *h, cJSON **out)
+{
+    cJSON *ho = cJSON_Parse(PQgetvalue(h, 0, H_JSON));
+    *out = cJSON_CreateArray();
+    int64_t planned = 0;
+    const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ho, "planned_at"));
+    if (p)
+        rfc3339_parse(p, &planned);
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(ho, "prefill"), "night_desk_requests");
+    cJSON *extra = cJSON_CreateObject();
+    cJSON_AddStringToObject(extra, "handover_id", http_uuid_param(r, 0));
+    int rc = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, list)
+    {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "id"));
+        const char *rcv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "received_at"));
+        const char *due =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "handover_due"));
+        int64_t received = 0, due_at = 0;
+        if (!id || !http_is_uuid(id) || !rcv || rfc3339_parse(rcv, &received) != 0)
+            continue;
+        if (due && rfc3339_parse(due, &due_at) != 0)
+            due_at = 0;
+        if (!core_handover_takes_night_request(planned, received, due_at)) {
+            cJSON_AddItemToArray(
+                *out, night_outcome(it, "skipped", "not_morning_handover",
+                                    "this handover is planned more than 4 hours before the "
+                                    "request's 09:00 hand-over time: a later handover takes it"));
+            continue;
+        }
+        api_action_outcome_t o;
+        int a = api_request_apply_action(r, c, id, REQ_ACTION_HANDOVER, NULL, extra, &o);
+        if (a < 0) {
+            rc = -1;
+            break;
+        }
+        cJSON_AddItemToArray(*out, a == 0 ? night_outcome(it, "handed_over", NULL, NULL)
+                                          : night_outcome(it, "skipped", o.code, o.reason));
+    }
+    cJSON_Delete(extra);
+    cJSON_Delete(ho);
+    return rc;
+}
+
 static void accept_h(req_t *r)
 {
-    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_no_body(r) != 0)
+    int expect;
+    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_no_body(r) != 0 ||
+        http_if_match(r, "handover", &expect) != 0)
         return;
     db_conn_t *c = api_duty_begin(r);
     if (!c)
         return;
     cJSON *sections = NULL;
     PGresult *h = load(r, c, AZ_DUTY_WRITE, 1), *res = NULL;
-    if (!h)
+    if (!h || api_duty_fresh(r, h, expect, "handover") != 0)
         goto fail;
     const char *me = r->principal.user_id;
     const char *incoming = PQgetvalue(h, 0, H_INCOMING), *repl = col(h, H_REPLACEMENT);
@@ -640,8 +736,24 @@ static void accept_h(req_t *r)
     const char *tv[] = {r->principal.org_id, col(h, H_TO)};
     if (!(res = api_duty_run(r, c, DQ_HANDOVER_ACCEPT, av)))
         goto fail;
-    if (db_duty_do(c, DQ_SHIFT_END, fv) != 0 || (tv[1] && db_duty_do(c, DQ_SHIFT_BEGIN, tv) != 0) ||
-        db_commit(c) != 0) {
+    if (db_duty_do(c, DQ_SHIFT_END, fv) != 0 || (tv[1] && db_duty_do(c, DQ_SHIFT_BEGIN, tv) != 0)) {
+        http_db_fail(r, "nothing was changed");
+        goto fail;
+    }
+    cJSON *night = NULL;
+    if (hand_over_night_desk(r, c, h, &night) != 0) {
+        cJSON_Delete(night);
+        goto done; /* sent, rolled back */
+    }
+    char *nt = cJSON_PrintUnformatted(night);
+    cJSON_Delete(night);
+    const char *nv[] = {r->principal.org_id, http_uuid_param(r, 0), nt};
+    PQclear(res);
+    res = api_duty_run(r, c, DQ_HANDOVER_NIGHT_DESK, nv);
+    free(nt);
+    if (!res)
+        goto fail;
+    if (db_commit(c) != 0) {
         http_db_fail(r, "nothing was changed");
         goto fail;
     }
@@ -662,7 +774,9 @@ static const char *const fitness_fields[] = {"unfit", "note", "replacement_user_
 
 static void fitness_h(req_t *r)
 {
-    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_json_body(r) != 0)
+    int expect;
+    if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_json_body(r) != 0 ||
+        http_if_match(r, "handover", &expect) != 0)
         return;
     api_err_t e;
     const char *note = NULL, *repl = NULL;
@@ -687,7 +801,7 @@ static void fitness_h(req_t *r)
     if (!c)
         return;
     PGresult *h = load(r, c, AZ_DUTY_WRITE, 1), *res = NULL;
-    if (!h)
+    if (!h || api_duty_fresh(r, h, expect, "handover") != 0)
         goto fail;
     const char *project = PQgetvalue(h, 0, H_PROJECT);
     if (PQgetvalue(h, 0, H_OUTGOING)[0] != 't' && !api_duty_supervises(r, project)) {

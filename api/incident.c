@@ -350,19 +350,23 @@ static void list_h(req_t *r)
         }
         state = sb;
     }
+    page_t pg;
+    if (http_page_params(r, &pg) != 0)
+        return;
     if (project && !core_authz_in_project(&r->principal, project)) {
-        http_send_items(r, "[]");
+        api_duty_send_empty_page(r);
         return;
     }
     db_conn_t *c = http_db(r);
     if (!c)
         return;
-    const char *v[] = {r->principal.org_id, http_scope_projects(r), project, state};
-    PGresult *res = api_duty_run(r, c, DQ_INC_LIST, v);
-    if (res) {
-        http_send_items(r, PQgetvalue(res, 0, 0));
-        PQclear(res);
-    }
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", pg.limit + 1);
+    const char *v[] = {r->principal.org_id, http_scope_projects(r), project, state,
+                       pg.cursor_ts,        pg.cursor_id,           lim};
+    PGresult *res = db_duty(c, DQ_INC_LIST, v);
+    http_send_page(r, res, pg.limit);
+    PQclear(res);
 }
 
 /* The stored report's JSON members the body may change (all but the bookkeeping). */

@@ -9,6 +9,7 @@
  * round is judged by core_patrol_finish_check.
  */
 #include "api/api.h"
+#include "api/attachment.h"
 #include "api/capa.h"
 #include "api/codec.h"
 #include "api/request.h"
@@ -452,6 +453,19 @@ static void finding_create_h(req_t *r)
     n.project = PQgetvalue(row, 0, 0);
     n.round = id;
     n.by = r->principal.user_id;
+    if (n.photo) {
+        int ph = db_patrol_photo_of_round(c, n.org, id, n.photo);
+        if (ph != 1) {
+            db_rollback(c);
+            if (ph < 0)
+                http_db_fail(r, "the finding was not recorded");
+            else
+                http_invalid(r, NULL, "photo_id", "invalid_field", "not_found",
+                             "'photo_id' names no photo of this round (POST "
+                             "/v1/patrol-rounds/{id}/photos first)");
+            goto out;
+        }
+    }
     bad = db_patrol_check_people(c, n.org, n.project, n.follow_up, n.responsible, NULL);
     if (bad && bad[0]) {
         db_rollback(c);
@@ -561,6 +575,57 @@ static int finding_load(req_t *r, db_conn_t *c, const char *id, const void *arg,
 static void finding_get_h(req_t *r)
 {
     http_get_one(r, AZ_PATROL_READ, "patrol finding", finding_load, NULL);
+}
+
+/* POST /v1/patrol-rounds/{id}/photos: a photo taken on a round in progress, recorded as a
+ * request attachment is (the file itself in object storage); an image type. */
+static void photo_add_h(req_t *r)
+{
+    const char *id = http_uuid_param(r, 0);
+    if (!id || http_authorize_role(r, AZ_PATROL_WRITE) != 0 || http_json_body(r) != 0)
+        return;
+    const char *vals[6];
+    char size[32];
+    if (api_attachment_fields(r, NULL, vals, size) != 0)
+        return;
+    if (strncmp(vals[1], "image/", 6) != 0) {
+        http_invalid(r, NULL, "content_type", "invalid_field", "invalid_format",
+                     "a patrol photo is an image: 'content_type' image/...");
+        return;
+    }
+    db_conn_t *c = http_db(r);
+    PGresult *row;
+    if (!c || !(row = lock_round(r, c, id)))
+        return;
+    char *json = db_patrol_photo_add(c, r->principal.org_id, PQgetvalue(row, 0, 0), id, vals,
+                                     r->principal.user_id);
+    PQclear(row);
+    if (!json || db_commit(c) != 0) {
+        free(json);
+        db_rollback(c);
+        http_db_fail(r, "the photo was not recorded");
+        return;
+    }
+    http_send_json(r, 201, json, NULL);
+    free(json);
+}
+
+static int photo_load(req_t *r, db_conn_t *c, const char *id, const void *arg, http_found_t *f)
+{
+    (void)arg;
+    f->json = db_patrol_photo_json(c, r->principal.org_id, id);
+    if (!f->json)
+        return 0;
+    cJSON *j = cJSON_Parse(f->json);
+    const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(j, "project_id"));
+    snprintf(f->project_id, sizeof f->project_id, "%s", p ? p : "");
+    cJSON_Delete(j);
+    return 1;
+}
+
+static void photo_get_h(req_t *r)
+{
+    http_get_one(r, AZ_PATROL_READ, "patrol photo", photo_load, NULL);
 }
 
 /* The service request of a finding: the client's `request` object (type, title,
@@ -833,6 +898,8 @@ void api_patrol_register(void)
     http_route("POST", "/v1/patrol-rounds/{id}/checks", checks_h, 0, NULL);
     http_route("POST", "/v1/patrol-rounds/{id}/findings", finding_create_h, 0, NULL);
     http_route("POST", "/v1/patrol-rounds/{id}/finish", finish_h, 0, NULL);
+    http_route("POST", "/v1/patrol-rounds/{id}/photos", photo_add_h, 0, NULL);
+    http_route("GET", "/v1/patrol-photos/{id}", photo_get_h, 0, NULL);
     http_route("GET", "/v1/patrol-findings/{id}", finding_get_h, 0, NULL);
     http_route("POST", "/v1/patrol-findings/{id}/dispose", dispose_h, 0, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include "api/http.h"
 #include "api/validate.h"
+#include "core/request.h"
 #include "db/request.h"
 
 /* Loads the request's scope and authorises `action` on it; sends 404/403 itself and
@@ -67,6 +68,23 @@ typedef PGresult *(*api_append_fn)(req_t *r, const api_append_t *a, void *ud);
 void api_request_append(req_t *r, const char *id, api_append_fn add, void *ud);
 const char *api_request_channel(role_t role);
 int api_request_visibility(req_t *r, const cJSON *v, const char **out);
+
+/* Takes a workflow action on request id inside the caller's open transaction on c, as the
+ * principal of r, as POST /v1/requests/{id}/actions/{action} would (row locked, scope and
+ * state machine judged by core, timeline event, columns, SLA clocks) but without If-Match,
+ * commit or answer.  body: the action's arguments as that route takes them (NULL: none);
+ * extra: members added to the timeline event's details (NULL: none).  Only actions that
+ * name no other person or record (not sign_off, dispatch, redispatch, hand_on,
+ * record_notification, callback_result, comment).  Returns 0 when taken; 1 when refused
+ * (not found, out of scope, or the state machine's refusal: *out says why, nothing was
+ * written for it, the transaction goes on); -1 when it failed (problem sent, transaction
+ * rolled back). */
+typedef struct api_action_outcome {
+    char code[48];
+    char reason[256];
+} api_action_outcome_t;
+int api_request_apply_action(req_t *r, db_conn_t *c, const char *id, request_action_t act,
+                             const cJSON *body, const cJSON *extra, api_action_outcome_t *out);
 
 /* ---- shared by api/request*.c only ---- */
 

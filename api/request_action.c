@@ -49,20 +49,30 @@ static int begin_write(req_t *r, db_conn_t *c, const char *id, az_action_t actio
  * updated request.  rematch: the request's classification (severity, category) changed,
  * so its SLA policy is matched again as a re-apply would (current versions, pause time
  * kept), and a complaint that became major is swept at once so that it reaches the GM. */
-static void finish_write(req_t *r, db_conn_t *c, PGresult *res, const char *id, int rematch)
+/* The part of finish_write that stays inside the transaction: the write's row checked, the
+ * SLA clocks recomputed and the callback task kept in step.  0, or -1 with the problem sent
+ * and the transaction rolled back. */
+static int refresh_write(req_t *r, db_conn_t *c, PGresult *res, const char *id, int rematch)
 {
     if (!db_ok(res) || PQntuples(res) != 1) {
         http_db_error(r, res);
         db_rollback(c);
-        return;
+        return -1;
     }
     if (sla_refresh_request(c, r->principal.org_id, id, (int64_t)time(NULL), rematch) != 0 ||
         api_callback_sync(c, r->principal.org_id, id, r->principal.user_id) != 0) {
         db_rollback(c);
         http_problem(r, 503, "sla_unavailable",
                      "the SLA clocks could not be recomputed; nothing was changed, retry");
-        return;
+        return -1;
     }
+    return 0;
+}
+
+static void finish_write(req_t *r, db_conn_t *c, PGresult *res, const char *id, int rematch)
+{
+    if (refresh_write(r, c, res, id, rematch) != 0)
+        return;
     request_scope_t sc;
     char *json = NULL;
     if (db_request_get(c, id, r->principal.org_id, core_authz_sees_pii(r->principal.role), &json,
@@ -771,25 +781,42 @@ static cJSON *event_details(const cJSON *body, const request_effect_t *eff)
 }
 
 /* Stores the effect in the open transaction — the work orders, the ladder's notice, the
- * timeline event, the request's columns — then recomputes the clocks, commits and
- * answers. */
-static void store_effect(req_t *r, db_conn_t *c, const char *id, const request_row_t *row,
-                         const action_in_t *in, const request_effect_t *eff)
+ * timeline event (its details plus `extra`'s members, if any), the request's columns.
+ * Returns the request's new row (*res, the caller clears it) for refresh_write, or NULL
+ * with the problem sent and the transaction rolled back. */
+static PGresult *store_in_tx(req_t *r, db_conn_t *c, const char *id, const request_row_t *row,
+                             const action_in_t *in, const request_effect_t *eff, const cJSON *extra)
 {
     char occ[32];
     rfc3339_format(in->occurred, occ);
     if (store_work_order(r, c, id, row, eff, occ) != 0 || notify_ladder(r, c, id, row, eff) != 0)
-        return;
+        return NULL;
     cJSON *d = event_details(in->body, eff);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, extra)
+    {
+        if (x->string)
+            cJSON_AddItemToObject(d, x->string, cJSON_Duplicate(x, 1));
+    }
     int ev = event(r, c, id, row, core_request_action_name(in->act),
                    core_request_state_name((request_state_t)eff->verdict.new_state), occ, d);
     cJSON_Delete(d);
     if (ev != 0)
-        return;
+        return NULL;
     char *cj = effect_changes(eff);
     PGresult *res =
         db_request_apply(c, id, r->principal.org_id, core_authz_sees_pii(r->principal.role), cj);
     free(cj);
+    return res;
+}
+
+/* Stores the effect, then recomputes the clocks, commits and answers. */
+static void store_effect(req_t *r, db_conn_t *c, const char *id, const request_row_t *row,
+                         const action_in_t *in, const request_effect_t *eff)
+{
+    PGresult *res = store_in_tx(r, c, id, row, in, eff, NULL);
+    if (!res)
+        return;
     finish_write(r, c, res, id, 0);
     PQclear(res);
 }
@@ -951,4 +978,97 @@ void api_request_action_h(req_t *r)
         check_occurred(r, c, &row, now, &in) == 0)
         decide_and_store(r, c, id, &row, &in, now);
     cJSON_Delete(empty);
+}
+
+/* ---------------------------------------------------------------- in another transaction */
+
+/* The actions api_request_apply_action takes: those that name no other person or record
+ * to look up and check (sign_off, dispatch, redispatch, hand_on, record_notification and
+ * callback_result do). */
+static int plain_action(request_action_t act)
+{
+    return act != REQ_ACTION_SIGN_OFF && act != REQ_ACTION_DISPATCH &&
+           act != REQ_ACTION_REDISPATCH && act != REQ_ACTION_HAND_ON &&
+           act != REQ_ACTION_RECORD_NOTIFICATION && act != REQ_ACTION_CALLBACK_RESULT &&
+           act != REQ_ACTION_COMMENT;
+}
+
+static int refused(api_action_outcome_t *out, const char *code, const char *reason)
+{
+    snprintf(out->code, sizeof out->code, "%s", code);
+    snprintf(out->reason, sizeof out->reason, "%s", reason);
+    return 1;
+}
+
+int api_request_apply_action(req_t *r, db_conn_t *c, const char *id, request_action_t act,
+                             const cJSON *body, const cJSON *extra, api_action_outcome_t *out)
+{
+    const principal_t *p = &r->principal;
+    memset(out, 0, sizeof *out);
+    if (!plain_action(act))
+        return refused(out, "unsupported_action",
+                       "this action is only taken through POST /v1/requests/{id}/actions");
+    int64_t now = (int64_t)time(NULL);
+    cJSON *empty = NULL;
+    action_in_t in;
+    memset(&in, 0, sizeof in);
+    in.act = act;
+    if (read_action(r, body ? body : (empty = cJSON_CreateObject()), now, &in) != 0) {
+        cJSON_Delete(empty);
+        db_rollback(c);
+        return -1;
+    }
+    request_row_t row;
+    int f = db_request_lock(c, id, p->org_id, &row);
+    int rc = 1;
+    if (f < 0) {
+        db_rollback(c);
+        http_db_fail(r, NULL);
+        rc = -1;
+        goto done;
+    }
+    if (f == 0) {
+        refused(out, "not_found", "the request no longer exists");
+        goto done;
+    }
+    request_scope_t sc = row.sc; /* as api_request_lock judges it */
+    if (row.wo_department[0])
+        snprintf(sc.department_id, sizeof sc.department_id, "%s", row.wo_department);
+    az_target_t t = api_request_target(r, &sc);
+    if (core_authz_check(p, AZ_REQUEST_ACT, &t) != AZ_ALLOW) {
+        refused(out, "forbidden", "the request is outside your scope");
+        goto done;
+    }
+    const char *code, *why;
+    if (!in.occurred)
+        in.occurred = now;
+    if (core_request_check_occurred_at(in.occurred, row.last_event_at, now, &code, &why) != 0) {
+        refused(out, code, why);
+        goto done;
+    }
+    if (in.occurred > now)
+        in.occurred = now;
+    request_facts_t fa;
+    load_facts(c, p, &row, &in, &fa);
+    request_args_t x = {
+        .actor_user_id = p->user_id,
+        .work_order_id = row.wo_id,
+        .department_id = in.dept,
+        .assignee_id = in.assignee,
+        .appointment_at = in.appt,
+        .result = in.result,
+        .resolution = in.resolution,
+        .pending_since = act == REQ_ACTION_RESUME ? db_request_last_pend(c, id, p->org_id) : 0,
+    };
+    request_effect_t eff;
+    if (core_request_effect(&fa, act, &x, in.occurred, now, &eff) != 0) {
+        refused(out, eff.verdict.code, eff.verdict.reason);
+        goto done;
+    }
+    PGresult *res = store_in_tx(r, c, id, &row, &in, &eff, extra);
+    rc = res && refresh_write(r, c, res, id, 0) == 0 ? 0 : -1;
+    PQclear(res);
+done:
+    cJSON_Delete(empty);
+    return rc;
 }

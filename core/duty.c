@@ -186,6 +186,13 @@ int core_handover_overdue(int64_t planned_at, int accepted, int64_t now, int gra
     return !accepted && now >= planned_at + (int64_t)grace_min * 60;
 }
 
+int core_handover_takes_night_request(int64_t planned_at, int64_t received_at, int64_t due_at)
+{
+    if (planned_at <= received_at)
+        return 0;
+    return due_at == 0 || planned_at >= due_at - HANDOVER_MORNING_WINDOW_S;
+}
+
 /* ---- incident reports --------------------------------------------------------------- */
 
 static int64_t floor_div(int64_t a, int64_t b)

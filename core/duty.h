@@ -145,6 +145,16 @@ long core_handover_late_minutes(int64_t planned_at, int64_t accepted_at, int64_t
 /* Whether the supervisor is to be told: not accepted and now >= planned_at + grace. */
 int core_handover_overdue(int64_t planned_at, int accepted, int64_t now, int grace_min);
 
+/* The night desk's requests (RULES §3.8.13): the control room hands them to customer
+ * service by the next local 09:00 (their "handover" clock, due_at).  A handover takes a
+ * listed night-desk request's hand-over action when it is the morning handover for it:
+ * planned no earlier than HANDOVER_MORNING_WINDOW_S before that clock falls due (so the
+ * 05:00–09:00 shift changes, and any later one once the clock has passed), and after the
+ * request was received.  due_at 0 (no hand-over clock under the project's SLA policy): any
+ * handover planned after the request was received.  1 or 0. */
+#define HANDOVER_MORNING_WINDOW_S (4 * 3600)
+int core_handover_takes_night_request(int64_t planned_at, int64_t received_at, int64_t due_at);
+
 /* ---- special incident reports ------------------------------------------------------- */
 
 /* The due instant of a report on an event at occurred_at: the end of the next local day

@@ -718,6 +718,10 @@ static const vocab_term_t t_handover_fault[] = {
     {"not_accepted", "未接班签字", "Not accepted"},
     {"late", "交接延误", "Late"},
 };
+static const vocab_term_t t_handover_night_desk_outcome[] = {
+    {"handed_over", "已转交客服", "Handed over"},
+    {"skipped", "未转交", "Skipped"},
+};
 static const vocab_term_t t_incident_state[] = {
     {"draft", "草稿", "Draft"},
     {"submitted", "已提交", "Submitted"},
@@ -882,6 +886,8 @@ static const vocab_enum_t enums[] = {
     {"handover_state", NULL, t_handover_state, N(t_handover_state)},
     {"handover_item_ref", NULL, t_handover_item_ref, N(t_handover_item_ref)},
     {"handover_fault", NULL, t_handover_fault, N(t_handover_fault)},
+    {"handover_night_desk_outcome", NULL, t_handover_night_desk_outcome,
+     N(t_handover_night_desk_outcome)},
     {"incident_state", NULL, t_incident_state, N(t_incident_state)},
     {"incident_service", NULL, t_incident_service, N(t_incident_service)},
     {"mail_kind", v_mail_kind, t_mail_kind, N(t_mail_kind)},

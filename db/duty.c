@@ -34,8 +34,9 @@
     "h.unfit_note, 'replacement_user_id', h.replacement_user_id, 'grace_minutes', "                \
     "h.grace_minutes, 'submitted_by', h.submitted_by, 'submitted_at', rfc3339(h.submitted_at), "   \
     "'accepted_by', h.accepted_by, 'accepted_at', rfc3339(h.accepted_at), 'late_notified_at', "    \
-    "rfc3339(h.late_notified_at), 'outgoing_on_duty', h.state <> 'accepted', 'version', "          \
-    "h.version, 'created_at', rfc3339(h.created_at))"
+    "rfc3339(h.late_notified_at), 'outgoing_on_duty', h.state <> 'accepted', "                     \
+    "'night_desk_actions', h.night_desk_actions, 'version', h.version, 'created_at', "             \
+    "rfc3339(h.created_at))"
 
 #define INCIDENT_JSON                                                                              \
     "json_build_object('id', i.id, 'project_id', i.project_id, 'kind', i.kind, 'request_ids', "    \
@@ -97,13 +98,13 @@ static const db_stmt_t stmts[DQ__COUNT] = {
     [DQ_SHIFT_LOCK] = {"duty_shift_lock", SHIFT_COLS " FOR UPDATE OF s", 3},
     [DQ_SHIFT_LIST] =
         {"duty_shift_list",
-         "SELECT coalesce(json_agg(" SHIFT_JSON
-         " ORDER BY s.planned_start, s.id), '[]')::text FROM (SELECT * FROM duty_shifts WHERE "
-         "org_id = $1 AND ($2::uuid[] IS NULL OR project_id = ANY($2::uuid[])) AND ($3::uuid IS "
-         "NULL OR project_id = $3) AND ($4::bigint IS NULL OR planned_end > "
-         "to_timestamp($4::bigint)) AND ($5::bigint IS NULL OR planned_start < "
-         "to_timestamp($5::bigint)) ORDER BY planned_start, id LIMIT 500) s",
-         5},
+         "SELECT " SHIFT_JSON "::text, rfc3339(s.planned_start), s.id FROM duty_shifts s WHERE "
+         "s.org_id = $1 AND ($2::uuid[] IS NULL OR s.project_id = ANY($2::uuid[])) AND ($3::uuid "
+         "IS NULL OR s.project_id = $3) AND ($4::bigint IS NULL OR s.planned_end > "
+         "to_timestamp($4::bigint)) AND ($5::bigint IS NULL OR s.planned_start < "
+         "to_timestamp($5::bigint)) AND ($6::timestamptz IS NULL OR (s.planned_start, s.id) > "
+         "($6::timestamptz, $7::uuid)) ORDER BY s.planned_start, s.id LIMIT $8::int",
+         8},
     [DQ_SHIFT_START] = {"duty_shift_start",
                         "WITH s AS (UPDATE duty_shifts SET actual_start = coalesce(actual_start, "
                         "clock_timestamp()), updated_at = clock_timestamp(), version = version + 1 "
@@ -226,7 +227,8 @@ static const db_stmt_t stmts[DQ__COUNT] = {
          "rfc3339(q.received_at), 'title', q.title, 'handover_due', rfc3339(q.due_handover), "
          "'handover_overdue', coalesce(q.due_handover < clock_timestamp(), false)) ORDER BY "
          "q.received_at, q.id), '[]') FROM "
-         "requests q WHERE q.org_id = $1 AND q.project_id = $2 AND q.channel = 'night_desk' AND "
+         "requests q WHERE q.org_id = $1 AND q.project_id = $2 AND (q.channel = 'night_desk' OR "
+         "q.night_desk) AND "
          "q.handed_over_at IS NULL AND q.state NOT IN "
          "('closed','rejected','not_responsible')))::text",
          2},
@@ -257,13 +259,14 @@ static const db_stmt_t stmts[DQ__COUNT] = {
     [DQ_HANDOVER_LOCK] = {"duty_handover_lock", HANDOVER_COLS " FOR UPDATE OF h", 3},
     [DQ_HANDOVER_LIST] =
         {"duty_handover_list",
-         "SELECT coalesce(json_agg(" HANDOVER_JSON
-         " ORDER BY h.planned_at, h.id), '[]')::text FROM (SELECT * FROM handovers WHERE org_id = "
-         "$1 AND ($2::uuid[] IS NULL OR project_id = ANY($2::uuid[])) AND ($3::uuid IS NULL OR "
-         "project_id = $3) AND ($4::bigint IS NULL OR planned_at >= to_timestamp($4::bigint)) AND "
-         "($5::bigint IS NULL OR planned_at < to_timestamp($5::bigint)) AND ($6::text IS NULL OR "
-         "state = $6) ORDER BY planned_at, id LIMIT 500) h",
-         6},
+         "SELECT " HANDOVER_JSON "::text, rfc3339(h.planned_at), h.id FROM handovers h WHERE "
+         "h.org_id = $1 AND ($2::uuid[] IS NULL OR h.project_id = ANY($2::uuid[])) AND ($3::uuid "
+         "IS NULL OR h.project_id = $3) AND ($4::bigint IS NULL OR h.planned_at >= "
+         "to_timestamp($4::bigint)) AND ($5::bigint IS NULL OR h.planned_at < "
+         "to_timestamp($5::bigint)) AND ($6::text IS NULL OR h.state = $6) AND ($7::timestamptz "
+         "IS NULL OR (h.planned_at, h.id) > ($7::timestamptz, $8::uuid)) ORDER BY h.planned_at, "
+         "h.id LIMIT $9::int",
+         9},
     [DQ_HANDOVER_SUBMIT] =
         {"duty_handover_submit",
          "WITH h AS (UPDATE handovers SET state = 'submitted', sections = $3::jsonb, unfinished = "
@@ -277,6 +280,11 @@ static const db_stmt_t stmts[DQ__COUNT] = {
          "WITH h AS (UPDATE handovers SET state = 'accepted', accepted_by = $3, accepted_at = "
          "clock_timestamp(), updated_at = clock_timestamp(), version = version + 1 WHERE org_id = "
          "$1 AND id = $2 RETURNING *) SELECT " HANDOVER_JSON "::text FROM h",
+         3},
+    [DQ_HANDOVER_NIGHT_DESK] =
+        {"duty_handover_night_desk",
+         "WITH h AS (UPDATE handovers SET night_desk_actions = $3::jsonb WHERE org_id = $1 AND id "
+         "= $2 RETURNING *) SELECT " HANDOVER_JSON "::text FROM h",
          3},
     [DQ_HANDOVER_FITNESS] =
         {"duty_handover_fitness",
@@ -339,12 +347,13 @@ static const db_stmt_t stmts[DQ__COUNT] = {
     [DQ_INC_GET] = {"duty_inc_get", INC_COLS, 2},
     [DQ_INC_LOCK] = {"duty_inc_lock", INC_COLS " FOR UPDATE", 2},
     [DQ_INC_LIST] = {"duty_inc_list",
-                     "SELECT coalesce(json_agg(" INCIDENT_JSON
-                     " ORDER BY i.occurred_at, i.id), '[]')::text FROM (SELECT * FROM "
-                     "incident_reports WHERE org_id = $1 AND ($2::uuid[] IS NULL OR project_id = "
-                     "ANY($2::uuid[])) AND ($3::uuid IS NULL OR project_id = $3) AND ($4::text IS "
-                     "NULL OR state = $4) ORDER BY occurred_at, id LIMIT 500) i",
-                     4},
+                     "SELECT " INCIDENT_JSON "::text, rfc3339(i.occurred_at), i.id FROM "
+                     "incident_reports i WHERE i.org_id = $1 AND ($2::uuid[] IS NULL OR "
+                     "i.project_id = ANY($2::uuid[])) AND ($3::uuid IS NULL OR i.project_id = "
+                     "$3) AND ($4::text IS NULL OR i.state = $4) AND ($5::timestamptz IS NULL OR "
+                     "(i.occurred_at, i.id) > ($5::timestamptz, $6::uuid)) ORDER BY "
+                     "i.occurred_at, i.id LIMIT $7::int",
+                     7},
     [DQ_INC_SUBMIT] =
         {"duty_inc_submit",
          "WITH i AS (UPDATE incident_reports SET state = 'submitted', submitted_by = $3, "

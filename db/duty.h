@@ -16,7 +16,8 @@ typedef enum {
     DQ_SHIFT_INSERT,     /* org, project, post, uuid[], planned_start, planned_end, by → json */
     DQ_SHIFT_GET,   /* org, id, caller → json, project, caller_on_shift, planned_start, ended */
     DQ_SHIFT_LOCK,  /* as DQ_SHIFT_GET, FOR UPDATE */
-    DQ_SHIFT_LIST,  /* org, scope uuid[]|NULL, project|NULL, from|NULL, to|NULL → json array */
+    DQ_SHIFT_LIST,  /* org, scope uuid[]|NULL, project|NULL, from|NULL, to|NULL, after_ts|NULL,
+                       after_id|NULL, limit → rows (json, planned_start, id) */
     DQ_SHIFT_START, /* org, id → json */
     DQ_SHIFT_EQUIPMENT, /* org, id, bool, note → json */
     DQ_SHIFT_END,       /* org, id → (from shift off duty at acceptance) */
@@ -38,7 +39,8 @@ typedef enum {
     DQ_HANDOVER_GET,    /* org, id, caller → json, project, state, incoming, replacement,
                            unfit, from_shift, to_shift, sections, caller_outgoing */
     DQ_HANDOVER_LOCK,   /* as DQ_HANDOVER_GET, FOR UPDATE */
-    DQ_HANDOVER_LIST,   /* org, scope|NULL, project|NULL, from|NULL, to|NULL, state|NULL */
+    DQ_HANDOVER_LIST,   /* org, scope|NULL, project|NULL, from|NULL, to|NULL, state|NULL,
+                           after_ts|NULL, after_id|NULL, limit → rows (json, planned_at, id) */
     DQ_HANDOVER_SUBMIT, /* org, id, sections, unfinished, instructions, major_issues,
                            equipment_status, staffing_changes, by → json */
     DQ_HANDOVER_ACCEPT, /* org, id, by → json */
@@ -54,7 +56,8 @@ typedef enum {
     DQ_INC_UPDATE,    /* id, org, then as DQ_INC_INSERT from kind to due → json */
     DQ_INC_GET,       /* org, id → json, project, state, kind */
     DQ_INC_LOCK,      /* as DQ_INC_GET, FOR UPDATE */
-    DQ_INC_LIST,      /* org, scope|NULL, project|NULL, state|NULL → json array */
+    DQ_INC_LIST,      /* org, scope|NULL, project|NULL, state|NULL, after_ts|NULL,
+                         after_id|NULL, limit → rows (json, occurred_at, id) */
     DQ_INC_SUBMIT,    /* org, id, by → json */
     DQ_INC_ACK,       /* org, id, by → json */
     DQ_INC_OVERDUE,   /* now, org|NULL → id, org, project, kind, due, written_by (SKIP LOCKED) */
@@ -62,6 +65,7 @@ typedef enum {
     DQ_NOTIFY_ROLE,   /* org, project, role, kind, payload → the project's users of the role
                          (a GM: the organisation's) */
     DQ_NOTIFY_USER,   /* org, user, kind, payload */
+    DQ_HANDOVER_NIGHT_DESK, /* org, id, night_desk_actions (JSON array) → json */
     DQ__COUNT
 } duty_q_t;
 

@@ -1,5 +1,6 @@
 /* db/patrol.c — patrols; see patrol.h and db/migrations/0019_patrols.sql. */
 #include "db/patrol.h"
+#include "core/patrol.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,16 +142,30 @@ static const db_stmt_t today = {"patrol_today",
                                 "SELECT to_char(clock_timestamp() AT TIME ZONE time_zone, "
                                 "'YYYY-MM-DD') FROM projects WHERE org_id = $1 AND id = $2",
                                 2};
+/* The missed-round rule is core_patrol_slot_status()'s: this statement only selects the
+ * candidates — the slots of active plans planned in the last 24 hours (local today and
+ * yesterday, not before the plan existed) not yet recorded as missed — with the earliest
+ * start of a round of the slot (rounded up to the second, so that a start a fraction of a
+ * second after the limit stays late); core judges each. */
+static const db_stmt_t missed_candidates = {
+    "patrol_missed_candidates",
+    "SELECT pl.id, extract(epoch FROM s.planned_at)::bigint, s.grace_minutes, coalesce((SELECT "
+    "ceil(extract(epoch FROM min(r.started_at)))::bigint FROM patrol_rounds r WHERE r.plan_id = "
+    "pl.id AND r.planned_at = s.planned_at), 0) FROM patrol_plans pl JOIN projects pr ON pr.id "
+    "= pl.project_id, generate_series(-1, 0) g, LATERAL patrol_slots(pl.project_id, "
+    "(to_timestamp($1::bigint) AT TIME ZONE pr.time_zone)::date + g) s WHERE pl.active AND "
+    "s.plan_id = pl.id AND s.planned_at <= to_timestamp($1::bigint) AND s.planned_at > "
+    "to_timestamp($1::bigint) - interval '24 hours' AND s.planned_at >= pl.created_at AND NOT "
+    "EXISTS (SELECT 1 FROM patrol_missed m WHERE m.plan_id = pl.id AND m.planned_at = "
+    "s.planned_at)",
+    1};
+/* Records the slots judged missed (plan ids, planned epochs) once and notifies the
+ * project's supervisors of each newly recorded one. */
 static const db_stmt_t missed = {
     "patrol_missed_run",
-    "WITH cand AS (SELECT pl.org_id, pl.project_id, pl.id AS plan_id, s.planned_at FROM "
-    "patrol_plans pl JOIN projects pr ON pr.id = pl.project_id, generate_series(-1, 0) g, "
-    "LATERAL patrol_slots(pl.project_id, (to_timestamp($1::bigint) AT TIME ZONE "
-    "pr.time_zone)::date + g) s WHERE pl.active AND s.plan_id = pl.id AND s.planned_at + "
-    "make_interval(mins => s.grace_minutes) < to_timestamp($1::bigint) AND s.planned_at > "
-    "to_timestamp($1::bigint) - interval '24 hours' AND s.planned_at >= pl.created_at AND NOT "
-    "EXISTS (SELECT 1 FROM patrol_rounds r WHERE r.plan_id = pl.id AND r.planned_at = "
-    "s.planned_at AND r.started_at <= s.planned_at + make_interval(mins => s.grace_minutes))), "
+    "WITH cand AS (SELECT pl.org_id, pl.project_id, pl.id AS plan_id, to_timestamp(x.t) AS "
+    "planned_at FROM unnest($1::uuid[], $2::bigint[]) AS x(plan, t) JOIN patrol_plans pl ON "
+    "pl.id = x.plan), "
     "ins AS (INSERT INTO patrol_missed (org_id, project_id, plan_id, planned_at) SELECT org_id, "
     "project_id, plan_id, planned_at FROM cand ON CONFLICT DO NOTHING RETURNING *), nt AS "
     "(INSERT INTO notifications (org_id, user_id, kind, payload) SELECT i.org_id, u.id, "
@@ -160,7 +175,7 @@ static const db_stmt_t missed = {
     "'supervisor' AND EXISTS (SELECT 1 FROM user_projects up WHERE up.user_id = u.id AND "
     "up.project_id = i.project_id) RETURNING 1) SELECT (SELECT count(*) FROM ins), (SELECT "
     "count(*) FROM nt)",
-    1};
+    2};
 
 static int one_row_ok(PGresult *r)
 {
@@ -255,6 +270,47 @@ char *db_patrol_finding_create(db_conn_t *c, const db_finding_new_t *n)
     return db_exec_text(c, &finding_create, v);
 }
 
+#define PHOTO_JSON                                                                                 \
+    "json_build_object('id', p.id, 'project_id', p.project_id, 'round_id', p.round_id, "           \
+    "'filename', p.filename, 'content_type', p.content_type, 'size_bytes', p.size_bytes, "         \
+    "'storage_key', p.storage_key, 'url', p.url, 'sha256', p.sha256, 'created_by', "               \
+    "p.created_by, 'created_at', rfc3339(p.created_at))::text"
+static const db_stmt_t photo_add = {
+    "patrol_photo_add",
+    "WITH p AS (INSERT INTO patrol_photos (org_id, project_id, round_id, filename, "
+    "content_type, size_bytes, storage_key, url, sha256, created_by) VALUES ($1, $2, $3, $4, $5, "
+    "$6::bigint, $7, $8, $9, $10) RETURNING *) SELECT " PHOTO_JSON " FROM p",
+    10};
+static const db_stmt_t photo_get = {
+    "patrol_photo_get",
+    "SELECT " PHOTO_JSON " FROM patrol_photos p WHERE p.org_id = $1 AND p.id = $2", 2};
+static const db_stmt_t photo_of_round = {
+    "patrol_photo_of_round",
+    "SELECT 1 FROM patrol_photos WHERE org_id = $1 AND round_id = $2 AND id = $3", 3};
+
+char *db_patrol_photo_add(db_conn_t *c, const char *org, const char *project, const char *round,
+                          const char *const *vals, const char *by)
+{
+    const char *v[] = {org,     project, round,   vals[0], vals[1],
+                       vals[2], vals[3], vals[4], vals[5], by};
+    return db_exec_text(c, &photo_add, v);
+}
+
+char *db_patrol_photo_json(db_conn_t *c, const char *org, const char *id)
+{
+    const char *v[] = {org, id};
+    return db_exec_text(c, &photo_get, v);
+}
+
+int db_patrol_photo_of_round(db_conn_t *c, const char *org, const char *round, const char *photo)
+{
+    const char *v[] = {org, round, photo};
+    PGresult *r = db_exec(c, &photo_of_round, v);
+    int rc = db_ok(r) ? PQntuples(r) == 1 : -1;
+    PQclear(r);
+    return rc;
+}
+
 char *db_patrol_finding_json(db_conn_t *c, const char *org, const char *id)
 {
     const char *v[] = {org, id};
@@ -298,8 +354,47 @@ int db_patrol_missed_run(db_conn_t *c, int64_t now)
     char n[24];
     snprintf(n, sizeof n, "%lld", (long long)now);
     const char *v[] = {n};
-    PGresult *r = db_exec(c, &missed, v);
-    int rc = db_ok(r) && PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : -1;
+    PGresult *r = db_exec(c, &missed_candidates, v);
+    if (!db_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    int rows = PQntuples(r), found = 0;
+    /* "{uuid,...}" and "{epoch,...}" literals of the slots core judges missed. */
+    size_t cap = (size_t)rows * 40 + 3;
+    char *plans = malloc(cap), *times = malloc((size_t)rows * 24 + 3);
+    if (!plans || !times) {
+        free(plans);
+        free(times);
+        PQclear(r);
+        return -1;
+    }
+    size_t pn = 0, tn = 0;
+    plans[pn++] = '{';
+    times[tn++] = '{';
+    for (int i = 0; i < rows; i++) {
+        int64_t planned = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+        int grace = atoi(PQgetvalue(r, i, 2));
+        int64_t started = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+        if (core_patrol_slot_status(planned, grace, started, 0, now) != SLOT_MISSED)
+            continue;
+        pn += (size_t)sprintf(plans + pn, "%s%s", found ? "," : "", PQgetvalue(r, i, 0));
+        tn += (size_t)sprintf(times + tn, "%s%lld", found ? "," : "", (long long)planned);
+        found++;
+    }
+    plans[pn++] = '}';
+    plans[pn] = 0;
+    times[tn++] = '}';
+    times[tn] = 0;
     PQclear(r);
+    int rc = 0;
+    if (found) {
+        const char *w[] = {plans, times};
+        r = db_exec(c, &missed, w);
+        rc = db_ok(r) && PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : -1;
+        PQclear(r);
+    }
+    free(plans);
+    free(times);
     return rc;
 }

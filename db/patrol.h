@@ -45,6 +45,14 @@ PGresult *db_patrol_round_list(db_conn_t *c, const char *org, const char *projec
                                const char *project, const char *state, const char *kind,
                                const char *after_ts, const char *after_id, int limit);
 
+/* A photo taken on a round (the file in object storage): vals are filename, content_type,
+ * size_bytes, storage_key, url|NULL, sha256|NULL (api_attachment_fields).  Its JSON. */
+char *db_patrol_photo_add(db_conn_t *c, const char *org, const char *project, const char *round,
+                          const char *const *vals, const char *by);
+char *db_patrol_photo_json(db_conn_t *c, const char *org, const char *id);
+/* Whether photo is one of round's: 1, 0, or -1 on error. */
+int db_patrol_photo_of_round(db_conn_t *c, const char *org, const char *round, const char *photo);
+
 typedef struct db_finding_new {
     const char *org, *project, *round, *point, *description, *location, *photo;
     int owner_related;
@@ -69,9 +77,10 @@ char *db_patrol_day_rest(db_conn_t *c, const char *org, const char *project, con
 /* The project's local date today ("YYYY-MM-DD"), NULL when no such project in org. */
 char *db_patrol_today(db_conn_t *c, const char *org, const char *project);
 
-/* Missed slots up to now (no round started by planned time + grace, within the last 24 h,
- * after the plan was made): each recorded once and notified to the project's supervisors
- * (notification patrol_missed).  Returns the slots newly recorded, -1 on error. */
+/* Missed slots up to now (within the last 24 h, after the plan was made), judged by
+ * core_patrol_slot_status() on each candidate slot and its earliest round start (no round
+ * started by planned time + grace): each recorded once and notified to the project's
+ * supervisors (notification patrol_missed).  Returns the slots newly recorded, -1 on error. */
 int db_patrol_missed_run(db_conn_t *c, int64_t now);
 
 #endif

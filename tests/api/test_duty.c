@@ -67,12 +67,37 @@ static th_resp_t *call(const char *method, const char *who, const char *path, co
     return th_req(method, path, th_token(who), body, NULL);
 }
 
+/* The writes to a handover or a shift (submit, accept, fitness, start, equipment) carry the
+ * If-Match of a fresh GET, as a client that read it first. */
+static int versioned(const char *method, const char *fmt)
+{
+    static const char *const ops[] = {"/submit", "/accept", "/fitness", "/start", "/equipment"};
+    if (strcmp(method, "POST") ||
+        (strncmp(fmt, "/v1/handovers/", 14) && strncmp(fmt, "/v1/duty/shifts/", 16)))
+        return 0;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        size_t n = strlen(fmt), m = strlen(ops[i]);
+        if (n > m && !strcmp(fmt + n - m, ops[i]))
+            return 1;
+    }
+    return 0;
+}
+
 static th_resp_t *callf(const char *method, const char *who, const char *body, const char *fmt,
                         const char *id)
 {
     char path[256];
     snprintf(path, sizeof path, fmt, id);
-    return call(method, who, path, body);
+    if (!versioned(method, fmt))
+        return call(method, who, path, body);
+    char get[256], im[96];
+    snprintf(get, sizeof get, "%.*s", (int)(strrchr(path, '/') - path), path);
+    th_resp_t *g = call("GET", who, get, NULL);
+    const char *e = th_header(g, "ETag");
+    snprintf(im, sizeof im, "If-Match: %s", e ? e : "\"0\"");
+    th_free(g);
+    const char *const h[] = {im, NULL};
+    return th_req(method, path, th_token(who), body, h);
 }
 
 /* Expects status st; prints the body when it differs. */

@@ -73,14 +73,22 @@ static void start_round(const char *who, const char *project, const char *kind, 
 static void finding(const char *who, const char *round, const char *point, const char *extra,
                     char id[40])
 {
-    char body[768], path[128];
+    char body[768], path[128], photo[40];
+    /* The photo is recorded on the round first (POST .../photos). */
+    snprintf(path, sizeof path, "/v1/patrol-rounds/%s/photos", round);
+    th_resp_t *r = post(who, path,
+                        "{\"filename\":\"1-201.jpg\",\"content_type\":\"image/jpeg\","
+                        "\"size_bytes\":48213,\"storage_key\":\"patrol/1-201.jpg\"}");
+    EXPECT_STATUS(r, 201);
+    snprintf(photo, sizeof photo, "%s", th_js(r->json, "id"));
+    th_free(r);
     snprintf(
         body, sizeof body,
         "{\"point\":\"%s\",\"description\":\"空置房窗户未关，雨水进入\",\"location\":\"1-201\","
-        "\"photo_id\":\"0b6f3c1e-6a51-4c8e-9b0e-1d2a3b4c5d6e\"%s%s}",
-        point, extra ? "," : "", extra ? extra : "");
+        "\"photo_id\":\"%s\"%s%s}",
+        point, photo, extra ? "," : "", extra ? extra : "");
     snprintf(path, sizeof path, "/v1/patrol-rounds/%s/findings", round);
-    th_resp_t *r = post(who, path, body);
+    r = post(who, path, body);
     if (r->status != 201)
         fprintf(stderr, "finding -> %ld %s\n", r->status, r->body);
     EXPECT_STATUS(r, 201);
