@@ -183,8 +183,8 @@ static const db_stmt_t followup_exists = {
 static const db_stmt_t followup_insert = {
     "survey_followup_insert",
     "INSERT INTO survey_followups (org_id, response_id, version, item_id, rating, kind, state, "
-    "request_id) VALUES ($1, $2, $3::int, $4, $5, $6, $7, $8)",
-    8};
+    "request_id, callback_task_id) VALUES ($1, $2, $3::int, $4, $5, $6, $7, $8, $9)",
+    9};
 static const db_stmt_t facts = {
     "survey_facts",
     "SELECT -1, v.overall_rating FROM survey_responses r JOIN survey_response_versions v ON "
@@ -418,11 +418,12 @@ int db_survey_followup_exists(db_conn_t *c, const char *response, const char *ki
 
 int db_survey_followup_insert(db_conn_t *c, const char *org, const char *response, int version,
                               const char *item, const char *rating, const char *kind,
-                              const char *state, const char *request_id)
+                              const char *state, const char *request_id,
+                              const char *callback_task_id)
 {
     char ns[16];
     snprintf(ns, sizeof ns, "%d", version);
-    const char *v[] = {org, response, ns, item, rating, kind, state, request_id};
+    const char *v[] = {org, response, ns, item, rating, kind, state, request_id, callback_task_id};
     PGresult *res = db_exec(c, &followup_insert, v);
     int ok = db_ok(res);
     PQclear(res);

@@ -86,10 +86,12 @@ PGresult *db_survey_response_list(db_conn_t *c, const char *org, const char *cam
  * not, -1 on error. */
 int db_survey_followup_exists(db_conn_t *c, const char *response, const char *kind,
                               const char *item);
-/* Records a follow-up (state opened with its request, or pending).  0 / -1. */
+/* Records a follow-up (state opened with its complaint request or its callback task).
+ * 0 / -1. */
 int db_survey_followup_insert(db_conn_t *c, const char *org, const char *response, int version,
                               const char *item, const char *rating, const char *kind,
-                              const char *state, const char *request_id);
+                              const char *state, const char *request_id,
+                              const char *callback_task_id);
 
 /* ---- report ---- */
 /* The answers that count — each returned form's latest version: (item position - 1, or
