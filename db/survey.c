@@ -185,6 +185,13 @@ static const db_stmt_t followup_insert = {
     "INSERT INTO survey_followups (org_id, response_id, version, item_id, rating, kind, state, "
     "request_id, callback_task_id) VALUES ($1, $2, $3::int, $4, $5, $6, $7, $8, $9)",
     9};
+static const db_stmt_t target = {
+    "survey_target",
+    "SELECT coalesce(p.survey_target_percent, $3::int), CASE WHEN k.period_start IS NOT NULL AND "
+    "k.period_end IS NOT NULL THEN k.period_start::text || '~' || k.period_end::text ELSE "
+    "'campaign ' || k.id::text END FROM survey_campaigns k JOIN projects p ON p.id = "
+    "k.project_id WHERE k.org_id = $1 AND k.id = $2",
+    3};
 static const db_stmt_t facts = {
     "survey_facts",
     "SELECT -1, v.overall_rating FROM survey_responses r JOIN survey_response_versions v ON "
@@ -406,6 +413,26 @@ PGresult *db_survey_response_list(db_conn_t *c, const char *org, const char *cam
     snprintf(l, sizeof l, "%d", limit);
     const char *v[] = {org, campaign, after_ts, after_id, l};
     return db_exec(c, &response_list, v);
+}
+
+int db_survey_target(db_conn_t *c, const char *org, const char *campaign, int fallback,
+                     int *target_percent, char period[80])
+{
+    char fb[16];
+    snprintf(fb, sizeof fb, "%d", fallback);
+    const char *v[] = {org, campaign, fb};
+    PGresult *r = db_exec(c, &target, v);
+    if (!db_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    int n = PQntuples(r);
+    if (n == 1) {
+        *target_percent = atoi(PQgetvalue(r, 0, 0));
+        snprintf(period, 80, "%s", PQgetvalue(r, 0, 1));
+    }
+    PQclear(r);
+    return n == 1;
 }
 
 int db_survey_followup_exists(db_conn_t *c, const char *response, const char *kind,

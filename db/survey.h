@@ -100,6 +100,12 @@ PGresult *db_survey_facts(db_conn_t *c, const char *org, const char *campaign);
 /* Forms returned (responses) of the campaign; -1 on error. */
 long db_survey_returned(db_conn_t *c, const char *org, const char *campaign);
 
+/* The satisfaction target of the campaign's project (per cent; its survey_target_percent
+ * or `fallback`) and the period a department's corrective action is raised for: the
+ * campaign's "start~end", or "campaign <id>" when it has no period.  1 / 0 / -1. */
+int db_survey_target(db_conn_t *c, const char *org, const char *campaign, int fallback, int *target,
+                     char period[80]);
+
 /* ---- visits ---- */
 /* Inserts a visit record and returns its JSON (malloc'd) or NULL (error noted). */
 char *db_visit_insert(db_conn_t *c, const char *org, const char *project, const char *visited_on,
