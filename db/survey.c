@@ -51,7 +51,9 @@
     "v.client_kind) END, 'important_client', v.client_kind IS NOT NULL, 'visitors', "              \
     "to_json(v.visitors), 'topics', v.topics, 'opinions', v.opinions, 'follow_up', "               \
     "json_build_object('note', v.follow_up, 'request_id', v.follow_up_request_id, "                \
-    "'corrective_action_ref', v.corrective_action_ref), 'created_by', v.created_by, 'version', "   \
+    "'corrective_action_id', v.corrective_action_id, 'corrective_action_ref', coalesce((SELECT "   \
+    "a.number FROM corrective_actions a WHERE a.id = v.corrective_action_id), "                    \
+    "v.corrective_action_ref)), 'created_by', v.created_by, 'version', "                           \
     "v.version, 'created_at', rfc3339(v.created_at), 'updated_at', rfc3339(v.updated_at))"
 
 static const db_stmt_t campaign_insert = {
@@ -209,9 +211,19 @@ static const db_stmt_t visit_insert = {
     "visit_insert",
     "INSERT INTO visit_records AS v (org_id, project_id, visited_on, unit_id, client_name, "
     "client_org, client_kind, visitors, topics, opinions, follow_up, follow_up_request_id, "
-    "corrective_action_ref, created_by) VALUES ($1, $2, $3::date, $4, $5, $6, $7, $8::uuid[], "
+    "corrective_action_id, created_by) VALUES ($1, $2, $3::date, $4, $5, $6, $7, $8::uuid[], "
     "$9, $10, $11, $12, $13, $14) RETURNING " VISIT_JSON "::text",
     14};
+static const db_stmt_t visit_ca = {
+    "visit_ca",
+    "SELECT id, number FROM corrective_actions WHERE org_id = $1 AND project_id = $2 AND (id = "
+    "$3::uuid OR number = $4)",
+    4};
+static const db_stmt_t visit_link_ca = {
+    "visit_link_ca",
+    "UPDATE visit_records AS v SET corrective_action_id = $3 WHERE v.org_id = $1 AND v.id = $2 "
+    "RETURNING " VISIT_JSON "::text",
+    3};
 static const db_stmt_t visit_get = {"visit_get",
                                     "SELECT " VISIT_JSON "::text, v.project_id FROM "
                                     "visit_records v WHERE v.org_id = $1 AND v.id = $2",
@@ -473,12 +485,35 @@ char *db_visit_insert(db_conn_t *c, const char *org, const char *project, const 
                       const char *unit, const char *client_name, const char *client_org,
                       const char *client_kind, const char *visitors, const char *topics,
                       const char *opinions, const char *follow_up, const char *request_id,
-                      const char *ca_ref, const char *created_by)
+                      const char *ca_id, const char *created_by)
 {
     const char *v[] = {org,        project,     visited_on, unit,      client_name,
                        client_org, client_kind, visitors,   topics,    opinions,
-                       follow_up,  request_id,  ca_ref,     created_by};
+                       follow_up,  request_id,  ca_id,      created_by};
     return db_exec_text(c, &visit_insert, v);
+}
+
+int db_visit_corrective_action(db_conn_t *c, const char *org, const char *project, const char *id,
+                               const char *number, char out_id[40])
+{
+    const char *v[] = {org, project, id, number};
+    PGresult *r = db_exec(c, &visit_ca, v);
+    if (!db_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    int n = PQntuples(r);
+    if (n == 1)
+        snprintf(out_id, 40, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return n == 1;
+}
+
+char *db_visit_link_corrective_action(db_conn_t *c, const char *org, const char *visit,
+                                      const char *ca_id)
+{
+    const char *v[] = {org, visit, ca_id};
+    return db_exec_text(c, &visit_link_ca, v);
 }
 
 int db_visit_get(db_conn_t *c, const char *org, const char *id, char **json, char project[40])

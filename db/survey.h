@@ -112,7 +112,14 @@ char *db_visit_insert(db_conn_t *c, const char *org, const char *project, const 
                       const char *unit, const char *client_name, const char *client_org,
                       const char *client_kind, const char *visitors, const char *topics,
                       const char *opinions, const char *follow_up, const char *request_id,
-                      const char *ca_ref, const char *created_by);
+                      const char *ca_id, const char *created_by);
+/* The corrective action of the project with this id (or, id NULL, this CA number): its id
+ * into out_id.  1 / 0 / -1. */
+int db_visit_corrective_action(db_conn_t *c, const char *org, const char *project, const char *id,
+                               const char *number, char out_id[40]);
+/* Links the visit to its follow-up corrective action; the visit's JSON (malloc'd) or NULL. */
+char *db_visit_link_corrective_action(db_conn_t *c, const char *org, const char *visit,
+                                      const char *ca_id);
 /* The visit's JSON and its project; 1 / 0 / -1. */
 int db_visit_get(db_conn_t *c, const char *org, const char *id, char **json, char project[40]);
 /* A page of visits (json, created_at, id), filters NULL = any; month "YYYY-MM". */
