@@ -165,7 +165,8 @@ static const db_stmt_t survey_task = {
     "callback_survey_task",
     "WITH ins AS (INSERT INTO callback_tasks (org_id, project_id, survey_response_id, kind, "
     "min_role, resolved_at, due_at, created_by) SELECT s.org_id, s.project_id, s.id, 'survey', "
-    "'agent', now(), now() + interval '24 hours', $3 FROM survey_responses s WHERE s.org_id = $1 "
+    "'agent', date_trunc('second', now()), date_trunc('second', now()) + interval '24 hours', $3 "
+    "FROM survey_responses s WHERE s.org_id = $1 "
     "AND s.id = $2 AND NOT EXISTS (SELECT 1 FROM callback_tasks t WHERE t.survey_response_id = "
     "s.id AND t.state = 'open') RETURNING id) SELECT id FROM ins UNION ALL SELECT id FROM "
     "callback_tasks WHERE org_id = $1 AND survey_response_id = $2 AND state = 'open'",
