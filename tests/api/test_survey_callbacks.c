@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tests/lib/expect.h"
 #include "tests/lib/fixtures.h"
@@ -299,12 +300,80 @@ static void test_give_up_survey_task(void **state)
     th_free(r);
 }
 
+/* A resident's app answer of 不太满意 opens the task too; the desk assigns it; past due,
+ * the overdue marker marks it and notifies its assignee (no request behind it). */
+static void test_resident_answer_assign_overdue(void **state)
+{
+    (void)state;
+    const char *env[] = {"DESK_SWEEP_INTERVAL_MS=200", NULL};
+    assert_int_equal(th_restart(env), 0);
+    char camp[40], path[200], body[256], agent[40], task[40];
+    assert_int_equal(th_fx_user("agent", agent), 0);
+    campaign(camp);
+    snprintf(body, sizeof body,
+             "{\"unit_id\":\"%s\",\"overall_rating\":\"somewhat_dissatisfied\",\"answers\":[]}",
+             u101);
+    snprintf(path, sizeof path, "/v1/survey-campaigns/%s/responses", camp);
+    th_resp_t *r = th_req("POST", path, th_token("resident"), body, NULL);
+    EXPECT_STATUS(r, 201);
+    assert_string_equal(th_str(r, "channel"), "app");
+    const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItem(r->json, "followups"), 0);
+    snprintf(task, sizeof task, "%s",
+             cJSON_GetStringValue(cJSON_GetObjectItem(f, "callback_task_id")));
+    th_free(r);
+    assert_int_equal(strlen(task), 36);
+    /* a resident does not see the desk's task */
+    snprintf(path, sizeof path, "/v1/callbacks/%s", task);
+    r = th_req("GET", path, th_token("resident"), NULL, NULL);
+    assert_true(r->status == 403 || r->status == 404);
+    th_free(r);
+    /* assign it to the agent; "my open tasks" lists it */
+    snprintf(path, sizeof path, "/v1/callbacks/%s/assign", task);
+    snprintf(body, sizeof body, "{\"assignee_id\":\"%s\"}", agent);
+    const char *h[] = {"If-Match: \"1\"", NULL};
+    r = th_req("POST", path, th_token("supervisor"), body, h);
+    EXPECT_STATUS(r, 200);
+    assert_string_equal(th_str(r, "assignee_id"), agent);
+    th_free(r);
+    r = th_req("GET", "/v1/callbacks?assignee=me", th_token("agent"), NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    int seen = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items"))
+    {
+        seen |= !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it, "id")), task);
+    }
+    assert_true(seen);
+    th_free(r);
+    assert_non_null(q1("UPDATE callback_tasks SET due_at = now() - interval '1 minute' WHERE id = "
+                       "$1 RETURNING id",
+                       task));
+    /* Liveness only: the worker runs every 200 ms; allow it a generous 20 s. */
+    const char *sql = "SELECT count(*) FROM notifications n JOIN users u ON u.id = n.user_id "
+                      "WHERE n.kind = 'callback_overdue' AND n.request_id IS NULL AND "
+                      "n.payload->>'task_id' = $1 AND u.username = 'agent'";
+    for (int i = 0; i < 200 && strcmp(q1(sql, task), "1"); i++) {
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_string_equal(q1(sql, task), "1");
+    assert_string_equal(
+        q1("SELECT (overdue_at IS NOT NULL)::text FROM callback_tasks WHERE id = $1", task),
+        "true");
+    r = th_req("GET", "/v1/callbacks?overdue=true&assignee=me", th_token("agent"), NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(r->json, "items")) >= 1);
+    th_free(r);
+    assert_int_equal(th_restart(NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dissatisfied_callback_opens_complaint),
         cmocka_unit_test(test_satisfied_callback_finishes),
         cmocka_unit_test(test_give_up_survey_task),
+        cmocka_unit_test(test_resident_answer_assign_overdue),
     };
     return cmocka_run_group_tests(tests, setup, th_group_stop);
 }
