@@ -56,6 +56,8 @@ CREATE TABLE projects (
     updated_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
     mail_remind_days    integer CHECK (mail_remind_days BETWEEN 1 AND 60),
     lost_unclaimed_days integer CHECK (lost_unclaimed_days BETWEEN 1 AND 3650),
+    -- RULES §3.2.9 (0025): the departments' satisfaction target in per cent (NULL: 90).
+    survey_target_percent integer CHECK (survey_target_percent BETWEEN 1 AND 100),
     UNIQUE (org_id, code),
     UNIQUE (org_id, id)
 );
@@ -1543,8 +1545,9 @@ CREATE TABLE callback_tasks (
     id                   uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
     org_id               uuid        NOT NULL,
     project_id           uuid        NOT NULL,
-    request_id           uuid        NOT NULL,
-    kind                 text        NOT NULL CHECK (kind IN ('repair', 'complaint', 'other')),
+    -- The subject: a request, or (kind survey, 0025) a survey response; exactly one.
+    request_id           uuid,
+    kind                 text        NOT NULL CHECK (kind IN ('repair', 'complaint', 'other', 'survey')),
     state                text        NOT NULL DEFAULT 'open'
                          CHECK (state IN ('open', 'done', 'given_up', 'cancelled')),
     -- The lowest ladder role that may call (supervisor for important and major complaints).
@@ -1570,13 +1573,17 @@ CREATE TABLE callback_tasks (
     version              integer     NOT NULL DEFAULT 1,
     created_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
+    survey_response_id   uuid,
     FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
     FOREIGN KEY (org_id, request_id) REFERENCES requests (org_id, id),
     FOREIGN KEY (org_id, assignee_id) REFERENCES users (org_id, id),
     FOREIGN KEY (org_id, follow_up_request_id) REFERENCES requests (org_id, id),
     UNIQUE (org_id, id),
     CHECK ((state = 'open') = (finished_at IS NULL)),
-    CHECK (state <> 'given_up' OR give_up_reason IS NOT NULL)
+    CHECK (state <> 'given_up' OR give_up_reason IS NOT NULL),
+    CONSTRAINT callback_tasks_subject
+        CHECK (num_nonnulls(request_id, survey_response_id) = 1
+               AND (kind = 'survey') = (survey_response_id IS NOT NULL))
 );
 -- One open task per request (a resolution opens one only while none is open: a task ends
 -- only when the request leaves resolved/callback).
@@ -1593,7 +1600,7 @@ CREATE TABLE callback_attempts (
     id                      uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
     org_id                  uuid        NOT NULL,
     task_id                 uuid        NOT NULL,
-    request_id              uuid        NOT NULL,
+    request_id              uuid,
     caller_user_id          uuid        NOT NULL,
     caller_role             text        NOT NULL,
     occurred_at             timestamptz NOT NULL,
@@ -1946,7 +1953,12 @@ CREATE TABLE survey_followups (
     FOREIGN KEY (org_id, response_id) REFERENCES survey_responses (org_id, id),
     FOREIGN KEY (org_id, item_id) REFERENCES survey_items (org_id, id),
     FOREIGN KEY (org_id, request_id) REFERENCES requests (org_id, id),
-    CHECK (kind <> 'complaint' OR request_id IS NOT NULL)
+    CHECK (kind <> 'complaint' OR request_id IS NOT NULL),
+    -- 0025: a callback follow-up opens its task in the answer's transaction.
+    CONSTRAINT survey_followups_callback_task_fkey
+        FOREIGN KEY (org_id, callback_task_id) REFERENCES callback_tasks (org_id, id),
+    CONSTRAINT survey_followups_callback_opened
+        CHECK (kind <> 'callback' OR (state = 'opened' AND callback_task_id IS NOT NULL))
 );
 -- One complaint / callback per answer of a household, however often it is corrected.
 CREATE UNIQUE INDEX survey_followups_once ON survey_followups
@@ -1954,6 +1966,13 @@ CREATE UNIQUE INDEX survey_followups_once ON survey_followups
 -- What the callback feature still has to pick up.
 CREATE INDEX survey_followups_pending ON survey_followups (org_id, created_at)
     WHERE state = 'pending';
+CREATE INDEX survey_followups_task ON survey_followups (callback_task_id)
+    WHERE callback_task_id IS NOT NULL;
+-- A survey response as a callback task's subject (0025): one open task per response.
+ALTER TABLE callback_tasks ADD CONSTRAINT callback_tasks_survey_response_fkey
+    FOREIGN KEY (org_id, survey_response_id) REFERENCES survey_responses (org_id, id);
+CREATE UNIQUE INDEX callback_tasks_one_open_survey ON callback_tasks (survey_response_id)
+    WHERE state = 'open';
 
 CREATE TABLE visit_records (
     id                     uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -1969,11 +1988,13 @@ CREATE TABLE visit_records (
     opinions               text        CHECK (length(opinions) BETWEEN 1 AND 4000),
     follow_up              text        CHECK (length(follow_up) BETWEEN 1 AND 2000),
     follow_up_request_id   uuid,
+    -- The free CA number of records entered before 0025 (corrective_action_id links now).
     corrective_action_ref  text        CHECK (length(corrective_action_ref) BETWEEN 1 AND 64),
     created_by             uuid        NOT NULL,
     version                integer     NOT NULL DEFAULT 1,
     created_at             timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at             timestamptz NOT NULL DEFAULT clock_timestamp(),
+    corrective_action_id   uuid,
     FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
     FOREIGN KEY (org_id, unit_id) REFERENCES units (org_id, id),
     FOREIGN KEY (org_id, follow_up_request_id) REFERENCES requests (org_id, id),
@@ -2071,6 +2092,9 @@ CREATE TABLE corrective_actions (
     UNIQUE (org_id, id)
 );
 CREATE INDEX corrective_actions_list ON corrective_actions (project_id, created_at, id);
+-- A visit's follow-up corrective action (0025).
+ALTER TABLE visit_records ADD CONSTRAINT visit_records_corrective_action_fkey
+    FOREIGN KEY (org_id, corrective_action_id) REFERENCES corrective_actions (org_id, id);
 CREATE INDEX corrective_actions_responsible ON corrective_actions (responsible_id, state);
 -- The overdue clock's work queue: only actions whose deadline still runs.
 CREATE INDEX corrective_actions_due ON corrective_actions (due_at)
@@ -2366,4 +2390,4 @@ END $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (27);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27);

@@ -2,8 +2,10 @@
  * api/callback.c — callbacks over HTTP (RULES §3.1): the tasks a resolution opens, the
  * attempts recorded on them (the derived outcome closes or reopens the request, or opens
  * a linked complaint for a repair), giving up, the resident's own answer in the app, the
- * desk's lists and the month's figures.  Rules come from core/callback.c and the request's
- * change from core_request_effect(); this file parses, loads, stores and answers.
+ * desk's lists and the month's figures.  A survey response's task (kind survey, opened by a
+ * 不太满意 answer in api/survey_response.c) touches no request: its dissatisfied attempt
+ * opens a complaint (channel survey) and the rest finish it.  Rules come from core/callback.c and
+ * the request's change from core_request_effect(); this file parses, loads, stores and answers.
  * Writes lock the request first, then the task, in one transaction.
  */
 #include "api/api.h"
@@ -291,6 +293,132 @@ static int apply_outcome(req_t *r, db_conn_t *c, const char *request_id, const r
     return 0;
 }
 
+/* Whether the staff caller may call task t back (core_callback_may_call).  0, or -1 sent
+ * and rolled back. */
+static int check_caller(req_t *r, db_conn_t *c, const cb_task_t *t, const cJSON *body)
+{
+    const principal_t *p = &r->principal;
+    char kind[20] = "";
+    int dk = p->dept_id ? db_department_kind(c, p->dept_id, p->org_id, kind) : 0;
+    /* A survey task follows a household's answer: nobody did any work on it. */
+    int did = t->request[0] ? db_callback_did_work(c, p->org_id, t->request, p->user_id) : 0;
+    if (dk < 0 || did < 0)
+        return fail_rb(r, c, NULL);
+    callback_caller_t who = {p->role, dk == 1,
+                             dk == 1 ? (dept_kind_t)core_dept_kind_from_string(kind) : DEPT_OTHER,
+                             did, 1};
+    cb_verdict_t v = core_callback_may_call(&who, (role_t)core_role_from_string(t->min_role));
+    if (!v.ok) {
+        db_rollback(c);
+        verdict_send(r, body, &v);
+        return -1;
+    }
+    return 0;
+}
+
+/* The complaint a survey callback rated 不满意 / 极不满意 opens (RULES §3.2.7: the survey's
+ * dissatisfaction enters the complaint process): channel survey, about the household's
+ * unit, linked to the response by external_ref survey/<response>/callback/<task> and by
+ * the task's follow_up_request_id.  0 (id in out), or -1 sent and rolled back. */
+static int survey_complaint(req_t *r, db_conn_t *c, const cb_task_t *t, const attempt_t *a,
+                            char out[40])
+{
+    cb_survey_t s;
+    int f = db_callback_survey(c, r->principal.org_id, t->survey_response, t->id, &s);
+    if (f != 1)
+        return fail_rb(r, c, NULL);
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "type", "complaint");
+    cJSON_AddStringToObject(b, "channel", "survey");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(b, "location"), "unit_id", s.unit);
+    cJSON_AddStringToObject(b, "title", "满意度调查回访不满意");
+    /* title ≤ 200 characters, items ≤ 600, notes ≤ 4000 bytes: never cut. */
+    char desc[8192], ref[128];
+    snprintf(desc, sizeof desc,
+             "《%s》回访（%s）：%s（survey response %s, callback task %s）。业户意见：%s", s.title,
+             s.items[0] ? s.items : "总体评价",
+             core_callback_rating_label((callback_rating_t)a->in.rating), t->survey_response, t->id,
+             a->notes && a->notes[0] ? a->notes : "住户对回访结果不满意");
+    cJSON_AddStringToObject(b, "description", desc);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(b, "reporter"), "name",
+                            s.respondent[0] ? s.respondent : "满意度调查业户");
+    snprintf(ref, sizeof ref, "%s/callback/%s", t->survey_response, t->id);
+    cJSON *er = cJSON_AddObjectToObject(b, "external_ref");
+    cJSON_AddStringToObject(er, "source", "survey");
+    cJSON_AddStringToObject(er, "id", ref);
+    char *json = NULL;
+    api_err_t e = {0};
+    int st = api_request_create_one(r, c, b, &json, &e);
+    cJSON_Delete(b);
+    if (st != 201) {
+        db_rollback(c);
+        free(json);
+        http_problem(r, st >= 500 ? st : 409, "follow_up_failed",
+                     "the dissatisfied survey callback's complaint could not be opened (%s); "
+                     "nothing was recorded",
+                     e.detail);
+        return -1;
+    }
+    cJSON *j = cJSON_Parse(json);
+    free(json);
+    const cJSON *idj = cJSON_GetObjectItemCaseSensitive(j, "id");
+    snprintf(out, 40, "%s", cJSON_IsString(idj) ? idj->valuestring : "");
+    cJSON_Delete(j);
+    return out[0] ? 0 : fail_rb(r, c, NULL);
+}
+
+/* Records attempt a on the locked survey task t: judges it (core_callback_check_attempt_on
+ * with the survey subject), appends it, and for a reached one finishes the task with the
+ * derived outcome, opening the complaint of a dissatisfied one.  No request is touched.
+ * 0, or -1 sent and rolled back. */
+static int record_survey(req_t *r, db_conn_t *c, const cb_task_t *t, attempt_t *a)
+{
+    const principal_t *p = &r->principal;
+    int64_t now = (int64_t)time(NULL);
+    int outcome = -1;
+    cb_verdict_t v = core_callback_check_attempt_on(
+        (callback_task_state_t)core_callback_task_state_from_string(t->state),
+        CB_SUBJECT_SURVEY_RESPONSE, REQ_TYPE_COMPLAINT, &a->in, &outcome);
+    if (!v.ok) {
+        db_rollback(c);
+        verdict_send(r, a->body, &v);
+        return -1;
+    }
+    if (check_caller(r, c, t, a->body) != 0)
+        return -1;
+    if (!a->occurred)
+        a->occurred = now;
+    const char *code, *why;
+    if (core_request_check_occurred_at(a->occurred, (int64_t)t->resolved_at, now, &code, &why) !=
+        0) {
+        db_rollback(c);
+        http_invalid(r, a->body, "occurred_at", code, "out_of_range",
+                     "'occurred_at': %s (a survey callback follows the answer)", why);
+        return -1;
+    }
+    if (a->occurred > now)
+        a->occurred = now;
+    char occ[32];
+    rfc3339_format(a->occurred, occ);
+    const char *rating =
+        a->in.reached ? core_callback_rating_name((callback_rating_t)a->in.rating) : NULL;
+    if (db_callback_attempt_insert(c, p->org_id, t->id, NULL, p->user_id, core_role_name(p->role),
+                                   occ, core_callback_method_name((callback_method_t)a->in.method),
+                                   a->in.reached, rating, a->notes,
+                                   a->in.signer_given ? a->signer : NULL, NULL) != 0)
+        return fail_rb(r, c, "the attempt was not saved");
+    if (!a->in.reached)
+        return db_callback_task_touch(c, t->id) == 0 ? 0 : fail_rb(r, c, NULL);
+    char follow[40] = "";
+    if (outcome == CB_OUTCOME_FOLLOW_UP_COMPLAINT && survey_complaint(r, c, t, a, follow) != 0)
+        return -1;
+    if (db_callback_task_finish(c, t->id, "done",
+                                core_callback_outcome_name((callback_outcome_t)outcome), rating,
+                                follow[0] ? follow : NULL, NULL, NULL, p->user_id) != 0)
+        return fail_rb(r, c, NULL);
+    return 0;
+}
+
 /* Records attempt a on the locked task t of the locked request row: judges it, appends
  * it, and for a reached one applies the derived outcome and ends the task.  *applied: the
  * request's updated JSON result (reached) or NULL.  0, or -1 sent and rolled back. */
@@ -310,22 +438,8 @@ static int record(req_t *r, db_conn_t *c, const request_row_t *row, const cb_tas
         verdict_send(r, a->body, &v);
         return -1;
     }
-    if (p->role != ROLE_RESIDENT) {
-        char kind[20] = "";
-        int dk = p->dept_id ? db_department_kind(c, p->dept_id, p->org_id, kind) : 0;
-        int did = db_callback_did_work(c, p->org_id, t->request, p->user_id);
-        if (dk < 0 || did < 0)
-            return fail_rb(r, c, NULL);
-        callback_caller_t who = {
-            p->role, dk == 1, dk == 1 ? (dept_kind_t)core_dept_kind_from_string(kind) : DEPT_OTHER,
-            did, 1};
-        v = core_callback_may_call(&who, (role_t)core_role_from_string(t->min_role));
-        if (!v.ok) {
-            db_rollback(c);
-            verdict_send(r, a->body, &v);
-            return -1;
-        }
-    }
+    if (p->role != ROLE_RESIDENT && check_caller(r, c, t, a->body) != 0)
+        return -1;
     if (a->signature) {
         int of = db_callback_attachment_of(c, p->org_id, t->request, a->signature);
         if (of < 0)
@@ -379,7 +493,8 @@ static int record(req_t *r, db_conn_t *c, const request_row_t *row, const cb_tas
 static void commit_task(req_t *r, db_conn_t *c, const char *request_id, const char *task_id,
                         int status)
 {
-    if (sla_refresh_request(c, r->principal.org_id, request_id, (int64_t)time(NULL), 0) != 0) {
+    if (request_id[0] &&
+        sla_refresh_request(c, r->principal.org_id, request_id, (int64_t)time(NULL), 0) != 0) {
         db_rollback(c);
         http_problem(r, 503, "sla_unavailable",
                      "the SLA clocks could not be recomputed; nothing was changed, retry");
@@ -455,13 +570,21 @@ static int task_scope(req_t *r, db_conn_t *c, const char *id, az_action_t action
     return http_authorize(r, action, &tg);
 }
 
-/* Locks the task's request, then the task, authorising the write.  0 inside the
- * transaction, or -1 sent. */
+/* Locks the task's request, then the task, authorising the write (a survey task has no
+ * request: the task alone, *row zeroed).  0 inside the transaction, or -1 sent. */
 static int lock_task(req_t *r, db_conn_t *c, const char *id, request_row_t *row, cb_task_t *t)
 {
-    if (task_scope(r, c, id, AZ_CALLBACK_WRITE, t) != 0 ||
-        api_request_lock(r, c, t->request, AZ_REQUEST_ACT, row) != 0)
+    if (task_scope(r, c, id, AZ_CALLBACK_WRITE, t) != 0)
         return -1;
+    if (!t->request[0]) {
+        memset(row, 0, sizeof *row);
+        if (db_begin(c) != 0) {
+            http_db_fail(r, NULL);
+            return -1;
+        }
+    } else if (api_request_lock(r, c, t->request, AZ_REQUEST_ACT, row) != 0) {
+        return -1;
+    }
     int f = db_callback_task(c, r->principal.org_id, id, 1, t);
     if (f != 1)
         return fail_rb(r, c, NULL);
@@ -497,7 +620,8 @@ static void attempt_h(req_t *r)
     request_row_t row;
     cb_task_t t;
     PGresult *applied = NULL;
-    if (!c || lock_task(r, c, id, &row, &t) != 0 || record(r, c, &row, &t, &a, &applied) != 0)
+    if (!c || lock_task(r, c, id, &row, &t) != 0 ||
+        (t.request[0] ? record(r, c, &row, &t, &a, &applied) : record_survey(r, c, &t, &a)) != 0)
         return;
     PQclear(applied);
     commit_task(r, c, t.request, t.id, 201);
@@ -574,6 +698,15 @@ static void give_up_h(req_t *r)
     if (!v.ok) {
         db_rollback(c);
         verdict_send(r, r->json, &v);
+        return;
+    }
+    if (!t.request[0]) { /* a survey task: nothing else to close */
+        if (db_callback_task_finish(c, t.id, "given_up", "given_up", NULL, NULL, reason, note,
+                                    r->principal.user_id) != 0) {
+            fail_rb(r, c, "the task was not given up");
+            return;
+        }
+        commit_task(r, c, t.request, t.id, 200);
         return;
     }
     /* The request closes as the close action closes a request given up. */
@@ -669,7 +802,9 @@ static void assign_h(req_t *r)
                                  ? 1
                                  : db_user_in_project(c, who, r->principal.org_id, t.project))
                           : 0;
-        int work = sf == 1 ? db_callback_did_work(c, r->principal.org_id, t.request, who) : 0;
+        int work = sf == 1 && t.request[0]
+                       ? db_callback_did_work(c, r->principal.org_id, t.request, who)
+                       : 0;
         if (sf < 0 || inp < 0 || work < 0) {
             fail_rb(r, c, NULL);
             return;

@@ -54,6 +54,8 @@ static const field_t project_fields[] = {
     /* RULES §3.6.4, §3.7.3: the custody clocks of this project (NULL: the server's). */
     {"mail_remind_days", FT_INT, FF_UPDATABLE | FF_NULLABLE, 60, NULL, NULL, NULL, NULL},
     {"lost_unclaimed_days", FT_INT, FF_UPDATABLE | FF_NULLABLE, 3650, NULL, NULL, NULL, NULL},
+    /* RULES §3.2.9: the departments' survey satisfaction target, per cent (NULL: 90). */
+    {"survey_target_percent", FT_INT, FF_UPDATABLE | FF_NULLABLE, 100, NULL, NULL, NULL, NULL},
 };
 static const field_t building_fields[] = {
     {"project_id", FT_UUID, FF_REQUIRED | FF_FILTER, 0, NULL, NULL, NULL, NULL},

@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "api/survey.h"
 #include "api/validate.h"
+#include "db/capa.h"
 #include "db/org.h"
 #include "db/survey.h"
 
@@ -549,6 +550,58 @@ done:
     return out;
 }
 
+/* RULES §3.2.9, §3.3.1 (002 第8篇 5.10): at `reported`, every department whose satisfaction
+ * in the report being frozen is below the project's target gets a corrective action, in
+ * the report's transaction (capa_create_for_department: once per department and period).
+ * The report records the target and, per department, below_target and the action
+ * {id, number}.  0, or -1 with the problem sent. */
+static int below_target_actions(req_t *r, db_conn_t *c, const char *id,
+                                const survey_campaign_row_t *k, cJSON *rep)
+{
+    int target = SURVEY_DEFAULT_TARGET_PERCENT;
+    char period[80];
+    if (db_survey_target(c, r->principal.org_id, id, SURVEY_DEFAULT_TARGET_PERCENT, &target,
+                         period) != 1) {
+        http_db_fail(r, "the campaign was not reported");
+        return -1;
+    }
+    cJSON_AddNumberToObject(cJSON_GetObjectItemCaseSensitive(rep, "summary"), "target_percent",
+                            target);
+    cJSON *d;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(rep, "departments"))
+    {
+        const cJSON *sat = cJSON_GetObjectItemCaseSensitive(d, "satisfaction");
+        const char *dept =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "department_id"));
+        survey_ratio_t q = core_survey_ratio(
+            (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(sat, "numerator")),
+            (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(sat, "denominator")));
+        int below = dept && core_survey_below_target(&q, target);
+        cJSON_AddBoolToObject(d, "below_target", below);
+        if (!below)
+            continue;
+        char *json = NULL;
+        int rc = capa_create_for_department(c, r->principal.org_id, k->project_id, dept, period,
+                                            (double)q.num * 100.0 / (double)q.den, target,
+                                            r->principal.user_id, core_role_name(r->principal.role),
+                                            &json);
+        cJSON *ca = rc == 0 || rc == 1 ? cJSON_Parse(json) : NULL;
+        free(json);
+        if (!ca) {
+            http_db_fail(r, "the campaign was not reported (a corrective action for a department "
+                            "below target could not be opened)");
+            return -1;
+        }
+        cJSON *link = cJSON_AddObjectToObject(d, "corrective_action");
+        cJSON_AddStringToObject(link, "id",
+                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ca, "id")));
+        cJSON_AddStringToObject(
+            link, "number", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ca, "number")));
+        cJSON_Delete(ca);
+    }
+    return 0;
+}
+
 static void campaign_action_h(req_t *r)
 {
     const char *id = http_uuid_param(r, 0);
@@ -604,6 +657,10 @@ static void campaign_action_h(req_t *r)
             goto fail;
         }
         cJSON_AddStringToObject(rep, "opinion", opinion);
+        if (below_target_actions(r, c, id, &k, rep) != 0) {
+            cJSON_Delete(rep);
+            goto fail;
+        }
         report = cJSON_PrintUnformatted(rep);
         cJSON_Delete(rep);
     }
@@ -711,6 +768,7 @@ static void report_common(req_t *r, int pub)
             cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(out, "departments"))
             {
                 cJSON_DeleteItemFromObjectCaseSensitive(it, "department_id");
+                cJSON_DeleteItemFromObjectCaseSensitive(it, "corrective_action");
                 cJSON_DeleteItemFromObjectCaseSensitive(it, "items");
                 cJSON_DeleteItemFromObjectCaseSensitive(it, "by_rating");
                 cJSON_DeleteItemFromObjectCaseSensitive(it, "answered");

@@ -4,13 +4,14 @@
  * own unit, pushed by integrations (idempotent by external reference).  Answers are never
  * changed: an entry is version 1, each correction a new version with a reason, and the
  * latest counts.  In the same transaction each 不满意 answer opens a complaint (channel
- * survey, linked to the response and item) and each 不太满意 answer records a callback
- * follow-up for the callback tasks to pick up.
+ * survey, linked to the response and item) and each 不太满意 answer opens the response's
+ * callback task (kind survey, see api/callback.c) and records the follow-up with it.
  */
 #include "api/codec.h"
 #include "api/request.h"
 #include "api/survey.h"
 #include "api/validate.h"
+#include "db/callback.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,14 +192,18 @@ static int followup_one(req_t *r, db_conn_t *c, const followup_ctx_t *x, const s
         return http_db_fail(r, NULL), -1;
     if (ex)
         return 0;
-    char req_id[40] = "";
+    char req_id[40] = "", task_id[40] = "";
     if (fu == SURVEY_FOLLOWUP_COMPLAINT && open_complaint(r, c, x, item, text, req_id) != 0)
         return -1;
-    /* A callback is recorded pending: the callback tasks (issue 9, callbacks) create the
-     * task from it and fill callback_task_id. */
-    if (db_survey_followup_insert(
-            c, r->principal.org_id, x->response, x->version, item ? item->id : NULL, rating, kind,
-            fu == SURVEY_FOLLOWUP_COMPLAINT ? "opened" : "pending", req_id[0] ? req_id : NULL) != 0)
+    /* A callback opens the response's callback task (one open task per household's
+     * response, whatever number of its answers asks for a call: RULES §3.1.8). */
+    if (fu == SURVEY_FOLLOWUP_CALLBACK &&
+        db_callback_survey_task(c, r->principal.org_id, x->response, r->principal.user_id,
+                                task_id) != 0)
+        return http_db_fail(r, "the response was not saved"), -1;
+    if (db_survey_followup_insert(c, r->principal.org_id, x->response, x->version,
+                                  item ? item->id : NULL, rating, kind, "opened",
+                                  req_id[0] ? req_id : NULL, task_id[0] ? task_id : NULL) != 0)
         return http_db_fail(r, "the response was not saved"), -1;
     return 0;
 }

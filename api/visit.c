@@ -1,11 +1,14 @@
 /*
  * api/visit.c — household visit records (走访业户记录表, RULES §3.2.12): a visit to a unit
  * or an important client (official, developer department head, owners' committee member,
- * influential owner), the visitors, topics, opinions and follow-up (a request now; a
- * corrective action's reference for the CAPA feature), and the monthly count of
- * important-client interviews per project against the target of at least one (004 三.4).
+ * influential owner), the visitors, topics, opinions and follow-up (a request of the
+ * project; a corrective action of the project named by id or CA number, or a new one of
+ * kind corrective opened from the visit — source visit — in the record's transaction),
+ * and the monthly count of important-client interviews per project against the target of
+ * at least one (004 三.4).
  */
 #include "api/api.h"
+#include "api/capa.h"
 #include "api/http.h"
 #include "api/validate.h"
 #include "db/org.h"
@@ -53,7 +56,8 @@ static int is_date(const char *s)
 
 typedef struct visit_in {
     const char *project, *date, *unit, *cname, *corg, *ckind, *topics, *opinions;
-    const char *note, *request, *ca_ref;
+    const char *note, *request, *ca_ref, *ca_id;
+    const cJSON *ca_new; /* follow_up.corrective_action: a new action from the visit */
     char visitors[MAX_VISITORS * 40 + 4];
     int nvisitors;
 } visit_in_t;
@@ -79,15 +83,32 @@ static int read_follow_up(req_t *r, visit_in_t *in, api_err_t *e)
     const cJSON *fu = cJSON_GetObjectItemCaseSensitive(r->json, "follow_up");
     if (!fu || cJSON_IsNull(fu))
         return 0;
-    static const char *const f[] = {"note", "request_id", "corrective_action_ref", NULL};
+    static const char *const f[] = {
+        "note", "request_id", "corrective_action_id", "corrective_action_ref", "corrective_action",
+        NULL};
     if (!cJSON_IsObject(fu))
         return api_err_at(e, r->json, "follow_up", "invalid_type", "invalid_field",
-                          "'follow_up' must be {note, request_id, corrective_action_ref}");
+                          "'follow_up' must be {note, request_id, corrective_action_id, "
+                          "corrective_action_ref, corrective_action}");
     if (api_only_known(fu, f, "follow_up", e) < 0 ||
         api_opt_str(fu, "note", 2000, &in->note, e) < 0 ||
         api_opt_uuid(fu, "request_id", &in->request, e) < 0 ||
+        api_opt_uuid(fu, "corrective_action_id", &in->ca_id, e) < 0 ||
         api_opt_str(fu, "corrective_action_ref", 64, &in->ca_ref, e) < 0)
         return -1;
+    const cJSON *ca = cJSON_GetObjectItemCaseSensitive(fu, "corrective_action");
+    if (ca && !cJSON_IsNull(ca)) {
+        if (!cJSON_IsObject(ca))
+            return api_err_at(e, fu, "corrective_action", "invalid_type", "invalid_field",
+                              "'follow_up.corrective_action' must be {title, problem, "
+                              "department_id, …} (a corrective action opened from the visit)");
+        in->ca_new = ca;
+    }
+    if ((in->ca_id != NULL) + (in->ca_ref != NULL) + (in->ca_new != NULL) > 1)
+        return api_err_at(e, fu, in->ca_new ? "corrective_action" : "corrective_action_ref",
+                          "conflicting_fields", "invalid_field",
+                          "name the follow-up corrective action once: 'corrective_action_id', "
+                          "'corrective_action_ref' (its CA number) or a new 'corrective_action'");
     return 0;
 }
 
@@ -175,11 +196,26 @@ static void visit_create_h(req_t *r)
     if (read_visitors(r, &in) != 0)
         return;
     az_target_t t = {r->principal.org_id, in.project, NULL, NULL, NULL};
-    if (http_authorize(r, AZ_VISIT_WRITE, &t) != 0)
+    if (http_authorize(r, AZ_VISIT_WRITE, &t) != 0 ||
+        (in.ca_new && http_authorize(r, AZ_CAPA_CREATE, &t) != 0))
         return;
     db_conn_t *c = http_db(r);
     if (!c)
         return;
+    char ca[40] = "";
+    if (in.ca_id || in.ca_ref) {
+        int f =
+            db_visit_corrective_action(c, r->principal.org_id, in.project, in.ca_id, in.ca_ref, ca);
+        if (f < 0)
+            return http_db_fail(r, NULL);
+        if (f == 0) {
+            const cJSON *fu = cJSON_GetObjectItemCaseSensitive(r->json, "follow_up");
+            http_invalid(r, fu, in.ca_id ? "corrective_action_id" : "corrective_action_ref",
+                         "invalid_field", "not_found",
+                         "the follow-up names no corrective action of the project");
+            return;
+        }
+    }
     char p[40];
     if (in.unit) {
         int f = db_unit_project(c, in.unit, r->principal.org_id, p);
@@ -210,17 +246,46 @@ static void visit_create_h(req_t *r)
                      "every visitor must be a user of your organisation");
         return;
     }
+    if (db_begin(c) != 0)
+        return http_db_fail(r, NULL);
     char *j = db_visit_insert(c, r->principal.org_id, in.project, in.date, in.unit, in.cname,
                               in.corg, in.ckind, in.visitors, in.topics, in.opinions, in.note,
-                              in.request, in.ca_ref, r->principal.user_id);
-    if (!j)
-        return http_db_fail(r, "the visit was not recorded");
-    cJSON *o = cJSON_Parse(j);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
-    char hdr[128];
-    snprintf(hdr, sizeof hdr, "Location: /v1/visit-records/%s\r\n",
-             cJSON_IsString(id) ? id->valuestring : "");
+                              in.request, ca[0] ? ca : NULL, r->principal.user_id);
+    cJSON *o = j ? cJSON_Parse(j) : NULL;
+    char vid[40];
+    const char *vs = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"));
+    snprintf(vid, sizeof vid, "%s", vs ? vs : "");
     cJSON_Delete(o);
+    if (!vid[0]) {
+        free(j);
+        db_rollback(c);
+        return http_db_fail(r, "the visit was not recorded");
+    }
+    if (in.ca_new) {
+        /* A corrective action opened from the visit: kind corrective, source the visit. */
+        char sources[96], *caid = NULL;
+        snprintf(sources, sizeof sources, "[{\"kind\":\"visit\",\"id\":\"%s\"}]", vid);
+        api_err_t e = {0};
+        int st = api_capa_create_in(r, c, in.ca_new, in.project, "corrective", sources, &caid, &e);
+        free(j);
+        j = st == 0 ? db_visit_link_corrective_action(c, r->principal.org_id, vid, caid) : NULL;
+        free(caid);
+        if (!j) {
+            db_rollback(c);
+            if (st > 0)
+                api_err_send(r, &e);
+            else
+                http_db_fail(r, "the visit was not recorded");
+            return;
+        }
+    }
+    if (db_commit(c) != 0) {
+        free(j);
+        db_rollback(c);
+        return http_db_fail(r, "the visit was not recorded");
+    }
+    char hdr[128];
+    snprintf(hdr, sizeof hdr, "Location: /v1/visit-records/%s\r\n", vid);
     http_send_json(r, 201, j, hdr);
     free(j);
 }

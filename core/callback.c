@@ -12,7 +12,8 @@ static const char *const rating_labels[CB_RATING__COUNT] = {"非常满意", "满
 static const char *const method_names[CB_METHOD__COUNT] = {"phone", "visit", "app", "sms"};
 static const char *const task_state_names[CB_TASK__COUNT] = {"open", "done", "given_up",
                                                              "cancelled"};
-static const char *const kind_names[CB_KIND__COUNT] = {"repair", "complaint", "other"};
+static const char *const kind_names[CB_KIND__COUNT] = {"repair", "complaint", "other", "survey"};
+static const char *const subject_names[CB_SUBJECT__COUNT] = {"request", "survey_response"};
 static const char *const give_up_names[CB_GIVE_UP__COUNT] = {"unreachable", "refused", "moved_out",
                                                              "other"};
 static const char *const outcome_names[CB_OUTCOME__COUNT] = {"closed", "reopened",
@@ -43,6 +44,7 @@ CORE_STRTAB_FUNCS(core_callback_task_state, callback_task_state_t, task_state_na
 CORE_STRTAB_FUNCS(core_callback_kind, callback_kind_t, kind_names, CB_KIND__COUNT)
 CORE_STRTAB_FUNCS(core_callback_give_up, callback_give_up_t, give_up_names, CB_GIVE_UP__COUNT)
 CORE_STRTAB_FUNCS(core_callback_outcome, callback_outcome_t, outcome_names, CB_OUTCOME__COUNT)
+CORE_STRTAB_FUNCS(core_callback_subject, callback_subject_t, subject_names, CB_SUBJECT__COUNT)
 
 const char *core_callback_rating_label(callback_rating_t r)
 {
@@ -133,12 +135,29 @@ callback_outcome_t core_callback_outcome(request_type_t type, callback_rating_t 
     return type == REQ_TYPE_REPAIR ? CB_OUTCOME_FOLLOW_UP_COMPLAINT : CB_OUTCOME_REOPENED;
 }
 
+callback_outcome_t core_callback_outcome_for(callback_subject_t s, request_type_t type,
+                                             callback_rating_t r)
+{
+    if (s != CB_SUBJECT_SURVEY_RESPONSE)
+        return core_callback_outcome(type, r);
+    if (core_callback_rating_satisfied(r) == 1 || r == CB_RATING_NEUTRAL)
+        return CB_OUTCOME_CLOSED;
+    return CB_OUTCOME_FOLLOW_UP_COMPLAINT;
+}
+
 cb_verdict_t core_callback_check_attempt(callback_task_state_t state, request_type_t type,
                                          const callback_attempt_in_t *a, int *outcome)
 {
+    return core_callback_check_attempt_on(state, CB_SUBJECT_REQUEST, type, a, outcome);
+}
+
+cb_verdict_t core_callback_check_attempt_on(callback_task_state_t state, callback_subject_t s,
+                                            request_type_t type, const callback_attempt_in_t *a,
+                                            int *outcome)
+{
     if (outcome)
         *outcome = -1;
-    if (!a)
+    if (!a || (unsigned)s >= CB_SUBJECT__COUNT)
         return no(500, "invalid_facts", NULL, "no attempt");
     if (state != CB_TASK_OPEN)
         return no(409, "task_not_open", NULL, "the callback task is no longer open");
@@ -146,6 +165,14 @@ cb_verdict_t core_callback_check_attempt(callback_task_state_t state, request_ty
         return no(422, "missing_field", "method", "'method' (phone, visit, app, sms) is required");
     if (a->reached < 0)
         return no(422, "missing_field", "reached", "'reached' (true or false) is required");
+    if (s == CB_SUBJECT_SURVEY_RESPONSE && a->resident)
+        return no(422, "method_not_available", "method",
+                  "a survey callback is made by the desk; the household answers the survey "
+                  "itself with a corrected response");
+    if (s == CB_SUBJECT_SURVEY_RESPONSE && a->method == CB_METHOD_VISIT)
+        return no(422, "method_not_available", "method",
+                  "a survey callback is made by phone, app or SMS; a household visit is "
+                  "recorded as a visit record (POST /v1/visits)");
     if (a->resident && (a->method != CB_METHOD_APP || !a->reached))
         return no(422, "invalid_field", "method",
                   "a resident answers in the app: method app, reached");
@@ -164,7 +191,7 @@ cb_verdict_t core_callback_check_attempt(callback_task_state_t state, request_ty
                   "a visit callback records the signer and the signature attachment");
     if (!a->reached)
         return ok();
-    callback_outcome_t o = core_callback_outcome(type, (callback_rating_t)a->rating);
+    callback_outcome_t o = core_callback_outcome_for(s, type, (callback_rating_t)a->rating);
     int sat = o == CB_OUTCOME_CLOSED;
     if (a->client_satisfied >= 0 && a->client_satisfied != sat)
         return no(422, "contradicting_outcome", "satisfied",

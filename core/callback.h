@@ -48,8 +48,23 @@ typedef enum {
     CB_TASK__COUNT
 } callback_task_state_t;
 
-/* Which form the task follows: "repair" (repairs and emergencies), "complaint", "other". */
-typedef enum { CB_KIND_REPAIR, CB_KIND_COMPLAINT, CB_KIND_OTHER, CB_KIND__COUNT } callback_kind_t;
+/* Which form the task follows: "repair" (repairs and emergencies), "complaint", "other",
+ * and "survey" (客户回访记录表: a survey response's 不太满意 answer, RULES §3.1.8). */
+typedef enum {
+    CB_KIND_REPAIR,
+    CB_KIND_COMPLAINT,
+    CB_KIND_OTHER,
+    CB_KIND_SURVEY,
+    CB_KIND__COUNT
+} callback_kind_t;
+
+/* What a task follows up: "request" (a resolution) or "survey_response" (a household's
+ * survey answer of 不太满意; kind survey).  Exactly one per task. */
+typedef enum {
+    CB_SUBJECT_REQUEST,
+    CB_SUBJECT_SURVEY_RESPONSE,
+    CB_SUBJECT__COUNT
+} callback_subject_t;
 
 /* Give-up reasons: "unreachable" "refused" "moved_out" "other" (other needs a note). */
 typedef enum {
@@ -76,6 +91,7 @@ CORE_STRTAB_DECLS(core_callback_task_state, callback_task_state_t)
 CORE_STRTAB_DECLS(core_callback_kind, callback_kind_t)
 CORE_STRTAB_DECLS(core_callback_give_up, callback_give_up_t)
 CORE_STRTAB_DECLS(core_callback_outcome, callback_outcome_t)
+CORE_STRTAB_DECLS(core_callback_subject, callback_subject_t)
 
 /* 非常满意 … 极不满意; NULL when out of range. */
 const char *core_callback_rating_label(callback_rating_t r);
@@ -148,6 +164,21 @@ cb_verdict_t core_callback_check_attempt(callback_task_state_t state, request_ty
 
 /* The outcome a reached rating leads to for a request of this type. */
 callback_outcome_t core_callback_outcome(request_type_t type, callback_rating_t r);
+
+/* The outcome a reached rating leads to on a task of this subject.  A request's: as
+ * core_callback_outcome().  A survey response's touches no request: 不满意 / 极不满意 →
+ * follow_up_complaint (a complaint, channel survey, linked to the response, is opened),
+ * the rest → closed (the task just finishes).  type is read for a request only. */
+callback_outcome_t core_callback_outcome_for(callback_subject_t s, request_type_t type,
+                                             callback_rating_t r);
+
+/* core_callback_check_attempt() on a task of either subject.  A survey response's task
+ * has no request to hold a visit's signature nor a resident's app answer: method visit
+ * is 422 method_not_available (a household visit is a visit record, POST /v1/visits) and
+ * a resident's answer 422 method_not_available too.  Unknown subject: 500 invalid_facts. */
+cb_verdict_t core_callback_check_attempt_on(callback_task_state_t state, callback_subject_t s,
+                                            request_type_t type, const callback_attempt_in_t *a,
+                                            int *outcome);
 
 /* Minimum unreached attempts, on at least this many different local days, before a task
  * may be given up (RULES §3.1.6; the README example "回访电话三次无人接听"). */

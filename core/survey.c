@@ -160,6 +160,13 @@ void core_survey_percent_text(const survey_ratio_t *q, char *buf, size_t len)
         snprintf(buf, len, "%ld.%02ld", q->percent_x100 / 100, q->percent_x100 % 100);
 }
 
+int core_survey_below_target(const survey_ratio_t *q, int target_percent)
+{
+    if (!q || q->den <= 0 || q->num < 0 || target_percent < 1 || target_percent > 100)
+        return 0;
+    return (long long)q->num * 100 < (long long)target_percent * (long long)q->den;
+}
+
 void core_survey_tally_add(survey_tally_t *t, survey_rating_t r)
 {
     if ((unsigned)r >= SURVEY_R__COUNT)

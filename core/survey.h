@@ -105,6 +105,14 @@ survey_ratio_t core_survey_ratio(long num, long den);
 /* Writes the percentage as "66.67" (or "" when undefined) into buf (>= 24 bytes). */
 void core_survey_percent_text(const survey_ratio_t *q, char *buf, size_t len);
 
+/* The departments' satisfaction target when the project sets none (RULES §3.2.9 names a
+ * "company quality target" without a figure: 90 %, the desk's resolution-rate target). */
+#define SURVEY_DEFAULT_TARGET_PERCENT 90
+/* Whether satisfaction q is below target_percent (1..100), exactly: num × 100 < target ×
+ * den.  1 below, 0 not (a figure without answers, den 0, is never below; nor is any figure
+ * against a target outside 1..100). */
+int core_survey_below_target(const survey_ratio_t *q, int target_percent);
+
 /* Counts of ratings (blank answers are not given: RULES §3.2.5 excludes them). */
 typedef struct survey_tally {
     long by_rating[SURVEY_R__COUNT];

@@ -537,6 +537,11 @@ static const vocab_term_t t_callback_task_kind[] = {
     {"repair", "维修回访", "Repair callback"},
     {"complaint", "投诉回访", "Complaint callback"},
     {"other", "其他回访", "Other callback"},
+    {"survey", "客户回访", "Survey callback"},
+};
+static const vocab_term_t t_callback_subject[] = {
+    {"request", "客户需求", "Request"},
+    {"survey_response", "满意度调查答卷", "Survey response"},
 };
 static const vocab_term_t t_survey_rating[] = {
     {"very_satisfied", "很满意", "Very satisfied"},
@@ -836,6 +841,7 @@ static const vocab_enum_t enums[] = {
     {"callback_outcome", NULL, t_callback_outcome, N(t_callback_outcome)},
     {"callback_give_up_reason", NULL, t_callback_give_up_reason, N(t_callback_give_up_reason)},
     {"callback_task_kind", NULL, t_callback_task_kind, N(t_callback_task_kind)},
+    {"callback_subject", NULL, t_callback_subject, N(t_callback_subject)},
     {"survey_rating", NULL, t_survey_rating, N(t_survey_rating)},
     {"survey_campaign_state", NULL, t_survey_campaign_state, N(t_survey_campaign_state)},
     {"survey_campaign_kind", NULL, t_survey_campaign_kind, N(t_survey_campaign_kind)},

@@ -13,8 +13,10 @@
     "'signature_attachment_id', a.signature_attachment_id)"
 
 #define TASK_JSON                                                                                  \
-    "json_build_object('id', t.id, 'project_id', t.project_id, 'request_id', t.request_id, "       \
-    "'request_number', r.number, 'request_type', r.type, 'kind', t.kind, 'state', t.state, "       \
+    "json_build_object('id', t.id, 'project_id', t.project_id, 'subject', CASE WHEN "              \
+    "t.survey_response_id IS NULL THEN 'request' ELSE 'survey_response' END, 'request_id', "       \
+    "t.request_id, 'survey_response_id', t.survey_response_id, 'request_number', r.number, "       \
+    " 'request_type', r.type, 'kind', t.kind, 'state', t.state, "                                  \
     "'min_role', t.min_role, 'on_demand', t.on_demand, 'resolved_at', rfc3339(t.resolved_at), "    \
     "'due_at', rfc3339(t.due_at), 'overdue', t.state = 'open' AND t.due_at < now(), "              \
     "'overdue_at', rfc3339(t.overdue_at), 'assignee_id', t.assignee_id, 'attempts', "              \
@@ -48,8 +50,10 @@ static const db_stmt_t task_abandon = {
     "WHERE org_id = $1 AND request_id = $2 AND state = 'open'",
     4};
 #define TASK_COLS                                                                                  \
-    "SELECT id, project_id, request_id, state, kind, min_role, coalesce(assignee_id::text, ''), "  \
-    "version FROM callback_tasks "
+    "SELECT id, project_id, coalesce(request_id::text, ''), state, kind, min_role, "               \
+    "coalesce(assignee_id::text, ''), "                                                            \
+    "version, coalesce(survey_response_id::text, ''), extract(epoch FROM resolved_at)::bigint "    \
+    "FROM callback_tasks "
 static const db_stmt_t task_get = {"callback_task_get", TASK_COLS "WHERE org_id = $1 AND id = $2",
                                    2};
 static const db_stmt_t task_lock = {"callback_task_lock",
@@ -63,8 +67,8 @@ static const db_stmt_t task_json = {
     "callback_task_json",
     "SELECT (jsonb_build_object('attempts_list', (SELECT coalesce(json_agg(" ATTEMPT_JSON
     " ORDER BY a.occurred_at, a.recorded_at, a.id), '[]') FROM callback_attempts a WHERE "
-    "a.task_id = t.id)) || " TASK_JSON "::jsonb)::text FROM callback_tasks t JOIN requests r ON "
-    "r.id = t.request_id WHERE t.org_id = $1 AND t.id = $2",
+    "a.task_id = t.id)) || " TASK_JSON "::jsonb)::text FROM callback_tasks t LEFT JOIN requests r "
+    "ON r.id = t.request_id WHERE t.org_id = $1 AND t.id = $2",
     2};
 static const db_stmt_t did_work = {
     "callback_did_work",
@@ -109,8 +113,9 @@ static const db_stmt_t task_assign = {
 /* Open tasks have their own statement so that the partial indexes (state = 'open') serve
  * it under a generic plan too. */
 #define LIST_HEAD                                                                                  \
-    "SELECT " TASK_JSON "::text, rfc3339(t.due_at), t.id FROM callback_tasks t JOIN requests r "   \
-    "ON r.id = t.request_id WHERE t.org_id = $1 AND ($2::uuid[] IS NULL OR t.project_id = "        \
+    "SELECT " TASK_JSON "::text, rfc3339(t.due_at), t.id FROM callback_tasks t LEFT JOIN "         \
+    "requests r ON r.id = t.request_id WHERE t.org_id = $1 AND ($2::uuid[] IS NULL OR "            \
+    "t.project_id = "                                                                              \
     "ANY($2::uuid[])) AND ($3::uuid IS NULL OR t.project_id = $3) AND ($4::uuid IS NULL OR "       \
     "t.assignee_id = $4) AND "
 #define LIST_TAIL                                                                                  \
@@ -135,14 +140,16 @@ static const db_stmt_t unreached_day = {
     3};
 /* RULES §3.1.9: over the automatic tasks (one per resolution needing a callback) whose
  * resolution falls in the month, cancelled ones (the request reopened before its
- * callback) left out. */
+ * callback) left out.  Request tasks only: a survey response's callback (kind survey) is
+ * not a resolution needing one and counts in neither the rate nor the satisfaction. */
 static const db_stmt_t month = {
     "callback_month",
     "WITH p AS (SELECT time_zone FROM projects WHERE org_id = $1 AND id = $2), b AS (SELECT "
     "(($3 || '-01')::date)::timestamp AT TIME ZONE p.time_zone AS lo, ((($3 || '-01')::date + "
     "interval '1 month')::date)::timestamp AT TIME ZONE p.time_zone AS hi FROM p), x AS (SELECT "
     "t.state, t.rating FROM callback_tasks t, b WHERE t.org_id = $1 AND t.project_id = $2 AND "
-    "NOT t.on_demand AND t.state <> 'cancelled' AND t.resolved_at >= b.lo AND t.resolved_at < "
+    "NOT t.on_demand AND t.request_id IS NOT NULL AND t.state <> 'cancelled' AND "
+    "t.resolved_at >= b.lo AND t.resolved_at < "
     "b.hi) SELECT count(*), count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE "
     "state = 'done' AND rating IN ('very_satisfied', 'satisfied')), count(*) FILTER (WHERE "
     "state = 'given_up'), count(*) FILTER (WHERE state = 'open'), (SELECT "
@@ -151,6 +158,26 @@ static const db_stmt_t month = {
     "(WHERE rating = 'average'), 'dissatisfied', count(*) FILTER (WHERE rating = "
     "'dissatisfied'), 'very_dissatisfied', count(*) FILTER (WHERE rating = "
     "'very_dissatisfied'))::text FROM x WHERE state = 'done'), (SELECT count(*) FROM b) FROM x",
+    3};
+/* A survey response's open task, created when it has none (due 24 h after the answer, the
+ * desk's callback target); one open task per response. */
+static const db_stmt_t survey_task = {
+    "callback_survey_task",
+    "WITH ins AS (INSERT INTO callback_tasks (org_id, project_id, survey_response_id, kind, "
+    "min_role, resolved_at, due_at, created_by) SELECT s.org_id, s.project_id, s.id, 'survey', "
+    "'agent', date_trunc('second', now()), date_trunc('second', now()) + interval '24 hours', $3 "
+    "FROM survey_responses s WHERE s.org_id = $1 "
+    "AND s.id = $2 AND NOT EXISTS (SELECT 1 FROM callback_tasks t WHERE t.survey_response_id = "
+    "s.id AND t.state = 'open') RETURNING id) SELECT id FROM ins UNION ALL SELECT id FROM "
+    "callback_tasks WHERE org_id = $1 AND survey_response_id = $2 AND state = 'open'",
+    3};
+static const db_stmt_t survey_facts = {
+    "callback_survey_facts",
+    "SELECT s.project_id, s.unit_id, s.campaign_id, c.title, coalesce(s.respondent_name, ''), "
+    "left(coalesce((SELECT string_agg(coalesce(i.code, '总体评价'), '、' ORDER BY i.position NULLS "
+    "FIRST) FROM survey_followups f LEFT JOIN survey_items i ON i.id = f.item_id WHERE "
+    "f.callback_task_id = $3), ''), 600) FROM survey_responses s JOIN survey_campaigns c ON c.id = "
+    "s.campaign_id WHERE s.org_id = $1 AND s.id = $2",
     3};
 static const db_stmt_t mark_overdue = {
     "callback_mark_overdue",
@@ -260,6 +287,8 @@ static int read_task(db_conn_t *c, const db_stmt_t *st, const char *org, const c
         cp(t->min_role, sizeof t->min_role, r, 5);
         cp(t->assignee, sizeof t->assignee, r, 6);
         t->version = atoi(PQgetvalue(r, 0, 7));
+        cp(t->survey_response, sizeof t->survey_response, r, 8);
+        t->resolved_at = strtoll(PQgetvalue(r, 0, 9), NULL, 10);
     }
     PQclear(r);
     return n == 1;
@@ -369,6 +398,43 @@ PGresult *db_callback_month(db_conn_t *c, const char *org, const char *project, 
 {
     const char *v[] = {org, project, m};
     return db_exec(c, &month, v);
+}
+
+int db_callback_survey_task(db_conn_t *c, const char *org, const char *response,
+                            const char *created_by, char id[40])
+{
+    const char *v[] = {org, response, created_by};
+    PGresult *r = db_exec(c, &survey_task, v);
+    int ok = db_ok(r) && PQntuples(r) == 1;
+    id[0] = 0;
+    if (ok)
+        snprintf(id, 40, "%s", PQgetvalue(r, 0, 0));
+    else
+        db_error_note("callback_survey_task", r);
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+int db_callback_survey(db_conn_t *c, const char *org, const char *response, const char *task_id,
+                       cb_survey_t *o)
+{
+    const char *v[] = {org, response, task_id};
+    PGresult *r = db_exec(c, &survey_facts, v);
+    if (!db_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    int n = PQntuples(r);
+    if (n == 1) {
+        cp(o->project, sizeof o->project, r, 0);
+        cp(o->unit, sizeof o->unit, r, 1);
+        cp(o->campaign, sizeof o->campaign, r, 2);
+        cp(o->title, sizeof o->title, r, 3);
+        cp(o->respondent, sizeof o->respondent, r, 4);
+        cp(o->items, sizeof o->items, r, 5);
+    }
+    PQclear(r);
+    return n == 1;
 }
 
 int db_callback_mark_overdue(db_conn_t *c, int limit)

@@ -32,6 +32,9 @@ int db_callback_task_abandon(db_conn_t *c, const char *org, const char *request_
 typedef struct cb_task {
     char id[40], project[40], request[40], state[12], kind[12], min_role[12], assignee[40];
     int version;
+    /* The subject: request ("" for a survey task) or survey_response ("" for a request's). */
+    char survey_response[40];
+    long long resolved_at; /* what the task follows up, UTC seconds (a survey task: its answer) */
 } cb_task_t;
 /* Reads (lock: FOR UPDATE) a task by id; 1 / 0 / -1. */
 int db_callback_task(db_conn_t *c, const char *org, const char *id, int lock, cb_task_t *t);
@@ -82,6 +85,20 @@ char *db_callback_unreached_day(db_conn_t *c, const char *org, const char *proje
 /* The counts of the month's figures (YYYY-MM, the project's time zone): needing,
  * called_back, satisfied, and the ratings by level as JSON.  PGresult, 1 row. */
 PGresult *db_callback_month(db_conn_t *c, const char *org, const char *project, const char *month);
+
+/* The open callback task of a survey response whose 不太满意 answer asks for a call,
+ * created (kind survey, due 24 h from now) when the response has none: its id.  0 / -1. */
+int db_callback_survey_task(db_conn_t *c, const char *org, const char *response,
+                            const char *created_by, char id[40]);
+/* What a survey task's follow-up complaint needs of its response. */
+typedef struct cb_survey {
+    char project[40], unit[40], campaign[40], title[256], respondent[128];
+    char items[2048]; /* at most 600 characters: the codes of the answers the task follows up
+                         ("总体评价" overall) */
+} cb_survey_t;
+/* 1 found, 0 not, -1 error. */
+int db_callback_survey(db_conn_t *c, const char *org, const char *response, const char *task_id,
+                       cb_survey_t *out);
 
 /* Overdue marker (svc/callback_worker.c): marks open tasks past due (up to limit) and
  * notifies their assignee (or the project's supervisors when unassigned).  The count

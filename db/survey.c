@@ -51,7 +51,9 @@
     "v.client_kind) END, 'important_client', v.client_kind IS NOT NULL, 'visitors', "              \
     "to_json(v.visitors), 'topics', v.topics, 'opinions', v.opinions, 'follow_up', "               \
     "json_build_object('note', v.follow_up, 'request_id', v.follow_up_request_id, "                \
-    "'corrective_action_ref', v.corrective_action_ref), 'created_by', v.created_by, 'version', "   \
+    "'corrective_action_id', v.corrective_action_id, 'corrective_action_ref', coalesce((SELECT "   \
+    "a.number FROM corrective_actions a WHERE a.id = v.corrective_action_id), "                    \
+    "v.corrective_action_ref)), 'created_by', v.created_by, 'version', "                           \
     "v.version, 'created_at', rfc3339(v.created_at), 'updated_at', rfc3339(v.updated_at))"
 
 static const db_stmt_t campaign_insert = {
@@ -183,8 +185,15 @@ static const db_stmt_t followup_exists = {
 static const db_stmt_t followup_insert = {
     "survey_followup_insert",
     "INSERT INTO survey_followups (org_id, response_id, version, item_id, rating, kind, state, "
-    "request_id) VALUES ($1, $2, $3::int, $4, $5, $6, $7, $8)",
-    8};
+    "request_id, callback_task_id) VALUES ($1, $2, $3::int, $4, $5, $6, $7, $8, $9)",
+    9};
+static const db_stmt_t target = {
+    "survey_target",
+    "SELECT coalesce(p.survey_target_percent, $3::int), CASE WHEN k.period_start IS NOT NULL AND "
+    "k.period_end IS NOT NULL THEN k.period_start::text || '~' || k.period_end::text ELSE "
+    "'campaign ' || k.id::text END FROM survey_campaigns k JOIN projects p ON p.id = "
+    "k.project_id WHERE k.org_id = $1 AND k.id = $2",
+    3};
 static const db_stmt_t facts = {
     "survey_facts",
     "SELECT -1, v.overall_rating FROM survey_responses r JOIN survey_response_versions v ON "
@@ -202,9 +211,19 @@ static const db_stmt_t visit_insert = {
     "visit_insert",
     "INSERT INTO visit_records AS v (org_id, project_id, visited_on, unit_id, client_name, "
     "client_org, client_kind, visitors, topics, opinions, follow_up, follow_up_request_id, "
-    "corrective_action_ref, created_by) VALUES ($1, $2, $3::date, $4, $5, $6, $7, $8::uuid[], "
+    "corrective_action_id, created_by) VALUES ($1, $2, $3::date, $4, $5, $6, $7, $8::uuid[], "
     "$9, $10, $11, $12, $13, $14) RETURNING " VISIT_JSON "::text",
     14};
+static const db_stmt_t visit_ca = {
+    "visit_ca",
+    "SELECT id, number FROM corrective_actions WHERE org_id = $1 AND project_id = $2 AND (id = "
+    "$3::uuid OR number = $4)",
+    4};
+static const db_stmt_t visit_link_ca = {
+    "visit_link_ca",
+    "UPDATE visit_records AS v SET corrective_action_id = $3 WHERE v.org_id = $1 AND v.id = $2 "
+    "RETURNING " VISIT_JSON "::text",
+    3};
 static const db_stmt_t visit_get = {"visit_get",
                                     "SELECT " VISIT_JSON "::text, v.project_id FROM "
                                     "visit_records v WHERE v.org_id = $1 AND v.id = $2",
@@ -408,6 +427,26 @@ PGresult *db_survey_response_list(db_conn_t *c, const char *org, const char *cam
     return db_exec(c, &response_list, v);
 }
 
+int db_survey_target(db_conn_t *c, const char *org, const char *campaign, int fallback,
+                     int *target_percent, char period[80])
+{
+    char fb[16];
+    snprintf(fb, sizeof fb, "%d", fallback);
+    const char *v[] = {org, campaign, fb};
+    PGresult *r = db_exec(c, &target, v);
+    if (!db_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    int n = PQntuples(r);
+    if (n == 1) {
+        *target_percent = atoi(PQgetvalue(r, 0, 0));
+        snprintf(period, 80, "%s", PQgetvalue(r, 0, 1));
+    }
+    PQclear(r);
+    return n == 1;
+}
+
 int db_survey_followup_exists(db_conn_t *c, const char *response, const char *kind,
                               const char *item)
 {
@@ -418,11 +457,12 @@ int db_survey_followup_exists(db_conn_t *c, const char *response, const char *ki
 
 int db_survey_followup_insert(db_conn_t *c, const char *org, const char *response, int version,
                               const char *item, const char *rating, const char *kind,
-                              const char *state, const char *request_id)
+                              const char *state, const char *request_id,
+                              const char *callback_task_id)
 {
     char ns[16];
     snprintf(ns, sizeof ns, "%d", version);
-    const char *v[] = {org, response, ns, item, rating, kind, state, request_id};
+    const char *v[] = {org, response, ns, item, rating, kind, state, request_id, callback_task_id};
     PGresult *res = db_exec(c, &followup_insert, v);
     int ok = db_ok(res);
     PQclear(res);
@@ -445,12 +485,35 @@ char *db_visit_insert(db_conn_t *c, const char *org, const char *project, const 
                       const char *unit, const char *client_name, const char *client_org,
                       const char *client_kind, const char *visitors, const char *topics,
                       const char *opinions, const char *follow_up, const char *request_id,
-                      const char *ca_ref, const char *created_by)
+                      const char *ca_id, const char *created_by)
 {
     const char *v[] = {org,        project,     visited_on, unit,      client_name,
                        client_org, client_kind, visitors,   topics,    opinions,
-                       follow_up,  request_id,  ca_ref,     created_by};
+                       follow_up,  request_id,  ca_id,      created_by};
     return db_exec_text(c, &visit_insert, v);
+}
+
+int db_visit_corrective_action(db_conn_t *c, const char *org, const char *project, const char *id,
+                               const char *number, char out_id[40])
+{
+    const char *v[] = {org, project, id, number};
+    PGresult *r = db_exec(c, &visit_ca, v);
+    if (!db_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    int n = PQntuples(r);
+    if (n == 1)
+        snprintf(out_id, 40, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return n == 1;
+}
+
+char *db_visit_link_corrective_action(db_conn_t *c, const char *org, const char *visit,
+                                      const char *ca_id)
+{
+    const char *v[] = {org, visit, ca_id};
+    return db_exec_text(c, &visit_link_ca, v);
 }
 
 int db_visit_get(db_conn_t *c, const char *org, const char *id, char **json, char project[40])

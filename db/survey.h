@@ -86,10 +86,12 @@ PGresult *db_survey_response_list(db_conn_t *c, const char *org, const char *cam
  * not, -1 on error. */
 int db_survey_followup_exists(db_conn_t *c, const char *response, const char *kind,
                               const char *item);
-/* Records a follow-up (state opened with its request, or pending).  0 / -1. */
+/* Records a follow-up (state opened with its complaint request or its callback task).
+ * 0 / -1. */
 int db_survey_followup_insert(db_conn_t *c, const char *org, const char *response, int version,
                               const char *item, const char *rating, const char *kind,
-                              const char *state, const char *request_id);
+                              const char *state, const char *request_id,
+                              const char *callback_task_id);
 
 /* ---- report ---- */
 /* The answers that count — each returned form's latest version: (item position - 1, or
@@ -98,13 +100,26 @@ PGresult *db_survey_facts(db_conn_t *c, const char *org, const char *campaign);
 /* Forms returned (responses) of the campaign; -1 on error. */
 long db_survey_returned(db_conn_t *c, const char *org, const char *campaign);
 
+/* The satisfaction target of the campaign's project (per cent; its survey_target_percent
+ * or `fallback`) and the period a department's corrective action is raised for: the
+ * campaign's "start~end", or "campaign <id>" when it has no period.  1 / 0 / -1. */
+int db_survey_target(db_conn_t *c, const char *org, const char *campaign, int fallback, int *target,
+                     char period[80]);
+
 /* ---- visits ---- */
 /* Inserts a visit record and returns its JSON (malloc'd) or NULL (error noted). */
 char *db_visit_insert(db_conn_t *c, const char *org, const char *project, const char *visited_on,
                       const char *unit, const char *client_name, const char *client_org,
                       const char *client_kind, const char *visitors, const char *topics,
                       const char *opinions, const char *follow_up, const char *request_id,
-                      const char *ca_ref, const char *created_by);
+                      const char *ca_id, const char *created_by);
+/* The corrective action of the project with this id (or, id NULL, this CA number): its id
+ * into out_id.  1 / 0 / -1. */
+int db_visit_corrective_action(db_conn_t *c, const char *org, const char *project, const char *id,
+                               const char *number, char out_id[40]);
+/* Links the visit to its follow-up corrective action; the visit's JSON (malloc'd) or NULL. */
+char *db_visit_link_corrective_action(db_conn_t *c, const char *org, const char *visit,
+                                      const char *ca_id);
 /* The visit's JSON and its project; 1 / 0 / -1. */
 int db_visit_get(db_conn_t *c, const char *org, const char *id, char **json, char project[40]);
 /* A page of visits (json, created_at, id), filters NULL = any; month "YYYY-MM". */

@@ -2,7 +2,7 @@
  * tests/api/test_surveys.c — satisfaction surveys end to end (issue 9, RULES §3.2): the
  * campaign state machine and draft-only edits, paper / app / integration responses, one
  * response per household, corrections as versions, 不满意 opening a complaint (channel
- * survey) and 不太满意 recording a pending callback in the same transaction, the report's
+ * survey) and 不太满意 opening a callback task in the same transaction, the report's
  * exact figures on the hand-computed fixture of tests/core/test_survey.c, the frozen report
  * and the public summary without personal data, and every refusal (role, project scope, a
  * neighbour's unit, a second response, a missing overall rating, editing a non-draft).
@@ -365,16 +365,23 @@ static void test_fixture_report_and_followups(void **state)
                                  "'A1'",
                                  (const char *const[]){item_a1}, 1),
                      1);
-    /* overall 不满意 opened one too; 不太满意 answers wait as pending callbacks */
+    /* overall 不满意 opened one too; 不太满意 answers opened the response's one callback task */
     assert_int_equal(th_sql_long("SELECT count(*) FROM survey_followups WHERE response_id = $1 "
                                  "AND kind = 'complaint' AND item_id IS NULL AND request_id IS "
                                  "NOT NULL",
                                  (const char *const[]){resp5}, 1),
                      1);
     assert_int_equal(th_sql_long("SELECT count(*) FROM survey_followups WHERE response_id = $1 "
-                                 "AND kind = 'callback' AND state = 'pending'",
+                                 "AND kind = 'callback' AND state = 'opened' AND "
+                                 "callback_task_id IS NOT NULL",
                                  (const char *const[]){resp4}, 1),
                      2);
+    assert_int_equal(th_sql_long("SELECT count(DISTINCT t.id) FROM survey_followups f JOIN "
+                                 "callback_tasks t ON t.id = f.callback_task_id WHERE "
+                                 "f.response_id = $1 AND t.kind = 'survey' AND t.state = 'open' "
+                                 "AND t.survey_response_id = $1 AND t.request_id IS NULL",
+                                 (const char *const[]){resp4}, 1),
+                     1);
     assert_int_equal(th_sql_long("SELECT count(*) FROM requests WHERE channel = 'survey' AND "
                                  "project_id = $1",
                                  (const char *const[]){p1}, 1),

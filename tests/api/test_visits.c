@@ -91,18 +91,28 @@ static void test_visits_and_kpi(void **state)
     assert_true(th_jnull(r->json, "follow_up.corrective_action_ref"));
     th_free(r);
     assert_int_equal(important("supervisor", p1, "2026-10", &st), 0);
-    /* an important client: an owners' committee member, two visitors */
+    /* an important client: an owners' committee member, two visitors; the follow-up names
+     * an existing corrective action of the project by its CA number */
+    char ca_id[40], ca_number[40];
+    snprintf(body, sizeof body,
+             "{\"project_id\":\"%s\",\"kind\":\"corrective\",\"title\":\"年度计划整改\"}", p1);
+    r = th_req("POST", "/v1/corrective-actions", th_token("supervisor"), body, NULL);
+    EXPECT_STATUS(r, 201);
+    snprintf(ca_id, sizeof ca_id, "%s", th_str(r, "id"));
+    snprintf(ca_number, sizeof ca_number, "%s", th_str(r, "number"));
+    th_free(r);
     snprintf(body, sizeof body,
              "{\"project_id\":\"%s\",\"visited_on\":\"2026-10-20\",\"client\":{\"name\":\"刘主任\","
              "\"organisation\":\"业主委员会\",\"kind\":\"owners_committee\"},\"visitors\":[\"%s\","
              "\"%s\"],\"topics\":\"年度物业服务计划\",\"follow_up\":{\"corrective_action_ref\":"
-             "\"CA-2026-000001\"}}",
-             p1, u_agent, u_supervisor);
+             "\"%s\"}}",
+             p1, u_agent, u_supervisor, ca_number);
     r = post("supervisor", body);
     EXPECT_STATUS(r, 201);
     assert_true(th_jtrue(r->json, "important_client"));
     assert_string_equal(th_js(r->json, "client.kind"), "owners_committee");
-    assert_string_equal(th_js(r->json, "follow_up.corrective_action_ref"), "CA-2026-000001");
+    assert_string_equal(th_js(r->json, "follow_up.corrective_action_ref"), ca_number);
+    assert_string_equal(th_js(r->json, "follow_up.corrective_action_id"), ca_id);
     th_free(r);
     assert_int_equal(important("supervisor", p1, "2026-10", &st), 1);
     assert_int_equal(important("auditor", p1, "2026-10", &st), 1);
