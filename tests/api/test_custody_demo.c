@@ -225,12 +225,60 @@ static void test_demo_next_steps(void **state)
     }
 }
 
+/* The custody bodies read booleans and counts through api/validate.c: a wrong one is a 422
+ * whose errors[] points at the member. */
+static void expect_member_refused(const char *path, const char *body, const char *pointer,
+                                  const char *code)
+{
+    th_resp_t *r = th_req("POST", path, th_token("agent"), body, NULL);
+    EXPECT_STATUS(r, 422);
+    assert_string_equal(th_js(r->json, "code"), "invalid_field");
+    const cJSON *e0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r->json, "errors"), 0);
+    assert_non_null(e0);
+    assert_string_equal(th_js(e0, "pointer"), pointer);
+    assert_string_equal(th_js(e0, "code"), code);
+    th_free(r);
+}
+
+static void test_body_members(void **state)
+{
+    (void)state;
+    char path[120], body[300];
+    snprintf(path, sizeof path, "/v1/mail/%s/entries", item_id("mail", "i.kind = 'parcel'"));
+    expect_member_refused(path, "{\"action\":\"call\",\"reached\":\"yes\"}", "/reached",
+                          "invalid_type");
+    char project[40], unit[40];
+    assert_int_equal(th_fx_project("demo", project), 0);
+    assert_int_equal(th_fx_unit("demo", "1-101", unit), 0);
+    snprintf(body, sizeof body,
+             "{\"project_id\":\"%s\",\"kind\":\"parcel\",\"unit_id\":\"%s\","
+             "\"recipient_name\":\"张伟\",\"resident_out\":true,\"count\":1001}",
+             project, unit);
+    expect_member_refused("/v1/mail", body, "/count", "out_of_range");
+    snprintf(body, sizeof body,
+             "{\"project_id\":\"%s\",\"kind\":\"parcel\",\"unit_id\":\"%s\","
+             "\"recipient_name\":\"张伟\",\"resident_out\":true,\"count\":\"2\"}",
+             project, unit);
+    expect_member_refused("/v1/mail", body, "/count", "invalid_type");
+    snprintf(body, sizeof body,
+             "{\"project_id\":\"%s\",\"kind\":\"other\",\"tag\":\"T-1\","
+             "\"key_count\":2.5}",
+             project);
+    expect_member_refused("/v1/keys", body, "/key_count", "out_of_range");
+    snprintf(body, sizeof body,
+             "{\"project_id\":\"%s\",\"kind\":\"other\",\"tag\":\"T-1\","
+             "\"key_count\":2,\"unit_id\":\"x\"}",
+             project);
+    expect_member_refused("/v1/keys", body, "/unit_id", "invalid_format");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_demo_ledger_verifies),
         cmocka_unit_test(test_demo_registers),
         cmocka_unit_test(test_demo_next_steps),
+        cmocka_unit_test(test_body_members),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
