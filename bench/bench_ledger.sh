@@ -104,30 +104,19 @@ bench_pg_set log_min_duration_statement default
 # process); the item is bench_items' row n.  Every other parameter is the captured value.
 SAME_OK=0
 if [ "$SAME_SQL" = 1 ]; then
-  perl -e '
+  perl -I"$BENCH_DIR" -Mpglog -e '
     my ($log, $items, $out, $defs) = @ARGV;
-    open my $fh, "<", $log or die;
-    my @lines = <$fh>;
+    my @all = pglog::statements($log);
     # the backend that ran the append; its statements from the BEGIN before the lock to the
     # read of the item for the answer, after the COMMIT (an audit seal that may follow is
     # batched over many writes, and left out)
-    my ($pid) = map { /\[(\d+)\] LOG: .* execute custody_item_lock: / ? $1 : () } @lines;
-    die "no custody_item_lock in the log\n" unless $pid;
+    my ($lock) = grep { $_->{name} eq "custody_item_lock" } @all;
+    die "no custody_item_lock in the log\n" unless $lock;
     my @stmts;
-    for (my $i = 0; $i < @lines; $i++) {
-      next unless $lines[$i] =~ /\[$pid\] LOG:  duration: [\d.]+ ms  (?:execute ([^:]+)|statement): (.*)$/;
-      my ($name, $sql) = ($1 // "", $2);
-      my $j = $i + 1;
-      while ($j < @lines && $lines[$j] =~ /^\t/) { $sql .= " " . substr($lines[$j], 1); $j++ }
-      chomp $sql;
-      my $params = "";
-      for (; $j < @lines; $j++) {
-        if ($lines[$j] =~ /DETAIL:  parameters: (.*)$/) { $params = $1; last }
-        last if $lines[$j] =~ /LOG:  /;
-      }
-      @stmts = () if $sql =~ /^BEGIN/;   # a transaction starts: keep the last one only
-      push @stmts, [$name, $sql, $params];
-      last if $name eq "custody_item_get" && grep { $_->[0] eq "custody_item_lock" } @stmts;
+    for my $s (grep { $_->{pid} == $lock->{pid} } @all) {
+      @stmts = () if $s->{sql} =~ /^BEGIN/;   # a transaction starts: keep the last one only
+      push @stmts, [$s->{name}, $s->{sql}, $s->{params}];
+      last if $s->{name} eq "custody_item_get" && grep { $_->[0] eq "custody_item_lock" } @stmts;
     }
     die "the append was not found in the log\n"
       unless @stmts && $stmts[0][1] =~ /^BEGIN/ && $stmts[-1][0] eq "custody_item_get";
@@ -149,10 +138,7 @@ if [ "$SAME_SQL" = 1 ]; then
     for my $st (@stmts) {
       my ($name, $sql, $params) = @$st;
       $k++;
-      my %val;
-      while ($params =~ /\$(\d+) = (NULL|\x27((?:[^\x27]|\x27\x27)*)\x27)/g) {
-        $val{$1} = $2 eq "NULL" ? undef : $3 =~ s/\x27\x27/\x27/gr;
-      }
+      my %val = pglog::params($params);
       my $m = $map{$name} // {};
       $sql =~ s{\$(\d+)}{
         my $n = $1;

@@ -121,24 +121,10 @@ grep -q '"resolution" *: *"20' "$BENCH_TMP/one.json" ||
 # and the unit id follows a random n exactly as wrk picks it.
 SAME_OK=0
 if [ "$SAME_SQL" = 1 ]; then
-  perl -e '
+  perl -I"$BENCH_DIR" -Mpglog -e '
     my ($log, $unit_prefix, $units, $out, $defs) = @ARGV;
-    open my $fh, "<", $log or die;
-    my @lines = <$fh>;
-    my @stmts;
-    for (my $i = 0; $i < @lines; $i++) {
-      next unless $lines[$i] =~ /execute (unit_project|req_create): (.*)$/;
-      my ($name, $sql) = ($1, $2);
-      my $j = $i + 1;
-      while ($j < @lines && $lines[$j] =~ /^\t/) { $sql .= " " . substr($lines[$j], 1); $j++ }
-      chomp $sql;
-      my $params = "";
-      for (; $j < @lines; $j++) {
-        if ($lines[$j] =~ /DETAIL:  parameters: (.*)$/) { $params = $1; last }
-        last if $lines[$j] =~ /LOG:  /;
-      }
-      push @stmts, [$name, $sql, $params];
-    }
+    my @stmts = map { [$_->{name}, $_->{sql}, $_->{params}] }
+      grep { $_->{name} =~ /^(unit_project|req_create)$/ } pglog::statements($log);
     # the last create and the unit look-up before it
     my ($create) = grep { $_->[0] eq "req_create" } reverse @stmts;
     my ($unit) = grep { $_->[0] eq "unit_project" } reverse @stmts;
@@ -150,11 +136,7 @@ if [ "$SAME_SQL" = 1 ]; then
     my %seen;
     for my $st ($unit, $create) {
       my ($name, $sql, $params) = @$st;
-      my %val;
-      while ($params =~ /\$(\d+) = (NULL|\x27((?:[^\x27]|\x27\x27)*)\x27)/g) {
-        my ($n, $raw, $q) = ($1, $2, $3);
-        $val{$n} = $raw eq "NULL" ? undef : $q =~ s/\x27\x27/\x27/gr;
-      }
+      my %val = pglog::params($params);
       $k++;
       $sql =~ s{\$(\d+)}{
         my $n = $1;
