@@ -299,88 +299,99 @@ static const char *const create_fields[] = {
     "project_id",           "kind",      "tag",         "description", "unit_id", "location",
     "keeper_department_id", "key_count", "occurred_at", "purpose",     NULL};
 
-static void key_create_h(req_t *r)
-{
-    if (http_authorize_role(r, AZ_CUSTODY_WRITE) != 0 || http_json_body(r) != 0)
-        return;
-    if (http_known_fields(r, "a key set", create_fields) != 0)
-        return;
-    const cJSON *b = r->json;
+/* A key set to register, as posted. */
+typedef struct key_new {
     const char *project, *kind, *tag, *desc, *unit, *loc, *dept, *purpose;
+    key_kind_t kind_ix;
     int count;
-    int64_t occurred;
-    if (api_custody_opt_str(r, b, "project_id", 36, &project) ||
-        api_custody_opt_str(r, b, "kind", 40, &kind) ||
-        api_custody_opt_str(r, b, "tag", 100, &tag) ||
-        api_custody_opt_str(r, b, "description", 2000, &desc) ||
-        api_custody_opt_str(r, b, "unit_id", 36, &unit) ||
-        api_custody_opt_str(r, b, "location", 200, &loc) ||
-        api_custody_opt_str(r, b, "keeper_department_id", 36, &dept) ||
-        api_custody_opt_str(r, b, "purpose", MAX_TEXT, &purpose) ||
-        api_custody_opt_count(r, b, "key_count", &count) ||
-        api_custody_opt_time(r, b, "occurred_at", &occurred))
-        return;
-    const char *missing = !project ? "project_id" : !kind ? "kind" : !tag ? "tag" : NULL;
-    if (!missing && count < 0)
-        missing = "key_count";
+    int64_t occurred_at; /* 0: now */
+} key_new_t;
+
+/* Reads and checks the body of POST /v1/keys into *n; -1 (sent) when it is not one. */
+static int key_new_parse(req_t *r, key_new_t *n)
+{
+    const cJSON *b = r->json;
+    api_err_t err;
+    memset(n, 0, sizeof *n);
+    if (http_known_fields(r, "a key set", create_fields) != 0)
+        return -1;
+    if (api_opt_uuid(b, "project_id", &n->project, &err) < 0 ||
+        api_opt_str(b, "kind", 40, &n->kind, &err) < 0 ||
+        api_opt_str(b, "tag", 100, &n->tag, &err) < 0 ||
+        api_opt_str(b, "description", 2000, &n->desc, &err) < 0 ||
+        api_opt_uuid(b, "unit_id", &n->unit, &err) < 0 ||
+        api_opt_str(b, "location", 200, &n->loc, &err) < 0 ||
+        api_opt_uuid(b, "keeper_department_id", &n->dept, &err) < 0 ||
+        api_opt_str(b, "purpose", MAX_TEXT, &n->purpose, &err) < 0 ||
+        api_opt_count(b, "key_count", 1000, &n->count, &err) < 0 ||
+        api_opt_time(b, "occurred_at", &n->occurred_at, &err) < 0) {
+        api_err_send(r, &err);
+        return -1;
+    }
+    const char *missing = !n->project    ? "project_id"
+                          : !n->kind     ? "kind"
+                          : !n->tag      ? "tag"
+                          : n->count < 0 ? "key_count"
+                                         : NULL;
     if (missing) {
         http_invalid(r, NULL, missing, "missing_field", "required", "'%s' is required", missing);
-        return;
+        return -1;
     }
-    const char *bad = !http_is_uuid(project)        ? "project_id"
-                      : unit && !http_is_uuid(unit) ? "unit_id"
-                      : dept && !http_is_uuid(dept) ? "keeper_department_id"
-                                                    : NULL;
-    if (bad) {
-        http_invalid(r, NULL, bad, "invalid_field", "invalid_format", "'%s' must be a UUID", bad);
-        return;
-    }
-    int k = core_key_kind_from_string(kind);
+    int k = core_key_kind_from_string(n->kind);
     if (k < 0) {
         http_invalid(r, NULL, "kind", "invalid_field", "invalid_enum",
                      "'kind' must be one of: management_area, unit_entrusted, unit_vacant, "
                      "unit_office, machine_room, show_flat, other");
-        return;
+        return -1;
     }
-    if (count < 1) {
+    n->kind_ix = (key_kind_t)k;
+    if (n->count < 1) {
         http_invalid(r, NULL, "key_count", "invalid_field", "out_of_range",
                      "'key_count' must be at least 1");
-        return;
+        return -1;
     }
-    az_target_t t = {r->principal.org_id, project, NULL, NULL, NULL};
-    if (http_authorize(r, AZ_CUSTODY_WRITE, &t) != 0)
-        return;
-    /* The rules judge the registration before anything is written (role, count, time);
-     * they judge it again on the stored item below. */
-    {
-        custody_key_ledger_t fresh, n;
-        custody_key_effect_t fx;
-        memset(&fresh, 0, sizeof fresh);
-        fresh.fresh = 1;
-        fresh.kind = (key_kind_t)k;
-        fresh.key_count = count;
-        fresh.pending_action = -1;
-        custody_key_entry_t e;
-        memset(&e, 0, sizeof e);
-        e.action = KA_REGISTER;
-        e.actor.user_id = r->principal.user_id;
-        e.actor.role = r->principal.role;
-        e.actor.dept_kind = -1;
-        e.count = count;
-        e.occurred_at = occurred ? occurred : (int64_t)time(NULL);
-        custody_verdict_t v = core_custody_key_check(&fresh, &e, (int64_t)time(NULL), &n, &fx);
-        if (v.status) {
-            api_custody_problem(r, v);
-            return;
-        }
+    return 0;
+}
+
+/* The rules judge the registration before anything is written (role, count, time); they
+ * judge it again on the stored item when it is appended.  -1 (sent) when refused. */
+static int key_new_judge(req_t *r, const key_new_t *n)
+{
+    custody_key_ledger_t fresh, next;
+    custody_key_effect_t fx;
+    memset(&fresh, 0, sizeof fresh);
+    fresh.fresh = 1;
+    fresh.kind = n->kind_ix;
+    fresh.key_count = n->count;
+    fresh.pending_action = -1;
+    custody_key_entry_t e;
+    memset(&e, 0, sizeof e);
+    e.action = KA_REGISTER;
+    e.actor.user_id = r->principal.user_id;
+    e.actor.role = r->principal.role;
+    e.actor.dept_kind = -1;
+    e.count = n->count;
+    int64_t now = (int64_t)time(NULL);
+    e.occurred_at = n->occurred_at ? n->occurred_at : now;
+    custody_verdict_t v = core_custody_key_check(&fresh, &e, now, &next, &fx);
+    if (v.status) {
+        api_custody_problem(r, v);
+        return -1;
     }
+    return 0;
+}
+
+/* Inserts the key set and appends its `register` entry, in one transaction; answers. */
+static void key_new_write(req_t *r, const key_new_t *n)
+{
     db_conn_t *c = api_custody_begin(r);
     if (!c)
         return;
     char cnt[16];
-    snprintf(cnt, sizeof cnt, "%d", count);
-    PGresult *res = db_custody_item_create(c, r->principal.org_id, project, key_ops.area, kind, tag,
-                                           desc, unit, loc, dept, cnt, r->principal.user_id);
+    snprintf(cnt, sizeof cnt, "%d", n->count);
+    PGresult *res =
+        db_custody_item_create(c, r->principal.org_id, n->project, key_ops.area, n->kind, n->tag,
+                               n->desc, n->unit, n->loc, n->dept, cnt, r->principal.user_id);
     if (!db_ok(res) || PQntuples(res) != 1) {
         http_db_error(r, res);
         PQclear(res);
@@ -401,19 +412,33 @@ static void key_create_h(req_t *r)
     } else {
         in.e.action = KA_REGISTER;
         in.e.actor = actor;
-        in.e.count = count;
-        in.e.purpose = purpose;
-        in.e.occurred_at = occurred ? occurred : (int64_t)time(NULL);
+        in.e.count = n->count;
+        in.e.purpose = n->purpose;
+        in.e.occurred_at = n->occurred_at ? n->occurred_at : (int64_t)time(NULL);
         in.attachments = cJSON_CreateArray();
         in.details = cJSON_CreateObject();
-        cJSON_AddStringToObject(in.details, "kind", kind);
-        cJSON_AddStringToObject(in.details, "tag", tag);
-        cJSON_AddNumberToObject(in.details, "key_count", count);
+        cJSON_AddStringToObject(in.details, "kind", n->kind);
+        cJSON_AddStringToObject(in.details, "tag", n->tag);
+        cJSON_AddNumberToObject(in.details, "key_count", n->count);
         key_append(r, c, &row, &in);
     }
     api_custody_row_free(&row);
     api_custody_append_in_free(&in);
     PQclear(k1);
+}
+
+/* POST /v1/keys: read the body, check the caller may write in the project, let the rules
+ * judge the registration, then write it. */
+static void key_create_h(req_t *r)
+{
+    key_new_t n;
+    if (http_authorize_role(r, AZ_CUSTODY_WRITE) != 0 || http_json_body(r) != 0 ||
+        key_new_parse(r, &n) != 0)
+        return;
+    az_target_t t = {r->principal.org_id, n.project, NULL, NULL, NULL};
+    if (http_authorize(r, AZ_CUSTODY_WRITE, &t) != 0 || key_new_judge(r, &n) != 0)
+        return;
+    key_new_write(r, &n);
 }
 
 void api_custody_register(void)

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "api/http.h"
+#include "api/validate.h"
 #include "core/custody.h"
 #include "db/custody.h"
 
@@ -32,11 +33,6 @@ typedef struct append_in {
 /* Members a posted entry may have (NULL-terminated). */
 extern const char *const api_custody_entry_fields[];
 int api_custody_known(const char *const *list, const char *name);
-/* Optional members, each answering 422 (sent) and returning -1 when present but wrong. */
-int api_custody_opt_str(req_t *r, const cJSON *o, const char *name, size_t max, const char **out);
-int api_custody_opt_bool(req_t *r, const cJSON *o, const char *name, int *out);
-int api_custody_opt_time(req_t *r, const cJSON *o, const char *name, int64_t *out);
-int api_custody_opt_count(req_t *r, const cJSON *o, const char *name, int *out);
 /* Parses the common entry fields of a posted body into *in.  -1 (sent) on bad input. */
 int api_custody_parse_entry(req_t *r, db_conn_t *c, const char *project, const cJSON *b,
                             append_in_t *in, PGresult **keep, custody_person_t *actor);

@@ -181,9 +181,11 @@ static void arc_create_h(req_t *r)
         return;
     }
     int count, original;
-    if (api_custody_opt_count(r, b, "count", &count) ||
-        api_custody_opt_bool(r, b, "original", &original))
+    if (api_opt_count(b, "count", 1000, &count, &err) < 0 ||
+        api_opt_bool(b, "original", &original, &err) < 0) {
+        api_err_send(r, &err);
         return;
+    }
     if (original == 0) {
         http_invalid(r, NULL, "original", "invalid_field", "original_required",
                      "only originals are archived ('original': true)");
@@ -327,9 +329,11 @@ static void arc_entry_h(req_t *r)
         return;
     }
     int count, present;
-    if (api_custody_opt_count(r, b, "count", &count) ||
-        api_custody_opt_bool(r, b, "present", &present))
+    if (api_opt_count(b, "count", 1000, &count, &err) < 0 ||
+        api_opt_bool(b, "present", &present, &err) < 0) {
+        api_err_send(r, &err);
         return;
+    }
     db_conn_t *c = api_custody_begin(r);
     if (!c)
         return;

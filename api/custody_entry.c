@@ -40,58 +40,21 @@ int api_custody_known(const char *const *list, const char *name)
     return core_strtab_index(list, -1, name) >= 0;
 }
 
-/* Optional string member of at most max bytes; -1 (sent) when invalid. */
-int api_custody_opt_str(req_t *r, const cJSON *o, const char *name, size_t max, const char **out)
+/* Sends a body member's refusal (api/validate.h); -1. */
+static int sent(req_t *r, const api_err_t *e)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    *out = NULL;
-    if (!v || cJSON_IsNull(v))
-        return 0;
-    if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > max) {
-        http_invalid(r, o, name, "invalid_field", http_str_err(v, max),
-                     "'%s' must be text of 1 to %zu bytes", name, max);
-        return -1;
-    }
-    *out = v->valuestring;
-    return 0;
-}
-
-int api_custody_opt_bool(req_t *r, const cJSON *o, const char *name, int *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    *out = -1;
-    if (!v)
-        return 0;
-    if (!cJSON_IsBool(v)) {
-        http_invalid(r, o, name, "invalid_field", "invalid_type", "'%s' must be true or false",
-                     name);
-        return -1;
-    }
-    *out = cJSON_IsTrue(v) ? 1 : 0;
-    return 0;
-}
-
-int api_custody_opt_time(req_t *r, const cJSON *o, const char *name, int64_t *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    *out = 0;
-    if (!v)
-        return 0;
-    if (!cJSON_IsString(v) || rfc3339_parse(v->valuestring, out) != 0 || *out <= 0) {
-        http_invalid(r, o, name, "invalid_field", "invalid_format",
-                     "'%s' must be an RFC 3339 time such as 2026-11-23T09:00:00Z", name);
-        return -1;
-    }
-    return 0;
+    api_err_send(r, e);
+    return -1;
 }
 
 /* Records a shown ID document in o: id_type, keyed hash, last 4.  -1 (sent). */
 static int add_id(req_t *r, const cJSON *v, cJSON *o, custody_party_t *p)
 {
+    api_err_t err;
     const char *id_type, *id_number;
-    if (api_custody_opt_str(r, v, "id_type", 40, &id_type) ||
-        api_custody_opt_str(r, v, "id_number", 40, &id_number))
-        return -1;
+    if (api_opt_str(v, "id_type", 40, &id_type, &err) < 0 ||
+        api_opt_str(v, "id_number", 40, &id_number, &err) < 0)
+        return sent(r, &err);
     if (!id_number && !id_type)
         return 0;
     if (!id_number || !id_type) {
@@ -117,6 +80,7 @@ static int add_id(req_t *r, const cJSON *v, cJSON *o, custody_party_t *p)
 int api_custody_parse_party(req_t *r, db_conn_t *c, const char *project, const cJSON *v,
                             custody_party_t *p, cJSON **out, PGresult **keep)
 {
+    api_err_t err;
     *out = NULL;
     memset(p, 0, sizeof *p);
     p->kind = CP_NONE;
@@ -140,8 +104,8 @@ int api_custody_parse_party(req_t *r, db_conn_t *c, const char *project, const c
     }
     const char *kind = api_custody_jstr(v, "kind");
     const char *relation;
-    if (api_custody_opt_str(r, v, "relation", 40, &relation))
-        return -1;
+    if (api_opt_str(v, "relation", 40, &relation, &err) < 0)
+        return sent(r, &err);
     cJSON *o = cJSON_CreateObject();
     *out = o;
     if (kind && !strcmp(kind, "user")) {
@@ -189,10 +153,10 @@ int api_custody_parse_party(req_t *r, db_conn_t *c, const char *project, const c
     }
     if (kind && !strcmp(kind, "outsider")) {
         const char *name, *company, *phone;
-        if (api_custody_opt_str(r, v, "name", 200, &name) ||
-            api_custody_opt_str(r, v, "company", 200, &company) ||
-            api_custody_opt_str(r, v, "phone", 40, &phone))
-            return -1;
+        if (api_opt_str(v, "name", 200, &name, &err) < 0 ||
+            api_opt_str(v, "company", 200, &company, &err) < 0 ||
+            api_opt_str(v, "phone", 40, &phone, &err) < 0)
+            return sent(r, &err);
         if (!name || !phone) {
             http_invalid(r, v, name ? "phone" : "name", "missing_field", "required",
                          "an outsider is recorded with 'name', 'company' and 'phone'");
@@ -216,6 +180,7 @@ int api_custody_parse_party(req_t *r, db_conn_t *c, const char *project, const c
 /* attachments: [{name, content_type, size_bytes, sha256, stamped}] metadata only. */
 int api_custody_parse_attachments(req_t *r, const cJSON *v, int *n, cJSON **out)
 {
+    api_err_t err;
     *n = 0;
     *out = cJSON_CreateArray();
     if (!v)
@@ -244,10 +209,10 @@ int api_custody_parse_attachments(req_t *r, const cJSON *v, int *n, cJSON **out)
             }
         }
         const char *name, *ct, *sha;
-        if (api_custody_opt_str(r, a, "name", 200, &name) ||
-            api_custody_opt_str(r, a, "content_type", 100, &ct) ||
-            api_custody_opt_str(r, a, "sha256", 64, &sha))
-            return -1;
+        if (api_opt_str(a, "name", 200, &name, &err) < 0 ||
+            api_opt_str(a, "content_type", 100, &ct, &err) < 0 ||
+            api_opt_str(a, "sha256", 64, &sha, &err) < 0)
+            return sent(r, &err);
         if (!name) {
             http_invalid(r, a, "name", "missing_field", "required", "an attachment needs 'name'");
             return -1;
@@ -275,6 +240,7 @@ int api_custody_parse_attachments(req_t *r, const cJSON *v, int *n, cJSON **out)
 /* contact_attempts: [{at, method, result}] */
 static int parse_attempts(req_t *r, const cJSON *v, int *n, cJSON *details)
 {
+    api_err_t err;
     *n = 0;
     if (!v)
         return 0;
@@ -288,13 +254,16 @@ static int parse_attempts(req_t *r, const cJSON *v, int *n, cJSON *details)
     cJSON_ArrayForEach(a, v)
     {
         const char *method, *result;
-        int64_t at;
-        if (!cJSON_IsObject(a) || api_custody_opt_time(r, a, "at", &at) ||
-            api_custody_opt_str(r, a, "method", 40, &method) ||
-            api_custody_opt_str(r, a, "result", 500, &result)) {
-            if (!cJSON_IsObject(a))
-                http_invalid(r, a, NULL, "invalid_field", "invalid_type",
-                             "each contact attempt is {at, method, result}");
+        int64_t at = 0;
+        if (!cJSON_IsObject(a)) {
+            http_invalid(r, a, NULL, "invalid_field", "invalid_type",
+                         "each contact attempt is {at, method, result}");
+            return -1;
+        }
+        if (api_opt_time(a, "at", &at, &err) < 0 ||
+            api_opt_str(a, "method", 40, &method, &err) < 0 ||
+            api_opt_str(a, "result", 500, &result, &err) < 0) {
+            api_err_send(r, &err);
             return -1;
         }
         if (!at || !method) {
@@ -315,45 +284,31 @@ static int parse_attempts(req_t *r, const cJSON *v, int *n, cJSON *details)
     return 0;
 }
 
-int api_custody_opt_count(req_t *r, const cJSON *o, const char *name, int *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    *out = -1;
-    if (!v)
-        return 0;
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valueint < 0 ||
-        v->valueint > 1000) {
-        http_invalid(r, o, name, "invalid_field", "out_of_range",
-                     "'%s' must be a whole number from 0 to 1000", name);
-        return -1;
-    }
-    *out = v->valueint;
-    return 0;
-}
-
 /* Parses the common entry fields of a posted body into *in.  -1 (sent) on bad input. */
 int api_custody_parse_entry(req_t *r, db_conn_t *c, const char *project, const cJSON *b,
                             append_in_t *in, PGresult **keep, custody_person_t *actor)
 {
     custody_key_entry_t *e = &in->e;
     e->actor = *actor;
-    if (api_custody_opt_str(r, b, "purpose", MAX_TEXT, &e->purpose) ||
-        api_custody_opt_count(r, b, "count", &e->count) ||
-        api_custody_opt_bool(r, b, "power_off", &e->power_off) ||
-        api_custody_opt_bool(r, b, "windows_closed", &e->windows_closed) ||
-        api_custody_opt_bool(r, b, "unit_locked", &e->unit_locked) ||
-        api_custody_opt_str(r, b, "seal_number", 100, &e->seal_number) ||
-        api_custody_opt_bool(r, b, "customer_unreachable", &e->customer_unreachable) ||
-        api_custody_opt_time(r, b, "occurred_at", &e->occurred_at) ||
-        api_custody_opt_time(r, b, "due_back", &e->due_back))
-        return -1;
+    e->occurred_at = e->due_back = 0;
+    api_err_t err;
+    if (api_opt_str(b, "purpose", MAX_TEXT, &e->purpose, &err) < 0 ||
+        api_opt_count(b, "count", 1000, &e->count, &err) < 0 ||
+        api_opt_bool(b, "power_off", &e->power_off, &err) < 0 ||
+        api_opt_bool(b, "windows_closed", &e->windows_closed, &err) < 0 ||
+        api_opt_bool(b, "unit_locked", &e->unit_locked, &err) < 0 ||
+        api_opt_str(b, "seal_number", 100, &e->seal_number, &err) < 0 ||
+        api_opt_bool(b, "customer_unreachable", &e->customer_unreachable, &err) < 0 ||
+        api_opt_time(b, "occurred_at", &e->occurred_at, &err) < 0 ||
+        api_opt_time(b, "due_back", &e->due_back, &err) < 0)
+        return sent(r, &err);
     int stamped;
-    if (api_custody_opt_bool(r, b, "stamped", &stamped))
-        return -1;
+    if (api_opt_bool(b, "stamped", &stamped, &err) < 0)
+        return sent(r, &err);
     e->stamped = stamped == 1;
     const char *ep;
-    if (api_custody_opt_str(r, b, "episode", 20, &ep))
-        return -1;
+    if (api_opt_str(b, "episode", 20, &ep, &err) < 0)
+        return sent(r, &err);
     e->episode_kind = EP_NONE;
     if (ep) {
         int k = core_key_episode_kind_from_string(ep);
@@ -376,8 +331,8 @@ int api_custody_parse_entry(req_t *r, db_conn_t *c, const char *project, const c
         return -1;
     e->party = party.kind;
     e->party_user = party.user;
-    if (api_custody_opt_str(r, b, "corrects", 36, &in->corrects))
-        return -1;
+    if (api_opt_str(b, "corrects", 36, &in->corrects, &err) < 0)
+        return sent(r, &err);
     if (in->corrects && !http_is_uuid(in->corrects)) {
         http_invalid(r, b, "corrects", "invalid_field", "invalid_format",
                      "'corrects' must be an entry id (UUID)");

@@ -117,9 +117,11 @@ static void lost_create_h(req_t *r)
         return;
     }
     int count, valuable;
-    if (api_custody_opt_count(r, b, "count", &count) ||
-        api_custody_opt_bool(r, b, "valuable", &valuable))
+    if (api_opt_count(b, "count", 1000, &count, &err) < 0 ||
+        api_opt_bool(b, "valuable", &valuable, &err) < 0) {
+        api_err_send(r, &err);
         return;
+    }
     az_target_t t = {r->principal.org_id, project, NULL, NULL, NULL};
     if (http_authorize(r, AZ_CUSTODY_WRITE, &t) != 0)
         return;

@@ -169,9 +169,11 @@ static void mail_create_h(req_t *r)
     }
     int count;
     int out;
-    if (api_custody_opt_count(r, b, "count", &count) ||
-        api_custody_opt_bool(r, b, "resident_out", &out))
+    if (api_opt_count(b, "count", 1000, &count, &err) < 0 ||
+        api_opt_bool(b, "resident_out", &out, &err) < 0) {
+        api_err_send(r, &err);
         return;
+    }
     if (count == 0) {
         http_invalid(r, NULL, "count", "invalid_field", "out_of_range",
                      "'count' must be at least 1");
@@ -305,8 +307,10 @@ static void mail_entry_h(req_t *r)
         return;
     }
     int reached;
-    if (api_custody_opt_bool(r, b, "reached", &reached))
+    if (api_opt_bool(b, "reached", &reached, &err) < 0) {
+        api_err_send(r, &err);
         return;
+    }
     db_conn_t *c = api_custody_begin(r);
     if (!c)
         return;

@@ -69,7 +69,10 @@ static int prepare_database(void)
         if (!pw || !*pw)
             pw = "demo-pass-2026";
         auth_password_hash(pw, g_config.pbkdf2_iter, hash, sizeof hash);
-        int s = db_demo_seed(c, "demo", "示范物业服务有限公司", "", hash);
+        /* The demo depositor's ID card (README): kept as its keyed hash only. */
+        char id_hash[PII_HASH_LEN];
+        int have_id = pii_hash(DEMO_ID_NUMBER, id_hash) == 0;
+        int s = db_demo_seed(c, "demo", "示范物业服务有限公司", "", hash, have_id ? id_hash : NULL);
         if (s < 0)
             goto out;
         log_write(LOG_INFO, s ? "demo organisation loaded" : "demo organisation already present",

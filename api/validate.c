@@ -117,6 +117,33 @@ int api_opt_time(const cJSON *o, const char *name, int64_t *out, api_err_t *e)
     return 1;
 }
 
+int api_opt_bool(const cJSON *o, const char *name, int *out, api_err_t *e)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    *out = -1;
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsBool(v))
+        return api_err_at(e, o, name, "invalid_type", "invalid_field", "'%s' must be true or false",
+                          name);
+    *out = cJSON_IsTrue(v) ? 1 : 0;
+    return 1;
+}
+
+int api_opt_count(const cJSON *o, const char *name, int max, int *out, api_err_t *e)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    *out = -1;
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valueint < 0 ||
+        v->valueint > max)
+        return api_err_at(e, o, name, cJSON_IsNumber(v) ? "out_of_range" : "invalid_type",
+                          "invalid_field", "'%s' must be a whole number from 0 to %d", name, max);
+    *out = v->valueint;
+    return 1;
+}
+
 int api_only_known(const cJSON *o, const char *const *known, const char *what, api_err_t *e)
 {
     const cJSON *m;

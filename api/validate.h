@@ -51,6 +51,10 @@ int api_opt_enum(const cJSON *o, const char *name, int (*from)(const char *),
                  size_t (*list)(char *, size_t), const char **out, api_err_t *e);
 /* An RFC 3339 time, as UTC seconds. */
 int api_opt_time(const cJSON *o, const char *name, int64_t *out, api_err_t *e);
+/* true or false, as 1 or 0 (*out -1 when absent). */
+int api_opt_bool(const cJSON *o, const char *name, int *out, api_err_t *e);
+/* A whole number from 0 to max (*out -1 when absent). */
+int api_opt_count(const cJSON *o, const char *name, int max, int *out, api_err_t *e);
 /* Refuses a member of o not in the NULL-terminated list `known`; `what` names o in the
  * detail ("a request").  0 or -1. */
 int api_only_known(const cJSON *o, const char *const *known, const char *what, api_err_t *e);

@@ -106,16 +106,7 @@ end
 LUA
 
 # ---------------------------------------------------------------- measure
-cpu_ticks() { # PID... — utime+stime (clock ticks) summed, tolerant of exited pids
-  local t=0 p v
-  for p in "$@"; do
-    v="$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null)" || continue
-    t=$((t + ${v:-0}))
-  done
-  echo "$t"
-}
-pg_pids() { local pm; pm="$(head -1 "$BENCH_PGDATA/postmaster.pid")"; echo "$pm" "$(pgrep -P "$pm" | tr "\n" " ")"; }
-sys_ticks() { awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat; } # total (incl. steal) idle
+# cpu_ticks, pg_pids, sys_ticks: bench/lib.sh
 
 log "warm-up: wrk ${WARMUP}s"
 wrk -t2 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH_TMP/get.lua" "$BENCH_URL" >/dev/null

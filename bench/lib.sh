@@ -195,3 +195,149 @@ pgbench_tps() { awk '/^tps = / {print $3}' "$1" | tail -1; }
 
 # ratio A B — A/B to 3 decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f\n", a / b; else print "n/a"}'; }
+
+# ---------------------------------------------------------------- a quiet machine
+
+# bench_wait_quiet — waits up to QUIET_WAIT seconds (default 300) for the 1-minute load
+# average to fall below QUIET_LOAD (default 0.5: nothing else running).  Sets BENCH_QUIET
+# to "yes" or to a loud "NO (...)" that the report must print; never fails the run.
+bench_wait_quiet() {
+  local max="${QUIET_WAIT:-300}" lim="${QUIET_LOAD:-0.5}" waited=0 l
+  while :; do
+    l="$(cut -d' ' -f1 /proc/loadavg)"
+    if awk -v l="$l" -v m="$lim" 'BEGIN {exit !(l < m)}'; then
+      BENCH_QUIET="yes (1-min load average $l < $lim after ${waited}s)"
+      return 0
+    fi
+    [ "$waited" -ge "$max" ] && break
+    [ "$waited" = 0 ] && log "waiting up to ${max}s for a quiet machine (load average $l, want < $lim)"
+    sleep 10
+    waited=$((waited + 10))
+  done
+  BENCH_QUIET="NO — load average $(cut -d' ' -f1-3 /proc/loadavg) after waiting ${max}s; other work shared the CPUs: these figures are indicative only, re-run on a quiet machine"
+  printf '\n!!!!!!!! bench: the machine is NOT quiet (load average %s) — measuring anyway !!!!!!!!\n\n' \
+    "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+}
+
+# ---------------------------------------------------------------- measuring service vs pgbench
+# (bench_requests.sh, bench_ledger.sh; they use DURATION, WARMUP, ROUNDS, CONNECTIONS and
+# BENCH_SERVER_PID from the calling script)
+
+cpu_ticks() { # PID... — utime+stime (clock ticks) summed, tolerant of exited pids
+  local t=0 p v
+  for p in "$@"; do
+    v="$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null)" || continue
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
+pg_pids() { local pm; pm="$(head -1 "$BENCH_PGDATA/postmaster.pid")"; echo "$pm" "$(pgrep -P "$pm" | tr "\n" " ")"; }
+sys_ticks() { awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat; } # total idle
+# Same folder for WAL and data: a checkpoint before each measured run gives both sides
+# the same start (no pending dirty buffers, full-page images from scratch).
+checkpoint() { bench_psql deskd -qc "CHECKPOINT" >/dev/null; }
+
+wal_lsn() { bench_psql deskd -tAc "SELECT pg_current_wal_insert_lsn()"; }
+# wal_per NAME LSN0 LSN1 COUNT — sets NAME_WAL to the WAL bytes per transaction ("4.1 kB").
+wal_per() {
+  printf -v "${1}_WAL" '%s' "$(bench_psql deskd -tAc "SELECT round(pg_wal_lsn_diff('$3', '$2') / greatest($4, 1) / 1024.0, 1) || ' kB'")"
+}
+
+# measure NAME wrk-args... — runs wrk with --latency, records throughput, latency and the
+# CPU split into NAME_* variables.
+measure() {
+  local name="$1"; shift
+  local pgp d0 p0 s0 i0 d1 p1 s1 i1 wall
+  local l0 l1
+  l0="$(wal_lsn)"
+  read -ra pgp < <(pg_pids)
+  d0="$(cpu_ticks "$BENCH_SERVER_PID")"; p0="$(cpu_ticks "${pgp[@]}")"; read -r s0 i0 < <(sys_ticks)
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" >"$BENCH_TMP/wrk-$name.txt"
+  l1="$(wal_lsn)"
+  wal_per "$name" "$l0" "$l1" "$(awk '/requests in/ {print $1}' "$BENCH_TMP/wrk-$name.txt")"
+  read -ra pgp < <(pg_pids)
+  d1="$(cpu_ticks "$BENCH_SERVER_PID")"; p1="$(cpu_ticks "${pgp[@]}")"; read -r s1 i1 < <(sys_ticks)
+  cat "$BENCH_TMP/wrk-$name.txt" >&2
+  wall=$((s1 - s0))
+  pct() { awk -v t="$1" -v w="$wall" 'BEGIN {if (w > 0) printf "%.0f", 100 * t / w; else print "?"}'; }
+  local f="$BENCH_TMP/wrk-$name.txt"
+  printf -v "${name}_RPS" '%s' "$(wrk_rps "$f")"
+  printf -v "${name}_P50" '%s' "$(wrk_pct "$f" 50%)"
+  printf -v "${name}_P99" '%s' "$(wrk_pct "$f" 99%)"
+  printf -v "${name}_NON2XX" '%s' "$(wrk_non2xx "$f")"
+  printf -v "${name}_SOCKERR" '%s' "$(wrk_sockerr "$f")"
+  local dc pc ic oc
+  dc="$(pct $((d1 - d0)))"; pc="$(pct $((p1 - p0)))"; ic="$(pct $((i1 - i0)))"
+  oc=$((100 - dc - pc - ic)); [ "$oc" -ge 0 ] || oc=0
+  printf -v "${name}_CPU" 'deskd %s%%  postgres %s%%  idle %s%%  other (wrk, kernel, other jobs) %s%%' \
+    "$dc" "$pc" "$ic" "$oc"
+}
+
+# pgbench_run NAME CLIENTS pgbench-args... — warm-up, checkpoint, measured run; sets
+# NAME_TPS and NAME_LAT (average latency, ms).
+pgbench_run() {
+  local name="$1" clients="$2"; shift 2
+  pgbench -n -M prepared -c"$clients" -j2 -T"$WARMUP" "$@" deskd >/dev/null 2>&1 || true
+  checkpoint
+  log "pgbench $* -c$clients -j2 -T$DURATION -M prepared"
+  local l0; l0="$(wal_lsn)"
+  pgbench -n -M prepared -c"$clients" -j2 -T"$DURATION" "$@" deskd \
+    >"$BENCH_TMP/pgbench-$name.txt" 2>&1 ||
+    { cat "$BENCH_TMP/pgbench-$name.txt" >&2; die "pgbench $* failed"; }
+  wal_per "$name" "$l0" "$(wal_lsn)" \
+    "$(awk '/^number of transactions actually processed: / {print $6}' "$BENCH_TMP/pgbench-$name.txt")"
+  printf -v "${name}_TPS" '%s' "$(pgbench_tps "$BENCH_TMP/pgbench-$name.txt")"
+  printf -v "${name}_LAT" '%s' "$(awk '/^latency average = / {print $4}' "$BENCH_TMP/pgbench-$name.txt")"
+  local failed
+  failed="$(awk '/^number of failed transactions: / {print $5}' "$BENCH_TMP/pgbench-$name.txt")"
+  [ "${failed:-0}" = 0 ] || die "pgbench $* had $failed failed transactions"
+}
+
+#
+# The service and pgbench alternate: ROUNDS rounds of (deskd DURATION s, then pgbench
+# DURATION s), each after a CHECKPOINT, and the ratio is taken per round; the verdict is
+# on the median ratio.  On a shared machine whose speed drifts by tens of percent within
+# a minute, measuring one side entirely before the other mostly measures the drift.
+# deskd stays up (idle: its sweeper is off) while pgbench runs.
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# rounds NAME LABEL PGBENCH_FLAG wrk-args... — ROUNDS rounds of (wrk, pgbench PGBENCH_FLAG);
+# sets NAME_RATIOS (array), NAME_ROWS (report lines), NAME_NON2XX and NAME_SOCKERR (sums).
+rounds() {
+  local name="$1" label="$2" flag="$3" round r rps tps p99 cpu non=0 sock=0 v
+  shift 3
+  local -n ratios="${name}_RATIOS" rows="${name}_ROWS"
+  ratios=(); rows=""
+  for round in $(seq "$ROUNDS"); do
+    checkpoint
+    log "round $round/$ROUNDS: wrk -t2 -c$CONNECTIONS -d${DURATION}s $label"
+    measure "${name}_W$round" "$@"
+    pgbench_run "${name}_P$round" "$CONNECTIONS" "$flag"
+    rps="${name}_W${round}_RPS"; tps="${name}_P${round}_TPS"; p99="${name}_W${round}_P99"
+    cpu="${name}_W${round}_CPU"
+    r="$(ratio "${!rps}" "${!tps}")"
+    ratios+=("$r")
+    rows+="$(printf '  round %d: %8.1f req/s (p99 %6.1f ms)  pgbench %s %8.1f tps  ratio %s\n           CPU during the service run: %s' \
+      "$round" "${!rps}" "${!p99}" "$flag" "${!tps}" "$r" "${!cpu}")"$'\n'
+    v="${name}_W${round}_NON2XX"; non=$((non + ${!v:-0}))
+    v="${name}_W${round}_SOCKERR"; sock=$((sock + ${!v:-0}))
+  done
+  printf -v "${name}_NON2XX" '%s' "$non"
+  printf -v "${name}_SOCKERR" '%s' "$sock"
+}
+
+
+# metric_other ROUTE METHOD GOOD — requests on ROUTE/METHOD deskd counted with a status
+# other than GOOD.
+metric_other() {
+  bench_metrics |
+    awk -v r="route=\"$1\"" -v m="method=\"$2\"" -v s="status=\"$3\"" \
+      '/^deskd_http_requests_total\{/ && index($0, r) && index($0, m) && !index($0, s) {n += $NF}
+       END {print n + 0}'
+}
+metric_count() {
+  bench_metrics |
+    awk -v r="route=\"$1\"" -v m="method=\"$2\"" -v s="status=\"$3\"" \
+      '/^deskd_http_requests_total\{/ && index($0, r) && index($0, m) && index($0, s) {n += $NF}
+       END {print n + 0}'
+}

@@ -31,6 +31,7 @@ make_template() {
     -c "CREATE DATABASE desk_template"
   DATABASE_URL="$DESK_TEST_PG dbname=desk_template" DESK_PBKDF2_ITER=20000 \
     DESK_JWT_SECRET=template-secret-0123456789abcdefghijklmnop DESK_LOG_LEVEL=warn \
+    DESK_PII_KEY=test-pii-key-0123456789-abcdefghijklmnopqrstuvwxyz \
     "$bin" --migrate --seed-demo --no-serve
 }
 

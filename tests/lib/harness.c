@@ -144,7 +144,7 @@ int th_start(const char *const *extra_env)
     db_conn_t *c = db_acquire();
     char hash[200];
     auth_password_hash(TH_PASS, 20000, hash, sizeof hash);
-    int s = c ? db_demo_seed(c, "other", "其他物业公司", "other.", hash) : -1;
+    int s = c ? db_demo_seed(c, "other", "其他物业公司", "other.", hash, NULL) : -1;
     db_release(c);
     db_pool_shutdown();
     if (s < 0)
