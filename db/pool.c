@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +43,21 @@ struct db_conn {
 
 enum { TX_NONE, TX_BEGUN, TX_WORK };
 
+/* A thread waiting for a connection (on its own stack): db_release() hands a connection
+ * straight to the longest waiter (FIFO) and wakes that thread alone.  A condition variable
+ * woke a waiter that then had to retake the pool mutex (still held by the releaser, or
+ * taken meanwhile by a thread that grabbed the connection first, sending the waiter back
+ * to sleep): more futex calls and context switches per checkout under load (bench/README.md,
+ * "Hand-offs per GET"). */
+struct waiter {
+    sem_t sem;
+    db_conn_t *given;
+    struct waiter *next;
+};
+
 static struct {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    struct waiter *head, *tail; /* FIFO of waiting threads */
     char *conninfo;
     db_conn_t *conns;
     int size;
@@ -53,7 +66,11 @@ static struct {
     int timeout_ms;
     long long timeouts;
     long long reconnects;
-} pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* The connection this thread used last: taken again when free (its statements are
+ * prepared, its memory warm in this core's cache). */
+static _Thread_local int last_idx = -1;
 
 int db_pool_init(const char *conninfo, int size, int checkout_timeout_ms)
 {
@@ -61,6 +78,9 @@ int db_pool_init(const char *conninfo, int size, int checkout_timeout_ms)
     pool.size = size > 0 ? size : 1;
     pool.conns = calloc((size_t)pool.size, sizeof(db_conn_t));
     pool.timeout_ms = checkout_timeout_ms;
+    pool.in_use = pool.waiting = 0;
+    pool.timeouts = pool.reconnects = 0;
+    pool.head = pool.tail = NULL;
     return pool.conninfo && pool.conns ? 0 : -1;
 }
 
@@ -200,36 +220,71 @@ static int conn_check(db_conn_t *c)
 
 db_conn_t *db_acquire(void)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += pool.timeout_ms / 1000;
-    deadline.tv_nsec += (long)(pool.timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
     db_conn_t *c = NULL;
     pthread_mutex_lock(&pool.mu);
-    while (pool.in_use >= pool.size) {
-        pool.waiting++;
-        int rc = pthread_cond_timedwait(&pool.cv, &pool.mu, &deadline);
-        pool.waiting--;
-        if (rc == ETIMEDOUT && pool.in_use >= pool.size) {
-            pool.timeouts++;
-            pthread_mutex_unlock(&pool.mu);
-            return NULL;
+    if (pool.in_use < pool.size) {
+        if (last_idx >= 0 && last_idx < pool.size && !pool.conns[last_idx].in_use &&
+            pool.conns[last_idx].pg)
+            c = &pool.conns[last_idx];
+        /* Prefer a connection that is already open. */
+        for (int i = 0; i < pool.size && !c; i++)
+            if (!pool.conns[i].in_use && pool.conns[i].pg)
+                c = &pool.conns[i];
+        for (int i = 0; i < pool.size && !c; i++)
+            if (!pool.conns[i].in_use)
+                c = &pool.conns[i];
+        c->in_use = 1;
+        pool.in_use++;
+        pthread_mutex_unlock(&pool.mu);
+    } else {
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += pool.timeout_ms / 1000;
+        deadline.tv_nsec += (long)(pool.timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
         }
+        struct waiter w = {.given = NULL, .next = NULL};
+        sem_init(&w.sem, 0, 0);
+        if (pool.tail)
+            pool.tail->next = &w;
+        else
+            pool.head = &w;
+        pool.tail = &w;
+        pool.waiting++;
+        pthread_mutex_unlock(&pool.mu);
+        for (;;) {
+            if (sem_timedwait(&w.sem, &deadline) == 0)
+                break;
+            if (errno == EINTR)
+                continue;
+            pthread_mutex_lock(&pool.mu);
+            if (!w.given) { /* timed out, nothing handed over: leave the queue */
+                struct waiter **pp = &pool.head, *prev = NULL;
+                while (*pp != &w) {
+                    prev = *pp;
+                    pp = &(*pp)->next;
+                }
+                *pp = w.next;
+                if (pool.tail == &w)
+                    pool.tail = prev;
+                pool.waiting--;
+                pool.timeouts++;
+                pthread_mutex_unlock(&pool.mu);
+                sem_destroy(&w.sem);
+                return NULL;
+            }
+            pthread_mutex_unlock(&pool.mu);
+            /* Handed over just now: its post is on the way. */
+            while (sem_wait(&w.sem) != 0 && errno == EINTR)
+                ;
+            break;
+        }
+        sem_destroy(&w.sem);
+        c = w.given;
     }
-    /* Prefer a connection that is already open. */
-    for (int i = 0; i < pool.size && !c; i++)
-        if (!pool.conns[i].in_use && pool.conns[i].pg)
-            c = &pool.conns[i];
-    for (int i = 0; i < pool.size && !c; i++)
-        if (!pool.conns[i].in_use)
-            c = &pool.conns[i];
-    c->in_use = 1;
-    pool.in_use++;
-    pthread_mutex_unlock(&pool.mu);
+    last_idx = (int)(c - pool.conns);
 
     if (conn_check(c) != 0) {
         db_release(c);
@@ -256,9 +311,21 @@ void db_release(db_conn_t *c)
     c->tx = TX_NONE;
     c->actor_sql[0] = 0;
     pthread_mutex_lock(&pool.mu);
+    struct waiter *w = pool.head;
+    if (w) { /* straight to the longest waiter: the connection stays checked out */
+        pool.head = w->next;
+        if (!pool.head)
+            pool.tail = NULL;
+        pool.waiting--;
+        w->given = c;
+        /* Posted under the mutex: a waiter that timed out meanwhile finds `given` set
+         * under the same mutex and waits for this post before its semaphore goes. */
+        sem_post(&w->sem);
+        pthread_mutex_unlock(&pool.mu);
+        return;
+    }
     c->in_use = 0;
     pool.in_use--;
-    pthread_cond_signal(&pool.cv);
     pthread_mutex_unlock(&pool.mu);
 }
 
