@@ -37,7 +37,23 @@ switches() { # "voluntary involuntary" summed over deskd's threads
     awk '/^voluntary_ctxt_switches/ {v += $2} /^nonvoluntary_ctxt_switches/ {n += $2} END {print v, n}'
 }
 per_thread=$(((COUNT + 1) / 2))
-run() { wrk -t2 -c"$CONNECTIONS" -d600s -s "$BENCH_DIR/request_get_n.lua" "$BENCH_URL" -- "$TOKEN" "$BENCH_TMP/ids.txt" "$per_thread" >"$BENCH_TMP/wrk.txt"; }
+# run — COUNT GETs: each wrk thread stops sending after its share, and wrk itself (which
+# would sit out its -d) is stopped once deskd has served them all.
+run() {
+  local from want wpid
+  from="$(served)"
+  want=$((from + COUNT))
+  wrk -t2 -c"$CONNECTIONS" -d600s -s "$BENCH_DIR/request_get_n.lua" "$BENCH_URL" \
+    -- "$TOKEN" "$BENCH_TMP/ids.txt" "$per_thread" >"$BENCH_TMP/wrk.txt" &
+  wpid=$!
+  for _ in $(seq 1 6000); do
+    [ "$(served)" -ge "$want" ] && break
+    kill -0 "$wpid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$wpid" 2>/dev/null
+  wait "$wpid" 2>/dev/null || true
+}
 
 run # warm-up (connections opened, statements prepared)
 s0="$(served)"
