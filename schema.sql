@@ -1162,9 +1162,10 @@ REVOKE UPDATE, DELETE, TRUNCATE ON custody_entries FROM PUBLIC;
 -- tables) or per authentication event (written by the service in the login / refresh /
 -- logout transaction).  The actor comes from the transaction-local setting deskd.actor that
 -- the service sends with BEGIN (db/pool.c): {"u": user, "r": role, "q": request id,
--- "a": client address} or {"s": worker} for background work.  A row is written unsealed
--- (seq, prev_hash, hash NULL); audit_seal_pending(), run by a background worker after the
--- row's transaction has committed, chains it: seq, prev_hash and hash.
+-- "a": client address} or {"s": worker} for background work.  A row is written once and
+-- never changed; audit_seal_pending(), run by a background worker after the row's
+-- transaction has committed, chains it with a row of audit_seals: seq, prev_hash and hash
+-- (0030).
 CREATE TABLE audit_log (
     id             bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     org_id         uuid,
@@ -1178,16 +1179,10 @@ CREATE TABLE audit_log (
     resource_type  text        NOT NULL,
     resource_id    text,
     diff           jsonb       NOT NULL DEFAULT '{}',
-    result         text        NOT NULL DEFAULT 'success' CHECK (result IN ('success', 'failure')),
-    seq            bigint,
-    prev_hash      text,
-    hash           text
-) WITH (fillfactor = 50); -- room for the seal's row version on the same page (0024)
-CREATE UNIQUE INDEX audit_log_chain ON audit_log (coalesce(org_id, '00000000-0000-0000-0000-000000000000'::uuid), seq) WHERE seq IS NOT NULL;
+    result         text        NOT NULL DEFAULT 'success' CHECK (result IN ('success', 'failure'))
+);
 CREATE INDEX audit_log_list ON audit_log (org_id, at, id);
 CREATE INDEX audit_log_resource ON audit_log (org_id, resource_type, resource_id, id);
--- The rows still to be sealed (few: the sealer keeps up), in id order.
-CREATE INDEX audit_log_unsealed ON audit_log (id) WHERE hash IS NULL;
 
 -- The head of each organisation's chain (the all-zero key: events of no organisation, such
 -- as a failed login with an unknown user name).  Its row lock, taken by the sealer only,
@@ -1198,11 +1193,38 @@ CREATE TABLE audit_chain_heads (
     hash     text
 );
 
+-- One row per sealed audit_log row (its id), hashes as bytes.  No foreign key to audit_log:
+-- its check would lock the audit row (a WAL record per seal); only audit_seal_pending()
+-- writes here, with ids read from audit_log.  No index on (organisation, seq): seq is unique
+-- per chain because only the holder of the chain head's row lock seals, and verify reads a
+-- whole chain anyway (through audit_log_list); one index entry fewer per audit row.
+CREATE TABLE audit_seals (
+    id         bigint  PRIMARY KEY,
+    seq        bigint  NOT NULL,
+    prev_hash  bytea,
+    hash       bytea   NOT NULL
+);
+
+-- Where the sealer looks for unsealed rows: every audit_log row with an id below low is
+-- sealed or never commits.  next_low (the greatest id visible at one sealer run, plus one)
+-- becomes low once every transaction that was running then has ended (the current
+-- snapshot's xmin has passed next_after, that run's snapshot xmax), because then every row
+-- with a smaller id is visible or rolled back for good: ids are handed out in time order
+-- and every writer of audit_log holds a transaction id before it takes one (audit_row() is
+-- an AFTER trigger of a write; audit_event() asks for its transaction id first).
+CREATE TABLE audit_seal_state (
+    one         boolean PRIMARY KEY DEFAULT true CHECK (one),
+    low         bigint  NOT NULL,
+    next_low    bigint,
+    next_after  xid8
+);
+INSERT INTO audit_seal_state (low) VALUES (1);
+
 -- The text that is hashed: every field of the row but the hashes, in a fixed order, times
 -- as RFC 3339 UTC (independent of the session's TimeZone); jsonb prints its keys sorted.
-CREATE FUNCTION audit_canonical(a audit_log) RETURNS text
+CREATE FUNCTION audit_canonical(a audit_log, seq bigint) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE AS
-$$ SELECT jsonb_build_array(a.seq, a.org_id, rfc3339(a.at), a.actor_user_id, a.actor_role,
+$$ SELECT jsonb_build_array(seq, a.org_id, rfc3339(a.at), a.actor_user_id, a.actor_role,
                             a.actor_system, a.request_id, a.client_addr, a.action,
                             a.resource_type, a.resource_id, a.diff, a.result)::text $$;
 
@@ -1308,16 +1330,19 @@ END $$;
 -- the service with the same actor setting.
 CREATE FUNCTION audit_event(p_org uuid, p_user uuid, p_role text, p_action text,
                             p_result text, p_detail jsonb) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+DECLARE
+    a jsonb := coalesce(nullif(current_setting('deskd.actor', true), '')::jsonb, '{}');
+BEGIN
+    PERFORM pg_current_xact_id();
     INSERT INTO audit_log (org_id, actor_user_id, actor_role, actor_system, request_id,
                            client_addr, action, resource_type, resource_id, diff, result)
-    SELECT p_org, coalesce((a ->> 'u')::uuid, p_user), coalesce(a ->> 'r', p_role),
-           CASE WHEN coalesce(a ->> 'u', p_user::text) IS NOT NULL THEN NULL
-                WHEN a ? 's' THEN 'system:' || (a ->> 's') ELSE 'anonymous' END,
-           a ->> 'q', a ->> 'a', p_action, 'session', p_user::text,
-           coalesce(p_detail, '{}'), p_result
-      FROM (SELECT coalesce(nullif(current_setting('deskd.actor', true), '')::jsonb, '{}') AS a) s
-$$;
+    VALUES (p_org, coalesce((a ->> 'u')::uuid, p_user), coalesce(a ->> 'r', p_role),
+            CASE WHEN coalesce(a ->> 'u', p_user::text) IS NOT NULL THEN NULL
+                 WHEN a ? 's' THEN 'system:' || (a ->> 's') ELSE 'anonymous' END,
+            a ->> 'q', a ->> 'a', p_action, 'session', p_user::text,
+            coalesce(p_detail, '{}'), p_result);
+END $$;
 
 -- Seals committed rows into their organisations' chains, at most p_max rows; returns how
 -- many it sealed.  Called by the service's audit sealer (svc/audit_sealer.c) every
@@ -1334,13 +1359,18 @@ CREATE FUNCTION audit_seal_pending(p_max int) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     zero constant uuid := '00000000-0000-0000-0000-000000000000';
+    st audit_seal_state;
     k uuid;
     h audit_chain_heads;
     x audit_log;
+    hx text;
+    cand bigint;
     n int := 0;
 BEGIN
+    SELECT * INTO st FROM audit_seal_state;
     FOR k IN SELECT DISTINCT coalesce(s.org_id, zero)
-               FROM (SELECT a.org_id FROM audit_log a WHERE a.hash IS NULL
+               FROM (SELECT a.org_id FROM audit_log a
+                      WHERE a.id >= st.low AND NOT EXISTS (SELECT 1 FROM audit_seals z WHERE z.id = a.id)
                       ORDER BY a.id LIMIT greatest(p_max, 0)) s LOOP
         EXIT WHEN n >= p_max;
         IF NOT EXISTS (SELECT 1 FROM audit_chain_heads WHERE org_key = k) THEN
@@ -1349,19 +1379,35 @@ BEGIN
         SELECT * INTO h FROM audit_chain_heads WHERE org_key = k FOR UPDATE SKIP LOCKED;
         CONTINUE WHEN NOT FOUND;
         FOR x IN SELECT * FROM audit_log a
-                  WHERE a.hash IS NULL AND coalesce(a.org_id, zero) = k
+                  WHERE a.id >= st.low AND coalesce(a.org_id, zero) = k
+                    AND NOT EXISTS (SELECT 1 FROM audit_seals z WHERE z.id = a.id)
                   ORDER BY a.id LIMIT p_max - n LOOP
-            x.seq := h.seq + 1;
-            x.prev_hash := h.hash;
-            x.hash := audit_hash(h.hash, audit_canonical(x));
-            UPDATE audit_log SET seq = x.seq, prev_hash = x.prev_hash, hash = x.hash
-             WHERE id = x.id;
-            h.seq := x.seq;
-            h.hash := x.hash;
+            hx := audit_hash(h.hash, audit_canonical(x, h.seq + 1));
+            INSERT INTO audit_seals (id, seq, prev_hash, hash)
+            VALUES (x.id, h.seq + 1, decode(h.hash, 'hex'), decode(hx, 'hex'));
+            h.seq := h.seq + 1;
+            h.hash := hx;
             n := n + 1;
         END LOOP;
         UPDATE audit_chain_heads SET seq = h.seq, hash = h.hash WHERE org_key = k;
     END LOOP;
+
+    -- The watermark (one row; its lock orders concurrent sealers).
+    SELECT * INTO st FROM audit_seal_state FOR UPDATE;
+    IF st.next_after IS NOT NULL AND pg_snapshot_xmin(pg_current_snapshot()) >= st.next_after THEN
+        SELECT min(a.id) INTO cand FROM audit_log a
+         WHERE a.id >= st.low AND a.id < st.next_low
+           AND NOT EXISTS (SELECT 1 FROM audit_seals z WHERE z.id = a.id);
+        UPDATE audit_seal_state SET low = greatest(low, coalesce(cand, st.next_low)),
+                                    next_low = NULL, next_after = NULL;
+        st.next_after := NULL;
+    END IF;
+    IF st.next_after IS NULL THEN
+        UPDATE audit_seal_state s SET next_low = v.m, next_after = v.x
+          FROM (SELECT (SELECT max(id) + 1 FROM audit_log) AS m,
+                       pg_snapshot_xmax(pg_current_snapshot()) AS x) v
+         WHERE v.m IS NOT NULL AND v.m > s.low;
+    END IF;
     RETURN n;
 END $$;
 
@@ -1382,7 +1428,7 @@ LANGUAGE sql VOLATILE AS $$
 CREATE FUNCTION audit_merge(p_id bigint, p_diff jsonb) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-    UPDATE audit_log SET diff = p_diff WHERE id = p_id AND hash IS NULL AND audit_row_is_own(xmin);
+    UPDATE audit_log SET diff = p_diff WHERE id = p_id AND audit_row_is_own(xmin);
     RETURN FOUND;
 END $$;
 
@@ -1392,16 +1438,10 @@ END $$;
 CREATE FUNCTION audit_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'audit_log' THEN
-        IF OLD.hash IS NULL AND NEW.hash IS NOT NULL
-           AND to_jsonb(OLD) - '{seq,prev_hash,hash}'::text[] = to_jsonb(NEW) - '{seq,prev_hash,hash}'::text[] THEN
-            RETURN NEW;
-        END IF;
-        -- audit_merge(): the diff of a row of this very transaction, not yet committed.
-        IF OLD.hash IS NULL AND NEW.hash IS NULL AND to_jsonb(OLD) - 'diff' = to_jsonb(NEW) - 'diff'
-           AND (SELECT audit_row_is_own(l.xmin) FROM audit_log l WHERE l.id = OLD.id) THEN
-            RETURN NEW;
-        END IF;
+    -- audit_merge(): the diff of a row of this very transaction, not yet committed.
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'audit_log' AND to_jsonb(OLD) - 'diff' = to_jsonb(NEW) - 'diff'
+       AND (SELECT audit_row_is_own(l.xmin) FROM audit_log l WHERE l.id = OLD.id) THEN
+        RETURN NEW;
     END IF;
     RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';
@@ -1409,6 +1449,10 @@ END $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_append_only();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_seals_append_only BEFORE UPDATE OR DELETE ON audit_seals
+    FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_seals_no_truncate BEFORE TRUNCATE ON audit_seals
     FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 CREATE TRIGGER request_events_append_only BEFORE UPDATE OR DELETE ON request_events
     FOR EACH ROW EXECUTE FUNCTION audit_append_only();
@@ -2388,6 +2432,17 @@ EXCEPTION WHEN insufficient_privilege THEN
     RAISE NOTICE 'deskd_app not granted (%)', SQLERRM;
 END $$;
 
+-- 0030: the service's role reads the audit seals; only audit_seal_pending() writes.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'deskd_app') THEN
+        GRANT SELECT ON audit_seals, audit_seal_state TO deskd_app;
+        REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_seals, audit_seal_state FROM deskd_app;
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'grants on audit_seals not changed (%): run this migration''s DO block as a user with CREATEROLE', SQLERRM;
+END $$;
+
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (30);

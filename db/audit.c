@@ -39,15 +39,17 @@ int db_audit_token_event(db_conn_t *c, const char *token_hash, const char *actio
 }
 
 #define AUDIT_JSON                                                                                 \
-    "json_build_object('id', a.id, 'seq', a.seq, 'at', rfc3339(a.at), 'organisation_id', "         \
+    "json_build_object('id', a.id, 'seq', s.seq, 'at', rfc3339(a.at), 'organisation_id', "         \
     "a.org_id, 'actor', json_build_object('user_id', a.actor_user_id, 'role', a.actor_role, "      \
     "'system', a.actor_system, 'request_id', a.request_id, 'client_address', a.client_addr), "     \
     "'action', a.action, 'resource_type', a.resource_type, 'resource_id', a.resource_id, "         \
-    "'diff', a.diff, 'result', a.result, 'prev_hash', a.prev_hash, 'hash', a.hash)"
+    "'diff', a.diff, 'result', a.result, 'prev_hash', encode(s.prev_hash, 'hex'), 'hash', "        \
+    "encode(s.hash, 'hex'))"
 
 static const db_stmt_t audit_list = {
     "audit_list",
-    "SELECT " AUDIT_JSON "::text, a.id FROM audit_log a WHERE a.org_id = $1 "
+    "SELECT " AUDIT_JSON "::text, a.id FROM audit_log a LEFT JOIN audit_seals s ON s.id = a.id "
+    "WHERE a.org_id = $1 "
     "AND ($2::text IS NULL OR a.resource_type = $2) AND ($3::text IS NULL OR a.resource_id = $3) "
     "AND ($4::text IS NULL OR a.actor_user_id::text = $4 OR a.actor_system = $4) "
     "AND ($5::text IS NULL OR a.action = $5) AND ($6::timestamptz IS NULL OR a.at >= $6) "
@@ -70,10 +72,12 @@ static const db_stmt_t audit_heads = {
     "SELECT json_build_object('organisation_id', $1::uuid, 'from', $2::date, 'to', $3::date, "
     "'items', coalesce((SELECT json_agg(json_build_object('day', d.day, 'seq', d.seq, 'hash', "
     "d.hash, 'rows', d.n) ORDER BY d.day) FROM (SELECT DISTINCT ON (1) (a.at AT TIME ZONE "
-    "'UTC')::date AS day, a.seq, a.hash, count(*) OVER (PARTITION BY (a.at AT TIME ZONE "
-    "'UTC')::date) AS n FROM audit_log a WHERE a.org_id = $1 AND a.seq IS NOT NULL AND a.at >= "
+    "'UTC')::date AS day, s.seq, encode(s.hash, 'hex') AS hash, count(*) OVER (PARTITION BY (a.at "
+    "AT TIME ZONE "
+    "'UTC')::date) AS n FROM audit_log a JOIN audit_seals s ON s.id = a.id WHERE a.org_id = $1 "
+    "AND a.at >= "
     "($2::date::timestamp AT TIME ZONE 'UTC') AND a.at < (($3::date + 1)::timestamp AT TIME "
-    "ZONE 'UTC') ORDER BY 1, a.seq DESC) d), '[]'))::text",
+    "ZONE 'UTC') ORDER BY 1, s.seq DESC) d), '[]'))::text",
     3};
 
 PGresult *db_audit_heads(db_conn_t *c, const char *org, const char *from, const char *to)
@@ -95,17 +99,19 @@ int db_audit_seal_pending(db_conn_t *c, int max)
     return n;
 }
 
-/* Every sealed row of the chain is recomputed: its hash from its stored prev_hash and
- * content, its prev_hash against the row before it, its seq against the one before it;
- * the chain head (kept apart, updated with each seal) names the last seq, so rows cut off
- * the end are found too.  Rows not sealed yet (audit_seal_pending runs in the background)
- * are counted as rows_pending: not part of the chain, not an error.  One statement: one
- * snapshot, in which the head and the rows sealed with it agree. */
+/* Every sealed row of the chain (a seal of audit_seals joined to its audit_log row, 0030;
+ * a row deleted behind the triggers' back leaves a gap) is recomputed: its hash from its
+ * stored prev_hash and content, its prev_hash against the row before it, its seq against the one
+ * before it; the chain head (kept apart, updated with each seal) names the last seq, so rows cut
+ * off the end are found too.  Rows not sealed yet (audit_seal_pending runs in the background) are
+ * counted as rows_pending: not part of the chain, not an error.  One statement: one snapshot, in
+ * which the head and the rows sealed with it agree. */
 static const db_stmt_t audit_verify = {
     "audit_verify",
-    "WITH c AS (SELECT a.seq, a.hash, a.prev_hash, audit_hash(a.prev_hash, audit_canonical(a)) "
-    "AS computed, lag(a.hash) OVER w AS lag_hash, lag(a.seq) OVER w AS lag_seq FROM audit_log a "
-    "WHERE a.org_id = $1 AND a.seq IS NOT NULL WINDOW w AS (ORDER BY a.seq)), "
+    "WITH c AS (SELECT s.seq, encode(s.hash, 'hex') AS hash, encode(s.prev_hash, 'hex') AS "
+    "prev_hash, audit_hash(encode(s.prev_hash, 'hex'), audit_canonical(a, s.seq)) AS computed, "
+    "lag(encode(s.hash, 'hex')) OVER w AS lag_hash, lag(s.seq) OVER w AS lag_seq FROM audit_log "
+    "a JOIN audit_seals s ON s.id = a.id WHERE a.org_id = $1 WINDOW w AS (ORDER BY s.seq)), "
     "bad AS (SELECT c.seq, CASE WHEN c.seq <> coalesce(c.lag_seq, 0) + 1 THEN 'rows before "
     "this one are missing' WHEN c.prev_hash IS DISTINCT FROM c.lag_hash THEN 'prev_hash does "
     "not match the hash of the row before' ELSE 'the row was changed: its hash does not match "
@@ -118,7 +124,8 @@ static const db_stmt_t audit_verify = {
     "SELECT json_build_object('organisation_id', $1::uuid, 'verified_at', "
     "rfc3339(clock_timestamp()), 'ok', bad.seq IS NULL AND coalesce(h.seq, 0) = "
     "coalesce(t.last_seq, 0) AND h.hash IS NOT DISTINCT FROM t.last_hash, 'rows_checked', t.n, "
-    "'rows_pending', (SELECT count(*) FROM audit_log p WHERE p.hash IS NULL AND p.org_id = $1), "
+    "'rows_pending', (SELECT count(*) FROM audit_log p WHERE p.org_id = $1 AND p.id >= (SELECT "
+    "low FROM audit_seal_state) AND NOT EXISTS (SELECT 1 FROM audit_seals z WHERE z.id = p.id)), "
     "'head_seq', coalesce(h.seq, 0), "
     "'head_hash', h.hash, 'first_broken_seq', coalesce(bad.seq, CASE WHEN coalesce(h.seq, 0) "
     "<> coalesce(t.last_seq, 0) OR h.hash IS DISTINCT FROM t.last_hash THEN coalesce(t.last_seq, "

@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +47,22 @@ struct db_conn {
 
 enum { TX_NONE, TX_BEGUN, TX_WORK };
 
+/* A thread waiting for a connection (on its own stack): db_release() hands a connection
+ * straight to the longest waiter (FIFO) and wakes that thread alone.  A condition variable
+ * woke a waiter that then had to retake the pool mutex (still held by the releaser, or
+ * taken meanwhile by a thread that grabbed the connection first, sending the waiter back
+ * to sleep): more futex calls and context switches per checkout under load (bench/README.md,
+ * "Hand-offs per GET"). */
+struct waiter {
+    sem_t sem;
+    db_conn_t *given;
+    struct waiter *next;
+};
+
 struct pool {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    const char *name; /* "primary" / "read": logs and fallback_application_name */
+    struct waiter *head, *tail; /* FIFO of waiting threads */
+    const char *name;           /* "primary" / "read": logs and fallback_application_name */
     char *conninfo;
     db_conn_t *conns;
     int size;
@@ -63,10 +77,14 @@ struct pool {
 
 /* The primary (every write, and reads by default) and, with DATABASE_READ_URL, the read
  * replica's pool (db_acquire_for_read). */
-static pool_t pool = {
-    .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .name = "primary"};
-static pool_t rpool = {
-    .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .name = "read"};
+static pool_t pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .name = "primary"};
+static pool_t rpool = {.mu = PTHREAD_MUTEX_INITIALIZER, .name = "read"};
+
+/* The address of the connection this thread used last (of either pool): taken again when
+ * free (its statements are prepared, its memory warm in this core's cache).  Kept as a
+ * number and only turned back into a pointer inside a pool's current array, so a pool
+ * re-initialised since (tests) is never read through a stale pointer. */
+static _Thread_local uintptr_t last_conn;
 static long long read_counts[DB_READ_TARGETS];
 
 static int pool_setup(pool_t *p, const char *conninfo, int size, int checkout_timeout_ms)
@@ -75,6 +93,9 @@ static int pool_setup(pool_t *p, const char *conninfo, int size, int checkout_ti
     p->size = size > 0 ? size : 1;
     p->conns = calloc((size_t)p->size, sizeof(db_conn_t));
     p->timeout_ms = checkout_timeout_ms;
+    p->in_use = p->waiting = 0;
+    p->timeouts = p->reconnects = 0;
+    p->head = p->tail = NULL;
     for (int i = 0; p->conns && i < p->size; i++)
         p->conns[i].pool = p;
     return p->conninfo && p->conns ? 0 : -1;
@@ -261,36 +282,74 @@ static int conn_check(db_conn_t *c)
 
 static db_conn_t *acquire_from(pool_t *p)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += p->timeout_ms / 1000;
-    deadline.tv_nsec += (long)(p->timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
     db_conn_t *c = NULL;
     pthread_mutex_lock(&p->mu);
-    while (p->in_use >= p->size) {
-        p->waiting++;
-        int rc = pthread_cond_timedwait(&p->cv, &p->mu, &deadline);
-        p->waiting--;
-        if (rc == ETIMEDOUT && p->in_use >= p->size) {
-            p->timeouts++;
-            pthread_mutex_unlock(&p->mu);
-            return NULL;
+    if (p->in_use < p->size) {
+        uintptr_t base = (uintptr_t)p->conns;
+        if (last_conn >= base && last_conn < base + (uintptr_t)p->size * sizeof(db_conn_t)) {
+            db_conn_t *l = &p->conns[(last_conn - base) / sizeof(db_conn_t)];
+            if (!l->in_use && l->pg)
+                c = l;
         }
+        /* Prefer a connection that is already open. */
+        for (int i = 0; i < p->size && !c; i++)
+            if (!p->conns[i].in_use && p->conns[i].pg)
+                c = &p->conns[i];
+        for (int i = 0; i < p->size && !c; i++)
+            if (!p->conns[i].in_use)
+                c = &p->conns[i];
+        c->in_use = 1;
+        p->in_use++;
+        pthread_mutex_unlock(&p->mu);
+    } else {
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += p->timeout_ms / 1000;
+        deadline.tv_nsec += (long)(p->timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+        struct waiter w = {.given = NULL, .next = NULL};
+        sem_init(&w.sem, 0, 0);
+        if (p->tail)
+            p->tail->next = &w;
+        else
+            p->head = &w;
+        p->tail = &w;
+        p->waiting++;
+        pthread_mutex_unlock(&p->mu);
+        for (;;) {
+            if (sem_timedwait(&w.sem, &deadline) == 0)
+                break;
+            if (errno == EINTR)
+                continue;
+            pthread_mutex_lock(&p->mu);
+            if (!w.given) { /* timed out, nothing handed over: leave the queue */
+                struct waiter **pp = &p->head, *prev = NULL;
+                while (*pp != &w) {
+                    prev = *pp;
+                    pp = &(*pp)->next;
+                }
+                *pp = w.next;
+                if (p->tail == &w)
+                    p->tail = prev;
+                p->waiting--;
+                p->timeouts++;
+                pthread_mutex_unlock(&p->mu);
+                sem_destroy(&w.sem);
+                return NULL;
+            }
+            pthread_mutex_unlock(&p->mu);
+            /* Handed over just now: its post is on the way. */
+            while (sem_wait(&w.sem) != 0 && errno == EINTR)
+                ;
+            break;
+        }
+        sem_destroy(&w.sem);
+        c = w.given;
     }
-    /* Prefer a connection that is already open. */
-    for (int i = 0; i < p->size && !c; i++)
-        if (!p->conns[i].in_use && p->conns[i].pg)
-            c = &p->conns[i];
-    for (int i = 0; i < p->size && !c; i++)
-        if (!p->conns[i].in_use)
-            c = &p->conns[i];
-    c->in_use = 1;
-    p->in_use++;
-    pthread_mutex_unlock(&p->mu);
+    last_conn = (uintptr_t)c;
 
     if (conn_check(c) != 0) {
         db_release(c);
@@ -412,9 +471,21 @@ void db_release(db_conn_t *c)
     c->actor_sql[0] = 0;
     pool_t *p = c->pool;
     pthread_mutex_lock(&p->mu);
+    struct waiter *w = p->head;
+    if (w) { /* straight to the longest waiter: the connection stays checked out */
+        p->head = w->next;
+        if (!p->head)
+            p->tail = NULL;
+        p->waiting--;
+        w->given = c;
+        /* Posted under the mutex: a waiter that timed out meanwhile finds `given` set
+         * under the same mutex and waits for this post before its semaphore goes. */
+        sem_post(&w->sem);
+        pthread_mutex_unlock(&p->mu);
+        return;
+    }
     c->in_use = 0;
     p->in_use--;
-    pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
 
