@@ -120,40 +120,43 @@ static void add_kpis(cJSON *into, const cJSON *counts_json)
     }
 }
 
-/* One form row from a raw aggregated row. */
-static cJSON *form_row(const cJSON *raw, int seq, const tz_rules_t *tz)
+/* Where the form's rows go while the statement's rows are read: written straight into
+ * `out` in the answer's format (no JSON tree for tens of thousands of rows). */
+typedef struct rows_sink {
+    const tz_rules_t *tz;
+    fmt_t fmt;
+    int mask; /* phones masked (the role may not see them) */
+    report_buf_t out;
+} rows_sink_t;
+
+static int put_row(void *ctx, const db_report_row_t *raw)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "seq", seq);
-    cJSON_AddStringToObject(o, "request_id", report_str(raw, "request_id"));
-    cJSON_AddStringToObject(o, "number", report_str(raw, "number"));
-    char date[11];
-    const cJSON *ra = cJSON_GetObjectItemCaseSensitive(raw, "received_at");
-    core_report_local_date(tz, cJSON_IsNumber(ra) ? (int64_t)ra->valuedouble : 0, date);
-    cJSON_AddStringToObject(o, "date", date);
-    cJSON_AddStringToObject(o, "complainant", report_str(raw, "complainant"));
-    cJSON_AddStringToObject(o, "phone", report_str(raw, "phone"));
-    cJSON_AddStringToObject(o, "content", report_str(raw, "content"));
-    cJSON_AddStringToObject(o, "receiver", report_str(raw, "receiver"));
-    cJSON_AddStringToObject(o, "department", report_str(raw, "department"));
-    cJSON_AddStringToObject(o, "result", report_str(raw, "result"));
-
-    report_buf_t b = {0};
-    const cJSON *sat = cJSON_GetObjectItemCaseSensitive(raw, "callback_satisfied");
-    core_report_callback_opinion(
-        &b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(raw, "callback_rating")),
-        cJSON_IsBool(sat) ? cJSON_IsTrue(sat) : -1, report_str(raw, "callback_note"));
-    cJSON_AddStringToObject(o, "callback_opinion", b.s ? b.s : "");
-    free(b.s);
-
-    report_buf_t m = {0};
-    const cJSON *rc = cJSON_GetObjectItemCaseSensitive(raw, "reopen_count");
-    core_report_remarks(&m, report_str(raw, "severity"), report_str(raw, "validity"),
-                        cJSON_IsNumber(rc) ? (int)rc->valuedouble : 0,
-                        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(raw, "overdue")));
-    cJSON_AddStringToObject(o, "remarks", m.s ? m.s : "");
-    free(m.s);
-    return o;
+    rows_sink_t *k = ctx;
+    char date[11], phone[64];
+    core_report_local_date(k->tz, raw->received_at, date);
+    const char *ph = raw->phone ? raw->phone : "";
+    if (k->mask) {
+        core_report_mask_phone(ph, phone, sizeof phone);
+        ph = phone;
+    }
+    report_buf_t op = {0}, rm = {0};
+    core_report_callback_opinion(&op, raw->callback_rating, raw->callback_satisfied,
+                                 raw->callback_note ? raw->callback_note : "");
+    core_report_remarks(&rm, raw->severity ? raw->severity : "", raw->validity ? raw->validity : "",
+                        raw->reopen_count, raw->overdue);
+    report_form_row_t w = {(int)raw->seq, raw->request_id,  raw->number,
+                           date,          raw->complainant, ph,
+                           raw->content,  raw->receiver,    raw->department,
+                           raw->result,   op.s ? op.s : "", rm.s ? rm.s : ""};
+    if (k->fmt == FMT_CSV)
+        report_row_csv(&k->out, &w);
+    else if (k->fmt == FMT_HTML)
+        report_row_html(&k->out, &w);
+    else
+        report_row_json(&k->out, &w, k->out.len <= 1);
+    free(op.s);
+    free(rm.s);
+    return op.oom || rm.oom || k->out.oom ? -1 : 0;
 }
 
 static void iso(int64_t t, char out[32])
@@ -164,10 +167,13 @@ static void iso(int64_t t, char out[32])
 /*
  * The summary of the requests received in [bounds[0], bounds[nb]) with nb buckets: the
  * form rows, totals, KPIs overall, per department, per staff member and per bucket.
- * Returns a new tree (full phones) or NULL after answering the error.
+ * Returns a new tree or NULL after answering the error.  The rows are written in `fmt`
+ * (phones masked when `mask`): for JSON they are the tree's "rows" (a raw item), for CSV
+ * and HTML they are left in *rows (the tree's "rows" is then empty; the caller frees
+ * rows->s).
  */
 static cJSON *build(req_t *r, ctx_t *x, const char *kind, const int64_t *bounds, int nb,
-                    int64_t now)
+                    int64_t now, fmt_t fmt, int mask, report_buf_t *rows)
 {
     char from[32], to[32], asof[32];
     iso(bounds[0], from);
@@ -182,17 +188,24 @@ static cJSON *build(req_t *r, ctx_t *x, const char *kind, const int64_t *bounds,
     }
     core_report_buf_puts(&lit, "}");
     char *raw = NULL;
+    rows_sink_t k = {x->tz, fmt, mask, {0}};
+    if (fmt == FMT_JSON)
+        core_report_buf_add(&k.out, "[", 1);
     int f = lit.oom ? -1
                     : db_report_aggregate(x->c, r->principal.org_id, x->project_id, from, to, asof,
-                                          lit.s, &raw);
+                                          lit.s, &raw, put_row, &k);
     free(lit.s);
-    if (f != 0) {
+    if (fmt == FMT_JSON)
+        core_report_buf_add(&k.out, "]", 1);
+    if (f != 0 || k.out.oom) {
+        free(k.out.s);
         http_db_fail(r, "the report could not be computed");
         return NULL;
     }
     cJSON *a = cJSON_Parse(raw);
     free(raw);
     if (!a) {
+        free(k.out.s);
         http_problem(r, 500, "internal", "the report could not be read");
         return NULL;
     }
@@ -212,11 +225,14 @@ static cJSON *build(req_t *r, ctx_t *x, const char *kind, const int64_t *bounds,
     cJSON_AddStringToObject(per, "rule", "received_at");
     cJSON_AddStringToObject(o, "as_of", asof);
 
-    cJSON *rows = cJSON_AddArrayToObject(o, "rows");
+    if (fmt == FMT_JSON) {
+        cJSON_AddRawToObject(o, "rows", k.out.s);
+        free(k.out.s);
+    } else {
+        cJSON_AddArrayToObject(o, "rows");
+        *rows = k.out;
+    }
     const cJSON *it;
-    int seq = 0;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(a, "rows"))
-        cJSON_AddItemToArray(rows, form_row(it, ++seq, x->tz));
 
     cJSON *tot = cJSON_AddObjectToObject(o, "totals");
     static const char *const dims[] = {"by_type", "by_severity", "by_category", "by_channel"};
@@ -305,8 +321,11 @@ static void mask_rows(cJSON *summary)
 }
 
 /* Answers the summary in the asked format (masks phones first when the role may not see
- * them; the tree is changed).  month: for CSV/HTML names; meta: a stored version or NULL. */
-static void answer(req_t *r, cJSON *s, fmt_t fmt, const char *month, const cJSON *meta)
+ * them; the tree is changed).  rows: the form's rows already written in fmt by build(),
+ * or NULL when they are the tree's.  month: for CSV/HTML names; meta: a stored version or
+ * NULL. */
+static void answer(req_t *r, cJSON *s, const report_buf_t *rows, fmt_t fmt, const char *month,
+                   const cJSON *meta)
 {
     if (!core_authz_sees_pii(r->principal.role))
         mask_rows(s);
@@ -325,14 +344,14 @@ static void answer(req_t *r, cJSON *s, fmt_t fmt, const char *month, const cJSON
     size_t len = 0;
     char *body = NULL;
     if (fmt == FMT_CSV) {
-        body = report_render_csv(s, &len);
+        body = report_render_csv(s, rows, &len);
         snprintf(hdr, sizeof hdr,
                  "Content-Disposition: attachment; filename=\"complaints-%s.csv\"; "
                  "filename*=UTF-8''%%E6%%8A%%95%%E8%%AF%%89%%E6%%9C%%88%%E5%%BA%%A6%%E6%%B1%%87"
                  "%%E6%%80%%BB%%E8%%A1%%A8-%s.csv\r\n",
                  month, month);
     } else {
-        body = report_render_html(s, month, meta);
+        body = report_render_html(s, rows, month, meta);
         len = body ? strlen(body) : 0;
         snprintf(hdr, sizeof hdr,
                  "Content-Security-Policy: default-src 'none'; style-src "
@@ -358,7 +377,8 @@ static int parse_month(req_t *r, int i, int *y, int *m)
     return 0;
 }
 
-static cJSON *build_month(req_t *r, ctx_t *x, int y, int m, int64_t now)
+static cJSON *build_month(req_t *r, ctx_t *x, int y, int m, int64_t now, fmt_t fmt, int mask,
+                          report_buf_t *rows)
 {
     int64_t bounds[6];
     int nb = core_report_month_weeks(x->tz, y, m, bounds);
@@ -367,7 +387,7 @@ static cJSON *build_month(req_t *r, ctx_t *x, int y, int m, int64_t now)
                      x->proj.time_zone);
         return NULL;
     }
-    cJSON *s = build(r, x, "monthly", bounds, nb, now);
+    cJSON *s = build(r, x, "monthly", bounds, nb, now, fmt, mask, rows);
     if (!s)
         return NULL;
     char month[8], due[32];
@@ -385,11 +405,14 @@ static void monthly_h(req_t *r)
     fmt_t fmt;
     if (load(r, AZ_REPORT_READ, &x) || parse_month(r, 1, &y, &m) || get_format(r, &fmt, 1))
         return;
-    cJSON *s = build_month(r, &x, y, m, (int64_t)time(NULL));
+    report_buf_t rows = {0};
+    cJSON *s = build_month(r, &x, y, m, (int64_t)time(NULL), fmt,
+                           !core_authz_sees_pii(r->principal.role), &rows);
     if (!s)
         return;
-    answer(r, s, fmt, r->params[1], NULL);
+    answer(r, s, fmt == FMT_JSON ? NULL : &rows, fmt, r->params[1], NULL);
     cJSON_Delete(s);
+    free(rows.s);
 }
 
 static void versions_list_h(req_t *r)
@@ -415,7 +438,7 @@ static void version_create_h(req_t *r)
     if (http_no_body(r) || load(r, AZ_REPORT_SUBMIT, &x) || parse_month(r, 1, &y, &m))
         return;
     int64_t now = (int64_t)time(NULL);
-    cJSON *s = build_month(r, &x, y, m, now);
+    cJSON *s = build_month(r, &x, y, m, now, FMT_JSON, 0, NULL); /* stored in full */
     if (!s)
         return;
     char *snap = cJSON_PrintUnformatted(s);
@@ -479,7 +502,7 @@ static void version_get_h(req_t *r)
     if (!mj || !sj)
         http_problem(r, 500, "internal", "the stored report could not be read");
     else
-        answer(r, sj, fmt, r->params[1], mj);
+        answer(r, sj, NULL, fmt, r->params[1], mj);
     cJSON_Delete(mj);
     cJSON_Delete(sj);
 }
@@ -550,11 +573,12 @@ static void add_live(req_t *r, ctx_t *x, cJSON *s, int64_t now)
  * now (live), as JSON. */
 static void answer_days(req_t *r, ctx_t *x, const char *kind, const int64_t *b, int nb, int64_t now)
 {
-    cJSON *s = build(r, x, kind, b, nb, now);
+    cJSON *s =
+        build(r, x, kind, b, nb, now, FMT_JSON, !core_authz_sees_pii(r->principal.role), NULL);
     if (!s)
         return;
     add_live(r, x, s, now);
-    answer(r, s, FMT_JSON, NULL, NULL);
+    answer(r, s, NULL, FMT_JSON, NULL, NULL);
     cJSON_Delete(s);
 }
 

@@ -56,51 +56,63 @@
     "(SELECT coalesce(json_object_agg(k, n ORDER BY k), '{}') FROM (SELECT coalesce(b." col        \
     ", 'none') AS k, count(*) AS n FROM base b GROUP BY 1) x)"
 
+/* The period's requests (index requests_project_received) joined to one grouped pass over
+ * their timeline events and one over their work orders (hash aggregates over the month's
+ * ids, not a sub-query per request): first staff action, last callback result and who gave
+ * it, refusals, the number of work orders and the result of the latest one. */
+#define BASE                                                                                       \
+    "WITH reps AS (SELECT r.id, r.received_at - lag(r.received_at) OVER (PARTITION BY "            \
+    "r.unit_id, r.category ORDER BY r.received_at, r.id) <= " REWORK_WINDOW " AS rework "          \
+    "FROM requests r WHERE r.project_id = $1 AND r.received_at >= $3::timestamptz "                \
+    "- " REWORK_WINDOW                                                                             \
+    " AND r.received_at < $4::timestamptz AND r.type = 'repair' AND r.unit_id IS "                 \
+    "NOT NULL), "                                                                                  \
+    "ids AS MATERIALIZED (SELECT r.id, r.number, r.type, r.channel, r.severity, "                  \
+    "r.category, r.validity, r.state, r.department_id, r.assignee_id, r.created_by, r.unit_id, "   \
+    "r.reporter_resident_id, r.reporter_name, r.reporter_phone, r.title, r.description, "          \
+    "r.resolution, r.explanation, r.received_at, r.resolved_at, r.due_resolution, "                \
+    "r.reopen_count, r.is_repeat FROM requests r WHERE r.project_id = $1 AND r.org_id = $2 AND "   \
+    "r.received_at >= $3::timestamptz AND r.received_at < $4::timestamptz), "                      \
+    "ev AS (SELECT e.request_id, min(e.occurred_at) FILTER (WHERE e.actor_role NOT IN "            \
+    "('resident','integration','system')) AS first_staff_at, max(e.occurred_at) FILTER (WHERE "    \
+    "e.action = 'callback_result') AS cb_at, (array_agg(e.actor_id ORDER BY e.occurred_at DESC, "  \
+    "e.seq DESC) FILTER (WHERE e.action = 'callback_result'))[1] AS cb_by, (array_agg(e.details "  \
+    "ORDER BY e.occurred_at DESC, e.seq DESC) FILTER (WHERE e.action = 'callback_result'))[1] AS " \
+    "cb, count(*) FILTER (WHERE e.action = 'decline') AS declines FROM request_events e WHERE "    \
+    "e.request_id IN (SELECT id FROM ids) GROUP BY e.request_id), "                                \
+    "wo AS (SELECT w.request_id, count(*) AS n, (array_agg(w.result ORDER BY w.created_at DESC))"  \
+    "[1] AS result FROM work_orders w WHERE w.request_id IN (SELECT id FROM ids) GROUP BY "        \
+    "w.request_id), "                                                                              \
+    "base AS MATERIALIZED (SELECT r.*, ev.first_staff_at, ev.cb_at, ev.cb_by, ev.cb, "             \
+    "coalesce(ev.declines, 0) AS declines, coalesce(wo.n, 0) AS wos, wo.result AS wo_result, "     \
+    "CASE WHEN ev.cb IS NULL THEN NULL WHEN ev.cb->>'rating' IN ('very_satisfied','satisfied',"    \
+    "'非常满意','满意') THEN true WHEN ev.cb->>'rating' IN ('average','dissatisfied',"       \
+    "'very_dissatisfied','一般','不满意','极不满意') THEN false ELSE "                    \
+    "(ev.cb->>'satisfied')::boolean END AS cb_sat, "                                               \
+    "(r.type = 'complaint' AND r.validity <> 'invalid') AS vc, "                                   \
+    "r.type IN ('repair','emergency') AS rep, coalesce(reps.rework, false) AS rework FROM ids r "  \
+    "LEFT JOIN ev ON ev.request_id = r.id LEFT JOIN wo ON wo.request_id = r.id LEFT JOIN reps "    \
+    "ON reps.id = r.id) "
+
+/* Part 0: one row with the counts as JSON; part 1: the form's rows (the complaints in the
+ * order received) as plain columns, which deskd writes out without a JSON round trip. */
 static const db_stmt_t aggregate = {
     "report_aggregate",
-    /* Repairs of a unit received in the period or the rework window before it, each marked
-     * when the previous repair of the same unit and category came at most the window
-     * earlier (core_report_is_rework). */
-    "WITH reps AS (SELECT r.id, r.received_at - lag(r.received_at) OVER (PARTITION BY "
-    "r.unit_id, r.category ORDER BY r.received_at, r.id) <= " REWORK_WINDOW " AS rework "
-    "FROM requests r WHERE r.project_id = $1 AND r.received_at >= $3::timestamptz - " REWORK_WINDOW
-    " AND r.received_at < $4::timestamptz AND r.type = 'repair' AND r.unit_id IS NOT "
-    "NULL), "
-    "base AS MATERIALIZED (SELECT r.id, r.number, r.type, r.channel, r.severity, r.category, "
-    "r.validity, r.state, r.department_id, r.assignee_id, r.created_by, r.unit_id, "
-    "r.reporter_resident_id, r.reporter_name, r.reporter_phone, r.title, r.description, "
-    "r.resolution, r.explanation, r.received_at, r.resolved_at, r.due_resolution, "
-    "r.reopen_count, ev.first_staff_at, ev.cb_at, ev.cb_by, ev.cb, ev.declines, "
-    "(SELECT count(*) FROM work_orders w WHERE w.request_id = r.id) AS wos, "
-    "CASE WHEN ev.cb IS NULL THEN NULL WHEN ev.cb->>'rating' IN ('very_satisfied','satisfied',"
-    "'非常满意','满意') THEN true WHEN ev.cb->>'rating' IN ('average','dissatisfied',"
-    "'very_dissatisfied','一般','不满意','极不满意') THEN false ELSE "
-    "(ev.cb->>'satisfied')::boolean "
-    "END AS cb_sat, "
-    "(r.type = 'complaint' AND r.validity <> 'invalid') AS vc, "
-    "r.type IN ('repair','emergency') AS rep, coalesce(reps.rework, false) AS rework "
-    "FROM requests r CROSS JOIN LATERAL (SELECT min(e.occurred_at) FILTER (WHERE e.actor_role "
-    "NOT IN ('resident','integration','system')) AS first_staff_at, max(e.occurred_at) FILTER "
-    "(WHERE e.action = 'callback_result') AS cb_at, (array_agg(e.actor_id ORDER BY "
-    "e.occurred_at DESC, e.seq DESC) FILTER (WHERE e.action = 'callback_result'))[1] AS cb_by, "
-    "(array_agg(e.details ORDER BY e.occurred_at DESC, e.seq DESC) FILTER (WHERE e.action = "
-    "'callback_result'))[1] AS cb, count(*) FILTER (WHERE e.action = 'decline') AS declines "
-    "FROM request_events e WHERE e.request_id = r.id) ev LEFT JOIN reps ON reps.id = r.id "
-    "WHERE r.project_id = $1 AND r.org_id = $2 AND r.received_at >= $3::timestamptz AND "
-    "r.received_at < $4::timestamptz) "
-    "SELECT json_build_object("
+    BASE
+    "SELECT 0 AS part, 0::bigint AS seq, json_build_object("
     "'overall', (SELECT " COUNTS " FROM base b), "
     "'by_type', " DIM("type") ", 'by_severity', " DIM("severity") ", 'by_category', " DIM(
         "category") ", 'by_channel', " DIM("channel") ", "
-                                                      "'departments', (SELECT coalesce(json_agg("
-                                                      "json_build_object('department_id', "
-                                                      "x.department_id, 'name', d.name, "
-                                                      "'counts', x.counts) ORDER BY d.name "
-                                                      "NULLS LAST), '[]') FROM (SELECT "
-                                                      "b.department_id, " COUNTS
+                                                      "'departments', (SELECT "
+                                                      "coalesce(json_agg(json_build_object('"
+                                                      "department_id', "
+                                                      "x.department_id, 'name', d.name, 'counts', "
+                                                      "x.counts) ORDER BY d.name NULLS LAST), "
+                                                      "'[]') "
+                                                      "FROM (SELECT b.department_id, " COUNTS
                                                       " AS counts FROM base b GROUP BY "
-                                                      "b.department_id) x LEFT JOIN departments d "
-                                                      "ON d.id = "
+                                                      "b.department_id) x "
+                                                      "LEFT JOIN departments d ON d.id = "
                                                       "x.department_id), "
                                                       "'staff', (SELECT "
                                                       "coalesce(json_agg(json_build_object('user_"
@@ -112,55 +124,49 @@ static const db_stmt_t aggregate = {
                                                       "k.uid) AS uid, h.counts, coalesce(k.n, 0) "
                                                       "AS "
                                                       "cbs FROM (SELECT b.assignee_id AS "
-                                                      "uid, " COUNTS
-                                                      " AS counts FROM base b WHERE b.assignee_id "
-                                                      "IS NOT NULL GROUP BY 1) h FULL JOIN (SELECT "
-                                                      "b.cb_by AS uid, count(*) AS n FROM base b "
-                                                      "WHERE b.cb_by IS NOT NULL GROUP BY 1) k ON "
-                                                      "k.uid "
-                                                      "= h.uid) s LEFT JOIN users u ON u.id = "
-                                                      "s.uid), "
+                                                      "uid, " COUNTS " AS counts FROM base b WHERE "
+                                                      "b.assignee_id IS NOT NULL GROUP BY 1) h "
+                                                      "FULL JOIN (SELECT b.cb_by AS uid, count(*) "
+                                                      "AS n "
+                                                      "FROM base b WHERE b.cb_by IS NOT NULL GROUP "
+                                                      "BY 1) k ON k.uid = h.uid) s LEFT JOIN users "
+                                                      "u "
+                                                      "ON u.id = s.uid), "
                                                       "'buckets', (SELECT "
                                                       "coalesce(json_agg(json_build_object('bucket'"
                                                       ", x.k, 'counts', x.counts) "
                                                       "ORDER BY x.k), '[]') FROM (SELECT "
                                                       "width_bucket(b.received_at, "
                                                       "$6::timestamptz[]) AS k, " COUNTS
-                                                      " AS counts FROM base b GROUP BY 1) x), "
-                                                      "'rows', (SELECT "
-                                                      "coalesce(json_agg(json_build_object('"
-                                                      "request_id', b.id, 'number', "
-                                                      "b.number, 'received_at', "
-                                                      "floor(extract(epoch FROM "
+                                                      " AS counts FROM base b GROUP BY 1) "
+                                                      "x))::text, NULL::uuid, NULL, NULL::bigint, "
+                                                      "NULL, "
+                                                      "NULL, NULL, NULL, NULL, NULL, NULL, "
+                                                      "NULL::boolean, NULL, NULL, NULL, NULL::int, "
+                                                      "NULL::boolean "
+                                                      "UNION ALL SELECT 1, row_number() OVER "
+                                                      "(ORDER BY b.received_at, b.number), NULL, "
+                                                      "b.id, "
+                                                      "b.number, floor(extract(epoch FROM "
                                                       "b.received_at))::bigint, "
-                                                      "'complainant', coalesce(b.reporter_name, "
-                                                      "res.name), 'phone', b.reporter_phone, "
-                                                      "'content', concat_ws('：', b.title, "
-                                                      "b.description), 'receiver', u.display_name, "
-                                                      "'department', d.name, 'result', "
-                                                      "coalesce(b.resolution, wo.result, "
-                                                      "b.explanation), "
-                                                      "'callback_rating', b.cb->>'rating', "
-                                                      "'callback_satisfied', "
+                                                      "coalesce(b.reporter_name, "
+                                                      "res.name), b.reporter_phone, "
+                                                      "concat_ws('：', b.title, b.description), "
+                                                      "u.display_name, "
+                                                      "d.name, coalesce(b.resolution, b.wo_result, "
+                                                      "b.explanation), b.cb->>'rating', "
                                                       "(b.cb->>'satisfied')::boolean, "
-                                                      "'callback_note', b.cb->>'note', 'severity', "
-                                                      "b.severity, 'validity', b.validity, "
-                                                      "'reopen_count', b.reopen_count, 'state', "
-                                                      "b.state, 'overdue', coalesce(b.resolved_at "
-                                                      "> "
-                                                      "b.due_resolution OR (b.resolved_at IS NULL "
-                                                      "AND b.due_resolution < $5::timestamptz), "
-                                                      "false)) ORDER BY b.received_at, b.number), "
-                                                      "'[]') FROM base b LEFT JOIN residents res "
-                                                      "ON "
-                                                      "res.id = b.reporter_resident_id LEFT JOIN "
-                                                      "users u ON u.id = b.created_by LEFT JOIN "
-                                                      "departments d ON d.id = b.department_id "
-                                                      "LEFT JOIN LATERAL (SELECT w.result FROM "
-                                                      "work_orders w WHERE w.request_id = b.id "
-                                                      "ORDER BY w.created_at DESC LIMIT 1) wo ON "
-                                                      "true "
-                                                      "WHERE b.type = 'complaint'))::text",
+                                                      "b.cb->>'note', b.severity, b.validity, "
+                                                      "b.reopen_count, "
+                                                      "coalesce(b.resolved_at > b.due_resolution "
+                                                      "OR (b.resolved_at IS NULL AND "
+                                                      "b.due_resolution "
+                                                      "< $5::timestamptz), false) FROM base b LEFT "
+                                                      "JOIN residents res ON res.id = "
+                                                      "b.reporter_resident_id LEFT JOIN users u ON "
+                                                      "u.id = b.created_by LEFT JOIN departments d "
+                                                      "ON d.id = b.department_id WHERE b.type = "
+                                                      "'complaint' ORDER BY 1, 2",
     6};
 
 static const db_stmt_t live = {
@@ -267,11 +273,53 @@ int db_report_project(db_conn_t *c, const char *org, const char *project, report
     return rc;
 }
 
+static const char *col(const PGresult *r, int i, int j)
+{
+    return PQgetisnull(r, i, j) ? NULL : PQgetvalue(r, i, j);
+}
+
 int db_report_aggregate(db_conn_t *c, const char *org, const char *project, const char *from,
-                        const char *to, const char *as_of, const char *buckets, char **json)
+                        const char *to, const char *as_of, const char *buckets, char **json,
+                        db_report_row_fn row, void *ctx)
 {
     const char *v[] = {project, org, from, to, as_of, buckets};
-    return one_text(c, &aggregate, v, json);
+    PGresult *r = db_exec(c, &aggregate, v);
+    *json = NULL;
+    if (!db_ok(r) || PQntuples(r) < 1 || PQgetisnull(r, 0, 2) || atoi(PQgetvalue(r, 0, 0)) != 0) {
+        PQclear(r);
+        return -1;
+    }
+    int rc = (*json = strdup(PQgetvalue(r, 0, 2))) ? 0 : -1;
+    for (int i = 1, n = PQntuples(r); rc == 0 && i < n; i++) {
+        const char *sat = col(r, i, 13), *ov = col(r, i, 18);
+        db_report_row_t w = {
+            .seq = atol(PQgetvalue(r, i, 1)),
+            .request_id = col(r, i, 3),
+            .number = col(r, i, 4),
+            .received_at = strtoll(PQgetvalue(r, i, 5), NULL, 10),
+            .complainant = col(r, i, 6),
+            .phone = col(r, i, 7),
+            .content = col(r, i, 8),
+            .receiver = col(r, i, 9),
+            .department = col(r, i, 10),
+            .result = col(r, i, 11),
+            .callback_rating = col(r, i, 12),
+            .callback_satisfied = sat ? sat[0] == 't' : -1,
+            .callback_note = col(r, i, 14),
+            .severity = col(r, i, 15),
+            .validity = col(r, i, 16),
+            .reopen_count = atoi(PQgetvalue(r, i, 17)),
+            .overdue = ov && ov[0] == 't',
+        };
+        if (row && row(ctx, &w) != 0)
+            rc = -1;
+    }
+    PQclear(r);
+    if (rc != 0) {
+        free(*json);
+        *json = NULL;
+    }
+    return rc;
 }
 
 int db_report_live(db_conn_t *c, const char *org, const char *project, const char *from,

@@ -365,6 +365,14 @@ static void periods(period_t p[3])
     period_init(&p[2], "daily 2025-10-15", b, 1);
 }
 
+/* Counts the form rows db_report_aggregate hands over. */
+static int count_row(void *ctx, const db_report_row_t *w)
+{
+    (void)w;
+    ++*(long *)ctx;
+    return 0;
+}
+
 static void test_aggregate_plans(void **state)
 {
     (void)state;
@@ -380,15 +388,16 @@ static void test_aggregate_plans(void **state)
         long total = -1;
         for (int i = 0; i < 8; i++) {
             char *json = NULL;
+            long nrows = 0;
             assert_int_equal(db_report_aggregate(c, org_id, project_id, p[k].from, p[k].to,
-                                                 p[k].asof, p[k].buckets, &json),
+                                                 p[k].asof, p[k].buckets, &json, count_row, &nrows),
                              0);
             cJSON *a = cJSON_Parse(json);
             free(json);
             assert_non_null(a);
             total = (long)cJSON_GetNumberValue(
                 cJSON_GetObjectItem(cJSON_GetObjectItem(a, "overall"), "total"));
-            assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(a, "rows")) > 0);
+            assert_true(nrows > 0);
             cJSON_Delete(a);
         }
         /* ~2,500 requests per project over 184 days: ~420 a month, ~95 a week */
@@ -448,7 +457,7 @@ static void test_counts_follow_core_rules(void **state)
     periods(p);
     char *json = NULL;
     assert_int_equal(db_report_aggregate(c, org_id, project_id, p[0].from, p[0].to, p[0].asof,
-                                         p[0].buckets, &json),
+                                         p[0].buckets, &json, NULL, NULL),
                      0);
     cJSON *a = cJSON_Parse(json);
     free(json);
