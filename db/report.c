@@ -17,7 +17,6 @@
 #define STR_(x)        #x
 #define STR(x)         STR_(x)
 #define FIRST_RESPONSE "interval '" STR(CORE_REPORT_FIRST_RESPONSE_S) " seconds'"
-#define REWORK_WINDOW  "interval '" STR(CORE_REPORT_REWORK_WINDOW_H) " hours'"
 
 /* The counters of core/report.h's report_counts_t over the rows of `base` in a group. */
 #define COUNTS                                                                                     \
@@ -61,13 +60,7 @@
  * ids, not a sub-query per request): first staff action, last callback result and who gave
  * it, refusals, the number of work orders and the result of the latest one. */
 #define BASE                                                                                       \
-    "WITH reps AS (SELECT r.id, r.received_at - lag(r.received_at) OVER (PARTITION BY "            \
-    "r.unit_id, r.category ORDER BY r.received_at, r.id) <= " REWORK_WINDOW " AS rework "          \
-    "FROM requests r WHERE r.project_id = $1 AND r.received_at >= $3::timestamptz "                \
-    "- " REWORK_WINDOW                                                                             \
-    " AND r.received_at < $4::timestamptz AND r.type = 'repair' AND r.unit_id IS "                 \
-    "NOT NULL), "                                                                                  \
-    "ids AS MATERIALIZED (SELECT r.id, r.number, r.type, r.channel, r.severity, "                  \
+    "WITH ids AS MATERIALIZED (SELECT r.id, r.number, r.type, r.channel, r.severity, "             \
     "r.category, r.validity, r.state, r.department_id, r.assignee_id, r.created_by, r.unit_id, "   \
     "r.reporter_resident_id, r.reporter_name, r.reporter_phone, r.title, r.description, "          \
     "r.resolution, r.explanation, r.received_at, r.resolved_at, r.due_resolution, "                \
@@ -90,9 +83,9 @@
     "'very_dissatisfied','一般','不满意','极不满意') THEN false ELSE "                    \
     "(ev.cb->>'satisfied')::boolean END AS cb_sat, "                                               \
     "(r.type = 'complaint' AND r.validity <> 'invalid') AS vc, "                                   \
-    "r.type IN ('repair','emergency') AS rep, coalesce(reps.rework, false) AS rework FROM ids r "  \
-    "LEFT JOIN ev ON ev.request_id = r.id LEFT JOIN wo ON wo.request_id = r.id LEFT JOIN reps "    \
-    "ON reps.id = r.id) "
+    "r.type IN ('repair','emergency') AS rep, (r.type = 'repair' AND r.unit_id "                   \
+    "IS NOT NULL AND r.is_repeat) AS rework FROM ids r LEFT JOIN ev ON ev.request_id = r.id "      \
+    "LEFT JOIN wo ON wo.request_id = r.id) "
 
 /* Part 0: one row with the counts as JSON; part 1: the form's rows (the complaints in the
  * order received) as plain columns, which deskd writes out without a JSON round trip. */
