@@ -13,8 +13,11 @@
 #include "api/report_render.h"
 #include "svc/report_worker.h"
 #include "core/report.h"
+#include "db/callback.h"
+#include "db/flow.h"
 #include "db/report.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,6 +380,64 @@ static int parse_month(req_t *r, int i, int *y, int *m)
     return 0;
 }
 
+/* A rate rounded to 4 decimals as the KPIs are, or null when the denominator is 0. */
+static void add_rate(cJSON *o, const char *name, long long num, long long den)
+{
+    if (den > 0)
+        cJSON_AddNumberToObject(o, name,
+                                (double)llround((double)num * 10000.0 / (double)den) / 10000.0);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+/* The month's sections from the features beside requests (RULES §3.11; formulas in
+ * openapi.yaml MonthlySections): callback tasks (db/callback.c's month figures: the tasks
+ * of requests resolved in the month), surveys, corrective actions, custody, duty (db/report.c)
+ * and work-order refusals (db/flow.c's figures).  0, or -1 after answering the error. */
+static int add_sections(req_t *r, ctx_t *x, cJSON *s, const char *month, const char *from,
+                        const char *to, const char *asof)
+{
+    cJSON *sec = cJSON_AddObjectToObject(s, "sections");
+    PGresult *cb = db_callback_month(x->c, r->principal.org_id, x->project_id, month);
+    int ok = db_ok(cb) && PQntuples(cb) == 1;
+    if (ok) {
+        long long need = atoll(PQgetvalue(cb, 0, 0)), done = atoll(PQgetvalue(cb, 0, 1)),
+                  sat = atoll(PQgetvalue(cb, 0, 2));
+        cJSON *o = cJSON_AddObjectToObject(sec, "callbacks");
+        cJSON_AddNumberToObject(o, "needing", (double)need);
+        cJSON_AddNumberToObject(o, "called_back", (double)done);
+        cJSON_AddNumberToObject(o, "satisfied", (double)sat);
+        cJSON_AddNumberToObject(o, "given_up", (double)atoll(PQgetvalue(cb, 0, 3)));
+        cJSON_AddNumberToObject(o, "open", (double)atoll(PQgetvalue(cb, 0, 4)));
+        cJSON *by = cJSON_Parse(PQgetvalue(cb, 0, 5));
+        cJSON_AddItemToObject(o, "by_rating", by ? by : cJSON_CreateObject());
+        add_rate(o, "callback_rate", done, need);
+        add_rate(o, "satisfaction", sat, done);
+    }
+    PQclear(cb);
+    char *other = NULL, *refusals = NULL;
+    ok = ok &&
+         db_report_sections(x->c, r->principal.org_id, x->project_id, from, to, asof, &other) == 0;
+    ok = ok && db_flow_refusals(x->c, r->principal.org_id, x->project_id, from, to, &refusals) == 0;
+    cJSON *oj = ok ? cJSON_Parse(other) : NULL, *rj = ok ? cJSON_Parse(refusals) : NULL;
+    free(other);
+    free(refusals);
+    if (!oj || !rj) {
+        cJSON_Delete(oj);
+        cJSON_Delete(rj);
+        http_db_fail(r, "the report's sections could not be computed");
+        return -1;
+    }
+    static const char *const keys[] = {"surveys", "corrective_actions", "custody", "duty"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(oj, keys[i]);
+        cJSON_AddItemToObject(sec, keys[i], v ? v : cJSON_CreateObject());
+    }
+    cJSON_AddItemToObject(sec, "refusals", rj);
+    cJSON_Delete(oj);
+    return 0;
+}
+
 static cJSON *build_month(req_t *r, ctx_t *x, int y, int m, int64_t now, fmt_t fmt, int mask,
                           report_buf_t *rows)
 {
@@ -395,6 +456,16 @@ static cJSON *build_month(req_t *r, ctx_t *x, int y, int m, int64_t now, fmt_t f
     cJSON_AddStringToObject(s, "month", month);
     iso(core_report_due_at(x->tz, y, m), due);
     cJSON_AddStringToObject(s, "due_at", due);
+    const cJSON *per = cJSON_GetObjectItemCaseSensitive(s, "period");
+    if (add_sections(r, x, s, month, report_str(per, "from"), report_str(per, "to"),
+                     report_str(s, "as_of")) != 0) {
+        cJSON_Delete(s);
+        if (rows) {
+            free(rows->s);
+            *rows = (report_buf_t){0};
+        }
+        return NULL;
+    }
     return s;
 }
 

@@ -178,6 +178,57 @@ static const db_stmt_t live = {
     "a.request_id = r.id AND a.kind = 'warning' AND a.due_at = r.sla_next_due)))::text",
     5};
 
+/* The sections from the features that came after the request report (RULES §3.11; each
+ * formula also in openapi.yaml, MonthlySections): surveys by the campaign's reported_at,
+ * corrective actions opened (created_at) and closed (verified_at) in the period and
+ * overdue at as_of, custody figures at as_of, duty by the handover's planned_at, the
+ * shift's planned_end and the incident's occurred_at.  $1 project, $2 org, $3 from, $4 to,
+ * $5 as_of. */
+static const db_stmt_t sections = {
+    "report_sections",
+    "WITH sv AS (SELECT k.id, k.title, k.reported_at, coalesce((k.report #>> "
+    "'{summary,overall_satisfaction,numerator}')::bigint, 0) AS sat, coalesce((k.report #>> "
+    "'{summary,overall_satisfaction,denominator}')::bigint, 0) AS ans FROM survey_campaigns k "
+    "WHERE k.org_id = $2 AND k.project_id = $1 AND k.state = 'reported' AND k.reported_at >= "
+    "$3::timestamptz AND k.reported_at < $4::timestamptz), "
+    "ca AS (SELECT a.state, a.created_at, a.verified_at, a.due_at FROM corrective_actions a "
+    "WHERE a.org_id = $2 AND a.project_id = $1), "
+    "ho AS (SELECT h.planned_at, h.grace_minutes, h.accepted_at FROM handovers h WHERE "
+    "h.org_id = $2 AND h.project_id = $1 AND h.planned_at >= $3::timestamptz AND h.planned_at "
+    "< $4::timestamptz), "
+    "ir AS (SELECT i.due_at, i.submitted_at FROM incident_reports i WHERE i.org_id = $2 AND "
+    "i.project_id = $1 AND i.occurred_at >= $3::timestamptz AND i.occurred_at < "
+    "$4::timestamptz) "
+    "SELECT json_build_object("
+    "'surveys', (SELECT json_build_object('campaigns', coalesce(json_agg(json_build_object("
+    "'campaign_id', sv.id, 'title', sv.title, 'reported_at', rfc3339(sv.reported_at), "
+    "'satisfied', sv.sat, 'answered', sv.ans) ORDER BY sv.reported_at, sv.id), '[]'), "
+    "'satisfied', coalesce(sum(sv.sat), 0), 'answered', coalesce(sum(sv.ans), 0), "
+    "'satisfaction', round(sum(sv.sat)::numeric / nullif(sum(sv.ans), 0), 4)) FROM sv), "
+    "'corrective_actions', (SELECT json_build_object('opened', count(*) FILTER (WHERE "
+    "ca.created_at >= $3::timestamptz AND ca.created_at < $4::timestamptz), 'closed', "
+    "count(*) FILTER (WHERE ca.verified_at >= $3::timestamptz AND ca.verified_at < "
+    "$4::timestamptz), 'overdue', count(*) FILTER (WHERE ca.state IN ('open', "
+    "'measures_proposed', 'approved', 'implementing', 'implemented') AND ca.due_at < "
+    "$5::timestamptz)) FROM ca), "
+    "'custody', (SELECT json_build_object('keys_overdue', count(*) FILTER (WHERE c.area = "
+    "'keys' AND c.state IN ('on_loan', 'with_shift') AND c.due_back < $5::timestamptz), "
+    "'mail_uncollected', count(*) FILTER (WHERE c.area = 'mail' AND c.state = 'in_custody' AND "
+    "c.due_back <= $5::timestamptz), 'found_unclaimed', count(*) FILTER (WHERE c.area = "
+    "'lost_property' AND c.state IN ('found', 'held') AND c.due_back <= $5::timestamptz)) FROM "
+    "custody_items c WHERE c.org_id = $2 AND c.project_id = $1 AND c.area IN ('keys', 'mail', "
+    "'lost_property')), "
+    "'duty', json_build_object('handovers_planned', (SELECT count(*) FROM ho), "
+    "'handovers_late', (SELECT count(*) FROM ho WHERE coalesce(ho.accepted_at, "
+    "$5::timestamptz) > ho.planned_at + make_interval(mins => ho.grace_minutes)), "
+    "'handovers_missing', (SELECT count(*) FROM duty_shifts s WHERE s.org_id = $2 AND "
+    "s.project_id = $1 AND s.planned_end >= $3::timestamptz AND s.planned_end < "
+    "$4::timestamptz AND s.planned_end < $5::timestamptz AND NOT EXISTS (SELECT 1 FROM "
+    "handovers h WHERE h.from_shift_id = s.id)), "
+    "'incident_reports', (SELECT count(*) FROM ir), 'incident_reports_late', (SELECT count(*) "
+    "FROM ir WHERE coalesce(ir.submitted_at, $5::timestamptz) > ir.due_at)))::text",
+    5};
+
 static const db_stmt_t project_get = {
     "report_project", "SELECT time_zone, name, code FROM projects WHERE id = $1 AND org_id = $2",
     2};
@@ -313,6 +364,13 @@ int db_report_aggregate(db_conn_t *c, const char *org, const char *project, cons
         *json = NULL;
     }
     return rc;
+}
+
+int db_report_sections(db_conn_t *c, const char *org, const char *project, const char *from,
+                       const char *to, const char *as_of, char **json)
+{
+    const char *v[] = {project, org, from, to, as_of};
+    return one_text(c, &sections, v, json);
 }
 
 int db_report_live(db_conn_t *c, const char *org, const char *project, const char *from,

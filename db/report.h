@@ -49,6 +49,12 @@ int db_report_aggregate(db_conn_t *c, const char *org, const char *project, cons
                         const char *to, const char *as_of, const char *buckets, char **json,
                         db_report_row_fn row, void *ctx);
 
+/* The sections of the month beyond requests (surveys, corrective actions, custody, duty) as
+ * a JSON object text: see the statement in db/report.c and openapi.yaml MonthlySections
+ * for each figure's rule.  *json malloc'd. */
+int db_report_sections(db_conn_t *c, const char *org, const char *project, const char *from,
+                       const char *to, const char *as_of, char **json);
+
 /* Live figures for the daily/weekly views: resolved and closed in [from, to) by their own
  * time, open now, overdue now, at risk (warned, not yet due).  *json malloc'd. */
 int db_report_live(db_conn_t *c, const char *org, const char *project, const char *from,
