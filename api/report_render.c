@@ -337,6 +337,59 @@ static void html_charts(report_buf_t *b, const cJSON *s)
     core_report_buf_puts(b, "</div>");
 }
 
+/* One figure of summary.sections (path a.b), "—" when absent or null; pct: a fraction
+ * shown as a percentage. */
+static void sec_cell(report_buf_t *b, const cJSON *sec, const char *a, const char *k, int pct)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sec, a), k);
+    if (!cJSON_IsNumber(v))
+        core_report_buf_puts(b, "<td class=n>—</td>");
+    else if (pct)
+        core_report_buf_printf(b, "<td class=n>%.1f%%</td>", v->valuedouble * 100);
+    else
+        core_report_buf_printf(b, "<td class=n>%.0f</td>", v->valuedouble);
+}
+
+/* The month's sections beside requests (callback tasks, surveys, corrective actions,
+ * custody, duty, refusals), when the summary has them. */
+static void html_sections(report_buf_t *b, const cJSON *s)
+{
+    const cJSON *sec = cJSON_GetObjectItemCaseSensitive(s, "sections");
+    if (!cJSON_IsObject(sec))
+        return;
+    static const struct {
+        const char *group, *label, *a, *k;
+        int pct;
+    } f[] = {
+        {"回访任务", "应回访", "callbacks", "needing", 0},
+        {NULL, "已回访", "callbacks", "called_back", 0},
+        {NULL, "回访率", "callbacks", "callback_rate", 1},
+        {NULL, "满意率（非常满意+满意）", "callbacks", "satisfaction", 1},
+        {"满意度调查", "本月出报告的调查满意率（基本满意及以上）", "surveys", "satisfaction", 1},
+        {"纠正措施", "新开", "corrective_actions", "opened", 0},
+        {NULL, "关闭（验证）", "corrective_actions", "closed", 0},
+        {NULL, "逾期未完成", "corrective_actions", "overdue", 0},
+        {"物品保管", "钥匙逾期未还", "custody", "keys_overdue", 0},
+        {NULL, "邮件逾期未取", "custody", "mail_uncollected", 0},
+        {NULL, "拾遗逾期无人认领", "custody", "found_unclaimed", 0},
+        {"值班", "交接班（计划）", "duty", "handovers_planned", 0},
+        {NULL, "交接班迟交", "duty", "handovers_late", 0},
+        {NULL, "交接班缺失", "duty", "handovers_missing", 0},
+        {NULL, "事件报告", "duty", "incident_reports", 0},
+        {NULL, "事件报告迟交", "duty", "incident_reports_late", 0},
+        {"拒绝接单", "次数", "refusals", "total", 0},
+    };
+    core_report_buf_puts(b, "<h2>其他指标</h2><table class=\"kpi sections\">");
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        core_report_buf_puts(b, "<tr><th>");
+        core_report_buf_puts(b, f[i].group ? f[i].group : "");
+        core_report_buf_printf(b, "</th><th>%s</th>", f[i].label);
+        sec_cell(b, sec, f[i].a, f[i].k, f[i].pct);
+        core_report_buf_puts(b, "</tr>");
+    }
+    core_report_buf_puts(b, "</table>");
+}
+
 /* The form itself, one row a complaint. */
 static void html_form(report_buf_t *b, const cJSON *s, const report_buf_t *rows)
 {
@@ -365,6 +418,7 @@ char *report_render_html(const cJSON *s, const report_buf_t *rows, const char *m
     html_head(&b, s, month, meta);
     html_kpis(&b, s);
     html_charts(&b, s);
+    html_sections(&b, s);
     html_form(&b, s, rows);
     if (b.oom) {
         free(b.s);

@@ -122,6 +122,14 @@ SELECT org_id, project_id, id, 'GD' || substr(number, 3), department_id, assigne
   'signed_off', received_at + interval '10 minutes', received_at + interval '10 minutes',
   received_at + interval '10 minutes'
 FROM requests WHERE number LIKE 'BR-%' AND assignee_id IS NOT NULL AND department_id IS NOT NULL;
+-- 返修 as the intake trigger (0022) marks it, which the load skips: a repair of a unit whose
+-- previous repair of the same category closed at most 30 days before it was received
+UPDATE requests n SET repeat_of = (SELECT p.id FROM requests p WHERE p.unit_id = n.unit_id
+  AND p.type = 'repair' AND p.state = 'closed' AND p.org_id = n.org_id
+  AND p.category IS NOT DISTINCT FROM n.category AND p.closed_at >= n.received_at - interval '30 days'
+  AND p.closed_at <= n.received_at ORDER BY p.closed_at DESC LIMIT 1)
+WHERE n.number LIKE 'BR-%' AND n.type = 'repair' AND n.unit_id IS NOT NULL;
+UPDATE requests SET is_repeat = repeat_of IS NOT NULL WHERE number LIKE 'BR-%';
 RESET session_replication_role;
 ANALYZE;
 SQL

@@ -186,6 +186,13 @@ static void test_sections_hand_computed(void **state)
     assert_int_equal(th_jn(r->json, "overall.counts.total"), 1);
     assert_int_equal(cJSON_GetArraySize(th_jpath(r->json, "rows")), 0);
     th_free(r);
+    /* the printable page shows them */
+    r = call("GET", "supervisor", JUNE "?format=html");
+    EXPECT_STATUS(r, 200);
+    assert_non_null(strstr(r->body, "<h2>其他指标</h2>"));
+    assert_non_null(strstr(r->body, "回访率</th><td class=n>50.0%</td>"));
+    assert_non_null(strstr(r->body, "交接班迟交</th><td class=n>2</td>"));
+    th_free(r);
     /* a stored version keeps them */
     r = call("POST", "manager", JUNE "/versions");
     EXPECT_STATUS(r, 201);
