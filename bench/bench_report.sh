@@ -207,6 +207,15 @@ log "GET $URL?format=csv x $RUNS"
 CSV_MS="$(timed csv)"
 CSV_LINES="$(wc -l <"$BENCH_TMP/out.csv")"
 
+BASE_LINES=""
+if [ -n "$BASE_URL" ]; then
+  BASE_LINES="baseline       : $BASELINE
+baseline JSON  : $(tr '\n' ' ' <"$BENCH_TMP/base.json.ms")
+  median $(median <"$BENCH_TMP/base.json.ms") ms; answers $(same json)
+baseline CSV   : $(tr '\n' ' ' <"$BENCH_TMP/base.csv.ms")
+  median $(median <"$BENCH_TMP/base.csv.ms") ms; answers $(same csv)
+"
+fi
 cat <<EOF
 
 ==================== bench_report.sh ====================
@@ -219,10 +228,7 @@ monthly JSON ms: $(echo "$JSON_MS" | tr '\n' ' ')
   median $(echo "$JSON_MS" | median) ms, p99 $(echo "$JSON_MS" | p99) ms
 monthly CSV ms : $(echo "$CSV_MS" | tr '\n' ' ')
   median $(echo "$CSV_MS" | median) ms, p99 $(echo "$CSV_MS" | p99) ms
-$([ -z "$BASE_URL" ] || printf 'baseline       : %s\nbaseline JSON  : %s (median %s ms) — answer %s\nbaseline CSV   : %s (median %s ms) — answer %s\n' \
-  "$BASELINE" "$(tr '\n' ' ' <"$BENCH_TMP/base.json.ms")" "$(median <"$BENCH_TMP/base.json.ms")" "$(same json)" \
-  "$(tr '\n' ' ' <"$BENCH_TMP/base.csv.ms")" "$(median <"$BENCH_TMP/base.csv.ms")" "$(same csv)")
-load average   : $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end
+${BASE_LINES}load average   : $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end
 wall time      : $((SECONDS - T_BEGIN)) s
 =========================================================
 EOF
