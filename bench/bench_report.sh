@@ -180,7 +180,7 @@ timed() {
     [ "$code" = 200 ] || die "$fmt run $i: HTTP $code: $(head -c 300 "$BENCH_TMP/out.$fmt")"
     awk -v t="$t" 'BEGIN {printf "%.1f\n", t * 1000}'
     if [ -n "$BASE_URL" ]; then
-      read -r code t size < <(curl -sS --max-time 120 -o "$BENCH_TMP/base.$fmt" \
+      read -r code t _ < <(curl -sS --max-time 120 -o "$BENCH_TMP/base.$fmt" \
         -w '%{http_code} %{time_total} %{size_download}\n' -H "Authorization: Bearer $TOKEN" \
         "$BASE_URL$q")
       [ "$code" = 200 ] || die "baseline $fmt run $i: HTTP $code"
@@ -190,7 +190,7 @@ timed() {
   echo "$size" >"$BENCH_TMP/size.$fmt"
 }
 # same FORMAT — "identical" when this build's and the baseline's last answers are the same
-# bytes ("as_of", the instant of the GET, aside).
+# bytes ("as_of", the instant of the GET, aside; a build that adds to the answer differs).
 same() {
   if cmp -s <(sed -E 's/"as_of":"[^"]*"//' "$BENCH_TMP/out.$1") \
     <(sed -E 's/"as_of":"[^"]*"//' "$BENCH_TMP/base.$1"); then echo identical; else echo DIFFERENT; fi
