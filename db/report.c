@@ -1,9 +1,13 @@
 /*
  * db/report.c — see db/report.h.  The aggregation is one statement: the requests received
  * in the period (index requests_project_received), each with what its timeline says (first
- * staff action, last callback result, refusals) and its work orders, then every count of
- * report_counts_t for the whole period, per department, per staff member and per bucket.
- * The exact condition of each counter is here and in openapi.yaml (ReportCounts).
+ * staff action, last callback result, refusals) and its work orders; then one row with every
+ * count of report_counts_t for the whole period, per department, per staff member and per
+ * bucket as JSON, followed by the form's rows as plain columns (handed to a callback, so
+ * that deskd writes them into the answer without parsing 30k rows of JSON).  The sections
+ * beside requests (surveys, corrective actions, custody, duty) are a second statement.
+ * The exact condition of each counter is here and in openapi.yaml (ReportCounts,
+ * MonthlySections).
  */
 #include "db/report.h"
 
