@@ -13,8 +13,11 @@
 #include "api/report_render.h"
 #include "svc/report_worker.h"
 #include "core/report.h"
+#include "db/callback.h"
+#include "db/flow.h"
 #include "db/report.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,40 +123,43 @@ static void add_kpis(cJSON *into, const cJSON *counts_json)
     }
 }
 
-/* One form row from a raw aggregated row. */
-static cJSON *form_row(const cJSON *raw, int seq, const tz_rules_t *tz)
+/* Where the form's rows go while the statement's rows are read: written straight into
+ * `out` in the answer's format (no JSON tree for tens of thousands of rows). */
+typedef struct rows_sink {
+    const tz_rules_t *tz;
+    fmt_t fmt;
+    int mask; /* phones masked (the role may not see them) */
+    report_buf_t out;
+} rows_sink_t;
+
+static int put_row(void *ctx, const db_report_row_t *raw)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "seq", seq);
-    cJSON_AddStringToObject(o, "request_id", report_str(raw, "request_id"));
-    cJSON_AddStringToObject(o, "number", report_str(raw, "number"));
-    char date[11];
-    const cJSON *ra = cJSON_GetObjectItemCaseSensitive(raw, "received_at");
-    core_report_local_date(tz, cJSON_IsNumber(ra) ? (int64_t)ra->valuedouble : 0, date);
-    cJSON_AddStringToObject(o, "date", date);
-    cJSON_AddStringToObject(o, "complainant", report_str(raw, "complainant"));
-    cJSON_AddStringToObject(o, "phone", report_str(raw, "phone"));
-    cJSON_AddStringToObject(o, "content", report_str(raw, "content"));
-    cJSON_AddStringToObject(o, "receiver", report_str(raw, "receiver"));
-    cJSON_AddStringToObject(o, "department", report_str(raw, "department"));
-    cJSON_AddStringToObject(o, "result", report_str(raw, "result"));
-
-    report_buf_t b = {0};
-    const cJSON *sat = cJSON_GetObjectItemCaseSensitive(raw, "callback_satisfied");
-    core_report_callback_opinion(
-        &b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(raw, "callback_rating")),
-        cJSON_IsBool(sat) ? cJSON_IsTrue(sat) : -1, report_str(raw, "callback_note"));
-    cJSON_AddStringToObject(o, "callback_opinion", b.s ? b.s : "");
-    free(b.s);
-
-    report_buf_t m = {0};
-    const cJSON *rc = cJSON_GetObjectItemCaseSensitive(raw, "reopen_count");
-    core_report_remarks(&m, report_str(raw, "severity"), report_str(raw, "validity"),
-                        cJSON_IsNumber(rc) ? (int)rc->valuedouble : 0,
-                        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(raw, "overdue")));
-    cJSON_AddStringToObject(o, "remarks", m.s ? m.s : "");
-    free(m.s);
-    return o;
+    rows_sink_t *k = ctx;
+    char date[11], phone[64];
+    core_report_local_date(k->tz, raw->received_at, date);
+    const char *ph = raw->phone ? raw->phone : "";
+    if (k->mask) {
+        core_report_mask_phone(ph, phone, sizeof phone);
+        ph = phone;
+    }
+    report_buf_t op = {0}, rm = {0};
+    core_report_callback_opinion(&op, raw->callback_rating, raw->callback_satisfied,
+                                 raw->callback_note ? raw->callback_note : "");
+    core_report_remarks(&rm, raw->severity ? raw->severity : "", raw->validity ? raw->validity : "",
+                        raw->reopen_count, raw->overdue);
+    report_form_row_t w = {(int)raw->seq, raw->request_id,  raw->number,
+                           date,          raw->complainant, ph,
+                           raw->content,  raw->receiver,    raw->department,
+                           raw->result,   op.s ? op.s : "", rm.s ? rm.s : ""};
+    if (k->fmt == FMT_CSV)
+        report_row_csv(&k->out, &w);
+    else if (k->fmt == FMT_HTML)
+        report_row_html(&k->out, &w);
+    else
+        report_row_json(&k->out, &w, k->out.len <= 1);
+    free(op.s);
+    free(rm.s);
+    return op.oom || rm.oom || k->out.oom ? -1 : 0;
 }
 
 static void iso(int64_t t, char out[32])
@@ -164,10 +170,13 @@ static void iso(int64_t t, char out[32])
 /*
  * The summary of the requests received in [bounds[0], bounds[nb]) with nb buckets: the
  * form rows, totals, KPIs overall, per department, per staff member and per bucket.
- * Returns a new tree (full phones) or NULL after answering the error.
+ * Returns a new tree or NULL after answering the error.  The rows are written in `fmt`
+ * (phones masked when `mask`): for JSON they are the tree's "rows" (a raw item), for CSV
+ * and HTML they are left in *rows (the tree's "rows" is then empty; the caller frees
+ * rows->s).
  */
 static cJSON *build(req_t *r, ctx_t *x, const char *kind, const int64_t *bounds, int nb,
-                    int64_t now)
+                    int64_t now, fmt_t fmt, int mask, report_buf_t *rows)
 {
     char from[32], to[32], asof[32];
     iso(bounds[0], from);
@@ -182,17 +191,24 @@ static cJSON *build(req_t *r, ctx_t *x, const char *kind, const int64_t *bounds,
     }
     core_report_buf_puts(&lit, "}");
     char *raw = NULL;
+    rows_sink_t k = {x->tz, fmt, mask, {0}};
+    if (fmt == FMT_JSON)
+        core_report_buf_add(&k.out, "[", 1);
     int f = lit.oom ? -1
                     : db_report_aggregate(x->c, r->principal.org_id, x->project_id, from, to, asof,
-                                          lit.s, &raw);
+                                          lit.s, &raw, put_row, &k);
     free(lit.s);
-    if (f != 0) {
+    if (fmt == FMT_JSON)
+        core_report_buf_add(&k.out, "]", 1);
+    if (f != 0 || k.out.oom) {
+        free(k.out.s);
         http_db_fail(r, "the report could not be computed");
         return NULL;
     }
     cJSON *a = cJSON_Parse(raw);
     free(raw);
     if (!a) {
+        free(k.out.s);
         http_problem(r, 500, "internal", "the report could not be read");
         return NULL;
     }
@@ -212,11 +228,14 @@ static cJSON *build(req_t *r, ctx_t *x, const char *kind, const int64_t *bounds,
     cJSON_AddStringToObject(per, "rule", "received_at");
     cJSON_AddStringToObject(o, "as_of", asof);
 
-    cJSON *rows = cJSON_AddArrayToObject(o, "rows");
+    if (fmt == FMT_JSON) {
+        cJSON_AddRawToObject(o, "rows", k.out.s);
+        free(k.out.s);
+    } else {
+        cJSON_AddArrayToObject(o, "rows");
+        *rows = k.out;
+    }
     const cJSON *it;
-    int seq = 0;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(a, "rows"))
-        cJSON_AddItemToArray(rows, form_row(it, ++seq, x->tz));
 
     cJSON *tot = cJSON_AddObjectToObject(o, "totals");
     static const char *const dims[] = {"by_type", "by_severity", "by_category", "by_channel"};
@@ -305,8 +324,11 @@ static void mask_rows(cJSON *summary)
 }
 
 /* Answers the summary in the asked format (masks phones first when the role may not see
- * them; the tree is changed).  month: for CSV/HTML names; meta: a stored version or NULL. */
-static void answer(req_t *r, cJSON *s, fmt_t fmt, const char *month, const cJSON *meta)
+ * them; the tree is changed).  rows: the form's rows already written in fmt by build(),
+ * or NULL when they are the tree's.  month: for CSV/HTML names; meta: a stored version or
+ * NULL. */
+static void answer(req_t *r, cJSON *s, const report_buf_t *rows, fmt_t fmt, const char *month,
+                   const cJSON *meta)
 {
     if (!core_authz_sees_pii(r->principal.role))
         mask_rows(s);
@@ -325,14 +347,14 @@ static void answer(req_t *r, cJSON *s, fmt_t fmt, const char *month, const cJSON
     size_t len = 0;
     char *body = NULL;
     if (fmt == FMT_CSV) {
-        body = report_render_csv(s, &len);
+        body = report_render_csv(s, rows, &len);
         snprintf(hdr, sizeof hdr,
                  "Content-Disposition: attachment; filename=\"complaints-%s.csv\"; "
                  "filename*=UTF-8''%%E6%%8A%%95%%E8%%AF%%89%%E6%%9C%%88%%E5%%BA%%A6%%E6%%B1%%87"
                  "%%E6%%80%%BB%%E8%%A1%%A8-%s.csv\r\n",
                  month, month);
     } else {
-        body = report_render_html(s, month, meta);
+        body = report_render_html(s, rows, month, meta);
         len = body ? strlen(body) : 0;
         snprintf(hdr, sizeof hdr,
                  "Content-Security-Policy: default-src 'none'; style-src "
@@ -358,7 +380,66 @@ static int parse_month(req_t *r, int i, int *y, int *m)
     return 0;
 }
 
-static cJSON *build_month(req_t *r, ctx_t *x, int y, int m, int64_t now)
+/* A rate rounded to 4 decimals as the KPIs are, or null when the denominator is 0. */
+static void add_rate(cJSON *o, const char *name, long long num, long long den)
+{
+    if (den > 0)
+        cJSON_AddNumberToObject(o, name,
+                                (double)llround((double)num * 10000.0 / (double)den) / 10000.0);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+/* The month's sections from the features beside requests (RULES §3.11; formulas in
+ * openapi.yaml MonthlySections): callback tasks (db/callback.c's month figures: the tasks
+ * of requests resolved in the month), surveys, corrective actions, custody, duty (db/report.c)
+ * and work-order refusals (db/flow.c's figures).  0, or -1 after answering the error. */
+static int add_sections(req_t *r, ctx_t *x, cJSON *s, const char *month, const char *from,
+                        const char *to, const char *asof)
+{
+    cJSON *sec = cJSON_AddObjectToObject(s, "sections");
+    PGresult *cb = db_callback_month(x->c, r->principal.org_id, x->project_id, month);
+    int ok = db_ok(cb) && PQntuples(cb) == 1;
+    if (ok) {
+        long long need = atoll(PQgetvalue(cb, 0, 0)), done = atoll(PQgetvalue(cb, 0, 1)),
+                  sat = atoll(PQgetvalue(cb, 0, 2));
+        cJSON *o = cJSON_AddObjectToObject(sec, "callbacks");
+        cJSON_AddNumberToObject(o, "needing", (double)need);
+        cJSON_AddNumberToObject(o, "called_back", (double)done);
+        cJSON_AddNumberToObject(o, "satisfied", (double)sat);
+        cJSON_AddNumberToObject(o, "given_up", (double)atoll(PQgetvalue(cb, 0, 3)));
+        cJSON_AddNumberToObject(o, "open", (double)atoll(PQgetvalue(cb, 0, 4)));
+        cJSON *by = cJSON_Parse(PQgetvalue(cb, 0, 5));
+        cJSON_AddItemToObject(o, "by_rating", by ? by : cJSON_CreateObject());
+        add_rate(o, "callback_rate", done, need);
+        add_rate(o, "satisfaction", sat, done);
+    }
+    PQclear(cb);
+    char *other = NULL, *refusals = NULL;
+    ok = ok &&
+         db_report_sections(x->c, r->principal.org_id, x->project_id, from, to, asof, &other) == 0;
+    ok = ok && db_flow_refusals(x->c, r->principal.org_id, x->project_id, from, to, &refusals) == 0;
+    cJSON *oj = ok ? cJSON_Parse(other) : NULL, *rj = ok ? cJSON_Parse(refusals) : NULL;
+    free(other);
+    free(refusals);
+    if (!oj || !rj) {
+        cJSON_Delete(oj);
+        cJSON_Delete(rj);
+        http_db_fail(r, "the report's sections could not be computed");
+        return -1;
+    }
+    static const char *const keys[] = {"surveys", "corrective_actions", "custody", "duty"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(oj, keys[i]);
+        cJSON_AddItemToObject(sec, keys[i], v ? v : cJSON_CreateObject());
+    }
+    cJSON_AddItemToObject(sec, "refusals", rj);
+    cJSON_Delete(oj);
+    return 0;
+}
+
+static cJSON *build_month(req_t *r, ctx_t *x, int y, int m, int64_t now, fmt_t fmt, int mask,
+                          report_buf_t *rows)
 {
     int64_t bounds[6];
     int nb = core_report_month_weeks(x->tz, y, m, bounds);
@@ -367,7 +448,7 @@ static cJSON *build_month(req_t *r, ctx_t *x, int y, int m, int64_t now)
                      x->proj.time_zone);
         return NULL;
     }
-    cJSON *s = build(r, x, "monthly", bounds, nb, now);
+    cJSON *s = build(r, x, "monthly", bounds, nb, now, fmt, mask, rows);
     if (!s)
         return NULL;
     char month[8], due[32];
@@ -375,6 +456,16 @@ static cJSON *build_month(req_t *r, ctx_t *x, int y, int m, int64_t now)
     cJSON_AddStringToObject(s, "month", month);
     iso(core_report_due_at(x->tz, y, m), due);
     cJSON_AddStringToObject(s, "due_at", due);
+    const cJSON *per = cJSON_GetObjectItemCaseSensitive(s, "period");
+    if (add_sections(r, x, s, month, report_str(per, "from"), report_str(per, "to"),
+                     report_str(s, "as_of")) != 0) {
+        cJSON_Delete(s);
+        if (rows) {
+            free(rows->s);
+            *rows = (report_buf_t){0};
+        }
+        return NULL;
+    }
     return s;
 }
 
@@ -385,11 +476,14 @@ static void monthly_h(req_t *r)
     fmt_t fmt;
     if (load(r, AZ_REPORT_READ, &x) || parse_month(r, 1, &y, &m) || get_format(r, &fmt, 1))
         return;
-    cJSON *s = build_month(r, &x, y, m, (int64_t)time(NULL));
+    report_buf_t rows = {0};
+    cJSON *s = build_month(r, &x, y, m, (int64_t)time(NULL), fmt,
+                           !core_authz_sees_pii(r->principal.role), &rows);
     if (!s)
         return;
-    answer(r, s, fmt, r->params[1], NULL);
+    answer(r, s, fmt == FMT_JSON ? NULL : &rows, fmt, r->params[1], NULL);
     cJSON_Delete(s);
+    free(rows.s);
 }
 
 static void versions_list_h(req_t *r)
@@ -415,7 +509,7 @@ static void version_create_h(req_t *r)
     if (http_no_body(r) || load(r, AZ_REPORT_SUBMIT, &x) || parse_month(r, 1, &y, &m))
         return;
     int64_t now = (int64_t)time(NULL);
-    cJSON *s = build_month(r, &x, y, m, now);
+    cJSON *s = build_month(r, &x, y, m, now, FMT_JSON, 0, NULL); /* stored in full */
     if (!s)
         return;
     char *snap = cJSON_PrintUnformatted(s);
@@ -479,7 +573,7 @@ static void version_get_h(req_t *r)
     if (!mj || !sj)
         http_problem(r, 500, "internal", "the stored report could not be read");
     else
-        answer(r, sj, fmt, r->params[1], mj);
+        answer(r, sj, NULL, fmt, r->params[1], mj);
     cJSON_Delete(mj);
     cJSON_Delete(sj);
 }
@@ -550,11 +644,12 @@ static void add_live(req_t *r, ctx_t *x, cJSON *s, int64_t now)
  * now (live), as JSON. */
 static void answer_days(req_t *r, ctx_t *x, const char *kind, const int64_t *b, int nb, int64_t now)
 {
-    cJSON *s = build(r, x, kind, b, nb, now);
+    cJSON *s =
+        build(r, x, kind, b, nb, now, FMT_JSON, !core_authz_sees_pii(r->principal.role), NULL);
     if (!s)
         return;
     add_live(r, x, s, now);
-    answer(r, s, FMT_JSON, NULL, NULL);
+    answer(r, s, NULL, FMT_JSON, NULL, NULL);
     cJSON_Delete(s);
 }
 

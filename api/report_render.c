@@ -30,7 +30,133 @@ const char *report_str(const cJSON *o, const char *k)
     return s ? s : "";
 }
 
-char *report_render_csv(const cJSON *s, size_t *len)
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+/* A JSON string as cJSON's print_string_ptr writes it. */
+static void json_str(report_buf_t *b, const char *s)
+{
+    core_report_buf_add(b, "\"", 1);
+    const unsigned char *p = (const unsigned char *)nz(s), *run = p;
+    for (; *p; p++) {
+        if (*p >= 32 && *p != '"' && *p != '\\')
+            continue;
+        core_report_buf_add(b, (const char *)run, (size_t)(p - run));
+        switch (*p) {
+        case '"':
+            core_report_buf_add(b, "\\\"", 2);
+            break;
+        case '\\':
+            core_report_buf_add(b, "\\\\", 2);
+            break;
+        case '\b':
+            core_report_buf_add(b, "\\b", 2);
+            break;
+        case '\f':
+            core_report_buf_add(b, "\\f", 2);
+            break;
+        case '\n':
+            core_report_buf_add(b, "\\n", 2);
+            break;
+        case '\r':
+            core_report_buf_add(b, "\\r", 2);
+            break;
+        case '\t':
+            core_report_buf_add(b, "\\t", 2);
+            break;
+        default:
+            core_report_buf_printf(b, "\\u%04x", *p);
+            break;
+        }
+        run = p + 1;
+    }
+    core_report_buf_add(b, (const char *)run, (size_t)(p - run));
+    core_report_buf_add(b, "\"", 1);
+}
+
+void report_row_json(report_buf_t *b, const report_form_row_t *w, int first)
+{
+    const char *const kv[][2] = {
+        {"request_id", w->request_id},
+        {"number", w->number},
+        {"date", w->date},
+        {"complainant", w->complainant},
+        {"phone", w->phone},
+        {"content", w->content},
+        {"receiver", w->receiver},
+        {"department", w->department},
+        {"result", w->result},
+        {"callback_opinion", w->callback_opinion},
+        {"remarks", w->remarks},
+    };
+    core_report_buf_printf(b, "%s{\"seq\":%d", first ? "" : ",", w->seq);
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+        core_report_buf_printf(b, ",\"%s\":", kv[i][0]);
+        json_str(b, kv[i][1]);
+    }
+    core_report_buf_add(b, "}", 1);
+}
+
+/* The row's values in form_cols order after 序号. */
+static void form_values(const report_form_row_t *w, const char *v[NCOLS - 1])
+{
+    v[0] = w->date;
+    v[1] = w->complainant;
+    v[2] = w->phone;
+    v[3] = w->content;
+    v[4] = w->receiver;
+    v[5] = w->department;
+    v[6] = w->result;
+    v[7] = w->callback_opinion;
+    v[8] = w->remarks;
+}
+
+void report_row_csv(report_buf_t *b, const report_form_row_t *w)
+{
+    const char *v[NCOLS - 1];
+    form_values(w, v);
+    core_report_buf_printf(b, "%d", w->seq);
+    for (size_t i = 0; i < NCOLS - 1; i++) {
+        core_report_buf_add(b, ",", 1);
+        core_report_csv_field(b, v[i]);
+    }
+    core_report_buf_add(b, "\r\n", 2);
+}
+
+void report_row_html(report_buf_t *b, const report_form_row_t *w)
+{
+    const char *v[NCOLS - 1];
+    form_values(w, v);
+    core_report_buf_printf(b, "<tr><td>%d</td>", w->seq);
+    for (size_t i = 0; i < NCOLS - 1; i++) {
+        core_report_buf_puts(b, "<td>");
+        core_report_html(b, v[i]);
+        core_report_buf_puts(b, "</td>");
+    }
+    core_report_buf_puts(b, "</tr>");
+}
+
+/* A row of a stored summary (a cJSON object). */
+static void row_from_json(const cJSON *o, report_form_row_t *w)
+{
+    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(o, "seq");
+    w->seq = cJSON_IsNumber(seq) ? (int)seq->valuedouble : 0;
+    w->request_id = report_str(o, "request_id");
+    w->number = report_str(o, "number");
+    w->date = report_str(o, "date");
+    w->complainant = report_str(o, "complainant");
+    w->phone = report_str(o, "phone");
+    w->content = report_str(o, "content");
+    w->receiver = report_str(o, "receiver");
+    w->department = report_str(o, "department");
+    w->result = report_str(o, "result");
+    w->callback_opinion = report_str(o, "callback_opinion");
+    w->remarks = report_str(o, "remarks");
+}
+
+char *report_render_csv(const cJSON *s, const report_buf_t *rows, size_t *len)
 {
     report_buf_t b = {0};
     core_report_buf_add(&b, "\xEF\xBB\xBF", 3);
@@ -40,19 +166,16 @@ char *report_render_csv(const cJSON *s, size_t *len)
         core_report_csv_field(&b, form_cols[i][1]);
     }
     core_report_buf_add(&b, "\r\n", 2);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "rows"))
-    {
-        for (size_t i = 0; i < NCOLS; i++) {
-            if (i)
-                core_report_buf_add(&b, ",", 1);
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, form_cols[i][0]);
-            if (cJSON_IsNumber(v))
-                core_report_buf_printf(&b, "%d", (int)v->valuedouble);
-            else
-                core_report_csv_field(&b, cJSON_GetStringValue(v));
+    if (rows) {
+        core_report_buf_add(&b, rows->s ? rows->s : "", rows->len);
+    } else {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "rows"))
+        {
+            report_form_row_t w;
+            row_from_json(it, &w);
+            report_row_csv(&b, &w);
         }
-        core_report_buf_add(&b, "\r\n", 2);
     }
     if (b.oom) {
         free(b.s);
@@ -214,38 +337,89 @@ static void html_charts(report_buf_t *b, const cJSON *s)
     core_report_buf_puts(b, "</div>");
 }
 
+/* One figure of summary.sections (path a.b), "—" when absent or null; pct: a fraction
+ * shown as a percentage. */
+static void sec_cell(report_buf_t *b, const cJSON *sec, const char *a, const char *k, int pct)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sec, a), k);
+    if (!cJSON_IsNumber(v))
+        core_report_buf_puts(b, "<td class=n>—</td>");
+    else if (pct)
+        core_report_buf_printf(b, "<td class=n>%.1f%%</td>", v->valuedouble * 100);
+    else
+        core_report_buf_printf(b, "<td class=n>%.0f</td>", v->valuedouble);
+}
+
+/* The month's sections beside requests (callback tasks, surveys, corrective actions,
+ * custody, duty, refusals), when the summary has them. */
+static void html_sections(report_buf_t *b, const cJSON *s)
+{
+    const cJSON *sec = cJSON_GetObjectItemCaseSensitive(s, "sections");
+    if (!cJSON_IsObject(sec))
+        return;
+    static const struct {
+        const char *group, *label, *a, *k;
+        int pct;
+    } f[] = {
+        {"回访任务", "应回访", "callbacks", "needing", 0},
+        {NULL, "已回访", "callbacks", "called_back", 0},
+        {NULL, "回访率", "callbacks", "callback_rate", 1},
+        {NULL, "满意率（非常满意+满意）", "callbacks", "satisfaction", 1},
+        {"满意度调查", "本月出报告的调查满意率（基本满意及以上）", "surveys", "satisfaction", 1},
+        {"纠正措施", "新开", "corrective_actions", "opened", 0},
+        {NULL, "关闭（验证）", "corrective_actions", "closed", 0},
+        {NULL, "逾期未完成", "corrective_actions", "overdue", 0},
+        {"物品保管", "钥匙逾期未还", "custody", "keys_overdue", 0},
+        {NULL, "邮件逾期未取", "custody", "mail_uncollected", 0},
+        {NULL, "拾遗逾期无人认领", "custody", "found_unclaimed", 0},
+        {"值班", "交接班（计划）", "duty", "handovers_planned", 0},
+        {NULL, "交接班迟交", "duty", "handovers_late", 0},
+        {NULL, "交接班缺失", "duty", "handovers_missing", 0},
+        {NULL, "事件报告", "duty", "incident_reports", 0},
+        {NULL, "事件报告迟交", "duty", "incident_reports_late", 0},
+        {"拒绝接单", "次数", "refusals", "total", 0},
+    };
+    core_report_buf_puts(b, "<h2>其他指标</h2><table class=\"kpi sections\">");
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        core_report_buf_puts(b, "<tr><th>");
+        core_report_buf_puts(b, f[i].group ? f[i].group : "");
+        core_report_buf_printf(b, "</th><th>%s</th>", f[i].label);
+        sec_cell(b, sec, f[i].a, f[i].k, f[i].pct);
+        core_report_buf_puts(b, "</tr>");
+    }
+    core_report_buf_puts(b, "</table>");
+}
+
 /* The form itself, one row a complaint. */
-static void html_form(report_buf_t *b, const cJSON *s)
+static void html_form(report_buf_t *b, const cJSON *s, const report_buf_t *rows)
 {
     core_report_buf_puts(b, "<h2>投诉月度汇总表</h2><table class=\"form\"><thead><tr>");
     for (size_t i = 0; i < NCOLS; i++)
         core_report_buf_printf(b, "<th>%s</th>", form_cols[i][1]);
     core_report_buf_puts(b, "</tr></thead><tbody>");
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "rows"))
-    {
-        core_report_buf_puts(b, "<tr>");
-        for (size_t i = 0; i < NCOLS; i++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, form_cols[i][0]);
-            core_report_buf_puts(b, "<td>");
-            if (cJSON_IsNumber(v))
-                core_report_buf_printf(b, "%d", (int)v->valuedouble);
-            else
-                core_report_html(b, cJSON_GetStringValue(v));
-            core_report_buf_puts(b, "</td>");
+    if (rows) {
+        core_report_buf_add(b, rows->s ? rows->s : "", rows->len);
+    } else {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s, "rows"))
+        {
+            report_form_row_t w;
+            row_from_json(it, &w);
+            report_row_html(b, &w);
         }
-        core_report_buf_puts(b, "</tr>");
     }
     core_report_buf_puts(b, "</tbody></table></body></html>\n");
 }
 
-char *report_render_html(const cJSON *s, const char *month, const cJSON *meta)
+char *report_render_html(const cJSON *s, const report_buf_t *rows, const char *month,
+                         const cJSON *meta)
 {
     report_buf_t b = {0};
     html_head(&b, s, month, meta);
     html_kpis(&b, s);
     html_charts(&b, s);
-    html_form(&b, s);
+    html_sections(&b, s);
+    html_form(&b, s, rows);
     if (b.oom) {
         free(b.s);
         return NULL;

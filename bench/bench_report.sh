@@ -18,7 +18,10 @@
 #
 # Knobs: NREQ (100000), RUNS (21 per format; median and p99 (nearest rank) reported),
 #        MONTH (YYYY-MM; default the previous month), DESK_POOL_SIZE, DESK_THREADS,
-#        EXPLAIN=1 (log the plans of statements over 100 ms with auto_explain and print them).
+#        EXPLAIN=1 (log the plans of statements over 100 ms with auto_explain and print them),
+#        BASELINE=/path/to/another/deskd (A/B on the same data: that binary serves on a second
+#        port, its GETs alternate with this build's, its times are printed too and both
+#        answers are compared byte for byte, "as_of" aside).
 source "$(dirname "$0")/lib.sh"
 
 NREQ="${NREQ:-100000}"
@@ -119,6 +122,14 @@ SELECT org_id, project_id, id, 'GD' || substr(number, 3), department_id, assigne
   'signed_off', received_at + interval '10 minutes', received_at + interval '10 minutes',
   received_at + interval '10 minutes'
 FROM requests WHERE number LIKE 'BR-%' AND assignee_id IS NOT NULL AND department_id IS NOT NULL;
+-- 返修 as the intake trigger (0022) marks it, which the load skips: a repair of a unit whose
+-- previous repair of the same category closed at most 30 days before it was received
+UPDATE requests n SET repeat_of = (SELECT p.id FROM requests p WHERE p.unit_id = n.unit_id
+  AND p.type = 'repair' AND p.state = 'closed' AND p.org_id = n.org_id
+  AND p.category IS NOT DISTINCT FROM n.category AND p.closed_at >= n.received_at - interval '30 days'
+  AND p.closed_at <= n.received_at ORDER BY p.closed_at DESC LIMIT 1)
+WHERE n.number LIKE 'BR-%' AND n.type = 'repair' AND n.unit_id IS NOT NULL;
+UPDATE requests SET is_repeat = repeat_of IS NOT NULL WHERE number LIKE 'BR-%';
 RESET session_replication_role;
 ANALYZE;
 SQL
@@ -138,24 +149,51 @@ if [ "${EXPLAIN:-0}" = 1 ]; then
   bench_pg_set auto_explain.log_buffers on
   bench_pg_set auto_explain.log_timing on
 fi
+BASE_URL=""
+BENCH_JWT_SECRET="$(bench_secret)" # one secret for both servers (a token works on either)
+if [ -n "${BASELINE:-}" ]; then
+  [ -x "$BASELINE" ] || die "BASELINE=$BASELINE is not an executable"
+  DESKD_SAVED="$DESKD" DESKD="$BASELINE"
+  BENCH_HTTP_PORT=18580 bench_server_start
+  BASE_PID=$BENCH_SERVER_PID BASE_URL="$BENCH_URL/v1/projects/$PROJECT/reports/monthly/$MONTH"
+  DESKD="$DESKD_SAVED"
+  trap 'kill -TERM "$BASE_PID" 2>/dev/null; bench_cleanup' EXIT
+fi
 bench_server_start
 TOKEN="$(bench_login manager)"
 URL="$BENCH_URL/v1/projects/$PROJECT/reports/monthly/$MONTH"
 
 # timed FORMAT — RUNS GETs (after one warm-up); prints the times in ms, one a line; checks
 # each answer is 200 and (the first) looks right.
+# With BASELINE the baseline's GET runs right after each of ours (times in base.FORMAT.ms).
 timed() {
   local fmt="$1" q="" i code t size
   [ "$fmt" = csv ] && q="?format=csv"
   curl -sS --max-time 120 -o "$BENCH_TMP/warm.$fmt" -H "Authorization: Bearer $TOKEN" "$URL$q" ||
     die "warm-up $fmt failed"
+  [ -z "$BASE_URL" ] || curl -sS --max-time 120 -o /dev/null -H "Authorization: Bearer $TOKEN" \
+    "$BASE_URL$q" || die "baseline warm-up $fmt failed"
+  : >"$BENCH_TMP/base.$fmt.ms"
   for ((i = 1; i <= RUNS; i++)); do
     read -r code t size < <(curl -sS --max-time 120 -o "$BENCH_TMP/out.$fmt" \
       -w '%{http_code} %{time_total} %{size_download}\n' -H "Authorization: Bearer $TOKEN" "$URL$q")
     [ "$code" = 200 ] || die "$fmt run $i: HTTP $code: $(head -c 300 "$BENCH_TMP/out.$fmt")"
     awk -v t="$t" 'BEGIN {printf "%.1f\n", t * 1000}'
+    if [ -n "$BASE_URL" ]; then
+      read -r code t _ < <(curl -sS --max-time 120 -o "$BENCH_TMP/base.$fmt" \
+        -w '%{http_code} %{time_total} %{size_download}\n' -H "Authorization: Bearer $TOKEN" \
+        "$BASE_URL$q")
+      [ "$code" = 200 ] || die "baseline $fmt run $i: HTTP $code"
+      awk -v t="$t" 'BEGIN {printf "%.1f\n", t * 1000}' >>"$BENCH_TMP/base.$fmt.ms"
+    fi
   done
   echo "$size" >"$BENCH_TMP/size.$fmt"
+}
+# same FORMAT — "identical" when this build's and the baseline's last answers are the same
+# bytes ("as_of", the instant of the GET, aside; a build that adds to the answer differs).
+same() {
+  if cmp -s <(sed -E 's/"as_of":"[^"]*"//' "$BENCH_TMP/out.$1") \
+    <(sed -E 's/"as_of":"[^"]*"//' "$BENCH_TMP/base.$1"); then echo identical; else echo DIFFERENT; fi
 }
 median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 p99() { sort -g | awk '{v[NR] = $1} END {k = int(NR * 0.99); if (k < NR * 0.99) k++; if (k < 1) k = 1; print v[k]}'; }
@@ -169,6 +207,15 @@ log "GET $URL?format=csv x $RUNS"
 CSV_MS="$(timed csv)"
 CSV_LINES="$(wc -l <"$BENCH_TMP/out.csv")"
 
+BASE_LINES=""
+if [ -n "$BASE_URL" ]; then
+  BASE_LINES="baseline       : $BASELINE
+baseline JSON  : $(tr '\n' ' ' <"$BENCH_TMP/base.json.ms")
+  median $(median <"$BENCH_TMP/base.json.ms") ms; answers $(same json)
+baseline CSV   : $(tr '\n' ' ' <"$BENCH_TMP/base.csv.ms")
+  median $(median <"$BENCH_TMP/base.csv.ms") ms; answers $(same csv)
+"
+fi
 cat <<EOF
 
 ==================== bench_report.sh ====================
@@ -181,7 +228,7 @@ monthly JSON ms: $(echo "$JSON_MS" | tr '\n' ' ')
   median $(echo "$JSON_MS" | median) ms, p99 $(echo "$JSON_MS" | p99) ms
 monthly CSV ms : $(echo "$CSV_MS" | tr '\n' ' ')
   median $(echo "$CSV_MS" | median) ms, p99 $(echo "$CSV_MS" | p99) ms
-load average   : $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end
+${BASE_LINES}load average   : $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end
 wall time      : $((SECONDS - T_BEGIN)) s
 =========================================================
 EOF

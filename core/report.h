@@ -65,7 +65,8 @@ typedef struct report_counts {
     long survey_satisfied;   /* ... overall 基本满意 or better */
     long reopened;           /* reopened at least once */
     long repairs_at_unit;    /* repairs of a unit (rework denominator) */
-    long rework;             /* ... with an earlier repair of the same unit and category in 30 d */
+    long rework;             /* ... flagged 返修 at intake (requests.is_repeat: a repair of the
+                              * same unit and category within 30 d of a previous one closing) */
     long work_orders;        /* work orders issued for these requests */
     long refused_work_orders;
 } report_counts_t;
@@ -116,9 +117,10 @@ void core_report_kpis(const report_counts_t *c, report_ratio_t out[KPI__COUNT]);
 /* First response is "met" when the first staff action comes at most this long after
  * receipt (002 方案 1: ≤ 5 min; inclusive). */
 #define CORE_REPORT_FIRST_RESPONSE_S 300
-/* Rework: a repair of a unit is rework when the previous repair of the same unit and
- * category was received at most this many hours earlier (001 维修返修率; 30 days,
- * inclusive). */
+/* The former rework rule (previous repair of the same unit and category *received* at most
+ * this many hours earlier).  The report now counts requests.is_repeat, set at intake by
+ * 0022's trigger (core_request_is_repeat: within 30 days of the previous one *closing*), so
+ * that it and GET /v1/projects/{id}/figures/rework agree (RULES §3.11.4, issue 16). */
 #define CORE_REPORT_REWORK_WINDOW_H 720
 
 /* Whether a request counts as "first response met": 1 yes, 0 no, -1 not counted (no staff

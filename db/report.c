@@ -1,9 +1,13 @@
 /*
  * db/report.c — see db/report.h.  The aggregation is one statement: the requests received
  * in the period (index requests_project_received), each with what its timeline says (first
- * staff action, last callback result, refusals) and its work orders, then every count of
- * report_counts_t for the whole period, per department, per staff member and per bucket.
- * The exact condition of each counter is here and in openapi.yaml (ReportCounts).
+ * staff action, last callback result, refusals) and its work orders; then one row with every
+ * count of report_counts_t for the whole period, per department, per staff member and per
+ * bucket as JSON, followed by the form's rows as plain columns (handed to a callback, so
+ * that deskd writes them into the answer without parsing 30k rows of JSON).  The sections
+ * beside requests (surveys, corrective actions, custody, duty) are a second statement.
+ * The exact condition of each counter is here and in openapi.yaml (ReportCounts,
+ * MonthlySections).
  */
 #include "db/report.h"
 
@@ -17,7 +21,6 @@
 #define STR_(x)        #x
 #define STR(x)         STR_(x)
 #define FIRST_RESPONSE "interval '" STR(CORE_REPORT_FIRST_RESPONSE_S) " seconds'"
-#define REWORK_WINDOW  "interval '" STR(CORE_REPORT_REWORK_WINDOW_H) " hours'"
 
 /* The counters of core/report.h's report_counts_t over the rows of `base` in a group. */
 #define COUNTS                                                                                     \
@@ -56,51 +59,52 @@
     "(SELECT coalesce(json_object_agg(k, n ORDER BY k), '{}') FROM (SELECT coalesce(b." col        \
     ", 'none') AS k, count(*) AS n FROM base b GROUP BY 1) x)"
 
+/* The period's requests (index requests_project_received), each with what its timeline says
+ * (first staff action, last callback result and who gave it, refusals) and its number of
+ * work orders.  Measured on the 100k-request month (bench/README.md): one grouped pass over
+ * the month's events and work orders instead of these per-request sub-queries was not
+ * faster (the CTE's row estimate led to the same index probes plus sorts spilling to disk),
+ * so the per-request form — index scans the plan test asserts — stays. */
+#define BASE                                                                                            \
+    "WITH base AS MATERIALIZED (SELECT r.id, r.number, r.type, r.channel, r.severity, "                 \
+    "r.category, r.validity, r.state, r.department_id, r.assignee_id, r.created_by, r.unit_id, "        \
+    "r.reporter_resident_id, r.reporter_name, r.reporter_phone, r.title, r.description, "               \
+    "r.resolution, r.explanation, r.received_at, r.resolved_at, r.due_resolution, "                     \
+    "r.reopen_count, ev.first_staff_at, ev.cb_at, ev.cb_by, ev.cb, ev.declines, (SELECT "               \
+    "count(*) FROM work_orders w WHERE w.request_id = r.id) AS wos, CASE WHEN ev.cb IS NULL "           \
+    "THEN NULL WHEN ev.cb->>'rating' IN ('very_satisfied','satisfied','非常满意','满意') THEN "   \
+    "true WHEN ev.cb->>'rating' IN ('average','dissatisfied','very_dissatisfied','一般','不满意'," \
+    "'极不满意') THEN false ELSE (ev.cb->>'satisfied')::boolean END AS cb_sat, (r.type = "          \
+    "'complaint' AND r.validity <> 'invalid') AS vc, r.type IN ('repair','emergency') AS rep, "         \
+    "(r.type = 'repair' AND r.unit_id IS NOT NULL AND r.is_repeat) AS rework "                          \
+    "FROM requests r CROSS JOIN LATERAL (SELECT min(e.occurred_at) FILTER (WHERE e.actor_role "         \
+    "NOT IN ('resident','integration','system')) AS first_staff_at, max(e.occurred_at) FILTER "         \
+    "(WHERE e.action = 'callback_result') AS cb_at, (array_agg(e.actor_id ORDER BY "                    \
+    "e.occurred_at DESC, e.seq DESC) FILTER (WHERE e.action = 'callback_result'))[1] AS cb_by, "        \
+    "(array_agg(e.details ORDER BY e.occurred_at DESC, e.seq DESC) FILTER (WHERE e.action = "           \
+    "'callback_result'))[1] AS cb, count(*) FILTER (WHERE e.action = 'decline') AS declines "           \
+    "FROM request_events e WHERE e.request_id = r.id) ev WHERE r.project_id = $1 AND r.org_id = "       \
+    "$2 AND r.received_at >= $3::timestamptz AND r.received_at < $4::timestamptz) "
+
+/* Part 0: one row with the counts as JSON; part 1: the form's rows (the complaints in the
+ * order received) as plain columns, which deskd writes out without a JSON round trip. */
 static const db_stmt_t aggregate = {
     "report_aggregate",
-    /* Repairs of a unit received in the period or the rework window before it, each marked
-     * when the previous repair of the same unit and category came at most the window
-     * earlier (core_report_is_rework). */
-    "WITH reps AS (SELECT r.id, r.received_at - lag(r.received_at) OVER (PARTITION BY "
-    "r.unit_id, r.category ORDER BY r.received_at, r.id) <= " REWORK_WINDOW " AS rework "
-    "FROM requests r WHERE r.project_id = $1 AND r.received_at >= $3::timestamptz - " REWORK_WINDOW
-    " AND r.received_at < $4::timestamptz AND r.type = 'repair' AND r.unit_id IS NOT "
-    "NULL), "
-    "base AS MATERIALIZED (SELECT r.id, r.number, r.type, r.channel, r.severity, r.category, "
-    "r.validity, r.state, r.department_id, r.assignee_id, r.created_by, r.unit_id, "
-    "r.reporter_resident_id, r.reporter_name, r.reporter_phone, r.title, r.description, "
-    "r.resolution, r.explanation, r.received_at, r.resolved_at, r.due_resolution, "
-    "r.reopen_count, ev.first_staff_at, ev.cb_at, ev.cb_by, ev.cb, ev.declines, "
-    "(SELECT count(*) FROM work_orders w WHERE w.request_id = r.id) AS wos, "
-    "CASE WHEN ev.cb IS NULL THEN NULL WHEN ev.cb->>'rating' IN ('very_satisfied','satisfied',"
-    "'非常满意','满意') THEN true WHEN ev.cb->>'rating' IN ('average','dissatisfied',"
-    "'very_dissatisfied','一般','不满意','极不满意') THEN false ELSE "
-    "(ev.cb->>'satisfied')::boolean "
-    "END AS cb_sat, "
-    "(r.type = 'complaint' AND r.validity <> 'invalid') AS vc, "
-    "r.type IN ('repair','emergency') AS rep, coalesce(reps.rework, false) AS rework "
-    "FROM requests r CROSS JOIN LATERAL (SELECT min(e.occurred_at) FILTER (WHERE e.actor_role "
-    "NOT IN ('resident','integration','system')) AS first_staff_at, max(e.occurred_at) FILTER "
-    "(WHERE e.action = 'callback_result') AS cb_at, (array_agg(e.actor_id ORDER BY "
-    "e.occurred_at DESC, e.seq DESC) FILTER (WHERE e.action = 'callback_result'))[1] AS cb_by, "
-    "(array_agg(e.details ORDER BY e.occurred_at DESC, e.seq DESC) FILTER (WHERE e.action = "
-    "'callback_result'))[1] AS cb, count(*) FILTER (WHERE e.action = 'decline') AS declines "
-    "FROM request_events e WHERE e.request_id = r.id) ev LEFT JOIN reps ON reps.id = r.id "
-    "WHERE r.project_id = $1 AND r.org_id = $2 AND r.received_at >= $3::timestamptz AND "
-    "r.received_at < $4::timestamptz) "
-    "SELECT json_build_object("
+    BASE
+    "SELECT 0 AS part, 0::bigint AS seq, json_build_object("
     "'overall', (SELECT " COUNTS " FROM base b), "
     "'by_type', " DIM("type") ", 'by_severity', " DIM("severity") ", 'by_category', " DIM(
         "category") ", 'by_channel', " DIM("channel") ", "
-                                                      "'departments', (SELECT coalesce(json_agg("
-                                                      "json_build_object('department_id', "
-                                                      "x.department_id, 'name', d.name, "
-                                                      "'counts', x.counts) ORDER BY d.name "
-                                                      "NULLS LAST), '[]') FROM (SELECT "
-                                                      "b.department_id, " COUNTS
+                                                      "'departments', (SELECT "
+                                                      "coalesce(json_agg(json_build_object('"
+                                                      "department_id', "
+                                                      "x.department_id, 'name', d.name, 'counts', "
+                                                      "x.counts) ORDER BY d.name NULLS LAST), "
+                                                      "'[]') "
+                                                      "FROM (SELECT b.department_id, " COUNTS
                                                       " AS counts FROM base b GROUP BY "
-                                                      "b.department_id) x LEFT JOIN departments d "
-                                                      "ON d.id = "
+                                                      "b.department_id) x "
+                                                      "LEFT JOIN departments d ON d.id = "
                                                       "x.department_id), "
                                                       "'staff', (SELECT "
                                                       "coalesce(json_agg(json_build_object('user_"
@@ -112,55 +116,52 @@ static const db_stmt_t aggregate = {
                                                       "k.uid) AS uid, h.counts, coalesce(k.n, 0) "
                                                       "AS "
                                                       "cbs FROM (SELECT b.assignee_id AS "
-                                                      "uid, " COUNTS
-                                                      " AS counts FROM base b WHERE b.assignee_id "
-                                                      "IS NOT NULL GROUP BY 1) h FULL JOIN (SELECT "
-                                                      "b.cb_by AS uid, count(*) AS n FROM base b "
-                                                      "WHERE b.cb_by IS NOT NULL GROUP BY 1) k ON "
-                                                      "k.uid "
-                                                      "= h.uid) s LEFT JOIN users u ON u.id = "
-                                                      "s.uid), "
+                                                      "uid, " COUNTS " AS counts FROM base b WHERE "
+                                                      "b.assignee_id IS NOT NULL GROUP BY 1) h "
+                                                      "FULL JOIN (SELECT b.cb_by AS uid, count(*) "
+                                                      "AS n "
+                                                      "FROM base b WHERE b.cb_by IS NOT NULL GROUP "
+                                                      "BY 1) k ON k.uid = h.uid) s LEFT JOIN users "
+                                                      "u "
+                                                      "ON u.id = s.uid), "
                                                       "'buckets', (SELECT "
                                                       "coalesce(json_agg(json_build_object('bucket'"
                                                       ", x.k, 'counts', x.counts) "
                                                       "ORDER BY x.k), '[]') FROM (SELECT "
                                                       "width_bucket(b.received_at, "
                                                       "$6::timestamptz[]) AS k, " COUNTS
-                                                      " AS counts FROM base b GROUP BY 1) x), "
-                                                      "'rows', (SELECT "
-                                                      "coalesce(json_agg(json_build_object('"
-                                                      "request_id', b.id, 'number', "
-                                                      "b.number, 'received_at', "
-                                                      "floor(extract(epoch FROM "
+                                                      " AS counts FROM base b GROUP BY 1) "
+                                                      "x))::text, NULL::uuid, NULL, NULL::bigint, "
+                                                      "NULL, "
+                                                      "NULL, NULL, NULL, NULL, NULL, NULL, "
+                                                      "NULL::boolean, NULL, NULL, NULL, NULL::int, "
+                                                      "NULL::boolean "
+                                                      "UNION ALL SELECT 1, row_number() OVER "
+                                                      "(ORDER BY b.received_at, b.number), NULL, "
+                                                      "b.id, "
+                                                      "b.number, floor(extract(epoch FROM "
                                                       "b.received_at))::bigint, "
-                                                      "'complainant', coalesce(b.reporter_name, "
-                                                      "res.name), 'phone', b.reporter_phone, "
-                                                      "'content', concat_ws('：', b.title, "
-                                                      "b.description), 'receiver', u.display_name, "
-                                                      "'department', d.name, 'result', "
-                                                      "coalesce(b.resolution, wo.result, "
-                                                      "b.explanation), "
-                                                      "'callback_rating', b.cb->>'rating', "
-                                                      "'callback_satisfied', "
+                                                      "coalesce(b.reporter_name, "
+                                                      "res.name), b.reporter_phone, "
+                                                      "concat_ws('：', b.title, b.description), "
+                                                      "u.display_name, "
+                                                      "d.name, coalesce(b.resolution, wo.result, "
+                                                      "b.explanation), b.cb->>'rating', "
                                                       "(b.cb->>'satisfied')::boolean, "
-                                                      "'callback_note', b.cb->>'note', 'severity', "
-                                                      "b.severity, 'validity', b.validity, "
-                                                      "'reopen_count', b.reopen_count, 'state', "
-                                                      "b.state, 'overdue', coalesce(b.resolved_at "
-                                                      "> "
-                                                      "b.due_resolution OR (b.resolved_at IS NULL "
-                                                      "AND b.due_resolution < $5::timestamptz), "
-                                                      "false)) ORDER BY b.received_at, b.number), "
-                                                      "'[]') FROM base b LEFT JOIN residents res "
-                                                      "ON "
-                                                      "res.id = b.reporter_resident_id LEFT JOIN "
-                                                      "users u ON u.id = b.created_by LEFT JOIN "
-                                                      "departments d ON d.id = b.department_id "
-                                                      "LEFT JOIN LATERAL (SELECT w.result FROM "
-                                                      "work_orders w WHERE w.request_id = b.id "
-                                                      "ORDER BY w.created_at DESC LIMIT 1) wo ON "
-                                                      "true "
-                                                      "WHERE b.type = 'complaint'))::text",
+                                                      "b.cb->>'note', b.severity, b.validity, "
+                                                      "b.reopen_count, "
+                                                      "coalesce(b.resolved_at > b.due_resolution "
+                                                      "OR (b.resolved_at IS NULL AND "
+                                                      "b.due_resolution "
+                                                      "< $5::timestamptz), false) FROM base b LEFT "
+                                                      "JOIN residents res ON res.id = "
+                                                      "b.reporter_resident_id LEFT JOIN users u ON "
+                                                      "u.id = b.created_by LEFT JOIN departments d "
+                                                      "ON d.id = b.department_id LEFT JOIN LATERAL "
+                                                      "(SELECT w.result FROM work_orders w WHERE "
+                                                      "w.request_id = b.id ORDER BY w.created_at "
+                                                      "DESC LIMIT 1) wo ON true WHERE b.type = "
+                                                      "'complaint' ORDER BY 1, 2",
     6};
 
 static const db_stmt_t live = {
@@ -177,6 +178,57 @@ static const db_stmt_t live = {
     "'at_risk_now', (SELECT count(*) FROM requests r WHERE r.project_id = $1 AND r.org_id = $2 "
     "AND r.sla_next_due >= $5::timestamptz AND EXISTS (SELECT 1 FROM sla_alerts a WHERE "
     "a.request_id = r.id AND a.kind = 'warning' AND a.due_at = r.sla_next_due)))::text",
+    5};
+
+/* The sections from the features that came after the request report (RULES §3.11; each
+ * formula also in openapi.yaml, MonthlySections): surveys by the campaign's reported_at,
+ * corrective actions opened (created_at) and closed (verified_at) in the period and
+ * overdue at as_of, custody figures at as_of, duty by the handover's planned_at, the
+ * shift's planned_end and the incident's occurred_at.  $1 project, $2 org, $3 from, $4 to,
+ * $5 as_of. */
+static const db_stmt_t sections = {
+    "report_sections",
+    "WITH sv AS (SELECT k.id, k.title, k.reported_at, coalesce((k.report #>> "
+    "'{summary,overall_satisfaction,numerator}')::bigint, 0) AS sat, coalesce((k.report #>> "
+    "'{summary,overall_satisfaction,denominator}')::bigint, 0) AS ans FROM survey_campaigns k "
+    "WHERE k.org_id = $2 AND k.project_id = $1 AND k.state = 'reported' AND k.reported_at >= "
+    "$3::timestamptz AND k.reported_at < $4::timestamptz), "
+    "ca AS (SELECT a.state, a.created_at, a.verified_at, a.due_at FROM corrective_actions a "
+    "WHERE a.org_id = $2 AND a.project_id = $1), "
+    "ho AS (SELECT h.planned_at, h.grace_minutes, h.accepted_at FROM handovers h WHERE "
+    "h.org_id = $2 AND h.project_id = $1 AND h.planned_at >= $3::timestamptz AND h.planned_at "
+    "< $4::timestamptz), "
+    "ir AS (SELECT i.due_at, i.submitted_at FROM incident_reports i WHERE i.org_id = $2 AND "
+    "i.project_id = $1 AND i.occurred_at >= $3::timestamptz AND i.occurred_at < "
+    "$4::timestamptz) "
+    "SELECT json_build_object("
+    "'surveys', (SELECT json_build_object('campaigns', coalesce(json_agg(json_build_object("
+    "'campaign_id', sv.id, 'title', sv.title, 'reported_at', rfc3339(sv.reported_at), "
+    "'satisfied', sv.sat, 'answered', sv.ans) ORDER BY sv.reported_at, sv.id), '[]'), "
+    "'satisfied', coalesce(sum(sv.sat), 0), 'answered', coalesce(sum(sv.ans), 0), "
+    "'satisfaction', round(sum(sv.sat)::numeric / nullif(sum(sv.ans), 0), 4)) FROM sv), "
+    "'corrective_actions', (SELECT json_build_object('opened', count(*) FILTER (WHERE "
+    "ca.created_at >= $3::timestamptz AND ca.created_at < $4::timestamptz), 'closed', "
+    "count(*) FILTER (WHERE ca.verified_at >= $3::timestamptz AND ca.verified_at < "
+    "$4::timestamptz), 'overdue', count(*) FILTER (WHERE ca.state IN ('open', "
+    "'measures_proposed', 'approved', 'implementing', 'implemented') AND ca.due_at < "
+    "$5::timestamptz)) FROM ca), "
+    "'custody', (SELECT json_build_object('keys_overdue', count(*) FILTER (WHERE c.area = "
+    "'keys' AND c.state IN ('on_loan', 'with_shift') AND c.due_back < $5::timestamptz), "
+    "'mail_uncollected', count(*) FILTER (WHERE c.area = 'mail' AND c.state = 'in_custody' AND "
+    "c.due_back <= $5::timestamptz), 'found_unclaimed', count(*) FILTER (WHERE c.area = "
+    "'lost_property' AND c.state IN ('found', 'held') AND c.due_back <= $5::timestamptz)) FROM "
+    "custody_items c WHERE c.org_id = $2 AND c.project_id = $1 AND c.area IN ('keys', 'mail', "
+    "'lost_property')), "
+    "'duty', json_build_object('handovers_planned', (SELECT count(*) FROM ho), "
+    "'handovers_late', (SELECT count(*) FROM ho WHERE coalesce(ho.accepted_at, "
+    "$5::timestamptz) > ho.planned_at + make_interval(mins => ho.grace_minutes)), "
+    "'handovers_missing', (SELECT count(*) FROM duty_shifts s WHERE s.org_id = $2 AND "
+    "s.project_id = $1 AND s.planned_end >= $3::timestamptz AND s.planned_end < "
+    "$4::timestamptz AND s.planned_end < $5::timestamptz AND NOT EXISTS (SELECT 1 FROM "
+    "handovers h WHERE h.from_shift_id = s.id)), "
+    "'incident_reports', (SELECT count(*) FROM ir), 'incident_reports_late', (SELECT count(*) "
+    "FROM ir WHERE coalesce(ir.submitted_at, $5::timestamptz) > ir.due_at)))::text",
     5};
 
 static const db_stmt_t project_get = {
@@ -267,11 +319,60 @@ int db_report_project(db_conn_t *c, const char *org, const char *project, report
     return rc;
 }
 
+static const char *col(const PGresult *r, int i, int j)
+{
+    return PQgetisnull(r, i, j) ? NULL : PQgetvalue(r, i, j);
+}
+
 int db_report_aggregate(db_conn_t *c, const char *org, const char *project, const char *from,
-                        const char *to, const char *as_of, const char *buckets, char **json)
+                        const char *to, const char *as_of, const char *buckets, char **json,
+                        db_report_row_fn row, void *ctx)
 {
     const char *v[] = {project, org, from, to, as_of, buckets};
-    return one_text(c, &aggregate, v, json);
+    PGresult *r = db_exec(c, &aggregate, v);
+    *json = NULL;
+    if (!db_ok(r) || PQntuples(r) < 1 || PQgetisnull(r, 0, 2) || atoi(PQgetvalue(r, 0, 0)) != 0) {
+        PQclear(r);
+        return -1;
+    }
+    int rc = (*json = strdup(PQgetvalue(r, 0, 2))) ? 0 : -1;
+    for (int i = 1, n = PQntuples(r); rc == 0 && i < n; i++) {
+        const char *sat = col(r, i, 13), *ov = col(r, i, 18);
+        db_report_row_t w = {
+            .seq = atol(PQgetvalue(r, i, 1)),
+            .request_id = col(r, i, 3),
+            .number = col(r, i, 4),
+            .received_at = strtoll(PQgetvalue(r, i, 5), NULL, 10),
+            .complainant = col(r, i, 6),
+            .phone = col(r, i, 7),
+            .content = col(r, i, 8),
+            .receiver = col(r, i, 9),
+            .department = col(r, i, 10),
+            .result = col(r, i, 11),
+            .callback_rating = col(r, i, 12),
+            .callback_satisfied = sat ? sat[0] == 't' : -1,
+            .callback_note = col(r, i, 14),
+            .severity = col(r, i, 15),
+            .validity = col(r, i, 16),
+            .reopen_count = atoi(PQgetvalue(r, i, 17)),
+            .overdue = ov && ov[0] == 't',
+        };
+        if (row && row(ctx, &w) != 0)
+            rc = -1;
+    }
+    PQclear(r);
+    if (rc != 0) {
+        free(*json);
+        *json = NULL;
+    }
+    return rc;
+}
+
+int db_report_sections(db_conn_t *c, const char *org, const char *project, const char *from,
+                       const char *to, const char *as_of, char **json)
+{
+    const char *v[] = {project, org, from, to, as_of};
+    return one_text(c, &sections, v, json);
 }
 
 int db_report_live(db_conn_t *c, const char *org, const char *project, const char *from,

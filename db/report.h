@@ -9,6 +9,8 @@
 
 #include "db/db.h"
 
+#include <stdint.h>
+
 /* A project's organisation-scoped facts: zone and name (1 when it is not in org). */
 typedef struct report_project {
     char time_zone[64];
@@ -17,17 +19,41 @@ typedef struct report_project {
 } report_project_t;
 int db_report_project(db_conn_t *c, const char *org, const char *project, report_project_t *out);
 
+/* One row of the 投诉月度汇总表 as the statement gives it (NULL: SQL NULL); the strings
+ * live until the callback returns. */
+typedef struct db_report_row {
+    long seq; /* 1.. in the order received */
+    const char *request_id, *number;
+    int64_t received_at; /* epoch seconds */
+    const char *complainant, *phone, *content, *receiver, *department, *result;
+    const char *callback_rating, *callback_note;
+    int callback_satisfied; /* 1, 0, -1 unknown */
+    const char *severity, *validity;
+    int reopen_count;
+    int overdue;
+} db_report_row_t;
+/* Called for each form row in order; non-zero stops (the call then fails). */
+typedef int (*db_report_row_fn)(void *ctx, const db_report_row_t *row);
+
 /*
  * The aggregation of the requests of `project` received in [from, to) (RFC 3339 text):
- * {"rows": [complaints in the order received], "overall": counts, "by_type": {...},
- *  "by_severity", "by_category", "by_channel": {...}, "departments": [{department_id,
- *  name, counts}], "staff": [{user_id, name, counts, callbacks_done}], "buckets":
- *  [{bucket, counts}]}.  as_of: the instant "overdue" is judged at; buckets: a uuid-free
+ * *json = {"overall": counts, "by_type": {...}, "by_severity", "by_category",
+ * "by_channel": {...}, "departments": [{department_id, name, counts}], "staff": [{user_id,
+ * name, counts, callbacks_done}], "buckets": [{bucket, counts}]}, and `row` called for each
+ * complaint (the form's rows, in the order received) — as columns, not JSON, so that 100k
+ * rows are not parsed twice.  as_of: the instant "overdue" is judged at; buckets: a
  * PostgreSQL timestamptz[] literal of bucket start instants (width_bucket).  Phones are
- * full: the caller masks.  *json malloc'd.
+ * full: the caller masks.  *json malloc'd.  0 done, -1 error (or `row` refused).
  */
 int db_report_aggregate(db_conn_t *c, const char *org, const char *project, const char *from,
-                        const char *to, const char *as_of, const char *buckets, char **json);
+                        const char *to, const char *as_of, const char *buckets, char **json,
+                        db_report_row_fn row, void *ctx);
+
+/* The sections of the month beyond requests (surveys, corrective actions, custody, duty) as
+ * a JSON object text: see the statement in db/report.c and openapi.yaml MonthlySections
+ * for each figure's rule.  *json malloc'd. */
+int db_report_sections(db_conn_t *c, const char *org, const char *project, const char *from,
+                       const char *to, const char *as_of, char **json);
 
 /* Live figures for the daily/weekly views: resolved and closed in [from, to) by their own
  * time, open now, overdue now, at risk (warned, not yet due).  *json malloc'd. */

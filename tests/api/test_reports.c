@@ -15,7 +15,8 @@
  *      callback 一般 (satisfied=true but the rating decides: not satisfied); reopened once.
  *   R5 complaint 04-01 00:10 local (March 31 in UTC) and R6 02-28 23:50 local: not March.
  *   R7 repair at 1-101, 03-05 10:00, resident, dispatch after 120 s, resolved after 1 h
- *      (due 48 h), a 'decline' event; R8 repair at 1-101, 03-20 10:00 (15 d later: rework),
+ *      (due 48 h), closed 1 h later, a 'decline' event; R8 repair at 1-101, 03-20 10:00 (15 d
+ *      after R7 closed: a repeat repair, is_repeat, so rework),
  *      staff, open.  R10 inquiry in a common area, 03-15, resident, nobody acted.
  * Hand-computed: total 7, complaints 4, valid 3, handled 2 (2/3), resolved 3 (3/7), in time
  * 2 of 3, first response n 6 sum 960 s (avg 160.0) met 5/6, resolution sum 104400 s (avg
@@ -120,12 +121,18 @@ static int setup(void **state)
     req(id, "R6", "complaint", NULL, "valid", "received", NULL, "2026-02-28T15:50:00Z", NULL, NULL,
         "0", NULL);
     ev(id, "1", "agent", "create", "2026-02-28T15:50:00Z", NULL);
-    req(id, "R7", "repair", NULL, "unknown", "resolved", unit101, "2026-03-05T02:00:00Z",
+    req(id, "R7", "repair", NULL, "unknown", "closed", unit101, "2026-03-05T02:00:00Z",
         "2026-03-05T03:00:00Z", "2026-03-07T02:00:00Z", "0", eng);
     ev(id, "1", "resident", "create", "2026-03-05T02:00:00Z", NULL);
     ev(id, "2", "agent", "dispatch", "2026-03-05T02:02:00Z", NULL);
     ev(id, "3", "technician", "decline", "2026-03-05T02:03:00Z", NULL);
     ev(id, "4", "agent", "resolve", "2026-03-05T03:00:00Z", NULL);
+    {
+        const char *c7[] = {id};
+        assert_non_null(th_sql1("UPDATE requests SET closed_at = '2026-03-05T04:00:00Z' WHERE "
+                                "id = $1 RETURNING 1",
+                                c7, 1));
+    }
     req(id, "R8", "repair", NULL, "unknown", "received", unit101, "2026-03-20T02:00:00Z", NULL,
         NULL, "0", NULL);
     ev(id, "1", "agent", "create", "2026-03-20T02:00:00Z", NULL);

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "core/report.h"
+#include "core/request.h"
 #include "core/rfc3339.h"
 #include "db/db.h"
 #include "db/report.h"
@@ -179,6 +180,13 @@ static const char *const gen_timeline[] = {
     "SELECT org_id, id, 4, assignee_id, 'technician', 'decline', received_at + interval "
     "'20 minutes', '{}' FROM requests WHERE number LIKE 'RP-%' AND assignee_id IS NOT NULL"
     " AND (hashtext(number) & 1023) % 10 = 3",
+    /* 返修 as 0022's intake trigger marks it (the load runs without triggers) */
+    "UPDATE requests n SET repeat_of = (SELECT p.id FROM requests p WHERE p.unit_id = "
+    "n.unit_id AND p.type = 'repair' AND p.state = 'closed' AND p.org_id = n.org_id AND "
+    "p.category IS NOT DISTINCT FROM n.category AND p.closed_at >= n.received_at - interval "
+    "'30 days' AND p.closed_at <= n.received_at ORDER BY p.closed_at DESC LIMIT 1) WHERE "
+    "n.number LIKE 'RP-%' AND n.type = 'repair' AND n.unit_id IS NOT NULL",
+    "UPDATE requests SET is_repeat = repeat_of IS NOT NULL WHERE number LIKE 'RP-%'",
 };
 
 static int setup(void **state)
@@ -365,6 +373,14 @@ static void periods(period_t p[3])
     period_init(&p[2], "daily 2025-10-15", b, 1);
 }
 
+/* Counts the form rows db_report_aggregate hands over. */
+static int count_row(void *ctx, const db_report_row_t *w)
+{
+    (void)w;
+    ++*(long *)ctx;
+    return 0;
+}
+
 static void test_aggregate_plans(void **state)
 {
     (void)state;
@@ -380,15 +396,16 @@ static void test_aggregate_plans(void **state)
         long total = -1;
         for (int i = 0; i < 8; i++) {
             char *json = NULL;
+            long nrows = 0;
             assert_int_equal(db_report_aggregate(c, org_id, project_id, p[k].from, p[k].to,
-                                                 p[k].asof, p[k].buckets, &json),
+                                                 p[k].asof, p[k].buckets, &json, count_row, &nrows),
                              0);
             cJSON *a = cJSON_Parse(json);
             free(json);
             assert_non_null(a);
             total = (long)cJSON_GetNumberValue(
                 cJSON_GetObjectItem(cJSON_GetObjectItem(a, "overall"), "total"));
-            assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(a, "rows")) > 0);
+            assert_true(nrows > 0);
             cJSON_Delete(a);
         }
         /* ~2,500 requests per project over 184 days: ~420 a month, ~95 a week */
@@ -448,7 +465,7 @@ static void test_counts_follow_core_rules(void **state)
     periods(p);
     char *json = NULL;
     assert_int_equal(db_report_aggregate(c, org_id, project_id, p[0].from, p[0].to, p[0].asof,
-                                         p[0].buckets, &json),
+                                         p[0].buckets, &json, NULL, NULL),
                      0);
     cJSON *a = cJSON_Parse(json);
     free(json);
@@ -497,23 +514,21 @@ static void test_counts_follow_core_rules(void **state)
     }
     PQclear(r);
 
-    /* rework: repairs of a unit in order per unit and category, from the window before
-     * the month on */
+    /* rework (返修): a repair of a unit whose previous repair of the same unit and category
+     * closed at most 30 days before it was received (core_request_is_repeat) */
     r = q(th_db(),
-          "SELECT r.unit_id, coalesce(r.category, ''), extract(epoch FROM r.received_at)::bigint, "
-          "r.received_at >= $2 FROM requests r WHERE r.project_id = $1 AND r.type = 'repair' "
-          "AND r.unit_id IS NOT NULL AND r.received_at >= $2::timestamptz - interval '60 days' "
-          "AND r.received_at < $3 ORDER BY 1, 2, 3, r.id",
+          "SELECT extract(epoch FROM r.received_at)::bigint, (SELECT extract(epoch FROM "
+          "max(p.closed_at))::bigint FROM requests p WHERE p.unit_id = r.unit_id AND p.type = "
+          "'repair' AND p.state = 'closed' AND p.category IS NOT DISTINCT FROM r.category AND "
+          "p.closed_at <= r.received_at) FROM requests r WHERE r.project_id = $1 AND r.type = "
+          "'repair' AND r.unit_id IS NOT NULL AND r.received_at >= $2 AND r.received_at < $3",
           3, v);
     assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
     long repairs = 0, rework = 0;
     for (int i = 0; i < PQntuples(r); i++) {
-        int same = i > 0 && !strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i - 1, 0)) &&
-                   !strcmp(PQgetvalue(r, i, 1), PQgetvalue(r, i - 1, 1));
-        if (strcmp(PQgetvalue(r, i, 3), "t"))
-            continue; /* before the month: only a predecessor */
         repairs++;
-        rework += core_report_is_rework(same ? epoch(r, i - 1, 2) : -1, epoch(r, i, 2));
+        rework += core_request_is_repeat(REQ_TYPE_REPAIR, REQ_LOCATION_UNIT, epoch(r, i, 1),
+                                         epoch(r, i, 0));
     }
     PQclear(r);
 
