@@ -48,7 +48,8 @@ static const db_stmt_t wh_update = {
 
 #define DELIVERY_JSON                                                                              \
     "json_build_object('id', d.id, 'webhook_id', d.webhook_id, 'event', json_build_object('id', "  \
-    "e.id, 'type', e.type, 'sequence', e.seq, 'request_id', e.request_id, 'created_at', "          \
+    "e.id, 'type', e.type, 'sequence', e.seq, 'request_id', e.request_id, 'subject', "             \
+    "json_build_object('kind', e.subject_kind, 'id', e.subject_id), 'created_at', "                \
     "rfc3339(e.created_at)), 'state', d.state, 'attempts', d.attempts, 'next_attempt_at', CASE "   \
     "WHEN d.state = 'pending' THEN rfc3339(d.next_attempt_at) END, 'in_flight', "                  \
     "coalesce(d.claimed_until > clock_timestamp(), false), 'last_status', d.last_status, "         \
@@ -83,7 +84,8 @@ static const db_stmt_t wh_claim = {
     "WITH c AS (SELECT d.id, d.manual FROM webhook_deliveries d JOIN webhooks w ON w.id = "
     "d.webhook_id WHERE d.state = 'pending' AND d.next_attempt_at <= clock_timestamp() AND "
     "w.active AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.webhook_id = "
-    "d.webhook_id AND p.request_id = d.request_id AND p.state = 'pending' AND p.seq < d.seq) "
+    "d.webhook_id AND p.subject_kind = d.subject_kind AND p.subject_id = d.subject_id AND p.state "
+    "= 'pending' AND p.seq < d.seq) "
     "ORDER BY d.next_attempt_at, d.seq LIMIT $1 FOR UPDATE OF d SKIP LOCKED) "
     "UPDATE webhook_deliveries d SET attempts = d.attempts + 1, manual = false, next_attempt_at "
     "= clock_timestamp() + make_interval(secs => $2::int / 1000.0), claimed_until = "
