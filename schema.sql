@@ -2357,6 +2357,16 @@ CREATE TRIGGER webhook_events_subject BEFORE INSERT ON webhook_events
 CREATE TRIGGER webhook_deliveries_subject BEFORE INSERT ON webhook_deliveries
     FOR EACH ROW EXECUTE FUNCTION webhook_subject_default();
 
+-- Free text in a payload (notes, summaries, descriptions) with the personal numbers people
+-- type into it masked: an 18-character ID number entirely, a mainland mobile number as
+-- mask_phone does (first 3 and last 4 kept).
+CREATE FUNCTION webhook_mask_text(p text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT regexp_replace(regexp_replace(p, '(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])',
+        '******************', 'g'), '(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])',
+        '\1****\2', 'g')
+$$;
+
 -- Whether any active subscription of the organisation exists: the triggers' cheap exit
 -- before they build a payload.
 CREATE FUNCTION webhook_any(p_org uuid) RETURNS boolean
@@ -2540,7 +2550,7 @@ BEGIN
         jsonb_build_object('task', webhook_callback_task_json(t),
             'attempt', jsonb_build_object('id', NEW.id, 'caller_role', NEW.caller_role,
                 'occurred_at', rfc3339(NEW.occurred_at), 'method', NEW.method,
-                'reached', NEW.reached, 'rating', NEW.rating, 'notes', NEW.notes)));
+                'reached', NEW.reached, 'rating', NEW.rating, 'notes', webhook_mask_text(NEW.notes))));
     RETURN NULL;
 END
 $$;
@@ -2598,7 +2608,7 @@ BEGIN
         CASE TG_OP WHEN 'INSERT' THEN 'visit.recorded' ELSE 'visit.updated' END, NEW.updated_at,
         jsonb_build_object('visit', jsonb_build_object('id', NEW.id,
             'visited_on', NEW.visited_on, 'unit_id', NEW.unit_id, 'client_kind', NEW.client_kind,
-            'topics', NEW.topics, 'follow_up', NEW.follow_up,
+            'topics', webhook_mask_text(NEW.topics), 'follow_up', webhook_mask_text(NEW.follow_up),
             'follow_up_request_id', NEW.follow_up_request_id, 'version', NEW.version)));
     RETURN NULL;
 END
@@ -2611,7 +2621,7 @@ CREATE CONSTRAINT TRIGGER webhooks AFTER INSERT OR UPDATE ON visit_records
 CREATE FUNCTION webhook_capa_json(a corrective_actions) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', a.id, 'number', a.number, 'kind', a.kind,
-        'state', a.state, 'title', a.title, 'major', a.major,
+        'state', a.state, 'title', webhook_mask_text(a.title), 'major', a.major,
         'department_id', a.department_id, 'responsible_id', a.responsible_id,
         'due_at', rfc3339(a.due_at), 'approved_at', rfc3339(a.approved_at),
         'implemented_at', rfc3339(a.implemented_at), 'verified_at', rfc3339(a.verified_at),
@@ -2699,9 +2709,9 @@ BEGIN
     PERFORM webhook_emit(NEW.org_id, NEW.project_id, 'patrol_round', NEW.round_id,
         'patrol.finding_disposed', coalesce(NEW.disposed_at, NEW.updated_at),
         jsonb_build_object('finding', jsonb_build_object('id', NEW.id, 'round_id', NEW.round_id,
-            'point', NEW.point, 'description', NEW.description, 'location', NEW.location,
+            'point', NEW.point, 'description', webhook_mask_text(NEW.description), 'location', NEW.location,
             'owner_related', NEW.owner_related, 'disposition', NEW.disposition,
-            'disposition_note', NEW.disposition_note, 'disposed_at', rfc3339(NEW.disposed_at),
+            'disposition_note', webhook_mask_text(NEW.disposition_note), 'disposed_at', rfc3339(NEW.disposed_at),
             'capa_id', NEW.capa_id, 'request_id', NEW.request_id)));
     RETURN NULL;
 END
@@ -2769,8 +2779,9 @@ BEGIN
     PERFORM webhook_emit(NEW.org_id, NEW.project_id, 'duty_shift', NEW.shift_id,
         'duty_log.entry_created', NEW.at,
         jsonb_build_object('entry', jsonb_build_object('id', NEW.id, 'shift_id', NEW.shift_id,
-            'kind', NEW.kind, 'at', rfc3339(NEW.at), 'summary', NEW.summary,
-            'cause', NEW.cause, 'handling', NEW.handling, 'result', NEW.result,
+            'kind', NEW.kind, 'at', rfc3339(NEW.at), 'summary', webhook_mask_text(NEW.summary),
+            'cause', webhook_mask_text(NEW.cause), 'handling', webhook_mask_text(NEW.handling),
+            'result', webhook_mask_text(NEW.result),
             'corrects', NEW.corrects, 'author_role', NEW.author_role,
             'recorded_at', rfc3339(NEW.recorded_at))));
     RETURN NULL;
@@ -2874,7 +2885,6 @@ END
 $$;
 CREATE CONSTRAINT TRIGGER webhooks AFTER INSERT ON monthly_report_alerts
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION webhook_on_monthly_report_alert();
-
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
