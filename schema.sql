@@ -795,7 +795,8 @@ CREATE TABLE webhooks (
     url                    text        NOT NULL CHECK (length(url) BETWEEN 8 AND 2000),
     description            text        CHECK (length(description) <= 500),
     event_types            text[]      NOT NULL CHECK (cardinality(event_types) BETWEEN 1 AND 64),
-    secret                 text        NOT NULL CHECK (length(secret) BETWEEN 16 AND 256),
+    -- 0028: encrypted at rest (api/webhook_secret.h): "whs1$<kid>$<base64>"
+    secret                 text        NOT NULL CHECK (length(secret) BETWEEN 16 AND 512),
     previous_secret        text,
     previous_secret_until  timestamptz,
     active                 boolean     NOT NULL DEFAULT true,

@@ -216,7 +216,10 @@ static void usage(void)
            "Platform: DESK_PLATFORM_TOKEN or DESK_PLATFORM_TOKEN_FILE (at least 32 bytes), the\n"
            "      hosting operator's bearer token for /v1/platform/organisations (unset: off).\n"
            "PII:  DESK_PII_KEY or DESK_PII_KEY_FILE (at least 32 bytes; keys ID-number hashes;\n"
-           "      required to serve); DESK_PII_KEY_PREVIOUS or _FILE (only for --rehash-pii).\n");
+           "      required to serve); DESK_PII_KEY_PREVIOUS or _FILE (only for --rehash-pii).\n"
+           "Webhooks: DESK_WEBHOOK_KEY or _FILE (at least 32 bytes) encrypts subscription secrets\n"
+           "      (AES-256-GCM; unset: a key derived from DESK_PII_KEY); DESK_WEBHOOK_KEY_PREVIOUS\n"
+           "      or _FILE still decrypts (rotation: secrets are re-encrypted at start).\n");
 }
 
 /* The built-in defaults (also named in each option's help). */
@@ -417,7 +420,10 @@ int config_load(int argc, char **argv)
     /* Operator commands that never serve need no token keys. */
     int offline = c->create_org[0] || c->list_orgs || c->deactivate_org[0] || c->activate_org[0];
     if (load_key("DESK_PII_KEY", &c->pii_key, &c->pii_key_len) < 0 ||
-        load_key("DESK_PII_KEY_PREVIOUS", &c->pii_key_previous, &c->pii_key_previous_len) < 0)
+        load_key("DESK_PII_KEY_PREVIOUS", &c->pii_key_previous, &c->pii_key_previous_len) < 0 ||
+        load_key("DESK_WEBHOOK_KEY", &c->webhook_key, &c->webhook_key_len) < 0 ||
+        load_key("DESK_WEBHOOK_KEY_PREVIOUS", &c->webhook_key_previous,
+                 &c->webhook_key_previous_len) < 0)
         return -1;
     return load_jwt_keys(c, offline);
 }

@@ -235,3 +235,32 @@ int db_webhook_record(db_conn_t *c, const wh_claim_t *w, const char *server, lon
     PQclear(r);
     return rc;
 }
+
+static const db_stmt_t wh_stale = {
+    "wh_secrets_stale",
+    "SELECT id, org_id, secret, previous_secret FROM webhooks WHERE secret NOT LIKE $1 OR "
+    "(previous_secret IS NOT NULL AND previous_secret NOT LIKE $1) ORDER BY created_at, id",
+    1};
+/* Compare-and-set, so that a concurrent rotation (or another server's start) wins; not a
+ * change of the subscription (its version stays). */
+static const db_stmt_t wh_replace = {
+    "wh_secret_replace",
+    "WITH u AS (UPDATE webhooks SET secret = $4, previous_secret = $5 WHERE id = $1 AND secret "
+    "= $2 AND previous_secret IS NOT DISTINCT FROM $3 RETURNING 1) SELECT count(*) FROM u",
+    5};
+
+PGresult *db_webhook_secrets_stale(db_conn_t *c, const char *current_like)
+{
+    const char *v[] = {current_like};
+    return db_exec(c, &wh_stale, v);
+}
+
+int db_webhook_secret_replace(db_conn_t *c, const char *id, const char *old_secret,
+                              const char *old_previous, const char *secret, const char *previous)
+{
+    const char *v[] = {id, old_secret, old_previous, secret, previous};
+    PGresult *r = db_exec(c, &wh_replace, v);
+    int n = db_ok(r) && PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    return n;
+}

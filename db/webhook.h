@@ -64,4 +64,13 @@ int db_webhook_record(db_conn_t *c, const wh_claim_t *w, const char *server, lon
                       int duration_ms, long status, const char *error, const char *state,
                       long long retry_ms, const char *disable_reason);
 
+/* Secrets at rest (api/webhook_secret.c): the subscriptions whose secret or previous secret
+ * is not LIKE current_like (not under the current key): rows (id, org_id, secret,
+ * previous_secret). */
+PGresult *db_webhook_secrets_stale(db_conn_t *c, const char *current_like);
+/* Replaces both stored secrets when they are still old_secret / old_previous; 1 replaced,
+ * 0 changed meanwhile, -1 error. */
+int db_webhook_secret_replace(db_conn_t *c, const char *id, const char *old_secret,
+                              const char *old_previous, const char *secret, const char *previous);
+
 #endif

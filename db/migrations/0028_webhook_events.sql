@@ -582,4 +582,12 @@ $$;
 CREATE CONSTRAINT TRIGGER webhooks AFTER INSERT ON monthly_report_alerts
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION webhook_on_monthly_report_alert();
 
+-- Subscription secrets at rest: encrypted by the service (AES-256-GCM under DESK_WEBHOOK_KEY
+-- or a key derived from DESK_PII_KEY, api/webhook_secret.h) as "whs1$<kid>$<base64>", longer
+-- than the 256-character plaintext; existing plaintext secrets are re-encrypted when the
+-- service starts.
+ALTER TABLE webhooks DROP CONSTRAINT webhooks_secret_check;
+ALTER TABLE webhooks ADD CONSTRAINT webhooks_secret_check
+    CHECK (length(secret) BETWEEN 16 AND 512);
+
 INSERT INTO schema_version (version) VALUES (28);
