@@ -291,11 +291,10 @@ static void update_h(req_t *r)
         free(sealed);
         return;
     }
-    PGresult *x =
-        db_webhook_update(c, r->principal.org_id, id, version, url ? url->valuestring : NULL,
-                          desc ? "true" : "false", cJSON_IsString(desc) ? desc->valuestring : NULL,
-                          tj, act ? (cJSON_IsTrue(act) ? "true" : "false") : NULL, sealed,
-                          keep_min);
+    PGresult *x = db_webhook_update(
+        c, r->principal.org_id, id, version, url ? url->valuestring : NULL, desc ? "true" : "false",
+        cJSON_IsString(desc) ? desc->valuestring : NULL, tj,
+        act ? (cJSON_IsTrue(act) ? "true" : "false") : NULL, sealed, keep_min);
     free(tj);
     free(sealed);
     if (!db_ok(x)) {

@@ -140,12 +140,12 @@ char *whs_open(const char *org, const char *stored)
         char *p = malloc(cl + 1);
         EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
         int n = 0, f = 0;
-        int ok = p && x && EVP_DecryptInit_ex(x, EVP_aes_256_gcm(), NULL, all[i].aes, box) == 1 &&
-                 EVP_DecryptUpdate(x, NULL, &n, (const unsigned char *)org, (int)strlen(org)) ==
-                     1 &&
-                 EVP_DecryptUpdate(x, (unsigned char *)p, &n, box + NONCE, (int)cl) == 1 &&
-                 EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, TAG, box + NONCE + cl) == 1 &&
-                 EVP_DecryptFinal_ex(x, (unsigned char *)p + n, &f) == 1 && (size_t)(n + f) == cl;
+        int ok =
+            p && x && EVP_DecryptInit_ex(x, EVP_aes_256_gcm(), NULL, all[i].aes, box) == 1 &&
+            EVP_DecryptUpdate(x, NULL, &n, (const unsigned char *)org, (int)strlen(org)) == 1 &&
+            EVP_DecryptUpdate(x, (unsigned char *)p, &n, box + NONCE, (int)cl) == 1 &&
+            EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, TAG, box + NONCE + cl) == 1 &&
+            EVP_DecryptFinal_ex(x, (unsigned char *)p + n, &f) == 1 && (size_t)(n + f) == cl;
         EVP_CIPHER_CTX_free(x);
         if (ok) {
             p[cl] = 0;

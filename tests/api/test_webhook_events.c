@@ -744,12 +744,132 @@ static void test_types_and_request_body(void **state)
     unhook(wh);
 }
 
+/* ---------------------------------------------------------------- secrets at rest */
+
+static const char *stored_secret(const char *hook_id)
+{
+    const char *p[] = {hook_id};
+    return th_sql1("SELECT secret FROM webhooks WHERE id = $1", p, 1);
+}
+
+static void kid_of(const char *hook_id, char kid[9])
+{
+    const char *s = stored_secret(hook_id);
+    assert_non_null(s);
+    assert_memory_equal(s, "whs1$", 5);
+    snprintf(kid, 9, "%s", s + 5);
+}
+
+/* Registers a key set tagged `tag`: one custody.item_registered event. */
+static void one_event(const char *tag)
+{
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"project_id\":\"%s\",\"kind\":\"unit_vacant\",\"tag\":\"%s\",\"key_count\":1}", p1,
+             tag);
+    th_resp_t *r = th_req("POST", "/v1/keys", th_token("clerk"), body, NULL);
+    EXPECT_STATUS(r, 201);
+    th_free(r);
+}
+
+static int delivered_signed(const char *tag)
+{
+    int ok = 0;
+    pthread_mutex_lock(&rx.mu);
+    for (int i = 0; i < rx.nhits; i++)
+        if (strstr(rx.hits[i].body, tag) && rx.hits[i].answered == 200 && rx.hits[i].sig_ok)
+            ok = 1;
+    pthread_mutex_unlock(&rx.mu);
+    return ok;
+}
+
+/* Secrets are stored encrypted, bound to the organisation; a secret from before encryption
+ * still signs and is re-encrypted at the next start; a new DESK_WEBHOOK_KEY re-encrypts every
+ * secret at start (the old key still readable), and back; a tampered one fails the delivery
+ * with a clear error. */
+static void test_secrets_at_rest(void **state)
+{
+    (void)state;
+    char a[40], b[40], kid0[9], kid1[9], kid2[9];
+    hook("[\"custody.item_registered\"]", a);
+    kid_of(a, kid0);
+    assert_null(strstr(stored_secret(a), SECRET));
+    /* the same secret twice: two different ciphertexts (a fresh nonce each time) */
+    hook("[\"custody.item_registered\"]", b);
+    char sa[512];
+    snprintf(sa, sizeof sa, "%s", stored_secret(a));
+    assert_string_not_equal(sa, stored_secret(b));
+    /* a: plaintext, as stored before 0028; b: its ciphertext tampered with */
+    char q[900];
+    snprintf(q, sizeof q, "UPDATE webhooks SET secret = '%s' WHERE id = '%s'", SECRET, a);
+    assert_int_equal(th_pg_exec(th_dburl(), q), 0);
+    snprintf(q, sizeof q,
+             "UPDATE webhooks SET secret = overlay(secret placing CASE WHEN substr(secret, 20, 1) "
+             "= 'A' THEN 'B' ELSE 'A' END from 20 for 1) WHERE id = '%s'",
+             b);
+    assert_int_equal(th_pg_exec(th_dburl(), q), 0);
+    one_event("SEC-1");
+    const char *pb[] = {b};
+    for (int i = 0; i < 1800 && th_sql_long("SELECT count(*) FROM webhook_attempts a JOIN "
+                                            "webhook_deliveries d ON d.id = a.delivery_id WHERE "
+                                            "d.webhook_id = $1",
+                                            pb, 1) == 0;
+         i++)
+        sleep_ms(50);
+    const char *err = th_sql1("SELECT a.error FROM webhook_attempts a JOIN webhook_deliveries d ON "
+                              "d.id = a.delivery_id WHERE d.webhook_id = $1 LIMIT 1",
+                              pb, 1);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "cannot be decrypted"));
+    unhook(b);
+    wait_settled(a);
+    assert_true(delivered_signed("SEC-1")); /* the plaintext one still signs */
+
+    /* restart with a dedicated key: everything re-encrypted under it */
+    static const char *const env1[] = {
+        "DESK_WEBHOOK_ALLOW_HTTP=1",
+        "DESK_WEBHOOK_ALLOW_PRIVATE=1",
+        "DESK_WEBHOOK_BACKOFF_MS=50",
+        "DESK_WEBHOOK_TIMEOUT_MS=2000",
+        "DESK_WEBHOOK_POLL_MS=50",
+        "DESK_SWEEP_INTERVAL_MS=0",
+        "DESK_WEBHOOK_KEY=webhook-key-one-0123456789abcdefghijklmnop",
+        NULL};
+    assert_int_equal(th_restart(env1), 0);
+    kid_of(a, kid1);
+    assert_string_not_equal(kid1, kid0);
+    assert_null(strstr(stored_secret(a), SECRET));
+    one_event("SEC-2");
+    wait_settled(a);
+    assert_true(delivered_signed("SEC-2"));
+
+    /* and rotated back to the PII-derived key, the dedicated one kept as previous */
+    static const char *const env2[] = {
+        "DESK_WEBHOOK_ALLOW_HTTP=1",
+        "DESK_WEBHOOK_ALLOW_PRIVATE=1",
+        "DESK_WEBHOOK_BACKOFF_MS=50",
+        "DESK_WEBHOOK_TIMEOUT_MS=2000",
+        "DESK_WEBHOOK_POLL_MS=50",
+        "DESK_SWEEP_INTERVAL_MS=0",
+        "DESK_WEBHOOK_KEY_PREVIOUS=webhook-key-one-0123456789abcdefghijklmnop",
+        NULL};
+    assert_int_equal(th_restart(env2), 0);
+    kid_of(a, kid2);
+    assert_string_equal(kid2, kid0);
+    one_event("SEC-3");
+    wait_settled(a);
+    assert_true(delivered_signed("SEC-3"));
+    unhook(a);
+    assert_int_equal(th_restart(ENV), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_duty_handover),   cmocka_unit_test(test_custody_key_loan),
         cmocka_unit_test(test_callbacks),       cmocka_unit_test(test_capa),
         cmocka_unit_test(test_tenancy_privacy), cmocka_unit_test(test_types_and_request_body),
+        cmocka_unit_test(test_secrets_at_rest),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
