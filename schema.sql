@@ -2483,8 +2483,7 @@ BEGIN
         'item', webhook_custody_item_json(i),
         'entry', jsonb_build_object('seq', NEW.seq, 'action', NEW.action,
             'actor_role', NEW.actor_role, 'occurred_at', rfc3339(NEW.occurred_at),
-            'recorded_at', rfc3339(NEW.recorded_at), 'corrects', NEW.corrects,
-            'hash', NEW.hash));
+            'recorded_at', rfc3339(NEW.recorded_at), 'corrects', NEW.corrects));
     PERFORM webhook_emit(NEW.org_id, NEW.project_id, 'custody_item', NEW.item_id,
         'custody.entry_appended', NEW.occurred_at, d);
     t := webhook_custody_type(i.area, NEW.action);
