@@ -214,14 +214,18 @@ static void usage(void)
            "shown.\n\n");
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         printf("  %-22s %-24s %s\n", opts[i].flag, opts[i].env ? opts[i].env : "", opts[i].help);
-    printf("\nKeys: DESK_JWT_SECRET or DESK_JWT_SECRET_FILE (HS*, at least 32 bytes);\n"
-           "      DESK_JWT_PUBLIC_KEY_FILE (RS*/ES*: verify) and DESK_JWT_PRIVATE_KEY_FILE\n"
-           "      (RS*/ES*: sign tokens at login; without it only external tokens work).\n"
-           "Metrics: DESK_METRICS_TOKEN, the bearer token GET /metrics requires (unset: off).\n"
-           "Platform: DESK_PLATFORM_TOKEN or DESK_PLATFORM_TOKEN_FILE (at least 32 bytes), the\n"
-           "      hosting operator's bearer token for /v1/platform/organisations (unset: off).\n"
-           "PII:  DESK_PII_KEY or DESK_PII_KEY_FILE (at least 32 bytes; keys ID-number hashes;\n"
-           "      required to serve); DESK_PII_KEY_PREVIOUS or _FILE (only for --rehash-pii).\n");
+    printf(
+        "\nKeys: DESK_JWT_SECRET or DESK_JWT_SECRET_FILE (HS*, at least 32 bytes);\n"
+        "      DESK_JWT_PUBLIC_KEY_FILE (RS*/ES*: verify) and DESK_JWT_PRIVATE_KEY_FILE\n"
+        "      (RS*/ES*: sign tokens at login; without it only external tokens work).\n"
+        "Metrics: DESK_METRICS_TOKEN, the bearer token GET /metrics requires (unset: off).\n"
+        "Platform: DESK_PLATFORM_TOKEN or DESK_PLATFORM_TOKEN_FILE (at least 32 bytes), the\n"
+        "      hosting operator's bearer token for /v1/platform/organisations (unset: off).\n"
+        "PII:  DESK_PII_KEY or DESK_PII_KEY_FILE (at least 32 bytes; keys ID-number hashes;\n"
+        "      required to serve); DESK_PII_KEY_PREVIOUS or _FILE (only for --rehash-pii).\n"
+        "Webhooks: DESK_WEBHOOK_KEY or _FILE (at least 32 bytes) encrypts subscription secrets\n"
+        "      (AES-256-GCM; unset: a key derived from DESK_PII_KEY); DESK_WEBHOOK_KEY_PREVIOUS\n"
+        "      or _FILE still decrypts (rotation: secrets are re-encrypted at start).\n");
 }
 
 /* The built-in defaults (also named in each option's help). */
@@ -422,7 +426,10 @@ int config_load(int argc, char **argv)
     /* Operator commands that never serve need no token keys. */
     int offline = c->create_org[0] || c->list_orgs || c->deactivate_org[0] || c->activate_org[0];
     if (load_key("DESK_PII_KEY", &c->pii_key, &c->pii_key_len) < 0 ||
-        load_key("DESK_PII_KEY_PREVIOUS", &c->pii_key_previous, &c->pii_key_previous_len) < 0)
+        load_key("DESK_PII_KEY_PREVIOUS", &c->pii_key_previous, &c->pii_key_previous_len) < 0 ||
+        load_key("DESK_WEBHOOK_KEY", &c->webhook_key, &c->webhook_key_len) < 0 ||
+        load_key("DESK_WEBHOOK_KEY_PREVIOUS", &c->webhook_key_previous,
+                 &c->webhook_key_previous_len) < 0)
         return -1;
     return load_jwt_keys(c, offline);
 }

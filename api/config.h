@@ -52,6 +52,10 @@ typedef struct config {
     size_t pii_key_len;
     char *pii_key_previous; /* the key being rotated away from (--rehash-pii) */
     size_t pii_key_previous_len;
+    char *webhook_key; /* DESK_WEBHOOK_KEY(_FILE): encrypts webhook secrets; NULL: from pii_key */
+    size_t webhook_key_len;
+    char *webhook_key_previous; /* DESK_WEBHOOK_KEY_PREVIOUS(_FILE): still decrypts */
+    size_t webhook_key_previous_len;
     char *platform_token; /* DESK_PLATFORM_TOKEN(_FILE): /v1/platform; NULL: off */
     size_t platform_token_len;
     /* operator commands (api/platform_cli.c): run, print JSON, exit */

@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "api/auth.h"
 #include "api/config.h"
+#include "api/webhook_secret.h"
 #include "api/http.h"
 #include "api/pii.h"
 #include "api/platform.h"
@@ -134,6 +135,8 @@ int main(int argc, char **argv)
         db_pool_shutdown();
         return 2;
     }
+    /* Subscription secrets stored in plain text or under a rotated-out key: re-encrypted. */
+    whs_reseal_all();
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

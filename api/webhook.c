@@ -7,6 +7,7 @@
  */
 #include "api/config.h"
 #include "api/http.h"
+#include "api/webhook_secret.h"
 #include "core/webhook.h"
 #include "db/webhook.h"
 
@@ -158,16 +159,25 @@ static void create_h(req_t *r)
                      "'project_id' must be the id of a project of your organisation, or null");
         return;
     }
+    char *sealed = whs_seal(r->principal.org_id, sec->valuestring);
+    if (!sealed) {
+        free(tj);
+        http_problem(r, 503, "secret_key_unavailable",
+                     "the server cannot encrypt webhook secrets (DESK_WEBHOOK_KEY / DESK_PII_KEY)");
+        return;
+    }
     db_conn_t *c = http_db(r);
     if (!c) {
         free(tj);
+        free(sealed);
         return;
     }
     PGresult *x = db_webhook_create(
         c, r->principal.org_id, cJSON_IsString(proj) ? proj->valuestring : NULL, url->valuestring,
-        cJSON_IsString(desc) ? desc->valuestring : NULL, tj, sec->valuestring,
+        cJSON_IsString(desc) ? desc->valuestring : NULL, tj, sealed,
         act && cJSON_IsFalse(act) ? "false" : "true", r->principal.user_id);
     free(tj);
+    free(sealed);
     if (!db_ok(x)) {
         const char *st = db_sqlstate(x);
         if (!strcmp(st, "23503"))
@@ -268,17 +278,25 @@ static void update_h(req_t *r)
     char *tj = NULL;
     if (types && check_types(r, types, &tj) != 0)
         return;
+    char *sealed = sec ? whs_seal(r->principal.org_id, sec->valuestring) : NULL;
+    if (sec && !sealed) {
+        free(tj);
+        http_problem(r, 503, "secret_key_unavailable",
+                     "the server cannot encrypt webhook secrets (DESK_WEBHOOK_KEY / DESK_PII_KEY)");
+        return;
+    }
     db_conn_t *c = http_db(r);
     if (!c) {
         free(tj);
+        free(sealed);
         return;
     }
-    PGresult *x =
-        db_webhook_update(c, r->principal.org_id, id, version, url ? url->valuestring : NULL,
-                          desc ? "true" : "false", cJSON_IsString(desc) ? desc->valuestring : NULL,
-                          tj, act ? (cJSON_IsTrue(act) ? "true" : "false") : NULL,
-                          sec ? sec->valuestring : NULL, keep_min);
+    PGresult *x = db_webhook_update(
+        c, r->principal.org_id, id, version, url ? url->valuestring : NULL, desc ? "true" : "false",
+        cJSON_IsString(desc) ? desc->valuestring : NULL, tj,
+        act ? (cJSON_IsTrue(act) ? "true" : "false") : NULL, sealed, keep_min);
     free(tj);
+    free(sealed);
     if (!db_ok(x)) {
         http_db_error(r, x);
         PQclear(x);

@@ -1,5 +1,6 @@
 /* api/webhook_worker.c — see api/webhook_worker.h. */
 #include "api/webhook_worker.h"
+#include "api/webhook_secret.h"
 #include "core/hex.h"
 #include "api/config.h"
 #include "core/netaddr.h"
@@ -104,6 +105,12 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct cur
 
 static long post(CURL *h, const wh_claim_t *w, char *err, size_t errcap)
 {
+    if (!w->secret) {
+        snprintf(err, errcap,
+                 "the subscription's secret cannot be decrypted: set DESK_WEBHOOK_KEY_PREVIOUS "
+                 "(or DESK_PII_KEY_PREVIOUS) to the key it was stored under, or set a new secret");
+        return 0;
+    }
     int64_t ts = (int64_t)time(NULL);
     char macs[2][65];
     const char *mp[2] = {macs[0], macs[1]};
@@ -229,6 +236,14 @@ static int run_batch(CURL *h, int max)
     /* The connection is not held during the HTTP exchanges: HTTP handlers share the pool. */
     db_release(c);
     for (int i = 0; i < n; i++) {
+        /* the secrets are stored encrypted (api/webhook_secret.h) */
+        char *sec = whs_open(batch[i].org_id, batch[i].secret);
+        char *prev =
+            batch[i].previous_secret ? whs_open(batch[i].org_id, batch[i].previous_secret) : NULL;
+        free(batch[i].secret);
+        free(batch[i].previous_secret);
+        batch[i].secret = sec;
+        batch[i].previous_secret = prev;
         c = db_acquire();
         if (c) {
             db_set_actor(c, &(db_actor_t){.system = "webhook_delivery"});

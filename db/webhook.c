@@ -48,7 +48,8 @@ static const db_stmt_t wh_update = {
 
 #define DELIVERY_JSON                                                                              \
     "json_build_object('id', d.id, 'webhook_id', d.webhook_id, 'event', json_build_object('id', "  \
-    "e.id, 'type', e.type, 'sequence', e.seq, 'request_id', e.request_id, 'created_at', "          \
+    "e.id, 'type', e.type, 'sequence', e.seq, 'request_id', e.request_id, 'subject', "             \
+    "json_build_object('kind', e.subject_kind, 'id', e.subject_id), 'created_at', "                \
     "rfc3339(e.created_at)), 'state', d.state, 'attempts', d.attempts, 'next_attempt_at', CASE "   \
     "WHEN d.state = 'pending' THEN rfc3339(d.next_attempt_at) END, 'in_flight', "                  \
     "coalesce(d.claimed_until > clock_timestamp(), false), 'last_status', d.last_status, "         \
@@ -83,7 +84,8 @@ static const db_stmt_t wh_claim = {
     "WITH c AS (SELECT d.id, d.manual FROM webhook_deliveries d JOIN webhooks w ON w.id = "
     "d.webhook_id WHERE d.state = 'pending' AND d.next_attempt_at <= clock_timestamp() AND "
     "w.active AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.webhook_id = "
-    "d.webhook_id AND p.request_id = d.request_id AND p.state = 'pending' AND p.seq < d.seq) "
+    "d.webhook_id AND p.subject_kind = d.subject_kind AND p.subject_id = d.subject_id AND p.state "
+    "= 'pending' AND p.seq < d.seq) "
     "ORDER BY d.next_attempt_at, d.seq LIMIT $1 FOR UPDATE OF d SKIP LOCKED) "
     "UPDATE webhook_deliveries d SET attempts = d.attempts + 1, manual = false, next_attempt_at "
     "= clock_timestamp() + make_interval(secs => $2::int / 1000.0), claimed_until = "
@@ -232,4 +234,33 @@ int db_webhook_record(db_conn_t *c, const wh_claim_t *w, const char *server, lon
     int rc = db_ok(r) ? atoi(PQgetvalue(r, 0, 0)) : -1;
     PQclear(r);
     return rc;
+}
+
+static const db_stmt_t wh_stale = {
+    "wh_secrets_stale",
+    "SELECT id, org_id, secret, previous_secret FROM webhooks WHERE secret NOT LIKE $1 OR "
+    "(previous_secret IS NOT NULL AND previous_secret NOT LIKE $1) ORDER BY created_at, id",
+    1};
+/* Compare-and-set, so that a concurrent rotation (or another server's start) wins; not a
+ * change of the subscription (its version stays). */
+static const db_stmt_t wh_replace = {
+    "wh_secret_replace",
+    "WITH u AS (UPDATE webhooks SET secret = $4, previous_secret = $5 WHERE id = $1 AND secret "
+    "= $2 AND previous_secret IS NOT DISTINCT FROM $3 RETURNING 1) SELECT count(*) FROM u",
+    5};
+
+PGresult *db_webhook_secrets_stale(db_conn_t *c, const char *current_like)
+{
+    const char *v[] = {current_like};
+    return db_exec(c, &wh_stale, v);
+}
+
+int db_webhook_secret_replace(db_conn_t *c, const char *id, const char *old_secret,
+                              const char *old_previous, const char *secret, const char *previous)
+{
+    const char *v[] = {id, old_secret, old_previous, secret, previous};
+    PGresult *r = db_exec(c, &wh_replace, v);
+    int n = db_ok(r) && PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    return n;
 }

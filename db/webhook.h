@@ -1,8 +1,9 @@
 /*
  * db/webhook.h — SQL of webhooks: subscriptions (the secret is stored for signing and never
  * selected by a read), the delivery queue the worker claims with FOR UPDATE SKIP LOCKED, the
- * attempts it records, and manual redelivery.  Events enter the outbox by the trigger on
- * request_events (schema.sql, webhook_on_request_event).
+ * attempts it records, and manual redelivery.  Events enter the outbox by triggers: on
+ * request_events (webhook_on_request_event) and on each resource's own tables through
+ * webhook_emit (0028); each event has a subject (kind, id) and a per-subject sequence.
  */
 #ifndef DB_WEBHOOK_H
 #define DB_WEBHOOK_H
@@ -51,7 +52,7 @@ typedef struct wh_claim {
     size_t payload_len;
 } wh_claim_t;
 /* Claims up to max due deliveries (the earliest pending one of each subscription and
- * request only), taking attempt n+1 of each and leasing it for lease_ms.  Returns how many
+ * subject only), taking attempt n+1 of each and leasing it for lease_ms.  Returns how many
  * were filled into out (free each with db_webhook_claim_free), or -1. */
 int db_webhook_claim(db_conn_t *c, int max, int lease_ms, wh_claim_t *out);
 void db_webhook_claim_free(wh_claim_t *w);
@@ -62,5 +63,14 @@ void db_webhook_claim_free(wh_claim_t *w);
 int db_webhook_record(db_conn_t *c, const wh_claim_t *w, const char *server, long long started_ms,
                       int duration_ms, long status, const char *error, const char *state,
                       long long retry_ms, const char *disable_reason);
+
+/* Secrets at rest (api/webhook_secret.c): the subscriptions whose secret or previous secret
+ * is not LIKE current_like (not under the current key): rows (id, org_id, secret,
+ * previous_secret). */
+PGresult *db_webhook_secrets_stale(db_conn_t *c, const char *current_like);
+/* Replaces both stored secrets when they are still old_secret / old_previous; 1 replaced,
+ * 0 changed meanwhile, -1 error. */
+int db_webhook_secret_replace(db_conn_t *c, const char *id, const char *old_secret,
+                              const char *old_previous, const char *secret, const char *previous);
 
 #endif

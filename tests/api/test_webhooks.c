@@ -496,9 +496,14 @@ static void test_subscriptions_scope_and_secrets(void **state)
     assert_string_equal(th_header(r, "ETag"), "\"2\"");
     th_free(r);
     const char *p[] = {id};
-    assert_string_equal(
-        th_sql1("SELECT secret || '|' || previous_secret FROM webhooks WHERE id = $1", p, 1),
-        SECRET_NEW "|" SECRET);
+    /* both stored encrypted (api/webhook_secret.h), the rotated-out one as previous */
+    const char *stored =
+        th_sql1("SELECT secret || '|' || previous_secret FROM webhooks WHERE id = $1", p, 1);
+    assert_non_null(stored);
+    assert_memory_equal(stored, "whs1$", 5);
+    assert_non_null(strstr(stored, "|whs1$"));
+    assert_null(strstr(stored, SECRET_NEW));
+    assert_null(strstr(stored, SECRET));
     /* no DELETE: retention (RULES §3.13.6) */
     r = th_req("DELETE", path, th_token("admin"), NULL, NULL);
     assert_true(r->status == 404 || r->status == 405);
