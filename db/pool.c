@@ -168,6 +168,13 @@ int db_read_pool_stats(db_pool_stats_t *out, long long counts[DB_READ_TARGETS])
     return 0;
 }
 
+/* The pool a connection belongs to.  Zeroed storage (no pool) is a connection of the
+ * primary's that never connected: the fuzz harness's stand-in for a database gone away. */
+static pool_t *pool_of(const db_conn_t *c)
+{
+    return c->pool ? c->pool : &pool;
+}
+
 static void conn_close(db_conn_t *c)
 {
     if (c->pg)
@@ -199,7 +206,7 @@ static long long now_ms(void)
 static int conn_open(db_conn_t *c)
 {
     conn_close(c);
-    pool_t *p = c->pool;
+    pool_t *p = pool_of(c);
     int is_read = p == &rpool;
     long long deadline = now_ms() + (!is_read && p->timeout_ms > 0 ? p->timeout_ms : 0);
     int pause_ms = 25, tries = 0;
@@ -469,7 +476,7 @@ void db_release(db_conn_t *c)
     }
     c->tx = TX_NONE;
     c->actor_sql[0] = 0;
-    pool_t *p = c->pool;
+    pool_t *p = pool_of(c);
     pthread_mutex_lock(&p->mu);
     struct waiter *w = p->head;
     if (w) { /* straight to the longest waiter: the connection stays checked out */
