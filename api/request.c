@@ -101,7 +101,7 @@ static int load_request(req_t *r, db_conn_t *c, const char *id, const void *arg,
         snprintf(f->dept_id, sizeof f->dept_id, "%s", sc.department_id);
         snprintf(f->owner_user, sizeof f->owner_user, "%s", sc.reporter_user_id);
         f->version = sc.version;
-        f->json = api_register_splice(r, c, id, f->json); /* the register columns' latest */
+        f->json = api_register_splice(r, c, id, f->json, sc.has_register_notes);
     }
     return found;
 }

@@ -45,7 +45,8 @@ static const db_stmt_t find_ext = {
 static const db_stmt_t get_st = {
     "req_get",
     "SELECT request_json(r, $3)::text, r.project_id, coalesce(r.unit_id::text, ''), "
-    "coalesce(r.department_id::text, ''), coalesce(r.reporter_user_id::text, ''), r.version "
+    "coalesce(r.department_id::text, ''), coalesce(r.reporter_user_id::text, ''), r.version, "
+    "EXISTS (SELECT 1 FROM request_register_notes m WHERE m.request_id = r.id) "
     "FROM requests r WHERE r.id = $1 AND r.org_id = $2",
     3};
 
@@ -293,6 +294,7 @@ int db_request_get(db_conn_t *c, const char *id, const char *org, int pii, char 
         cp(sc->department_id, sizeof sc->department_id, r, 3);
         cp(sc->reporter_user_id, sizeof sc->reporter_user_id, r, 4);
         sc->version = atoi(PQgetvalue(r, 0, 5));
+        sc->has_register_notes = PQgetvalue(r, 0, 6)[0] == 't';
     }
     PQclear(r);
     return rc;

@@ -37,6 +37,7 @@ int db_request_find_external(db_conn_t *c, const char *org, const char *source, 
 typedef struct request_scope {
     char project_id[40], unit_id[40], department_id[40], reporter_user_id[40];
     int version;
+    int has_register_notes; /* db_request_get only: any register note written (api/register.c) */
 } request_scope_t;
 
 /* json (malloc'd) and scope.  1 found, 0 not, -1 error. */

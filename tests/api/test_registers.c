@@ -118,7 +118,20 @@ static void test_note_written_with_author_and_history(void **state)
              unit101, res_zw);
     th_free(th_create_request_at(__LINE__, "agent", body, id));
 
-    th_resp_t *r = note("agent", id, "customer_wish", "尽快上门维修");
+    /* before any note: every column the caller may read is there, null (answered without
+     * asking for the notes: db_request_get says there are none) */
+    char get[96];
+    snprintf(get, sizeof get, "/v1/requests/%s", id);
+    th_resp_t *r = th_req("GET", get, th_token("supervisor"), NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    const cJSON *reg = th_jpath(r->json, "register");
+    assert_true(cJSON_IsObject(reg));
+    assert_int_equal(cJSON_GetArraySize(reg), 5);
+    assert_true(th_jnull(r->json, "register.customer_wish"));
+    assert_true(th_jnull(r->json, "register.supervisor_assessment"));
+    th_free(r);
+
+    r = note("agent", id, "customer_wish", "尽快上门维修");
     EXPECT_STATUS(r, 201);
     assert_string_equal(th_js(r->json, "field"), "customer_wish");
     assert_string_equal(th_js(r->json, "body"), "尽快上门维修");
