@@ -130,6 +130,30 @@ static int read_attempt(req_t *r, const cJSON *b, int resident, int legacy, atte
     return 0;
 }
 
+/* Opens complaint b (consumed) in c's transaction through the request intake; its id into
+ * out.  0, or -1 with c rolled back and 409 follow_up_failed (5xx kept) sent: what names the
+ * complaint in the detail. */
+static int open_complaint(req_t *r, db_conn_t *c, cJSON *b, const char *what, char out[40])
+{
+    char *json = NULL;
+    api_err_t e = {0};
+    int st = api_request_create_one(r, c, b, &json, &e);
+    cJSON_Delete(b);
+    if (st != 201) {
+        db_rollback(c);
+        free(json);
+        http_problem(r, st >= 500 ? st : 409, "follow_up_failed",
+                     "%s could not be opened (%s); nothing was recorded", what, e.detail);
+        return -1;
+    }
+    cJSON *j = cJSON_Parse(json);
+    free(json);
+    const cJSON *idj = cJSON_GetObjectItemCaseSensitive(j, "id");
+    snprintf(out, 40, "%s", cJSON_IsString(idj) ? idj->valuestring : "");
+    cJSON_Delete(j);
+    return 0;
+}
+
 /* The follow-up complaint of a dissatisfied repair callback: a complaint about the same
  * place, opened one ladder level above the repair.  0 (id in out), or -1 sent and rolled
  * back. */
@@ -167,24 +191,8 @@ static int follow_up_complaint(req_t *r, db_conn_t *c, const char *request_id,
              a->notes && a->notes[0] ? a->notes : "住户对维修结果不满意");
     cJSON_AddStringToObject(b, "title", "维修回访不满意");
     cJSON_AddStringToObject(b, "description", desc);
-    char *json = NULL;
-    api_err_t e = {0};
-    int st = api_request_create_one(r, c, b, &json, &e);
-    cJSON_Delete(b);
-    if (st != 201) {
-        db_rollback(c);
-        free(json);
-        http_problem(r, st >= 500 ? st : 409, "follow_up_failed",
-                     "the dissatisfied repair's follow-up complaint could not be opened (%s); "
-                     "nothing was recorded",
-                     e.detail);
+    if (open_complaint(r, c, b, "the dissatisfied repair's follow-up complaint", out) != 0)
         return -1;
-    }
-    cJSON *j = cJSON_Parse(json);
-    free(json);
-    const cJSON *idj = cJSON_GetObjectItemCaseSensitive(j, "id");
-    snprintf(out, 40, "%s", cJSON_IsString(idj) ? idj->valuestring : "");
-    cJSON_Delete(j);
     int level =
         row->escalation_level + 1 > SLA_TOP_LEVEL ? SLA_TOP_LEVEL : row->escalation_level + 1;
     char ch[160];
@@ -346,24 +354,8 @@ static int survey_complaint(req_t *r, db_conn_t *c, const cb_task_t *t, const at
     cJSON *er = cJSON_AddObjectToObject(b, "external_ref");
     cJSON_AddStringToObject(er, "source", "survey");
     cJSON_AddStringToObject(er, "id", ref);
-    char *json = NULL;
-    api_err_t e = {0};
-    int st = api_request_create_one(r, c, b, &json, &e);
-    cJSON_Delete(b);
-    if (st != 201) {
-        db_rollback(c);
-        free(json);
-        http_problem(r, st >= 500 ? st : 409, "follow_up_failed",
-                     "the dissatisfied survey callback's complaint could not be opened (%s); "
-                     "nothing was recorded",
-                     e.detail);
+    if (open_complaint(r, c, b, "the dissatisfied survey callback's complaint", out) != 0)
         return -1;
-    }
-    cJSON *j = cJSON_Parse(json);
-    free(json);
-    const cJSON *idj = cJSON_GetObjectItemCaseSensitive(j, "id");
-    snprintf(out, 40, "%s", cJSON_IsString(idj) ? idj->valuestring : "");
-    cJSON_Delete(j);
     return out[0] ? 0 : fail_rb(r, c, NULL);
 }
 

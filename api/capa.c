@@ -92,28 +92,16 @@ static int opt_text(const cJSON *o, const char *name, const char **out, api_err_
     return api_opt_str(o, name, TEXT_MAX, out, e);
 }
 
-static int opt_bool(const cJSON *o, const char *name, int *out, api_err_t *e)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!v || cJSON_IsNull(v))
-        return 0;
-    if (!cJSON_IsBool(v))
-        return api_err_at(e, o, name, "invalid_type", "invalid_field", "'%s' must be true or false",
-                          name);
-    *out = cJSON_IsTrue(v);
-    return 1;
-}
-
 int api_capa_create_in(req_t *r, db_conn_t *c, const cJSON *o, const char *project,
                        const char *kind, const char *sources, char **id, api_err_t *e)
 {
     const char *title, *problem = NULL, *dept = NULL, *resp = NULL;
-    int major = 0;
+    int major = -1; /* api_opt_bool: -1 absent */
     int64_t due = 0;
     char *others = NULL;
     *id = NULL;
     if (api_req_str(o, "title", 200, &title, e) < 0 || opt_text(o, "problem", &problem, e) < 0 ||
-        opt_bool(o, "major", &major, e) < 0 || api_opt_uuid(o, "department_id", &dept, e) < 0 ||
+        api_opt_bool(o, "major", &major, e) < 0 || api_opt_uuid(o, "department_id", &dept, e) < 0 ||
         api_opt_uuid(o, "responsible_id", &resp, e) < 0 || api_opt_time(o, "due_at", &due, e) < 0 ||
         api_uuid_array(o, "other_departments", 20, &others, e) < 0)
         return e->status;
@@ -148,7 +136,7 @@ int api_capa_create_in(req_t *r, db_conn_t *c, const cJSON *o, const char *proje
                        kind,
                        title,
                        problem,
-                       major,
+                       major > 0,
                        dept,
                        resp,
                        others,

@@ -271,7 +271,7 @@ static void entry_add_h(req_t *r)
                      "discrepancy entries are written by the service)");
         return;
     }
-    db_conn_t *c = api_custody_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     custody_row_t row;
@@ -384,7 +384,7 @@ static int key_new_judge(req_t *r, const key_new_t *n)
 /* Inserts the key set and appends its `register` entry, in one transaction; answers. */
 static void key_new_write(req_t *r, const key_new_t *n)
 {
-    db_conn_t *c = api_custody_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     char cnt[16];

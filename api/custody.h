@@ -103,8 +103,6 @@ typedef struct custody_post {
     const cJSON *counterparty, *attachments, *details;
 } custody_post_t;
 
-/* A connection with a transaction begun, or NULL (answered). */
-db_conn_t *api_custody_begin(req_t *r);
 /* Locks item id of the area and checks the caller's scope for az; 404/403 (sent) and -1. */
 int api_custody_lock(req_t *r, db_conn_t *c, const custody_area_ops_t *ops, const char *id,
                      az_action_t az, custody_row_t *row);

@@ -213,7 +213,7 @@ static void arc_create_h(req_t *r)
             return;
         }
     }
-    db_conn_t *c = api_custody_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     if (unit) {
@@ -334,7 +334,7 @@ static void arc_entry_h(req_t *r)
         api_err_send(r, &err);
         return;
     }
-    db_conn_t *c = api_custody_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     custody_row_t row;

@@ -14,18 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-db_conn_t *api_custody_begin(req_t *r)
-{
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return NULL;
-    if (db_begin(c) != 0) {
-        http_db_fail(r, NULL);
-        return NULL;
-    }
-    return c;
-}
-
 int api_custody_lock(req_t *r, db_conn_t *c, const custody_area_ops_t *ops, const char *id,
                      az_action_t az, custody_row_t *row)
 {

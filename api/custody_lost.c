@@ -126,7 +126,7 @@ static void lost_create_h(req_t *r)
     if (http_authorize(r, AZ_CUSTODY_WRITE, &t) != 0)
         return;
     lost_kind_t k = (lost_kind_t)core_lost_kind_from_string(kind);
-    db_conn_t *c = api_custody_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     lost_ctx_t l;
@@ -261,7 +261,7 @@ static void lost_entry_h(req_t *r)
                      "deposit (those are POST /v1/lost-property)");
         return;
     }
-    db_conn_t *c = api_custody_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     custody_row_t row;

@@ -202,7 +202,7 @@ static void mail_create_h(req_t *r)
         api_custody_problem(r, v);
         return;
     }
-    db_conn_t *c = api_custody_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     int in = db_custody_unit_in(c, r->principal.org_id, project, unit);
@@ -311,7 +311,7 @@ static void mail_entry_h(req_t *r)
         api_err_send(r, &err);
         return;
     }
-    db_conn_t *c = api_custody_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     custody_row_t row;

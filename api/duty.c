@@ -155,18 +155,6 @@ char *api_duty_uuid_array(req_t *r, const cJSON *o, const char *name, int max, i
     return buf;
 }
 
-db_conn_t *api_duty_begin(req_t *r)
-{
-    db_conn_t *c = http_db(r);
-    if (!c)
-        return NULL;
-    if (db_begin(c) != 0) {
-        http_db_fail(r, NULL);
-        return NULL;
-    }
-    return c;
-}
-
 const char *api_duty_epoch(int64_t t, char *buf)
 {
     snprintf(buf, 32, "%lld", (long long)t);
@@ -398,7 +386,7 @@ static void shift_start_h(req_t *r)
     if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_no_body(r) != 0 ||
         http_if_match(r, "shift", &expect) != 0)
         return;
-    db_conn_t *c = api_duty_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     PGresult *res = shift_load(r, c, AZ_DUTY_WRITE, 1);
@@ -446,7 +434,7 @@ static void shift_equipment_h(req_t *r)
             "'transition' (true while major equipment is starting or stopping) is required");
         return;
     }
-    db_conn_t *c = api_duty_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     PGresult *res = shift_load(r, c, AZ_DUTY_WRITE, 1);
@@ -494,7 +482,7 @@ static void log_add_h(req_t *r)
         send_err(r, &e);
         return;
     }
-    db_conn_t *c = api_duty_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     PGresult *shift = shift_load(r, c, AZ_DUTY_WRITE, 1), *res = NULL;

@@ -34,8 +34,6 @@ int api_duty_project(req_t *r, db_conn_t *c, const char *project, az_action_t az
 /* Member `name` of o as a PostgreSQL uuid[] literal ("{a,b}", malloc'd; "{}" when absent),
  * or NULL with 422 sent (not an array of UUIDs, or more than max). */
 char *api_duty_uuid_array(req_t *r, const cJSON *o, const char *name, int max, int *count);
-/* A connection with a transaction begun, or NULL (answered). */
-db_conn_t *api_duty_begin(req_t *r);
 /* "%lld" of t into buf (32 bytes). */
 const char *api_duty_epoch(int64_t t, char *buf);
 /* Whether the token's role may supervise duties (AZ_DUTY_SUPERVISE) in the project. */

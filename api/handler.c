@@ -94,6 +94,18 @@ db_conn_t *http_page_db(req_t *r, page_t *pg)
     return http_page_params(r, pg) == 0 ? http_db(r) : NULL;
 }
 
+db_conn_t *http_db_begin(req_t *r)
+{
+    db_conn_t *c = http_db(r);
+    if (!c)
+        return NULL;
+    if (db_begin(c) != 0) {
+        http_db_fail(r, NULL);
+        return NULL;
+    }
+    return c;
+}
+
 int http_known_fields(req_t *r, const char *what, const char *const *known)
 {
     const cJSON *m;

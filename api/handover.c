@@ -180,7 +180,7 @@ static void create_h(req_t *r)
                      "the incoming person is someone else than the outgoing one");
         return;
     }
-    db_conn_t *c = api_duty_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     PGresult *shift = NULL, *res = NULL;
@@ -528,7 +528,7 @@ static void submit_h(req_t *r)
         return;
     }
     db_conn_t *c = NULL;
-    if (read_unfinished(r, items, &nitems) != 0 || !(c = api_duty_begin(r))) {
+    if (read_unfinished(r, items, &nitems) != 0 || !(c = http_db_begin(r))) {
         free(items);
         return;
     }
@@ -692,7 +692,7 @@ static void accept_h(req_t *r)
     if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_no_body(r) != 0 ||
         http_if_match(r, "handover", &expect) != 0)
         return;
-    db_conn_t *c = api_duty_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     cJSON *sections = NULL;
@@ -797,7 +797,7 @@ static void fitness_h(req_t *r)
                      "say what was observed in 'note' (signs of drinking, confusion, ...)");
         return;
     }
-    db_conn_t *c = api_duty_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     PGresult *h = load(r, c, AZ_DUTY_WRITE, 1), *res = NULL;

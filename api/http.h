@@ -173,6 +173,8 @@ typedef struct page {
 int http_page_params(req_t *r, page_t *pg);
 /* http_page_params, then http_db: the connection, or NULL with the response sent. */
 db_conn_t *http_page_db(req_t *r, page_t *pg);
+/* http_db, then db_begin: the connection in a transaction, or NULL with the response sent. */
+db_conn_t *http_db_begin(req_t *r);
 void http_send_page(req_t *r, PGresult *res, int limit);
 /* Answers 200 {"items":[...]} with column 0 of every row (a list that is not paged), or
  * the error of a failed result. */

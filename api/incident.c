@@ -246,7 +246,7 @@ static void create_h(req_t *r)
     }
     char tz[64];
     int64_t due;
-    db_conn_t *c = api_duty_begin(r);
+    db_conn_t *c = http_db_begin(r);
     PGresult *res = NULL;
     if (!c)
         goto out;
@@ -386,7 +386,7 @@ static void patch_h(req_t *r)
         api_err_send(r, &e);
         return;
     }
-    db_conn_t *c = api_duty_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     inc_in_t in;
@@ -494,7 +494,7 @@ static void submit_h(req_t *r)
 {
     if (http_authorize_role(r, AZ_DUTY_WRITE) != 0 || http_no_body(r) != 0)
         return;
-    db_conn_t *c = api_duty_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     cJSON *j = NULL;
@@ -564,7 +564,7 @@ static void acknowledge_h(req_t *r)
 {
     if (http_authorize_role(r, AZ_DUTY_SUPERVISE) != 0 || http_no_body(r) != 0)
         return;
-    db_conn_t *c = api_duty_begin(r);
+    db_conn_t *c = http_db_begin(r);
     if (!c)
         return;
     PGresult *row = load(r, c, AZ_DUTY_SUPERVISE, 1), *res = NULL;
