@@ -1518,11 +1518,18 @@ CREATE TABLE request_register_notes (
 CREATE INDEX request_register_notes_latest
     ON request_register_notes (request_id, field, written_at DESC, id DESC);
 
--- 0036: append-only through audit_append_only (0023 had an identical function of its own).
+-- Refuses UPDATE, DELETE and TRUNCATE of any table (0023's register_notes_append_only,
+-- renamed by 0036: handover_refusals uses it too).
+CREATE FUNCTION append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
 CREATE TRIGGER request_register_notes_append_only BEFORE UPDATE OR DELETE ON request_register_notes
-    FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+    FOR EACH ROW EXECUTE FUNCTION append_only();
 CREATE TRIGGER request_register_notes_no_truncate BEFORE TRUNCATE ON request_register_notes
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION append_only();
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_register_notes FOR EACH ROW EXECUTE FUNCTION audit_row('register_note', 'id');
 
 -- A tenancy (出租房屋登记表): the owner, the tenant (a resident of the organisation, or a
@@ -3025,9 +3032,9 @@ CREATE TABLE handover_refusals (
 );
 CREATE INDEX handover_refusals_handover ON handover_refusals (handover_id, at);
 CREATE TRIGGER handover_refusals_append_only BEFORE UPDATE OR DELETE ON handover_refusals
-    FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+    FOR EACH ROW EXECUTE FUNCTION append_only();
 CREATE TRIGGER handover_refusals_no_truncate BEFORE TRUNCATE ON handover_refusals
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION append_only();
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON handover_refusals FOR EACH ROW EXECUTE FUNCTION audit_row('handover_refusal', 'id');
 
 CREATE FUNCTION webhook_on_handover_refusal() RETURNS trigger

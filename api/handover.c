@@ -156,16 +156,18 @@ static void refuse(req_t *r, db_conn_t *c, PGresult *h, const char *stage,
              n > 1 ? " (and more: see reasons)" : "");
     cJSON *reasons = reasons_json(it, n);
     char *text = cJSON_PrintUnformatted(reasons);
-    api_duty_problem(r, 409, "handover_refused", NULL, NULL, detail, "reasons", reasons);
     db_rollback(c);
-    const char *v[] = {r->principal.org_id, PQgetvalue(h, 0, H_PROJECT), http_uuid_param(r, 0),
-                       stage,           r->principal.user_id,          text};
+    const char *v[] = {r->principal.org_id,   PQgetvalue(h, 0, H_PROJECT),
+                       http_uuid_param(r, 0), stage,
+                       r->principal.user_id,  text};
+    /* recorded before the answer: whoever reads after the 409 finds the refusal */
     if (!text || db_begin(c) != 0 || db_duty_do(c, DQ_HANDOVER_REFUSAL, v) != 0 ||
         db_commit(c) != 0) {
         db_rollback(c);
         log_write(LOG_WARN, "a refused handover step could not be recorded", NULL);
     }
     free(text);
+    api_duty_problem(r, 409, "handover_refused", NULL, NULL, detail, "reasons", reasons);
 }
 
 /* ---- create --------------------------------------------------------------------------- */

@@ -399,7 +399,8 @@ static const db_stmt_t remind_due = {
     "marked m JOIN users u ON u.org_id = m.org_id AND u.active WHERE (m.area IN ('archives', "
     "'keys') AND u.id = m.holder_id) OR (CASE m.area WHEN 'mail' THEN u.role = 'agent' WHEN "
     "'lost_property' THEN u.role IN ('supervisor', 'manager') WHEN 'keys' THEN u.role = "
-    "'agent' ELSE u.role = 'clerk' END AND EXISTS (SELECT 1 FROM user_projects up WHERE up.user_id = u.id AND "
+    "'agent' ELSE u.role = 'clerk' END AND EXISTS (SELECT 1 FROM user_projects up WHERE up.user_id "
+    "= u.id AND "
     "up.project_id = m.project_id)) RETURNING 1) SELECT (SELECT count(*) FROM marked), (SELECT "
     "count(*) FROM sent)",
     0};
