@@ -12,6 +12,7 @@
 #include "api/survey.h"
 #include "api/validate.h"
 #include "db/callback.h"
+#include "svc/sla.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +122,7 @@ static char *answers_json(const form_in_t *f, const survey_item_t *items)
 
 /* What the follow-ups of one response need to know. */
 typedef struct followup_ctx {
-    const char *response, *unit, *campaign_title, *respondent;
+    const char *response, *unit, *campaign_title, *respondent, *project;
     int version;
 } followup_ctx_t;
 
@@ -196,11 +197,15 @@ static int followup_one(req_t *r, db_conn_t *c, const followup_ctx_t *x, const s
     if (fu == SURVEY_FOLLOWUP_COMPLAINT && open_complaint(r, c, x, item, text, req_id) != 0)
         return -1;
     /* A callback opens the response's callback task (one open task per household's
-     * response, whatever number of its answers asks for a call: RULES §3.1.8). */
-    if (fu == SURVEY_FOLLOWUP_CALLBACK &&
-        db_callback_survey_task(c, r->principal.org_id, x->response, r->principal.user_id,
-                                task_id) != 0)
-        return http_db_fail(r, "the response was not saved"), -1;
+     * response, whatever number of its answers asks for a call: RULES §3.1.8), due by the
+     * project's callback policy (RULES §3.1.2; sla_survey_callback_due). */
+    if (fu == SURVEY_FOLLOWUP_CALLBACK) {
+        int64_t now = (int64_t)time(NULL), due = 0;
+        if (sla_survey_callback_due(c, r->principal.org_id, x->project, now, &due) != 0 ||
+            db_callback_survey_task(c, r->principal.org_id, x->response, r->principal.user_id,
+                                    now, due, task_id) != 0)
+            return http_db_fail(r, "the response was not saved"), -1;
+    }
     if (db_survey_followup_insert(c, r->principal.org_id, x->response, x->version,
                                   item ? item->id : NULL, rating, kind, "opened",
                                   req_id[0] ? req_id : NULL, task_id[0] ? task_id : NULL) != 0)
@@ -440,7 +445,7 @@ void api_survey_response_create_h(req_t *r)
         goto fail;
     }
     free(vid);
-    followup_ctx_t x = {id, in.unit, k.title, in.respondent, 1};
+    followup_ctx_t x = {id, in.unit, k.title, in.respondent, k.project_id, 1};
     int rc = followups(r, c, &x, form, items);
     free(form);
     if (rc != 0)
@@ -523,7 +528,7 @@ void api_survey_response_correct_h(req_t *r)
         goto fail;
     }
     free(vid);
-    followup_ctx_t x = {id, unit, k.title, respondent, version};
+    followup_ctx_t x = {id, unit, k.title, respondent, project, version};
     if (followups(r, c, &x, form, items) != 0)
         goto fail;
     if (db_commit(c) != 0) {
