@@ -202,8 +202,8 @@ static int followup_one(req_t *r, db_conn_t *c, const followup_ctx_t *x, const s
     if (fu == SURVEY_FOLLOWUP_CALLBACK) {
         int64_t now = (int64_t)time(NULL), due = 0;
         if (sla_survey_callback_due(c, r->principal.org_id, x->project, now, &due) != 0 ||
-            db_callback_survey_task(c, r->principal.org_id, x->response, r->principal.user_id,
-                                    now, due, task_id) != 0)
+            db_callback_survey_task(c, r->principal.org_id, x->response, r->principal.user_id, now,
+                                    due, task_id) != 0)
             return http_db_fail(r, "the response was not saved"), -1;
     }
     if (db_survey_followup_insert(c, r->principal.org_id, x->response, x->version,
