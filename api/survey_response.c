@@ -158,23 +158,14 @@ static int open_complaint(req_t *r, db_conn_t *c, const followup_ctx_t *x,
     cJSON *er = cJSON_AddObjectToObject(b, "external_ref");
     cJSON_AddStringToObject(er, "source", "survey");
     cJSON_AddStringToObject(er, "id", ref);
-    char *json = NULL;
     api_err_t e = {0};
-    int st = api_request_create_one(r, c, b, &json, &e);
-    cJSON_Delete(b);
-    if (st >= 300) {
-        if (e.status == 422) /* the complaint's body is ours: not the client's mistake */
-            api_err_set(&e, 409, "complaint_not_opened",
-                        "the complaint for a 不满意 answer could not be opened: %s", e.detail);
-        api_err_send(r, &e);
-        return -1;
-    }
-    cJSON *j = cJSON_Parse(json);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
-    snprintf(request_id, 40, "%s", cJSON_IsString(id) ? id->valuestring : "");
-    cJSON_Delete(j);
-    free(json);
-    return request_id[0] ? 0 : (http_db_fail(r, NULL), -1);
+    if (api_request_open_followup(r, c, b, request_id, &e) == 0)
+        return 0;
+    if (e.status == 422) /* the complaint's body is ours: not the client's mistake */
+        api_err_set(&e, 409, "complaint_not_opened",
+                    "the complaint for a 不满意 answer could not be opened: %s", e.detail);
+    api_err_send(r, &e);
+    return -1;
 }
 
 /* One answer's follow-up, once per response, kind and item.  0 or -1 (answered). */
