@@ -891,11 +891,13 @@ CREATE TABLE webhook_attempts (
 );
 
 -- A subscription's patterns against an event type: '*', the type itself, or 'prefix.*'
--- (the same rule as core_webhook_type_matches).
+-- (the same rule as core_webhook_type_matches); 'capa.opened' is another name of
+-- 'capa.created' (0036).
 CREATE FUNCTION webhook_type_matches(p_patterns text[], p_type text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
 SELECT EXISTS (SELECT 1 FROM unnest(p_patterns) p
                WHERE p = '*' OR p = p_type
+                  OR (p = 'capa.opened' AND p_type = 'capa.created')
                   OR (right(p, 2) = '.*' AND length(p_type) >= length(p)
                       AND left(p_type, length(p) - 1) = left(p, -1)))
 $$;
@@ -1516,16 +1518,18 @@ CREATE TABLE request_register_notes (
 CREATE INDEX request_register_notes_latest
     ON request_register_notes (request_id, field, written_at DESC, id DESC);
 
-CREATE FUNCTION register_notes_append_only() RETURNS trigger
+-- Refuses UPDATE, DELETE and TRUNCATE of any table (0023's register_notes_append_only,
+-- renamed by 0036: handover_refusals uses it too).
+CREATE FUNCTION append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END $$;
 CREATE TRIGGER request_register_notes_append_only BEFORE UPDATE OR DELETE ON request_register_notes
-    FOR EACH ROW EXECUTE FUNCTION register_notes_append_only();
+    FOR EACH ROW EXECUTE FUNCTION append_only();
 CREATE TRIGGER request_register_notes_no_truncate BEFORE TRUNCATE ON request_register_notes
-    FOR EACH STATEMENT EXECUTE FUNCTION register_notes_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION append_only();
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_register_notes FOR EACH ROW EXECUTE FUNCTION audit_row('register_note', 'id');
 
 -- A tenancy (出租房屋登记表): the owner, the tenant (a resident of the organisation, or a
@@ -2736,7 +2740,8 @@ CREATE CONSTRAINT TRIGGER webhooks AFTER INSERT OR UPDATE ON visit_records
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION webhook_on_visit();
 
 -- Corrective actions (RULES §3.3): capa.created, capa.state_changed, capa.overdue (each
--- overdue warning or escalation of the CAPA clock).  Subject the action.
+-- overdue warning or escalation of the CAPA clock), capa.closed after the state change to
+-- verified or cancelled (0036).  Subject the action.
 CREATE FUNCTION webhook_capa_json(a corrective_actions) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', a.id, 'number', a.number, 'kind', a.kind,
@@ -2761,6 +2766,12 @@ BEGIN
             'capa.state_changed', NEW.updated_at,
             jsonb_build_object('action', webhook_capa_json(NEW), 'from_state', OLD.state,
                 'to_state', NEW.state));
+        IF NEW.state IN ('verified', 'cancelled') THEN
+            PERFORM webhook_emit(NEW.org_id, NEW.project_id, 'corrective_action', NEW.id,
+                'capa.closed', NEW.updated_at,
+                jsonb_build_object('action', webhook_capa_json(NEW), 'from_state', OLD.state,
+                    'outcome', NEW.state));
+        END IF;
     END IF;
     RETURN NULL;
 END
@@ -3005,6 +3016,59 @@ $$;
 CREATE CONSTRAINT TRIGGER webhooks AFTER INSERT ON monthly_report_alerts
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION webhook_on_monthly_report_alert();
 
+-- 0036: refused handover attempts, announced as handover.refused (see
+-- db/migrations/0036_webhook_leftovers.sql).
+CREATE TABLE handover_refusals (
+    id            uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    org_id        uuid        NOT NULL,
+    project_id    uuid        NOT NULL,
+    handover_id   uuid        NOT NULL REFERENCES handovers (id),
+    stage         text        NOT NULL CHECK (stage IN ('submit','accept')),
+    refused_by    uuid        NOT NULL,
+    reasons       jsonb       NOT NULL CHECK (jsonb_typeof(reasons) = 'array'),
+    at            timestamptz NOT NULL DEFAULT clock_timestamp(),
+    FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
+    FOREIGN KEY (org_id, refused_by) REFERENCES users (org_id, id)
+);
+CREATE INDEX handover_refusals_handover ON handover_refusals (handover_id, at);
+CREATE TRIGGER handover_refusals_append_only BEFORE UPDATE OR DELETE ON handover_refusals
+    FOR EACH ROW EXECUTE FUNCTION append_only();
+CREATE TRIGGER handover_refusals_no_truncate BEFORE TRUNCATE ON handover_refusals
+    FOR EACH STATEMENT EXECUTE FUNCTION append_only();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON handover_refusals FOR EACH ROW EXECUTE FUNCTION audit_row('handover_refusal', 'id');
+
+CREATE FUNCTION webhook_on_handover_refusal() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    h handovers;
+BEGIN
+    IF NOT webhook_any(NEW.org_id) THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO h FROM handovers WHERE id = NEW.handover_id;
+    PERFORM webhook_emit(NEW.org_id, NEW.project_id, 'handover', NEW.handover_id,
+        'handover.refused', NEW.at,
+        jsonb_build_object('handover', webhook_handover_json(h),
+            'refusal', jsonb_build_object('id', NEW.id, 'stage', NEW.stage,
+                'refused_by', NEW.refused_by, 'reasons', NEW.reasons,
+                'at', rfc3339(NEW.at))));
+    RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER webhooks AFTER INSERT ON handover_refusals
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION webhook_on_handover_refusal();
+
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'deskd_app') THEN
+        GRANT SELECT, INSERT ON handover_refusals TO deskd_app;
+        REVOKE UPDATE, DELETE, TRUNCATE ON handover_refusals FROM deskd_app;
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'deskd_app not granted on handover_refusals (%)', SQLERRM;
+END $$;
+
+
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (36);

@@ -135,23 +135,13 @@ static int read_attempt(req_t *r, const cJSON *b, int resident, int legacy, atte
  * complaint in the detail. */
 static int open_complaint(req_t *r, db_conn_t *c, cJSON *b, const char *what, char out[40])
 {
-    char *json = NULL;
     api_err_t e = {0};
-    int st = api_request_create_one(r, c, b, &json, &e);
-    cJSON_Delete(b);
-    if (st != 201) {
-        db_rollback(c);
-        free(json);
-        http_problem(r, st >= 500 ? st : 409, "follow_up_failed",
-                     "%s could not be opened (%s); nothing was recorded", what, e.detail);
-        return -1;
-    }
-    cJSON *j = cJSON_Parse(json);
-    free(json);
-    const cJSON *idj = cJSON_GetObjectItemCaseSensitive(j, "id");
-    snprintf(out, 40, "%s", cJSON_IsString(idj) ? idj->valuestring : "");
-    cJSON_Delete(j);
-    return 0;
+    if (api_request_open_followup(r, c, b, out, &e) == 0)
+        return 0;
+    db_rollback(c);
+    http_problem(r, e.status >= 500 ? e.status : 409, "follow_up_failed",
+                 "%s could not be opened (%s); nothing was recorded", what, e.detail);
+    return -1;
 }
 
 /* The follow-up complaint of a dissatisfied repair callback: a complaint about the same

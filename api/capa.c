@@ -18,40 +18,6 @@
 
 #define TEXT_MAX 4000
 
-int api_uuid_array(const cJSON *o, const char *name, int max, char **out, api_err_t *e)
-{
-    *out = NULL;
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!a || cJSON_IsNull(a))
-        return 0;
-    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > max)
-        return api_err_at(e, o, name, "invalid_type", "invalid_field",
-                          "'%s' must be an array of at most %d user or department ids", name, max);
-    size_t cap = 3 + (size_t)cJSON_GetArraySize(a) * 38;
-    char *lit = malloc(cap);
-    if (!lit)
-        return api_err_set(e, 503, "unavailable", "out of memory");
-    size_t n = 0;
-    lit[n++] = '{';
-    const cJSON *it;
-    cJSON_ArrayForEach(it, a)
-    {
-        if (!cJSON_IsString(it) || !http_is_uuid(it->valuestring)) {
-            free(lit);
-            return api_err_at(e, it, NULL, "invalid_format", "invalid_field",
-                              "every member of '%s' must be a UUID", name);
-        }
-        if (n > 1)
-            lit[n++] = ',';
-        memcpy(lit + n, it->valuestring, 36);
-        n += 36;
-    }
-    lit[n++] = '}';
-    lit[n] = 0;
-    *out = lit;
-    return 1;
-}
-
 static const char *const source_kinds[] = {
     "request", "survey_item", "department_below_target", "visit", "patrol_finding", "other", NULL};
 
@@ -103,7 +69,7 @@ int api_capa_create_in(req_t *r, db_conn_t *c, const cJSON *o, const char *proje
     if (api_req_str(o, "title", 200, &title, e) < 0 || opt_text(o, "problem", &problem, e) < 0 ||
         api_opt_bool(o, "major", &major, e) < 0 || api_opt_uuid(o, "department_id", &dept, e) < 0 ||
         api_opt_uuid(o, "responsible_id", &resp, e) < 0 || api_opt_time(o, "due_at", &due, e) < 0 ||
-        api_uuid_array(o, "other_departments", 20, &others, e) < 0)
+        api_uuid_array(o, "other_departments", 20, &others, NULL, e) < 0)
         return e->status;
     if (due && due <= (int64_t)time(NULL)) {
         free(others);
@@ -395,7 +361,7 @@ static int read_action(const cJSON *b, capa_action_t a, cJSON *patch, cJSON *det
             rfc3339_format(t, ts);
             cJSON_AddStringToObject(patch, "due_at", ts);
         }
-        if (api_uuid_array(b, "other_departments", 20, others, e) < 0)
+        if (api_uuid_array(b, "other_departments", 20, others, NULL, e) < 0)
             return -1;
         if (*others)
             cJSON_AddItemToObject(patch, "other_departments",
@@ -456,7 +422,7 @@ static int read_action(const cJSON *b, capa_action_t a, cJSON *patch, cJSON *det
         if (t > (int64_t)time(NULL) + 60)
             return api_err_at(e, b, "held_at", "out_of_range", "invalid_field",
                               "'held_at' cannot lie in the future");
-        if (api_uuid_array(b, "attendees", 50, others, e) < 0)
+        if (api_uuid_array(b, "attendees", 50, others, NULL, e) < 0)
             return -1;
         if (!*others || cJSON_GetArraySize(cJSON_GetObjectItem(b, "attendees")) < 1)
             return api_err_at(e, b, "attendees", "required", "missing_field",

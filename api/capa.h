@@ -10,9 +10,6 @@
 #include "api/http.h"
 #include "api/validate.h"
 
-/* Reads a JSON array of UUIDs (member `name` of o, at most max) into a PostgreSQL uuid[]
- * literal (malloc'd into *out; NULL when absent).  0, or -1 with e filled. */
-int api_uuid_array(const cJSON *o, const char *name, int max, char **out, api_err_t *e);
 /* Creates a corrective action of `kind` in project from the fields of body o (title,
  * problem, major, department_id, responsible_id, other_departments, due_at) plus the given
  * sources JSON, inside c's transaction; *id gets the new id (malloc'd).  0, or the 4xx

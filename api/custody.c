@@ -219,6 +219,11 @@ static void key_store(void *ctx, const custody_row_t *row, custody_outcome_t *o)
     if (k->fx.notify_manager)
         o->notify_kind = k->fx.notify_kind;
     o->ext = ext_of(next);
+    /* The reminder worker marks an overdue loan once (`reminded_at`, announced as key.overdue):
+     * the mark stays for the rest of that loan, a return ends it, a new loan starts unmarked. */
+    const cJSON *reminded = cJSON_GetObjectItemCaseSensitive(row->ext, "reminded_at");
+    if (reminded && next->state == KEY_ST_ON_LOAN && e->action != KA_LOAN)
+        cJSON_AddItemToObject(o->ext, "reminded_at", cJSON_Duplicate(reminded, 1));
     o->state = core_key_state_name(next->state);
     o->seal_number = next->seal_number;
     o->holder_id = next->holder_id;

@@ -105,54 +105,13 @@ int api_duty_project(req_t *r, db_conn_t *c, const char *project, az_action_t az
 
 char *api_duty_uuid_array(req_t *r, const cJSON *o, const char *name, int max, int *count)
 {
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, name);
-    *count = 0;
-    if (!a || cJSON_IsNull(a))
-        return strdup("{}");
-    if (!cJSON_IsArray(a)) {
-        http_invalid(r, o, name, "invalid_field", "invalid_type", "'%s' must be an array of UUIDs",
-                     name);
+    char *lit = NULL;
+    api_err_t e = {0};
+    if (api_uuid_array(o, name, max, &lit, count, &e) < 0) {
+        api_err_send(r, &e);
         return NULL;
     }
-    int n = cJSON_GetArraySize(a);
-    if (n > max) {
-        http_invalid(r, o, name, "invalid_field", "out_of_range", "'%s' holds at most %d ids", name,
-                     max);
-        return NULL;
-    }
-    char *buf = malloc((size_t)n * 38 + 3);
-    if (!buf) {
-        http_problem(r, 503, "out_of_memory", "try again");
-        return NULL;
-    }
-    size_t len = 0;
-    buf[len++] = '{';
-    const cJSON *it;
-    int i = 0;
-    cJSON_ArrayForEach(it, a)
-    {
-        if (!cJSON_IsString(it) || !http_is_uuid(it->valuestring)) {
-            free(buf);
-            http_invalid(r, it, NULL, "invalid_field", "invalid_format",
-                         "'%s' must hold UUIDs only", name);
-            return NULL;
-        }
-        for (int k = 0; k < i; k++) {
-            const cJSON *prev = cJSON_GetArrayItem(a, k);
-            if (!strcasecmp(prev->valuestring, it->valuestring)) {
-                free(buf);
-                http_invalid(r, it, NULL, "invalid_field", "duplicate", "'%s' names %s twice", name,
-                             it->valuestring);
-                return NULL;
-            }
-        }
-        len += (size_t)sprintf(buf + len, "%s%s", i ? "," : "", it->valuestring);
-        i++;
-    }
-    buf[len++] = '}';
-    buf[len] = 0;
-    *count = n;
-    return buf;
+    return lit ? lit : strdup("{}");
 }
 
 const char *api_duty_epoch(int64_t t, char *buf)

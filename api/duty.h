@@ -31,8 +31,7 @@ int api_duty_fresh(req_t *r, PGresult *res, int expect, const char *what);
  * sent.  tz (64 bytes) and today (16 bytes, local YYYY-MM-DD) may be NULL. */
 int api_duty_project(req_t *r, db_conn_t *c, const char *project, az_action_t az, char *tz,
                      char *today);
-/* Member `name` of o as a PostgreSQL uuid[] literal ("{a,b}", malloc'd; "{}" when absent),
- * or NULL with 422 sent (not an array of UUIDs, or more than max). */
+/* api_uuid_array for the duty handlers: "{}" when absent, or NULL with the 422 sent. */
 char *api_duty_uuid_array(req_t *r, const cJSON *o, const char *name, int max, int *count);
 /* "%lld" of t into buf (32 bytes). */
 const char *api_duty_epoch(int64_t t, char *buf);

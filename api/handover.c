@@ -14,6 +14,7 @@
 #include "api/validate.h"
 #include "core/duty.h"
 #include "core/rfc3339.h"
+#include "db/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,13 +144,30 @@ static cJSON *reasons_json(const handover_reason_item_t *it, size_t n)
     return a;
 }
 
-static void refuse(req_t *r, const handover_reason_item_t *it, size_t n)
+/* Answers 409 handover_refused with every reason.  The refused step's transaction is rolled
+ * back (nothing of it is kept), then the refusal itself — who tried which step of handover h
+ * and why — is recorded in its own transaction (handover_refusals, announced as
+ * handover.refused).  Failing to record it is logged; the answer stays the refusal. */
+static void refuse(req_t *r, db_conn_t *c, PGresult *h, const char *stage,
+                   const handover_reason_item_t *it, size_t n)
 {
     char detail[400];
     snprintf(detail, sizeof detail, "the handover cannot proceed: %s%s", it[0].detail,
              n > 1 ? " (and more: see reasons)" : "");
-    api_duty_problem(r, 409, "handover_refused", NULL, NULL, detail, "reasons",
-                     reasons_json(it, n));
+    cJSON *reasons = reasons_json(it, n);
+    char *text = cJSON_PrintUnformatted(reasons);
+    db_rollback(c);
+    const char *v[] = {r->principal.org_id,   PQgetvalue(h, 0, H_PROJECT),
+                       http_uuid_param(r, 0), stage,
+                       r->principal.user_id,  text};
+    /* recorded before the answer: whoever reads after the 409 finds the refusal */
+    if (!text || db_begin(c) != 0 || db_duty_do(c, DQ_HANDOVER_REFUSAL, v) != 0 ||
+        db_commit(c) != 0) {
+        db_rollback(c);
+        log_write(LOG_WARN, "a refused handover step could not be recorded", NULL);
+    }
+    free(text);
+    api_duty_problem(r, 409, "handover_refused", NULL, NULL, detail, "reasons", reasons);
 }
 
 /* ---- create --------------------------------------------------------------------------- */
@@ -576,7 +594,7 @@ static void submit_h(req_t *r)
     handover_reason_item_t reasons[HANDOVER_MAX_REASONS];
     size_t nr = core_handover_check(&s, reasons);
     if (nr) {
-        refuse(r, reasons, nr);
+        refuse(r, c, h, "submit", reasons, nr);
         goto fail;
     }
     char *sec_text = cJSON_PrintUnformatted(sections);
@@ -728,7 +746,7 @@ static void accept_h(req_t *r)
     handover_reason_item_t reasons[HANDOVER_MAX_REASONS];
     size_t nr = core_handover_check(&s, reasons);
     if (nr) {
-        refuse(r, reasons, nr);
+        refuse(r, c, h, "accept", reasons, nr);
         goto fail;
     }
     const char *av[] = {r->principal.org_id, http_uuid_param(r, 0), me};

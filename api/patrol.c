@@ -192,7 +192,7 @@ static void round_create_h(req_t *r)
     if (api_opt_time(r->json, "planned_at", &planned, &e) < 0 ||
         api_opt_str(r->json, "coverage", 16, &coverage, &e) < 0 ||
         api_opt_str(r->json, "coverage_note", 1000, &note, &e) < 0 ||
-        api_uuid_array(r->json, "participants", 20, &parts, &e) < 0) {
+        api_uuid_array(r->json, "participants", 20, &parts, NULL, &e) < 0) {
         api_err_send(r, &e);
         return;
     }

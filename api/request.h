@@ -31,6 +31,11 @@ az_target_t api_request_target(req_t *r, const request_scope_t *sc);
  * duplicate_external_ref naming the existing request).  The creation is one statement
  * on c, so it commits by itself unless the caller holds a transaction. */
 int api_request_create_one(req_t *r, db_conn_t *c, const cJSON *body, char **json, api_err_t *err);
+/* A request the service opens itself as a follow-up (the complaint of a dissatisfied
+ * callback or survey answer): api_request_create_one of body (deleted) in the caller's
+ * transaction.  0 with the new request's id in id, or -1 with *err filled (nothing sent;
+ * the caller answers with its own code and rolls back). */
+int api_request_open_followup(req_t *r, db_conn_t *c, cJSON *body, char id[40], api_err_t *err);
 
 /* Idempotency-Key (api/idempotency.c).  start: takes the request's connection into *c;
  * returns 1 when the response was already sent (a replay or an error, 503 without a

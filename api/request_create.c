@@ -517,3 +517,21 @@ void api_request_create_h(req_t *r)
     http_send_json(r, st, json, hdr);
     free(json);
 }
+
+int api_request_open_followup(req_t *r, db_conn_t *c, cJSON *body, char id[40], api_err_t *e)
+{
+    char *json = NULL;
+    int st = api_request_create_one(r, c, body, &json, e);
+    cJSON_Delete(body);
+    id[0] = 0;
+    if (st == 201) {
+        cJSON *j = cJSON_Parse(json);
+        const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "id"));
+        snprintf(id, 40, "%s", v ? v : "");
+        cJSON_Delete(j);
+        if (!id[0])
+            api_err_set(e, 500, "internal", "the new request could not be read back");
+    }
+    free(json);
+    return id[0] ? 0 : -1;
+}

@@ -12,6 +12,7 @@
 #include "api/survey.h"
 #include "api/validate.h"
 #include "db/callback.h"
+#include "svc/sla.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +122,7 @@ static char *answers_json(const form_in_t *f, const survey_item_t *items)
 
 /* What the follow-ups of one response need to know. */
 typedef struct followup_ctx {
-    const char *response, *unit, *campaign_title, *respondent;
+    const char *response, *unit, *campaign_title, *respondent, *project;
     int version;
 } followup_ctx_t;
 
@@ -157,23 +158,14 @@ static int open_complaint(req_t *r, db_conn_t *c, const followup_ctx_t *x,
     cJSON *er = cJSON_AddObjectToObject(b, "external_ref");
     cJSON_AddStringToObject(er, "source", "survey");
     cJSON_AddStringToObject(er, "id", ref);
-    char *json = NULL;
     api_err_t e = {0};
-    int st = api_request_create_one(r, c, b, &json, &e);
-    cJSON_Delete(b);
-    if (st >= 300) {
-        if (e.status == 422) /* the complaint's body is ours: not the client's mistake */
-            api_err_set(&e, 409, "complaint_not_opened",
-                        "the complaint for a 不满意 answer could not be opened: %s", e.detail);
-        api_err_send(r, &e);
-        return -1;
-    }
-    cJSON *j = cJSON_Parse(json);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
-    snprintf(request_id, 40, "%s", cJSON_IsString(id) ? id->valuestring : "");
-    cJSON_Delete(j);
-    free(json);
-    return request_id[0] ? 0 : (http_db_fail(r, NULL), -1);
+    if (api_request_open_followup(r, c, b, request_id, &e) == 0)
+        return 0;
+    if (e.status == 422) /* the complaint's body is ours: not the client's mistake */
+        api_err_set(&e, 409, "complaint_not_opened",
+                    "the complaint for a 不满意 answer could not be opened: %s", e.detail);
+    api_err_send(r, &e);
+    return -1;
 }
 
 /* One answer's follow-up, once per response, kind and item.  0 or -1 (answered). */
@@ -196,11 +188,15 @@ static int followup_one(req_t *r, db_conn_t *c, const followup_ctx_t *x, const s
     if (fu == SURVEY_FOLLOWUP_COMPLAINT && open_complaint(r, c, x, item, text, req_id) != 0)
         return -1;
     /* A callback opens the response's callback task (one open task per household's
-     * response, whatever number of its answers asks for a call: RULES §3.1.8). */
-    if (fu == SURVEY_FOLLOWUP_CALLBACK &&
-        db_callback_survey_task(c, r->principal.org_id, x->response, r->principal.user_id,
-                                task_id) != 0)
-        return http_db_fail(r, "the response was not saved"), -1;
+     * response, whatever number of its answers asks for a call: RULES §3.1.8), due by the
+     * project's callback policy (RULES §3.1.2; sla_survey_callback_due). */
+    if (fu == SURVEY_FOLLOWUP_CALLBACK) {
+        int64_t now = (int64_t)time(NULL), due = 0;
+        if (sla_survey_callback_due(c, r->principal.org_id, x->project, now, &due) != 0 ||
+            db_callback_survey_task(c, r->principal.org_id, x->response, r->principal.user_id, now,
+                                    due, task_id) != 0)
+            return http_db_fail(r, "the response was not saved"), -1;
+    }
     if (db_survey_followup_insert(c, r->principal.org_id, x->response, x->version,
                                   item ? item->id : NULL, rating, kind, "opened",
                                   req_id[0] ? req_id : NULL, task_id[0] ? task_id : NULL) != 0)
@@ -440,7 +436,7 @@ void api_survey_response_create_h(req_t *r)
         goto fail;
     }
     free(vid);
-    followup_ctx_t x = {id, in.unit, k.title, in.respondent, 1};
+    followup_ctx_t x = {id, in.unit, k.title, in.respondent, k.project_id, 1};
     int rc = followups(r, c, &x, form, items);
     free(form);
     if (rc != 0)
@@ -523,7 +519,7 @@ void api_survey_response_correct_h(req_t *r)
         goto fail;
     }
     free(vid);
-    followup_ctx_t x = {id, unit, k.title, respondent, version};
+    followup_ctx_t x = {id, unit, k.title, respondent, project, version};
     if (followups(r, c, &x, form, items) != 0)
         goto fail;
     if (db_commit(c) != 0) {

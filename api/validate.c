@@ -7,7 +7,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int api_err_set(api_err_t *e, int status, const char *code, const char *fmt, ...)
 {
@@ -157,4 +159,53 @@ int api_only_known(const cJSON *o, const char *const *known, const char *what, a
                               "'%s' is not a field of %s", m->string, what);
     }
     return 0;
+}
+
+int api_uuid_array(const cJSON *o, const char *name, int max, char **out, int *count, api_err_t *e)
+{
+    *out = NULL;
+    if (count)
+        *count = 0;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!a || cJSON_IsNull(a))
+        return 0;
+    if (!cJSON_IsArray(a))
+        return api_err_at(e, o, name, "invalid_type", "invalid_field",
+                          "'%s' must be an array of UUIDs", name);
+    int n = cJSON_GetArraySize(a);
+    if (n > max)
+        return api_err_at(e, o, name, "out_of_range", "invalid_field", "'%s' holds at most %d ids",
+                          name, max);
+    char *lit = malloc((size_t)n * 37 + 3);
+    if (!lit)
+        return api_err_set(e, 503, "unavailable", "out of memory: try again");
+    size_t len = 0;
+    lit[len++] = '{';
+    const cJSON *it;
+    int i = 0;
+    cJSON_ArrayForEach(it, a)
+    {
+        if (!cJSON_IsString(it) || !http_is_uuid(it->valuestring)) {
+            free(lit);
+            return api_err_at(e, it, NULL, "invalid_format", "invalid_field",
+                              "every member of '%s' must be a UUID", name);
+        }
+        for (const cJSON *prev = a->child; prev != it; prev = prev->next) {
+            if (!strcasecmp(prev->valuestring, it->valuestring)) {
+                free(lit);
+                return api_err_at(e, it, NULL, "duplicate", "invalid_field", "'%s' names %s twice",
+                                  name, it->valuestring);
+            }
+        }
+        if (i++)
+            lit[len++] = ',';
+        memcpy(lit + len, it->valuestring, 36);
+        len += 36;
+    }
+    lit[len++] = '}';
+    lit[len] = 0;
+    *out = lit;
+    if (count)
+        *count = n;
+    return 1;
 }

@@ -33,6 +33,11 @@ cJSON *api_err_entry(req_t *r, const api_err_t *e);
 /* Fills e with a problem naming no field; returns -1. */
 int api_err_set(api_err_t *e, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Member `name` of o, a JSON array of at most max distinct UUIDs, as a PostgreSQL uuid[]
+ * literal "{a,b}" (malloc'd into *out; NULL when absent or null) and its length in *count
+ * (may be NULL).  1 present, 0 absent, -1 with e filled (a 422 pointing at the member or
+ * the offending element: not an array, too many, not a UUID, named twice). */
+int api_uuid_array(const cJSON *o, const char *name, int max, char **out, int *count, api_err_t *e);
 /* Fills e with a 422 naming member `name` of object `at`, entry code `err`; returns -1. */
 int api_err_at(api_err_t *e, const cJSON *at, const char *name, const char *err, const char *code,
                const char *fmt, ...) __attribute__((format(printf, 6, 7)));

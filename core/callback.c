@@ -267,3 +267,15 @@ void core_callback_figures(callback_figures_t *f)
     f->has_satisfaction = f->called_back > 0;
     f->satisfaction = f->has_satisfaction ? (double)f->satisfied / (double)f->called_back : 0;
 }
+
+int64_t core_callback_due(const sla_policy_t *pol, const calendar_t *cal, int64_t start)
+{
+    const sla_rule_t *rule = pol ? &pol->rules[SLA_T_CALLBACK] : NULL;
+    if (!rule || !rule->enabled)
+        return start + CB_DEFAULT_DUE_S;
+    sla_target_t tg = {rule->kind, rule->duration_s, rule->hh, rule->mm, pol->warn_pct, 0, 0};
+    sla_clock_t out;
+    if (core_sla_compute(&tg, cal, start, NULL, 0, 0, start, &out) != 0 || out.due_at <= 0)
+        return start + CB_DEFAULT_DUE_S;
+    return out.due_at;
+}

@@ -12,8 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/calendar.h"
 #include "core/request.h"
 #include "core/roles.h"
+#include "core/sla_request.h"
 #include "core/strtab.h"
 
 /* The five-level rating of the forms 维修回访记录表 / 投诉回访记录表:
@@ -216,5 +218,21 @@ typedef struct callback_figures {
     double callback_rate, satisfaction;
 } callback_figures_t;
 void core_callback_figures(callback_figures_t *f);
+
+/* A callback task's due time (RULES §3.1.2: the follow-up + the policy's callback target,
+ * SPEC §4 ships 24 h).  A request's task takes its request's callback clock; a task that
+ * follows no request — a survey response's 不太满意 answer (§3.1.8) — takes the callback
+ * target of the project's policy for the match below: a general complaint's, the process a
+ * 不满意 answer enters (§3.2.7) and 不太满意 is the lighter step of. */
+#define CB_SURVEY_SLA_TYPE     "complaint"
+#define CB_SURVEY_SLA_SEVERITY "general"
+#define CB_DEFAULT_DUE_S       (24 * 3600)
+/* The due time of a callback started at `start` under the policy `pol` (NULL: the project
+ * has no SLA configuration) on the project's calendar `cal`: the policy's callback target
+ * (calendar, business, next local time or end of day, computed as the request clocks are),
+ * or start + CB_DEFAULT_DUE_S when there is no policy, its callback target is off or cannot
+ * be computed (a business calendar with no open time) — as a request whose callback clock
+ * does not run. */
+int64_t core_callback_due(const sla_policy_t *pol, const calendar_t *cal, int64_t start);
 
 #endif

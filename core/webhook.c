@@ -27,12 +27,15 @@ const char *const core_webhook_event_types[] = {
     "handover.accepted", "handover.late", "duty_log.entry_created", "incident.submitted",
     "incident.acknowledged", "incident.overdue", "tenancy.registered", "tenancy.updated",
     "tenancy.ended", "report.submitted", "report.overdue",
-    /* named by RULES §3.12.2 but not announced (yet): kept so that subscriptions stay valid */
+    /* 0036: a refused handover step; the end of a corrective action; capa.opened is another
+     * name of capa.created (core_webhook_type_matches) */
     "handover.refused", "capa.opened", "capa.closed", NULL};
 
 static int pattern_matches(const char *p, const char *type)
 {
     if (!strcmp(p, "*") || !strcmp(p, type))
+        return 1;
+    if (!strcmp(p, "capa.opened") && !strcmp(type, "capa.created")) /* another name of it */
         return 1;
     size_t n = strlen(p);
     /* "prefix.*": the type starts with "prefix." and has something after it */

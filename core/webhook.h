@@ -19,7 +19,9 @@
 extern const char *const core_webhook_event_types[];
 
 /* 1 when `type` is matched by any of the patterns: "*", the type itself, or "prefix.*"
- * ("request.*" matches "request.created", not "request" nor "requests.x"). */
+ * ("request.*" matches "request.created", not "request" nor "requests.x"); the pattern
+ * "capa.opened" is another name of "capa.created" and matches it (the SQL
+ * webhook_type_matches is the same rule). */
 int core_webhook_type_matches(const char *const *patterns, size_t n, const char *type);
 /* 1 when a subscription may list `pattern`: "*", a known type, or "<known prefix>.*". */
 int core_webhook_pattern_valid(const char *pattern);

@@ -165,12 +165,12 @@ static const db_stmt_t survey_task = {
     "callback_survey_task",
     "WITH ins AS (INSERT INTO callback_tasks (org_id, project_id, survey_response_id, kind, "
     "min_role, resolved_at, due_at, created_by) SELECT s.org_id, s.project_id, s.id, 'survey', "
-    "'agent', date_trunc('second', now()), date_trunc('second', now()) + interval '24 hours', $3 "
-    "FROM survey_responses s WHERE s.org_id = $1 "
+    "'agent', to_timestamp($4::bigint), to_timestamp($5::bigint), $3 FROM survey_responses s "
+    "WHERE s.org_id = $1 "
     "AND s.id = $2 AND NOT EXISTS (SELECT 1 FROM callback_tasks t WHERE t.survey_response_id = "
     "s.id AND t.state = 'open') RETURNING id) SELECT id FROM ins UNION ALL SELECT id FROM "
     "callback_tasks WHERE org_id = $1 AND survey_response_id = $2 AND state = 'open'",
-    3};
+    5};
 static const db_stmt_t survey_facts = {
     "callback_survey_facts",
     "SELECT s.project_id, s.unit_id, s.campaign_id, c.title, coalesce(s.respondent_name, ''), "
@@ -401,9 +401,12 @@ PGresult *db_callback_month(db_conn_t *c, const char *org, const char *project, 
 }
 
 int db_callback_survey_task(db_conn_t *c, const char *org, const char *response,
-                            const char *created_by, char id[40])
+                            const char *created_by, int64_t start, int64_t due, char id[40])
 {
-    const char *v[] = {org, response, created_by};
+    char s[24], d[24];
+    snprintf(s, sizeof s, "%lld", (long long)start);
+    snprintf(d, sizeof d, "%lld", (long long)due);
+    const char *v[] = {org, response, created_by, s, d};
     PGresult *r = db_exec(c, &survey_task, v);
     int ok = db_ok(r) && PQntuples(r) == 1;
     id[0] = 0;

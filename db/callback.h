@@ -6,6 +6,8 @@
 #ifndef DB_CALLBACK_H
 #define DB_CALLBACK_H
 
+#include <stdint.h>
+
 #include "db/db.h"
 
 /* What the rules need of the request behind a callback (no lock). */
@@ -87,9 +89,10 @@ char *db_callback_unreached_day(db_conn_t *c, const char *org, const char *proje
 PGresult *db_callback_month(db_conn_t *c, const char *org, const char *project, const char *month);
 
 /* The open callback task of a survey response whose 不太满意 answer asks for a call,
- * created (kind survey, due 24 h from now) when the response has none: its id.  0 / -1. */
+ * created (kind survey, followed up at `start`, due at `due`: UTC seconds, see
+ * sla_survey_callback_due) when the response has none: its id.  0 / -1. */
 int db_callback_survey_task(db_conn_t *c, const char *org, const char *response,
-                            const char *created_by, char id[40]);
+                            const char *created_by, int64_t start, int64_t due, char id[40]);
 /* What a survey task's follow-up complaint needs of its response. */
 typedef struct cb_survey {
     char project[40], unit[40], campaign[40], title[256], respondent[128];

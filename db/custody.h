@@ -88,7 +88,7 @@ int db_custody_open_loans(db_conn_t *c, const char *org, const char *user);
 char *db_custody_heads(db_conn_t *c, const char *org, const char *projects, const char *date,
                        const char *project);
 /* Marks every item past its due time not yet reminded (mail uncollected, found items
- * unclaimed, archive loans overdue) and notifies who acts on it; the number of items
+ * unclaimed, archive and key loans overdue) and notifies who acts on it; the number of items
  * (notifications sent into *notified) or -1. */
 int db_custody_remind_due(db_conn_t *c, int *notified);
 

@@ -286,6 +286,10 @@ static const db_stmt_t stmts[DQ__COUNT] = {
          "WITH h AS (UPDATE handovers SET night_desk_actions = $3::jsonb WHERE org_id = $1 AND id "
          "= $2 RETURNING *) SELECT " HANDOVER_JSON "::text FROM h",
          3},
+    [DQ_HANDOVER_REFUSAL] = {"duty_handover_refusal",
+                             "INSERT INTO handover_refusals (org_id, project_id, handover_id, "
+                             "stage, refused_by, reasons) VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+                             6},
     [DQ_HANDOVER_FITNESS] =
         {"duty_handover_fitness",
          "WITH h AS (UPDATE handovers SET incoming_unfit = $3::boolean, unfit_note = $4, "

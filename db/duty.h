@@ -66,6 +66,7 @@ typedef enum {
                          (a GM: the organisation's) */
     DQ_NOTIFY_USER,   /* org, user, kind, payload */
     DQ_HANDOVER_NIGHT_DESK, /* org, id, night_desk_actions (JSON array) → json */
+    DQ_HANDOVER_REFUSAL,    /* org, project, handover, stage, by, reasons (JSON array) */
     DQ__COUNT
 } duty_q_t;
 

@@ -4,7 +4,8 @@
  * after DESK_MAIL_REMIND_DAYS (the project's agents are told to phone the recipient, each
  * call then an entry), found items unclaimed after DESK_LOST_UNCLAIMED_DAYS (the duty
  * managers: hand them to the police), archive loans overdue (the borrower and the clerks:
- * chase it) — marks the item (`reminded_at`) and notifies.
+ * chase it), key loans overdue (the borrower and the project's agents: 按期催还; announced as
+ * key.overdue) — marks the item (`reminded_at`) and notifies.
  */
 #ifndef SVC_CUSTODY_REMINDERS_H
 #define SVC_CUSTODY_REMINDERS_H

@@ -4,6 +4,7 @@
  * and the due times it returns are stored with the request.
  */
 #include "svc/sla.h"
+#include "core/callback.h"
 #include "core/request.h"
 #include "core/rfc3339.h"
 #include "core/roles.h"
@@ -176,6 +177,26 @@ int sla_for_new_request(db_conn_t *c, const char *org, const char *project, cons
     snprintf(out->policy_version, sizeof out->policy_version, "%s", pv);
     snprintf(out->calendar_version, sizeof out->calendar_version, "%s", cfg.calendar);
     sla_fill_dues(v, next, out);
+    return 0;
+}
+
+int sla_survey_callback_due(db_conn_t *c, const char *org, const char *project, int64_t start,
+                            int64_t *due)
+{
+    sla_project_cfg_t cfg;
+    if (sla_project_config(c, org, project, &cfg) != 0)
+        return -1;
+    const char *pv = sla_project_match(&cfg, CB_SURVEY_SLA_TYPE, CB_SURVEY_SLA_SEVERITY, NULL);
+    if (!pv || !cfg.calendar[0]) {
+        *due = core_callback_due(NULL, NULL, start); /* no SLA configured for this project */
+        return 0;
+    }
+    sla_policy_t pol;
+    const sla_calendar_def_t *cal;
+    if (sla_policy_load(c, pv, &pol) != 0 || !(cal = sla_calendar_pin(c, cfg.calendar)))
+        return -1;
+    *due = core_callback_due(&pol, &cal->cal, start);
+    sla_calendar_unpin(cal);
     return 0;
 }
 

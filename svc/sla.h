@@ -27,6 +27,13 @@ int sla_for_new_request(db_conn_t *c, const char *org, const char *project, cons
                         int needs_callback, int64_t customer_deadline, const char *actor_role,
                         int64_t received, int64_t now, sla_dues_t *out);
 
+/* The due time of a callback task that follows no request (a survey response's, RULES
+ * §3.1.8) started at `start`: core_callback_due under the project's policy for
+ * (CB_SURVEY_SLA_TYPE, CB_SURVEY_SLA_SEVERITY) on the project's calendar.  0 (*due set),
+ * or -1 when the configuration could not be read. */
+int sla_survey_callback_due(db_conn_t *c, const char *org, const char *project, int64_t start,
+                            int64_t *due);
+
 /* Recomputes and stores a request's clocks from its timeline (inside the caller's
  * transaction, row locked by the caller).  reapply: match the project's current policy
  * and calendar again instead of keeping the versions it started with.  0 / -1. */

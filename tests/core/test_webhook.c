@@ -33,6 +33,10 @@ static void test_type_matching(void **state)
         {"sla.*", "slab.x", 0},
         {"callback.due", "callback.due", 1},
         {"key.*", "key.loaned", 1},
+        {"capa.opened", "capa.created", 1}, /* another name of it */
+        {"capa.opened", "capa.opened", 1},
+        {"capa.created", "capa.opened", 0},
+        {"capa.opened", "capa.closed", 0},
         {"", "request.created", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
