@@ -364,8 +364,7 @@ int db_report_aggregate(db_conn_t *c, const char *org, const char *project, cons
     int own = PQtransactionStatus(db_pg(c)) == PQTRANS_IDLE;
     if (own && db_begin_snapshot(c) != 0)
         return -1;
-    if (db_simple(c, "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan; "
-                     "SET LOCAL work_mem = '64MB'") != 0) {
+    if (db_simple(c, DB_REPORT_AGGREGATE_SETTINGS) != 0) {
         if (own)
             db_rollback(c);
         return -1;
