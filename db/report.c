@@ -355,7 +355,7 @@ int db_report_aggregate(db_conn_t *c, const char *org, const char *project, cons
     const char *v[] = {project, org, from, to, as_of, buckets};
     *json = NULL;
     /* A transaction of its own (unless the caller has one) for three settings of this
-     * statement only (bench/README.md, "Monthly report ... report3"): no JIT compilation
+     * statement only (bench/README.md, "The report3 branch"): no JIT compilation
      * (its cost estimate over a big month is far above jit_above_cost, and compiling the
      * ~140 expressions took longer than running them); a plan for the actual period
      * (a generic plan guesses 500 requests and reads 100,000 through the index where a
