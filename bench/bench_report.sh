@@ -149,6 +149,10 @@ if [ "${EXPLAIN:-0}" = 1 ]; then
   bench_pg_set auto_explain.log_buffers on
   bench_pg_set auto_explain.log_timing on
 fi
+# The statement's own time: every execution of report_aggregate is logged with its duration
+# (log_min_duration_statement), printed per build at the end (with BASELINE the GETs
+# alternate, so do the executions: this build's first, then the baseline's).
+bench_pg_set log_min_duration_statement 0
 BASE_URL=""
 BENCH_JWT_SECRET="$(bench_secret)" # one secret for both servers (a token works on either)
 if [ -n "${BASELINE:-}" ]; then
@@ -207,6 +211,21 @@ log "GET $URL?format=csv x $RUNS"
 CSV_MS="$(timed csv)"
 CSV_LINES="$(wc -l <"$BENCH_TMP/out.csv")"
 
+# stmt_ms N K — the durations (ms) of report_aggregate executions K, K+N, K+2N, ... (1-based)
+# of the log, warm-ups dropped: N = 2 with BASELINE (this build K=1, the baseline K=2).
+stmt_ms() {
+  grep -o 'duration: [0-9.]* ms  execute report_aggregate' "$BENCH_PGDATA/server.log" |
+    awk -v n="$1" -v k="$2" -v runs="$RUNS" '{i = NR - 1; if (i % n != k - 1) next; j = int(i / n);
+      if (j == 0 || j == runs + 1) next; print $2}'
+}
+STEP=1
+[ -n "$BASE_URL" ] && STEP=2
+STMT_LINES="report_aggregate ms (this build, JSON then CSV, warm-ups dropped): $(stmt_ms $STEP 1 | tr '\n' ' ')
+  median $(stmt_ms $STEP 1 | median) ms
+"
+[ -n "$BASE_URL" ] && STMT_LINES="${STMT_LINES}report_aggregate ms (baseline): $(stmt_ms 2 2 | tr '\n' ' ')
+  median $(stmt_ms 2 2 | median) ms
+"
 BASE_LINES=""
 if [ -n "$BASE_URL" ]; then
   BASE_LINES="baseline       : $BASELINE
@@ -228,7 +247,7 @@ monthly JSON ms: $(echo "$JSON_MS" | tr '\n' ' ')
   median $(echo "$JSON_MS" | median) ms, p99 $(echo "$JSON_MS" | p99) ms
 monthly CSV ms : $(echo "$CSV_MS" | tr '\n' ' ')
   median $(echo "$CSV_MS" | median) ms, p99 $(echo "$CSV_MS" | p99) ms
-${BASE_LINES}load average   : $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end
+${BASE_LINES}${STMT_LINES}load average   : $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end
 wall time      : $((SECONDS - T_BEGIN)) s
 =========================================================
 EOF

@@ -44,7 +44,12 @@ typedef int (*db_report_row_fn)(void *ctx, const db_report_row_t *row);
  * rows are not parsed twice.  as_of: the instant "overdue" is judged at; buckets: a
  * PostgreSQL timestamptz[] literal of bucket start instants (width_bucket).  Phones are
  * full: the caller masks.  *json malloc'd.  0 done, -1 error (or `row` refused).
+ * The statement runs under DB_REPORT_AGGREGATE_SETTINGS, in a read-only transaction of its
+ * own when c has none.
  */
+#define DB_REPORT_AGGREGATE_SETTINGS                                                               \
+    "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = "    \
+    "'64MB'"
 int db_report_aggregate(db_conn_t *c, const char *org, const char *project, const char *from,
                         const char *to, const char *as_of, const char *buckets, char **json,
                         db_report_row_fn row, void *ctx);

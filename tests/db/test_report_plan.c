@@ -408,13 +408,36 @@ static void test_aggregate_plans(void **state)
             assert_true(nrows > 0);
             cJSON_Delete(a);
         }
+        /* its settings are the statement's only: the pooled connection is back to idle
+         * with the server's work_mem and JIT setting */
+        assert_int_equal(PQtransactionStatus(db_pg(c)), PQTRANS_IDLE);
+        PGresult *sh = PQexec(db_pg(c), "SELECT current_setting('work_mem') <> '64MB' AND "
+                                        "current_setting('plan_cache_mode') = 'auto'");
+        assert_string_equal(PQgetvalue(sh, 0, 0), "t");
+        PQclear(sh);
         /* ~2,500 requests per project over 184 days: ~420 a month, ~95 a week */
         fprintf(stderr, "%s: %ld requests\n", p[k].label, total);
         assert_true(total > (k == 0 ? 300 : k == 1 ? 50 : 3));
         const char *v[] = {project_id, org_id, p[k].from, p[k].to, p[k].asof, p[k].buckets};
+        /* under the settings the server runs it with (a custom plan, work_mem for hashes
+         * and sorts: both could change the planner's choice of scans) */
+        PGresult *t = PQexec(db_pg(c), "BEGIN; " DB_REPORT_AGGREGATE_SETTINGS);
+        assert_int_equal(PQresultStatus(t), PGRES_COMMAND_OK);
+        PQclear(t);
         failures +=
             check_stmt(db_pg(c), p[k].label, "report_aggregate", 6, v, "requests_project_received");
+        PQclear(PQexec(db_pg(c), "ROLLBACK"));
     }
+    /* inside a caller's transaction it runs there (no transaction of its own) and leaves
+     * that transaction open */
+    assert_int_equal(db_begin(c), 0);
+    char *json = NULL;
+    assert_int_equal(db_report_aggregate(c, org_id, project_id, p[2].from, p[2].to, p[2].asof,
+                                         p[2].buckets, &json, NULL, NULL),
+                     0);
+    free(json);
+    assert_int_equal(PQtransactionStatus(db_pg(c)), PQTRANS_INTRANS);
+    db_rollback(c);
     db_release(c);
     db_pool_shutdown();
     assert_int_equal(failures, 0);
