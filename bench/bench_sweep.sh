@@ -2,7 +2,7 @@
 # bench/bench_sweep.sh — the SLA sweeper at scale: with 1,000,000 open requests of which
 # 10,000 are due (their resolution clock breached), time one sweep (POST
 # /v1/admin/sla/sweep as admin); then time sweeps with nothing due.
-# Goals: 10,000 escalations in under 5 s; an idle sweep under 5 ms.
+# Goals (issue 14): 10,000 escalations in under 0.5 s; an idle sweep under 1 ms.
 # Self-contained: installs, builds (Release, build-bench), starts a throwaway cluster in a
 # temp dir (fsync on, the default) and removes it on exit.
 #
@@ -150,12 +150,16 @@ median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; e
 # reset_due — puts the NDUE requests back to due and unescalated (for repeated runs).
 reset_due() {
   bench_psql deskd -q >/dev/null <<SQL
+-- request_events is append-only (a trigger refuses DELETE): the bench's own reset skips
+-- user triggers, as the load does; so does the requests UPDATE (no audit rows for it).
+SET session_replication_role = replica;
 DELETE FROM notifications WHERE kind IN ('sla_warning', 'sla_escalation');
 DELETE FROM request_events WHERE action IN ('escalate', 'sla_warning');
 DELETE FROM sla_alerts;
 UPDATE requests SET escalation_level = 0, version = 1, updated_at = received_at,
   sla_next_check = received_at + interval '2 days' * 0.8
 WHERE number LIKE 'SW-%' AND received_at < now() - interval '2 days';
+RESET session_replication_role;
 VACUUM ANALYZE requests, request_events, sla_alerts, notifications;
 CHECKPOINT;
 SQL
@@ -233,7 +237,18 @@ log "$IDLE_RUNS idle sweeps (nothing due) right after the due sweeps"
 idle_runs IDLE
 log "VACUUM requests, then $IDLE_RUNS more idle sweeps"
 bench_psql deskd -qc "VACUUM ANALYZE requests" >/dev/null
+# With statement logging: what an idle sweep sends and what the server spends on it
+# (a bind that takes a while is planning; a prepared statement on its generic plan binds
+# in a few microseconds).
+bench_pg_set log_min_duration_statement 0
+log_from=$(($(wc -l <"$BENCH_PGDATA/server.log") + 1))
 idle_runs IDLEV
+bench_pg_set log_min_duration_statement default
+IDLE_BREAKDOWN="$(tail -n +"$log_from" "$BENCH_PGDATA/server.log" | grep -a 'duration: ' |
+  grep -av 'pg_reload_conf\|ALTER SYSTEM\|wh_claim\|audit_seal\|janitor\|custody\|callback\|duty' |
+  sed -E 's/.*duration: ([0-9.]+) ms  (statement: [A-Za-z]+|[a-z]+ [^:]+).*/\2 \1/' |
+  awk '{k = $1 " " $2; s[k] += $3; n[k]++} END {for (k in s)
+    printf "  %-30s x%-4d %8.3f ms  (%.3f ms each)\n", k, n[k], s[k], s[k] / n[k]}' | sort -k3 -rn)"
 read -r HWM RSS < <(bench_rss "$BENCH_SERVER_PID")
 # The work queue query as the sweeper runs it, with nothing due.
 bench_psql deskd -tAc "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) SELECT id FROM requests
@@ -251,15 +266,18 @@ deskd          : DESK_POOL_SIZE=${DESK_POOL_SIZE:-8} sweeper off (DESK_SWEEP_INT
 
 due sweep ($NDUE escalations), $SWEEP_RUNS run(s):
 $(printf '  %s\n' "${DUE_LINES[@]}")
-  median duration_ms $DUE_MED (curl $DUE_CURL_MED ms)   -> $(verdict "$DUE_MED" 5000)
+  median duration_ms $DUE_MED (curl $DUE_CURL_MED ms)   -> $(verdict "$DUE_MED" 500)
 database time of the last due sweep by statement (log_min_duration_statement = 0):
 $STMT_BREAKDOWN
 idle sweep right after, $IDLE_RUNS runs: duration_ms $IDLE_MS
                                    curl ms     $IDLE_CURL
-  median duration_ms $IDLE_MED (curl $IDLE_CURL_MED ms)   -> $(verdict "$IDLE_MED" 5)
+  median duration_ms $IDLE_MED (curl $IDLE_CURL_MED ms)   -> $(verdict "$IDLE_MED" 1)
 idle sweep after VACUUM, $IDLE_RUNS runs: duration_ms $IDLEV_MS
                                     curl ms     $IDLEV_CURL
-  median duration_ms $IDLEV_MED (curl $IDLEV_CURL_MED ms)   -> $(verdict "$IDLEV_MED" 5)
+  median duration_ms $IDLEV_MED (curl $IDLEV_CURL_MED ms)   -> $(verdict "$IDLEV_MED" 1)
+statements of those idle sweeps and their server time (log_min_duration_statement = 0;
+other background workers' statements left out):
+$IDLE_BREAKDOWN
 idle work-queue query: $(grep -E 'Index|Seq Scan|Execution Time' "$BENCH_TMP/idle-plan.txt" | sed 's/^ *//' | paste -sd';' | sed 's/;/; /g')
 deskd peak RSS (VmHWM) : $((HWM / 1024)) MiB ($HWM kB)
 total runtime  : $((SECONDS - T_BEGIN)) s

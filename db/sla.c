@@ -134,10 +134,15 @@ static const db_stmt_t claim_ids = {
     "SELECT id FROM requests WHERE sla_next_check <= $1::timestamptz AND ($3::uuid IS NULL OR "
     "org_id = $3) ORDER BY sla_next_check LIMIT $2 FOR UPDATE SKIP LOCKED",
     3};
+/* The idle sweep's one statement: no row when nothing is due.  Prepared (no parse, no
+ * planning per sweep): with the ORDER BY its generic plan is the ordered scan of
+ * requests_next_check stopping at the first entry, whatever $1 is (an EXISTS would drop the
+ * ORDER BY, and the generic plan of that expects a due row within a few rows of a
+ * sequential scan). */
 static const db_stmt_t anything_due = {
     "sla_anything_due",
-    "SELECT EXISTS (SELECT 1 FROM requests WHERE sla_next_check <= $1::timestamptz AND ($2::uuid "
-    "IS NULL OR org_id = $2) ORDER BY sla_next_check LIMIT 1)",
+    "SELECT 1 FROM requests WHERE sla_next_check <= $1::timestamptz AND ($2::uuid IS NULL OR "
+    "org_id = $2) ORDER BY sla_next_check LIMIT 1",
     2};
 static const db_stmt_t claim = {"sla_claim",
                                 "SELECT " REQ_SLA_COLS ", r.id, r.org_id, r.category FROM requests "
@@ -407,10 +412,8 @@ int db_sla_request_store(db_conn_t *c, const char *id, const char *const vals[11
 int db_sla_anything_due(db_conn_t *c, const char *now, const char *org)
 {
     const char *v[] = {now, org};
-    /* Unnamed, so it is planned with the actual time: a generic plan cannot tell how
-     * many rows are due and falls back to scanning the table. */
-    PGresult *r = db_query(c, anything_due.sql, 2, v);
-    int rc = db_ok(r) ? PQgetvalue(r, 0, 0)[0] == 't' : -1;
+    PGresult *r = db_exec(c, &anything_due, v);
+    int rc = db_ok(r) ? PQntuples(r) > 0 : -1;
     PQclear(r);
     return rc;
 }
