@@ -1247,13 +1247,19 @@ $$ SELECT encode(sha256(coalesce(decode(prev, 'hex'), ''::bytea) || convert_to(c
 -- names given left out.
 CREATE FUNCTION audit_clean(j jsonb, skip text[]) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    r jsonb := j - skip - '{updated_at,version}'::text[];
+    secret text[];
+    masked jsonb;
 BEGIN
-    RETURN (SELECT coalesce(jsonb_object_agg(k, CASE WHEN k ~ 'phone' AND jsonb_typeof(v) = 'string'
-                                                     THEN to_jsonb(mask_phone(v #>> '{}')) ELSE v END),
-                            '{}')
-              FROM jsonb_each(j) AS e(k, v)
-             WHERE k !~ '(hash|secret|token|id_number|password|search_terms)'
-               AND k <> ALL (skip || '{updated_at,version}'::text[]));
+    SELECT array_agg(x) FILTER (WHERE s),
+           jsonb_object_agg(x, mask_phone(r ->> x)) FILTER (WHERE NOT s AND jsonb_typeof(r -> x) = 'string')
+      INTO secret, masked
+      FROM (SELECT x, x LIKE ANY (ARRAY['%hash%', '%secret%', '%token%', '%id\_number%', '%password%',
+                                        '%search\_terms%']) AS s
+              FROM jsonb_object_keys(r) AS x) k
+     WHERE s OR x LIKE '%phone%';
+    RETURN (r - coalesce(secret, '{}')) || coalesce(masked, '{}');
 END $$;
 
 -- A create's image: the non-null kept columns but the resource key, org_id, the derived

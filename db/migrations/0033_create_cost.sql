@@ -11,19 +11,28 @@
 --    Request create rows: 947 → ~700 bytes of diff.
 -- 2. Cheaper per call (CPU per write): audit_clean() is PL/pgSQL, so its query is planned
 --    once per session instead of at every call (a non-inlined SQL function is planned per
---    calling query); audit_row() splits its arguments with FOREACH instead of three
+--    calling query), and it removes the left-out keys from the row (jsonb minus) and
+--    overwrites the masked phones in one step instead of rebuilding the object key by key
+--    with two regular expressions per key (LIKE on the names instead);
+--    audit_row() splits its arguments with FOREACH instead of three
 --    subqueries and reuses the cleaned image for the resource key and org_id instead of a
 --    second to_jsonb() of the row.
 
 CREATE OR REPLACE FUNCTION audit_clean(j jsonb, skip text[]) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    r jsonb := j - skip - '{updated_at,version}'::text[];
+    secret text[];
+    masked jsonb;
 BEGIN
-    RETURN (SELECT coalesce(jsonb_object_agg(k, CASE WHEN k ~ 'phone' AND jsonb_typeof(v) = 'string'
-                                                     THEN to_jsonb(mask_phone(v #>> '{}')) ELSE v END),
-                            '{}')
-              FROM jsonb_each(j) AS e(k, v)
-             WHERE k !~ '(hash|secret|token|id_number|password|search_terms)'
-               AND k <> ALL (skip || '{updated_at,version}'::text[]));
+    SELECT array_agg(x) FILTER (WHERE s),
+           jsonb_object_agg(x, mask_phone(r ->> x)) FILTER (WHERE NOT s AND jsonb_typeof(r -> x) = 'string')
+      INTO secret, masked
+      FROM (SELECT x, x LIKE ANY (ARRAY['%hash%', '%secret%', '%token%', '%id\_number%', '%password%',
+                                        '%search\_terms%']) AS s
+              FROM jsonb_object_keys(r) AS x) k
+     WHERE s OR x LIKE '%phone%';
+    RETURN (r - coalesce(secret, '{}')) || coalesce(masked, '{}');
 END $$;
 
 -- A create's image: the non-null kept columns but the resource key, org_id, the derived
