@@ -15,6 +15,10 @@
 # manager / record type.  Two figures are printed: WAL per create right after a checkpoint
 # (what the throughput benchmarks see) and the same without full-page images (the
 # statements' own bytes; full-page images fall with checkpoint_timeout/max_wal_size).
+# Then (PGBENCH_S=10, 0 to skip) pgbench runs deskd's own create statements for PGBENCH_S
+# seconds: tps, PostgreSQL's CPU per create and the time per create in each function (the
+# triggers).  A/B against another build: BENCH_DESKD=<its deskd> (its migrations come with
+# it), alternating with runs of the tree.
 source "$(dirname "$0")/lib.sh"
 
 N="${N:-2000}"
@@ -187,20 +191,24 @@ if [ "$PGBENCH_S" -gt 0 ]; then
   bench_psql deskd -qtAc "SELECT pg_stat_reset()" >/dev/null
   load0="$(cut -d' ' -f1-3 /proc/loadavg)"
   pm="$(head -1 "$BENCH_PGDATA/postmaster.pid")"
-  pg_cpu() { local t=0 p v; for p in "$pm" $(pgrep -P "$pm"); do v="$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null)" || continue; t=$((t + ${v:-0})); done; echo "$t"; }
-  # CPU of the postmaster and all its children (pgbench's backends live through the run)
-  # over the middle PGBENCH_S-2 seconds, per transaction committed in that window.
+  # pg_cpu FILE: "pid ticks" of the postmaster and its children into FILE.
+  pg_cpu() { local p; for p in "$pm" $(pgrep -P "$pm"); do awk -v p="$p" '{print p, $14 + $15}' "/proc/$p/stat" 2>/dev/null; done >"$1"; }
+  # CPU of the postmaster and its children alive at both ends of the window (pgbench's
+  # backends live through the run) over the middle PGBENCH_S-2 seconds, per transaction
+  # committed in that window.
   pgbench -n -M prepared -c"$PGBENCH_C" -j2 -T"$PGBENCH_S" -f "$BENCH_TMP/create.sql" "${defs[@]}" deskd \
     >"$BENCH_TMP/pgbench-create.txt" 2>&1 & pgb=$!
   sleep 1
-  t0="$(pg_cpu)"; s0="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
+  pg_cpu "$BENCH_TMP/cpu0"; s0="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
   sleep $((PGBENCH_S - 2))
-  t1="$(pg_cpu)"; s1="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
+  pg_cpu "$BENCH_TMP/cpu1"; s1="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
   wait "$pgb" || { cat "$BENCH_TMP/pgbench-create.txt" >&2; die "pgbench of the create statements failed"; }
   tps="$(awk '/^tps = / {print $3}' "$BENCH_TMP/pgbench-create.txt" | tail -1)"
   printf '\npgbench, deskd'"'"'s create statements: %s tps (-c%s, %ss, fsync off); PostgreSQL CPU %s ms per create; load average at start %s, at end %s\n' \
     "${tps%.*}" "$PGBENCH_C" "$PGBENCH_S" \
-    "$(awk -v t="$((t1 - t0))" -v n="$((s1 - s0))" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0)}')" \
+    "$(awk -v n="$((s1 - s0))" -v hz="$(getconf CLK_TCK)" 'NR == FNR {t0[$1] = $2; next}
+        ($1 in t0) {t += $2 - t0[$1]} END {printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0)}' \
+        "$BENCH_TMP/cpu0" "$BENCH_TMP/cpu1")" \
     "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)"
   sleep 0.6 # the backends' function statistics reach the collector
   bench_psql deskd <<SQL
