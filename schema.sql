@@ -1248,27 +1248,49 @@ $$ SELECT encode(sha256(coalesce(decode(prev, 'hex'), ''::bytea) || convert_to(c
 -- search terms; phones masked; bookkeeping columns (updated_at, version) and the extra
 -- names given left out.
 CREATE FUNCTION audit_clean(j jsonb, skip text[]) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT coalesce(jsonb_object_agg(k, CASE WHEN k ~ 'phone' AND jsonb_typeof(v) = 'string'
-                                            THEN to_jsonb(mask_phone(v #>> '{}')) ELSE v END),
-                   '{}')
-     FROM jsonb_each(j) AS e(k, v)
-    WHERE k !~ '(hash|secret|token|id_number|password|search_terms)'
-      AND k <> ALL (skip || '{updated_at,version}'::text[]) $$;
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    r jsonb := j - skip - '{updated_at,version}'::text[];
+    secret text[];
+    masked jsonb;
+BEGIN
+    SELECT array_agg(x) FILTER (WHERE s),
+           jsonb_object_agg(x, mask_phone(r ->> x)) FILTER (WHERE NOT s AND jsonb_typeof(r -> x) = 'string')
+      INTO secret, masked
+      FROM (SELECT x, x LIKE ANY (ARRAY['%hash%', '%secret%', '%token%', '%id\_number%', '%password%',
+                                        '%search\_terms%']) AS s
+              FROM jsonb_object_keys(r) AS x) k
+     WHERE s OR x LIKE '%phone%';
+    RETURN (r - coalesce(secret, '{}')) || coalesce(masked, '{}');
+END $$;
+
+-- A create's image: the non-null kept columns but the resource key, org_id, the derived
+-- columns and the columns holding their default; and the digest of the full cleaned image.
+CREATE FUNCTION audit_create_image(n jsonb, leave_out text[], defaults jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    a jsonb := jsonb_strip_nulls(n) - leave_out;
+BEGIN
+    IF defaults IS NOT NULL THEN
+        a := a - ARRAY(SELECT k FROM jsonb_each(defaults) AS e(k, v) WHERE a -> k = v);
+    END IF;
+    RETURN jsonb_build_object('after', a, 'digest', encode(sha256(convert_to(n::text, 'UTF8')), 'hex'));
+END $$;
 
 -- The row trigger of every audited table.  TG_ARGV: [0] resource type, [1] the column that
 -- names the resource, [2..] columns left out of the diff ('~name': left out of a create's
--- image only, derived from kept columns).  An UPDATE that changes nothing kept (a login
--- resetting failed_logins) writes no row.  A create's diff is {"after": the non-null kept
--- columns but the resource id and org_id, "digest": SHA-256 of the full cleaned image}.
+-- image only, derived from kept columns; '={...}': a JSON object of NOT NULL columns and
+-- their defaults, left out of a create's image when they hold it).  An UPDATE that changes
+-- nothing kept (a login resetting failed_logins) writes no row.  A create's diff is
+-- {"after": the non-null kept columns but the resource id, org_id, the derived ones and
+-- those at their default, "digest": SHA-256 of the full cleaned image}.
 CREATE FUNCTION audit_row() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    args text[] := coalesce(TG_ARGV[2:], '{}');
-    -- The columns left out of diffs: the '~name' marks can stay in, they name no column
-    -- (0034: no query per call to filter them out; only a create's image needs them).
-    skip text[] := args;
-    derived text[];
+    x text;
+    skip text[] := '{}';
+    leave_out text[] := ARRAY[TG_ARGV[1], 'org_id'];
+    defaults jsonb;
     o jsonb;
     n jsonb;
     oj jsonb;
@@ -1282,6 +1304,15 @@ DECLARE
     b jsonb;
     newid bigint;
 BEGIN
+    FOREACH x IN ARRAY coalesce(TG_ARGV[2:], '{}') LOOP
+        IF left(x, 1) = '~' THEN
+            leave_out := leave_out || substr(x, 2);
+        ELSIF left(x, 1) = '=' THEN
+            defaults := substr(x, 2)::jsonb;
+        ELSE
+            skip := skip || x;
+        END IF;
+    END LOOP;
     IF TG_OP <> 'INSERT' THEN
         oj := to_jsonb(OLD);
     END IF;
@@ -1302,10 +1333,7 @@ BEGIN
             RETURN NULL;
         END IF;
     ELSIF TG_OP = 'INSERT' THEN
-        n := audit_clean(nj, skip);
-        derived := ARRAY(SELECT substr(x, 2) FROM unnest(args) x WHERE x LIKE '~%');
-        d := jsonb_build_object('after', jsonb_strip_nulls(n) - (derived || ARRAY[TG_ARGV[1], 'org_id']),
-                                'digest', encode(sha256(convert_to(n::text, 'UTF8')), 'hex'));
+        d := audit_create_image(audit_clean(nj, skip), leave_out, defaults);
     ELSE
         o := audit_clean(oj, skip);
         d := jsonb_build_object('before', o);
@@ -1320,10 +1348,7 @@ BEGIN
     IF TG_OP = 'UPDATE' AND prev_key[1] = rkey THEN
         SELECT * INTO p FROM audit_log WHERE audit_log.id = prev_key[2]::bigint;
         IF p.action = TG_ARGV[0] || '.create' THEN
-            n := audit_clean(nj, skip);
-            derived := ARRAY(SELECT substr(x, 2) FROM unnest(args) x WHERE x LIKE '~%');
-            d := jsonb_build_object('after', jsonb_strip_nulls(n) - (derived || ARRAY[TG_ARGV[1], 'org_id']),
-                                    'digest', encode(sha256(convert_to(n::text, 'UTF8')), 'hex'));
+            d := audit_create_image(audit_clean(nj, skip), leave_out, defaults);
         ELSIF p.action = TG_ARGV[0] || '.update' THEN
             b := (d -> 'before') || coalesce(p.diff -> 'before', '{}');
             SELECT jsonb_build_object('before', coalesce(jsonb_object_agg(e.k, b -> e.k), '{}'),
@@ -1499,7 +1524,7 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON residents FOR EACH ROW 
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON resident_units FOR EACH ROW EXECUTE FUNCTION audit_row('resident_unit', 'resident_id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION audit_row('user', 'id', 'failed_logins', 'locked_until');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON user_projects FOR EACH ROW EXECUTE FUNCTION audit_row('user_project', 'user_id');
-CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due', '~created_at', '~last_event_at', '~due_first_response', '~due_resolution', '~due_answer', '~due_on_site', '~due_callback', '~due_handover', '~due_gm_report');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due', '~created_at', '~last_event_at', '~due_first_response', '~due_resolution', '~due_answer', '~due_on_site', '~due_callback', '~due_handover', '~due_gm_report', '~first_receiver_id', '~owner_id', '={"state": "received", "validity": "unknown", "night_desk": false, "is_repeat": false, "reopen_count": 0, "escalation_level": 0}');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON work_orders FOR EACH ROW EXECUTE FUNCTION audit_row('work_order', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON zones FOR EACH ROW EXECUTE FUNCTION audit_row('zone', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_comments FOR EACH ROW EXECUTE FUNCTION audit_row('comment', 'id');
@@ -3087,4 +3112,4 @@ END $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (34), (36);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (33), (34), (36);

@@ -15,6 +15,10 @@
 # manager / record type.  Two figures are printed: WAL per create right after a checkpoint
 # (what the throughput benchmarks see) and the same without full-page images (the
 # statements' own bytes; full-page images fall with checkpoint_timeout/max_wal_size).
+# Then (PGBENCH_S=10, 0 to skip) pgbench runs deskd's own create statements for PGBENCH_S
+# seconds: tps, PostgreSQL's CPU per create and the time per create in each function (the
+# triggers).  A/B against another build: BENCH_DESKD=<its deskd> (its migrations come with
+# it), alternating with runs of the tree.
 source "$(dirname "$0")/lib.sh"
 
 N="${N:-2000}"
@@ -136,3 +140,84 @@ SELECT action, count(*) AS rows, round(avg(pg_column_size(a.*))) AS avg_row_byte
 SQL
 [ "${SHOW_AUDIT:-0}" = 1 ] && bench_psql deskd -c "SELECT diff FROM audit_log WHERE action = 'request.create' ORDER BY id DESC LIMIT 1"
 true
+
+# ---------------------------------------------------------------- CPU per create (PGBENCH_S)
+# pgbench running deskd's own create statements (the unit look-up and the create CTE, as
+# bench_requests.sh captures them) for PGBENCH_S seconds (10; 0 = skip) at PGBENCH_C
+# clients (8, deskd's pool): transactions per second and PostgreSQL's CPU per create (ms,
+# all backends' utime+stime / transactions) — the database work per create without HTTP.
+# The tps depends on the machine's load; the CPU per create much less so.
+PGBENCH_S="${PGBENCH_S:-10}"
+PGBENCH_C="${PGBENCH_C:-8}"
+if [ "$PGBENCH_S" -gt 0 ]; then
+  bench_pg_set log_min_duration_statement 0
+  sleep 0.2
+  creates $((WARM + N)) 1 >/dev/null
+  sleep 0.3
+  bench_pg_set log_min_duration_statement default
+  perl -I"$BENCH_DIR" -Mpglog -e '
+    my ($log, $unit_prefix, $units, $out, $defs) = @ARGV;
+    my @stmts = map { [$_->{name}, $_->{sql}, $_->{params}] }
+      grep { $_->{name} =~ /^(unit_project|req_create)$/ } pglog::statements($log);
+    my ($create) = grep { $_->[0] eq "req_create" } reverse @stmts;
+    my ($unit) = grep { $_->[0] eq "unit_project" } reverse @stmts;
+    die "statements not found in the log\n" unless $create;
+    open my $o, ">", $out or die;
+    open my $d, ">", $defs or die;
+    print $o "\\set n random(1, $units)\n";
+    my ($k, %seen) = (0);
+    for my $st (grep { defined } $unit, $create) {
+      my ($name, $sql, $params) = @$st;
+      my %val = pglog::params($params);
+      $k++;
+      $sql =~ s{\$(\d+)}{
+        my $n = $1;
+        exists $val{$n} or die "no value for \$$n of $name\n";
+        if (!defined $val{$n}) { "NULL" }
+        elsif ($val{$n} =~ /^\Q$unit_prefix\E\d{12}$/) { "(\x27$unit_prefix\x27 || lpad((:n)::text, 12, \x270\x27))::uuid" }
+        else { print $d "s${k}p$n\t$val{$n}\n" unless $seen{"$k.$n"}++; ":s${k}p$n" }
+      }ge;
+      print $o "$sql;\n";
+    }
+  ' "$BENCH_PGDATA/server.log" "$UUID_PREFIX" "$UNITS" "$BENCH_TMP/create.sql" "$BENCH_TMP/create.defs" ||
+    die "could not capture the create statements"
+  bench_server_stop
+  defs=()
+  while IFS=$'\t' read -r k v; do defs+=(-D "$k=$v"); done <"$BENCH_TMP/create.defs"
+  pgbench -n -M prepared -c"$PGBENCH_C" -j2 -T2 -f "$BENCH_TMP/create.sql" "${defs[@]}" deskd >/dev/null 2>&1 || true
+  bench_psql deskd -qc "CHECKPOINT" >/dev/null
+  # Time spent in each SQL / PL/pgSQL function (the triggers), per create.
+  bench_pg_set track_functions all
+  bench_psql deskd -qtAc "SELECT pg_stat_reset()" >/dev/null
+  load0="$(cut -d' ' -f1-3 /proc/loadavg)"
+  pm="$(head -1 "$BENCH_PGDATA/postmaster.pid")"
+  # pg_cpu FILE: "pid ticks" of the postmaster and its children into FILE.
+  pg_cpu() { local p; for p in "$pm" $(pgrep -P "$pm"); do awk -v p="$p" '{print p, $14 + $15}' "/proc/$p/stat" 2>/dev/null; done >"$1"; }
+  # CPU of the postmaster and its children alive at both ends of the window (pgbench's
+  # backends live through the run) over the middle PGBENCH_S-2 seconds, per transaction
+  # committed in that window.
+  pgbench -n -M prepared -c"$PGBENCH_C" -j2 -T"$PGBENCH_S" -f "$BENCH_TMP/create.sql" "${defs[@]}" deskd \
+    >"$BENCH_TMP/pgbench-create.txt" 2>&1 & pgb=$!
+  sleep 1
+  pg_cpu "$BENCH_TMP/cpu0"; s0="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
+  sleep $((PGBENCH_S - 2))
+  pg_cpu "$BENCH_TMP/cpu1"; s1="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
+  wait "$pgb" || { cat "$BENCH_TMP/pgbench-create.txt" >&2; die "pgbench of the create statements failed"; }
+  tps="$(awk '/^tps = / {print $3}' "$BENCH_TMP/pgbench-create.txt" | tail -1)"
+  printf '\npgbench, deskd'"'"'s create statements: %s tps (-c%s, %ss, fsync off); PostgreSQL CPU %s ms per create; load average at start %s, at end %s\n' \
+    "${tps%.*}" "$PGBENCH_C" "$PGBENCH_S" \
+    "$(awk -v n="$((s1 - s0))" -v hz="$(getconf CLK_TCK)" 'NR == FNR {t0[$1] = $2; next}
+        ($1 in t0) {t += $2 - t0[$1]} END {printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0)}' \
+        "$BENCH_TMP/cpu0" "$BENCH_TMP/cpu1")" \
+    "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  sleep 0.6 # the backends' function statistics reach the collector
+  bench_psql deskd <<SQL
+\pset footer off
+SELECT funcname AS function, round(calls::numeric / x.n, 2) AS calls_per_create,
+       round((self_time * 1000 / x.n)::numeric) AS self_us_per_create,
+       round((total_time * 1000 / x.n)::numeric) AS total_us_per_create
+  FROM pg_stat_user_functions,
+       (SELECT xact_commit AS n FROM pg_stat_database WHERE datname = 'deskd') x
+ ORDER BY self_time DESC LIMIT 12;
+SQL
+fi
