@@ -24,7 +24,8 @@
 # the plans are captured for both.
 #
 # Knobs: NREQ (1000000), DURATION (s per class, 4), MIX_DURATION (s, 15), CONNECTIONS (16),
-#        WARMUP (s, 2), PLANS=all (print every class's full plan; default: full plans only
+#        WARMUP (s, 2), QUIET_WAIT (s, 120: waits for a 1-minute load average below QUIET_LOAD,
+#        0.5, before measuring; measures anyway and says so), PLANS=all (print every class's full plan; default: full plans only
 #        for classes over the goal, a summary line for the others), GOAL_MS (50),
 #        DESK_POOL_SIZE (8), DESK_THREADS (128), BENCH_DESKD (prebuilt binary).
 source "$(dirname "$0")/lib.sh"
@@ -199,6 +200,9 @@ read -r N_ALL N_OPEN N_OVERDUE < <(bench_psql deskd -tAF' ' -c "SELECT count(*),
   count(*) FILTER (WHERE sla_next_due < now()) FROM requests")
 [ "$N_ALL" -ge "$NREQ" ] || die "loaded only $N_ALL requests"
 log "loaded in ${LOAD_S}s: $N_ALL requests, $N_OPEN open, $N_OVERDUE overdue; requests $(bench_psql deskd -tAc "SELECT pg_size_pretty(pg_total_relation_size('requests'))") with indexes"
+
+QUIET_WAIT="${QUIET_WAIT:-120}" bench_wait_quiet
+LOAD_MEASURE="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------- server and URLs
 bench_server_start
@@ -400,7 +404,8 @@ cat <<REPORT
 
 deskd peak RSS (VmHWM) : $((HWM / 1024)) MiB
 total runtime          : $((SECONDS - T_BEGIN)) s
-load average           : $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end
+load average           : $LOAD_START at start, $LOAD_MEASURE when measuring began, $(cut -d' ' -f1-3 /proc/loadavg) at end
+quiet machine          : $BENCH_QUIET
 REPORT
 [ "$BAD" = 0 ] || die "non-2xx answers or socket errors during the runs ($BAD)"
 true
