@@ -130,12 +130,16 @@ typedef struct request_filter {
     const char *after_ts, *after_id;
     int limit;
     int pii;
+    /* With q only: > 0 looks for the matches among the first `walk` rows of the list
+     * without q (in list order), 0 among all rows through the bigram index. */
+    int walk;
 } request_filter_t;
 
 /* Builds the list SQL and its parameters (exposed so tests can EXPLAIN it).
  * sql: malloc'd; vals: pointers into f; returns the parameter count. */
 int db_request_list_sql(const request_filter_t *f, char **sql, const char **vals);
-/* Runs it: columns json, created_at (rfc3339 with µs), id. */
+/* Runs it: columns json, created_at (rfc3339 with µs), id.  With q (and walk 0), first
+ * the walk over the newest rows and, when that does not fill the page, the index query. */
 PGresult *db_request_list(db_conn_t *c, const request_filter_t *f);
 
 #endif
