@@ -46,8 +46,8 @@ sleep 0.3
 bench_pg_set log_min_duration_statement default
 perl -I"$BENCH_DIR" -Mpglog -e '
   my ($log, $out) = @ARGV;
-  my ($st) = grep { $_->{name} eq "req_get" } reverse pglog::statements($log);
-  die "req_get not found in the log\n" unless $st;
+  my ($st) = grep { $_->{name} =~ /^req_get(_cols)?$/ } reverse pglog::statements($log);
+  die "req_get(_cols) not found in the log\n" unless $st;
   my %val = pglog::params($st->{params});
   (my $sql = $st->{sql}) =~ s{\$(\d+)}{defined $val{$1} ? "\x27$val{$1}\x27" : "NULL"}ge;
   open my $o, ">", $out or die; print $o "$sql;\n";
@@ -96,9 +96,9 @@ awk -v n="$n" -v v="$((v1 - v0))" -v i="$((n1 - n0))" -v d="$((d1 - d0))" -v p="
   printf "involuntary context switches per GET: %.2f (load-dependent)\n", i / n;
   printf "CPU per GET: deskd %.0f us, PostgreSQL %.0f us\n", 1e6 * d / hz / n, 1e6 * p / hz / n }'
 
-# Futex calls, under strace (slow, but a count).
+# Futex calls, under strace (slow, but a count); every system call per GET too.
 s0="$(served)"
-strace -q -f -c -e trace=futex -p "$BENCH_SERVER_PID" -o "$BENCH_TMP/strace.txt" &
+strace -q -f -c -p "$BENCH_SERVER_PID" -o "$BENCH_TMP/strace.txt" &
 spid=$!
 sleep 1
 run
@@ -109,7 +109,8 @@ n=$((s1 - s0))
 calls="$(awk '$NF == "futex" {print $4}' "$BENCH_TMP/strace.txt")"
 log "run 2 (strace): $n GETs served"
 awk -v n="$n" -v c="${calls:-0}" 'BEGIN { printf "futex calls per GET: %.2f (%d over %d)\n", c / n, c, n }'
-grep -E "futex|calls" "$BENCH_TMP/strace.txt" || true
+awk -v n="$n" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
+  printf "  %-16s %5.2f per GET\n", $NF, $4 / n }' "$BENCH_TMP/strace.txt" | sort -k2 -rn | head -12
 
 if [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null; then # where deskd's CPU goes
   perf record -q -g -o "$BENCH_TMP/perf.data" -p "$BENCH_SERVER_PID" >/dev/null 2>&1 &
