@@ -34,7 +34,7 @@ for ((i = 0; i < NREQ; i++)); do
     -d "{\"type\":\"repair\",\"channel\":\"phone\",\"location\":{\"unit_id\":\"$UNIT\"},\"reporter\":{\"name\":\"王先生\",\"phone\":\"13800000000\"},\"description\":\"厨房漏水 $i\"}"
 done
 bench_psql deskd -tAc "SELECT id FROM requests" >"$BENCH_TMP/ids.txt"
-[ "$(wc -l <"$BENCH_TMP/ids.txt")" -ge "$NREQ" ] || die "creates failed"
+[ "$(wc -l <"$BENCH_TMP/ids.txt")" -ge "$NREQ" ] || die "creates failed: $(wc -l <"$BENCH_TMP/ids.txt") of $NREQ requests"
 
 # The statement deskd sends for one GET, from the server log (as bench_requests.sh does
 # for the create): a pgbench script with the request id, organisation and PII flag fixed.
@@ -82,19 +82,22 @@ s0="$(served)"
 read -r v0 n0 < <(switches)
 read -ra pgp < <(pg_pids)
 d0="$(cpu_ticks "$BENCH_SERVER_PID")"; p0="$(cpu_ticks "${pgp[@]}")"
+u0="$(awk '{print $14}' "/proc/$BENCH_SERVER_PID/stat")"
 run
 read -ra pgp < <(pg_pids)
 d1="$(cpu_ticks "$BENCH_SERVER_PID")"; p1="$(cpu_ticks "${pgp[@]}")"
+u1="$(awk '{print $14}' "/proc/$BENCH_SERVER_PID/stat")"
 read -r v1 n1 < <(switches)
 s1="$(served)"
 n=$((s1 - s0))
 log "run 1: $n GETs served"
 hz="$(getconf CLK_TCK)"
-awk -v n="$n" -v v="$((v1 - v0))" -v i="$((n1 - n0))" -v d="$((d1 - d0))" -v p="$((p1 - p0))" \
+awk -v n="$n" -v v="$((v1 - v0))" -v i="$((n1 - n0))" -v d="$((d1 - d0))" -v p="$((p1 - p0))" -v u="$((u1 - u0))" \
   -v hz="$hz" 'BEGIN {
   printf "voluntary context switches per GET:   %.2f (%d over %d)\n", v / n, v, n;
   printf "involuntary context switches per GET: %.2f (load-dependent)\n", i / n;
-  printf "CPU per GET: deskd %.0f us, PostgreSQL %.0f us\n", 1e6 * d / hz / n, 1e6 * p / hz / n }'
+  printf "CPU per GET: deskd %.0f us (user %.0f, kernel %.0f), PostgreSQL %.0f us\n", 1e6 * d / hz / n,
+    1e6 * u / hz / n, 1e6 * (d - u) / hz / n, 1e6 * p / hz / n }'
 
 # Futex calls, under strace (slow, but a count); every system call per GET too.
 s0="$(served)"
