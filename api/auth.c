@@ -444,6 +444,7 @@ static int take_principal(req_t *r, jwt_t *j)
  * TOKEN_CACHE_STRIPES slots, held only to copy an entry. */
 #define TOKEN_CACHE_SLOTS   1024
 #define TOKEN_CACHE_STRIPES 64
+#define TOKEN_CACHE_MAX_LEN 4096
 
 typedef struct tok_entry {
     unsigned long long h;
@@ -483,6 +484,8 @@ static void tok_entry_clear(tok_entry_t *e)
 /* Keeps the principal just taken from token tok (valid until exp, issued at iat). */
 static void tok_cache_put(const char *tok, const principal_t *p, long exp, long iat)
 {
+    if (strlen(tok) > TOKEN_CACHE_MAX_LEN)
+        return; /* keeps the table's memory bounded (~5 MB); such tokens are verified anew */
     pthread_once(&tok_once, tok_init);
     size_t n = p->nprojects + p->nunits;
     char *copy = strdup(tok);
