@@ -485,7 +485,7 @@ static void tok_entry_clear(tok_entry_t *e)
 static void tok_cache_put(const char *tok, const principal_t *p, long exp, long iat)
 {
     if (strlen(tok) > TOKEN_CACHE_MAX_LEN)
-        return; /* keeps the table's memory bounded (~5 MB); such tokens are verified anew */
+        return; /* keeps the table small; such tokens are verified anew each time */
     pthread_once(&tok_once, tok_init);
     size_t n = p->nprojects + p->nunits;
     char *copy = strdup(tok);
