@@ -432,6 +432,167 @@ static int take_principal(req_t *r, jwt_t *j)
     return 0;
 }
 
+/* ---------------------------------------------------------------- verified-token cache
+ *
+ * Verifying a token (base64 and JSON of header and claims, HMAC or RSA, libjwt's jansson
+ * objects) was about a tenth of deskd's CPU per GET (issue 14).  A token whose bytes were
+ * verified before yields the same claims, so a bounded table keeps, per token, what
+ * take_principal read from it; a hit compares the whole token (not only its hash) and
+ * still checks, on every request, the expiry, the revocations (is_revoked) and the
+ * organisation's state — what can change while the token is the same.  Direct-mapped:
+ * TOKEN_CACHE_SLOTS entries, a colliding token replaces the older one; one mutex per
+ * TOKEN_CACHE_STRIPES slots, held only to copy an entry. */
+#define TOKEN_CACHE_SLOTS   1024
+#define TOKEN_CACHE_STRIPES 64
+#define TOKEN_CACHE_MAX_LEN 4096
+
+typedef struct tok_entry {
+    unsigned long long h;
+    char *tok; /* NULL: empty */
+    long exp, iat;
+    char sub[40], org[40], dept[40];
+    int role, has_dept;
+    size_t nprj, nunits;
+    char (*ids)[40]; /* nprj project ids, then nunits unit ids */
+} tok_entry_t;
+
+static tok_entry_t tok_cache[TOKEN_CACHE_SLOTS];
+static pthread_mutex_t tok_mu[TOKEN_CACHE_STRIPES];
+static pthread_once_t tok_once = PTHREAD_ONCE_INIT;
+
+static void tok_init(void)
+{
+    for (int i = 0; i < TOKEN_CACHE_STRIPES; i++)
+        pthread_mutex_init(&tok_mu[i], NULL);
+}
+
+static unsigned long long tok_hash(const char *s)
+{
+    unsigned long long h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void tok_entry_clear(tok_entry_t *e)
+{
+    free(e->tok);
+    free(e->ids);
+    memset(e, 0, sizeof *e);
+}
+
+/* Keeps the principal just taken from token tok (valid until exp, issued at iat). */
+static void tok_cache_put(const char *tok, const principal_t *p, long exp, long iat)
+{
+    if (strlen(tok) > TOKEN_CACHE_MAX_LEN)
+        return; /* keeps the table small; such tokens are verified anew each time */
+    pthread_once(&tok_once, tok_init);
+    size_t n = p->nprojects + p->nunits;
+    char *copy = strdup(tok);
+    char(*ids)[40] = n ? calloc(n, sizeof *ids) : NULL;
+    if (!copy || (n && !ids)) {
+        free(copy);
+        free(ids);
+        return;
+    }
+    for (size_t i = 0; i < p->nprojects; i++)
+        snprintf(ids[i], sizeof ids[i], "%s", p->projects[i]);
+    for (size_t i = 0; i < p->nunits; i++)
+        snprintf(ids[p->nprojects + i], sizeof ids[0], "%s", p->units[i]);
+    unsigned long long h = tok_hash(tok);
+    size_t slot = (size_t)(h % TOKEN_CACHE_SLOTS);
+    pthread_mutex_t *mu = &tok_mu[slot % TOKEN_CACHE_STRIPES];
+    pthread_mutex_lock(mu);
+    tok_entry_t *e = &tok_cache[slot];
+    tok_entry_clear(e);
+    e->h = h;
+    e->tok = copy;
+    e->exp = exp;
+    e->iat = iat;
+    snprintf(e->sub, sizeof e->sub, "%s", p->user_id);
+    snprintf(e->org, sizeof e->org, "%s", p->org_id);
+    e->has_dept = p->dept_id != NULL;
+    snprintf(e->dept, sizeof e->dept, "%s", p->dept_id ? p->dept_id : "");
+    e->role = (int)p->role;
+    e->nprj = p->nprojects;
+    e->nunits = p->nunits;
+    e->ids = ids;
+    pthread_mutex_unlock(mu);
+}
+
+/* 1 when tok was verified before and has not expired: its claims copied into e (e->ids
+ * malloc'd, or NULL); 0 otherwise. */
+static int tok_cache_get(const char *tok, long now, tok_entry_t *out)
+{
+    pthread_once(&tok_once, tok_init);
+    unsigned long long h = tok_hash(tok);
+    size_t slot = (size_t)(h % TOKEN_CACHE_SLOTS);
+    pthread_mutex_t *mu = &tok_mu[slot % TOKEN_CACHE_STRIPES];
+    int hit = 0;
+    pthread_mutex_lock(mu);
+    tok_entry_t *e = &tok_cache[slot];
+    if (e->tok && e->h == h && !strcmp(e->tok, tok)) {
+        if (e->exp <= now) {
+            tok_entry_clear(e); /* the full check answers token_expired */
+        } else {
+            size_t n = e->nprj + e->nunits;
+            *out = *e;
+            out->tok = NULL;
+            out->ids = n ? malloc(n * sizeof *e->ids) : NULL;
+            if (!n || out->ids) {
+                if (n)
+                    memcpy(out->ids, e->ids, n * sizeof *e->ids);
+                hit = 1;
+            }
+        }
+    }
+    pthread_mutex_unlock(mu);
+    return hit;
+}
+
+/* The principal of a cached token, checked against what may have changed since it was
+ * verified: 1 taken (r->principal filled), 0 not cached, -1 answered (401/403). */
+static int take_cached(req_t *r, const char *tok)
+{
+    tok_entry_t e;
+    if (!tok_cache_get(tok, (long)time(NULL), &e))
+        return 0;
+    int rc = -1;
+    if (is_revoked(e.sub, e.iat)) {
+        unauthorized(r, "token_revoked",
+                     "the user's password changed or the account was disabled; log in again");
+        goto out;
+    }
+    if (platform_org_inactive(e.org)) {
+        org_inactive(r);
+        goto out;
+    }
+    principal_t *p = &r->principal;
+    p->user_id = keep(r, e.sub);
+    p->org_id = keep(r, e.org);
+    p->role = (role_t)e.role;
+    p->dept_id = e.has_dept ? keep(r, e.dept) : NULL;
+    p->all_projects = core_authz_org_wide(p->role);
+    int ok = p->user_id && p->org_id && (!e.has_dept || p->dept_id);
+    for (size_t i = 0; ok && i < e.nprj; i++)
+        ok = (r->proj_ptrs[i] = keep(r, e.ids[i])) != NULL;
+    for (size_t i = 0; ok && i < e.nunits; i++)
+        ok = (r->unit_ptrs[i] = keep(r, e.ids[e.nprj + i])) != NULL;
+    if (!ok) {
+        http_problem(r, 503, "overloaded", "out of memory; retry");
+        goto out;
+    }
+    p->nprojects = e.nprj;
+    p->nunits = e.nunits;
+    p->projects = r->proj_ptrs;
+    p->units = r->unit_ptrs;
+    r->authed = 1;
+    rc = 1;
+out:
+    free(e.ids);
+    return rc;
+}
+
 int auth_authenticate(req_t *r)
 {
     const char *h = http_header(r, "Authorization");
@@ -444,6 +605,9 @@ int auth_authenticate(req_t *r)
     const char *dot1 = strchr(tok, '.');
     if (!dot1 || strlen(tok) > 16384 || !strchr(dot1 + 1, '.'))
         return unauthorized(r, "invalid_token", "the token is not a JWT");
+    int cached = take_cached(r, tok);
+    if (cached != 0)
+        return cached > 0 ? 0 : -1;
     if (precheck_token(r, tok, dot1) != 0)
         return -1;
     const unsigned char *key = (const unsigned char *)g_config.jwt_secret;
@@ -460,6 +624,15 @@ int auth_authenticate(req_t *r)
         unauthorized(r, "invalid_token", "the token's algorithm is not accepted");
     else if (check_claims(r, j) == 0 && take_principal(r, j) == 0)
         rc = 0;
+    if (rc == 0) {
+        errno = 0;
+        long exp = jwt_get_grant_int(j, "exp");
+        errno = 0;
+        long iat = jwt_get_grant_int(j, "iat");
+        if (errno)
+            iat = 0; /* as take_principal checks it */
+        tok_cache_put(tok, &r->principal, exp, iat);
+    }
     jwt_free(j);
     return rc;
 }

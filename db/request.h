@@ -40,9 +40,14 @@ typedef struct request_scope {
     int has_register_notes; /* db_request_get only: any register note written (api/register.c) */
 } request_scope_t;
 
-/* json (malloc'd) and scope.  1 found, 0 not, -1 error. */
+/* json (malloc'd) and scope.  1 found, 0 not, -1 error.  json NULL: the scope alone.  The
+ * JSON is rendered from plain columns by core_request_json() (request_json() in
+ * PostgreSQL only when that cannot render them). */
 int db_request_get(db_conn_t *c, const char *id, const char *org, int pii, char **json,
                    request_scope_t *sc);
+/* The same, the JSON rendered by PostgreSQL's request_json() (tests compare the two). */
+int db_request_get_sql_json(db_conn_t *c, const char *id, const char *org, int pii, char **json,
+                            request_scope_t *sc);
 
 /* Everything a transition needs, read with the row locked (FOR UPDATE). */
 typedef struct request_row {
