@@ -70,12 +70,11 @@
 
 /* The period's requests (index requests_project_received), each with what its timeline says
  * (first staff action, last callback result and who gave it, refusals) and its number of
- * work orders.  Measured on the 100k-request month (bench/README.md): one grouped pass over
- * the month's events and work orders instead of these per-request sub-queries was not
- * faster (the CTE's row estimate led to the same index probes plus sorts spilling to disk),
- * so the per-request form — index scans the plan test asserts — stays.  The texts only the
- * form's rows show are kept for complaints only: the other 70 % of the rows are not copied
- * into the CTE. */
+ * work orders: the facts the triggers of 0038 keep in request_facts, read by the same period
+ * (index request_facts_project_received) and hash-joined, instead of a LATERAL aggregate over
+ * request_events and a work-order count per request (half the statement on the 100k-request
+ * month, bench/README.md).  No facts row: none of them.  The texts only the form's rows show
+ * are kept for complaints only: the other 70 % of the rows are not copied into the CTE. */
 #define FORM_ONLY(col) "CASE WHEN r.type = 'complaint' THEN r." col " END AS " col ", "
 #define FORM_COLS                                                                                  \
     FORM_ONLY("number")                                                                            \
@@ -84,25 +83,23 @@
     FORM_ONLY("reporter_name")                                                                     \
     FORM_ONLY("reporter_phone")                                                                    \
     FORM_ONLY("title") FORM_ONLY("description") FORM_ONLY("resolution") FORM_ONLY("explanation")
-#define BASE                                                                                            \
-    "WITH base AS MATERIALIZED (SELECT r.id, r.type, r.channel, r.severity, r.category, "               \
-    "r.validity, r.state, r.department_id, r.assignee_id, r.unit_id, " FORM_COLS "r.received_at, "      \
-    "r.resolved_at, r.due_resolution, "                                                                 \
-    "r.reopen_count, ev.first_staff_at, ev.cb_at, ev.cb_by, ev.cb, ev.declines, (SELECT "               \
-    "count(*) FROM work_orders w WHERE w.request_id = r.id) AS wos, CASE WHEN ev.cb IS NULL "           \
-    "THEN NULL WHEN ev.cb->>'rating' IN ('very_satisfied','satisfied','非常满意','满意') THEN "   \
-    "true WHEN ev.cb->>'rating' IN ('average','dissatisfied','very_dissatisfied','一般','不满意'," \
-    "'极不满意') THEN false ELSE (ev.cb->>'satisfied')::boolean END AS cb_sat, (r.type = "          \
-    "'complaint' AND r.validity <> 'invalid') AS vc, r.type IN ('repair','emergency') AS rep, "         \
-    "(r.type = 'repair' AND r.unit_id IS NOT NULL AND r.is_repeat) AS rework "                          \
-    "FROM requests r CROSS JOIN LATERAL (SELECT min(e.occurred_at) FILTER (WHERE e.actor_role "         \
-    "NOT IN ('resident','integration','system')) AS first_staff_at, max(e.occurred_at) FILTER "         \
-    "(WHERE e.action = 'callback_result') AS cb_at, (array_agg(e.actor_id ORDER BY "                    \
-    "e.occurred_at DESC, e.seq DESC) FILTER (WHERE e.action = 'callback_result'))[1] AS cb_by, "        \
-    "(array_agg(e.details ORDER BY e.occurred_at DESC, e.seq DESC) FILTER (WHERE e.action = "           \
-    "'callback_result'))[1] AS cb, count(*) FILTER (WHERE e.action = 'decline') AS declines "           \
-    "FROM request_events e WHERE e.request_id = r.id) ev WHERE r.project_id = $1 AND r.org_id = "       \
-    "$2 AND r.received_at >= $3::timestamptz AND r.received_at < $4::timestamptz), "
+#define BASE                                                                                           \
+    "WITH base AS MATERIALIZED (SELECT r.id, r.type, r.channel, r.severity, r.category, "              \
+    "r.validity, r.state, r.department_id, r.assignee_id, r.unit_id, " FORM_COLS "r.received_at, "     \
+    "r.resolved_at, r.due_resolution, "                                                                \
+    "r.reopen_count, f.first_staff_at, f.cb_at, f.cb_by, f.cb, coalesce(f.declines, 0)::bigint "       \
+    "AS declines, coalesce(f.wos, 0)::bigint AS wos, CASE WHEN f.cb IS NULL "                          \
+    "THEN NULL WHEN f.cb->>'rating' IN ('very_satisfied','satisfied','非常满意','满意') THEN "   \
+    "true WHEN f.cb->>'rating' IN ('average','dissatisfied','very_dissatisfied','一般','不满意'," \
+    "'极不满意') THEN false ELSE (f.cb->>'satisfied')::boolean END AS cb_sat, (r.type = "          \
+    "'complaint' AND r.validity <> 'invalid') AS vc, r.type IN ('repair','emergency') AS rep, "        \
+    "(r.type = 'repair' AND r.unit_id IS NOT NULL AND r.is_repeat) AS rework "                         \
+    "FROM requests r LEFT JOIN (SELECT * FROM request_facts WHERE project_id = $1 AND "                \
+    "received_at "                                                                                     \
+    ">= $3::timestamptz AND received_at < $4::timestamptz) f ON f.request_id = r.id WHERE "            \
+    "r.project_id = $1 AND r.org_id = $2 AND r.received_at >= $3::timestamptz AND r.received_at "      \
+    "< "                                                                                               \
+    "$4::timestamptz), "
 
 /* One pass over `base` for the counters: `fine` per (department, assignee, bucket), summed
  * per grouping set in `cs` (gs 7 overall, 3 per department, 5 per assignee, 6 per bucket);
