@@ -310,6 +310,9 @@ CREATE TABLE requests (
     -- (大致期限) given for a hard problem.
     appointment_at        timestamptz,
     promised_by           timestamptz,
+    -- 0040: created by a staff role, with its `create` event at received_at (req_create):
+    -- the monthly report's first staff action without a request_facts row.
+    staff_created         boolean     NOT NULL DEFAULT false,
     FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
     FOREIGN KEY (org_id, unit_id) REFERENCES units (org_id, id),
     FOREIGN KEY (org_id, reporter_resident_id) REFERENCES residents (org_id, id),
@@ -1211,15 +1214,20 @@ BEGIN
     END IF;
     INSERT INTO request_facts AS f (request_id, project_id, received_at, first_staff_at, cb_at,
                                     cb_seq, cb_by, cb, declines)
-    SELECT r.id, r.project_id, r.received_at, CASE WHEN staff THEN NEW.occurred_at END,
+    SELECT r.id, r.project_id, r.received_at,
+           CASE WHEN staff AND NOT (r.staff_created AND NEW.occurred_at >= r.received_at)
+                THEN NEW.occurred_at END,
            CASE WHEN cbr THEN NEW.occurred_at END, CASE WHEN cbr THEN NEW.seq END,
            CASE WHEN cbr THEN NEW.actor_id END, CASE WHEN cbr THEN NEW.details END,
            CASE WHEN dec THEN 1 ELSE 0 END
-      FROM requests r WHERE r.id = NEW.request_id
+      FROM requests r
+     WHERE r.id = NEW.request_id
+       AND (cbr OR dec OR NOT (r.staff_created AND NEW.occurred_at >= r.received_at))
     ON CONFLICT (request_id) DO UPDATE SET
-        first_staff_at = CASE WHEN staff AND (f.first_staff_at IS NULL
-                                              OR NEW.occurred_at < f.first_staff_at)
-                              THEN NEW.occurred_at ELSE f.first_staff_at END,
+        first_staff_at = CASE WHEN excluded.first_staff_at IS NOT NULL
+                                   AND (f.first_staff_at IS NULL
+                                        OR excluded.first_staff_at < f.first_staff_at)
+                              THEN excluded.first_staff_at ELSE f.first_staff_at END,
         cb_at = CASE WHEN cbr AND (f.cb_at IS NULL OR (NEW.occurred_at, NEW.seq) > (f.cb_at, f.cb_seq))
                      THEN NEW.occurred_at ELSE f.cb_at END,
         cb_seq = CASE WHEN cbr AND (f.cb_at IS NULL OR (NEW.occurred_at, NEW.seq) > (f.cb_at, f.cb_seq))
@@ -1272,7 +1280,8 @@ LANGUAGE sql AS $$
                ev.cb_by, ev.cb, ev.declines, wo.n
           FROM requests r
           CROSS JOIN LATERAL (SELECT
-                 min(e.occurred_at) FILTER (WHERE e.actor_role NOT IN ('resident', 'integration', 'system')) AS first_staff_at,
+                 min(e.occurred_at) FILTER (WHERE e.actor_role NOT IN ('resident', 'integration', 'system')
+                                              AND NOT (r.staff_created AND e.occurred_at >= r.received_at)) AS first_staff_at,
                  max(e.occurred_at) FILTER (WHERE e.action = 'callback_result') AS cb_at,
                  (array_agg(e.seq ORDER BY e.occurred_at DESC, e.seq DESC) FILTER (WHERE e.action = 'callback_result'))[1] AS cb_seq,
                  (array_agg(e.actor_id ORDER BY e.occurred_at DESC, e.seq DESC) FILTER (WHERE e.action = 'callback_result'))[1] AS cb_by,
@@ -1654,7 +1663,7 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON residents FOR EACH ROW 
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON resident_units FOR EACH ROW EXECUTE FUNCTION audit_row('resident_unit', 'resident_id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION audit_row('user', 'id', 'failed_logins', 'locked_until');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON user_projects FOR EACH ROW EXECUTE FUNCTION audit_row('user_project', 'user_id');
-CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due', '~created_at', '~last_event_at', '~due_first_response', '~due_resolution', '~due_answer', '~due_on_site', '~due_callback', '~due_handover', '~due_gm_report', '~first_receiver_id', '~owner_id', '={"state": "received", "validity": "unknown", "night_desk": false, "is_repeat": false, "reopen_count": 0, "escalation_level": 0}');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due', '~created_at', '~last_event_at', '~due_first_response', '~due_resolution', '~due_answer', '~due_on_site', '~due_callback', '~due_handover', '~due_gm_report', '~first_receiver_id', '~owner_id', '={"state": "received", "validity": "unknown", "night_desk": false, "is_repeat": false, "reopen_count": 0, "escalation_level": 0, "staff_created": false}');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON work_orders FOR EACH ROW EXECUTE FUNCTION audit_row('work_order', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON zones FOR EACH ROW EXECUTE FUNCTION audit_row('zone', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_comments FOR EACH ROW EXECUTE FUNCTION audit_row('comment', 'id');
@@ -3242,4 +3251,4 @@ END $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (33), (34), (36), (38);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (33), (34), (36), (38), (40);

@@ -87,7 +87,9 @@
     "WITH base AS MATERIALIZED (SELECT r.id, r.type, r.channel, r.severity, r.category, "              \
     "r.validity, r.state, r.department_id, r.assignee_id, r.unit_id, " FORM_COLS "r.received_at, "     \
     "r.resolved_at, r.due_resolution, "                                                                \
-    "r.reopen_count, f.first_staff_at, f.cb_at, f.cb_by, f.cb, coalesce(f.declines, 0)::bigint "       \
+    "r.reopen_count, CASE WHEN r.staff_created THEN least(r.received_at, f.first_staff_at) ELSE "      \
+    "f.first_staff_at END AS first_staff_at, f.cb_at, f.cb_by, f.cb, coalesce(f.declines, "            \
+    "0)::bigint "                                                                                      \
     "AS declines, coalesce(f.wos, 0)::bigint AS wos, CASE WHEN f.cb IS NULL "                          \
     "THEN NULL WHEN f.cb->>'rating' IN ('very_satisfied','satisfied','非常满意','满意') THEN "   \
     "true WHEN f.cb->>'rating' IN ('average','dissatisfied','very_dissatisfied','一般','不满意'," \

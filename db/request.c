@@ -17,7 +17,9 @@
  * search terms can add its bigrams to the ones of title and description that deskd
  * computed ($41, core/search.c): the terms of "title description number" in full.  The
  * first receiver (首问负责制) is the creator when staff ($25, $26: the authenticated user and
- * role), set here so request_intake_flow() need not look the user up again. */
+ * role), set here so request_intake_flow() need not look the user up again.  staff_created
+ * says the `create` event below is a staff action at received_at: the monthly report's first
+ * staff action, with no request_facts row (0040). */
 static const db_stmt_t create_st = {
     "req_create",
     "WITH p AS (SELECT time_zone, next_number($2, $3, extract(year FROM $4::timestamptz AT TIME "
@@ -29,14 +31,17 @@ static const db_stmt_t create_st = {
     "reporting_dept_kind, external_source, external_id, night_desk, received_at, last_event_at, "
     "created_by, sla_policy_version_id, sla_calendar_version_id, due_first_response, "
     "due_on_site, due_answer, due_resolution, due_handover, due_callback, due_gm_report, "
-    "sla_next_due, sla_next_check, validity, search_terms, first_receiver_id) SELECT $1, $2, "
+    "sla_next_due, sla_next_check, validity, search_terms, first_receiver_id, staff_created) "
+    "SELECT $1, $2, "
     "p.number, $5, $6, $7, "
     "$8, $9, $10, $11, $12, $13, "
     "coalesce($14, (SELECT name FROM rs)), coalesce($15, (SELECT phone FROM rs)), $16, $17, "
     "$18, $19, $20, $21, $22, $23, $24, $4, $4, $25, $29, $30, $31, $32, $33, $34, $35, $36, "
     "$37, $38, $39, coalesce($40, 'unknown'), $41::text[] || ARRAY(SELECT substr(' ' || "
     "p.number, i, 2) FROM generate_series(1, length(p.number)) i), CASE WHEN $26 NOT IN "
-    "('resident', 'integration') THEN $25::uuid END FROM p RETURNING *), "
+    "('resident', 'integration') THEN $25::uuid END, coalesce($26 NOT IN ('resident', "
+    "'integration', "
+    "'system'), false) FROM p RETURNING *), "
     "e AS (INSERT INTO request_events (org_id, request_id, seq, actor_id, actor_role, action, "
     "to_state, channel, occurred_at, details) SELECT r.org_id, r.id, 1, $25, $26, 'create', "
     "'received', r.channel, r.received_at, $27::jsonb FROM r) "

@@ -1,8 +1,12 @@
 /*
  * tests/api/test_request_facts.c — request_facts (0038), the timeline's facts the monthly
  * report reads, kept by triggers as events and work orders are written:
- *   - a request a resident creates has no facts row; one a staff member creates has its
- *     first staff action at its create event (received_at);
+ *   - a request a resident creates has no facts row; one a staff member creates has none
+ *     either (0040): it is staff_created, its first staff action is its create event at
+ *     received_at, and later staff events write nothing; a callback result or a staff event
+ *     dated before received_at still writes a row;
+ *   - the first staff action as the report takes it (staff_created: least(received_at, the
+ *     stored one)) equals the least staff event of the timeline, for every request;
  *   - first_staff_at is the least occurred_at of a staff event (not resident, integration or
  *     system), also when an earlier one is written later;
  *   - the callback result is the last by (occurred_at, seq): a later one wins, an earlier one
@@ -109,11 +113,26 @@ static void test_resident_and_staff_creates(void **state)
     create("agent", rs);
     /* the resident's create event is no fact: no row */
     EXPECT_FACT(rr, "f.request_id", "(none)");
-    /* the agent's is the first staff action, at received_at */
-    EXPECT_FACT(rs, "f.first_staff_at = (SELECT received_at FROM requests WHERE id = $1)", "true");
+    /* the agent's create is the first staff action: recorded on the request, no row */
+    EXPECT_FACT(rs, "f.request_id", "(none)");
+    const char *vs[] = {rs}, *vr[] = {rr};
+    assert_string_equal(th_sql1("SELECT staff_created::text FROM requests WHERE id = $1", vs, 1),
+                        "true");
+    assert_string_equal(th_sql1("SELECT staff_created::text FROM requests WHERE id = $1", vr, 1),
+                        "false");
+    /* later staff events of a staff-created request write nothing */
+    event(rs, "technician", "technician", "accept", "2030-01-01T03:00:00Z", NULL);
+    EXPECT_FACT(rs, "f.request_id", "(none)");
+    /* a callback result does, without a first staff action (the create is earlier) */
+    event(rs, "agent", "agent", "callback_result", "2030-01-02T03:00:00Z",
+          "{\"rating\":\"satisfied\"}");
+    EXPECT_FACT(rs, "f.cb->>'rating'", "satisfied");
+    EXPECT_FACT(rs, "f.first_staff_at", "");
     EXPECT_FACT(rs, "f.project_id = (SELECT project_id FROM requests WHERE id = $1)", "true");
-    EXPECT_FACT(rs, "f.cb_at", "");
     EXPECT_FACT(rs, "f.declines || '/' || f.wos", "0/0");
+    /* a staff event dated before received_at is earlier than the create: stored */
+    event(rs, "agent", "agent", "comment", "2000-01-01T00:00:00Z", NULL);
+    EXPECT_FACT(rs, "f.first_staff_at = '2000-01-01T00:00:00Z'", "true");
 
     /* events of residents, integrations and the system are not staff actions */
     event(rr, "resident", "resident", "comment", "2030-01-01T01:00:00Z", NULL);
@@ -236,12 +255,34 @@ static void test_fill_equals_triggers(void **state)
     PQfinish(c);
 }
 
+/* The report's first staff action (db/report.c: for a staff-created request the least of
+ * received_at and the stored one, else the stored one) is the least staff event of the
+ * timeline — 0038's definition — for every request the tests and the demo data made. */
+static void test_report_first_staff_equals_timeline(void **state)
+{
+    (void)state;
+    assert_string_equal(
+        th_sql1("SELECT count(*)::text FROM requests r LEFT JOIN request_facts f ON "
+                "f.request_id = r.id WHERE (CASE WHEN r.staff_created THEN "
+                "least(r.received_at, f.first_staff_at) ELSE f.first_staff_at END) IS DISTINCT "
+                "FROM (SELECT min(e.occurred_at) FROM request_events e WHERE e.request_id = r.id "
+                "AND e.actor_role NOT IN ('resident', 'integration', 'system'))",
+                NULL, 0),
+        "0");
+    assert_string_equal(th_sql1("SELECT (count(*) FILTER (WHERE staff_created) > 0 AND "
+                                "count(*) FILTER (WHERE NOT staff_created) > 0)::text FROM "
+                                "requests",
+                                NULL, 0),
+                        "true");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resident_and_staff_creates),
         cmocka_unit_test(test_callbacks_declines_work_orders),
         cmocka_unit_test(test_fill_equals_triggers),
+        cmocka_unit_test(test_report_first_staff_equals_timeline),
     };
     return cmocka_run_group_tests(tests, setup, th_group_stop);
 }
