@@ -24,19 +24,12 @@
 #include "svc/sla.h"
 #include "svc/sweeper.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
 
 static int prepare_database(void)
 {
@@ -138,11 +131,15 @@ int main(int argc, char **argv)
     /* Subscription secrets stored in plain text or under a rotated-out key: re-encrypted. */
     whs_reseal_all();
     signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* SIGINT and SIGTERM are blocked before any thread starts (every thread inherits the
+     * mask) and taken by sigwait() below: a process-directed signal may be delivered to any
+     * thread that does not block it, and a handler run by a worker thread never woke the
+     * main thread's pause() — the server then ignored SIGTERM for good. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
     http_options_t opt = {.listen = g_config.listen,
                           .threads = g_config.threads,
@@ -170,8 +167,9 @@ int main(int argc, char **argv)
               "\"read_replica\":%s",
               g_config.listen, g_config.threads, g_config.max_connections, g_config.pool_size,
               db_read_pool_enabled() ? "true" : "false");
-    while (!stop)
-        pause();
+    int sig = 0;
+    while (sigwait(&stop_signals, &sig) != 0)
+        ;
     log_write(LOG_INFO, "stopping: finishing in-flight requests", NULL);
     sweeper_stop();
     custody_reminders_stop();
