@@ -310,6 +310,9 @@ CREATE TABLE requests (
     -- (大致期限) given for a hard problem.
     appointment_at        timestamptz,
     promised_by           timestamptz,
+    -- Any record_notification event (0039, trigger request_notified): GET reads the
+    -- notifications only when set.  Derived; not audited, not in the request's JSON.
+    has_notifications     boolean     NOT NULL DEFAULT false,
     -- 0040: created by a staff role, with its `create` event at received_at (req_create):
     -- the monthly report's first staff action without a request_facts row.
     staff_created         boolean     NOT NULL DEFAULT false,
@@ -1244,6 +1247,19 @@ CREATE TRIGGER request_facts AFTER INSERT ON request_events FOR EACH ROW
           OR NEW.actor_role NOT IN ('resident', 'integration', 'system'))
     EXECUTE FUNCTION request_facts_on_event();
 
+-- requests.has_notifications (0039): set in the transaction that records a notification, so
+-- GET /v1/requests/{id} reads the notifications only for the requests that have some.
+CREATE FUNCTION request_notified() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE requests SET has_notifications = true
+     WHERE id = NEW.request_id AND NOT has_notifications;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER request_notified AFTER INSERT ON request_events FOR EACH ROW
+    WHEN (NEW.action = 'record_notification')
+    EXECUTE FUNCTION request_notified();
+
 CREATE FUNCTION request_facts_on_work_order() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -1663,7 +1679,7 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON residents FOR EACH ROW 
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON resident_units FOR EACH ROW EXECUTE FUNCTION audit_row('resident_unit', 'resident_id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION audit_row('user', 'id', 'failed_logins', 'locked_until');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON user_projects FOR EACH ROW EXECUTE FUNCTION audit_row('user_project', 'user_id');
-CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due', '~created_at', '~last_event_at', '~due_first_response', '~due_resolution', '~due_answer', '~due_on_site', '~due_callback', '~due_handover', '~due_gm_report', '~first_receiver_id', '~owner_id', '={"state": "received", "validity": "unknown", "night_desk": false, "is_repeat": false, "reopen_count": 0, "escalation_level": 0, "staff_created": false}');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due', 'has_notifications', '~created_at', '~last_event_at', '~due_first_response', '~due_resolution', '~due_answer', '~due_on_site', '~due_callback', '~due_handover', '~due_gm_report', '~first_receiver_id', '~owner_id', '={"state": "received", "validity": "unknown", "night_desk": false, "is_repeat": false, "reopen_count": 0, "escalation_level": 0, "staff_created": false}');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON work_orders FOR EACH ROW EXECUTE FUNCTION audit_row('work_order', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON zones FOR EACH ROW EXECUTE FUNCTION audit_row('zone', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_comments FOR EACH ROW EXECUTE FUNCTION audit_row('comment', 'id');
@@ -3251,4 +3267,4 @@ END $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (33), (34), (36), (38), (40);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (33), (34), (36), (38), (39), (40);

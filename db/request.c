@@ -67,7 +67,11 @@ static const db_stmt_t get_st = {
  * calls made the statement cost PostgreSQL about three times a plain row read (issue 14).
  * Timestamps as timezone('UTC', t), i.e. t AT TIME ZONE 'UTC' (DateStyle ISO; rfc3339() is done in
  * C); the phone masked and "overdue" computed here exactly as request_json() does; the
- * notifications (rare) still as JSON from PostgreSQL.  After RJ_NCOLS: the scope columns of get_st.
+ * notifications not read at all: '[]' when r.has_notifications (0039) says there are none,
+ * else NULL, and the request (rare) is rendered by get_st's request_json() in one statement
+ * (a json_agg sub-select over request_events here cost every GET its executor start and
+ * locks, though almost no request has notifications).  After RJ_NCOLS: the scope columns of
+ * get_st.
  */
 static const db_stmt_t get_cols_st = {
     "req_get_cols",
@@ -86,15 +90,9 @@ static const db_stmt_t get_cols_st = {
     "timezone('UTC', w.signed_at), w.signer_kind, w.signer_resident_id, w.signer_user_id, "
     "w.signer_name, w.decline_reason, w.decline_note, w.declined_by, timezone('UTC', "
     "w.declined_at), r.first_receiver_id, r.owner_id, r.repeat_of, r.is_repeat, "
-    "timezone('UTC', r.appointment_at), timezone('UTC', r.promised_by), (SELECT "
-    "coalesce(json_agg(json_build_object('by_user_id', "
-    "coalesce((e.details->>'by_user_id')::uuid, e.actor_id), 'to_department_id', "
-    "e.details->>'to_department_id', 'to_user_id', e.details->>'to_user_id', 'at', "
-    "rfc3339(coalesce((e.details->>'notified_at')::timestamptz, e.occurred_at)), "
-    "'recorded_by', e.actor_id, 'note', e.details->>'note') ORDER BY "
-    "coalesce((e.details->>'notified_at')::timestamptz, e.occurred_at), e.seq), '[]') FROM "
-    "request_events e WHERE e.request_id = r.id AND e.action = 'record_notification'), "
-    "timezone('UTC', r.sla_next_due), r.sla_next_due IS NOT NULL AND r.sla_next_due < "
+    "timezone('UTC', r.appointment_at), timezone('UTC', r.promised_by), CASE WHEN "
+    "r.has_notifications THEN NULL ELSE '[]' END, timezone('UTC', r.sla_next_due), r.sla_next_due "
+    "IS NOT NULL AND r.sla_next_due < "
     "now(), timezone('UTC', r.due_first_response), timezone('UTC', r.due_on_site), "
     "timezone('UTC', r.due_answer), timezone('UTC', r.due_resolution), timezone('UTC', "
     "r.due_handover), timezone('UTC', r.due_callback), timezone('UTC', r.due_gm_report), "
@@ -383,7 +381,8 @@ int db_request_get(db_conn_t *c, const char *id, const char *org, int pii, char 
         const char *col[RJ_NCOLS];
         for (int i = 0; i < RJ_NCOLS; i++)
             col[i] = PQgetisnull(r, 0, i) ? NULL : PQgetvalue(r, 0, i);
-        *json = core_request_json(col);
+        /* NULL notifications: the request has some; PostgreSQL renders it whole */
+        *json = col[RJ_NOTIFICATIONS] ? core_request_json(col) : NULL;
         scope_from(sc, r, RJ_NCOLS);
         if (!*json) { /* a value core_request_json() does not render: PostgreSQL does */
             PQclear(r);

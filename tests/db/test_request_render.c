@@ -11,7 +11,8 @@
  *   - timestamps with whole seconds, trailing-zero microseconds, years 0001 and 9999, and BC
  *     (not rendered in C: the fallback to request_json() gives the same bytes);
  *   - work orders (the latest one wins), signed with a signer, declined with its reason;
- *   - recorded notifications; register notes (the has-notes flag of the scope);
+ *   - recorded notifications (inserted, and recorded through the action after the create:
+ *     requests.has_notifications); register notes (the has-notes flag of the scope);
  * and end to end: GET /v1/requests/{id} as the agent (full phone) and the auditor (masked)
  * answers request_json(r, pii) with the register columns spliced in.
  */
@@ -220,6 +221,54 @@ static void test_work_orders_notes_notifications(void **state)
     same(id);
 }
 
+/* A notification recorded through the action after the create (0039): the GET reads the
+ * notifications only once requests.has_notifications is set, which the recording sets in its
+ * own transaction, without a version, updated_at or audit row of its own. */
+static void test_notification_after_create(void **state)
+{
+    (void)state;
+    char unit[40], id[40], dept[40], body[1024], path[200];
+    unit_of(unit);
+    assert_int_equal(th_fx_dept("demo", "engineering", dept), 0);
+    snprintf(body, sizeof body,
+             "{\"type\":\"repair\",\"channel\":\"phone\",\"location\":{\"unit_id\":\"%s\"},"
+             "\"reporter\":{\"name\":\"周\"},\"description\":\"停电\"}",
+             unit);
+    create(body, id);
+    const char *p[] = {id};
+    assert_string_equal(th_sql1("SELECT has_notifications FROM requests WHERE id = $1::uuid", p, 1),
+                        "f");
+    th_resp_t *r = th_get_request("agent", id);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r->json, "notifications_made")), 0);
+    th_free(r);
+    same(id);
+
+    snprintf(path, sizeof path, "/v1/requests/%s/actions/record_notification", id);
+    snprintf(body, sizeof body, "{\"to_department_id\":\"%s\",\"note\":\"已报工程部\"}", dept);
+    const char *h[] = {"If-Match: \"1\"", NULL};
+    r = th_req("POST", path, th_token("agent"), body, h);
+    if (r->status != 200)
+        fail_msg("record_notification: %ld %s", r->status, r->body);
+    th_free(r);
+    assert_string_equal(th_sql1("SELECT has_notifications FROM requests WHERE id = $1::uuid", p, 1),
+                        "t");
+    r = th_get_request("agent", id);
+    assert_int_equal(r->status, 200);
+    const cJSON *made = cJSON_GetObjectItem(r->json, "notifications_made");
+    assert_int_equal(cJSON_GetArraySize(made), 1);
+    assert_string_equal(th_js(cJSON_GetArrayItem(made, 0), "to_department_id"), dept);
+    assert_string_equal(th_js(cJSON_GetArrayItem(made, 0), "note"), "已报工程部");
+    assert_int_equal(cJSON_GetObjectItem(r->json, "version")->valueint, 2);
+    th_free(r);
+    same(id);
+    /* the flag is derived: in no audit row (create image or update diff) */
+    assert_string_equal(th_sql1("SELECT count(*) FROM audit_log WHERE resource_type = 'request' "
+                                "AND resource_id = $1 AND diff::text LIKE '%has_notifications%'",
+                                p, 1),
+                        "0");
+}
+
 /* GET through the server: the agent sees the phone, the auditor a masked one; both answer
  * request_json(r, pii) with "register" spliced in (a request without notes: all null). */
 static void test_get_end_to_end(void **state)
@@ -279,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_fresh_requests),
         cmocka_unit_test(test_escapes_and_states),
         cmocka_unit_test(test_work_orders_notes_notifications),
+        cmocka_unit_test(test_notification_after_create),
         cmocka_unit_test(test_get_end_to_end),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
