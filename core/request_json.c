@@ -7,41 +7,27 @@
  */
 #include "core/request_json.h"
 
+#include "core/report.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The text in the project's growable string (core/report.h), plus where the builder is. */
 typedef struct {
-    char *s;
-    size_t n, cap;
-    int bad; /* out of memory or a value not in the expected form */
+    report_buf_t buf; /* .oom: out of memory */
+    int bad;          /* a value not in the expected form */
     int first;
 } jb_t;
 
 static void put(jb_t *b, const char *s, size_t n)
 {
-    if (b->bad)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 2048;
-        while (b->n + n + 1 > cap)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->bad = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
+    core_report_buf_add(&b->buf, s, n);
 }
 
 static void puts_(jb_t *b, const char *s)
 {
-    put(b, s, strlen(s));
+    core_report_buf_puts(&b->buf, s);
 }
 
 static void str(jb_t *b, const char *s)
@@ -190,7 +176,10 @@ static void kv_t(jb_t *b, const char *k, const char *v)
 
 char *core_request_json(const char *const v[RJ_NCOLS])
 {
-    jb_t b = {0};
+    /* A request is 2–3 kB: one allocation up front instead of doubling from 256 bytes. */
+    jb_t b = {.buf = {.s = malloc(4096), .cap = 4096}};
+    if (!b.buf.s)
+        return NULL;
     open_(&b);
     kv_s(&b, "id", v[RJ_ID]);
     kv_s(&b, "organisation_id", v[RJ_ORG]);
@@ -316,9 +305,9 @@ char *core_request_json(const char *const v[RJ_NCOLS])
     kv_t(&b, "created_at", v[RJ_CREATED_AT]);
     kv_t(&b, "updated_at", v[RJ_UPDATED_AT]);
     close_(&b);
-    if (b.bad) {
-        free(b.s);
+    if (b.bad || b.buf.oom) {
+        free(b.buf.s);
         return NULL;
     }
-    return b.s;
+    return b.buf.s;
 }
