@@ -539,20 +539,6 @@ static char *submission(const th_resp_t *draft)
     return b;
 }
 
-/* POST to a handover or shift action with the If-Match of a fresh GET of the resource (the
- * duty API refuses these writes without one, 428). */
-static th_resp_t *post_im(const char *path, const char *who, const char *body)
-{
-    char get[256], im[96];
-    snprintf(get, sizeof get, "%.*s", (int)(strrchr(path, '/') - path), path);
-    th_resp_t *g = th_req("GET", get, th_token(who), NULL, NULL);
-    const char *e = th_header(g, "ETag");
-    snprintf(im, sizeof im, "If-Match: %s", e ? e : "\"0\"");
-    th_free(g);
-    const char *const h[] = {im, NULL};
-    return th_req("POST", path, th_token(who), body, h);
-}
-
 static void test_duty_handover(void **state)
 {
     (void)state;
@@ -561,7 +547,7 @@ static void test_duty_handover(void **state)
     shift(u_agent, -9 * 3600, 1800, eve);
     shift(u_clerk, 1800, 9 * 3600, morn);
     snprintf(path, sizeof path, "/v1/duty/shifts/%s/start", eve);
-    th_resp_t *r = post_im(path, "agent", NULL);
+    th_resp_t *r = th_post_im(path, "agent", NULL);
     EXPECT_STATUS(r, 200);
     th_free(r);
     snprintf(path, sizeof path, "/v1/duty/shifts/%s/log", eve);
@@ -585,17 +571,17 @@ static void test_duty_handover(void **state)
     snprintf(h, sizeof h, "%s", th_str(d, "id"));
     /* refused: the incoming person may not accept a draft */
     snprintf(path, sizeof path, "/v1/handovers/%s/accept", h);
-    EXPECT_PROBLEM(post_im(path, "clerk", NULL), 409, "invalid_state");
+    EXPECT_PROBLEM(th_post_im(path, "clerk", NULL), 409, "invalid_state");
     char *sub = submission(d);
     th_free(d);
     snprintf(path, sizeof path, "/v1/handovers/%s/submit", h);
-    r = post_im(path, "agent", sub);
+    r = th_post_im(path, "agent", sub);
     free(sub);
     if (r->status != 200)
         fail_msg("submit: %ld %s", r->status, r->body);
     th_free(r);
     snprintf(path, sizeof path, "/v1/handovers/%s/accept", h);
-    r = post_im(path, "clerk", NULL);
+    r = th_post_im(path, "clerk", NULL);
     if (r->status != 200)
         fail_msg("accept: %ld %s", r->status, r->body);
     th_free(r);

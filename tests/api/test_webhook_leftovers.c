@@ -239,19 +239,6 @@ static char *submission(const th_resp_t *draft, const char *sections)
     return b;
 }
 
-/* POST with the If-Match of a fresh GET of the handover (path minus its last segment). */
-static th_resp_t *post_im(const char *path, const char *who, const char *body)
-{
-    char get[256], im[96];
-    snprintf(get, sizeof get, "%.*s", (int)(strrchr(path, '/') - path), path);
-    th_resp_t *g = th_req("GET", get, th_token(who), NULL, NULL);
-    const char *e = th_header(g, "ETag");
-    snprintf(im, sizeof im, "If-Match: %s", e ? e : "\"0\"");
-    th_free(g);
-    const char *const h[] = {im, NULL};
-    return th_req("POST", path, th_token(who), body, h);
-}
-
 static int has_code(const cJSON *reasons, const char *code)
 {
     const cJSON *it;
@@ -285,7 +272,7 @@ static void test_handover_refused(void **state)
     /* 1. submit with nothing confirmed: refused, the handover untouched */
     char *bare = submission(d, "[]");
     snprintf(path, sizeof path, "/v1/handovers/%s/submit", h);
-    th_resp_t *r = post_im(path, "agent", bare);
+    th_resp_t *r = th_post_im(path, "agent", bare);
     free(bare);
     EXPECT_STATUS(r, 409);
     assert_string_equal(th_str(r, "code"), "handover_refused");
@@ -325,7 +312,7 @@ static void test_handover_refused(void **state)
     char *sub = submission(d, all_confirmed);
     th_free(d);
     snprintf(path, sizeof path, "/v1/handovers/%s/submit", h);
-    r = post_im(path, "agent", sub);
+    r = th_post_im(path, "agent", sub);
     free(sub);
     if (r->status != 200)
         fail_msg("submit: %ld %s", r->status, r->body);
@@ -333,12 +320,12 @@ static void test_handover_refused(void **state)
 
     /* 3. the incoming person flagged unfit, no replacement: the acceptance is refused */
     snprintf(path, sizeof path, "/v1/handovers/%s/fitness", h);
-    r = post_im(path, "supervisor", "{\"unfit\":true,\"note\":\"酒后上岗\"}");
+    r = th_post_im(path, "supervisor", "{\"unfit\":true,\"note\":\"酒后上岗\"}");
     if (r->status != 200)
         fail_msg("fitness: %ld %s", r->status, r->body);
     th_free(r);
     snprintf(path, sizeof path, "/v1/handovers/%s/accept", h);
-    r = post_im(path, "clerk", NULL);
+    r = th_post_im(path, "clerk", NULL);
     EXPECT_STATUS(r, 409);
     assert_string_equal(th_str(r, "code"), "handover_refused");
     th_free(r);
@@ -355,7 +342,7 @@ static void test_handover_refused(void **state)
 
     /* a refusal for another reason than the live facts (wrong state) is not one */
     snprintf(path, sizeof path, "/v1/handovers/%s/submit", h);
-    EXPECT_PROBLEM(post_im(path, "agent", "{\"sections\":[]}"), 409, "invalid_state");
+    EXPECT_PROBLEM(th_post_im(path, "agent", "{\"sections\":[]}"), 409, "invalid_state");
     assert_int_equal(events("handover", h, "handover.refused"), 2);
 }
 

@@ -347,6 +347,18 @@ const char *th_header(const th_resp_t *r, const char *name)
     return NULL;
 }
 
+th_resp_t *th_post_im(const char *path, const char *who, const char *body)
+{
+    char get[256], im[96];
+    snprintf(get, sizeof get, "%.*s", (int)(strrchr(path, '/') - path), path);
+    th_resp_t *g = th_req("GET", get, th_token(who), NULL, NULL);
+    const char *e = th_header(g, "ETag");
+    snprintf(im, sizeof im, "If-Match: %s", e ? e : "\"0\"");
+    th_free(g);
+    const char *const h[] = {im, NULL};
+    return th_req("POST", path, th_token(who), body, h);
+}
+
 th_resp_t *th_login_resp(const char *username, const char *password)
 {
     char body[512];

@@ -51,6 +51,10 @@ th_resp_t *th_req_mt(const char *method, const char *path, const char *token, co
 void th_free(th_resp_t *r);
 /* Value of a response header (static buffer per call), or NULL. */
 const char *th_header(const th_resp_t *r, const char *name);
+/* POST path as user `who` with the If-Match of a fresh GET of its resource (path minus its
+ * last segment: /v1/handovers/{id}/submit reads /v1/handovers/{id}); the duty API refuses
+ * such actions without one (428). */
+th_resp_t *th_post_im(const char *path, const char *who, const char *body);
 
 /* POST /v1/auth/login with these credentials; the answer as it came. */
 th_resp_t *th_login_resp(const char *username, const char *password);
