@@ -121,34 +121,9 @@ grep -q '"resolution" *: *"20' "$BENCH_TMP/one.json" ||
 # and the unit id follows a random n exactly as wrk picks it.
 SAME_OK=0
 if [ "$SAME_SQL" = 1 ]; then
-  perl -I"$BENCH_DIR" -Mpglog -e '
-    my ($log, $unit_prefix, $units, $out, $defs) = @ARGV;
-    my @stmts = map { [$_->{name}, $_->{sql}, $_->{params}] }
-      grep { $_->{name} =~ /^(unit_project|req_create)$/ } pglog::statements($log);
-    # the last create and the unit look-up before it
-    my ($create) = grep { $_->[0] eq "req_create" } reverse @stmts;
-    my ($unit) = grep { $_->[0] eq "unit_project" } reverse @stmts;
-    die "statements not found in the log\n" unless $create && $unit;
-    open my $o, ">", $out or die;
-    open my $d, ">", $defs or die;
-    print $o "\\set n random(1, $units)\n";
-    my $k = 0;
-    my %seen;
-    for my $st ($unit, $create) {
-      my ($name, $sql, $params) = @$st;
-      my %val = pglog::params($params);
-      $k++;
-      $sql =~ s{\$(\d+)}{
-        my $n = $1;
-        exists $val{$n} or die "no value for \$$n of $name\n";
-        if (!defined $val{$n}) { "NULL" }
-        elsif ($val{$n} =~ /^\Q$unit_prefix\E\d{12}$/) { "(\x27$unit_prefix\x27 || lpad((:n)::text, 12, \x270\x27))::uuid" }
-        else { print $d "s${k}p$n\t$val{$n}\n" unless $seen{"$k.$n"}++; ":s${k}p$n" }
-      }ge;
-      print $o "$sql;\n";
-    }
-  ' "$BENCH_PGDATA/server.log" "$UUID_PREFIX" "$UNITS" "$BENCH_TMP/create.sql" \
-    "$BENCH_TMP/create.defs" && SAME_OK=1 || log "warning: could not capture the create statements"
+  perl -I"$BENCH_DIR" -Mpglog -e 'pglog::create_script(@ARGV)' \
+    "$BENCH_PGDATA/server.log" "$UUID_PREFIX" "$UNITS" "$BENCH_TMP/create.sql" \
+    "$BENCH_TMP/create.defs" 1 && SAME_OK=1 || log "warning: could not capture the create statements"
 fi
 
 log "warm-up: wrk ${WARMUP}s POST /v1/requests"

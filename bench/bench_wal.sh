@@ -155,31 +155,8 @@ if [ "$PGBENCH_S" -gt 0 ]; then
   creates $((WARM + N)) 1 >/dev/null
   sleep 0.3
   bench_pg_set log_min_duration_statement default
-  perl -I"$BENCH_DIR" -Mpglog -e '
-    my ($log, $unit_prefix, $units, $out, $defs) = @ARGV;
-    my @stmts = map { [$_->{name}, $_->{sql}, $_->{params}] }
-      grep { $_->{name} =~ /^(unit_project|req_create)$/ } pglog::statements($log);
-    my ($create) = grep { $_->[0] eq "req_create" } reverse @stmts;
-    my ($unit) = grep { $_->[0] eq "unit_project" } reverse @stmts;
-    die "statements not found in the log\n" unless $create;
-    open my $o, ">", $out or die;
-    open my $d, ">", $defs or die;
-    print $o "\\set n random(1, $units)\n";
-    my ($k, %seen) = (0);
-    for my $st (grep { defined } $unit, $create) {
-      my ($name, $sql, $params) = @$st;
-      my %val = pglog::params($params);
-      $k++;
-      $sql =~ s{\$(\d+)}{
-        my $n = $1;
-        exists $val{$n} or die "no value for \$$n of $name\n";
-        if (!defined $val{$n}) { "NULL" }
-        elsif ($val{$n} =~ /^\Q$unit_prefix\E\d{12}$/) { "(\x27$unit_prefix\x27 || lpad((:n)::text, 12, \x270\x27))::uuid" }
-        else { print $d "s${k}p$n\t$val{$n}\n" unless $seen{"$k.$n"}++; ":s${k}p$n" }
-      }ge;
-      print $o "$sql;\n";
-    }
-  ' "$BENCH_PGDATA/server.log" "$UUID_PREFIX" "$UNITS" "$BENCH_TMP/create.sql" "$BENCH_TMP/create.defs" ||
+  perl -I"$BENCH_DIR" -Mpglog -e 'pglog::create_script(@ARGV)' \
+    "$BENCH_PGDATA/server.log" "$UUID_PREFIX" "$UNITS" "$BENCH_TMP/create.sql" "$BENCH_TMP/create.defs" 0 ||
     die "could not capture the create statements"
   bench_server_stop
   defs=()

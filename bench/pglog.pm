@@ -7,6 +7,12 @@
 # {pid, name ("" for a simple-protocol statement), sql (continuation lines joined), params
 # (the DETAIL "parameters:" text, "" when none)}.  `bind` and `parse` lines are skipped.
 # params(TEXT): that text as a hash $n => value (undef for NULL).
+# create_script(FILE, UNIT_PREFIX, UNITS, OUT, DEFS, NEED_UNIT): deskd's last request create
+# in the log (the unit look-up unit_project, then req_create) as a pgbench script OUT: $N
+# become :sKpN variables (their values written to DEFS as "name<TAB>value" lines for -D, so
+# pgbench -M prepared sends them as parameters, as deskd does), NULL parameters NULL, and a
+# unit id UNIT_PREFIX || 12 digits follows `\set n random(1, UNITS)` as wrk picks it.  Dies
+# when the create (or, with NEED_UNIT, the unit look-up) is not in the log.
 package pglog;
 use strict;
 use warnings;
@@ -40,6 +46,35 @@ sub params {
     $val{$n} = $raw eq "NULL" ? undef : $quoted =~ s/''/'/gr;
   }
   return %val;
+}
+
+sub create_script {
+  my ($log, $unit_prefix, $units, $out, $defs, $need_unit) = @_;
+  my @stmts = map { [$_->{name}, $_->{sql}, $_->{params}] }
+    grep { $_->{name} =~ /^(unit_project|req_create)$/ } statements($log);
+  # the last create and the unit look-up before it
+  my ($create) = grep { $_->[0] eq "req_create" } reverse @stmts;
+  my ($unit) = grep { $_->[0] eq "unit_project" } reverse @stmts;
+  die "statements not found in the log\n" unless $create && ($unit || !$need_unit);
+  open my $o, ">", $out or die "cannot write $out: $!\n";
+  open my $d, ">", $defs or die "cannot write $defs: $!\n";
+  print $o "\\set n random(1, $units)\n";
+  my ($k, %seen) = (0);
+  for my $st (grep { defined } $unit, $create) {
+    my ($name, $sql, $params) = @$st;
+    my %val = params($params);
+    $k++;
+    $sql =~ s{\$(\d+)}{
+      my $n = $1;
+      exists $val{$n} or die "no value for \$$n of $name\n";
+      if (!defined $val{$n}) { "NULL" }
+      elsif ($val{$n} =~ /^\Q$unit_prefix\E\d{12}$/) { "(\x27$unit_prefix\x27 || lpad((:n)::text, 12, \x270\x27))::uuid" }
+      else { print $d "s${k}p$n\t$val{$n}\n" unless $seen{"$k.$n"}++; ":s${k}p$n" }
+    }ge;
+    print $o "$sql;\n";
+  }
+  close $o or die;
+  close $d or die;
 }
 
 1;
