@@ -212,7 +212,7 @@ if [ -n "$BASELINE" ]; then
   # (set +e first: under set -e a failing kill or the "(exit rc)" would end the trap early)
   trap 'rc=$?; set +e; [ -z "$BASE_PID" ] || kill "$BASE_PID" 2>/dev/null; (exit $rc); bench_cleanup' EXIT
   keep_pid="$BENCH_SERVER_PID"
-  DESKD="$BASELINE" BENCH_HTTP_PORT=$((${BENCH_HTTP_PORT:-18480} + 10)) bench_server_start
+  DESKD="$BASELINE" bench_server_start
   BASE_URL="$BENCH_URL"; BASE_PID="$BENCH_SERVER_PID"
   BENCH_URL="$NEW_URL"; BENCH_SERVER_PID="$keep_pid"
   log "baseline $BASELINE on $BASE_URL"

@@ -162,7 +162,7 @@ BENCH_JWT_SECRET="$(bench_secret)" # one secret for both servers (a token works 
 if [ -n "${BASELINE:-}" ]; then
   [ -x "$BASELINE" ] || die "BASELINE=$BASELINE is not an executable"
   DESKD_SAVED="$DESKD" DESKD="$BASELINE"
-  BENCH_HTTP_PORT=18580 bench_server_start
+  bench_server_start
   BASE_PID=$BENCH_SERVER_PID BASE_URL="$BENCH_URL/v1/projects/$PROJECT/reports/monthly/$MONTH"
   DESKD="$DESKD_SAVED"
   trap 'kill -TERM "$BASE_PID" 2>/dev/null; bench_cleanup' EXIT

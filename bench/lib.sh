@@ -127,7 +127,10 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # /healthz.  Sets BENCH_URL and BENCH_SERVER_PID.  Tunables come from the environment
 # (DESK_THREADS, DESK_POOL_SIZE, ...); defaults here suit a 2-core machine and 64 clients.
 bench_server_start() {
-  local port="${BENCH_HTTP_PORT:-18480}"
+  # A random start (unless BENCH_HTTP_PORT is set): two bench runs started at the same
+  # moment would otherwise both find 18480 free, and the one whose deskd failed to bind
+  # would measure the other's server (this happened once and doubled a WAL figure).
+  local port="${BENCH_HTTP_PORT:-$((18480 + RANDOM % 4000))}"
   while ! port_free "$port"; do port=$((port + 1)); done
   BENCH_URL="http://127.0.0.1:$port"
   log "starting deskd on $BENCH_URL (threads ${DESK_THREADS:-128}, pool ${DESK_POOL_SIZE:-8})"
@@ -141,7 +144,12 @@ bench_server_start() {
     "$DESKD" --listen "127.0.0.1:$port" "$@" >"$BENCH_TMP/deskd.log" 2>&1 &
   BENCH_SERVER_PID=$!
   for _ in $(seq 1 100); do
-    if curl -fsS -o /dev/null "$BENCH_URL/healthz" 2>/dev/null; then return 0; fi
+    if curl -fsS -o /dev/null "$BENCH_URL/healthz" 2>/dev/null; then
+      # Healthy, but ours?  A deskd that lost the port to another run exits at once.
+      sleep 0.2
+      kill -0 "$BENCH_SERVER_PID" 2>/dev/null && return 0
+      break
+    fi
     kill -0 "$BENCH_SERVER_PID" 2>/dev/null || break
     sleep 0.1
   done
