@@ -1666,6 +1666,75 @@ CREATE TRIGGER request_events_append_only BEFORE UPDATE OR DELETE ON request_eve
 CREATE TRIGGER request_events_no_truncate BEFORE TRUNCATE ON request_events
     FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 
+-- The SLA sweep's batch writes its request audit rows set-based (0042; see the migration).
+-- A sweep batch's due times, next checks and escalation levels (one element per claimed
+-- request: id, the due_* columns, next_due, next_check, level — as sla_store_many), and its
+-- audit rows.  Returns the number of requests rewritten.
+CREATE FUNCTION sla_store_batch(p json) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    a jsonb := coalesce(nullif(current_setting('deskd.actor', true), '')::jsonb, '{}');
+    n integer;
+BEGIN
+    PERFORM set_config('deskd.audit_sweep', 'on', true);
+    -- o: the row as the batch's transaction locked it (the claim holds it FOR UPDATE), i.e.
+    -- the image before this UPDATE.
+    WITH x AS (SELECT * FROM json_to_recordset(p) AS x(id uuid, due_first_response timestamptz,
+                   due_on_site timestamptz, due_answer timestamptz, due_resolution timestamptz,
+                   due_handover timestamptz, due_callback timestamptz, due_gm_report timestamptz,
+                   next_due timestamptz, next_check timestamptz, level int)),
+    u AS (UPDATE requests r SET due_first_response = x.due_first_response,
+                 due_on_site = x.due_on_site, due_answer = x.due_answer,
+                 due_resolution = x.due_resolution, due_handover = x.due_handover,
+                 due_callback = x.due_callback, due_gm_report = x.due_gm_report,
+                 sla_next_due = x.next_due, sla_next_check = x.next_check,
+                 escalation_level = greatest(r.escalation_level, coalesce(x.level, 0)),
+                 version = r.version + CASE WHEN coalesce(x.level, 0) > r.escalation_level
+                                            THEN 1 ELSE 0 END,
+                 updated_at = CASE WHEN coalesce(x.level, 0) > r.escalation_level
+                                   THEN clock_timestamp() ELSE r.updated_at END
+            FROM x JOIN requests o ON o.id = x.id
+           WHERE r.id = x.id
+       RETURNING r.id, r.org_id,
+                 jsonb_build_object('due_first_response', o.due_first_response,
+                     'due_on_site', o.due_on_site, 'due_answer', o.due_answer,
+                     'due_resolution', o.due_resolution, 'due_handover', o.due_handover,
+                     'due_callback', o.due_callback, 'due_gm_report', o.due_gm_report,
+                     'escalation_level', o.escalation_level) AS oj,
+                 jsonb_build_object('due_first_response', r.due_first_response,
+                     'due_on_site', r.due_on_site, 'due_answer', r.due_answer,
+                     'due_resolution', r.due_resolution, 'due_handover', r.due_handover,
+                     'due_callback', r.due_callback, 'due_gm_report', r.due_gm_report,
+                     'escalation_level', r.escalation_level) AS nj),
+    d AS (SELECT u.id, u.org_id, jsonb_build_object('before', jsonb_object_agg(e.k, u.oj -> e.k),
+                                                    'after', jsonb_object_agg(e.k, e.v)) AS diff
+            FROM u CROSS JOIN LATERAL jsonb_each(u.nj) AS e(k, v)
+           WHERE (u.oj -> e.k) IS DISTINCT FROM e.v
+           GROUP BY u.id, u.org_id),
+    w AS (INSERT INTO audit_log (org_id, actor_user_id, actor_role, actor_system, request_id,
+                                 client_addr, action, resource_type, resource_id, diff)
+          SELECT d.org_id, (a ->> 'u')::uuid, a ->> 'r',
+                 CASE WHEN a ? 'u' THEN NULL
+                      WHEN a ? 's' THEN 'system:' || (a ->> 's')
+                      WHEN a ? 'q' THEN 'anonymous'
+                      ELSE 'system' END,
+                 a ->> 'q', a ->> 'a', 'request.update', 'request', d.id::text, d.diff
+            FROM d ORDER BY d.id)
+    SELECT count(*) INTO n FROM u;
+    PERFORM set_config('deskd.audit_sweep', '', true);
+    RETURN n;
+END $$;
+
+-- True inside sla_store_batch() (see above); the setting is tested first, in the trigger's
+-- WHEN, so an ordinary write pays one current_setting() per row.
+CREATE FUNCTION audit_sweep_batch() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT current_setting('deskd.audit_sweep', true) = 'on'
+       AND current_user = (SELECT pg_get_userbyid(p.proowner) FROM pg_proc p
+                            WHERE p.oid = 'sla_store_batch(json)'::regprocedure)
+$$;
+
+
 -- The audited tables.  request_events and custody_entries are not among them: each is
 -- itself an append-only ledger (custody_entries hash-chained) written with the change of
 -- the row (requests, custody_items) whose trigger records it.  Nor is bookkeeping written
@@ -1679,7 +1748,7 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON residents FOR EACH ROW 
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON resident_units FOR EACH ROW EXECUTE FUNCTION audit_row('resident_unit', 'resident_id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION audit_row('user', 'id', 'failed_logins', 'locked_until');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON user_projects FOR EACH ROW EXECUTE FUNCTION audit_row('user_project', 'user_id');
-CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due', 'has_notifications', '~created_at', '~last_event_at', '~due_first_response', '~due_resolution', '~due_answer', '~due_on_site', '~due_callback', '~due_handover', '~due_gm_report', '~first_receiver_id', '~owner_id', '={"state": "received", "validity": "unknown", "night_desk": false, "is_repeat": false, "reopen_count": 0, "escalation_level": 0, "staff_created": false}');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW WHEN (current_setting('deskd.audit_sweep', true) IS DISTINCT FROM 'on' OR NOT audit_sweep_batch()) EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due', 'has_notifications', '~created_at', '~last_event_at', '~due_first_response', '~due_resolution', '~due_answer', '~due_on_site', '~due_callback', '~due_handover', '~due_gm_report', '~first_receiver_id', '~owner_id', '={"state": "received", "validity": "unknown", "night_desk": false, "is_repeat": false, "reopen_count": 0, "escalation_level": 0, "staff_created": false}');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON work_orders FOR EACH ROW EXECUTE FUNCTION audit_row('work_order', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON zones FOR EACH ROW EXECUTE FUNCTION audit_row('zone', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_comments FOR EACH ROW EXECUTE FUNCTION audit_row('comment', 'id');
@@ -3267,4 +3336,4 @@ END $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (33), (34), (36), (38), (39), (40);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (33), (34), (36), (38), (39), (40), (42);

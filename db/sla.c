@@ -181,6 +181,9 @@ static const db_stmt_t store_many = {
     "timestamptz, level int) WHERE r.id = x.id",
     1};
 
+/* store_many and the batch's audit rows in one statement (migration 0042). */
+static const db_stmt_t store_batch = {"sla_store_batch", "SELECT sla_store_batch($1::json)", 1};
+
 static const db_stmt_t apply_alerts = {
     "sla_apply_alerts",
     "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(request_id uuid, org_id uuid, "
@@ -462,6 +465,12 @@ int db_sla_store_many(db_conn_t *c, const char *json)
 {
     const char *v[] = {json};
     return exec_ok(c, &store_many, v);
+}
+
+int db_sla_store_batch(db_conn_t *c, const char *json)
+{
+    const char *v[] = {json};
+    return exec_ok(c, &store_batch, v);
 }
 
 PGresult *db_notifications_list(db_conn_t *c, const char *org, const char *user, const char *unread,

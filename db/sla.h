@@ -63,8 +63,13 @@ int db_sla_anything_due(db_conn_t *c, const char *now, const char *org);
  * timeline events and notifications, and raises levels.  Returns a result with
  * (warnings, escalations) counts. */
 PGresult *db_sla_apply_alerts(db_conn_t *c, const char *alerts_json, const char *now);
-/* Stores due columns for many requests: JSON array of {id, due_*, next_due, next_check}. */
+/* Stores due columns for many requests: JSON array of {id, due_*, next_due, next_check,
+ * level}; the requests' audit rows come from the row trigger, one call per row. */
 int db_sla_store_many(db_conn_t *c, const char *json);
+/* The same UPDATE and the same audit rows, written by one INSERT (sla_store_batch(),
+ * migration 0042).  Only for a transaction that wrote none of these requests before (a
+ * sweep batch): the audit row of an earlier write is not merged with.  0 / -1. */
+int db_sla_store_batch(db_conn_t *c, const char *json);
 
 /* Notifies the users at ladder `level` (role by level, assigned to the project; the
  * GM organisation-wide).  0 / -1. */

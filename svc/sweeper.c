@@ -90,12 +90,15 @@ static void sweep_row(db_conn_t *c, PGresult *r, int i, int64_t now, cJSON *aler
     sla_eval_done(&x);
 }
 
-/* Writes a batch's due times and alerts (inside its transaction).  1 ok / 0 failed. */
+/* Writes a batch's due times and alerts (inside its transaction).  A batch of the sweep
+ * writes its audit rows set-based (its transaction wrote nothing before); the sweep of one
+ * request, which may follow other writes of it, keeps the row trigger, which merges with
+ * them.  1 ok / 0 failed. */
 static int store_batch(db_conn_t *c, cJSON *alerts, cJSON *store, const char *nows,
-                       sla_sweep_stats_t *st)
+                       const char *only, sla_sweep_stats_t *st)
 {
     char *sj = cJSON_PrintUnformatted(store);
-    int ok = db_sla_store_many(c, sj) == 0;
+    int ok = (only ? db_sla_store_many(c, sj) : db_sla_store_batch(c, sj)) == 0;
     free(sj);
     if (!ok || cJSON_GetArraySize(alerts) == 0)
         return ok;
@@ -138,7 +141,7 @@ static int sweep_batch(db_conn_t *c, int64_t now, const char *nows, const char *
     for (int i = 0; i < n; i++)
         sweep_row(c, r, i, now, alerts, store);
     PQclear(r);
-    int ok = store_batch(c, alerts, store, nows, st);
+    int ok = store_batch(c, alerts, store, nows, only, st);
     cJSON_Delete(alerts);
     cJSON_Delete(store);
     if (!ok || db_commit(c) != 0) {
