@@ -184,7 +184,7 @@ for run in $(seq 1 "$SWEEP_RUNS"); do
     bench_pg_set log_min_duration_statement default
     STMT_BREAKDOWN="$(tail -n +"$log_from" "$BENCH_PGDATA/server.log" | grep -a 'duration: ' |
       grep -av 'pg_reload_conf\|ALTER SYSTEM' |
-      sed -E 's/.*duration: ([0-9.]+) ms  (statement: [A-Za-z]+|[a-z]+ [a-z_]+).*/\2 \1/' |
+      sed -E 's/.*duration: ([0-9.]+) ms  (statement: [A-Za-z]+|[a-z]+ [a-z_<>]+).*/\2 \1/' |
       awk '{k = $1 " " $2; s[k] += $3; n[k]++} END {for (k in s) if (s[k] >= 1)
         printf "  %-26s x%-4d %8.1f ms  (%.2f ms each)\n", k, n[k], s[k], s[k] / n[k]}' |
       sort -k3 -rn)"

@@ -104,31 +104,22 @@ static const db_stmt_t pol_version_ins = {
 static const db_stmt_t pol_exists = {
     "sla_pol_exists", "SELECT current_version FROM sla_policies WHERE id = $2 AND org_id = $1", 2};
 
-/* The timeline and the recorded alerts are the bodies of sla_events_json() and
- * sla_alerts_json() as LATERAL subqueries: one index scan of request_events gives the events
- * and max(seq), and no SQL function runs per claimed row (a sweep batch's claim: ~1/3
- * less time; same values). */
-#define REQ_SLA_COLS                                                                               \
+/* The columns of a request's SLA evaluation (SLA_COL_*); EV, AL and SEQ give its timeline,
+ * its recorded alerts and its last event seq. */
+#define REQ_SLA_COLS_OF(EV, AL, SEQ)                                                               \
     "r.type, r.severity, r.night_desk, r.validity, coalesce(floor(extract(epoch FROM "             \
     "r.customer_deadline))::bigint, 0), coalesce(r.sla_policy_version_id::text, ''), "             \
-    "coalesce(r.sla_calendar_version_id::text, ''), r.escalation_level, ev.j, al.j, "              \
-    "r.project_id, r.state, ev.m, r.number, coalesce(p.name, ''), coalesce(pv.version, 0), "       \
+    "coalesce(r.sla_calendar_version_id::text, ''), r.escalation_level, " EV ", " AL ", "          \
+    "r.project_id, r.state, " SEQ ", r.number, coalesce(p.name, ''), coalesce(pv.version, 0), "    \
     "coalesce(cv.version, 0), coalesce(p.id::text, ''), coalesce(r.assignee_id::text, '') "
+#define REQ_SLA_COLS                                                                               \
+    REQ_SLA_COLS_OF("sla_events_json(r.id)", "sla_alerts_json(r.id)",                              \
+                    "(SELECT max(seq) FROM request_events e WHERE e.request_id = r.id)")
 
 #define REQ_SLA_JOINS                                                                              \
     "LEFT JOIN sla_policy_versions pv ON pv.id = r.sla_policy_version_id LEFT JOIN sla_policies "  \
     "p ON p.id = pv.policy_id LEFT JOIN sla_calendar_versions cv ON cv.id = "                      \
-    "r.sla_calendar_version_id CROSS JOIN LATERAL (SELECT coalesce(json_agg(json_build_array("     \
-    "e.action, e.actor_role, e.from_state, e.to_state, floor(extract(epoch FROM "                  \
-    "e.occurred_at))::bigint, coalesce(e.details->>'visibility', '') = 'public', "                 \
-    "coalesce((e.details->>'level')::int, 0), e.details->>'target', coalesce(floor(extract(epoch " \
-    "FROM (e.details->>'new_due')::timestamptz))::bigint, 0), coalesce(floor(extract(epoch FROM "  \
-    "(e.details->>'appointment_at')::timestamptz))::bigint, 0)) ORDER BY e.occurred_at, e.seq), "  \
-    "'[]') AS j, max(e.seq) AS m FROM request_events e WHERE e.request_id = r.id) ev CROSS JOIN "  \
-    "LATERAL (SELECT coalesce(json_agg(json_build_array(a.target, a.kind, a.level, "               \
-    "floor(extract(epoch FROM a.due_at))::bigint, floor(extract(epoch FROM "                       \
-    "a.created_at))::bigint) ORDER BY a.id), '[]') AS j FROM sla_alerts a WHERE a.request_id = "   \
-    "r.id) al "
+    "r.sla_calendar_version_id "
 
 static const db_stmt_t req_sla = {"sla_request",
                                   "SELECT " REQ_SLA_COLS
@@ -157,10 +148,31 @@ static const db_stmt_t anything_due = {
     "SELECT 1 FROM requests WHERE sla_next_check <= $1::timestamptz AND ($2::uuid IS NULL OR "
     "org_id = $2) ORDER BY sla_next_check LIMIT 1",
     2};
-static const db_stmt_t claim = {"sla_claim",
-                                "SELECT " REQ_SLA_COLS ", r.id, r.org_id, r.category FROM requests "
-                                "r " REQ_SLA_JOINS "WHERE r.id = ANY($1::uuid[])",
-                                1};
+/* The claimed batch's timelines, last seqs and recorded alerts: the bodies of
+ * sla_events_json() and sla_alerts_json() grouped over the whole batch (one index scan of
+ * request_events for events and max(seq), no SQL function per row; same values).  Not
+ * correlated subqueries: a plan cached while sla_alerts was nearly empty would scan it once
+ * per claimed row; grouped, a stale plan scans it once per batch. */
+#define CLAIM_GROUPED                                                                              \
+    "LEFT JOIN (SELECT e.request_id, json_agg(json_build_array(e.action, e.actor_role, "           \
+    "e.from_state, e.to_state, floor(extract(epoch FROM e.occurred_at))::bigint, "                 \
+    "coalesce(e.details->>'visibility', '') = 'public', coalesce((e.details->>'level')::int, 0), " \
+    "e.details->>'target', coalesce(floor(extract(epoch FROM (e.details->>'new_due')"              \
+    "::timestamptz))::bigint, 0), coalesce(floor(extract(epoch FROM (e.details->>"                 \
+    "'appointment_at')::timestamptz))::bigint, 0)) ORDER BY e.occurred_at, e.seq) AS j, "          \
+    "max(e.seq) AS m FROM request_events e WHERE e.request_id = ANY($1::uuid[]) GROUP BY "         \
+    "e.request_id) ev ON ev.request_id = r.id LEFT JOIN (SELECT a.request_id, "                    \
+    "json_agg(json_build_array(a.target, a.kind, a.level, floor(extract(epoch FROM "               \
+    "a.due_at))::bigint, floor(extract(epoch FROM a.created_at))::bigint) ORDER BY a.id) AS j "    \
+    "FROM sla_alerts a WHERE a.request_id = ANY($1::uuid[]) GROUP BY a.request_id) al ON "         \
+    "al.request_id = r.id "
+static const db_stmt_t claim = {
+    "sla_claim",
+    "SELECT " REQ_SLA_COLS_OF(
+        "coalesce(ev.j, '[]')", "coalesce(al.j, '[]')",
+        "ev.m") ", r.id, r.org_id, r.category FROM requests r " REQ_SLA_JOINS CLAIM_GROUPED
+                "WHERE r.id = ANY($1::uuid[])",
+    1};
 static const db_stmt_t claim_one = {
     "sla_claim_one",
     "WITH c AS (SELECT id FROM requests WHERE id = $3 AND sla_next_check <= $1::timestamptz "

@@ -8,6 +8,8 @@
  *   * a whole sweep (sla_sweep, the batch path) gives the same requests, alerts, timeline
  *     events, notifications and audit rows as the single-request sweep (sla_sweep_request,
  *     which keeps the row trigger) gives for twin requests at the same moment;
+ *   * the batch claim (the timelines and alerts grouped over the batch) reads exactly what
+ *     the single-request statement reads through sla_events_json() / sla_alerts_json();
  *   * the trigger is skipped only inside sla_store_batch(): a session of another role that
  *     sets deskd.audit_sweep itself is still audited row by row.
  */
@@ -24,6 +26,7 @@
 
 #include "db/db.h"
 #include "db/sla.h"
+#include "svc/sla.h"
 #include "svc/sweeper.h"
 #include "tests/lib/expect.h"
 #include "tests/lib/fixtures.h"
@@ -242,6 +245,45 @@ static void test_sweep_matches_the_single_request_path(void **state)
     free(escalated);
 }
 
+/* The batch claim reads each request's timeline, last seq and recorded alerts grouped over
+ * the batch; the single-request statement still through sla_events_json() and
+ * sla_alerts_json(): every column the same (the twins have a create and an escalate
+ * event and an escalation alert each; made due again inside a rolled-back transaction). */
+static void test_claim_reads_what_the_functions_read(void **state)
+{
+    (void)state;
+    db_conn_t *c = db_acquire();
+    assert_non_null(c);
+    char nows[40];
+    th_iso_utc(time(NULL), nows);
+    assert_int_equal(db_begin(c), 0);
+    exec1(c, "UPDATE requests SET sla_next_check = now() - interval '1 minute' WHERE "
+             "description LIKE 'sa twin %'");
+    PGresult *cl = db_sla_claim(c, nows, 500, NULL, NULL);
+    assert_true(db_ok(cl));
+    int n = PQntuples(cl), cols = PQnfields(cl), with_alerts = 0;
+    assert_int_equal(n, 10);
+    for (int i = 0; i < n; i++) {
+        PGresult *one =
+            db_sla_request(c, PQgetvalue(cl, i, SLA_COL_ORG), PQgetvalue(cl, i, SLA_COL_ID), 0);
+        assert_true(db_ok(one));
+        assert_int_equal(PQntuples(one), 1);
+        assert_int_equal(PQnfields(one), cols);
+        for (int k = 0; k < cols; k++) {
+            assert_int_equal(PQgetisnull(one, 0, k), PQgetisnull(cl, i, k));
+            assert_string_equal(PQgetvalue(one, 0, k), PQgetvalue(cl, i, k));
+        }
+        with_alerts += strstr(PQgetvalue(cl, i, SLA_COL_ALERTS), "escalation") != NULL &&
+                       strstr(PQgetvalue(cl, i, SLA_COL_EVENTS), "escalate") != NULL &&
+                       !strcmp(PQgetvalue(cl, i, SLA_COL_SEQ), "2");
+        PQclear(one);
+    }
+    PQclear(cl);
+    db_rollback(c);
+    db_release(c);
+    assert_int_equal(with_alerts, 10);
+}
+
 /* As the service's role (deskd_app, which owns nothing): setting deskd.audit_sweep
  * itself skips no audit row; sla_store_batch() (SECURITY DEFINER) writes one row per
  * changed request, not two. */
@@ -285,6 +327,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_batch_writes_the_row_triggers_audit_rows),
         cmocka_unit_test(test_sweep_matches_the_single_request_path),
+        cmocka_unit_test(test_claim_reads_what_the_functions_read),
         cmocka_unit_test(test_setting_the_flag_elsewhere_skips_no_audit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
