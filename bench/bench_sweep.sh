@@ -24,7 +24,10 @@
 #        after a VACUUM), SWEEP_RUNS (3: the due sweep is
 #        repeated after resetting the 10,000 to due; median reported), PERF=1 (perf record
 #        -a during the first due sweep; report in the temp dir, keep it with BENCH_KEEP=1),
-#        DESK_POOL_SIZE, DESK_THREADS.
+#        DESK_POOL_SIZE, DESK_THREADS,
+#        BASELINE=/path/to/an/older/deskd (A/B on the same data: the database is migrated and
+#        seeded by that binary, its SWEEP_RUNS due sweeps run first, then this build migrates
+#        the same database forward and runs its own; the idle sweeps are this build's).
 source "$(dirname "$0")/lib.sh"
 
 NREQ="${NREQ:-1000000}"
@@ -37,12 +40,15 @@ EVERY=$((NREQ / NDUE))
 [ "$EVERY" -ge 2 ] || die "NDUE must be at most NREQ / 2"
 ID_PREFIX="10000000-0000-4000-8000-" # request n: ID_PREFIX || n zero-padded to 12 digits
 
+BASELINE="${BASELINE:-}"
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || die "BASELINE=$BASELINE is not executable"
+
 bench_init
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 T_BEGIN=$SECONDS
 bench_build
 bench_pg_start
-bench_migrate_seed
+if [ -n "$BASELINE" ]; then DESKD="$BASELINE" bench_migrate_seed; else bench_migrate_seed; fi
 # Loading only: fewer checkpoints while 1M rows and their indexes are written.
 bench_pg_set max_wal_size 8GB
 
@@ -131,8 +137,6 @@ read -r N_OPEN N_DUE_NOW < <(bench_psql deskd -tAF' ' -c \
 log "loaded in ${LOAD_S}s: $N_OPEN open requests, $N_DUE_NOW due; requests $(bench_psql deskd -tAc "SELECT pg_size_pretty(pg_total_relation_size('requests'))") with indexes"
 
 # ---------------------------------------------------------------- server
-bench_server_start
-TOKEN="$(bench_login admin)"
 
 # sweep OUT — one POST /v1/admin/sla/sweep; writes the JSON answer to OUT and prints
 # "duration_ms examined warnings escalations batches curl_ms".
@@ -165,11 +169,18 @@ CHECKPOINT;
 SQL
 }
 
-DUE_MS=(); DUE_CURL=(); DUE_LINES=()
+# due_sweeps SIDE — SWEEP_RUNS due sweeps against the running server; appends to DUE_LINES
+# and sets SIDE_MED, SIDE_CURL_MED, SIDE_PGCPU, SIDE_DCPU (medians) and SIDE_STMTS.
+TCK="$(getconf CLK_TCK)"
+FRESH=1 # the loaded data is due as loaded: the very first sweep needs no reset
+DUE_LINES=()
+due_sweeps() {
+local side="$1" run DUE_MS=() DUE_CURL=() DUE_PGCPU=() DUE_DCPU=() STMT_BREAKDOWN=""
 for run in $(seq 1 "$SWEEP_RUNS"); do
-  [ "$run" = 1 ] || { log "resetting the $NDUE requests to due"; reset_due; }
-  log "sweep $run/$SWEEP_RUNS with $NDUE due"
-  if [ "$run" = 1 ] && [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+  [ "$FRESH" = 1 ] || { log "resetting the $NDUE requests to due"; reset_due; }
+  FRESH=0
+  log "$side: sweep $run/$SWEEP_RUNS with $NDUE due"
+  if [ "$run" = 1 ] && [ "$side" = new ] && [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null; then
     perf record -q -a -g -o "$BENCH_TMP/perf-sweep.data" -- sleep 30 >/dev/null 2>&1 &
     perfpid=$!
     sleep 0.5
@@ -179,7 +190,13 @@ for run in $(seq 1 "$SWEEP_RUNS"); do
     bench_pg_set log_min_duration_statement 0
     log_from=$(($(wc -l <"$BENCH_PGDATA/server.log") + 1))
   fi
+  # CPU (clock ticks) of the PostgreSQL processes and of deskd, and WAL, over the sweep: less
+  # sensitive to other load on the machine than the wall time.
+  pgp="$(pg_pids)"; c_pg0="$(cpu_ticks $pgp)"; c_d0="$(cpu_ticks "$BENCH_SERVER_PID")"; l0="$(wal_lsn)"
   read -r d_ms d_ex d_w d_esc d_b d_curl < <(sweep "$BENCH_TMP/sweep-due-$run.json")
+  c_pg=$(( ($(cpu_ticks $pgp) - c_pg0) * 1000 / TCK )); c_d=$(( ($(cpu_ticks "$BENCH_SERVER_PID") - c_d0) * 1000 / TCK ))
+  wal_mb="$(bench_psql deskd -tAc "SELECT round(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$l0') / 1048576.0, 1)")"
+  DUE_PGCPU+=("$c_pg"); DUE_DCPU+=("$c_d")
   if [ "$run" = "$SWEEP_RUNS" ]; then
     bench_pg_set log_min_duration_statement default
     STMT_BREAKDOWN="$(tail -n +"$log_from" "$BENCH_PGDATA/server.log" | grep -a 'duration: ' |
@@ -210,10 +227,33 @@ for run in $(seq 1 "$SWEEP_RUNS"); do
     [ "$EV_ESC" = "$NDUE" ] && [ "$LVL1" = "$NDUE" ] ||
     die "run $run: sweep reported $d_esc escalations; SQL: $A_ESC escalation alerts on $A_REQ requests, $A_WARN warnings, $EV_ESC escalate events, $LVL1 requests at level 1 (wanted $NDUE each, 0 warnings)"
   DUE_MS+=("$d_ms"); DUE_CURL+=("$d_curl")
-  DUE_LINES+=("run $run: duration_ms $d_ms, curl $d_curl ms, examined $d_ex, escalations $d_esc (sla_alerts $A_ESC on $A_REQ requests, $EV_ESC escalate events, $NOTIF notifications)")
+  DUE_LINES+=("$side run $run: duration_ms $d_ms, curl $d_curl ms, examined $d_ex, escalations $d_esc (sla_alerts $A_ESC on $A_REQ requests, $EV_ESC escalate events, $NOTIF notifications); CPU PostgreSQL $c_pg ms, deskd $c_d ms; WAL $wal_mb MB; load $(cut -d' ' -f1 /proc/loadavg)")
 done
-DUE_MED="$(printf '%s\n' "${DUE_MS[@]}" | median)"
-DUE_CURL_MED="$(printf '%s\n' "${DUE_CURL[@]}" | median)"
+printf -v "${side}_MED" '%s' "$(printf '%s\n' "${DUE_MS[@]}" | median)"
+printf -v "${side}_CURL_MED" '%s' "$(printf '%s\n' "${DUE_CURL[@]}" | median)"
+printf -v "${side}_PGCPU" '%s' "$(printf '%s\n' "${DUE_PGCPU[@]}" | median)"
+printf -v "${side}_DCPU" '%s' "$(printf '%s\n' "${DUE_DCPU[@]}" | median)"
+printf -v "${side}_STMTS" '%s' "$STMT_BREAKDOWN"
+}
+
+SIDES=(new); [ -n "$BASELINE" ] && SIDES=(base new)
+for side in "${SIDES[@]}"; do
+  if [ "$side" = base ]; then
+    log "baseline: $BASELINE"
+    DESKD="$BASELINE" bench_server_start
+  else
+    if [ -n "$BASELINE" ]; then
+      bench_server_stop
+      log "this build migrates the baseline's database forward"
+      DESK_JWT_SECRET="$(bench_secret)" "$DESKD" --migrate --no-serve >>"$BENCH_TMP/migrate.log" 2>&1 ||
+        { cat "$BENCH_TMP/migrate.log" >&2; die "migration by this build failed"; }
+    fi
+    bench_server_start
+  fi
+  TOKEN="$(bench_login admin)"
+  due_sweeps "$side"
+done
+DUE_MED="$new_MED"; DUE_CURL_MED="$new_CURL_MED"
 
 # ---------------------------------------------------------------- idle sweeps
 # idle_runs TAG — IDLE_RUNS sweeps with nothing due; sets TAG_MS / TAG_CURL (lists) and
@@ -263,12 +303,17 @@ machine        : $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /pr
                  PostgreSQL 15, fsync=$(bench_psql postgres -tAc 'SHOW fsync'), shared_buffers=$(bench_psql postgres -tAc 'SHOW shared_buffers')
 data           : $N_OPEN open requests, $N_DUE_NOW due (resolution breached), loaded in ${LOAD_S}s
 deskd          : DESK_POOL_SIZE=${DESK_POOL_SIZE:-8} sweeper off (DESK_SWEEP_INTERVAL_MS=0), sweep via POST /v1/admin/sla/sweep as admin
+                 new = $DESKD$([ -n "$BASELINE" ] && printf '; base = %s (its sweeps first, on the same data)' "$BASELINE")
 
 due sweep ($NDUE escalations), $SWEEP_RUNS run(s):
 $(printf '  %s\n' "${DUE_LINES[@]}")
-  median duration_ms $DUE_MED (curl $DUE_CURL_MED ms)   -> $(verdict "$DUE_MED" 500)
-database time of the last due sweep by statement (log_min_duration_statement = 0):
-$STMT_BREAKDOWN
+$(for side in "${SIDES[@]}"; do
+  m="${side}_MED"; cm="${side}_CURL_MED"; pc="${side}_PGCPU"; dc="${side}_DCPU"; st="${side}_STMTS"
+  echo "  $side: median duration_ms ${!m} (curl ${!cm} ms)   -> $(verdict "${!m}" 500)"
+  echo "  $side: median CPU per due sweep: PostgreSQL ${!pc} ms (all its processes: the sweep's backend, the audit sealer, autovacuum), deskd ${!dc} ms"
+  echo "  $side: database time of its last due sweep by statement (log_min_duration_statement = 0):"
+  echo "${!st}"
+done)
 idle sweep right after, $IDLE_RUNS runs: duration_ms $IDLE_MS
                                    curl ms     $IDLE_CURL
   median duration_ms $IDLE_MED (curl $IDLE_CURL_MED ms)   -> $(verdict "$IDLE_MED" 1)
