@@ -194,7 +194,8 @@ for run in $(seq 1 "$SWEEP_RUNS"); do
   # sensitive to other load on the machine than the wall time.
   pgp="$(pg_pids)"; c_pg0="$(cpu_ticks $pgp)"; c_d0="$(cpu_ticks "$BENCH_SERVER_PID")"; l0="$(wal_lsn)"
   read -r d_ms d_ex d_w d_esc d_b d_curl < <(sweep "$BENCH_TMP/sweep-due-$run.json")
-  c_pg=$(( ($(cpu_ticks $pgp) - c_pg0) * 1000 / TCK )); c_d=$(( ($(cpu_ticks "$BENCH_SERVER_PID") - c_d0) * 1000 / TCK ))
+  # backends started during the sweep (a pooled connection opened for it) count in full
+  c_pg=$(( ($(cpu_ticks $(printf '%s\n' $pgp $(pg_pids) | sort -u)) - c_pg0) * 1000 / TCK )); c_d=$(( ($(cpu_ticks "$BENCH_SERVER_PID") - c_d0) * 1000 / TCK ))
   wal_mb="$(bench_psql deskd -tAc "SELECT round(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$l0') / 1048576.0, 1)")"
   DUE_PGCPU+=("$c_pg"); DUE_DCPU+=("$c_d")
   if [ "$run" = "$SWEEP_RUNS" ]; then
