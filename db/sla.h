@@ -67,8 +67,9 @@ PGresult *db_sla_apply_alerts(db_conn_t *c, const char *alerts_json, const char 
  * level}; the requests' audit rows come from the row trigger, one call per row. */
 int db_sla_store_many(db_conn_t *c, const char *json);
 /* The same UPDATE and the same audit rows, written by one INSERT (sla_store_batch(),
- * migration 0042).  Only for a transaction that wrote none of these requests before (a
- * sweep batch): the audit row of an earlier write is not merged with.  0 / -1. */
+ * migration 0042).  Only for a transaction that holds these requests' row locks (the claim)
+ * and wrote none of them before (a sweep batch): the before-images are read from its
+ * snapshot, and the audit row of an earlier write is not merged with.  0 / -1. */
 int db_sla_store_batch(db_conn_t *c, const char *json);
 
 /* Notifies the users at ladder `level` (role by level, assigned to the project; the
