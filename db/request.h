@@ -167,7 +167,7 @@ typedef struct {
 } list_choice_t;
 /* The choice for f (reads the search statistics, cached; 0, or -1 on a failed read). */
 int db_request_list_choice(db_conn_t *c, const request_filter_t *f, list_choice_t *out);
-/* Forgets the cached search statistics (tests, after ANALYZE). */
+/* Forgets the cached search statistics and window starts (tests, after ANALYZE). */
 void db_request_search_stats_reset(void);
 
 #endif

@@ -18,8 +18,10 @@
  *   * the window's SQL intersects the rarest bigram's index matches with the list index's
  *     range of the window (BitmapAnd), reads no more than the window, no sequential scan;
  *     with one project in scope the project's index;
+ *   * a q= list in one project (scope or filter) reads that project's list index, not the
+ *     organisation's filtered, and finds nothing for another organisation;
  *   * answers: terms of every kind, scopes (organisation, one project, two projects), the
- *     type and open filters, three pages by cursor: the same ids in the same order as a
+ *     project, type and open filters, three pages by cursor: the same ids in the same order as a
  *     substring scan.
  */
 #include <setjmp.h>
@@ -262,6 +264,38 @@ static void test_window_intersects_the_bigram_with_the_list_range(void **state)
     assert_true(s.max_rows <= ch.window + 1);
 }
 
+static void test_one_project_search_reads_its_own_index(void **state)
+{
+    (void)state;
+    /* With r.org_id = $2 as such, the planner read the organisation's list index in order
+     * and filtered the project (here three times the rows). */
+    request_filter_t f = {.org = org,
+                          .projects = one_lit,
+                          .q = "卫生间漏水",
+                          .limit = LIMIT,
+                          .pii = 1,
+                          .walk = 10000};
+    scan_t s = explain("walk q=卫生间漏水, scope of one project", &f);
+    assert_int_equal(s.seq, 0);
+    assert_null(strstr(s.used, "requests_org_created"));
+    assert_true(s.max_rows <= NREQ / 3 + 1); /* the project's rows at most */
+    request_filter_t g = {.org = org, .project_id = project, .q = "漏水", .limit = LIMIT, .pii = 1};
+    s = explain("q=漏水&project_id", &g);
+    assert_int_equal(s.seq, 0);
+    assert_non_null(strstr(s.used, "Index Scan requests_project_created"));
+    assert_null(strstr(s.used, "requests_org_created"));
+    /* another organisation's project: nothing */
+    char *sql;
+    const char *vals[40];
+    g.org = "00000000-0000-4000-8000-000000000000";
+    int n = db_request_list_sql(&g, &sql, vals);
+    PGresult *r = PQexecParams(th_db(), sql, n, NULL, vals, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_int_equal(PQntuples(r), 0);
+    PQclear(r);
+    free(sql);
+}
+
 /* ------------------------------------------------------------------ answers */
 
 /* The ids a plain substring scan finds, newest first, one more than a page. */
@@ -278,7 +312,10 @@ static char *reference(const request_filter_t *f)
              "AND ($7::text IS NULL OR state NOT IN ('closed', 'rejected', 'not_responsible')) "
              "ORDER BY created_at DESC, id DESC LIMIT %d) x",
              LIMIT);
-    const char *v[] = {f->org, f->q, f->type, f->after_ts, f->after_id, f->projects, f->open};
+    char pl[48]; /* the project_id filter as a scope of one project */
+    snprintf(pl, sizeof pl, "{%s}", f->project_id ? f->project_id : "");
+    const char *v[] = {
+        f->org, f->q, f->type, f->after_ts, f->after_id, f->project_id ? pl : f->projects, f->open};
     PGresult *r = PQexecParams(th_db(), sql, 7, NULL, v, NULL, NULL, 0);
     assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
     char *out = strdup(PQgetvalue(r, 0, 0));
@@ -320,7 +357,7 @@ static void test_answers_match_a_substring_scan(void **state)
         "50%_x", "_x\\y", "x\\y）",     "LS-0399",  "火灾起因", "漏"};
     int checked = 0, plans[4] = {0};
     for (size_t i = 0; i < sizeof terms / sizeof terms[0]; i++)
-        for (int variant = 0; variant < 4; variant++) {
+        for (int variant = 0; variant < 5; variant++) {
             request_filter_t f = {.org = org, .q = terms[i], .limit = LIMIT, .pii = 0};
             if (variant == 1)
                 f.projects = one_lit;
@@ -330,6 +367,10 @@ static void test_answers_match_a_substring_scan(void **state)
             }
             if (variant == 3)
                 f.open = "true";
+            if (variant == 4) {
+                f.project_id = project2;
+                f.type = "repair";
+            }
             list_choice_t ch;
             assert_int_equal(db_request_list_choice(c, &f, &ch), 0);
             plans[ch.plan]++;
@@ -371,6 +412,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_choice_follows_the_rarest_bigram),
         cmocka_unit_test(test_window_intersects_the_bigram_with_the_list_range),
+        cmocka_unit_test(test_one_project_search_reads_its_own_index),
         cmocka_unit_test(test_answers_match_a_substring_scan),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
