@@ -143,6 +143,9 @@ typedef struct request_filter {
      * bigrams, so that PostgreSQL estimates its matches from the bigram's statistics and
      * intersects them with the window's range of the list index); the LIKE stays exact. */
     const char *since, *bigram;
+    /* With q only: the term is frequent (its rarest bigram in 5 % of the rows or more): in
+     * one project, the project's list index is read in order (see db_request_list_sql). */
+    int frequent;
 } request_filter_t;
 
 /* Builds the list SQL and its parameters (exposed so tests can EXPLAIN it).

@@ -18,8 +18,9 @@
  *   * the window's SQL intersects the rarest bigram's index matches with the list index's
  *     range of the window (BitmapAnd), reads no more than the window, no sequential scan;
  *     with one project in scope the project's index;
- *   * a q= list in one project (scope or filter) reads that project's list index, not the
- *     organisation's filtered, and finds nothing for another organisation;
+ *   * a frequent term in one project (scope or filter) reads that project's list index, not
+ *     the organisation's filtered, and finds nothing for another organisation; a rare one
+ *     the bigram index alone;
  *   * answers: terms of every kind, scopes (organisation, one project, two projects), the
  *     project, type and open filters, three pages by cursor: the same ids in the same order as a
  *     substring scan.
@@ -267,23 +268,33 @@ static void test_window_intersects_the_bigram_with_the_list_range(void **state)
 static void test_one_project_search_reads_its_own_index(void **state)
 {
     (void)state;
-    /* With r.org_id = $2 as such, the planner read the organisation's list index in order
-     * and filtered the project (here three times the rows). */
+    /* A frequent term.  With r.org_id = $2 as such, the planner read the organisation's list index
+     * in order and filtered the project (here three times the rows). */
     request_filter_t f = {.org = org,
                           .projects = one_lit,
                           .q = "卫生间漏水",
                           .limit = LIMIT,
                           .pii = 1,
-                          .walk = 10000};
+                          .walk = 10000,
+                          .frequent = 1};
     scan_t s = explain("walk q=卫生间漏水, scope of one project", &f);
     assert_int_equal(s.seq, 0);
     assert_null(strstr(s.used, "requests_org_created"));
     assert_true(s.max_rows <= NREQ / 3 + 1); /* the project's rows at most */
-    request_filter_t g = {.org = org, .project_id = project, .q = "漏水", .limit = LIMIT, .pii = 1};
+    request_filter_t g = {
+        .org = org, .project_id = project, .q = "漏水", .limit = LIMIT, .pii = 1, .frequent = 1};
     s = explain("q=漏水&project_id", &g);
     assert_int_equal(s.seq, 0);
     assert_non_null(strstr(s.used, "Index Scan requests_project_created"));
     assert_null(strstr(s.used, "requests_org_created"));
+    /* a rare term in one project: its few matches from the bigram index, not intersected
+     * with the project's rows */
+    request_filter_t h = {.org = org, .projects = one_lit, .q = "盖被", .limit = LIMIT, .pii = 1};
+    s = explain("q=盖被, scope of one project", &h);
+    assert_int_equal(s.seq, 0);
+    assert_non_null(strstr(s.used, "Bitmap Index Scan requests_text"));
+    assert_null(strstr(s.used, "requests_project_created"));
+    assert_true(s.max_rows <= 5);
     /* another organisation's project: nothing */
     char *sql;
     const char *vals[40];
