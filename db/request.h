@@ -151,8 +151,10 @@ typedef struct request_filter {
 /* Builds the list SQL and its parameters (exposed so tests can EXPLAIN it).
  * sql: malloc'd; vals: pointers into f; returns the parameter count. */
 int db_request_list_sql(const request_filter_t *f, char **sql, const char **vals);
-/* Runs it: columns json, created_at (rfc3339 with µs), id.  With q (and walk 0), first
- * the walk over the newest rows and, when that does not fill the page, the index query. */
+/* Runs it: columns json, created_at (rfc3339 with µs), id.  With q (walk 0, no since),
+ * the way of looking db_request_list_choice() picks from the term's rarest bigram: the
+ * walk over the newest rows, a window of them intersected with the bigram index, or the
+ * index alone; each falls back to the whole index when it does not fill the page. */
 PGresult *db_request_list(db_conn_t *c, const request_filter_t *f);
 
 /* How db_request_list() looks for a q= term (exposed for tests and the bench). */
