@@ -8,10 +8,12 @@
 #include "core/request_json.h"
 #include "core/search.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The number is drawn in the CTE p (a volatile function: materialised, drawn once) so the
  * search terms can add its bigrams to the ones of title and description that deskd
@@ -577,6 +579,12 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
+/* A uuid[] literal of exactly one element ("{x}"). */
+static int one_project(const char *lit)
+{
+    return lit[0] == '{' && lit[1] && lit[1] != '}' && !strchr(lit, ',');
+}
+
 int db_request_list_sql(const request_filter_t *f, char **sql, const char **vals)
 {
     size_t cap = 4096, n = 0;
@@ -593,10 +601,30 @@ int db_request_list_sql(const request_filter_t *f, char **sql, const char **vals
     if (walk) /* the newest `walk` rows of the list without q, then the matches among them */
         ADD("SELECT request_json(r, $1)::text, rfc3339(r.created_at), r.id FROM (SELECT r.id "
             "FROM (SELECT r.id, r.created_at, r.title, r.description, r.number, r.search_terms "
-            "FROM requests r WHERE r.org_id = $2");
+            "FROM requests r WHERE ");
     else
         ADD("SELECT request_json(r, $1)::text, rfc3339(r.created_at), r.id FROM requests r "
-            "WHERE r.org_id = $2");
+            "WHERE ");
+    /* A frequent q= term in one project (the project_id filter, or a scope of one project):
+     * the organisation is compared in a form no index matches.  With a plain r.org_id = $2
+     * the planner reads the organisation's list index in order and filters the project (it
+     * costs requests_project_created as random reads, by its first column's correlation),
+     * which reads 3-10 times the rows of the project's own index.  Not for other terms:
+     * given the project's equality, the planner may intersect a rare term's few index
+     * matches with a bitmap of all the project's rows (起火: 162 ms instead of 0.2). */
+    const char *one = f->project_id                             ? f->project_id
+                      : f->projects && one_project(f->projects) ? f->projects
+                                                                : NULL;
+    if (one && f->q && f->frequent && !f->units && !f->reporter && !f->dept_only &&
+        !f->updated_from && !f->updated_to && !f->external_source) {
+        vals[p] = one;
+        a = ++p;
+        if (f->project_id) /* a uuid */
+            ADD("(r.org_id = $2) IS TRUE AND r.project_id = $%d::uuid", a);
+        else /* a one-element uuid[] literal */
+            ADD("(r.org_id = $2) IS TRUE AND r.project_id = ($%d::uuid[])[1]", a);
+    } else
+        ADD("r.org_id = $2");
     if (f->projects) {
         vals[p] = f->projects;
         ADD(" AND r.project_id = ANY($%d::uuid[])", ++p);
@@ -658,14 +686,21 @@ int db_request_list_sql(const request_filter_t *f, char **sql, const char **vals
     }
     if (walk)
         ADD(" ORDER BY r.created_at DESC, r.id DESC LIMIT %d) r WHERE true", f->walk);
+    int window = f->q && !walk && f->since && f->bigram;
     if (f->q) {
         vals[p] = f->q;
         a = ++p;
-        ADD(" AND r.search_terms @> search_bigrams($%d)", a);
+        if (window) { /* one bigram, estimated from its statistics, and the window */
+            vals[p] = f->bigram;
+            ADD(" AND r.search_terms @> ARRAY[$%d::text]", ++p);
+            vals[p] = f->since;
+            ADD(" AND r.created_at >= $%d::timestamptz", ++p);
+        } else
+            ADD(" AND r.search_terms @> search_bigrams($%d)", a);
         /* The bigrams of a two-character term are the term: the index answers exactly, and
          * without the LIKE the planner estimates the matches from the bigram's statistics
          * (with it, its default guess for LIKE makes every term look rare). */
-        if (utf8_chars(f->q) != 2)
+        if (utf8_chars(f->q) != 2 || window)
             ADD(" AND (coalesce(r.title, '') || ' ' || r.description || ' ' || r.number) LIKE "
                 "'%%' || replace(replace(replace($%d, '\\', '\\\\'), '%%', '\\%%'), '_', "
                 "'\\_') || '%%'",
@@ -682,8 +717,157 @@ int db_request_list_sql(const request_filter_t *f, char **sql, const char **vals
     return p;
 }
 
-/* How many of the newest rows of a list a q= search looks at first (db_request_list). */
-#define LIST_WALK 10000
+/* ---------------------------------------------------------------- q= search: the choice
+ *
+ * A term of three or more characters is estimated by PostgreSQL as the product of its
+ * bigrams' shares (as if independent), so it always looks rare, and the LIKE recheck gets a
+ * default guess: left to the planner, every such term is collected whole from the bigram
+ * index and sorted, which is slow when it is not rare.  db_request_list() therefore
+ * chooses itself, from the share of rows holding the term's rarest bigram (an upper bound
+ * of the term's share) in the column's element statistics (pg_stats.most_common_elems of
+ * requests.search_terms, read once and kept STATS_TTL seconds):
+ *   - in WALK_FREQ of the rows or more: the newest rows of the list in order (a page is
+ *     at most some limit / WALK_FREQ rows away), then the index if that does not fill it;
+ *   - a bigram below the statistics' least common element: the bigram index alone (all
+ *     bigrams intersected: the matches are few);
+ *   - in between: the bigram index on the rarest bigram alone, intersected (BitmapAnd)
+ *     with the range of the list's index holding a window of the newest rows, WINDOW_FACTOR
+ *     times what the bigram's share promises for a page; when that does not fill the page,
+ *     a window WINDOW_WIDEN times as long in time, then the whole index.  Any window gives
+ *     exactly the newest matches when it fills the page: every match it leaves out is
+ *     older than all it holds.
+ */
+
+/* How many of the newest rows of a list a walk looks at first (LIST_PLAN_WALK). */
+#define LIST_WALK     10000
+#define WALK_FREQ     0.05
+#define WINDOW_FACTOR 3
+#define WINDOW_MIN    2000
+#define WINDOW_MAX    50000
+#define WINDOW_WIDEN  16
+#define STATS_TTL     300
+
+typedef struct {
+    char *elem;
+    double freq;
+} elem_freq_t;
+
+static struct {
+    pthread_mutex_t mu;
+    int loaded;         /* read at least once */
+    struct timespec at; /* when (CLOCK_MONOTONIC) */
+    size_t n;           /* 0: no element statistics (never analysed, or empty) */
+    elem_freq_t *v;     /* sorted bytewise by elem */
+    double min_freq;    /* the least common element's share */
+} stats = {PTHREAD_MUTEX_INITIALIZER, 0, {0, 0}, 0, NULL, 0};
+
+static void stats_free(void)
+{
+    for (size_t i = 0; i < stats.n; i++)
+        free(stats.v[i].elem);
+    free(stats.v);
+    stats.v = NULL;
+    stats.n = 0;
+}
+
+static int cmp_elem(const void *a, const void *b)
+{
+    return strcmp(((const elem_freq_t *)a)->elem, ((const elem_freq_t *)b)->elem);
+}
+
+/* Reads the statistics (stats.mu held).  0, or -1 when the read failed (no statistics). */
+static int stats_load(db_conn_t *c)
+{
+    stats_free();
+    stats.loaded = 1;
+    clock_gettime(CLOCK_MONOTONIC, &stats.at);
+    PGresult *r = db_query(
+        c,
+        "SELECT u.e, u.f, s.most_common_elem_freqs[cardinality(s.most_common_elems::text::"
+        "text[]) + 1] FROM pg_stats s, unnest(s.most_common_elems::text::text[], "
+        "s.most_common_elem_freqs) u(e, f) WHERE s.tablename = 'requests' AND s.attname = "
+        "'search_terms' AND u.e IS NOT NULL AND s.schemaname = (SELECT n.nspname FROM pg_class "
+        "k JOIN pg_namespace n ON n.oid = k.relnamespace WHERE k.oid = 'requests'::regclass)",
+        0, NULL);
+    int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
+    size_t n = rc == 0 ? (size_t)PQntuples(r) : 0;
+    stats.v = n ? calloc(n, sizeof *stats.v) : NULL;
+    if (stats.v) {
+        for (size_t i = 0; i < n; i++) {
+            stats.v[i].elem = strdup(PQgetvalue(r, (int)i, 0));
+            stats.v[i].freq = atof(PQgetvalue(r, (int)i, 1));
+            stats.n = i + 1;
+            if (!stats.v[i].elem) {
+                stats_free();
+                break;
+            }
+        }
+        if (stats.n) {
+            stats.min_freq = atof(PQgetvalue(r, 0, 2));
+            qsort(stats.v, stats.n, sizeof *stats.v, cmp_elem);
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+int db_request_list_choice(db_conn_t *c, const request_filter_t *f, list_choice_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->plan = LIST_PLAN_ONE;
+    if (!f->q || f->walk > 0 || f->since) /* no q, or a plan chosen by the caller */
+        return 0;
+    /* A two-character term: one statement (its one bigram is estimated right); its share
+     * still says whether it is frequent (db_request_list_sql: request_filter_t.frequent). */
+    int two = utf8_chars(f->q) == 2;
+    out->plan = two ? LIST_PLAN_ONE : LIST_PLAN_WALK;
+    /* Narrow scopes (a resident's units, a technician's department) have few rows: a walk
+     * over their own index finds the term or runs out quickly. */
+    if (f->units || f->reporter || f->dept_only)
+        return 0;
+    size_t len = strlen(f->q);
+    core_bigram_t *v = malloc((len ? len : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    size_t nb = core_search_bigrams(f->q, len, v);
+    int rc = 0;
+    pthread_mutex_lock(&stats.mu);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!stats.loaded || now.tv_sec - stats.at.tv_sec >= STATS_TTL)
+        rc = stats_load(c);
+    double fmin = 2;
+    for (size_t i = 0; i < nb && stats.n; i++) {
+        char b[sizeof out->bigram];
+        if (v[i].len >= sizeof b)
+            continue; /* cannot be a bigram of stored text: the LIKE decides */
+        memcpy(b, f->q + v[i].off, v[i].len);
+        b[v[i].len] = 0;
+        elem_freq_t key = {b, 0};
+        const elem_freq_t *e = bsearch(&key, stats.v, stats.n, sizeof *stats.v, cmp_elem);
+        double fr = e ? e->freq : 0; /* not among the common elements: rarer than all */
+        if (fr < fmin) {
+            fmin = fr;
+            memcpy(out->bigram, b, v[i].len + 1);
+        }
+    }
+    int known = stats.n > 0;
+    pthread_mutex_unlock(&stats.mu);
+    free(v);
+    if (!known || fmin > 1) /* no statistics or no bigram: as before, walk then index */
+        return rc;
+    out->freq = fmin;
+    if (two || fmin >= WALK_FREQ)
+        return rc;
+    if (fmin <= 0) {
+        out->plan = LIST_PLAN_INDEX;
+        return rc;
+    }
+    double w = WINDOW_FACTOR * (double)f->limit / fmin;
+    out->plan = LIST_PLAN_WINDOW;
+    out->window = w < WINDOW_MIN ? WINDOW_MIN : w > WINDOW_MAX ? WINDOW_MAX : (int)w;
+    return rc;
+}
 
 static PGresult *list_run(db_conn_t *c, const request_filter_t *f)
 {
@@ -697,24 +881,156 @@ static PGresult *list_run(db_conn_t *c, const request_filter_t *f)
     return r;
 }
 
-PGresult *db_request_list(db_conn_t *c, const request_filter_t *f)
+/* First pages' window starts, by scope and size, kept WINDOW_TTL seconds: rows are added
+ * at the newest end, so a start read a little earlier still leaves at least `rows` rows in
+ * the window (and any start gives exact answers).  Saves the index-only read of the
+ * window (~15,000 index entries for a 1 % term) on repeated searches. */
+#define WINDOW_TTL   30
+#define WINDOW_SLOTS 64
+static struct {
+    pthread_mutex_t mu;
+    struct {
+        char scope[40];
+        int rows;
+        struct timespec at;
+        char since[64], wide[64];
+    } slot[WINDOW_SLOTS];
+} windows = {PTHREAD_MUTEX_INITIALIZER, {{"", 0, {0, 0}, "", ""}}};
+
+static size_t window_slot(const char *scope, int rows)
 {
-    /* Without q, or with a two-character term, one statement: PostgreSQL estimates a
-     * bigram's matches from its statistics and picks between reading the list in order
-     * (a frequent term) and collecting the matches from the bigram index (a rare one). */
-    if (!f->q || f->walk > 0 || utf8_chars(f->q) == 2)
-        return list_run(c, f);
-    /* A longer term: its estimate multiplies its bigrams' frequencies as if they were
-     * independent, so it always looks rare, and collecting all its matches and sorting
-     * them is slow when it is not (燃气异味: 1 % of the rows, 10,000 of a million).  So
-     * first look among the newest LIST_WALK rows of the list (one bounded index range),
-     * which fills a page for any term in more than ~0.5 % of them; only when it does not,
-     * the bigram index, whose matches are then few. */
-    request_filter_t w = *f;
-    w.walk = LIST_WALK;
-    PGresult *r = list_run(c, &w);
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) >= f->limit)
+    size_t h = (size_t)rows * 2654435761u;
+    for (const char *s = scope; *s; s++)
+        h = h * 31 + (unsigned char)*s;
+    return h % WINDOW_SLOTS;
+}
+
+void db_request_search_stats_reset(void)
+{
+    pthread_mutex_lock(&stats.mu);
+    stats_free();
+    stats.loaded = 0;
+    pthread_mutex_unlock(&stats.mu);
+    pthread_mutex_lock(&windows.mu);
+    memset(windows.slot, 0, sizeof windows.slot);
+    pthread_mutex_unlock(&windows.mu);
+}
+
+/* The created_at of the window's oldest row (the `rows`-th of the list in the scope's own
+ * order, after the cursor) into since, and a bound WINDOW_WIDEN times as far back from the
+ * cursor (or now) into wide.  1, 0 when the scope has fewer rows (no window), -1 error. */
+static int window_bounds(db_conn_t *c, const request_filter_t *f, int rows, char since[64],
+                         char wide[64])
+{
+    const char *scope = f->project_id                             ? f->project_id
+                        : f->projects && one_project(f->projects) ? f->projects
+                                                                  : f->org;
+    size_t k = window_slot(scope, rows);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!f->after_ts) {
+        int hit = 0;
+        pthread_mutex_lock(&windows.mu);
+        if (windows.slot[k].rows == rows && !strcmp(windows.slot[k].scope, scope) &&
+            now.tv_sec - windows.slot[k].at.tv_sec < WINDOW_TTL) {
+            memcpy(since, windows.slot[k].since, 64);
+            memcpy(wide, windows.slot[k].wide, 64);
+            hit = 1;
+        }
+        pthread_mutex_unlock(&windows.mu);
+        if (hit)
+            return 1;
+    }
+    char sql[640], off[16];
+    const char *vals[4];
+    int p = 0;
+    size_t n = 0;
+    snprintf(off, sizeof off, "%d", rows - 1);
+    vals[p++] = off;
+    vals[p++] = f->after_ts;
+    /* the scope's own index, read index-only: one project, else the organisation */
+    if (f->project_id) {
+        vals[p++] = f->project_id;
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "r.project_id = $3::uuid");
+    } else if (f->projects && one_project(f->projects)) {
+        vals[p++] = f->projects;
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "r.project_id = ($3::uuid[])[1]");
+    } else {
+        vals[p++] = f->org;
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "r.org_id = $3::uuid");
+    }
+    if (f->after_ts) {
+        vals[p++] = f->after_id;
+        n += (size_t)snprintf(sql + n, sizeof sql - n,
+                              " AND (r.created_at, r.id) < ($2::timestamptz, $4::uuid)");
+    }
+    char full[1024];
+    snprintf(full, sizeof full,
+             "SELECT r.created_at, coalesce($2::timestamptz, now()) - (coalesce($2::timestamptz, "
+             "now()) - r.created_at) * %d FROM requests r WHERE %s ORDER BY r.created_at DESC, "
+             "r.id DESC OFFSET $1::int LIMIT 1",
+             WINDOW_WIDEN, sql);
+    PGresult *r = db_query(c, full, p, vals);
+    int rc = PQresultStatus(r) != PGRES_TUPLES_OK ? -1 : PQntuples(r) > 0;
+    if (rc == 1) {
+        snprintf(since, 64, "%s", PQgetvalue(r, 0, 0));
+        snprintf(wide, 64, "%s", PQgetvalue(r, 0, 1));
+        if (!f->after_ts && strlen(scope) < sizeof windows.slot[k].scope) {
+            pthread_mutex_lock(&windows.mu);
+            snprintf(windows.slot[k].scope, sizeof windows.slot[k].scope, "%s", scope);
+            windows.slot[k].rows = rows;
+            windows.slot[k].at = now;
+            memcpy(windows.slot[k].since, since, 64);
+            memcpy(windows.slot[k].wide, wide, 64);
+            pthread_mutex_unlock(&windows.mu);
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* r when it is an error or fills the page (the caller returns it); NULL when not (freed). */
+static PGresult *filled(PGresult *r, int limit)
+{
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) >= limit)
         return r;
     PQclear(r);
+    return NULL;
+}
+
+PGresult *db_request_list(db_conn_t *c, const request_filter_t *f)
+{
+    list_choice_t ch;
+    db_request_list_choice(c, f, &ch); /* a failed statistics read leaves the walk */
+    PGresult *r;
+    request_filter_t w = *f;
+    w.frequent = ch.freq >= WALK_FREQ;
+    switch (ch.plan) {
+    case LIST_PLAN_ONE:
+        return list_run(c, &w);
+    case LIST_PLAN_INDEX:
+        break;
+    case LIST_PLAN_WALK:
+        w.walk = LIST_WALK;
+        if ((r = filled(list_run(c, &w), f->limit)))
+            return r;
+        break;
+    case LIST_PLAN_WINDOW: {
+        char since[64], wide[64];
+        int b = window_bounds(c, f, ch.window, since, wide);
+        if (b < 0)
+            return PQmakeEmptyPGresult(db_pg(c), PGRES_FATAL_ERROR);
+        if (b == 0) /* the scope holds fewer rows than the window: the index */
+            break;
+        w.bigram = ch.bigram;
+        w.since = since;
+        if ((r = filled(list_run(c, &w), f->limit)))
+            return r;
+        w.since = wide;
+        if ((r = filled(list_run(c, &w), f->limit)))
+            return r;
+        break;
+    }
+    }
     return list_run(c, f);
 }

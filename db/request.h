@@ -138,13 +138,41 @@ typedef struct request_filter {
     /* With q only: > 0 looks for the matches among the first `walk` rows of the list
      * without q (in list order), 0 among all rows through the bigram index. */
     int walk;
+    /* With q only, walk 0: when set, only rows created at or after `since` (a window of
+     * the newest rows), with q's bigram index condition on `bigram` alone (one of q's
+     * bigrams, so that PostgreSQL estimates its matches from the bigram's statistics and
+     * intersects them with the window's range of the list index); the LIKE stays exact. */
+    const char *since, *bigram;
+    /* With q only: the term is frequent (its rarest bigram in 5 % of the rows or more): in
+     * one project, the project's list index is read in order (see db_request_list_sql). */
+    int frequent;
 } request_filter_t;
 
 /* Builds the list SQL and its parameters (exposed so tests can EXPLAIN it).
  * sql: malloc'd; vals: pointers into f; returns the parameter count. */
 int db_request_list_sql(const request_filter_t *f, char **sql, const char **vals);
-/* Runs it: columns json, created_at (rfc3339 with µs), id.  With q (and walk 0), first
- * the walk over the newest rows and, when that does not fill the page, the index query. */
+/* Runs it: columns json, created_at (rfc3339 with µs), id.  With q (walk 0, no since),
+ * the way of looking db_request_list_choice() picks from the term's rarest bigram: the
+ * walk over the newest rows, a window of them intersected with the bigram index, or the
+ * index alone; each falls back to the whole index when it does not fill the page. */
 PGresult *db_request_list(db_conn_t *c, const request_filter_t *f);
+
+/* How db_request_list() looks for a q= term (exposed for tests and the bench). */
+typedef enum {
+    LIST_PLAN_ONE,    /* one statement: no q, a two-character term, or no statistics */
+    LIST_PLAN_WALK,   /* frequent term: the newest rows in list order, then the index */
+    LIST_PLAN_WINDOW, /* middling term: bigram index ∩ a window of the newest rows */
+    LIST_PLAN_INDEX,  /* rare term: the bigram index alone */
+} list_plan_t;
+typedef struct {
+    list_plan_t plan;
+    double freq;     /* the rarest bigram's share of rows (statistics); 0 when unknown */
+    char bigram[32]; /* that bigram */
+    int window;      /* LIST_PLAN_WINDOW: rows of the window */
+} list_choice_t;
+/* The choice for f (reads the search statistics, cached; 0, or -1 on a failed read). */
+int db_request_list_choice(db_conn_t *c, const request_filter_t *f, list_choice_t *out);
+/* Forgets the cached search statistics and window starts (tests, after ANALYZE). */
+void db_request_search_stats_reset(void);
 
 #endif
