@@ -70,8 +70,12 @@ static const db_stmt_t get_st = {
  * notifications not read at all: '[]' when r.has_notifications (0039) says there are none,
  * else NULL, and the request (rare) is rendered by get_st's request_json() in one statement
  * (a json_agg sub-select over request_events here cost every GET its executor start and
- * locks, though almost no request has notifications).  After RJ_NCOLS: the scope columns of
- * get_st.
+ * locks, though almost no request has notifications).  The latest work order and the
+ * register-notes flag likewise (0043): the LATERAL join runs only when r.has_work_orders
+ * (a one-time filter: its index scan is not even started otherwise), and has_register_notes
+ * replaces an EXISTS over request_register_notes, so a request with neither is one index scan
+ * of requests.  After RJ_NCOLS: the scope columns of get_st (which keeps the EXISTS: the
+ * reference the tests compare the flag with).
  */
 static const db_stmt_t get_cols_st = {
     "req_get_cols",
@@ -98,18 +102,16 @@ static const db_stmt_t get_cols_st = {
     "r.due_handover), timezone('UTC', r.due_callback), timezone('UTC', r.due_gm_report), "
     "r.version, timezone('UTC', r.created_at), timezone('UTC', r.updated_at), r.project_id, "
     "coalesce(r.unit_id::text, ''), coalesce(r.department_id::text, ''), "
-    "coalesce(r.reporter_user_id::text, ''), r.version, EXISTS (SELECT 1 FROM "
-    "request_register_notes m WHERE m.request_id = r.id) FROM requests r LEFT JOIN LATERAL "
-    "(SELECT * FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at DESC "
-    "LIMIT 1) w ON true WHERE r.id = $1 AND r.org_id = $2",
+    "coalesce(r.reporter_user_id::text, ''), r.version, r.has_register_notes FROM requests r "
+    "LEFT JOIN LATERAL (SELECT * FROM work_orders w WHERE r.has_work_orders AND w.request_id = "
+    "r.id ORDER BY w.created_at DESC LIMIT 1) w ON true WHERE r.id = $1 AND r.org_id = $2",
     3};
 
 /* Only what the scope checks need (api_request_authorize): no JSON at all. */
 static const db_stmt_t scope_st = {
     "req_scope",
     "SELECT r.project_id, coalesce(r.unit_id::text, ''), coalesce(r.department_id::text, ''), "
-    "coalesce(r.reporter_user_id::text, ''), r.version, "
-    "EXISTS (SELECT 1 FROM request_register_notes m WHERE m.request_id = r.id) "
+    "coalesce(r.reporter_user_id::text, ''), r.version, r.has_register_notes "
     "FROM requests r WHERE r.id = $1 AND r.org_id = $2",
     2};
 
