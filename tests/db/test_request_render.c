@@ -15,6 +15,8 @@
  *     requests.has_notifications); register notes (the has-notes flag of the scope);
  *   - a work order dispatched and a register note written through the API after the create
  *     (requests.has_work_orders, has_register_notes: 0043);
+ *   - timestamps read as timestamptz in TimeZone UTC ("+00"), and on a connection in another
+ *     zone (not rendered in C: request_json() does, the same bytes);
  * and end to end: GET /v1/requests/{id} as the agent (full phone) and the auditor (masked)
  * answers request_json(r, pii) with the register columns spliced in.
  */
@@ -337,6 +339,58 @@ static void test_work_order_and_note_after_create(void **state)
                         "0");
 }
 
+/* How often this connection has run request_json()'s statement (req_get, the fallback). */
+static long fallbacks(db_conn_t *c)
+{
+    PGresult *r = PQexec(db_pg(c), "SELECT coalesce(sum(generic_plans + custom_plans), 0) FROM "
+                                   "pg_prepared_statements WHERE name = 'req_get'");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    long n = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return n;
+}
+
+/* The GET reads timestamps as timestamptz text in the connection's TimeZone, which the pool
+ * sets to UTC ("+00"); on a connection in another zone ("+08") the C side does not render them
+ * and request_json() does: the same bytes either way. */
+static void test_other_time_zone(void **state)
+{
+    (void)state;
+    char unit[40], id[40], body[1024];
+    unit_of(unit);
+    snprintf(body, sizeof body,
+             "{\"type\":\"repair\",\"channel\":\"phone\",\"location\":{\"unit_id\":\"%s\"},"
+             "\"reporter\":{\"name\":\"李\",\"phone\":\"13500004444\"},\"description\":\"暖气\"}",
+             unit);
+    create(body, id);
+    db_conn_t *c = db_acquire();
+    assert_non_null(c);
+    char *mine = NULL, *theirs = NULL;
+    request_scope_t a, b;
+    /* in UTC the C side renders it: request_json()'s statement does not run */
+    long before = fallbacks(c);
+    assert_int_equal(db_request_get(c, id, org, 1, &mine, &a), 1);
+    assert_int_equal(fallbacks(c), before);
+    free(mine);
+    PGresult *r = PQexec(db_pg(c), "SET TIME ZONE 'Asia/Shanghai'");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    assert_int_equal(db_request_get(c, id, org, 1, &mine, &a), 1);
+    assert_int_equal(fallbacks(c), before + 1);
+    assert_int_equal(db_request_get_sql_json(c, id, org, 1, &theirs, &b), 1);
+    r = PQexec(db_pg(c), "SET TIME ZONE 'UTC'");
+    PQclear(r);
+    db_release(c);
+    assert_string_equal(mine, theirs);
+    assert_non_null(strstr(mine, "Z\""));
+    assert_memory_equal(&a, &b, sizeof a);
+    free(mine);
+    free(theirs);
+    same(id);
+}
+
 /* GET through the server: the agent sees the phone, the auditor a masked one; both answer
  * request_json(r, pii) with "register" spliced in (a request without notes: all null). */
 static void test_get_end_to_end(void **state)
@@ -385,8 +439,18 @@ static void test_ts_form(void **state)
     assert_int_equal(core_request_json_ts("12026-01-01 00:00:00", out, sizeof out), -1);
     assert_int_equal(core_request_json_ts("2026-11-27 11:41:33.", out, sizeof out), -1);
     assert_int_equal(core_request_json_ts("2026-11-27 11:41:33.1234567", out, sizeof out), -1);
-    assert_int_equal(core_request_json_ts("2026-11-27 11:41:33+00", out, sizeof out), -1);
     assert_int_equal(core_request_json_ts("infinity", out, sizeof out), -1);
+    /* a timestamptz in TimeZone UTC, as the GET now reads them (0043): only "+00" */
+    assert_int_equal(core_request_json_ts("2026-11-27 11:41:33.2621+00", out, sizeof out), 0);
+    assert_string_equal(out, "2026-11-27T11:41:33.262100Z");
+    assert_int_equal(core_request_json_ts("2026-11-27 11:41:33+00", out, sizeof out), 0);
+    assert_string_equal(out, "2026-11-27T11:41:33.000000Z");
+    assert_int_equal(core_request_json_ts("2026-11-27 11:41:33+08", out, sizeof out), -1);
+    assert_int_equal(core_request_json_ts("2026-11-27 11:41:33+00:30", out, sizeof out), -1);
+    assert_int_equal(core_request_json_ts("2026-11-27 11:41:33+00 BC", out, sizeof out), -1);
+    assert_int_equal(core_request_json_ts("0044-03-15 12:00:00+00 BC", out, sizeof out), -1);
+    assert_int_equal(core_request_json_ts("12026-01-01 00:00:00+00", out, sizeof out), -1);
+    assert_int_equal(core_request_json_ts("2026-11-27 11:41:33.+00", out, sizeof out), -1);
 }
 
 int main(void)
@@ -398,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_work_orders_notes_notifications),
         cmocka_unit_test(test_notification_after_create),
         cmocka_unit_test(test_work_order_and_note_after_create),
+        cmocka_unit_test(test_other_time_zone),
         cmocka_unit_test(test_get_end_to_end),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
