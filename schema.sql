@@ -316,6 +316,11 @@ CREATE TABLE requests (
     -- 0040: created by a staff role, with its `create` event at received_at (req_create):
     -- the monthly report's first staff action without a request_facts row.
     staff_created         boolean     NOT NULL DEFAULT false,
+    -- Any work order / register note (0043, triggers request_has_work_orders and
+    -- request_has_register_notes): GET joins the latest work order and says "has notes" only
+    -- when set.  Derived; not audited, not in the request's JSON.
+    has_work_orders       boolean     NOT NULL DEFAULT false,
+    has_register_notes    boolean     NOT NULL DEFAULT false,
     FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
     FOREIGN KEY (org_id, unit_id) REFERENCES units (org_id, id),
     FOREIGN KEY (org_id, reporter_resident_id) REFERENCES residents (org_id, id),
@@ -1271,6 +1276,18 @@ END $$;
 CREATE TRIGGER request_facts AFTER INSERT ON work_orders FOR EACH ROW
     EXECUTE FUNCTION request_facts_on_work_order();
 
+-- requests.has_work_orders (0043): set in the transaction that writes a request's first
+-- work order, so GET /v1/requests/{id} joins the latest work order only when there is one.
+CREATE FUNCTION request_has_work_orders() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE requests SET has_work_orders = true
+     WHERE id = NEW.request_id AND NOT has_work_orders;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER request_has_work_orders AFTER INSERT OR UPDATE OF request_id ON work_orders
+    FOR EACH ROW EXECUTE FUNCTION request_has_work_orders();
+
 -- deskd never moves a request to another project nor changes when it was received; should
 -- anything do so, the row follows (UPDATE OF: the trigger is not even queued otherwise).
 CREATE FUNCTION request_facts_on_move() RETURNS trigger
@@ -1748,7 +1765,7 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON residents FOR EACH ROW 
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON resident_units FOR EACH ROW EXECUTE FUNCTION audit_row('resident_unit', 'resident_id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION audit_row('user', 'id', 'failed_logins', 'locked_until');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON user_projects FOR EACH ROW EXECUTE FUNCTION audit_row('user_project', 'user_id');
-CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW WHEN (current_setting('deskd.audit_sweep', true) IS DISTINCT FROM 'on' OR NOT audit_sweep_batch()) EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due', 'has_notifications', '~created_at', '~last_event_at', '~due_first_response', '~due_resolution', '~due_answer', '~due_on_site', '~due_callback', '~due_handover', '~due_gm_report', '~first_receiver_id', '~owner_id', '={"state": "received", "validity": "unknown", "night_desk": false, "is_repeat": false, "reopen_count": 0, "escalation_level": 0, "staff_created": false}');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON requests FOR EACH ROW WHEN (current_setting('deskd.audit_sweep', true) IS DISTINCT FROM 'on' OR NOT audit_sweep_batch()) EXECUTE FUNCTION audit_row('request', 'id', 'sla_next_check', 'sla_next_due', 'has_notifications', 'has_work_orders', 'has_register_notes', '~created_at', '~last_event_at', '~due_first_response', '~due_resolution', '~due_answer', '~due_on_site', '~due_callback', '~due_handover', '~due_gm_report', '~first_receiver_id', '~owner_id', '={"state": "received", "validity": "unknown", "night_desk": false, "is_repeat": false, "reopen_count": 0, "escalation_level": 0, "staff_created": false}');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON work_orders FOR EACH ROW EXECUTE FUNCTION audit_row('work_order', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON zones FOR EACH ROW EXECUTE FUNCTION audit_row('zone', 'id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_comments FOR EACH ROW EXECUTE FUNCTION audit_row('comment', 'id');
@@ -1796,6 +1813,18 @@ CREATE TRIGGER request_register_notes_append_only BEFORE UPDATE OR DELETE ON req
 CREATE TRIGGER request_register_notes_no_truncate BEFORE TRUNCATE ON request_register_notes
     FOR EACH STATEMENT EXECUTE FUNCTION append_only();
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON request_register_notes FOR EACH ROW EXECUTE FUNCTION audit_row('register_note', 'id');
+
+-- requests.has_register_notes (0043): set in the transaction that writes a request's first
+-- register note (append-only), so GET /v1/requests/{id} need not look for notes.
+CREATE FUNCTION request_has_register_notes() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE requests SET has_register_notes = true
+     WHERE id = NEW.request_id AND NOT has_register_notes;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER request_has_register_notes AFTER INSERT ON request_register_notes
+    FOR EACH ROW EXECUTE FUNCTION request_has_register_notes();
 
 -- A tenancy (出租房屋登记表): the owner, the tenant (a resident of the organisation, or a
 -- name and phone), the use, the term, the tenant's ID (keyed hash and last 4, never the
@@ -3336,4 +3365,4 @@ END $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (33), (34), (36), (38), (39), (40), (42);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (33), (34), (36), (38), (39), (40), (42), (43);

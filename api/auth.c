@@ -440,8 +440,10 @@ static int take_principal(req_t *r, jwt_t *j)
  * take_principal read from it; a hit compares the whole token (not only its hash) and
  * still checks, on every request, the expiry, the revocations (is_revoked) and the
  * organisation's state — what can change while the token is the same.  Direct-mapped:
- * TOKEN_CACHE_SLOTS entries, a colliding token replaces the older one; one mutex per
- * TOKEN_CACHE_STRIPES slots, held only to copy an entry. */
+ * TOKEN_CACHE_SLOTS entries, a colliding token replaces the older one; one read-write lock
+ * per TOKEN_CACHE_STRIPES slots, held only to copy an entry: a hit takes it shared, so the
+ * threads serving one user's token do not queue on it (a futex wait and wake per collision
+ * under load with a mutex, issue 14). */
 #define TOKEN_CACHE_SLOTS   1024
 #define TOKEN_CACHE_STRIPES 64
 #define TOKEN_CACHE_MAX_LEN 4096
@@ -457,13 +459,13 @@ typedef struct tok_entry {
 } tok_entry_t;
 
 static tok_entry_t tok_cache[TOKEN_CACHE_SLOTS];
-static pthread_mutex_t tok_mu[TOKEN_CACHE_STRIPES];
+static pthread_rwlock_t tok_mu[TOKEN_CACHE_STRIPES];
 static pthread_once_t tok_once = PTHREAD_ONCE_INIT;
 
 static void tok_init(void)
 {
     for (int i = 0; i < TOKEN_CACHE_STRIPES; i++)
-        pthread_mutex_init(&tok_mu[i], NULL);
+        pthread_rwlock_init(&tok_mu[i], NULL);
 }
 
 static unsigned long long tok_hash(const char *s)
@@ -501,8 +503,8 @@ static void tok_cache_put(const char *tok, const principal_t *p, long exp, long 
         snprintf(ids[p->nprojects + i], sizeof ids[0], "%s", p->units[i]);
     unsigned long long h = tok_hash(tok);
     size_t slot = (size_t)(h % TOKEN_CACHE_SLOTS);
-    pthread_mutex_t *mu = &tok_mu[slot % TOKEN_CACHE_STRIPES];
-    pthread_mutex_lock(mu);
+    pthread_rwlock_t *mu = &tok_mu[slot % TOKEN_CACHE_STRIPES];
+    pthread_rwlock_wrlock(mu);
     tok_entry_t *e = &tok_cache[slot];
     tok_entry_clear(e);
     e->h = h;
@@ -517,7 +519,7 @@ static void tok_cache_put(const char *tok, const principal_t *p, long exp, long 
     e->nprj = p->nprojects;
     e->nunits = p->nunits;
     e->ids = ids;
-    pthread_mutex_unlock(mu);
+    pthread_rwlock_unlock(mu);
 }
 
 /* 1 when tok was verified before and has not expired: its claims copied into e (e->ids
@@ -527,13 +529,13 @@ static int tok_cache_get(const char *tok, long now, tok_entry_t *out)
     pthread_once(&tok_once, tok_init);
     unsigned long long h = tok_hash(tok);
     size_t slot = (size_t)(h % TOKEN_CACHE_SLOTS);
-    pthread_mutex_t *mu = &tok_mu[slot % TOKEN_CACHE_STRIPES];
-    int hit = 0;
-    pthread_mutex_lock(mu);
+    pthread_rwlock_t *mu = &tok_mu[slot % TOKEN_CACHE_STRIPES];
+    int hit = 0, expired = 0;
+    pthread_rwlock_rdlock(mu);
     tok_entry_t *e = &tok_cache[slot];
     if (e->tok && e->h == h && !strcmp(e->tok, tok)) {
         if (e->exp <= now) {
-            tok_entry_clear(e); /* the full check answers token_expired */
+            expired = 1;
         } else {
             size_t n = e->nprj + e->nunits;
             *out = *e;
@@ -546,7 +548,13 @@ static int tok_cache_get(const char *tok, long now, tok_entry_t *out)
             }
         }
     }
-    pthread_mutex_unlock(mu);
+    pthread_rwlock_unlock(mu);
+    if (expired) { /* the full check answers token_expired; the entry goes */
+        pthread_rwlock_wrlock(mu);
+        if (e->tok && e->h == h && !strcmp(e->tok, tok) && e->exp <= now)
+            tok_entry_clear(e);
+        pthread_rwlock_unlock(mu);
+    }
     return hit;
 }
 

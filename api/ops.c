@@ -16,6 +16,9 @@ static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                  0.1,   0.25,   0.5,   1,    2.5,   5};
 #define NB (int)(sizeof buckets / sizeof buckets[0])
 
+/* Counted without a lock (issue 14: a global mutex taken by every request was a futex wait
+ * and wake whenever two requests ended together): a series, once published (nseries, with
+ * release), never changes but for its count; the mutex only serialises adding one. */
 static struct series {
     const char *route; /* pattern strings live as long as the process */
     char method[8];
@@ -24,33 +27,42 @@ static struct series {
 } series[MAX_SERIES];
 static int nseries;
 static long long hist[NB + 1];
-static double hist_sum;
-static long long hist_count;
+static long long hist_sum_ns;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int series_find(int from, int to, const char *route, const char *method, int status)
+{
+    for (int i = from; i < to; i++)
+        if (series[i].status == status && series[i].route == route &&
+            !strcmp(series[i].method, method))
+            return i;
+    return -1;
+}
 
 void metrics_observe(const char *route, const char *method, int status, double seconds)
 {
-    pthread_mutex_lock(&mu);
-    int i;
-    for (i = 0; i < nseries; i++)
-        if (series[i].status == status && series[i].route == route &&
-            !strcmp(series[i].method, method))
-            break;
-    if (i == nseries && nseries < MAX_SERIES) {
-        series[i].route = route;
-        snprintf(series[i].method, sizeof series[i].method, "%s", method);
-        series[i].status = status;
-        nseries++;
+    int n = __atomic_load_n(&nseries, __ATOMIC_ACQUIRE);
+    int i = series_find(0, n, route, method, status);
+    if (i < 0) {
+        pthread_mutex_lock(&mu);
+        int m = __atomic_load_n(&nseries, __ATOMIC_RELAXED);
+        i = series_find(n, m, route, method, status);
+        if (i < 0 && m < MAX_SERIES) {
+            i = m;
+            series[i].route = route;
+            snprintf(series[i].method, sizeof series[i].method, "%s", method);
+            series[i].status = status;
+            __atomic_store_n(&nseries, m + 1, __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(&mu);
     }
-    if (i < nseries)
-        series[i].count++;
+    if (i >= 0)
+        __atomic_add_fetch(&series[i].count, 1, __ATOMIC_RELAXED);
     int b = 0;
     while (b < NB && seconds > buckets[b])
         b++;
-    hist[b]++;
-    hist_sum += seconds;
-    hist_count++;
-    pthread_mutex_unlock(&mu);
+    __atomic_add_fetch(&hist[b], 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&hist_sum_ns, (long long)(seconds * 1e9), __ATOMIC_RELAXED);
 }
 
 static void healthz(req_t *r)
@@ -108,32 +120,32 @@ static void metrics(req_t *r)
         http_problem(r, 503, "overloaded", "out of memory; retry");
         return;
     }
-    pthread_mutex_lock(&mu);
+    int n = __atomic_load_n(&nseries, __ATOMIC_ACQUIRE);
     o += (size_t)snprintf(out + o, cap - o,
                           "# HELP deskd_http_requests_total HTTP requests by route, method and "
                           "status.\n# TYPE deskd_http_requests_total counter\n");
-    for (int i = 0; i < nseries; i++)
+    for (int i = 0; i < n; i++)
         o += (size_t)snprintf(out + o, cap - o,
                               "deskd_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} "
                               "%lld\n",
-                              series[i].route, series[i].method, series[i].status, series[i].count);
+                              series[i].route, series[i].method, series[i].status,
+                              __atomic_load_n(&series[i].count, __ATOMIC_RELAXED));
     o += (size_t)snprintf(out + o, cap - o,
                           "# HELP deskd_http_request_duration_seconds Request latency.\n"
                           "# TYPE deskd_http_request_duration_seconds histogram\n");
     long long cum = 0;
     for (int b = 0; b < NB; b++) {
-        cum += hist[b];
+        cum += __atomic_load_n(&hist[b], __ATOMIC_RELAXED);
         o += (size_t)snprintf(out + o, cap - o,
                               "deskd_http_request_duration_seconds_bucket{le=\"%g\"} %lld\n",
                               buckets[b], cum);
     }
-    cum += hist[NB];
+    cum += __atomic_load_n(&hist[NB], __ATOMIC_RELAXED);
     o += (size_t)snprintf(out + o, cap - o,
                           "deskd_http_request_duration_seconds_bucket{le=\"+Inf\"} %lld\n"
                           "deskd_http_request_duration_seconds_sum %.6f\n"
                           "deskd_http_request_duration_seconds_count %lld\n",
-                          cum, hist_sum, hist_count);
-    pthread_mutex_unlock(&mu);
+                          cum, (double)__atomic_load_n(&hist_sum_ns, __ATOMIC_RELAXED) / 1e9, cum);
     db_pool_stats_t ps;
     db_pool_stats(&ps);
     o += (size_t)snprintf(out + o, cap - o,

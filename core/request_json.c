@@ -136,7 +136,8 @@ static int digits(const char *s, int n)
 
 int core_request_json_ts(const char *s, char *out, size_t len)
 {
-    /* YYYY-MM-DD HH:MI:SS[.f{1,6}] — DateStyle ISO for a timestamp without time zone. */
+    /* YYYY-MM-DD HH:MI:SS[.f{1,6}][+00] — DateStyle ISO for a timestamp without time zone,
+     * or for a timestamptz in TimeZone UTC (an offset of zero: the time is UTC's). */
     if (len < 28 || strlen(s) < 19 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
         s[7] != '-' || !digits(s + 8, 2) || s[10] != ' ' || !digits(s + 11, 2) || s[13] != ':' ||
         !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2) || !memcmp(s, "0000", 4))
@@ -153,8 +154,10 @@ int core_request_json_ts(const char *s, char *out, size_t len)
         memcpy(frac, p, (size_t)n);
         p += n;
     }
+    if (!strcmp(p, "+00"))
+        p += 3;
     if (*p)
-        return -1; /* " BC", a time zone, anything else */
+        return -1; /* " BC", another offset, anything else */
     snprintf(out, len, "%.10sT%.8s.%sZ", s, s + 11, frac);
     return 0;
 }

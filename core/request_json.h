@@ -9,8 +9,9 @@
 #include <stddef.h>
 
 /* The columns, in this order (db/request.c selects them so).  Timestamps are the text of
- * `t AT TIME ZONE 'UTC'` in DateStyle ISO; booleans 't'/'f'; numbers as PostgreSQL prints
- * them; RJ_NOTIFICATIONS is JSON text.  A NULL pointer is SQL NULL. */
+ * `t AT TIME ZONE 'UTC'` in DateStyle ISO, or of a timestamptz in TimeZone UTC ("+00"); booleans
+ * 't'/'f'; numbers as PostgreSQL prints them; RJ_NOTIFICATIONS is JSON text.  A NULL pointer is SQL
+ * NULL. */
 enum {
     RJ_ID,
     RJ_ORG,
@@ -97,7 +98,8 @@ enum {
 char *core_request_json(const char *const v[RJ_NCOLS]);
 
 /* rfc3339() of one `t AT TIME ZONE 'UTC'` text ("2026-11-27 11:41:33.2621" →
- * "2026-11-27T11:41:33.262100Z") into out (at least 28 bytes); -1 if s is not in that form. */
+ * "2026-11-27T11:41:33.262100Z"), or of a timestamptz's in TimeZone UTC ("…33.2621+00"), into
+ * out (at least 28 bytes); -1 if s is not in that form (BC, year > 9999, another offset). */
 int core_request_json_ts(const char *s, char *out, size_t len);
 
 #endif

@@ -43,6 +43,10 @@ struct db_conn {
      * check (a script, direct libpq use), so it may have an id not known here. */
     char xid[32];
     int xid_unsure;
+    /* conn_check() found it alive and idle at checkout and nothing has been sent on it
+     * since: the first statement's run() need not look again (a poll system call per
+     * checkout, issue 14); a death in between is the same as one while the statement runs. */
+    int fresh;
 };
 
 enum { TX_NONE, TX_BEGUN, TX_WORK };
@@ -362,6 +366,7 @@ static db_conn_t *acquire_from(pool_t *p)
         db_release(c);
         return NULL;
     }
+    c->fresh = 1;
     return c;
 }
 
@@ -476,6 +481,7 @@ void db_release(db_conn_t *c)
     }
     c->tx = TX_NONE;
     c->actor_sql[0] = 0;
+    c->fresh = 0;
     pool_t *p = pool_of(c);
     pthread_mutex_lock(&p->mu);
     struct waiter *w = p->head;
@@ -499,6 +505,7 @@ void db_release(db_conn_t *c)
 PGconn *db_pg(db_conn_t *c)
 {
     c->xid_unsure = 1; /* the caller may write through it (COPY) */
+    c->fresh = 0;
     return c->pg;
 }
 
@@ -785,7 +792,9 @@ static PGresult *run(db_conn_t *c, const query_t *q, int is_begin)
 {
     /* Nothing is lost by reconnecting now: not in a transaction, or only BEGIN sent. */
     int replayable = c->tx != TX_WORK;
-    if (conn_dead(c)) {
+    int fresh = c->fresh;
+    c->fresh = 0;
+    if (!fresh && conn_dead(c)) {
         if (!replayable || reopen(c, c->tx == TX_BEGUN) != 0)
             return lost_result();
     }

@@ -67,51 +67,50 @@ static const db_stmt_t get_st = {
 /* The same read as plain columns, in core/request_json.h's order (RJ_*), rendered in deskd
  * by core_request_json(): request_json()'s json_build_object and its two dozen to_char()
  * calls made the statement cost PostgreSQL about three times a plain row read (issue 14).
- * Timestamps as timezone('UTC', t), i.e. t AT TIME ZONE 'UTC' (DateStyle ISO; rfc3339() is done in
- * C); the phone masked and "overdue" computed here exactly as request_json() does; the
- * notifications not read at all: '[]' when r.has_notifications (0039) says there are none,
- * else NULL, and the request (rare) is rendered by get_st's request_json() in one statement
- * (a json_agg sub-select over request_events here cost every GET its executor start and
- * locks, though almost no request has notifications).  After RJ_NCOLS: the scope columns of
- * get_st.
+ * Timestamps as they are: every pooled connection runs in TimeZone UTC (conn_open), so their
+ * text is the UTC time with "+00" (DateStyle ISO; rfc3339() is done in C; timezone('UTC', t)
+ * on 25 columns cost ~3 µs of the statement, 0043); the phone masked and "overdue" computed here
+ * exactly as request_json() does; the notifications not read at all: '[]' when r.has_notifications
+ * (0039) says there are none, else NULL, and the request (rare) is rendered by get_st's
+ * request_json() in one statement (a json_agg sub-select over request_events here cost every GET
+ * its executor start and locks, though almost no request has notifications).  The latest work order
+ * and the register-notes flag likewise (0043): the LATERAL join runs only when r.has_work_orders (a
+ * one-time filter: its index scan is not even started otherwise), and has_register_notes replaces
+ * an EXISTS over request_register_notes, so a request with neither is one index scan of requests.
+ * After RJ_NCOLS: the scope columns of get_st (which keeps the EXISTS: the reference the tests
+ * compare the flag with).
  */
 static const db_stmt_t get_cols_st = {
     "req_get_cols",
     "SELECT r.id, r.org_id, r.project_id, r.number, r.type, r.channel, r.severity, "
-    "r.category, r.validity, r.state, r.pending_reason, timezone('UTC', r.pending_until), "
+    "r.category, r.validity, r.state, r.pending_reason, r.pending_until, "
     "r.state_before_pending, r.location_kind, r.unit_id, r.common_area, "
     "r.reporter_resident_id, r.reporter_user_id, r.reporter_name, CASE WHEN $3 THEN "
     "r.reporter_phone ELSE mask_phone(r.reporter_phone) END, r.reporting_dept_kind, "
-    "r.title, r.description, timezone('UTC', r.customer_deadline), r.department_id, "
-    "r.assignee_id, r.external_source, r.external_id, r.night_desk, timezone('UTC', "
-    "r.handed_over_at), r.reopen_count, r.escalation_level, r.explanation, r.resolution, "
-    "timezone('UTC', r.received_at), timezone('UTC', r.resolved_at), timezone('UTC', "
-    "r.closed_at), w.id, w.number, w.state, w.department_id, w.assignee_id, timezone('UTC', "
-    "w.appointment_at), timezone('UTC', w.dispatched_at), timezone('UTC', w.accepted_at), "
-    "timezone('UTC', w.arrived_at), timezone('UTC', w.reported_at), w.result, "
-    "timezone('UTC', w.signed_at), w.signer_kind, w.signer_resident_id, w.signer_user_id, "
-    "w.signer_name, w.decline_reason, w.decline_note, w.declined_by, timezone('UTC', "
-    "w.declined_at), r.first_receiver_id, r.owner_id, r.repeat_of, r.is_repeat, "
-    "timezone('UTC', r.appointment_at), timezone('UTC', r.promised_by), CASE WHEN "
-    "r.has_notifications THEN NULL ELSE '[]' END, timezone('UTC', r.sla_next_due), r.sla_next_due "
-    "IS NOT NULL AND r.sla_next_due < "
-    "now(), timezone('UTC', r.due_first_response), timezone('UTC', r.due_on_site), "
-    "timezone('UTC', r.due_answer), timezone('UTC', r.due_resolution), timezone('UTC', "
-    "r.due_handover), timezone('UTC', r.due_callback), timezone('UTC', r.due_gm_report), "
-    "r.version, timezone('UTC', r.created_at), timezone('UTC', r.updated_at), r.project_id, "
+    "r.title, r.description, r.customer_deadline, r.department_id, r.assignee_id, "
+    "r.external_source, r.external_id, r.night_desk, r.handed_over_at, r.reopen_count, "
+    "r.escalation_level, r.explanation, r.resolution, r.received_at, r.resolved_at, "
+    "r.closed_at, w.id, w.number, w.state, w.department_id, w.assignee_id, "
+    "w.appointment_at, w.dispatched_at, w.accepted_at, w.arrived_at, w.reported_at, "
+    "w.result, w.signed_at, w.signer_kind, w.signer_resident_id, w.signer_user_id, "
+    "w.signer_name, w.decline_reason, w.decline_note, w.declined_by, w.declined_at, "
+    "r.first_receiver_id, r.owner_id, r.repeat_of, r.is_repeat, r.appointment_at, "
+    "r.promised_by, CASE WHEN r.has_notifications THEN NULL ELSE '[]' END, r.sla_next_due, "
+    "r.sla_next_due IS NOT NULL AND r.sla_next_due < now(), r.due_first_response, "
+    "r.due_on_site, r.due_answer, r.due_resolution, r.due_handover, r.due_callback, "
+    "r.due_gm_report, r.version, r.created_at, r.updated_at, r.project_id, "
     "coalesce(r.unit_id::text, ''), coalesce(r.department_id::text, ''), "
-    "coalesce(r.reporter_user_id::text, ''), r.version, EXISTS (SELECT 1 FROM "
-    "request_register_notes m WHERE m.request_id = r.id) FROM requests r LEFT JOIN LATERAL "
-    "(SELECT * FROM work_orders w WHERE w.request_id = r.id ORDER BY w.created_at DESC "
-    "LIMIT 1) w ON true WHERE r.id = $1 AND r.org_id = $2",
+    "coalesce(r.reporter_user_id::text, ''), r.version, r.has_register_notes FROM requests "
+    "r LEFT JOIN LATERAL (SELECT * FROM work_orders w WHERE r.has_work_orders AND "
+    "w.request_id = r.id ORDER BY w.created_at DESC LIMIT 1) w ON true WHERE r.id = $1 AND "
+    "r.org_id = $2",
     3};
 
 /* Only what the scope checks need (api_request_authorize): no JSON at all. */
 static const db_stmt_t scope_st = {
     "req_scope",
     "SELECT r.project_id, coalesce(r.unit_id::text, ''), coalesce(r.department_id::text, ''), "
-    "coalesce(r.reporter_user_id::text, ''), r.version, "
-    "EXISTS (SELECT 1 FROM request_register_notes m WHERE m.request_id = r.id) "
+    "coalesce(r.reporter_user_id::text, ''), r.version, r.has_register_notes "
     "FROM requests r WHERE r.id = $1 AND r.org_id = $2",
     2};
 

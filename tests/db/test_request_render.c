@@ -13,6 +13,10 @@
  *   - work orders (the latest one wins), signed with a signer, declined with its reason;
  *   - recorded notifications (inserted, and recorded through the action after the create:
  *     requests.has_notifications); register notes (the has-notes flag of the scope);
+ *   - a work order dispatched and a register note written through the API after the create
+ *     (requests.has_work_orders, has_register_notes: 0043);
+ *   - timestamps read as timestamptz in TimeZone UTC ("+00"), and on a connection in another
+ *     zone (not rendered in C: request_json() does, the same bytes);
  * and end to end: GET /v1/requests/{id} as the agent (full phone) and the auditor (masked)
  * answers request_json(r, pii) with the register columns spliced in.
  */
@@ -269,6 +273,124 @@ static void test_notification_after_create(void **state)
                         "0");
 }
 
+/* A work order dispatched and a register note written through the API after the create
+ * (0043): the GET joins the latest work order only once requests.has_work_orders is set and
+ * reads has_register_notes instead of looking for notes; both flags are set in the
+ * transaction that writes the first row, without a version, updated_at or audit row of their
+ * own, and the rendering stays request_json()'s at every step. */
+static void test_work_order_and_note_after_create(void **state)
+{
+    (void)state;
+    char unit[40], id[40], dept[40], body[1024], path[200];
+    unit_of(unit);
+    assert_int_equal(th_fx_dept("demo", "engineering", dept), 0);
+    snprintf(body, sizeof body,
+             "{\"type\":\"repair\",\"channel\":\"phone\",\"location\":{\"unit_id\":\"%s\"},"
+             "\"reporter\":{\"name\":\"孙\"},\"description\":\"水管爆裂\"}",
+             unit);
+    create(body, id);
+    const char *p[] = {id};
+    const char *flags = "SELECT has_work_orders::text || has_register_notes::text || version || "
+                        "(updated_at = created_at)::text FROM requests WHERE id = $1::uuid";
+    assert_string_equal(th_sql1(flags, p, 1), "falsefalse1true");
+    th_resp_t *r = th_get_request("agent", id);
+    assert_int_equal(r->status, 200);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(r->json, "work_order")));
+    th_free(r);
+    same(id);
+
+    snprintf(path, sizeof path, "/v1/requests/%s/actions/dispatch", id);
+    snprintf(body, sizeof body, "{\"department_id\":\"%s\"}", dept);
+    const char *h[] = {"If-Match: \"1\"", NULL};
+    r = th_req("POST", path, th_token("agent"), body, h);
+    if (r->status != 200)
+        fail_msg("dispatch: %ld %s", r->status, r->body);
+    th_free(r);
+    const char *after = th_sql1(flags, p, 1);
+    assert_non_null(after);
+    assert_int_equal(strncmp(after, "truefalse2", 10), 0); /* the dispatch's own version */
+    r = th_get_request("agent", id);
+    assert_int_equal(r->status, 200);
+    const cJSON *wo = cJSON_GetObjectItem(r->json, "work_order");
+    assert_true(cJSON_IsObject(wo));
+    assert_string_equal(th_js(wo, "department_id"), dept);
+    assert_int_equal(cJSON_GetObjectItem(r->json, "version")->valueint, 2);
+    th_free(r);
+    same(id);
+
+    snprintf(path, sizeof path, "/v1/requests/%s/register/customer_wish", id);
+    r = th_req("POST", path, th_token("agent"), "{\"body\":\"今天修好\"}", NULL);
+    if (r->status != 201)
+        fail_msg("register note: %ld %s", r->status, r->body);
+    th_free(r);
+    after = th_sql1(flags, p, 1);
+    assert_non_null(after);
+    assert_int_equal(strncmp(after, "truetrue2", 9), 0); /* no version of its own */
+    r = th_get_request("agent", id);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(th_js(r->json, "register.customer_wish.body"), "今天修好");
+    th_free(r);
+    same(id);
+    /* the flags are derived: in no audit row (create image or update diff) */
+    assert_string_equal(th_sql1("SELECT count(*) FROM audit_log WHERE resource_type = 'request' "
+                                "AND resource_id = $1 AND (diff::text LIKE '%has_work_orders%' "
+                                "OR diff::text LIKE '%has_register_notes%')",
+                                p, 1),
+                        "0");
+}
+
+/* How often this connection has run request_json()'s statement (req_get, the fallback). */
+static long fallbacks(db_conn_t *c)
+{
+    PGresult *r = PQexec(db_pg(c), "SELECT coalesce(sum(generic_plans + custom_plans), 0) FROM "
+                                   "pg_prepared_statements WHERE name = 'req_get'");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    long n = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return n;
+}
+
+/* The GET reads timestamps as timestamptz text in the connection's TimeZone, which the pool
+ * sets to UTC ("+00"); on a connection in another zone ("+08") the C side does not render them
+ * and request_json() does: the same bytes either way. */
+static void test_other_time_zone(void **state)
+{
+    (void)state;
+    char unit[40], id[40], body[1024];
+    unit_of(unit);
+    snprintf(body, sizeof body,
+             "{\"type\":\"repair\",\"channel\":\"phone\",\"location\":{\"unit_id\":\"%s\"},"
+             "\"reporter\":{\"name\":\"李\",\"phone\":\"13500004444\"},\"description\":\"暖气\"}",
+             unit);
+    create(body, id);
+    db_conn_t *c = db_acquire();
+    assert_non_null(c);
+    char *mine = NULL, *theirs = NULL;
+    request_scope_t a, b;
+    /* in UTC the C side renders it: request_json()'s statement does not run */
+    long before = fallbacks(c);
+    assert_int_equal(db_request_get(c, id, org, 1, &mine, &a), 1);
+    assert_int_equal(fallbacks(c), before);
+    free(mine);
+    PGresult *r = PQexec(db_pg(c), "SET TIME ZONE 'Asia/Shanghai'");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    assert_int_equal(db_request_get(c, id, org, 1, &mine, &a), 1);
+    assert_int_equal(fallbacks(c), before + 1);
+    assert_int_equal(db_request_get_sql_json(c, id, org, 1, &theirs, &b), 1);
+    r = PQexec(db_pg(c), "SET TIME ZONE 'UTC'");
+    PQclear(r);
+    db_release(c);
+    assert_string_equal(mine, theirs);
+    assert_non_null(strstr(mine, "Z\""));
+    assert_memory_equal(&a, &b, sizeof a);
+    free(mine);
+    free(theirs);
+    same(id);
+}
+
 /* GET through the server: the agent sees the phone, the auditor a masked one; both answer
  * request_json(r, pii) with "register" spliced in (a request without notes: all null). */
 static void test_get_end_to_end(void **state)
@@ -317,8 +439,18 @@ static void test_ts_form(void **state)
     assert_int_equal(core_request_json_ts("12026-01-01 00:00:00", out, sizeof out), -1);
     assert_int_equal(core_request_json_ts("2026-11-27 11:41:33.", out, sizeof out), -1);
     assert_int_equal(core_request_json_ts("2026-11-27 11:41:33.1234567", out, sizeof out), -1);
-    assert_int_equal(core_request_json_ts("2026-11-27 11:41:33+00", out, sizeof out), -1);
     assert_int_equal(core_request_json_ts("infinity", out, sizeof out), -1);
+    /* a timestamptz in TimeZone UTC, as the GET now reads them (0043): only "+00" */
+    assert_int_equal(core_request_json_ts("2026-11-27 11:41:33.2621+00", out, sizeof out), 0);
+    assert_string_equal(out, "2026-11-27T11:41:33.262100Z");
+    assert_int_equal(core_request_json_ts("2026-11-27 11:41:33+00", out, sizeof out), 0);
+    assert_string_equal(out, "2026-11-27T11:41:33.000000Z");
+    assert_int_equal(core_request_json_ts("2026-11-27 11:41:33+08", out, sizeof out), -1);
+    assert_int_equal(core_request_json_ts("2026-11-27 11:41:33+00:30", out, sizeof out), -1);
+    assert_int_equal(core_request_json_ts("2026-11-27 11:41:33+00 BC", out, sizeof out), -1);
+    assert_int_equal(core_request_json_ts("0044-03-15 12:00:00+00 BC", out, sizeof out), -1);
+    assert_int_equal(core_request_json_ts("12026-01-01 00:00:00+00", out, sizeof out), -1);
+    assert_int_equal(core_request_json_ts("2026-11-27 11:41:33.+00", out, sizeof out), -1);
 }
 
 int main(void)
@@ -329,6 +461,8 @@ int main(void)
         cmocka_unit_test(test_escapes_and_states),
         cmocka_unit_test(test_work_orders_notes_notifications),
         cmocka_unit_test(test_notification_after_create),
+        cmocka_unit_test(test_work_order_and_note_after_create),
+        cmocka_unit_test(test_other_time_zone),
         cmocka_unit_test(test_get_end_to_end),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
