@@ -17,7 +17,8 @@
 # statements' own bytes; full-page images fall with checkpoint_timeout/max_wal_size).
 # Then (PGBENCH_S=10, 0 to skip) pgbench runs deskd's own create statements for PGBENCH_S
 # seconds: tps, PostgreSQL's CPU per create and the time per create in each function (the
-# triggers).  A/B against another build: BENCH_DESKD=<its deskd> (its migrations come with
+# triggers) — per create, i.e. per script run (xact_commit divided by the script's
+# statements, each its own transaction).  A/B against another build: BENCH_DESKD=<its deskd> (its migrations come with
 # it), alternating with runs of the tree.
 source "$(dirname "$0")/lib.sh"
 
@@ -180,10 +181,14 @@ if [ "$PGBENCH_S" -gt 0 ]; then
   sleep $((PGBENCH_S - 2))
   pg_cpu "$BENCH_TMP/cpu1"; s1="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
   wait "$pgb" || { cat "$BENCH_TMP/pgbench-create.txt" >&2; die "pgbench of the create statements failed"; }
+  # Each statement of the script is its own autocommit transaction (the unit look-up, when
+  # captured, and the create): creates = xact_commit / statements per script run.
+  per="$(grep -vc '^\\' "$BENCH_TMP/create.sql")"
+  creates_n=$(((s1 - s0) / per))
   tps="$(awk '/^tps = / {print $3}' "$BENCH_TMP/pgbench-create.txt" | tail -1)"
   printf '\npgbench, deskd'"'"'s create statements: %s tps (-c%s, %ss, fsync off); PostgreSQL CPU %s ms per create; load average at start %s, at end %s\n' \
     "${tps%.*}" "$PGBENCH_C" "$PGBENCH_S" \
-    "$(awk -v n="$((s1 - s0))" -v hz="$(getconf CLK_TCK)" 'NR == FNR {t0[$1] = $2; next}
+    "$(awk -v n="$creates_n" -v hz="$(getconf CLK_TCK)" 'NR == FNR {t0[$1] = $2; next}
         ($1 in t0) {t += $2 - t0[$1]} END {printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0)}' \
         "$BENCH_TMP/cpu0" "$BENCH_TMP/cpu1")" \
     "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -194,7 +199,7 @@ SELECT funcname AS function, round(calls::numeric / x.n, 2) AS calls_per_create,
        round((self_time * 1000 / x.n)::numeric) AS self_us_per_create,
        round((total_time * 1000 / x.n)::numeric) AS total_us_per_create
   FROM pg_stat_user_functions,
-       (SELECT xact_commit AS n FROM pg_stat_database WHERE datname = 'deskd') x
+       (SELECT xact_commit::numeric / $per AS n FROM pg_stat_database WHERE datname = 'deskd') x
  ORDER BY self_time DESC LIMIT 12;
 SQL
 fi
