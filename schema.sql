@@ -625,7 +625,10 @@ BEGIN
     NEW.is_repeat := NEW.repeat_of IS NOT NULL;
     RETURN NEW;
 END $$;
-CREATE TRIGGER request_intake_flow BEFORE INSERT ON requests FOR EACH ROW EXECUTE FUNCTION request_intake_flow();
+-- (0044) Not fired for a staff create: req_create sets the same columns itself (db/request.c).
+CREATE TRIGGER request_intake_flow BEFORE INSERT ON requests FOR EACH ROW
+    WHEN (NOT NEW.staff_created)
+    EXECUTE FUNCTION request_intake_flow();
 
 -- SLA policies and calendars (versioned, immutable versions), alerts (warnings /
 -- escalations, each recorded once), the notification outbox, and deadline-extension

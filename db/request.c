@@ -215,13 +215,23 @@ static const db_stmt_t user_proj = {
  * first receiver (首问负责制) is the creator when staff ($25, $26: the authenticated user and
  * role), set here so request_intake_flow() need not look the user up again.  staff_created
  * says the `create` event below is a staff action at received_at: the monthly report's first
- * staff action, with no request_facts row (0040).  The answer is the request's columns as
- * get_cols_st reads them (REQ_RENDER_COLS), rendered by core_request_json() in deskd rather
- * than by request_json() in PostgreSQL (issue 14: a third of the statement's CPU). */
+ * staff action, with no request_facts row (0040).  For such a staff create the statement
+ * also does request_intake_flow()'s work — the owner is the first receiver, the repeat
+ * repair (返修) link is looked up in p — and that trigger is not fired (0044); it still
+ * runs for every other insert (a resident's or an integration's create).  The answer is
+ * the request's columns as get_cols_st reads them (REQ_RENDER_COLS), rendered by
+ * core_request_json() in deskd rather than by request_json() in PostgreSQL (issue 14: a
+ * third of the statement's CPU). */
 static const db_stmt_t create_st = {
     "req_create",
     "WITH p AS (SELECT time_zone, next_number($2, $3, extract(year FROM $4::timestamptz AT TIME "
-    "ZONE time_zone)::int) AS number FROM projects WHERE id = $2 AND org_id = $1), "
+    "ZONE time_zone)::int) AS number, CASE WHEN coalesce($26 NOT IN ('resident', 'integration', "
+    "'system'), false) AND $5 = 'repair' AND $10::uuid IS NOT NULL THEN (SELECT q.id FROM requests "
+    "q "
+    "WHERE q.unit_id = $10 AND q.type = 'repair' AND q.state = 'closed' AND q.org_id = $1 AND "
+    "q.category IS NOT DISTINCT FROM $8 AND q.closed_at >= $4::timestamptz - interval '30 days' "
+    "AND q.closed_at <= $4::timestamptz ORDER BY q.closed_at DESC LIMIT 1) END AS repeat_of "
+    "FROM projects WHERE id = $2 AND org_id = $1), "
     "rs AS (SELECT name, phone FROM residents WHERE id = $12 AND org_id = $1), "
     "r AS (INSERT INTO requests (org_id, project_id, number, type, channel, severity, category, "
     "location_kind, unit_id, common_area, reporter_resident_id, reporter_user_id, reporter_name, "
@@ -229,7 +239,8 @@ static const db_stmt_t create_st = {
     "reporting_dept_kind, external_source, external_id, night_desk, received_at, last_event_at, "
     "created_by, sla_policy_version_id, sla_calendar_version_id, due_first_response, "
     "due_on_site, due_answer, due_resolution, due_handover, due_callback, due_gm_report, "
-    "sla_next_due, sla_next_check, validity, search_terms, first_receiver_id, staff_created) "
+    "sla_next_due, sla_next_check, validity, search_terms, first_receiver_id, owner_id, "
+    "repeat_of, is_repeat, staff_created) "
     "SELECT $1, $2, "
     "p.number, $5, $6, $7, "
     "$8, $9, $10, $11, $12, $13, "
@@ -237,7 +248,9 @@ static const db_stmt_t create_st = {
     "$18, $19, $20, $21, $22, $23, $24, $4, $4, $25, $29, $30, $31, $32, $33, $34, $35, $36, "
     "$37, $38, $39, coalesce($40, 'unknown'), $41::text[] || ARRAY(SELECT substr(' ' || "
     "p.number, i, 2) FROM generate_series(1, length(p.number)) i), CASE WHEN $26 NOT IN "
-    "('resident', 'integration') THEN $25::uuid END, coalesce($26 NOT IN ('resident', "
+    "('resident', 'integration') THEN $25::uuid END, CASE WHEN $26 NOT IN ('resident', "
+    "'integration') THEN $25::uuid END, p.repeat_of, p.repeat_of IS NOT NULL, "
+    "coalesce($26 NOT IN ('resident', "
     "'integration', "
     "'system'), false) FROM p RETURNING *), "
     "e AS (INSERT INTO request_events (org_id, request_id, seq, actor_id, actor_role, action, "

@@ -17,4 +17,15 @@ CREATE TRIGGER request_facts AFTER INSERT ON request_events FOR EACH ROW
               AND NEW.action <> 'create'))
     EXECUTE FUNCTION request_facts_on_event();
 
+-- request_intake_flow on requests: for a staff create req_create now sets what the trigger
+-- would — first_receiver_id (already since 0022), owner_id (the first receiver), repeat_of
+-- (the same look-up of the unit's last closed repair of the category within 30 days) and
+-- is_repeat — and marks the row staff_created (0040), so the trigger is fired only for the
+-- rows nobody else did that for: a resident's or an integration's create, and any insert
+-- outside req_create (staff_created false, the column's default).
+DROP TRIGGER request_intake_flow ON requests;
+CREATE TRIGGER request_intake_flow BEFORE INSERT ON requests FOR EACH ROW
+    WHEN (NOT NEW.staff_created)
+    EXECUTE FUNCTION request_intake_flow();
+
 INSERT INTO schema_version (version) VALUES (44);
