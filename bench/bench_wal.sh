@@ -147,7 +147,8 @@ true
 # bench_requests.sh captures them) for PGBENCH_S seconds (10; 0 = skip) at PGBENCH_C
 # clients (8, deskd's pool): transactions per second and PostgreSQL's CPU per create (ms,
 # all backends' utime+stime / transactions) — the database work per create without HTTP.
-# The tps depends on the machine's load; the CPU per create much less so.
+# The tps depends on the machine's load; the CPU per create much less so.  Also the
+# MultiXacts the run created (foreign-key row locks shared by concurrent creates).
 PGBENCH_S="${PGBENCH_S:-10}"
 PGBENCH_C="${PGBENCH_C:-8}"
 if [ "$PGBENCH_S" -gt 0 ]; then
@@ -164,6 +165,11 @@ if [ "$PGBENCH_S" -gt 0 ]; then
   while IFS=$'\t' read -r k v; do defs+=(-D "$k=$v"); done <"$BENCH_TMP/create.defs"
   pgbench -n -M prepared -c"$PGBENCH_C" -j2 -T2 -f "$BENCH_TMP/create.sql" "${defs[@]}" deskd >/dev/null 2>&1 || true
   bench_psql deskd -qc "CHECKPOINT" >/dev/null
+  # MultiXacts: a foreign-key check locks the referenced row FOR KEY SHARE (the project of
+  # every create, its unit); a row another open transaction holds that way gets a MultiXact
+  # (pg_multixact) naming both.  Counted over the whole run from the checkpoints' counters.
+  MXQ="SELECT next_multixact_id::text::bigint || ' ' || next_multi_offset::text::bigint || ' ' || (SELECT count(*) FROM requests) FROM pg_control_checkpoint()"
+  read -r mx0 mo0 rq0 < <(bench_psql deskd -tAc "$MXQ")
   # Time spent in each SQL / PL/pgSQL function (the triggers), per create.
   bench_pg_set track_functions all
   bench_psql deskd -qtAc "SELECT pg_stat_reset()" >/dev/null
@@ -176,6 +182,12 @@ if [ "$PGBENCH_S" -gt 0 ]; then
   # committed in that window.
   pgbench -n -M prepared -c"$PGBENCH_C" -j2 -T"$PGBENCH_S" -f "$BENCH_TMP/create.sql" "${defs[@]}" deskd \
     >"$BENCH_TMP/pgbench-create.txt" 2>&1 & pgb=$!
+  # every client's backend up (at -c64 on a busy machine that takes over a second: a backend
+  # started after the first sample would not be counted)
+  for _ in $(seq 1 100); do
+    [ "$(bench_psql deskd -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbench'")" -ge "$PGBENCH_C" ] && break
+    sleep 0.1
+  done
   sleep 1
   pg_cpu "$BENCH_TMP/cpu0"; s0="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
   sleep $((PGBENCH_S - 2))
@@ -192,6 +204,11 @@ if [ "$PGBENCH_S" -gt 0 ]; then
         ($1 in t0) {t += $2 - t0[$1]} END {printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0)}' \
         "$BENCH_TMP/cpu0" "$BENCH_TMP/cpu1")" \
     "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  bench_psql deskd -qc "CHECKPOINT" >/dev/null
+  read -r mx1 mo1 rq1 < <(bench_psql deskd -tAc "$MXQ")
+  printf 'MultiXacts: %s created (%s members) for %s creates at -c%s: %s per create\n' \
+    "$((mx1 - mx0))" "$((mo1 - mo0))" "$((rq1 - rq0))" "$PGBENCH_C" \
+    "$(awk -v m="$((mx1 - mx0))" -v n="$((rq1 - rq0))" 'BEGIN {printf "%.2f", (n > 0 ? m / n : 0)}')"
   sleep 0.6 # the backends' function statistics reach the collector
   bench_psql deskd <<SQL
 \pset footer off
