@@ -178,19 +178,22 @@ if [ "$PGBENCH_S" -gt 0 ]; then
   # pg_cpu FILE: "pid ticks" of the postmaster and its children into FILE.
   pg_cpu() { local p; for p in "$pm" $(pgrep -P "$pm"); do awk -v p="$p" '{print p, $14 + $15}' "/proc/$p/stat" 2>/dev/null; done >"$1"; }
   # CPU of the postmaster and its children alive at both ends of the window (pgbench's
-  # backends live through the run) over the middle PGBENCH_S-2 seconds, per transaction
-  # committed in that window.
+  # backends live through the run), per transaction committed in that window: from every
+  # client connected (at -c64 on a busy machine that takes seconds; a backend started after
+  # the first sample would not be counted) to 1 s before pgbench's -T clock, which runs from
+  # its start, ends (a backend gone by the second sample would not be counted either).
+  t_launch="$(date +%s%N)"
   pgbench -n -M prepared -c"$PGBENCH_C" -j2 -T"$PGBENCH_S" -f "$BENCH_TMP/create.sql" "${defs[@]}" deskd \
     >"$BENCH_TMP/pgbench-create.txt" 2>&1 & pgb=$!
-  # every client's backend up (at -c64 on a busy machine that takes over a second: a backend
-  # started after the first sample would not be counted)
   for _ in $(seq 1 100); do
     [ "$(bench_psql deskd -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbench'")" -ge "$PGBENCH_C" ] && break
     sleep 0.1
   done
-  sleep 1
+  sleep 0.5
   pg_cpu "$BENCH_TMP/cpu0"; s0="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
-  sleep $((PGBENCH_S - 2))
+  left_ms=$(((t_launch / 1000000) + (PGBENCH_S - 1) * 1000 - $(date +%s%N) / 1000000))
+  [ "$left_ms" -ge 1000 ] || die "pgbench's clients took too long to connect: raise PGBENCH_S"
+  sleep "$(awk -v m="$left_ms" 'BEGIN {printf "%.3f", m / 1000}')"
   pg_cpu "$BENCH_TMP/cpu1"; s1="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
   wait "$pgb" || { cat "$BENCH_TMP/pgbench-create.txt" >&2; die "pgbench of the create statements failed"; }
   # Each statement of the script is its own autocommit transaction (the unit look-up, when
