@@ -175,12 +175,17 @@ if [ "$PGBENCH_S" -gt 0 ]; then
   bench_psql deskd -qtAc "SELECT pg_stat_reset()" >/dev/null
   load0="$(cut -d' ' -f1-3 /proc/loadavg)"
   pm="$(head -1 "$BENCH_PGDATA/postmaster.pid")"
-  # pg_cpu FILE: "pid ticks" of the postmaster and its children into FILE.
-  pg_cpu() { local p; for p in "$pm" $(pgrep -P "$pm"); do awk -v p="$p" '{print p, $14 + $15}' "/proc/$p/stat" 2>/dev/null; done >"$1"; }
+  # pg_cpu FILE: "pid ticks" of the postmaster and its children into FILE, read in one go (a
+  # backend that exits meanwhile is left out, not an error that ends the script).
+  pg_cpu() {
+    local p f=()
+    for p in "$pm" $(pgrep -P "$pm"); do f+=("/proc/$p/stat"); done
+    cat "${f[@]}" 2>/dev/null | awk '{print $1, $14 + $15}' >"$1" || true
+  }
   # CPU of the postmaster and its children alive at both ends of the window (pgbench's
   # backends live through the run), per transaction committed in that window: from every
   # client connected (at -c64 on a busy machine that takes seconds; a backend started after
-  # the first sample would not be counted) to 1 s before pgbench's -T clock, which runs from
+  # the first sample would not be counted) to 1.5 s before pgbench's -T clock, which runs from
   # its start, ends (a backend gone by the second sample would not be counted either).
   t_launch="$(date +%s%N)"
   pgbench -n -M prepared -c"$PGBENCH_C" -j2 -T"$PGBENCH_S" -f "$BENCH_TMP/create.sql" "${defs[@]}" deskd \
@@ -191,7 +196,7 @@ if [ "$PGBENCH_S" -gt 0 ]; then
   done
   sleep 0.5
   pg_cpu "$BENCH_TMP/cpu0"; s0="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
-  left_ms=$(((t_launch / 1000000) + (PGBENCH_S - 1) * 1000 - $(date +%s%N) / 1000000))
+  left_ms=$(((t_launch / 1000000) + PGBENCH_S * 1000 - 1500 - $(date +%s%N) / 1000000))
   [ "$left_ms" -ge 1000 ] || die "pgbench's clients took too long to connect: raise PGBENCH_S"
   sleep "$(awk -v m="$left_ms" 'BEGIN {printf "%.3f", m / 1000}')"
   pg_cpu "$BENCH_TMP/cpu1"; s1="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
