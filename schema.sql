@@ -630,7 +630,10 @@ BEGIN
     NEW.is_repeat := NEW.repeat_of IS NOT NULL;
     RETURN NEW;
 END $$;
-CREATE TRIGGER request_intake_flow BEFORE INSERT ON requests FOR EACH ROW EXECUTE FUNCTION request_intake_flow();
+-- (0044) Not fired for a staff create: req_create sets the same columns itself (db/request.c).
+CREATE TRIGGER request_intake_flow BEFORE INSERT ON requests FOR EACH ROW
+    WHEN (NOT NEW.staff_created)
+    EXECUTE FUNCTION request_intake_flow();
 
 -- SLA policies and calendars (versioned, immutable versions), alerts (warnings /
 -- escalations, each recorded once), the notification outbox, and deadline-extension
@@ -1247,9 +1250,12 @@ BEGIN
         declines = f.declines + CASE WHEN dec THEN 1 ELSE 0 END;
     RETURN NULL;
 END $$;
+-- (0044) A staff `create` event never makes a fact (req_create writes it at received_at
+-- of a staff_created request): left out by the WHEN, the function is not even called.
 CREATE TRIGGER request_facts AFTER INSERT ON request_events FOR EACH ROW
     WHEN (NEW.action IN ('callback_result', 'decline')
-          OR NEW.actor_role NOT IN ('resident', 'integration', 'system'))
+          OR (NEW.actor_role NOT IN ('resident', 'integration', 'system')
+              AND NEW.action <> 'create'))
     EXECUTE FUNCTION request_facts_on_event();
 
 -- requests.has_notifications (0039): set in the transaction that records a notification, so
@@ -3365,4 +3371,4 @@ END $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (33), (34), (36), (38), (39), (40), (42), (43);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (33), (34), (36), (38), (39), (40), (42), (43), (44);

@@ -406,8 +406,11 @@ static int insert_request(db_conn_t *c, const principal_t *p, const create_in_t 
     } else if (PQntuples(res) == 0) {
         api_err_set(e, 404, "not_found", "no such project in your scope");
         status = 404;
-    } else if (!(*json = strdup(PQgetvalue(res, 0, 0)))) {
-        api_err_set(e, 503, "overloaded", "out of memory; retry");
+    } else if (!(*json = db_request_created_json(c, res, n->org, n->pii))) {
+        api_err_set(e, 503, "overloaded",
+                    "the answer for request %s could not be rendered (out of memory or a failed "
+                    "read-back); GET /v1/requests/%s before sending the create again",
+                    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 0));
         status = 503;
     } else {
         status = 201;

@@ -17,7 +17,8 @@
 # statements' own bytes; full-page images fall with checkpoint_timeout/max_wal_size).
 # Then (PGBENCH_S=10, 0 to skip) pgbench runs deskd's own create statements for PGBENCH_S
 # seconds: tps, PostgreSQL's CPU per create and the time per create in each function (the
-# triggers).  A/B against another build: BENCH_DESKD=<its deskd> (its migrations come with
+# triggers) — per create, i.e. per script run (xact_commit divided by the script's
+# statements, each its own transaction).  A/B against another build: BENCH_DESKD=<its deskd> (its migrations come with
 # it), alternating with runs of the tree.
 source "$(dirname "$0")/lib.sh"
 
@@ -146,7 +147,8 @@ true
 # bench_requests.sh captures them) for PGBENCH_S seconds (10; 0 = skip) at PGBENCH_C
 # clients (8, deskd's pool): transactions per second and PostgreSQL's CPU per create (ms,
 # all backends' utime+stime / transactions) — the database work per create without HTTP.
-# The tps depends on the machine's load; the CPU per create much less so.
+# The tps depends on the machine's load; the CPU per create much less so.  Also the
+# MultiXacts the run created (foreign-key row locks shared by concurrent creates).
 PGBENCH_S="${PGBENCH_S:-10}"
 PGBENCH_C="${PGBENCH_C:-8}"
 if [ "$PGBENCH_S" -gt 0 ]; then
@@ -163,30 +165,58 @@ if [ "$PGBENCH_S" -gt 0 ]; then
   while IFS=$'\t' read -r k v; do defs+=(-D "$k=$v"); done <"$BENCH_TMP/create.defs"
   pgbench -n -M prepared -c"$PGBENCH_C" -j2 -T2 -f "$BENCH_TMP/create.sql" "${defs[@]}" deskd >/dev/null 2>&1 || true
   bench_psql deskd -qc "CHECKPOINT" >/dev/null
+  # MultiXacts: a foreign-key check locks the referenced row FOR KEY SHARE (the project of
+  # every create, its unit); a row another open transaction holds that way gets a MultiXact
+  # (pg_multixact) naming both.  Counted over the whole run from the checkpoints' counters.
+  MXQ="SELECT next_multixact_id::text::bigint || ' ' || next_multi_offset::text::bigint || ' ' || (SELECT count(*) FROM requests) FROM pg_control_checkpoint()"
+  read -r mx0 mo0 rq0 < <(bench_psql deskd -tAc "$MXQ")
   # Time spent in each SQL / PL/pgSQL function (the triggers), per create.
   bench_pg_set track_functions all
   bench_psql deskd -qtAc "SELECT pg_stat_reset()" >/dev/null
   load0="$(cut -d' ' -f1-3 /proc/loadavg)"
   pm="$(head -1 "$BENCH_PGDATA/postmaster.pid")"
-  # pg_cpu FILE: "pid ticks" of the postmaster and its children into FILE.
-  pg_cpu() { local p; for p in "$pm" $(pgrep -P "$pm"); do awk -v p="$p" '{print p, $14 + $15}' "/proc/$p/stat" 2>/dev/null; done >"$1"; }
+  # pg_cpu FILE: "pid ticks" of the postmaster and its children into FILE, read in one go (a
+  # backend that exits meanwhile is left out, not an error that ends the script).
+  pg_cpu() {
+    local p f=()
+    for p in "$pm" $(pgrep -P "$pm"); do f+=("/proc/$p/stat"); done
+    cat "${f[@]}" 2>/dev/null | awk '{print $1, $14 + $15}' >"$1" || true
+  }
   # CPU of the postmaster and its children alive at both ends of the window (pgbench's
-  # backends live through the run) over the middle PGBENCH_S-2 seconds, per transaction
-  # committed in that window.
+  # backends live through the run), per transaction committed in that window: from every
+  # client connected (at -c64 on a busy machine that takes seconds; a backend started after
+  # the first sample would not be counted) to 1.5 s before pgbench's -T clock, which runs from
+  # its start, ends (a backend gone by the second sample would not be counted either).
+  t_launch="$(date +%s%N)"
   pgbench -n -M prepared -c"$PGBENCH_C" -j2 -T"$PGBENCH_S" -f "$BENCH_TMP/create.sql" "${defs[@]}" deskd \
     >"$BENCH_TMP/pgbench-create.txt" 2>&1 & pgb=$!
-  sleep 1
+  for _ in $(seq 1 100); do
+    [ "$(bench_psql deskd -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbench'")" -ge "$PGBENCH_C" ] && break
+    sleep 0.1
+  done
+  sleep 0.5
   pg_cpu "$BENCH_TMP/cpu0"; s0="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
-  sleep $((PGBENCH_S - 2))
+  left_ms=$(((t_launch / 1000000) + PGBENCH_S * 1000 - 1500 - $(date +%s%N) / 1000000))
+  [ "$left_ms" -ge 1000 ] || die "pgbench's clients took too long to connect: raise PGBENCH_S"
+  sleep "$(awk -v m="$left_ms" 'BEGIN {printf "%.3f", m / 1000}')"
   pg_cpu "$BENCH_TMP/cpu1"; s1="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
   wait "$pgb" || { cat "$BENCH_TMP/pgbench-create.txt" >&2; die "pgbench of the create statements failed"; }
+  # Each statement of the script is its own autocommit transaction (the unit look-up, when
+  # captured, and the create): creates = xact_commit / statements per script run.
+  per="$(grep -vc '^\\' "$BENCH_TMP/create.sql")"
+  creates_n=$(((s1 - s0) / per))
   tps="$(awk '/^tps = / {print $3}' "$BENCH_TMP/pgbench-create.txt" | tail -1)"
   printf '\npgbench, deskd'"'"'s create statements: %s tps (-c%s, %ss, fsync off); PostgreSQL CPU %s ms per create; load average at start %s, at end %s\n' \
     "${tps%.*}" "$PGBENCH_C" "$PGBENCH_S" \
-    "$(awk -v n="$((s1 - s0))" -v hz="$(getconf CLK_TCK)" 'NR == FNR {t0[$1] = $2; next}
+    "$(awk -v n="$creates_n" -v hz="$(getconf CLK_TCK)" 'NR == FNR {t0[$1] = $2; next}
         ($1 in t0) {t += $2 - t0[$1]} END {printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0)}' \
         "$BENCH_TMP/cpu0" "$BENCH_TMP/cpu1")" \
     "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  bench_psql deskd -qc "CHECKPOINT" >/dev/null
+  read -r mx1 mo1 rq1 < <(bench_psql deskd -tAc "$MXQ")
+  printf 'MultiXacts: %s created (%s members) for %s creates at -c%s: %s per create\n' \
+    "$((mx1 - mx0))" "$((mo1 - mo0))" "$((rq1 - rq0))" "$PGBENCH_C" \
+    "$(awk -v m="$((mx1 - mx0))" -v n="$((rq1 - rq0))" 'BEGIN {printf "%.2f", (n > 0 ? m / n : 0)}')"
   sleep 0.6 # the backends' function statistics reach the collector
   bench_psql deskd <<SQL
 \pset footer off
@@ -194,7 +224,7 @@ SELECT funcname AS function, round(calls::numeric / x.n, 2) AS calls_per_create,
        round((self_time * 1000 / x.n)::numeric) AS self_us_per_create,
        round((total_time * 1000 / x.n)::numeric) AS total_us_per_create
   FROM pg_stat_user_functions,
-       (SELECT xact_commit AS n FROM pg_stat_database WHERE datname = 'deskd') x
+       (SELECT xact_commit::numeric / $per AS n FROM pg_stat_database WHERE datname = 'deskd') x
  ORDER BY self_time DESC LIMIT 12;
 SQL
 fi

@@ -160,7 +160,9 @@ bench_server_start() {
 bench_server_stop() {
   if [ -n "$BENCH_SERVER_PID" ] && kill -0 "$BENCH_SERVER_PID" 2>/dev/null; then
     kill -TERM "$BENCH_SERVER_PID" 2>/dev/null
-    wait "$BENCH_SERVER_PID" 2>/dev/null
+    # its exit status is not the caller's (under set -e a non-zero one ended the calling
+    # script silently, now and then, right after a measurement)
+    wait "$BENCH_SERVER_PID" 2>/dev/null || log "deskd exited with status $? on SIGTERM"
   fi
   BENCH_SERVER_PID=""
 }

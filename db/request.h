@@ -22,9 +22,15 @@ typedef struct request_new {
     int pii;
 } request_new_t;
 
-/* Inserts the request and its "create" event.  Returns the PGresult (json, id) — zero
- * rows when the project is not in the organisation.  Caller PQclears. */
+/* Inserts the request and its "create" event.  Returns the PGresult (the request's columns
+ * for db_request_created_json) — zero rows when the project is not in the organisation.
+ * Caller PQclears. */
 PGresult *db_request_create(db_conn_t *c, const request_new_t *n);
+/* The JSON (malloc'd) of the request db_request_create's result res holds, as
+ * request_json(r, pii) renders it: core_request_json() over its columns, or PostgreSQL's
+ * request_json() of the row for a value that one does not render.  NULL when out of memory
+ * or the database failed. */
+char *db_request_created_json(db_conn_t *c, PGresult *res, const char *org, int pii);
 /* The search terms deskd stores at intake: the distinct character bigrams of
  * "title description " (title may be NULL) as a PostgreSQL text[] literal, malloc'd
  * (NULL when out of memory).  The create statement adds those of " number". */

@@ -70,6 +70,14 @@ static void ev(const char *id, const char *seq, const char *role, const char *ac
                const char *at, const char *details)
 {
     const char *v[] = {id, seq, role, action, at, details ? details : "{}"};
+    /* a create event by staff comes with requests.staff_created, as req_create writes them
+     * (0040; since 0044 the facts trigger relies on it and skips staff create events) */
+    if (!strcmp(action, "create")) {
+        const char *u[] = {id, role};
+        assert_non_null(th_sql1("UPDATE requests SET staff_created = $2 NOT IN ('resident', "
+                                "'integration', 'system') WHERE id = $1 RETURNING 1",
+                                u, 2));
+    }
     assert_non_null(th_sql1("INSERT INTO request_events (org_id, request_id, seq, actor_id, "
                             "actor_role, action, occurred_at, details) SELECT org_id, id, $2::int, "
                             "(SELECT id FROM users WHERE username = 'agent'), $3, $4, "
