@@ -40,6 +40,9 @@ void db_pool_stats(db_pool_stats_t *out);
  * transaction.  Returns NULL when no connection could be had in time or the database
  * is unreachable (the caller answers 503).  Release with db_release(). */
 db_conn_t *db_acquire(void);
+/* The same without waiting: NULL at once when every connection is checked out (work that
+ * can do without a second connection, e.g. the sweep's second lane). */
+db_conn_t *db_try_acquire(void);
 void db_release(db_conn_t *c);
 PGconn *db_pg(db_conn_t *c);
 
@@ -87,6 +90,8 @@ typedef struct db_actor {
     const char *system;
 } db_actor_t;
 void db_set_actor(db_conn_t *c, const db_actor_t *a);
+/* dst's transactions get src's actor (work split over two checkouts of one caller). */
+void db_copy_actor(db_conn_t *dst, const db_conn_t *src);
 
 /*
  * Every statement goes through one execution path (db/pool.c: run), whatever the entry:

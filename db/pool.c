@@ -291,10 +291,15 @@ static int conn_check(db_conn_t *c)
     return conn_open(c); /* dead, active or unknown: start afresh */
 }
 
-static db_conn_t *acquire_from(pool_t *p)
+/* wait: 0 = give up at once (NULL) when every connection is checked out. */
+static db_conn_t *acquire_from(pool_t *p, int wait)
 {
     db_conn_t *c = NULL;
     pthread_mutex_lock(&p->mu);
+    if (!wait && p->in_use >= p->size) {
+        pthread_mutex_unlock(&p->mu);
+        return NULL;
+    }
     if (p->in_use < p->size) {
         uintptr_t base = (uintptr_t)p->conns;
         if (last_conn >= base && last_conn < base + (uintptr_t)p->size * sizeof(db_conn_t)) {
@@ -372,7 +377,12 @@ static db_conn_t *acquire_from(pool_t *p)
 
 db_conn_t *db_acquire(void)
 {
-    return acquire_from(&pool);
+    return acquire_from(&pool, 1);
+}
+
+db_conn_t *db_try_acquire(void)
+{
+    return acquire_from(&pool, 0);
 }
 
 /* How long reads skip a read replica that could not be reached (or answered the LSN check
@@ -411,7 +421,7 @@ db_conn_t *db_acquire_for_read(const char *min_lsn)
         read_count(DB_READ_PRIMARY_FALLBACK);
         return db_acquire();
     }
-    db_conn_t *c = acquire_from(&rpool);
+    db_conn_t *c = acquire_from(&rpool, 1);
     if (c && min_lsn && db_lsn_valid(min_lsn)) {
         /* A standby that has replayed the client's last write, or a server that is not a
          * standby (every committed write is there). */
@@ -520,6 +530,12 @@ static size_t put_safe(char *out, size_t at, size_t cap, const char *s)
     }
     out[at] = 0;
     return at;
+}
+
+void db_copy_actor(db_conn_t *dst, const db_conn_t *src)
+{
+    if (dst && src)
+        memcpy(dst->actor_sql, src->actor_sql, sizeof dst->actor_sql);
 }
 
 void db_set_actor(db_conn_t *c, const db_actor_t *a)

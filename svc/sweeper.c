@@ -12,6 +12,7 @@
 #include "svc/worker.h"
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,11 +122,11 @@ static int store_batch(db_conn_t *c, cJSON *alerts, cJSON *store, const char *no
 /* Claims, evaluates and stores one batch in one transaction.  Returns how many requests
  * it claimed, or -1 (rolled back). */
 static int sweep_batch(db_conn_t *c, int64_t now, const char *nows, const char *only,
-                       const char *org, sla_sweep_stats_t *st)
+                       const char *org, int want, sla_sweep_stats_t *st)
 {
     if (db_begin(c) != 0)
         return -1;
-    PGresult *r = db_sla_claim(c, nows, SWEEP_BATCH, only, org);
+    PGresult *r = db_sla_claim(c, nows, want, only, org);
     if (!db_ok(r)) {
         PQclear(r);
         db_rollback(c);
@@ -153,26 +154,120 @@ static int sweep_batch(db_conn_t *c, int64_t now, const char *nows, const char *
     return n;
 }
 
+/*
+ * A backlog is swept in two lanes (issue 14: 10,000 escalations among 1M open requests):
+ * the caller's connection and, once its first batch came back full, a second pooled
+ * connection if one is free at once (db_try_acquire: a busy pool is not waited for), each
+ * claiming its own batches FOR UPDATE SKIP LOCKED, so PostgreSQL works on two batches at a
+ * time.  The lanes share the max_requests budget.  A lane stops at a batch that was not
+ * full: every due row not locked by the other lane was in it, and the other lane's rows are
+ * its own to finish — exactly the condition the one-lane loop stopped on.
+ */
+typedef struct sweep_lane {
+    db_conn_t *c;
+    int64_t now;
+    const char *nows, *org;
+    int *budget; /* requests left to claim, shared by the lanes (atomic) */
+    sla_sweep_stats_t st;
+    int rc;
+} sweep_lane_t;
+
+/* Takes up to one batch from the shared budget; 0 when it is spent. */
+static int take_batch(int *budget)
+{
+    int left = __atomic_load_n(budget, __ATOMIC_RELAXED);
+    while (left > 0) {
+        int want = left < SWEEP_BATCH ? left : SWEEP_BATCH;
+        if (__atomic_compare_exchange_n(budget, &left, left - want, 0, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+            return want;
+    }
+    return 0;
+}
+
+/* Batches until one is not full or the budget is spent.  0 / -1. */
+static int lane_run(sweep_lane_t *l)
+{
+    for (;;) {
+        int want = take_batch(l->budget);
+        if (want == 0)
+            return 0;
+        int n = sweep_batch(l->c, l->now, l->nows, NULL, l->org, want, &l->st);
+        if (n < 0)
+            return -1;
+        if (n < want) {
+            __atomic_add_fetch(l->budget, want - n, __ATOMIC_RELAXED);
+            return 0;
+        }
+    }
+}
+
+static void *lane_main(void *arg)
+{
+    sweep_lane_t *l = arg;
+    l->rc = lane_run(l);
+    return NULL;
+}
+
+static void add_stats(sla_sweep_stats_t *to, const sla_sweep_stats_t *from)
+{
+    to->examined += from->examined;
+    to->warnings += from->warnings;
+    to->escalations += from->escalations;
+    to->batches += from->batches;
+}
+
 static int sweep(db_conn_t *c, int64_t now, int max_requests, const char *only, const char *org,
                  sla_sweep_stats_t *st)
 {
     memset(st, 0, sizeof *st);
     char nows[32];
     rfc3339_format(now, nows);
+    if (only) {
+        int n = sweep_batch(c, now, nows, only, org, 1, st);
+        if (n > 0)
+            st->lanes = 1;
+        return n < 0 ? -1 : 0;
+    }
     /* The common case, nothing due, costs one indexed look-up and no transaction. */
-    if (!only) {
-        int due = db_sla_anything_due(c, nows, org);
-        if (due <= 0)
-            return due;
+    int due = db_sla_anything_due(c, nows, org);
+    if (due <= 0)
+        return due;
+    st->lanes = 1;
+    int budget = max_requests;
+    sweep_lane_t main_lane = {.c = c, .now = now, .nows = nows, .org = org, .budget = &budget};
+    int want = take_batch(&budget);
+    if (want == 0)
+        return 0;
+    int n = sweep_batch(c, now, nows, NULL, org, want, &main_lane.st);
+    if (n < 0)
+        return -1;
+    if (n < want) {
+        *st = main_lane.st;
+        st->lanes = 1;
+        return 0;
     }
-    while (st->examined < max_requests) {
-        int n = sweep_batch(c, now, nows, only, org, st);
-        if (n < 0)
-            return -1;
-        if (n < SWEEP_BATCH || only)
-            break;
+    /* A backlog: a second lane if a connection is free right now. */
+    sweep_lane_t second = {.now = now, .nows = nows, .org = org, .budget = &budget};
+    pthread_t t;
+    int two = 0;
+    if (__atomic_load_n(&budget, __ATOMIC_RELAXED) > 0 && (second.c = db_try_acquire()) != NULL) {
+        db_copy_actor(second.c, c);
+        two = pthread_create(&t, NULL, lane_main, &second) == 0;
+        if (!two)
+            db_release(second.c);
     }
-    return 0;
+    int rc = lane_run(&main_lane);
+    if (two) {
+        pthread_join(t, NULL);
+        db_release(second.c);
+        if (second.rc != 0)
+            rc = -1;
+        add_stats(&main_lane.st, &second.st);
+    }
+    *st = main_lane.st;
+    st->lanes = two ? 2 : 1;
+    return rc;
 }
 
 int sla_sweep(db_conn_t *c, int64_t now, int max_requests, sla_sweep_stats_t *st)

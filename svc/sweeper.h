@@ -13,10 +13,14 @@
 
 typedef struct sla_sweep_stats {
     int examined, warnings, escalations, batches;
+    int lanes; /* connections that swept (a backlog takes a second one when it is free) */
 } sla_sweep_stats_t;
 
 /* One sweep: claims due requests in batches (FOR UPDATE SKIP LOCKED), records warnings
- * and escalations once each, stores the new due times.  0 / -1. */
+ * and escalations once each, stores the new due times; a backlog of more than one batch is
+ * swept on c and, when the pool has one free at once, a second connection (c's audit actor)
+ * in parallel.  c must not be in a transaction.  0 / -1 (some batches may have committed:
+ * each batch is its own transaction, and a retry sweeps the rest). */
 int sla_sweep(db_conn_t *c, int64_t now, int max_requests, sla_sweep_stats_t *st);
 /* The same, limited to the requests of one organisation (an administrator's sweep). */
 int sla_sweep_org(db_conn_t *c, const char *org, int64_t now, int max_requests,

@@ -6,7 +6,9 @@
  *   * rows another sweeper has claimed (FOR UPDATE SKIP LOCKED) are skipped, not waited
  *     for, and two sweepers never escalate a request twice: claims of two connections are
  *     disjoint, a sweep next to a held claim escalates only the rest, and after the
- *     holder lets go the skipped ones are escalated exactly once.
+ *     holder lets go the skipped ones are escalated exactly once;
+ *   * a backlog of more than one batch is swept on two connections at once, within the
+ *     caller's budget, each request once, as the caller's audit actor.
  * Due requests are inquiries registered as paper records two days and an hour old (their
  * 2-day resolution clock breached: one escalation each, no warning).
  */
@@ -265,12 +267,58 @@ static void test_claimed_rows_are_skipped_and_escalated_once(void **state)
         6);
 }
 
+/* A backlog of more than one batch (1,100 due, batches of 500) is swept in two lanes when the
+ * pool has a second connection free: the max_requests budget holds across the lanes, every
+ * request is escalated exactly once, and the second lane's audit rows carry the caller's
+ * actor. */
+static void test_backlog_sweeps_in_two_lanes(void **state)
+{
+    (void)state;
+    db_conn_t *c = db_acquire();
+    assert_non_null(c);
+    drain(c);
+    for (int k = 0; k < 11; k++)
+        create_due(100, 100 + k);
+    assert_int_equal(due_now(), 1100);
+    db_set_actor(c, &(db_actor_t){.system = "lane-test"});
+    long audit0 =
+        sql_long("SELECT count(*) FROM audit_log WHERE actor_system = 'system:lane-test'");
+
+    sla_sweep_stats_t st;
+    assert_int_equal(sla_sweep(c, (int64_t)time(NULL), 700, &st), 0);
+    assert_int_equal(st.lanes, 2); /* the first batch came back full, a connection was free */
+    assert_int_equal(st.examined, 700);
+    assert_int_equal(st.escalations, 700);
+    assert_int_equal(due_now(), 400);
+    assert_int_equal(sla_sweep(c, (int64_t)time(NULL), 100000, &st), 0);
+    assert_int_equal(st.lanes, 1); /* 400 left: one batch, not full */
+    assert_int_equal(st.examined, 400);
+    assert_int_equal(st.escalations, 400);
+    assert_int_equal(due_now(), 0);
+    db_set_actor(c, NULL);
+    db_release(c);
+
+    assert_int_equal(
+        sql_long("SELECT count(*) FROM requests r WHERE r.description LIKE 'claim 1__-%' AND "
+                 "r.escalation_level = 1 AND r.version = 2 AND r.sla_next_check > now() AND "
+                 "(SELECT count(*) FROM sla_alerts x WHERE x.request_id = r.id AND x.kind = "
+                 "'escalation') = 1 AND (SELECT count(*) FROM request_events e WHERE "
+                 "e.request_id = r.id AND e.action = 'escalate') = 1"),
+        1100);
+    assert_int_equal(
+        sql_long("SELECT count(*) FROM audit_log WHERE actor_system = 'system:lane-test' AND "
+                 "action = 'request.update'") -
+            audit0,
+        1100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idle_sweep_is_one_read_without_transaction),
         cmocka_unit_test(test_idle_probe_is_prepared_once),
         cmocka_unit_test(test_claimed_rows_are_skipped_and_escalated_once),
+        cmocka_unit_test(test_backlog_sweeps_in_two_lanes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
