@@ -72,7 +72,7 @@ pg_start() {
     cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = ''
 unix_socket_directories = '$data'
-max_connections = 200
+max_connections = ${PG_MAX_CONNECTIONS:-200}
 shared_buffers = 256MB
 fsync = ${PG_FSYNC:-on}
 CONF
