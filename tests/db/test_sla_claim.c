@@ -34,6 +34,7 @@
 #include "tests/lib/expect.h"
 #include "tests/lib/fixtures.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/requests.h"
 
 static char unit101[40], res_zw[40];
 
@@ -59,31 +60,12 @@ static long sql_long(const char *sql)
     return th_sql_long(sql, NULL, 0);
 }
 
-/* Registers n inquiries through the batch endpoint, two days and an hour old, tagged
- * "claim <tag>-<i>" in their description. */
+/* n overdue inquiries described "claim <tag>-<i>" (tests/lib/requests.h). */
 static void create_due(int n, int tag)
 {
-    time_t t0 = time(NULL) - 2 * 86400 - 3600;
-    char at[40];
-    struct tm tm;
-    gmtime_r(&t0, &tm);
-    strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    size_t cap = (size_t)n * 512 + 64, o = 0;
-    char *body = malloc(cap);
-    assert_non_null(body);
-    o += (size_t)snprintf(body + o, cap - o, "{\"items\":[");
-    for (int i = 0; i < n; i++)
-        o += (size_t)snprintf(body + o, cap - o,
-                              "%s{\"type\":\"inquiry\",\"channel\":\"phone\",\"location\":{"
-                              "\"unit_id\":\"%s\"},\"reporter\":{\"resident_id\":\"%s\"},"
-                              "\"description\":\"claim %d-%d\",\"occurred_at\":\"%s\"}",
-                              i ? "," : "", unit101, res_zw, tag, i, at);
-    snprintf(body + o, cap - o, "]}");
-    th_resp_t *r = th_req("POST", "/v1/requests/batch", th_token("agent"), body, NULL);
-    free(body);
-    if (r->status != 200)
-        fail_msg("batch: %ld %s", r->status, r->body);
-    th_free(r);
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "claim %d-", tag);
+    th_create_overdue_inquiries(n, unit101, res_zw, prefix);
 }
 
 static long due_now(void)

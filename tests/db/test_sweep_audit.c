@@ -31,6 +31,7 @@
 #include "tests/lib/expect.h"
 #include "tests/lib/fixtures.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/requests.h"
 
 static char unit101[40], res_zw[40];
 
@@ -51,29 +52,10 @@ static int teardown(void **state)
     return th_group_stop(state);
 }
 
-/* Registers n inquiries two days and an hour old (their resolution clock breached: one
- * escalation each), described "<prefix><i>". */
+/* n overdue inquiries described "<prefix><i>" (tests/lib/requests.h). */
 static void create_due(int n, const char *prefix)
 {
-    time_t t0 = time(NULL) - 2 * 86400 - 3600;
-    char at[40];
-    th_iso_utc(t0, at);
-    size_t cap = (size_t)n * 512 + 64, o = 0;
-    char *body = malloc(cap);
-    assert_non_null(body);
-    o += (size_t)snprintf(body + o, cap - o, "{\"items\":[");
-    for (int i = 0; i < n; i++)
-        o += (size_t)snprintf(body + o, cap - o,
-                              "%s{\"type\":\"inquiry\",\"channel\":\"phone\",\"location\":{"
-                              "\"unit_id\":\"%s\"},\"reporter\":{\"resident_id\":\"%s\"},"
-                              "\"description\":\"%s%d\",\"occurred_at\":\"%s\"}",
-                              i ? "," : "", unit101, res_zw, prefix, i, at);
-    snprintf(body + o, cap - o, "]}");
-    th_resp_t *r = th_req("POST", "/v1/requests/batch", th_token("agent"), body, NULL);
-    free(body);
-    if (r->status != 200)
-        fail_msg("batch: %ld %s", r->status, r->body);
-    th_free(r);
+    th_create_overdue_inquiries(n, unit101, res_zw, prefix);
 }
 
 /* Sweeps until nothing is due (earlier tests' leftovers). */

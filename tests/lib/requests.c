@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 th_resp_t *th_create_request_at(int line, const char *user, const char *body, char id[40])
 {
@@ -33,4 +35,27 @@ th_resp_t *th_get_timeline(const char *user, const char *id)
     char path[160];
     snprintf(path, sizeof path, "/v1/requests/%s/timeline", id);
     return th_req("GET", path, th_token(user), NULL, NULL);
+}
+
+void th_create_overdue_inquiries(int n, const char *unit, const char *resident,
+                                 const char *desc_prefix)
+{
+    char at[40];
+    th_iso_utc(time(NULL) - 2 * 86400 - 3600, at);
+    size_t cap = (size_t)n * 512 + 64, o = 0;
+    char *body = malloc(cap);
+    assert_non_null(body);
+    o += (size_t)snprintf(body + o, cap - o, "{\"items\":[");
+    for (int i = 0; i < n; i++)
+        o += (size_t)snprintf(body + o, cap - o,
+                              "%s{\"type\":\"inquiry\",\"channel\":\"phone\",\"location\":{"
+                              "\"unit_id\":\"%s\"},\"reporter\":{\"resident_id\":\"%s\"},"
+                              "\"description\":\"%s%d\",\"occurred_at\":\"%s\"}",
+                              i ? "," : "", unit, resident, desc_prefix, i, at);
+    snprintf(body + o, cap - o, "]}");
+    th_resp_t *r = th_req("POST", "/v1/requests/batch", th_token("agent"), body, NULL);
+    free(body);
+    if (r->status != 200)
+        fail_msg("batch: %ld %s", r->status, r->body);
+    th_free(r);
 }

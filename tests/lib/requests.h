@@ -14,4 +14,11 @@ th_resp_t *th_create_request_at(int line, const char *user, const char *body, ch
 th_resp_t *th_get_request(const char *user, const char *id);
 th_resp_t *th_get_timeline(const char *user, const char *id);
 
+/* Registers n (1..100, the batch's limit) inquiries at unit for resident through
+ * POST /v1/requests/batch as agent, received two days and an hour ago: their 2-day
+ * resolution clock is breached (one escalation each, no warning).  Described
+ * "<desc_prefix><i>".  Fails the running test unless the batch answers 200. */
+void th_create_overdue_inquiries(int n, const char *unit, const char *resident,
+                                 const char *desc_prefix);
+
 #endif
