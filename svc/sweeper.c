@@ -185,21 +185,30 @@ static int take_batch(int *budget)
     return 0;
 }
 
+/* One batch of lane l: 1 when it came back full (more may be due), 0 when it did not or the
+ * budget is spent, -1 when it failed. */
+static int lane_batch(sweep_lane_t *l)
+{
+    int want = take_batch(l->budget);
+    if (want == 0)
+        return 0;
+    int n = sweep_batch(l->c, l->now, l->nows, NULL, l->org, want, &l->st);
+    if (n < 0)
+        return -1;
+    if (n < want) {
+        __atomic_add_fetch(l->budget, want - n, __ATOMIC_RELAXED);
+        return 0;
+    }
+    return 1;
+}
+
 /* Batches until one is not full or the budget is spent.  0 / -1. */
 static int lane_run(sweep_lane_t *l)
 {
-    for (;;) {
-        int want = take_batch(l->budget);
-        if (want == 0)
-            return 0;
-        int n = sweep_batch(l->c, l->now, l->nows, NULL, l->org, want, &l->st);
-        if (n < 0)
-            return -1;
-        if (n < want) {
-            __atomic_add_fetch(l->budget, want - n, __ATOMIC_RELAXED);
-            return 0;
-        }
-    }
+    int rc;
+    while ((rc = lane_batch(l)) > 0)
+        ;
+    return rc;
 }
 
 static void *lane_main(void *arg)
@@ -233,20 +242,13 @@ static int sweep(db_conn_t *c, int64_t now, int max_requests, const char *only, 
     int due = db_sla_anything_due(c, nows, org);
     if (due <= 0)
         return due;
-    st->lanes = 1;
     int budget = max_requests;
     sweep_lane_t main_lane = {.c = c, .now = now, .nows = nows, .org = org, .budget = &budget};
-    int want = take_batch(&budget);
-    if (want == 0)
-        return 0;
-    int n = sweep_batch(c, now, nows, NULL, org, want, &main_lane.st);
-    if (n < 0)
-        return -1;
-    if (n < want) {
-        *st = main_lane.st;
-        st->lanes = 1;
-        return 0;
-    }
+    int rc = lane_batch(&main_lane);
+    *st = main_lane.st;
+    st->lanes = 1;
+    if (rc <= 0)
+        return rc;
     /* A backlog: a second lane if a connection is free right now. */
     sweep_lane_t second = {.now = now, .nows = nows, .org = org, .budget = &budget};
     pthread_t t;
@@ -257,7 +259,7 @@ static int sweep(db_conn_t *c, int64_t now, int max_requests, const char *only, 
         if (!two)
             db_release(second.c);
     }
-    int rc = lane_run(&main_lane);
+    rc = lane_run(&main_lane);
     if (two) {
         pthread_join(t, NULL);
         db_release(second.c);
