@@ -77,8 +77,8 @@ int db_read_pool_stats(db_pool_stats_t *out, long long counts[DB_READ_TARGETS]);
 
 /* The audit actor of a checkout (RULES §3.13): every transaction begun on c until it is
  * released — db_begin's and the implicit one of a lone data-changing statement — sends
- * "BEGIN; SELECT set_config('deskd.actor', <json>, true)" in one round trip, and the audit
- * triggers read it (db/migrations/0015_audit.sql).  Members may be NULL; a user's request
+ * "BEGIN; SELECT set_config('deskd.actor', <json>, true)" with its first statement, and the
+ * audit triggers read it (db/migrations/0015_audit.sql).  Members may be NULL; a user's request
  * fills user_id, role, request_id, client_addr; background work fills only system (the
  * worker's name, recorded as "system:<name>").  NULL a: no actor ("system"). */
 #define DB_ACTOR_MAX 384
@@ -137,9 +137,17 @@ PGresult *db_query(db_conn_t *c, const char *sql, int nparams, const char *const
 PGresult *db_script(db_conn_t *c, const char *sql);
 /* db_script for statements whose result is not needed (SAVEPOINT ...).  0 / -1. */
 int db_simple(db_conn_t *c, const char *sql);
+/* Begins a transaction.  Nothing is sent yet: BEGIN and the audit actor go in the round trip
+ * of the transaction's first statement (in one pipeline with a statement that has
+ * parameters, in front of plain text), or before db_pg() hands the connection out.  A
+ * transaction with no statement commits nothing and sends nothing.  0 (-1 only inside a
+ * transaction already open, where BEGIN is sent at once as before). */
 int db_begin(db_conn_t *c);
 /* Begins a read-only transaction reading one snapshot throughout (REPEATABLE READ). */
 int db_begin_snapshot(db_conn_t *c);
+/* 1 when c is inside a transaction: db_begin'd (whether or not its BEGIN was sent yet) or
+ * one begun through db_pg(). */
+int db_in_transaction(const db_conn_t *c);
 int db_commit(db_conn_t *c);
 /* Rolls back the open transaction, if any; a dead connection is closed (reopened on use). */
 void db_rollback(db_conn_t *c);

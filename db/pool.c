@@ -30,13 +30,20 @@ struct db_conn {
     const db_stmt_t *prepared[MAX_PREPARED];
     unsigned char prepared_reads[MAX_PREPARED]; /* only_reads() of each, judged once */
     int nprepared;
-    int tx; /* TX_NONE, TX_BEGUN (BEGIN and nothing else yet), TX_WORK */
+    /* TX_NONE; TX_PENDING (db_begin was called and nothing has been sent: BEGIN goes in
+     * the round trip of the transaction's first statement); TX_BEGUN (BEGIN was sent and
+     * nothing else yet); TX_WORK */
+    int tx;
     /* "; SELECT set_config('deskd.actor', '<json>', true)": the audit actor of every
-     * transaction on this checkout, sent in BEGIN's round trip ("" = none). */
+     * transaction on this checkout, sent with its BEGIN ("" = none); actor_json the same
+     * value alone, for the pipelined BEGIN (a parameter of its own statement). */
     char actor_sql[DB_ACTOR_MAX + 64];
+    char actor_json[DB_ACTOR_MAX];
     /* The text that began the current transaction (BEGIN [mode] and the actor): sent again
-     * when the connection is reopened before anything else ran in it. */
+     * when the connection is reopened before anything else ran in it; begin_head the
+     * BEGIN [mode] alone. */
     char begin_sql[DB_ACTOR_MAX + 128];
+    char begin_head[64];
     /* The current transaction's id, learnt in the round trip of the statement that wrote
      * first (send_with_xid: "" while none is known), so that COMMIT needs no round trip of
      * its own to read it; xid_unsure: a statement ran in this transaction without that
@@ -49,7 +56,7 @@ struct db_conn {
     int fresh;
 };
 
-enum { TX_NONE, TX_BEGUN, TX_WORK };
+enum { TX_NONE, TX_PENDING, TX_BEGUN, TX_WORK };
 
 /* A thread waiting for a connection (on its own stack): db_release() hands a connection
  * straight to the longest waiter (FIFO) and wakes that thread alone.  A condition variable
@@ -491,6 +498,7 @@ void db_release(db_conn_t *c)
     }
     c->tx = TX_NONE;
     c->actor_sql[0] = 0;
+    c->actor_json[0] = 0;
     c->fresh = 0;
     pool_t *p = pool_of(c);
     pthread_mutex_lock(&p->mu);
@@ -512,11 +520,23 @@ void db_release(db_conn_t *c)
     pthread_mutex_unlock(&p->mu);
 }
 
+static int begin_now(db_conn_t *c);
+
 PGconn *db_pg(db_conn_t *c)
 {
+    /* The caller may run anything through it (COPY, its own statements): a transaction
+     * begun by db_begin must have reached the server by then. */
+    if (c->tx == TX_PENDING)
+        begin_now(c);
     c->xid_unsure = 1; /* the caller may write through it (COPY) */
     c->fresh = 0;
     return c->pg;
+}
+
+int db_in_transaction(const db_conn_t *c)
+{
+    return c->tx != TX_NONE || (c->pg && PQstatus(c->pg) == CONNECTION_OK &&
+                                PQtransactionStatus(c->pg) != PQTRANS_IDLE);
 }
 
 /* Appends s to out as the inside of a JSON string and of an SQL literal at once: no quote,
@@ -534,8 +554,10 @@ static size_t put_safe(char *out, size_t at, size_t cap, const char *s)
 
 void db_copy_actor(db_conn_t *dst, const db_conn_t *src)
 {
-    if (dst && src)
+    if (dst && src) {
         memcpy(dst->actor_sql, src->actor_sql, sizeof dst->actor_sql);
+        memcpy(dst->actor_json, src->actor_json, sizeof dst->actor_json);
+    }
 }
 
 void db_set_actor(db_conn_t *c, const db_actor_t *a)
@@ -544,6 +566,7 @@ void db_set_actor(db_conn_t *c, const db_actor_t *a)
         return;
     if (!a) {
         c->actor_sql[0] = 0;
+        c->actor_json[0] = 0;
         return;
     }
     static const char *const keys[] = {"u", "r", "q", "a", "s"};
@@ -567,6 +590,7 @@ void db_set_actor(db_conn_t *c, const db_actor_t *a)
     json[n] = 0;
     snprintf(c->actor_sql, sizeof c->actor_sql, "; SELECT set_config('deskd.actor', '%s', true)",
              json);
+    memcpy(c->actor_json, json, n + 1);
 }
 
 static int word_at(const char *sql, const char *p, const char *w)
@@ -608,8 +632,18 @@ static int only_reads(const char *sql)
 /* The text beginning a transaction: head ("BEGIN" and its mode) and the actor. */
 static const char *begin_text(db_conn_t *c, const char *head)
 {
+    snprintf(c->begin_head, sizeof c->begin_head, "%s", head);
     snprintf(c->begin_sql, sizeof c->begin_sql, "%s%s", head, c->actor_sql);
     return c->begin_sql;
+}
+
+/* Begins a transaction on c without sending anything yet (TX_PENDING). */
+static void pend(db_conn_t *c, const char *head)
+{
+    begin_text(c, head);
+    c->tx = TX_PENDING;
+    c->xid[0] = 0;
+    c->xid_unsure = 0;
 }
 
 /* Index of st among this connection's prepared statements, or -1. */
@@ -633,26 +667,36 @@ typedef struct query {
     const char *const *vals;
 } query_t;
 
+/* Prepares st on c once (the pool keeps the list); 0, or -1 with *err the server's answer. */
+static int prepare_once(db_conn_t *c, const db_stmt_t *st, PGresult **err)
+{
+    if (prepared_index(c, st) >= 0 || c->nprepared >= MAX_PREPARED)
+        return 0;
+    PGresult *p = PQprepare(c->pg, st->name, st->sql, st->nparams, NULL);
+    if (PQresultStatus(p) != PGRES_COMMAND_OK) {
+        char esc[512];
+        log_write(LOG_ERROR, "prepare failed", "\"stmt\":\"%s\",\"detail\":\"%s\"", st->name,
+                  log_esc(PQresultErrorMessage(p), esc, sizeof esc));
+        *err = p;
+        return -1;
+    }
+    PQclear(p);
+    c->prepared_reads[c->nprepared] = (unsigned char)only_reads(st->sql);
+    c->prepared[c->nprepared++] = st;
+    return 0;
+}
+
 static PGresult *send_once(db_conn_t *c, const query_t *q)
 {
     if (!q->st)
         return q->params < 0 ? PQexec(c->pg, q->sql)
                              : PQexecParams(c->pg, q->sql, q->params, NULL, q->vals, NULL, NULL, 0);
     const db_stmt_t *st = q->st;
-    if (prepared_index(c, st) < 0) {
-        if (c->nprepared >= MAX_PREPARED) /* never in practice: fall back to unnamed */
-            return PQexecParams(c->pg, st->sql, st->nparams, NULL, q->vals, NULL, NULL, 0);
-        PGresult *p = PQprepare(c->pg, st->name, st->sql, st->nparams, NULL);
-        if (PQresultStatus(p) != PGRES_COMMAND_OK) {
-            char esc[512];
-            log_write(LOG_ERROR, "prepare failed", "\"stmt\":\"%s\",\"detail\":\"%s\"", st->name,
-                      log_esc(PQresultErrorMessage(p), esc, sizeof esc));
-            return p;
-        }
-        PQclear(p);
-        c->prepared_reads[c->nprepared] = (unsigned char)only_reads(st->sql);
-        c->prepared[c->nprepared++] = st;
-    }
+    PGresult *err;
+    if (prepare_once(c, st, &err) != 0)
+        return err;
+    if (prepared_index(c, st) < 0) /* never in practice: more than MAX_PREPARED, unnamed */
+        return PQexecParams(c->pg, st->sql, st->nparams, NULL, q->vals, NULL, NULL, 0);
     return PQexecPrepared(c->pg, st->name, st->nparams, q->vals, NULL, NULL, 0);
 }
 
@@ -668,43 +712,51 @@ static PGresult *lost_result(void)
 
 /* Runs q (parameters: extended protocol) inside a transaction whose id is not known yet and,
  * in the same round trip (libpq pipeline mode), "SELECT pg_current_xact_id_if_assigned()":
- * the id the transaction has once q wrote, kept in c->xid for commit_known().  Returns q's
- * result (a connection-failure result when the connection died before it arrived). */
-static PGresult *send_with_xid(db_conn_t *c, const query_t *q)
+ * the id the transaction has once q wrote, kept in c->xid for commit_known().  With
+ * with_begin (the transaction is TX_PENDING) the transaction's BEGIN and its audit actor go
+ * first in that same round trip.  Returns q's result (a connection-failure result when the
+ * connection died before it arrived; the BEGIN's or the actor's error when one of them
+ * failed, q then not having run). */
+static PGresult *send_with_xid(db_conn_t *c, const query_t *q, int with_begin)
 {
     const char *name = NULL;
+    PGresult *err = NULL;
     if (q->st) {
-        const db_stmt_t *st = q->st;
-        if (prepared_index(c, st) < 0 && c->nprepared < MAX_PREPARED) {
-            PGresult *p = PQprepare(c->pg, st->name, st->sql, st->nparams, NULL);
-            if (PQresultStatus(p) != PGRES_COMMAND_OK) {
-                char esc[512];
-                log_write(LOG_ERROR, "prepare failed", "\"stmt\":\"%s\",\"detail\":\"%s\"",
-                          st->name, log_esc(PQresultErrorMessage(p), esc, sizeof esc));
-                return p;
-            }
-            PQclear(p);
-            c->prepared_reads[c->nprepared] = (unsigned char)only_reads(st->sql);
-            c->prepared[c->nprepared++] = st;
-        }
-        if (prepared_index(c, st) >= 0)
-            name = st->name;
+        if (prepare_once(c, q->st, &err) != 0)
+            return err;
+        if (prepared_index(c, q->st) >= 0)
+            name = q->st->name;
     }
     const char *sql = q->st ? q->st->sql : q->sql;
     int nparams = q->st ? q->st->nparams : q->params;
+    int actor = with_begin && c->actor_json[0];
     if (PQenterPipelineMode(c->pg) != 1) {
         c->xid_unsure = 1;
+        if (with_begin) {
+            PGresult *b = PQexec(c->pg, c->begin_sql);
+            if (!db_ok(b))
+                return b;
+            PQclear(b);
+        }
         return send_once(c, q);
     }
-    int sent = name ? PQsendQueryPrepared(c->pg, name, nparams, q->vals, NULL, NULL, 0)
-                    : PQsendQueryParams(c->pg, sql, nparams, NULL, q->vals, NULL, NULL, 0);
+    const char *actor_val[] = {c->actor_json};
+    int sent = 1;
+    if (with_begin)
+        sent = PQsendQueryParams(c->pg, c->begin_head, 0, NULL, NULL, NULL, NULL, 0);
+    if (actor)
+        sent = sent && PQsendQueryParams(c->pg, "SELECT set_config('deskd.actor', $1, true)", 1,
+                                         NULL, actor_val, NULL, NULL, 0);
+    sent = sent && (name ? PQsendQueryPrepared(c->pg, name, nparams, q->vals, NULL, NULL, 0)
+                         : PQsendQueryParams(c->pg, sql, nparams, NULL, q->vals, NULL, NULL, 0));
     sent = sent && PQsendQueryParams(c->pg, "SELECT pg_current_xact_id_if_assigned()", 0, NULL,
                                      NULL, NULL, NULL, 0);
     sent = sent && PQpipelineSync(c->pg);
+    /* The queries in order (BEGIN, the actor, q, the id): each its result(s), then NULL; then
+     * the sync.  A dead connection ends the reading wherever it is. */
+    int at_q = with_begin + actor, at_id = at_q + 1, nq = at_id + 1;
     PGresult *r = NULL, *x;
-    /* q's result(s), then NULL; the id's result, then NULL; then the sync.  A dead
-     * connection ends the reading wherever it is. */
-    for (int stage = 0; sent && stage < 3;) {
+    for (int stage = 0; sent && stage <= nq;) {
         x = PQgetResult(c->pg);
         if (!x) {
             if (PQstatus(c->pg) != CONNECTION_OK)
@@ -713,28 +765,70 @@ static PGresult *send_with_xid(db_conn_t *c, const query_t *q)
             continue;
         }
         ExecStatusType st = PQresultStatus(x);
-        if (stage == 0) {
+        int dead = st == PGRES_FATAL_ERROR && PQstatus(c->pg) != CONNECTION_OK;
+        if (stage == at_q) {
             PQclear(r);
             r = x;
-            if (st == PGRES_FATAL_ERROR && PQstatus(c->pg) != CONNECTION_OK)
+            if (dead)
                 break;
             continue;
         }
-        if (stage == 1 && st == PGRES_TUPLES_OK && PQntuples(x) == 1 && !PQgetisnull(x, 0, 0))
+        if (stage < at_q && st == PGRES_FATAL_ERROR && !err) {
+            err = x; /* BEGIN or the actor failed: q was not run (PGRES_PIPELINE_ABORTED) */
+            if (dead)
+                break;
+            continue;
+        }
+        if (stage == at_id && st == PGRES_TUPLES_OK && PQntuples(x) == 1 && !PQgetisnull(x, 0, 0))
             snprintf(c->xid, sizeof c->xid, "%s", PQgetvalue(x, 0, 0));
         int done = st == PGRES_PIPELINE_SYNC;
-        int dead = st == PGRES_FATAL_ERROR && PQstatus(c->pg) != CONNECTION_OK;
         PQclear(x);
         if (done || dead)
             break;
     }
     if (PQstatus(c->pg) == CONNECTION_OK)
         PQexitPipelineMode(c->pg);
+    if (err && PQstatus(c->pg) == CONNECTION_OK) {
+        PQclear(r);
+        return err;
+    }
+    PQclear(err);
     if (!r || !sent || PQstatus(c->pg) != CONNECTION_OK) {
         if (r && PQresultStatus(r) != PGRES_FATAL_ERROR)
             PQclear(r), r = NULL;
         return r ? r : lost_result();
     }
+    return r;
+}
+
+/* The first statement of a TX_PENDING transaction: its BEGIN (and audit actor) go in the
+ * same round trip — in front of plain text as more statements of one simple query, before
+ * a statement with parameters in one pipeline (send_with_xid). */
+static PGresult *send_pending(db_conn_t *c, const query_t *q, int writes_unsure)
+{
+    c->xid[0] = 0;
+    c->xid_unsure = 0;
+    if (q->st && prepared_index(c, q->st) < 0 && c->nprepared < MAX_PREPARED) {
+        /* Its first use on this connection: BEGIN first, then the statement is prepared
+         * inside the transaction as before, so that a failed prepare aborts it like any
+         * failed statement (once per statement and connection). */
+        PGresult *b = PQexec(c->pg, c->begin_sql);
+        if (!db_ok(b))
+            return b;
+        PQclear(b);
+        c->tx = TX_BEGUN;
+        return send_with_xid(c, q, 0);
+    }
+    if (q->st || q->params >= 0)
+        return send_with_xid(c, q, 1);
+    size_t n = strlen(c->begin_sql) + strlen(q->sql) + 3;
+    char *text = malloc(n);
+    if (!text)
+        return PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
+    snprintf(text, n, "%s; %s", c->begin_sql, q->sql);
+    c->xid_unsure = writes_unsure;
+    PGresult *r = PQexec(c->pg, text);
+    free(text);
     return r;
 }
 
@@ -751,15 +845,20 @@ static PGresult *send_tracked(db_conn_t *c, const query_t *q, int is_begin)
     }
     if (q->params < 0 && !q->st) {
         /* Plain text may begin a transaction and write in it; savepoints write nothing. */
-        if (strncasecmp(q->sql, "SAVEPOINT ", 10) &&
-            strncasecmp(q->sql, "RELEASE SAVEPOINT ", 18) &&
-            strncasecmp(q->sql, "ROLLBACK TO SAVEPOINT ", 22))
+        int unsure = strncasecmp(q->sql, "SAVEPOINT ", 10) &&
+                     strncasecmp(q->sql, "RELEASE SAVEPOINT ", 18) &&
+                     strncasecmp(q->sql, "ROLLBACK TO SAVEPOINT ", 22);
+        if (c->tx == TX_PENDING)
+            return send_pending(c, q, unsure);
+        if (unsure)
             c->xid_unsure = 1;
         return send_once(c, q);
     }
+    if (c->tx == TX_PENDING)
+        return send_pending(c, q, 0);
     if (c->tx == TX_NONE || c->xid[0] || PQtransactionStatus(c->pg) != PQTRANS_INTRANS)
         return send_once(c, q);
-    return send_with_xid(c, q);
+    return send_with_xid(c, q, 0);
 }
 
 /* only_reads() of q: a named statement is judged once per connection, when it is
@@ -776,12 +875,16 @@ static int query_reads(db_conn_t *c, const query_t *q)
 }
 
 /* Reconnects (the old connection is gone) and, when a transaction had been begun on it with
- * nothing done yet, begins it again.  0 / -1. */
+ * nothing done yet, begins it again (one still TX_PENDING stays so: its BEGIN goes with its
+ * first statement).  0 / -1. */
 static int reopen(db_conn_t *c, int rebegin)
 {
+    int pending = c->tx == TX_PENDING;
     if (conn_open(c) != 0)
         return -1;
-    if (!rebegin)
+    if (pending)
+        c->tx = TX_PENDING;
+    if (!rebegin || pending)
         return 0;
     PGresult *r = PQexec(c->pg, c->begin_sql);
     int ok = db_ok(r);
@@ -806,7 +909,8 @@ static void track_tx(db_conn_t *c, int was_begin)
  * cannot change the outcome (see db.h).  Never NULL. */
 static PGresult *run(db_conn_t *c, const query_t *q, int is_begin)
 {
-    /* Nothing is lost by reconnecting now: not in a transaction, or only BEGIN sent. */
+    /* Nothing is lost by reconnecting now: not in a transaction, or only BEGIN sent (or
+     * not even that). */
     int replayable = c->tx != TX_WORK;
     int fresh = c->fresh;
     c->fresh = 0;
@@ -820,8 +924,10 @@ static PGresult *run(db_conn_t *c, const query_t *q, int is_begin)
         return track_tx(c, is_begin), r;
     /* The connection died while the statement was on its way or running.  Safe to send
      * again: BEGIN; the first statement of a transaction (the server rolled back the
-     * transaction with the connection); a read outside a transaction. */
-    int again = is_begin || before == TX_BEGUN || (before == TX_NONE && query_reads(c, q));
+     * transaction with the connection, or it had not even begun); a read outside a
+     * transaction. */
+    int again = is_begin || before == TX_BEGUN || before == TX_PENDING ||
+                (before == TX_NONE && query_reads(c, q));
     if (!again)
         return r;
     char esc[256];
@@ -831,6 +937,8 @@ static PGresult *run(db_conn_t *c, const query_t *q, int is_begin)
     PQclear(r);
     if (reopen(c, before == TX_BEGUN && !is_begin) != 0)
         return lost_result();
+    if (before == TX_PENDING)
+        c->tx = TX_PENDING; /* its BEGIN goes with the statement again */
     r = send_tracked(c, q, is_begin);
     track_tx(c, is_begin);
     return r;
@@ -847,6 +955,10 @@ static int commit_known(db_conn_t *c, PGresult **err)
 {
     *err = NULL;
     int had = c->tx;
+    if (had == TX_PENDING) { /* nothing was sent: nothing to commit */
+        c->tx = TX_NONE;
+        return C_OK;
+    }
     if (conn_dead(c)) {
         c->tx = TX_NONE; /* the server rolled back whatever was open */
         return had == TX_WORK ? C_NOT_COMMITTED : C_OK;
@@ -918,12 +1030,7 @@ static PGresult *run_alone(db_conn_t *c, const query_t *q)
     if (c->tx != TX_NONE || query_reads(c, q))
         return run(c, q, 0);
     for (int attempt = 0;; attempt++) {
-        const query_t begin = {NULL, begin_text(c, "BEGIN"), -1, NULL};
-        PGresult *b = run(c, &begin, 1);
-        int ok = db_ok(b);
-        PQclear(b);
-        if (!ok)
-            return lost_result();
+        pend(c, "BEGIN"); /* BEGIN goes with q */
         PGresult *r = run(c, q, 0);
         if (!db_ok(r)) {
             int gone = lost(c, r);
@@ -982,15 +1089,33 @@ int db_simple(db_conn_t *c, const char *sql)
     return ok ? 0 : -1;
 }
 
-static int begin_as(db_conn_t *c, const char *head)
+/* Sends the BEGIN of a TX_PENDING transaction now, in a round trip of its own (for a caller
+ * about to use the connection through libpq directly: db_pg).  0 / -1. */
+static int begin_now(db_conn_t *c)
 {
-    const query_t q = {NULL, begin_text(c, head), -1, NULL};
+    if (c->tx == TX_PENDING)
+        c->tx = TX_NONE; /* nothing on the server yet: replayable as before any BEGIN */
+    const query_t q = {NULL, c->begin_sql, -1, NULL};
     PGresult *r = run(c, &q, 1);
     int ok = db_ok(r);
     if (!ok)
         log_write(LOG_ERROR, "sql failed", "\"sql\":\"BEGIN\",\"sqlstate\":\"%s\"", db_sqlstate(r));
     PQclear(r);
     return ok ? 0 : -1;
+}
+
+/* A transaction is begun when its first statement is sent: BEGIN, its audit actor and that
+ * statement share one round trip (send_pending; issue 14: a create was four round trips,
+ * pgbench's transaction two).  Inside a transaction already open, BEGIN is sent as before
+ * (PostgreSQL warns and carries on). */
+static int begin_as(db_conn_t *c, const char *head)
+{
+    if (c->tx == TX_BEGUN || c->tx == TX_WORK) {
+        begin_text(c, head);
+        return begin_now(c);
+    }
+    pend(c, head);
+    return 0;
 }
 
 int db_begin(db_conn_t *c)

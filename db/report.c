@@ -360,7 +360,7 @@ int db_report_aggregate(db_conn_t *c, const char *org, const char *project, cons
      * (a generic plan guesses 500 requests and reads 100,000 through the index where a
      * month that is most of the table is read faster in order); work_mem for the
      * materialised month, its sorts and hashes (about 10 MB at 100,000 requests). */
-    int own = PQtransactionStatus(db_pg(c)) == PQTRANS_IDLE;
+    int own = !db_in_transaction(c);
     if (own && db_begin_snapshot(c) != 0)
         return -1;
     if (db_simple(c, DB_REPORT_AGGREGATE_SETTINGS) != 0) {

@@ -257,7 +257,7 @@ int sla_ensure_defaults(db_conn_t *c)
     sla_default_t defs[16];
     size_t nd = core_sla_defaults(defs, 16);
     /* Inside a caller's transaction (a project being created) the work joins it. */
-    int own_tx = PQtransactionStatus(db_pg(c)) == PQTRANS_IDLE;
+    int own_tx = !db_in_transaction(c);
     for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
         const char *org = PQgetvalue(r, i, 0), *project = PQgetvalue(r, i, 1);
         if (own_tx && db_begin(c) != 0) {

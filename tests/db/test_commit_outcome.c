@@ -4,8 +4,12 @@
  * transaction is BEGIN, its statements and COMMIT — no round trip of its own for the id —
  * and a connection lost during COMMIT is still resolved through pg_xact_status():
  *   - counted on the wire (PQtrace): a write transaction and a read transaction each take
- *     three round trips (BEGIN, the statement, COMMIT); a script in the transaction (the
- *     id may then be unknown) adds the id's own round trip before COMMIT;
+ *     two round trips (BEGIN with the first statement, COMMIT); a script in the transaction
+ *     (the id may then be unknown) adds the id's own round trip before COMMIT; a
+ *     transaction with no statement sends nothing; the audit actor is set for the first
+ *     statement;
+ *   - a backend that dies while the first statement of a transaction runs: the statement
+ *     is sent again, with its BEGIN, on a new connection, and the transaction commits once;
  *   - a backend that dies during COMMIT (a deferred trigger terminates it before the commit
  *     record) makes db_commit fail and leaves nothing; a lone db_exec whose implicit
  *     transaction died that way is known not to have committed and is sent again once:
@@ -51,7 +55,15 @@ static int setup(void **state)
             "pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); END IF; "
             "RETURN NULL; END $$;"
             "CREATE CONSTRAINT TRIGGER die AFTER INSERT ON commit_probe DEFERRABLE INITIALLY "
-            "DEFERRED FOR EACH ROW EXECUTE FUNCTION commit_probe_die();") != 0) {
+            "DEFERRED FOR EACH ROW EXECUTE FUNCTION commit_probe_die();"
+            /* 'die-now-once': while the INSERT itself runs, the first time only */
+            "CREATE SEQUENCE commit_probe_now;"
+            "CREATE FUNCTION commit_probe_die_now() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN IF NEW.note = 'die-now-once' AND nextval('commit_probe_now') = 1 THEN "
+            "PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); END IF; "
+            "RETURN NULL; END $$;"
+            "CREATE TRIGGER die_now AFTER INSERT ON commit_probe FOR EACH ROW EXECUTE "
+            "FUNCTION commit_probe_die_now();") != 0) {
         th_stop();
         return -1;
     }
@@ -136,6 +148,15 @@ static void tx_script(db_conn_t *c, int id)
     assert_int_equal(db_commit(c), 0);
 }
 
+static void tx_empty(db_conn_t *c, int id)
+{
+    (void)id;
+    assert_int_equal(db_begin(c), 0);
+    assert_int_equal(db_commit(c), 0);
+    assert_int_equal(db_begin_snapshot(c), 0);
+    db_rollback(c);
+}
+
 static void test_round_trips(void **state)
 {
     (void)state;
@@ -143,13 +164,66 @@ static void test_round_trips(void **state)
     assert_non_null(c);
     tx_write(c, 1); /* prepares the statements: not counted */
     tx_read(c, 1);
-    assert_int_equal(round_trips(c, tx_write, 2), 3);
-    assert_int_equal(round_trips(c, tx_read, 2), 3);
-    assert_int_equal(round_trips(c, tx_script, 3), 4);
+    assert_int_equal(round_trips(c, tx_write, 2), 2);
+    assert_int_equal(round_trips(c, tx_read, 2), 2);
+    assert_int_equal(round_trips(c, tx_script, 3), 3);
+    assert_int_equal(round_trips(c, tx_empty, 0), 0);
     db_release(c);
     assert_int_equal(rows_with(1), 1);
     assert_int_equal(rows_with(2), 1);
     assert_int_equal(rows_with(3), 1);
+}
+
+/* The audit actor reaches the transaction's first statement (it goes in the same pipeline),
+ * also when that statement is plain text, and is the transaction's only. */
+static void test_actor_with_first_statement(void **state)
+{
+    (void)state;
+    static const db_stmt_t actor = {"probe_actor",
+                                    "SELECT current_setting('deskd.actor', true) || $1", 1};
+    db_conn_t *c = db_acquire();
+    assert_non_null(c);
+    db_actor_t a = {.user_id = "u-1", .role = "agent", .request_id = "rq-1"};
+    db_set_actor(c, &a);
+    const char *v[] = {""};
+    assert_int_equal(db_begin(c), 0);
+    PGresult *r = db_exec(c, &actor, v);
+    assert_true(db_ok(r));
+    assert_string_equal(PQgetvalue(r, 0, 0), "{\"u\":\"u-1\",\"r\":\"agent\",\"q\":\"rq-1\"}");
+    PQclear(r);
+    assert_int_equal(db_commit(c), 0);
+    assert_int_equal(db_begin(c), 0);
+    r = db_script(c, "SELECT current_setting('deskd.actor', true)");
+    assert_true(db_ok(r));
+    assert_string_equal(PQgetvalue(r, 0, 0), "{\"u\":\"u-1\",\"r\":\"agent\",\"q\":\"rq-1\"}");
+    PQclear(r);
+    db_rollback(c);
+    /* outside the transaction the setting is gone (set_config(..., true)) */
+    r = db_exec(c, &actor, v);
+    assert_true(db_ok(r));
+    assert_true(PQgetisnull(r, 0, 0) || !strcmp(PQgetvalue(r, 0, 0), ""));
+    PQclear(r);
+    db_release(c);
+}
+
+static void test_backend_dies_during_first_statement(void **state)
+{
+    (void)state;
+    db_conn_t *c = db_acquire();
+    assert_non_null(c);
+    const char *p[] = {"30", "die-now-once"};
+    assert_int_equal(db_begin(c), 0);
+    PGresult *r = db_exec(c, &ins, p); /* dies, is sent again with its BEGIN */
+    assert_true(db_ok(r));
+    PQclear(r);
+    const char *q[] = {"31", "ok"};
+    r = db_exec(c, &ins, q);
+    assert_true(db_ok(r));
+    PQclear(r);
+    assert_int_equal(db_commit(c), 0);
+    db_release(c);
+    assert_int_equal(rows_with(30), 1);
+    assert_int_equal(rows_with(31), 1);
 }
 
 static void test_backend_dies_during_commit(void **state)
@@ -197,6 +271,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_actor_with_first_statement),
+        cmocka_unit_test(test_backend_dies_during_first_statement),
         cmocka_unit_test(test_backend_dies_during_commit),
         cmocka_unit_test(test_failed_transaction_does_not_commit),
     };
