@@ -4,8 +4,8 @@
 #   * create: POST /v1/requests (one request and its 'create' timeline event in one
 #     statement/transaction, SLA deadlines computed in the server) vs pgbench -N;
 #   * read:   GET /v1/requests/{id} over ids created in the first part vs pgbench -S.
-# Also runs, for reference, pgbench with the very statements deskd sends for a create
-# (captured from the server log) — "the same database work" without HTTP.
+# Also runs, for reference, pgbench with the very statements deskd sends for a create and
+# for a GET (captured from the server log) — "the same database work" without HTTP.
 # Prints req/s, p50/p99 (wrk, 64 connections), tps, the ratios (goals: create >= 0.6 x
 # pgbench -N, GET >= 0.35 x pgbench -S (issue 14)), CPU split and deskd's peak RSS.
 # Self-contained: installs, builds (Release, build-bench), starts a throwaway cluster
@@ -14,7 +14,7 @@
 # Knobs: DURATION (s per run, 10), ROUNDS (3: deskd and pgbench alternate, the verdict is on
 #        the median of the per-round ratios), WARMUP (s, 3), CONNECTIONS (64), UNITS (10000), GET_IDS (10000),
 #        PGBENCH_SCALE (10), DESK_THREADS (128), DESK_POOL_SIZE (8), SAME_SQL (1: also run
-#        deskd's create statements in pgbench), AB_JSON_FIX=1 (A/B: request_json() as
+#        deskd's create statements and its GET statement in pgbench), AB_JSON_FIX=1 (A/B: request_json() as
 #        PL/pgSQL and rfc3339() STABLE in the benchmark database), PERF=1 (perf-record deskd during a second
 #        create run; report in the temp dir, keep it with BENCH_KEEP=1).
 source "$(dirname "$0")/lib.sh"
@@ -162,15 +162,35 @@ read -r NREQ NEV NSLA < <(bench_psql deskd -tA -F' ' -c "SELECT (SELECT count(*)
 [ "$NREQ" = "$NSLA" ] || die "$NREQ requests but only $NSLA with SLA deadlines"
 
 # ---------------------------------------------------------------- GET
-bench_psql deskd -tAc "SELECT id FROM requests ORDER BY random() LIMIT $GET_IDS" >"$BENCH_TMP/ids.txt"
-bench_psql deskd -qc "VACUUM ANALYZE requests" >/dev/null
+# The ids wrk reads, numbered in a table of their own for pgbench running deskd's GET
+# statement over the same ids (the id as a sub-select on that table's key).
+bench_psql deskd -qc "CREATE TABLE bench_get_ids AS SELECT row_number() OVER ()::int AS n, id
+  FROM (SELECT id FROM requests ORDER BY random() LIMIT $GET_IDS) s; ALTER TABLE bench_get_ids
+  ADD PRIMARY KEY (n)" >/dev/null
+bench_psql deskd -tAc "SELECT id FROM bench_get_ids ORDER BY n" >"$BENCH_TMP/ids.txt"
+bench_psql deskd -qc "VACUUM ANALYZE requests; VACUUM ANALYZE bench_get_ids" >/dev/null
 bench_psql deskd -q >/dev/null <<'SQL'
 SELECT pg_prewarm(c) FROM unnest(ARRAY['requests', 'requests_pkey', 'requests_org_id_id_key',
-  'work_orders_request']) c WHERE to_regclass(c) IS NOT NULL;
+  'work_orders_request', 'bench_get_ids', 'bench_get_ids_pkey']) c WHERE to_regclass(c) IS NOT NULL;
 SQL
+# One GET with statement logging on: deskd's statement and parameters for the same-statement
+# pgbench run.
+GET_ID1="$(head -1 "$BENCH_TMP/ids.txt")"
+bench_pg_set log_min_duration_statement 0
+sleep 0.2
 code="$(curl -sS -o "$BENCH_TMP/get.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
-  "$BENCH_URL/v1/requests/$(head -1 "$BENCH_TMP/ids.txt")")"
+  "$BENCH_URL/v1/requests/$GET_ID1")"
+sleep 0.3
+bench_pg_set log_min_duration_statement default
 [ "$code" = 200 ] || die "GET /v1/requests/{id} answered $code: $(cat "$BENCH_TMP/get.json")"
+GET_SAME_OK=0
+if [ "$SAME_SQL" = 1 ]; then
+  NGET="$(wc -l <"$BENCH_TMP/ids.txt")"
+  perl -I"$BENCH_DIR" -Mpglog -e 'pglog::stmt_script(@ARGV)' "$BENCH_PGDATA/server.log" \
+    req_get_cols "$GET_ID1" "(SELECT id FROM bench_get_ids WHERE n = :n)" "$BENCH_TMP/get.sql" \
+    "$BENCH_TMP/get.defs" "\\set n random(1, $NGET)" && GET_SAME_OK=1 ||
+    log "warning: could not capture the GET statement"
+fi
 log "warm-up: wrk ${WARMUP}s GET /v1/requests/{id}"
 wrk -t2 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH_DIR/request_get.lua" "$BENCH_URL" \
   -- "$TOKEN" "$BENCH_TMP/ids.txt" >/dev/null
@@ -199,6 +219,12 @@ if [ "$SAME_OK" = 1 ]; then
   WAITS_PID=""; waits_stop PGB_SAME
   pgbench_run PGB_SAME_POOL "$DESK_POOL_SIZE" -f "$BENCH_TMP/create.sql" "${defs[@]}"
 fi
+if [ "$GET_SAME_OK" = 1 ]; then
+  gdefs=()
+  while IFS=$'\t' read -r k v; do gdefs+=(-D "$k=$v"); done <"$BENCH_TMP/get.defs"
+  pgbench_run PGB_GET_SAME "$CONNECTIONS" -f "$BENCH_TMP/get.sql" "${gdefs[@]}"
+  pgbench_run PGB_GET_SAME_POOL "$DESK_POOL_SIZE" -f "$BENCH_TMP/get.sql" "${gdefs[@]}"
+fi
 
 R_CREATE="$(median "${CREATE_RATIOS[@]}")"
 R_GET="$(median "${GET_RATIOS[@]}")"
@@ -207,6 +233,14 @@ if [ "$SAME_OK" = 1 ]; then
   SAME_LINE="pgbench, deskd's create statements : ${PGB_SAME_TPS} tps at -c$CONNECTIONS, ${PGB_SAME_POOL_TPS} tps at -c$DESK_POOL_SIZE (pool size), after the rounds"
 else
   SAME_LINE="pgbench, deskd's create statements : not run"
+fi
+GET_RPS=()
+for round in $(seq "$ROUNDS"); do v="GET_W${round}_RPS"; GET_RPS+=("${!v}"); done
+if [ "$GET_SAME_OK" = 1 ]; then
+  GET_SAME_LINE="pgbench, deskd's GET statement     : ${PGB_GET_SAME_TPS} tps at -c$CONNECTIONS, ${PGB_GET_SAME_POOL_TPS} tps at -c$DESK_POOL_SIZE (pool size), after the rounds (the id a sub-select on bench_get_ids)
+ratio GET / deskd's GET statement in pgbench at -c$CONNECTIONS: $(awk -v a="$(median "${GET_RPS[@]}")" -v b="$PGB_GET_SAME_TPS" 'BEGIN {printf "%.3f", a / b}') (deskd's median req/s)"
+else
+  GET_SAME_LINE="pgbench, deskd's GET statement     : not run"
 fi
 
 cat <<REPORT
@@ -227,6 +261,7 @@ PostgreSQL backends under the create load (sampled in a separate 5 s run): $CREA
 
 GET  /v1/requests/{id} (wrk) vs pgbench -S, one row per round:
 ${GET_ROWS}ratio GET / pgbench -S (median of $ROUNDS)    : $R_GET   -> $(verdict "$R_GET" 0.35)
+$GET_SAME_LINE
 PostgreSQL backends under the GET load (sampled in a separate 5 s run): $GET_WAITS
 
 deskd peak RSS (VmHWM) : $((HWM / 1024)) MiB ($HWM kB; RSS at end $RSS kB), $THREADS threads

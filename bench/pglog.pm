@@ -13,6 +13,9 @@
 # pgbench -M prepared sends them as parameters, as deskd does), NULL parameters NULL, and a
 # unit id UNIT_PREFIX || 12 digits follows `\set n random(1, UNITS)` as wrk picks it.  Dies
 # when the create (or, with NEED_UNIT, the unit look-up) is not in the log.
+# stmt_script(FILE, NAME, ID, ID_EXPR, OUT, DEFS, SET): the last `execute NAME` in the log as
+# a pgbench script OUT, SET (a `\set` line, or "") first: the parameter whose value is ID
+# becomes the SQL expression ID_EXPR, the others :pN variables (DEFS, as above), NULL NULL.
 package pglog;
 use strict;
 use warnings;
@@ -75,6 +78,29 @@ sub create_script {
   }
   close $o or die;
   close $d or die;
+}
+
+sub stmt_script {
+  my ($log, $name, $id, $id_expr, $out, $defs, $set) = @_;
+  my ($st) = grep { $_->{name} eq $name } reverse statements($log);
+  die "$name not found in the log\n" unless $st;
+  my %val = params($st->{params});
+  my $sql = $st->{sql};
+  my $found = 0;
+  open my $d, ">", $defs or die "cannot write $defs: $!\n";
+  $sql =~ s{\$(\d+)}{
+    my $n = $1;
+    exists $val{$n} or die "no value for \$$n of $name\n";
+    if (!defined $val{$n}) { "NULL" }
+    elsif ($val{$n} eq $id) { $found++; $id_expr }
+    else { print $d "p$n\t$val{$n}\n"; ":p$n" }
+  }ge;
+  close $d or die;
+  die "$name has no parameter $id\n" unless $found;
+  open my $o, ">", $out or die "cannot write $out: $!\n";
+  print $o "$set\n" if $set;
+  print $o "$sql;\n";
+  close $o or die;
 }
 
 1;
