@@ -168,7 +168,7 @@ bench_psql deskd -qc "CREATE TABLE bench_get_ids AS SELECT row_number() OVER ():
   FROM (SELECT id FROM requests ORDER BY random() LIMIT $GET_IDS) s; ALTER TABLE bench_get_ids
   ADD PRIMARY KEY (n)" >/dev/null
 bench_psql deskd -tAc "SELECT id FROM bench_get_ids ORDER BY n" >"$BENCH_TMP/ids.txt"
-bench_psql deskd -qc "VACUUM ANALYZE requests; VACUUM ANALYZE bench_get_ids" >/dev/null
+bench_psql deskd -qc "VACUUM ANALYZE requests" -c "VACUUM ANALYZE bench_get_ids" >/dev/null
 bench_psql deskd -q >/dev/null <<'SQL'
 SELECT pg_prewarm(c) FROM unnest(ARRAY['requests', 'requests_pkey', 'requests_org_id_id_key',
   'work_orders_request', 'bench_get_ids', 'bench_get_ids_pkey']) c WHERE to_regclass(c) IS NOT NULL;

@@ -255,15 +255,36 @@ wal_per() {
 
 # measure NAME wrk-args... — runs wrk with --latency, records throughput, latency and the
 # CPU split into NAME_* variables.
+# server_hist — deskd's request-latency histogram now: "le count" lines (all routes; le in
+# seconds, +Inf last), nothing when /metrics does not answer.
+server_hist() {
+  bench_metrics 2>/dev/null |
+    sed -n 's/^deskd_http_request_duration_seconds_bucket{le="\([^"]*\)"} \([0-9]*\)$/\1 \2/p'
+}
+# server_pct H0 H1 Q — the upper bound (ms) of the histogram bucket holding the Q-quantile
+# (0.99) of the requests counted between two server_hist snapshots: the latency deskd itself
+# measured from reading a request to its answer, without the time a request or its answer
+# waited for a thread to be scheduled (wrk's figure includes that).  "?" without data.
+server_pct() {
+  awk -v q="$3" 'NR == FNR {a[$1] = $2; next} {d[++n] = $1; c[n] = $2 - a[$1]}
+    END {if (!n || c[n] <= 0) {print "?"; exit}
+         for (i = 1; i <= n; i++) if (c[i] >= q * c[n]) {
+           if (d[i] == "+Inf") print "> " 1000 * d[i - 1]; else print 1000 * d[i]; exit}}' \
+    <(printf '%s\n' "$1") <(printf '%s\n' "$2")
+}
+
 measure() {
   local name="$1"; shift
-  local pgp d0 p0 s0 i0 d1 p1 s1 i1 wall
+  local pgp d0 p0 s0 i0 d1 p1 s1 i1 wall h0 h1
   local l0 l1
+  h0="$(server_hist)"
   l0="$(wal_lsn)"
   read -ra pgp < <(pg_pids)
   d0="$(cpu_ticks "$BENCH_SERVER_PID")"; p0="$(cpu_ticks "${pgp[@]}")"; read -r s0 i0 < <(sys_ticks)
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" >"$BENCH_TMP/wrk-$name.txt"
   l1="$(wal_lsn)"
+  h1="$(server_hist)"
+  printf -v "${name}_SP99" '%s' "$(server_pct "$h0" "$h1" 0.99)"
   wal_per "$name" "$l0" "$l1" "$(awk '/requests in/ {print $1}' "$BENCH_TMP/wrk-$name.txt")"
   read -ra pgp < <(pg_pids)
   d1="$(cpu_ticks "$BENCH_SERVER_PID")"; p1="$(cpu_ticks "${pgp[@]}")"; read -r s1 i1 < <(sys_ticks)
@@ -314,7 +335,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {if (NR % 2) pri
 # rounds NAME LABEL PGBENCH_FLAG wrk-args... — ROUNDS rounds of (wrk, pgbench PGBENCH_FLAG);
 # sets NAME_RATIOS (array), NAME_ROWS (report lines), NAME_NON2XX and NAME_SOCKERR (sums).
 rounds() {
-  local name="$1" label="$2" flag="$3" round r rps tps p99 cpu non=0 sock=0 v
+  local name="$1" label="$2" flag="$3" round r rps tps p99 cpu sp99 non=0 sock=0 v
   shift 3
   local -n ratios="${name}_RATIOS" rows="${name}_ROWS"
   ratios=(); rows=""
@@ -324,11 +345,11 @@ rounds() {
     measure "${name}_W$round" "$@"
     pgbench_run "${name}_P$round" "$CONNECTIONS" "$flag"
     rps="${name}_W${round}_RPS"; tps="${name}_P${round}_TPS"; p99="${name}_W${round}_P99"
-    cpu="${name}_W${round}_CPU"
+    cpu="${name}_W${round}_CPU"; sp99="${name}_W${round}_SP99"
     r="$(ratio "${!rps}" "${!tps}")"
     ratios+=("$r")
-    rows+="$(printf '  round %d: %8.1f req/s (p99 %6.1f ms)  pgbench %s %8.1f tps  ratio %s\n           CPU during the service run: %s' \
-      "$round" "${!rps}" "${!p99}" "$flag" "${!tps}" "$r" "${!cpu}")"$'\n'
+    rows+="$(printf '  round %d: %8.1f req/s (p99 %6.1f ms; in deskd <= %s ms)  pgbench %s %8.1f tps  ratio %s\n           CPU during the service run: %s' \
+      "$round" "${!rps}" "${!p99}" "${!sp99:-?}" "$flag" "${!tps}" "$r" "${!cpu}")"$'\n'
     v="${name}_W${round}_NON2XX"; non=$((non + ${!v:-0}))
     v="${name}_W${round}_SOCKERR"; sock=$((sock + ${!v:-0}))
   done
