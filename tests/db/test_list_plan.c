@@ -25,6 +25,7 @@
 #include "db/db.h"
 #include "db/request.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/plans.h"
 
 #define NREQ  40000
 #define LIMIT 51 /* the API asks for one row more than the page */
@@ -93,57 +94,28 @@ typedef struct scan {
     double text_plan; /* planned rows of a Bitmap Index Scan on requests_text, -1 none */
 } scan_t;
 
-static void walk(const cJSON *n, scan_t *s)
+static void tally(const cJSON *n, void *arg)
 {
-    if (cJSON_IsObject(n)) {
-        const cJSON *type = cJSON_GetObjectItem(n, "Node Type");
-        const cJSON *ix = cJSON_GetObjectItem(n, "Index Name");
-        const cJSON *rel = cJSON_GetObjectItem(n, "Relation Name");
-        const cJSON *rows = cJSON_GetObjectItem(n, "Actual Rows");
-        const cJSON *plan = cJSON_GetObjectItem(n, "Plan Rows");
-        if (cJSON_IsString(type) && !strcmp(type->valuestring, "Seq Scan"))
-            s->seq++;
-        if (cJSON_IsString(type) && cJSON_IsString(ix)) {
-            size_t l = strlen(s->used);
-            snprintf(s->used + l, sizeof s->used - l, "%s%s %s", l ? ", " : "", type->valuestring,
-                     ix->valuestring);
-            if (!strcmp(ix->valuestring, "requests_text") && cJSON_IsNumber(plan))
-                s->text_plan = plan->valuedouble;
-        }
-        if (cJSON_IsString(rel) && !strcmp(rel->valuestring, "requests") && cJSON_IsNumber(rows) &&
-            rows->valuedouble > s->max_rows)
-            s->max_rows = rows->valuedouble;
-        if (cJSON_IsString(ix) && !strncmp(ix->valuestring, "requests_", 9) &&
-            cJSON_IsNumber(rows) && rows->valuedouble > s->max_rows)
-            s->max_rows = rows->valuedouble;
-    }
-    for (const cJSON *c = n ? n->child : NULL; c; c = c->next)
-        walk(c, s);
+    scan_t *s = arg;
+    const char *ix = th_plan_str(n, "Index Name"), *rel = th_plan_str(n, "Relation Name");
+    double rows = th_plan_num(n, "Actual Rows");
+    if (th_plan_is(n, "Seq Scan"))
+        s->seq++;
+    th_plan_note_index(n, s->used, sizeof s->used);
+    if (ix && !strcmp(ix, "requests_text") && th_plan_num(n, "Plan Rows") >= 0)
+        s->text_plan = th_plan_num(n, "Plan Rows");
+    /* rows of requests: its scans, and its indexes' */
+    if (((rel && !strcmp(rel, "requests")) || (ix && !strncmp(ix, "requests_", 9))) &&
+        rows > s->max_rows)
+        s->max_rows = rows;
 }
 
 /* EXPLAIN (ANALYZE, FORMAT JSON) of the list SQL for f. */
 static scan_t explain(const char *name, const request_filter_t *f)
 {
     scan_t s = {"", 0, 0, -1};
-    char *sql;
-    const char *vals[40];
-    int n = db_request_list_sql(f, &sql, vals);
-    assert_true(n > 0);
-    size_t l = strlen(sql) + 64;
-    char *ex = malloc(l);
-    assert_non_null(ex);
-    snprintf(ex, l, "EXPLAIN (ANALYZE, FORMAT JSON) %s", sql);
-    PGresult *r = PQexecParams(th_db(), ex, n, NULL, vals, NULL, NULL, 0);
-    free(ex);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        fail_msg("[%s] EXPLAIN failed: %s\n%s", name, PQresultErrorMessage(r), sql);
-    cJSON *plan = cJSON_Parse(PQgetvalue(r, 0, 0));
-    assert_non_null(plan);
-    walk(plan, &s);
+    th_explain_list(name, f, tally, &s);
     fprintf(stderr, "  %-40s read at most %.0f rows; %s\n", name, s.max_rows, s.used);
-    cJSON_Delete(plan);
-    PQclear(r);
-    free(sql);
     return s;
 }
 
