@@ -87,6 +87,13 @@ bench_pg_start() {
   export DATABASE_URL="host=$BENCH_PGDATA port=$BENCH_PGPORT user=postgres dbname=deskd"
   # For psql/pgbench run by hand or by bench scripts.
   export PGHOST="$BENCH_PGDATA" PGPORT="$BENCH_PGPORT" PGUSER=postgres PGDATABASE=deskd
+  # BENCH_PG_SETTINGS="name=value ..." — server settings for an A/B run (both sides of a
+  # ratio run under them), e.g. BENCH_PG_SETTINGS="wal_compression=lz4".
+  local kv
+  for kv in ${BENCH_PG_SETTINGS:-}; do
+    log "PostgreSQL setting ${kv%%=*} = ${kv#*=}"
+    bench_pg_set "${kv%%=*}" "${kv#*=}"
+  done
 }
 
 # bench_psql DB psql-args... — psql against the bench cluster, stop on error.
