@@ -39,6 +39,7 @@
 #include "tests/lib/expect.h"
 #include "tests/lib/fixtures.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/requests.h"
 
 #define N_OVERDUE 40
 #define N_RACERS  6
@@ -466,16 +467,7 @@ static void test_two_sweepers_escalate_once(void **state)
     time_t t0 = time(NULL) - 2 * 86400 - 3600;
     char at[40];
     th_iso_utc(t0, at);
-    size_t cap = (size_t)N_OVERDUE * 512 + 64, o = 0;
-    char *body = malloc(cap);
-    o += (size_t)snprintf(body + o, cap - o, "{\"items\":[");
-    for (int i = 0; i < N_OVERDUE; i++)
-        o += (size_t)snprintf(body + o, cap - o,
-                              "%s{\"type\":\"inquiry\",\"channel\":\"phone\",\"location\":{"
-                              "\"unit_id\":\"%s\"},\"reporter\":{\"resident_id\":\"%s\"},"
-                              "\"description\":\"两台服务器巡检 %d\",\"occurred_at\":\"%s\"}",
-                              i ? "," : "", unit101, res_zw, i, at);
-    snprintf(body + o, cap - o, "]}");
+    char *body = th_batch_body(N_OVERDUE, 0, "inquiry", "", unit101, res_zw, "两台服务器巡检 ", at);
     th_resp_t *r = call(port_nginx, "POST", "/v1/requests/batch", th_token("agent"), body, NULL);
     free(body);
     if (r->status != 200)

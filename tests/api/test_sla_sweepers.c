@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "tests/lib/expect.h"
-#include "tests/lib/fixtures.h"
+#include "tests/lib/requests.h"
 #include "tests/lib/harness.h"
 
 #define N_INQUIRIES  300
@@ -125,12 +125,7 @@ static void stop_all_sweepers(void)
 static int setup(void **state)
 {
     (void)state;
-    const char *env[] = {"DESK_SWEEP_INTERVAL_MS=0", NULL};
-    if (th_start(env) != 0)
-        return -1;
-    if (th_fx_unit("demo", "1-101", unit101) || th_fx_resident("demo", "张伟", res_zw))
-        return -1;
-    return 0;
+    return th_start_sweeper_off(unit101, res_zw);
 }
 
 static int teardown(void **state)
@@ -172,22 +167,12 @@ static long escalation_rows(void)
 static void batch_create(const char *type, const char *extra, int n, int tag)
 {
     time_t t0 = time(NULL) - 2 * 86400 - 3600;
-    char at[40];
-    struct tm tm;
-    gmtime_r(&t0, &tm);
-    strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char at[40], prefix[48];
+    th_iso_utc(t0, at);
+    snprintf(prefix, sizeof prefix, "并发巡检 %d-", tag);
     for (int done = 0; done < n;) {
         int k = n - done > 100 ? 100 : n - done;
-        size_t cap = (size_t)k * 512 + 64, o = 0;
-        char *body = malloc(cap);
-        o += (size_t)snprintf(body + o, cap - o, "{\"items\":[");
-        for (int i = 0; i < k; i++)
-            o += (size_t)snprintf(body + o, cap - o,
-                                  "%s{\"type\":\"%s\",\"channel\":\"phone\",%s\"location\":{"
-                                  "\"unit_id\":\"%s\"},\"reporter\":{\"resident_id\":\"%s\"},"
-                                  "\"description\":\"并发巡检 %d-%d\",\"occurred_at\":\"%s\"}",
-                                  i ? "," : "", type, extra, unit101, res_zw, tag, done + i, at);
-        snprintf(body + o, cap - o, "]}");
+        char *body = th_batch_body(k, done, type, extra, unit101, res_zw, prefix, at);
         th_resp_t *r = th_req("POST", "/v1/requests/batch", th_token("agent"), body, NULL);
         free(body);
         if (r->status != 200)

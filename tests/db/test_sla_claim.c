@@ -32,7 +32,6 @@
 #include "svc/sla.h"
 #include "svc/sweeper.h"
 #include "tests/lib/expect.h"
-#include "tests/lib/fixtures.h"
 #include "tests/lib/harness.h"
 #include "tests/lib/requests.h"
 
@@ -41,10 +40,7 @@ static char unit101[40], res_zw[40];
 static int setup(void **state)
 {
     (void)state;
-    const char *env[] = {"DESK_SWEEP_INTERVAL_MS=0", NULL};
-    if (th_start(env) != 0)
-        return -1;
-    if (th_fx_unit("demo", "1-101", unit101) || th_fx_resident("demo", "张伟", res_zw))
+    if (th_start_sweeper_off(unit101, res_zw) != 0)
         return -1;
     return db_pool_init(th_dburl(), 2, 5000);
 }
