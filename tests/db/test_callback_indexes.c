@@ -35,14 +35,6 @@ static PGresult *q(const char *sql, int n, const char *const *vals)
     return r;
 }
 
-static int ok(PGresult *r)
-{
-    ExecStatusType st = PQresultStatus(r);
-    int good = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    PQclear(r);
-    return good;
-}
-
 static void val1(char *out, size_t len, const char *sql, int n, const char *const *vals)
 {
     PGresult *r = q(sql, n, vals);
@@ -109,15 +101,15 @@ static int setup(void **state)
     val1(org_id, sizeof org_id, "SELECT id FROM organisations WHERE code = 'demo'", 0, NULL);
     if (!org_id[0])
         return -1;
-    assert_true(ok(q("SET session_replication_role = replica", 0, NULL)));
+    assert_true(th_pg_ok(q("SET session_replication_role = replica", 0, NULL)));
     char n[16];
     snprintf(n, sizeof n, "%d", NTASKS);
     for (size_t i = 0; i < sizeof setup_sql / sizeof setup_sql[0]; i++) {
         const char *v[] = {org_id, n};
-        assert_true(ok(q(setup_sql[i], strstr(setup_sql[i], "$2") ? 2 : 1, v)));
+        assert_true(th_pg_ok(q(setup_sql[i], strstr(setup_sql[i], "$2") ? 2 : 1, v)));
     }
-    assert_true(ok(q("RESET session_replication_role", 0, NULL)));
-    assert_true(ok(q("ANALYZE", 0, NULL)));
+    assert_true(th_pg_ok(q("RESET session_replication_role", 0, NULL)));
+    assert_true(th_pg_ok(q("ANALYZE", 0, NULL)));
     char cnt[32];
     val1(cnt, sizeof cnt, "SELECT count(*) FROM callback_tasks", 0, NULL);
     fprintf(stderr, "loaded %s callback tasks\n", cnt);

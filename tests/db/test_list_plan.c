@@ -33,16 +33,6 @@
 
 static char org[40], project[40], projects_lit[48];
 
-static int ok(PGresult *r)
-{
-    ExecStatusType st = PQresultStatus(r);
-    int good = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    if (!good)
-        fprintf(stderr, "SQL failed: %s\n", PQresultErrorMessage(r));
-    PQclear(r);
-    return good;
-}
-
 /* $1 organisation, $2 project.  Rows in time order over the last year, newest last. */
 static const char gen[] =
     "INSERT INTO requests (org_id, project_id, number, type, channel, state, location_kind,"
@@ -74,13 +64,14 @@ static int setup(void **state)
     snprintf(projects_lit, sizeof projects_lit, "{%s}", project);
     PGconn *db = th_db();
     /* no triggers or foreign-key checks: the rows satisfy them by construction */
-    if (!ok(PQexec(db, "SET session_replication_role = replica")))
+    if (!th_pg_ok(PQexec(db, "SET session_replication_role = replica")))
         return -1;
     char n[16];
     snprintf(n, sizeof n, "%d", NREQ);
     const char *v[] = {org, project, n};
-    if (!ok(PQexecParams(db, gen, 3, NULL, v, NULL, NULL, 0)) ||
-        !ok(PQexec(db, "RESET session_replication_role")) || !ok(PQexec(db, "ANALYZE requests")))
+    if (!th_pg_ok(PQexecParams(db, gen, 3, NULL, v, NULL, NULL, 0)) ||
+        !th_pg_ok(PQexec(db, "RESET session_replication_role")) ||
+        !th_pg_ok(PQexec(db, "ANALYZE requests")))
         return -1;
     return 0;
 }

@@ -50,14 +50,6 @@ static PGresult *q(PGconn *c, const char *sql, int n, const char *const *vals)
     return r;
 }
 
-static int ok(PGresult *r)
-{
-    ExecStatusType st = PQresultStatus(r);
-    int good = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    PQclear(r);
-    return good;
-}
-
 static void val1(char *out, size_t len, const char *sql, int n, const char *const *vals)
 {
     PGresult *r = q(th_db(), sql, n, vals);
@@ -205,23 +197,24 @@ static int setup(void **state)
     const char *vo[] = {org_id};
     /* no webhook outbox rows or foreign-key checks per row: the rows satisfy the keys by
      * construction */
-    if (!ok(q(c, "SET session_replication_role = replica", 0, NULL)) ||
-        !ok(q(c, "SELECT setseed(0.5)", 0, NULL)))
+    if (!th_pg_ok(q(c, "SET session_replication_role = replica", 0, NULL)) ||
+        !th_pg_ok(q(c, "SELECT setseed(0.5)", 0, NULL)))
         return -1;
     for (size_t i = 0; i < sizeof org_setup / sizeof org_setup[0]; i++)
-        if (!ok(q(c, org_setup[i], 1, vo)))
+        if (!th_pg_ok(q(c, org_setup[i], 1, vo)))
             return -1;
     char n[16];
     snprintf(n, sizeof n, "%d", NREQ);
     const char *vr[] = {org_id, n};
-    if (!ok(q(c, gen_requests, 2, vr)))
+    if (!th_pg_ok(q(c, gen_requests, 2, vr)))
         return -1;
     for (size_t i = 0; i < sizeof gen_timeline / sizeof gen_timeline[0]; i++)
-        if (!ok(q(c, gen_timeline[i], 0, NULL)))
+        if (!th_pg_ok(q(c, gen_timeline[i], 0, NULL)))
             return -1;
     /* the load skips triggers: the timeline's facts (0038) as the migration's backfill */
-    if (!ok(q(c, "RESET session_replication_role", 0, NULL)) ||
-        !ok(q(c, "SELECT request_facts_fill()", 0, NULL)) || !ok(q(c, "ANALYZE", 0, NULL)))
+    if (!th_pg_ok(q(c, "RESET session_replication_role", 0, NULL)) ||
+        !th_pg_ok(q(c, "SELECT request_facts_fill()", 0, NULL)) ||
+        !th_pg_ok(q(c, "ANALYZE", 0, NULL)))
         return -1;
     val1(project_id, sizeof project_id,
          "SELECT id FROM projects WHERE org_id = $1 AND code = 'RP7'", 1, vo);

@@ -34,14 +34,6 @@ static PGresult *q(const char *sql, int n, const char *const *vals)
     return r;
 }
 
-static int ok(PGresult *r)
-{
-    ExecStatusType st = PQresultStatus(r);
-    int good = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    PQclear(r);
-    return good;
-}
-
 static void val1(char *out, size_t len, const char *sql, int n, const char *const *vals)
 {
     PGresult *r = q(sql, n, vals);
@@ -106,18 +98,18 @@ static int setup(void **state)
     if (!org_id[0])
         return -1;
     const char *vo[] = {org_id};
-    if (!ok(q("SET session_replication_role = replica", 0, NULL)) ||
-        !ok(q("SELECT setseed(0.25)", 0, NULL)))
+    if (!th_pg_ok(q("SET session_replication_role = replica", 0, NULL)) ||
+        !th_pg_ok(q("SELECT setseed(0.25)", 0, NULL)))
         return -1;
     for (size_t i = 0; i < sizeof org_setup / sizeof org_setup[0]; i++)
-        if (!ok(q(org_setup[i], 1, vo)))
+        if (!th_pg_ok(q(org_setup[i], 1, vo)))
             return -1;
     char n[16], m[16];
     snprintf(n, sizeof n, "%d", NREQ);
     snprintf(m, sizeof m, "%d", NWO);
     const char *vr[] = {org_id, n}, *vw[] = {org_id, m};
-    if (!ok(q(gen_repairs, 2, vr)) || !ok(q(gen_declined, 2, vw)) ||
-        !ok(q("RESET session_replication_role", 0, NULL)) || !ok(q("ANALYZE", 0, NULL)))
+    if (!th_pg_ok(q(gen_repairs, 2, vr)) || !th_pg_ok(q(gen_declined, 2, vw)) ||
+        !th_pg_ok(q("RESET session_replication_role", 0, NULL)) || !th_pg_ok(q("ANALYZE", 0, NULL)))
         return -1;
     val1(project_id, sizeof project_id,
          "SELECT id FROM projects WHERE org_id = $1 AND code = 'FL7'", 1, vo);
@@ -208,10 +200,11 @@ static void test_intake_links_on_volume(void **state)
     (void)state;
     const char *vu[] = {unit_id};
     char want[40], got[40], ms[32];
-    assert_true(ok(q("UPDATE requests SET state = 'closed', closed_at = now() - interval '2 days' "
-                     "WHERE id = (SELECT id FROM requests WHERE unit_id = $1 AND category IS "
-                     "NULL ORDER BY received_at DESC LIMIT 1)",
-                     1, vu)));
+    assert_true(
+        th_pg_ok(q("UPDATE requests SET state = 'closed', closed_at = now() - interval '2 days' "
+                   "WHERE id = (SELECT id FROM requests WHERE unit_id = $1 AND category IS "
+                   "NULL ORDER BY received_at DESC LIMIT 1)",
+                   1, vu)));
     val1(want, sizeof want,
          "SELECT id FROM requests WHERE unit_id = $1 AND type = 'repair' AND state = 'closed' "
          "AND category IS NULL ORDER BY closed_at DESC LIMIT 1",

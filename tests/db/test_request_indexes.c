@@ -47,14 +47,6 @@ static PGresult *q(const char *sql, int n, const char *const *vals)
     return r;
 }
 
-static int ok(PGresult *r)
-{
-    ExecStatusType st = PQresultStatus(r);
-    int good = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    PQclear(r);
-    return good;
-}
-
 /* One value into out (empty string when no row). */
 static void val1(char *out, size_t len, const char *sql, int n, const char *const *vals)
 {
@@ -106,14 +98,14 @@ static void bulk_begin(saved_ix_t *s, const char *table)
     for (int i = 0; i < PQntuples(s->defs); i++) {
         char sql[300];
         snprintf(sql, sizeof sql, "DROP INDEX %s", PQgetvalue(s->defs, i, 0));
-        assert_true(ok(q(sql, 0, NULL)));
+        assert_true(th_pg_ok(q(sql, 0, NULL)));
     }
 }
 
 static void bulk_end(saved_ix_t *s)
 {
     for (int i = 0; i < PQntuples(s->defs); i++)
-        assert_true(ok(q(PQgetvalue(s->defs, i, 1), 0, NULL)));
+        assert_true(th_pg_ok(q(PQgetvalue(s->defs, i, 1), 0, NULL)));
     char *after = all_index_defs(s->table);
     assert_non_null(after);
     assert_string_equal(after, s->before);
@@ -260,7 +252,7 @@ static void load(const char *const *sql, size_t n, const char *org)
 {
     const char *v[] = {org};
     for (size_t i = 0; i < n; i++)
-        assert_true(ok(q(sql[i], 1, v)));
+        assert_true(th_pg_ok(q(sql[i], 1, v)));
 }
 
 static int setup(void **state)
@@ -275,9 +267,9 @@ static int setup(void **state)
     val1(other_org, sizeof other_org, "SELECT id FROM organisations WHERE code = 'other'", 0, NULL);
     if (!org_id[0] || !other_org[0])
         return -1;
-    assert_true(ok(q("SET session_replication_role = replica", 0, NULL)));
-    assert_true(ok(q("SET maintenance_work_mem = '128MB'", 0, NULL)));
-    assert_true(ok(q("SELECT setseed(0.25)", 0, NULL))); /* the same data every run */
+    assert_true(th_pg_ok(q("SET session_replication_role = replica", 0, NULL)));
+    assert_true(th_pg_ok(q("SET maintenance_work_mem = '128MB'", 0, NULL)));
+    assert_true(th_pg_ok(q("SELECT setseed(0.25)", 0, NULL))); /* the same data every run */
     load(org_setup, sizeof org_setup / sizeof org_setup[0], org_id);
 
     saved_ix_t rq, wo, ev;
@@ -288,21 +280,21 @@ static int setup(void **state)
     snprintf(n1, sizeof n1, "%d", NREQ);
     snprintf(n2, sizeof n2, "%d", NOTHER);
     const char *v1[] = {org_id, n1}, *v2[] = {other_org, n2};
-    assert_true(ok(q(gen_requests, 2, v1)));
-    assert_true(ok(q(gen_requests, 2, v2)));
-    assert_true(ok(q(gen_work_orders, 0, NULL)));
-    assert_true(ok(q(gen_events, 0, NULL)));
+    assert_true(th_pg_ok(q(gen_requests, 2, v1)));
+    assert_true(th_pg_ok(q(gen_requests, 2, v2)));
+    assert_true(th_pg_ok(q(gen_work_orders, 0, NULL)));
+    assert_true(th_pg_ok(q(gen_events, 0, NULL)));
     const char *vo[] = {org_id};
     val1(timeline_req, sizeof timeline_req,
          "SELECT id FROM requests WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1", 1,
          vo);
     const char *vt[] = {timeline_req};
-    assert_true(ok(q(gen_timeline, 1, vt)));
+    assert_true(th_pg_ok(q(gen_timeline, 1, vt)));
     bulk_end(&rq);
     bulk_end(&wo);
     bulk_end(&ev);
-    assert_true(ok(q("RESET session_replication_role", 0, NULL)));
-    assert_true(ok(q("ANALYZE", 0, NULL)));
+    assert_true(th_pg_ok(q("RESET session_replication_role", 0, NULL)));
+    assert_true(th_pg_ok(q("ANALYZE", 0, NULL)));
     char cnt[32];
     val1(cnt, sizeof cnt, "SELECT count(*) FROM requests", 0, NULL);
     fprintf(stderr, "loaded %s requests in %.1f s\n", cnt, now_s() - t0);
@@ -700,25 +692,26 @@ static void test_units_list_plans(void **state)
     (void)state;
     /* 100,000 more units: four buildings of 25,000, one per project; 1% decorating. */
     double t0 = now_s();
-    assert_true(ok(q("SET session_replication_role = replica", 0, NULL)));
+    assert_true(th_pg_ok(q("SET session_replication_role = replica", 0, NULL)));
     saved_ix_t ux;
     bulk_begin(&ux, "units");
     const char *v[] = {org_id};
-    assert_true(ok(q("INSERT INTO buildings (org_id, project_id, code, name, floors) "
-                     "SELECT org_id, id, 'IXL', '大楼', 300 FROM projects WHERE org_id = $1",
-                     1, v)));
+    assert_true(th_pg_ok(q("INSERT INTO buildings (org_id, project_id, code, name, floors) "
+                           "SELECT org_id, id, 'IXL', '大楼', 300 FROM projects WHERE org_id = $1",
+                           1, v)));
     char per[16];
     snprintf(per, sizeof per, "%d", NUNITS / 4);
     const char *v2[] = {org_id, per};
-    assert_true(ok(q("INSERT INTO units (org_id, project_id, building_id, code, floor, area_m2, "
-                     "status) SELECT b.org_id, b.project_id, b.id, 'L-' || i, i % 300, 88, "
-                     "CASE WHEN i % 100 = 0 THEN 'decorating' ELSE 'occupied' END "
-                     "FROM buildings b, generate_series(1, $2::int) i "
-                     "WHERE b.org_id = $1 AND b.code = 'IXL'",
-                     2, v2)));
+    assert_true(
+        th_pg_ok(q("INSERT INTO units (org_id, project_id, building_id, code, floor, area_m2, "
+                   "status) SELECT b.org_id, b.project_id, b.id, 'L-' || i, i % 300, 88, "
+                   "CASE WHEN i % 100 = 0 THEN 'decorating' ELSE 'occupied' END "
+                   "FROM buildings b, generate_series(1, $2::int) i "
+                   "WHERE b.org_id = $1 AND b.code = 'IXL'",
+                   2, v2)));
     bulk_end(&ux);
-    assert_true(ok(q("RESET session_replication_role", 0, NULL)));
-    assert_true(ok(q("ANALYZE units", 0, NULL)));
+    assert_true(th_pg_ok(q("RESET session_replication_role", 0, NULL)));
+    assert_true(th_pg_ok(q("ANALYZE units", 0, NULL)));
     fprintf(stderr, "loaded %d units in %.1f s\n", NUNITS, now_s() - t0);
 
     char project[40], projects2[100], building[40];

@@ -402,6 +402,16 @@ PGconn *th_db(void)
     return conn;
 }
 
+int th_pg_ok(PGresult *r)
+{
+    ExecStatusType st = PQresultStatus(r);
+    int good = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!good)
+        fprintf(stderr, "SQL failed: %s\n", PQresultErrorMessage(r));
+    PQclear(r);
+    return good;
+}
+
 const char *th_sql1(const char *sql, const char *const *params, int nparams)
 {
     static char val[4096];

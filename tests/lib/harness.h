@@ -75,6 +75,9 @@ void th_exec_deskd(const char *db_url, int listen_port, const char *const *extra
 
 /* A direct connection to the test database for assertions. */
 PGconn *th_db(void);
+/* 1 when r is COMMAND_OK or TUPLES_OK, else 0 with the server's message on stderr; clears r
+ * either way (setup SQL run through th_db()). */
+int th_pg_ok(PGresult *r);
 /* Runs SQL returning one value as text (static buffer), or NULL. */
 const char *th_sql1(const char *sql, const char *const *params, int nparams);
 /* Convenience: string member of the response JSON, "" when absent. */
