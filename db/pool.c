@@ -667,23 +667,29 @@ typedef struct query {
     const char *const *vals;
 } query_t;
 
-/* Prepares st on c once (the pool keeps the list); 0, or -1 with *err the server's answer. */
+/* Prepares st on c once (the pool keeps the list).  Its index among c's prepared statements;
+ * -1 when c already has MAX_PREPARED (never in practice: the caller sends it unnamed); -2
+ * with *err the server's answer when PREPARE failed. */
+enum { PREP_UNNAMED = -1, PREP_FAILED = -2 };
 static int prepare_once(db_conn_t *c, const db_stmt_t *st, PGresult **err)
 {
-    if (prepared_index(c, st) >= 0 || c->nprepared >= MAX_PREPARED)
-        return 0;
+    int i = prepared_index(c, st);
+    if (i >= 0)
+        return i;
+    if (c->nprepared >= MAX_PREPARED)
+        return PREP_UNNAMED;
     PGresult *p = PQprepare(c->pg, st->name, st->sql, st->nparams, NULL);
     if (PQresultStatus(p) != PGRES_COMMAND_OK) {
         char esc[512];
         log_write(LOG_ERROR, "prepare failed", "\"stmt\":\"%s\",\"detail\":\"%s\"", st->name,
                   log_esc(PQresultErrorMessage(p), esc, sizeof esc));
         *err = p;
-        return -1;
+        return PREP_FAILED;
     }
     PQclear(p);
     c->prepared_reads[c->nprepared] = (unsigned char)only_reads(st->sql);
-    c->prepared[c->nprepared++] = st;
-    return 0;
+    c->prepared[c->nprepared] = st;
+    return c->nprepared++;
 }
 
 static PGresult *send_once(db_conn_t *c, const query_t *q)
@@ -693,9 +699,10 @@ static PGresult *send_once(db_conn_t *c, const query_t *q)
                              : PQexecParams(c->pg, q->sql, q->params, NULL, q->vals, NULL, NULL, 0);
     const db_stmt_t *st = q->st;
     PGresult *err;
-    if (prepare_once(c, st, &err) != 0)
+    int i = prepare_once(c, st, &err);
+    if (i == PREP_FAILED)
         return err;
-    if (prepared_index(c, st) < 0) /* never in practice: more than MAX_PREPARED, unnamed */
+    if (i == PREP_UNNAMED)
         return PQexecParams(c->pg, st->sql, st->nparams, NULL, q->vals, NULL, NULL, 0);
     return PQexecPrepared(c->pg, st->name, st->nparams, q->vals, NULL, NULL, 0);
 }
@@ -722,9 +729,10 @@ static PGresult *send_with_xid(db_conn_t *c, const query_t *q, int with_begin)
     const char *name = NULL;
     PGresult *err = NULL;
     if (q->st) {
-        if (prepare_once(c, q->st, &err) != 0)
+        int i = prepare_once(c, q->st, &err);
+        if (i == PREP_FAILED)
             return err;
-        if (prepared_index(c, q->st) >= 0)
+        if (i != PREP_UNNAMED)
             name = q->st->name;
     }
     const char *sql = q->st ? q->st->sql : q->sql;
