@@ -321,13 +321,8 @@ CREATE TABLE requests (
     -- when set.  Derived; not audited, not in the request's JSON.
     has_work_orders       boolean     NOT NULL DEFAULT false,
     has_register_notes    boolean     NOT NULL DEFAULT false,
-    FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
-    FOREIGN KEY (org_id, unit_id) REFERENCES units (org_id, id),
     FOREIGN KEY (org_id, reporter_resident_id) REFERENCES residents (org_id, id),
-    FOREIGN KEY (org_id, reporter_user_id) REFERENCES users (org_id, id),
     FOREIGN KEY (org_id, department_id) REFERENCES departments (org_id, id),
-    FOREIGN KEY (org_id, assignee_id) REFERENCES users (org_id, id),
-    FOREIGN KEY (org_id, repeat_of) REFERENCES requests (org_id, id),
     CHECK ((location_kind = 'unit') = (unit_id IS NOT NULL)),
     CHECK (location_kind = 'unit' OR common_area IS NOT NULL),
     CHECK (type = 'complaint' OR severity IS NULL),
@@ -475,7 +470,6 @@ CREATE TABLE request_events (
     occurred_at   timestamptz NOT NULL,
     recorded_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
     details       jsonb       NOT NULL DEFAULT '{}',
-    FOREIGN KEY (org_id, request_id) REFERENCES requests (org_id, id),
     UNIQUE (request_id, seq)
 );
 
@@ -705,7 +699,6 @@ CREATE TABLE sla_alerts (
     level       integer     NOT NULL CHECK (level BETWEEN 0 AND 4),
     due_at      timestamptz NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
-    FOREIGN KEY (org_id, request_id) REFERENCES requests (org_id, id),
     UNIQUE (request_id, target, kind, level, due_at)
 );
 
@@ -720,9 +713,7 @@ CREATE TABLE notifications (
     payload       jsonb       NOT NULL DEFAULT '{}',
     created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     read_at       timestamptz,
-    delivered_at  timestamptz,
-    FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id),
-    FOREIGN KEY (org_id, request_id) REFERENCES requests (org_id, id)
+    delivered_at  timestamptz
 );
 CREATE INDEX notifications_user ON notifications (user_id, created_at DESC, id DESC);
 CREATE INDEX notifications_undelivered ON notifications (created_at) WHERE delivered_at IS NULL;
@@ -1341,6 +1332,235 @@ BEGIN
 EXCEPTION WHEN insufficient_privilege THEN
     RAISE NOTICE 'deskd_app not granted on request_facts (%)', SQLERRM;
 END $$;
+
+-- 0045: the references on the create and sweep paths are checked without a row lock
+-- (issue 14: database work per create and per escalation, bench/bench_wal.sh).
+--
+-- A foreign key checks each new child row with `SELECT 1 FROM parent … FOR KEY SHARE`: a
+-- row lock, so that nobody deletes the parent or changes its key before the child commits.
+-- On deskd's hottest paths that lock is pure cost:
+--   * every create share-locks its project's and its unit's row — a Heap/LOCK WAL record
+--     each, and, with concurrent creates on one project, a new MultiXact for the project row
+--     every time (0.76 per create at 64 clients, each copying the member list) — and
+--     share-locks its own new row again for its `create` timeline event;
+--   * every escalation of the SLA sweep runs four such checks (alert, timeline event,
+--     notification → request, notification → user), one SPI query per row.
+-- The parents — projects, units, users, requests — are never deleted and their keys never
+-- change: deskd has no route that deletes one (users are deactivated, units change status,
+-- requests are closed), and records are kept for years.  Triggers below make that a rule
+-- of the database (a DELETE, a TRUNCATE or a change of id / org_id is refused), and with it
+-- the lock has nothing left to protect: a parent that exists when the child is checked
+-- exists for good.  The checks themselves stay, as set-based queries once per statement
+-- (a batch of 500 alerts is one anti-join), and raise what a foreign key raises — SQLSTATE
+-- 23503 with the same constraint name, message and detail — so clients see no difference.
+--
+-- References that keep their foreign key: everything else, including requests → residents
+-- (residents may be removed) and requests → departments.
+
+-- The error a foreign key raises, for the checks below.
+CREATE FUNCTION ref_violation(child text, con text, cols text, vals text, parent text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'insert or update on table "%" violates foreign key constraint "%"', child, con
+        USING ERRCODE = 'foreign_key_violation', CONSTRAINT = con, TABLE = child,
+              DETAIL = format('Key (%s)=(%s) is not present in table "%s".', cols, vals, parent);
+END
+$$;
+
+-- Parents: never deleted, never truncated, keys never changed.
+CREATE FUNCTION ref_parent_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.id IS NOT DISTINCT FROM OLD.id AND NEW.org_id IS NOT DISTINCT FROM OLD.org_id THEN
+            RETURN NEW;
+        END IF;
+        RAISE EXCEPTION 'the id and org_id of % rows never change', TG_TABLE_NAME
+            USING ERRCODE = 'restrict_violation', TABLE = TG_TABLE_NAME,
+                  HINT = 'other rows refer to them without a row lock (migration 0045)';
+    END IF;
+    RAISE EXCEPTION '% rows are never deleted', TG_TABLE_NAME
+        USING ERRCODE = 'restrict_violation', TABLE = TG_TABLE_NAME,
+              HINT = 'other rows refer to them without a row lock (migration 0045)';
+END
+$$;
+
+CREATE TRIGGER ref_parent_keep BEFORE DELETE OR UPDATE OF id, org_id ON projects
+    FOR EACH ROW EXECUTE FUNCTION ref_parent_keep();
+CREATE TRIGGER ref_parent_keep BEFORE DELETE OR UPDATE OF id, org_id ON units
+    FOR EACH ROW EXECUTE FUNCTION ref_parent_keep();
+CREATE TRIGGER ref_parent_keep BEFORE DELETE OR UPDATE OF id, org_id ON users
+    FOR EACH ROW EXECUTE FUNCTION ref_parent_keep();
+CREATE TRIGGER ref_parent_keep BEFORE DELETE OR UPDATE OF id, org_id ON requests
+    FOR EACH ROW EXECUTE FUNCTION ref_parent_keep();
+CREATE TRIGGER ref_parent_no_truncate BEFORE TRUNCATE ON projects
+    FOR EACH STATEMENT EXECUTE FUNCTION ref_parent_keep();
+CREATE TRIGGER ref_parent_no_truncate BEFORE TRUNCATE ON units
+    FOR EACH STATEMENT EXECUTE FUNCTION ref_parent_keep();
+CREATE TRIGGER ref_parent_no_truncate BEFORE TRUNCATE ON users
+    FOR EACH STATEMENT EXECUTE FUNCTION ref_parent_keep();
+CREATE TRIGGER ref_parent_no_truncate BEFORE TRUNCATE ON requests
+    FOR EACH STATEMENT EXECUTE FUNCTION ref_parent_keep();
+
+-- requests → projects, units, users (reporter, assignee), requests (repeat_of).
+-- Inserted rows: once per statement over the statement's rows.  The common case (nothing
+-- missing) is one query; only a violation looks at which reference it was.
+CREATE FUNCTION requests_refs_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT n.org_id, n.project_id, n.unit_id, n.reporter_user_id, n.assignee_id, n.repeat_of
+        FROM requests_new n
+        WHERE NOT EXISTS (SELECT 1 FROM projects p WHERE p.org_id = n.org_id AND p.id = n.project_id)
+           OR (n.unit_id IS NOT NULL AND NOT EXISTS
+                  (SELECT 1 FROM units u WHERE u.org_id = n.org_id AND u.id = n.unit_id))
+           OR (n.reporter_user_id IS NOT NULL AND NOT EXISTS
+                  (SELECT 1 FROM users u WHERE u.org_id = n.org_id AND u.id = n.reporter_user_id))
+           OR (n.assignee_id IS NOT NULL AND NOT EXISTS
+                  (SELECT 1 FROM users u WHERE u.org_id = n.org_id AND u.id = n.assignee_id))
+           OR (n.repeat_of IS NOT NULL AND NOT EXISTS
+                  (SELECT 1 FROM requests q WHERE q.org_id = n.org_id AND q.id = n.repeat_of))
+        LIMIT 1
+    LOOP
+        PERFORM requests_refs_check(r.org_id, r.project_id, r.unit_id, r.reporter_user_id,
+                                    r.assignee_id, r.repeat_of);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+-- One row's references, each on its own, raising for the first one missing.
+CREATE FUNCTION requests_refs_check(o uuid, project uuid, unit uuid, reporter uuid,
+                                    assignee uuid, repeat uuid)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM projects p WHERE p.org_id = o AND p.id = project) THEN
+        PERFORM ref_violation('requests', 'requests_org_id_project_id_fkey', 'org_id, project_id',
+                              o || ', ' || coalesce(project::text, ''), 'projects');
+    END IF;
+    IF unit IS NOT NULL AND NOT EXISTS (SELECT 1 FROM units u WHERE u.org_id = o AND u.id = unit) THEN
+        PERFORM ref_violation('requests', 'requests_org_id_unit_id_fkey', 'org_id, unit_id',
+                              o || ', ' || unit, 'units');
+    END IF;
+    IF reporter IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.org_id = o AND u.id = reporter) THEN
+        PERFORM ref_violation('requests', 'requests_org_id_reporter_user_id_fkey',
+                              'org_id, reporter_user_id', o || ', ' || reporter, 'users');
+    END IF;
+    IF assignee IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.org_id = o AND u.id = assignee) THEN
+        PERFORM ref_violation('requests', 'requests_org_id_assignee_id_fkey',
+                              'org_id, assignee_id', o || ', ' || assignee, 'users');
+    END IF;
+    IF repeat IS NOT NULL AND NOT EXISTS (SELECT 1 FROM requests q WHERE q.org_id = o AND q.id = repeat) THEN
+        PERFORM ref_violation('requests', 'requests_org_id_repeat_of_fkey', 'org_id, repeat_of',
+                              o || ', ' || repeat, 'requests');
+    END IF;
+END
+$$;
+
+-- Updated rows: only when a reference changes (an escalation or a state change never
+-- fires it).
+CREATE FUNCTION requests_refs_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM requests_refs_check(NEW.org_id, NEW.project_id, NEW.unit_id, NEW.reporter_user_id,
+                                NEW.assignee_id, NEW.repeat_of);
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER ref_check_insert AFTER INSERT ON requests
+    REFERENCING NEW TABLE AS requests_new
+    FOR EACH STATEMENT EXECUTE FUNCTION requests_refs_inserted();
+CREATE TRIGGER ref_check_update AFTER UPDATE OF org_id, project_id, unit_id, reporter_user_id,
+    assignee_id, repeat_of ON requests FOR EACH ROW
+    WHEN (NEW.org_id IS DISTINCT FROM OLD.org_id OR NEW.project_id IS DISTINCT FROM OLD.project_id
+          OR NEW.unit_id IS DISTINCT FROM OLD.unit_id
+          OR NEW.reporter_user_id IS DISTINCT FROM OLD.reporter_user_id
+          OR NEW.assignee_id IS DISTINCT FROM OLD.assignee_id
+          OR NEW.repeat_of IS DISTINCT FROM OLD.repeat_of)
+    EXECUTE FUNCTION requests_refs_updated();
+
+-- request_events, sla_alerts → requests; notifications → users, requests.  Their
+-- references are written once: an UPDATE that would change one is refused (request_events
+-- refuses every UPDATE already).
+CREATE FUNCTION ref_child_key_fixed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the references of % rows never change', TG_TABLE_NAME
+        USING ERRCODE = 'restrict_violation', TABLE = TG_TABLE_NAME;
+END
+$$;
+
+CREATE FUNCTION request_events_refs_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT n.org_id, n.request_id FROM request_events_new n
+        WHERE NOT EXISTS (SELECT 1 FROM requests q WHERE q.org_id = n.org_id AND q.id = n.request_id)
+        LIMIT 1
+    LOOP
+        PERFORM ref_violation('request_events', 'request_events_org_id_request_id_fkey',
+                              'org_id, request_id', r.org_id || ', ' || r.request_id, 'requests');
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION sla_alerts_refs_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT n.org_id, n.request_id FROM sla_alerts_new n
+        WHERE NOT EXISTS (SELECT 1 FROM requests q WHERE q.org_id = n.org_id AND q.id = n.request_id)
+        LIMIT 1
+    LOOP
+        PERFORM ref_violation('sla_alerts', 'sla_alerts_org_id_request_id_fkey',
+                              'org_id, request_id', r.org_id || ', ' || r.request_id, 'requests');
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION notifications_refs_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT n.org_id, n.user_id, n.request_id FROM notifications_new n
+        WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.org_id = n.org_id AND u.id = n.user_id)
+           OR (n.request_id IS NOT NULL AND NOT EXISTS
+                  (SELECT 1 FROM requests q WHERE q.org_id = n.org_id AND q.id = n.request_id))
+        LIMIT 1
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM users u WHERE u.org_id = r.org_id AND u.id = r.user_id) THEN
+            PERFORM ref_violation('notifications', 'notifications_org_id_user_id_fkey',
+                                  'org_id, user_id', r.org_id || ', ' || coalesce(r.user_id::text, ''), 'users');
+        END IF;
+        PERFORM ref_violation('notifications', 'notifications_org_id_request_id_fkey',
+                              'org_id, request_id', r.org_id || ', ' || r.request_id, 'requests');
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER ref_check_insert AFTER INSERT ON request_events
+    REFERENCING NEW TABLE AS request_events_new
+    FOR EACH STATEMENT EXECUTE FUNCTION request_events_refs_inserted();
+
+CREATE TRIGGER ref_check_insert AFTER INSERT ON sla_alerts
+    REFERENCING NEW TABLE AS sla_alerts_new
+    FOR EACH STATEMENT EXECUTE FUNCTION sla_alerts_refs_inserted();
+CREATE TRIGGER ref_key_fixed BEFORE UPDATE OF org_id, request_id ON sla_alerts FOR EACH ROW
+    WHEN (NEW.org_id IS DISTINCT FROM OLD.org_id OR NEW.request_id IS DISTINCT FROM OLD.request_id)
+    EXECUTE FUNCTION ref_child_key_fixed();
+
+CREATE TRIGGER ref_check_insert AFTER INSERT ON notifications
+    REFERENCING NEW TABLE AS notifications_new
+    FOR EACH STATEMENT EXECUTE FUNCTION notifications_refs_inserted();
+CREATE TRIGGER ref_key_fixed BEFORE UPDATE OF org_id, user_id, request_id ON notifications FOR EACH ROW
+    WHEN (NEW.org_id IS DISTINCT FROM OLD.org_id OR NEW.user_id IS DISTINCT FROM OLD.user_id
+          OR NEW.request_id IS DISTINCT FROM OLD.request_id)
+    EXECUTE FUNCTION ref_child_key_fixed();
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
@@ -3371,4 +3591,4 @@ END $$;
 
 -- Every version up to the current one, as a database walked through the migrations has.
 
-INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (33), (34), (36), (38), (39), (40), (42), (43), (44);
+INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (10), (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24), (25), (27), (28), (30), (33), (34), (36), (38), (39), (40), (42), (43), (44), (45);
