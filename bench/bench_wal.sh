@@ -6,6 +6,7 @@
 #
 #   bench/bench_wal.sh                      # N=2000 creates
 #   N=500 BENCH_DESKD=build-dev/deskd bench/bench_wal.sh   # a prebuilt binary, fewer creates
+#   PERF=1 bench/bench_wal.sh               # also perf-record PostgreSQL under the pgbench run
 #
 # Steps: throwaway cluster, migrate + demo seed, UNITS units, WARM creates (so every page
 # the creates touch exists), CHECKPOINT, then N creates over one keep-alive connection
@@ -196,11 +197,24 @@ if [ "$PGBENCH_S" -gt 0 ]; then
   done
   sleep 0.5
   pg_cpu "$BENCH_TMP/cpu0"; s0="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
+  # PERF=1: a whole-machine profile of the same window, PostgreSQL's functions by share.
+  perfpid=
+  if [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+    perf record -q -a -o "$BENCH_TMP/perf-create.data" -- sleep "$((PGBENCH_S - 3))" >/dev/null 2>&1 &
+    perfpid=$!
+  fi
   left_ms=$(((t_launch / 1000000) + PGBENCH_S * 1000 - 1500 - $(date +%s%N) / 1000000))
   [ "$left_ms" -ge 1000 ] || die "pgbench's clients took too long to connect: raise PGBENCH_S"
   sleep "$(awk -v m="$left_ms" 'BEGIN {printf "%.3f", m / 1000}')"
   pg_cpu "$BENCH_TMP/cpu1"; s1="$(bench_psql deskd -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'deskd'")"
   wait "$pgb" || { cat "$BENCH_TMP/pgbench-create.txt" >&2; die "pgbench of the create statements failed"; }
+  if [ -n "$perfpid" ]; then
+    wait "$perfpid" || true
+    echo
+    echo "perf (PERF=1), PostgreSQL's processes during the pgbench window, top symbols:"
+    perf report -q -i "$BENCH_TMP/perf-create.data" --no-children --comms postgres --sort dso,sym \
+      --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -"${PERF_TOP:-40}" || true
+  fi
   # Each statement of the script is its own autocommit transaction (the unit look-up, when
   # captured, and the create): creates = xact_commit / statements per script run.
   per="$(grep -vc '^\\' "$BENCH_TMP/create.sql")"

@@ -67,8 +67,9 @@ CREATE TRIGGER ref_parent_no_truncate BEFORE TRUNCATE ON requests
     FOR EACH STATEMENT EXECUTE FUNCTION ref_parent_keep();
 
 -- requests → projects, units, users (reporter, assignee), requests (repeat_of).
--- Inserted rows: once per statement over the statement's rows.  The common case (nothing
--- missing) is one query; only a violation looks at which reference it was.
+-- Inserted rows: once per statement over the statement's rows, one query of outer joins
+-- (index probes; NOT EXISTS under OR would be sub-plans that hash whole parent tables).  Only
+-- a violation looks at which reference it was.
 CREATE FUNCTION requests_refs_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     r record;
@@ -76,15 +77,15 @@ BEGIN
     FOR r IN
         SELECT n.org_id, n.project_id, n.unit_id, n.reporter_user_id, n.assignee_id, n.repeat_of
         FROM requests_new n
-        WHERE NOT EXISTS (SELECT 1 FROM projects p WHERE p.org_id = n.org_id AND p.id = n.project_id)
-           OR (n.unit_id IS NOT NULL AND NOT EXISTS
-                  (SELECT 1 FROM units u WHERE u.org_id = n.org_id AND u.id = n.unit_id))
-           OR (n.reporter_user_id IS NOT NULL AND NOT EXISTS
-                  (SELECT 1 FROM users u WHERE u.org_id = n.org_id AND u.id = n.reporter_user_id))
-           OR (n.assignee_id IS NOT NULL AND NOT EXISTS
-                  (SELECT 1 FROM users u WHERE u.org_id = n.org_id AND u.id = n.assignee_id))
-           OR (n.repeat_of IS NOT NULL AND NOT EXISTS
-                  (SELECT 1 FROM requests q WHERE q.org_id = n.org_id AND q.id = n.repeat_of))
+        LEFT JOIN projects p ON p.org_id = n.org_id AND p.id = n.project_id
+        LEFT JOIN units u ON u.org_id = n.org_id AND u.id = n.unit_id
+        LEFT JOIN users ur ON ur.org_id = n.org_id AND ur.id = n.reporter_user_id
+        LEFT JOIN users ua ON ua.org_id = n.org_id AND ua.id = n.assignee_id
+        LEFT JOIN requests q ON q.org_id = n.org_id AND q.id = n.repeat_of
+        WHERE p.id IS NULL OR (n.unit_id IS NOT NULL AND u.id IS NULL)
+           OR (n.reporter_user_id IS NOT NULL AND ur.id IS NULL)
+           OR (n.assignee_id IS NOT NULL AND ua.id IS NULL)
+           OR (n.repeat_of IS NOT NULL AND q.id IS NULL)
         LIMIT 1
     LOOP
         PERFORM requests_refs_check(r.org_id, r.project_id, r.unit_id, r.reporter_user_id,
@@ -197,13 +198,14 @@ DECLARE
     r record;
 BEGIN
     FOR r IN
-        SELECT n.org_id, n.user_id, n.request_id FROM notifications_new n
-        WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.org_id = n.org_id AND u.id = n.user_id)
-           OR (n.request_id IS NOT NULL AND NOT EXISTS
-                  (SELECT 1 FROM requests q WHERE q.org_id = n.org_id AND q.id = n.request_id))
+        SELECT n.org_id, n.user_id, n.request_id, u.id IS NULL AS no_user
+        FROM notifications_new n
+        LEFT JOIN users u ON u.org_id = n.org_id AND u.id = n.user_id
+        LEFT JOIN requests q ON q.org_id = n.org_id AND q.id = n.request_id
+        WHERE u.id IS NULL OR (n.request_id IS NOT NULL AND q.id IS NULL)
         LIMIT 1
     LOOP
-        IF NOT EXISTS (SELECT 1 FROM users u WHERE u.org_id = r.org_id AND u.id = r.user_id) THEN
+        IF r.no_user THEN
             PERFORM ref_violation('notifications', 'notifications_org_id_user_id_fkey',
                                   'org_id, user_id', r.org_id || ', ' || coalesce(r.user_id::text, ''), 'users');
         END IF;
