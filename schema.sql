@@ -1411,7 +1411,7 @@ DECLARE
 BEGIN
     FOR r IN
         SELECT n.org_id, n.project_id, n.unit_id, n.reporter_user_id, n.assignee_id, n.repeat_of
-        FROM requests_new n
+        FROM new_rows n
         LEFT JOIN projects p ON p.org_id = n.org_id AND p.id = n.project_id
         LEFT JOIN units u ON u.org_id = n.org_id AND u.id = n.unit_id
         LEFT JOIN users ur ON ur.org_id = n.org_id AND ur.id = n.reporter_user_id
@@ -1469,7 +1469,7 @@ END
 $$;
 
 CREATE TRIGGER ref_check_insert AFTER INSERT ON requests
-    REFERENCING NEW TABLE AS requests_new
+    REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION requests_refs_inserted();
 CREATE TRIGGER ref_check_update AFTER UPDATE OF org_id, project_id, unit_id, reporter_user_id,
     assignee_id, repeat_of ON requests FOR EACH ROW
@@ -1490,32 +1490,17 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION request_events_refs_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+-- request_events and sla_alerts: one function (PL/pgSQL keeps its plans per trigger).
+CREATE FUNCTION request_child_refs_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     r record;
 BEGIN
     FOR r IN
-        SELECT n.org_id, n.request_id FROM request_events_new n
+        SELECT n.org_id, n.request_id FROM new_rows n
         WHERE NOT EXISTS (SELECT 1 FROM requests q WHERE q.org_id = n.org_id AND q.id = n.request_id)
         LIMIT 1
     LOOP
-        PERFORM ref_violation('request_events', 'request_events_org_id_request_id_fkey',
-                              'org_id, request_id', r.org_id || ', ' || r.request_id, 'requests');
-    END LOOP;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION sla_alerts_refs_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN
-        SELECT n.org_id, n.request_id FROM sla_alerts_new n
-        WHERE NOT EXISTS (SELECT 1 FROM requests q WHERE q.org_id = n.org_id AND q.id = n.request_id)
-        LIMIT 1
-    LOOP
-        PERFORM ref_violation('sla_alerts', 'sla_alerts_org_id_request_id_fkey',
+        PERFORM ref_violation(TG_TABLE_NAME, TG_TABLE_NAME || '_org_id_request_id_fkey',
                               'org_id, request_id', r.org_id || ', ' || r.request_id, 'requests');
     END LOOP;
     RETURN NULL;
@@ -1528,7 +1513,7 @@ DECLARE
 BEGIN
     FOR r IN
         SELECT n.org_id, n.user_id, n.request_id, u.id IS NULL AS no_user
-        FROM notifications_new n
+        FROM new_rows n
         LEFT JOIN users u ON u.org_id = n.org_id AND u.id = n.user_id
         LEFT JOIN requests q ON q.org_id = n.org_id AND q.id = n.request_id
         WHERE u.id IS NULL OR (n.request_id IS NOT NULL AND q.id IS NULL)
@@ -1546,18 +1531,18 @@ END
 $$;
 
 CREATE TRIGGER ref_check_insert AFTER INSERT ON request_events
-    REFERENCING NEW TABLE AS request_events_new
-    FOR EACH STATEMENT EXECUTE FUNCTION request_events_refs_inserted();
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION request_child_refs_inserted();
 
 CREATE TRIGGER ref_check_insert AFTER INSERT ON sla_alerts
-    REFERENCING NEW TABLE AS sla_alerts_new
-    FOR EACH STATEMENT EXECUTE FUNCTION sla_alerts_refs_inserted();
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION request_child_refs_inserted();
 CREATE TRIGGER ref_key_fixed BEFORE UPDATE OF org_id, request_id ON sla_alerts FOR EACH ROW
     WHEN (NEW.org_id IS DISTINCT FROM OLD.org_id OR NEW.request_id IS DISTINCT FROM OLD.request_id)
     EXECUTE FUNCTION ref_child_key_fixed();
 
 CREATE TRIGGER ref_check_insert AFTER INSERT ON notifications
-    REFERENCING NEW TABLE AS notifications_new
+    REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION notifications_refs_inserted();
 CREATE TRIGGER ref_key_fixed BEFORE UPDATE OF org_id, user_id, request_id ON notifications FOR EACH ROW
     WHEN (NEW.org_id IS DISTINCT FROM OLD.org_id OR NEW.user_id IS DISTINCT FROM OLD.user_id

@@ -26,6 +26,7 @@
 #include "tests/lib/expect.h"
 #include "tests/lib/fixtures.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/requests.h"
 
 #define MISSING "00000000-0000-4000-8000-00000000dead"
 
@@ -34,26 +35,14 @@ static char req_id[40], org_id[40], project_id[40], unit_id[40], agent_id[40];
 static int setup(void **state)
 {
     (void)state;
-    const char *env[] = {"DESK_SWEEP_INTERVAL_MS=0", NULL};
-    if (th_start(env) != 0)
-        return -1;
     char res[40], body[512];
-    if (th_fx_unit("demo", "1-101", unit_id) || th_fx_resident("demo", "张伟", res) ||
-        th_fx_user("agent", agent_id))
+    if (th_start_sweeper_off(unit_id, res) || th_fx_user("agent", agent_id))
         return -1;
     snprintf(body, sizeof body,
              "{\"type\":\"repair\",\"channel\":\"phone\",\"location\":{\"unit_id\":\"%s\"},"
              "\"reporter\":{\"resident_id\":\"%s\"},\"description\":\"厨房水龙头漏水\"}",
              unit_id, res);
-    th_resp_t *r = th_req("POST", "/v1/requests", th_token("agent"), body, NULL);
-    int ok = r->status == 201 && th_str(r, "id")[0];
-    if (ok)
-        snprintf(req_id, sizeof req_id, "%s", th_str(r, "id"));
-    else
-        fprintf(stderr, "create: %ld %s\n", r->status, r->body);
-    th_free(r);
-    if (!ok)
-        return -1;
+    th_free(th_create_request_at(__LINE__, "agent", body, req_id));
     const char *p[] = {req_id};
     const char *v = th_sql1("SELECT org_id FROM requests WHERE id = $1", p, 1);
     if (!v)
