@@ -1355,7 +1355,9 @@ END $$;
 -- 23503 with the same constraint name, message and detail — so clients see no difference.
 --
 -- References that keep their foreign key: everything else, including requests → residents
--- (residents may be removed) and requests → departments.
+-- (residents may be removed) and requests → departments.  A retention purge (RULES rule 8: nothing
+-- hard-deleted before its retention period) does not exist; one that is added has to delete
+-- a request's timeline, alerts and notifications itself, and change these triggers to let it.
 
 -- The error a foreign key raises, for the checks below.
 CREATE FUNCTION ref_violation(child text, con text, cols text, vals text, parent text)
