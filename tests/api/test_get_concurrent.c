@@ -33,8 +33,12 @@ static int bad[THREADS];
 static int setup(void **state)
 {
     (void)state;
+    /* 64 HTTP workers (connection cap 60): each client opens a connection per request, and
+     * one it has closed counts until the server's worker has closed it too, so under
+     * ASan's slowness 8 clients held more than the harness's cap of 15 and got 503s.  What
+     * is tested is the pool of 2 under 8 threads, not the cap. */
     static const char *const env[] = {"DESK_METRICS_TOKEN=" MTOKEN, "DESK_POOL_SIZE=2",
-                                      "DESK_SWEEP_INTERVAL_MS=0", NULL};
+                                      "DESK_THREADS=64", "DESK_SWEEP_INTERVAL_MS=0", NULL};
     return th_start(env);
 }
 
