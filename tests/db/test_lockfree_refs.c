@@ -75,12 +75,11 @@ static PGconn *second(void)
     return c;
 }
 
+/* sql on c, which must succeed (th_pg_ok prints the server's message when it does not). */
 static void exec_ok(PGconn *c, const char *sql)
 {
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-    PQclear(r);
+    if (!th_pg_ok(PQexec(c, sql)))
+        fail_msg("%s", sql);
 }
 
 /* Runs sql (one statement, its own transaction) expecting it to fail with sqlstate; returns
