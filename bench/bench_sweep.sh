@@ -209,11 +209,9 @@ for run in $(seq 1 "$SWEEP_RUNS"); do
   fi
   if [ -n "${perfpid:-}" ]; then
     kill -INT "$perfpid" 2>/dev/null; wait "$perfpid" 2>/dev/null || true; perfpid=""
-    { perf report -q -i "$BENCH_TMP/perf-sweep.data" --no-children --sort comm --stdio -g none \
-        2>/dev/null | grep -E '^ +[0-9]' | head -4
+    { bench_perf_top "$BENCH_TMP/perf-sweep.data" 4 --sort comm
       echo "  postgres:"
-      perf report -q -i "$BENCH_TMP/perf-sweep.data" --no-children --comm postgres --sort dso,sym \
-        --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -20
+      bench_perf_top "$BENCH_TMP/perf-sweep.data" 20 --comms postgres --sort dso,sym
     } >"$BENCH_TMP/perf-sweep.txt" || true
   fi
   log "  duration_ms $d_ms (curl ${d_curl} ms), examined $d_ex, warnings $d_w, escalations $d_esc, batches $d_b"

@@ -212,8 +212,7 @@ if [ "$PGBENCH_S" -gt 0 ]; then
     wait "$perfpid" || true
     echo
     echo "perf (PERF=1), PostgreSQL's processes during the pgbench window, top symbols:"
-    perf report -q -i "$BENCH_TMP/perf-create.data" --no-children --comms postgres --sort dso,sym \
-      --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -"${PERF_TOP:-40}" || true
+    bench_perf_top "$BENCH_TMP/perf-create.data" "${PERF_TOP:-40}" --comms postgres --sort dso,sym
   fi
   # Each statement of the script is its own autocommit transaction (the unit look-up, when
   # captured, and the create): creates = xact_commit / statements per script run.

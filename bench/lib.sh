@@ -190,6 +190,13 @@ bench_rss() {
   awk '/^VmHWM:/ {h=$2} /^VmRSS:/ {r=$2} END {print h, r}' "/proc/$1/status"
 }
 
+# bench_perf_top FILE N [perf report options] — the N largest entries of a perf profile,
+# flat (no call chains): each line its share of the samples, then what the options sort by.
+bench_perf_top() {
+  local f="$1" n="$2"
+  shift 2
+  perf report -q -i "$f" --no-children --stdio -g none "$@" 2>/dev/null | grep -E '^ +[0-9]' | head -"$n" || true
+}
 bench_threads() { awk '/^Threads:/ {print $2}' "/proc/$1/status"; }
 
 # ---------------------------------------------------------------- result parsing
